@@ -1,0 +1,637 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketRoot    = []byte("kinesis")
+	bucketStreams = []byte("streams")
+)
+
+// Engine owns every stream: metadata in bbolt, records in per-shard logs under Options.Dir.
+// All methods are safe for concurrent use.
+type Engine struct {
+	opts   Options
+	cfg    shardConfig
+	logger *slog.Logger
+
+	mu      sync.RWMutex
+	streams map[string]*streamState
+	closed  bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type streamState struct {
+	meta   streamMeta
+	dir    string
+	shards []*shardLog
+}
+
+// streamMeta is what bbolt keeps per stream. Times are unix nanoseconds so a stream's
+// identity (its creation time) survives a round trip exactly.
+type streamMeta struct {
+	Name             string            `json:"name"`
+	Mode             string            `json:"mode"`
+	Created          int64             `json:"created"`
+	ActiveAt         int64             `json:"activeAt"`
+	DeletingAt       int64             `json:"deletingAt,omitempty"`
+	RetentionHours   int               `json:"retentionHours"`
+	MaxRecordSizeKiB int               `json:"maxRecordSizeKiB"`
+	EncryptionType   string            `json:"encryptionType"`
+	Shards           []shardMeta       `json:"shards"`
+	Tags             map[string]string `json:"tags,omitempty"`
+	Hidden           bool              `json:"hidden,omitempty"`
+}
+
+type shardMeta struct {
+	Index   int    `json:"index"`
+	Start   string `json:"start"`
+	End     string `json:"end"`
+	Created int64  `json:"created"`
+}
+
+// Open loads stream metadata, opens every shard log (reading only the active segment of
+// each) and removes directories no stream owns, such as those of a stream deleted while the
+// process was killed.
+func Open(opts Options) (*Engine, error) {
+	if opts.DB == nil {
+		return nil, errors.New("stream: Options.DB is required")
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("stream: Options.Dir is required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.SegmentMaxBytes <= 0 {
+		opts.SegmentMaxBytes = 64 << 20
+	}
+	if opts.SegmentMaxAge <= 0 {
+		opts.SegmentMaxAge = time.Hour
+	}
+	if opts.IndexIntervalBytes <= 0 {
+		opts.IndexIntervalBytes = 4 << 10
+	}
+	if opts.RetentionInterval <= 0 {
+		opts.RetentionInterval = time.Minute
+	}
+	if !opts.Fsync.Always && opts.Fsync.Interval <= 0 {
+		opts.Fsync.Interval = time.Second
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		opts: opts, logger: opts.Logger, streams: map[string]*streamState{}, stop: make(chan struct{}),
+		cfg: shardConfig{
+			segmentMaxBytes: opts.SegmentMaxBytes, segmentMaxAge: opts.SegmentMaxAge,
+			indexInterval: int64(opts.IndexIntervalBytes), fsyncAlways: opts.Fsync.Always, now: opts.Now,
+		},
+	}
+	var metas []streamMeta
+	err := opts.DB.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(bucketRoot)
+		if err != nil {
+			return err
+		}
+		b, err := root.CreateBucketIfNotExists(bucketStreams)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var m streamMeta
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("stream: metadata of %q: %w", k, err)
+			}
+			metas = append(metas, m)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	owned := map[string]bool{}
+	for _, m := range metas {
+		if m.DeletingAt != 0 {
+			// A deletion the last process did not finish.
+			if err := e.forget(m.Name); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		st := &streamState{meta: m, dir: e.streamDir(m)}
+		for _, sh := range m.Shards {
+			l, err := openShard(shardDir(st.dir, sh.Index), &e.cfg, e.logger.With("stream", m.Name))
+			if err != nil {
+				e.closeStreams()
+				return nil, fmt.Errorf("stream %s shard %d: %w", m.Name, sh.Index, err)
+			}
+			st.shards = append(st.shards, l)
+		}
+		e.streams[m.Name] = st
+		owned[filepath.Base(st.dir)] = true
+	}
+	if entries, err := os.ReadDir(opts.Dir); err == nil {
+		for _, de := range entries {
+			if !owned[de.Name()] {
+				e.logger.Info("stream: removing directory no stream owns", "dir", de.Name())
+				os.RemoveAll(filepath.Join(opts.Dir, de.Name()))
+			}
+		}
+	}
+	e.wg.Add(1)
+	go e.background()
+	return e, nil
+}
+
+func (e *Engine) streamDir(m streamMeta) string {
+	return filepath.Join(e.opts.Dir, m.Name+"-"+strconv.FormatInt(m.Created, 10))
+}
+
+func shardDir(streamDir string, index int) string {
+	return filepath.Join(streamDir, fmt.Sprintf("shard-%012d", index))
+}
+
+// background fsyncs dirty shards on the --fsync interval and drops expired segments.
+func (e *Engine) background() {
+	defer e.wg.Done()
+	var syncC <-chan time.Time
+	if !e.opts.Fsync.Always {
+		t := time.NewTicker(e.opts.Fsync.Interval)
+		defer t.Stop()
+		syncC = t.C
+	}
+	ret := time.NewTicker(e.opts.RetentionInterval)
+	defer ret.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-syncC:
+			for _, l := range e.allShards() {
+				if err := l.sync(); err != nil {
+					e.logger.Error("stream: fsync failed", "dir", l.dir, "err", err)
+				}
+			}
+		case <-ret.C:
+			e.EnforceRetention()
+		}
+	}
+}
+
+func (e *Engine) allShards() []*shardLog {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []*shardLog
+	for _, st := range e.streams {
+		out = append(out, st.shards...)
+	}
+	return out
+}
+
+// EnforceRetention deletes every sealed segment whose records are all past their stream's
+// retention period. It runs periodically; tests call it directly.
+func (e *Engine) EnforceRetention() {
+	now := e.opts.Now()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, st := range e.streams {
+		cutoff := now.Add(-time.Duration(st.meta.RetentionHours) * time.Hour).UnixMilli()
+		for _, l := range st.shards {
+			if n := l.dropExpired(cutoff); n > 0 {
+				e.logger.Debug("stream: deleted expired segments", "stream", st.meta.Name, "dir", l.dir, "segments", n)
+			}
+		}
+	}
+}
+
+// Sync fsyncs every shard with unsynced appends.
+func (e *Engine) Sync() error {
+	var errs []error
+	for _, l := range e.allShards() {
+		errs = append(errs, l.sync())
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops background work, fsyncs and closes every shard. Appends after Close fail with
+// ErrClosed.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	close(e.stop)
+	e.wg.Wait()
+	return e.closeStreams()
+}
+
+func (e *Engine) closeStreams() error {
+	var errs []error
+	for _, st := range e.streams {
+		for _, l := range st.shards {
+			errs = append(errs, l.close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) status(m *streamMeta) string {
+	switch {
+	case m.DeletingAt != 0:
+		return StatusDeleting
+	case e.opts.Now().UnixNano() < m.ActiveAt:
+		return StatusCreating
+	}
+	return StatusActive
+}
+
+func (e *Engine) info(st *streamState) StreamInfo {
+	m := &st.meta
+	si := StreamInfo{
+		Name: m.Name, Status: e.status(m), Mode: m.Mode, Created: time.Unix(0, m.Created),
+		RetentionHours: m.RetentionHours, MaxRecordSizeKiB: m.MaxRecordSizeKiB,
+		EncryptionType: m.EncryptionType, Tags: maps.Clone(m.Tags), Hidden: m.Hidden,
+	}
+	if si.Tags == nil {
+		si.Tags = map[string]string{}
+	}
+	for _, sh := range m.Shards {
+		start, _ := ParseHashKey(sh.Start)
+		end, _ := ParseHashKey(sh.End)
+		si.Shards = append(si.Shards, ShardInfo{
+			Index: sh.Index, ID: fmt.Sprintf("shardId-%012d", sh.Index),
+			StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created),
+		})
+	}
+	return si
+}
+
+func (e *Engine) put(tx *bolt.Tx, m *streamMeta) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketRoot).Bucket(bucketStreams).Put([]byte(m.Name), v)
+}
+
+// CreateStream creates a stream with evenly split hash ranges. It stays CREATING for
+// Options.CreateDelay.
+func (e *Engine) CreateStream(in CreateInput) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	if _, ok := e.streams[in.Name]; ok {
+		return ErrStreamExists
+	}
+	n := in.ShardCount
+	mode := in.Mode
+	if mode == "" {
+		mode = ModeProvisioned
+	}
+	if n <= 0 {
+		n = OnDemandShardCount
+	}
+	now := e.opts.Now()
+	// Creation times must differ between a stream and its re-creation, which may come within
+	// the same clock tick.
+	created := now.UnixNano()
+	m := streamMeta{
+		Name: in.Name, Mode: mode, Created: created, ActiveAt: created + int64(e.opts.CreateDelay),
+		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
+		EncryptionType: "NONE", Tags: maps.Clone(in.Tags), Hidden: in.Hidden,
+	}
+	if m.MaxRecordSizeKiB == 0 {
+		m.MaxRecordSizeKiB = DefaultMaxRecordSizeKiB
+	}
+	for i, r := range SplitHashRange(n) {
+		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r[0].String(), End: r[1].String(), Created: created})
+	}
+	st := &streamState{meta: m, dir: e.streamDir(m)}
+	for i := range m.Shards {
+		l, err := openShard(shardDir(st.dir, i), &e.cfg, e.logger.With("stream", m.Name))
+		if err != nil {
+			for _, l := range st.shards {
+				l.close()
+			}
+			os.RemoveAll(st.dir)
+			return err
+		}
+		st.shards = append(st.shards, l)
+	}
+	syncDir(e.opts.Dir)
+	if err := e.opts.DB.Update(func(tx *bolt.Tx) error { return e.put(tx, &m) }); err != nil {
+		for _, l := range st.shards {
+			l.close()
+		}
+		os.RemoveAll(st.dir)
+		return err
+	}
+	e.streams[in.Name] = st
+	return nil
+}
+
+// DeleteStream marks the stream DELETING and removes it and its data after
+// Options.CreateDelay (at once when that is zero).
+func (e *Engine) DeleteStream(name string) error {
+	e.mu.Lock()
+	st, ok := e.streams[name]
+	if !ok || st.meta.DeletingAt != 0 {
+		e.mu.Unlock()
+		return ErrStreamNotFound
+	}
+	if e.opts.CreateDelay <= 0 {
+		delete(e.streams, name)
+		e.mu.Unlock()
+		return e.remove(st)
+	}
+	m := st.meta
+	m.DeletingAt = e.opts.Now().UnixNano()
+	if err := e.opts.DB.Update(func(tx *bolt.Tx) error { return e.put(tx, &m) }); err != nil {
+		e.mu.Unlock()
+		return err
+	}
+	st.meta = m
+	e.mu.Unlock()
+	time.AfterFunc(e.opts.CreateDelay, func() {
+		e.mu.Lock()
+		if cur, ok := e.streams[name]; !ok || cur != st || e.closed {
+			e.mu.Unlock()
+			return
+		}
+		delete(e.streams, name)
+		e.mu.Unlock()
+		if err := e.remove(st); err != nil {
+			e.logger.Error("stream: delete failed", "stream", name, "err", err)
+		}
+	})
+	return nil
+}
+
+// remove closes a stream's shards and deletes its metadata, then its files. A crash between
+// the two leaves a directory that Open removes.
+func (e *Engine) remove(st *streamState) error {
+	for _, l := range st.shards {
+		l.close()
+	}
+	if err := e.forget(st.meta.Name); err != nil {
+		return err
+	}
+	return os.RemoveAll(st.dir)
+}
+
+func (e *Engine) forget(name string) error {
+	return e.opts.DB.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRoot).Bucket(bucketStreams).Delete([]byte(name))
+	})
+}
+
+func (e *Engine) get(name string) (*streamState, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	st, ok := e.streams[name]
+	if !ok {
+		return nil, ErrStreamNotFound
+	}
+	return st, nil
+}
+
+// Describe returns a snapshot of one stream.
+func (e *Engine) Describe(name string) (StreamInfo, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	st, ok := e.streams[name]
+	if !ok {
+		return StreamInfo{}, ErrStreamNotFound
+	}
+	return e.info(st), nil
+}
+
+// List returns every visible stream, sorted by name.
+func (e *Engine) List() []StreamInfo {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]StreamInfo, 0, len(e.streams))
+	for _, st := range e.streams {
+		if !st.meta.Hidden {
+			out = append(out, e.info(st))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// update applies fn to a copy of the stream's metadata and stores the result.
+func (e *Engine) update(name string, fn func(m *streamMeta) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st, ok := e.streams[name]
+	if !ok {
+		return ErrStreamNotFound
+	}
+	m := st.meta
+	m.Tags = maps.Clone(st.meta.Tags)
+	if m.Tags == nil {
+		m.Tags = map[string]string{}
+	}
+	if err := fn(&m); err != nil {
+		return err
+	}
+	if err := e.opts.DB.Update(func(tx *bolt.Tx) error { return e.put(tx, &m) }); err != nil {
+		return err
+	}
+	st.meta = m
+	return nil
+}
+
+// UpdateRetention sets the retention period to what fn returns for the current one; fn's
+// error is returned unchanged.
+func (e *Engine) UpdateRetention(name string, fn func(cur int) (int, error)) error {
+	return e.update(name, func(m *streamMeta) error {
+		if s := e.status(m); s != StatusActive {
+			return &NotActiveError{Name: name, Status: s}
+		}
+		h, err := fn(m.RetentionHours)
+		if err != nil {
+			return err
+		}
+		m.RetentionHours = h
+		return nil
+	})
+}
+
+// UpdateMaxRecordSize sets the largest record (data plus partition key) the stream accepts.
+func (e *Engine) UpdateMaxRecordSize(name string, kib int) error {
+	return e.update(name, func(m *streamMeta) error {
+		if s := e.status(m); s != StatusActive {
+			return &NotActiveError{Name: name, Status: s}
+		}
+		m.MaxRecordSizeKiB = kib
+		return nil
+	})
+}
+
+// UpdateTags lets fn edit the stream's tags in place; fn's error aborts the change.
+func (e *Engine) UpdateTags(name string, fn func(tags map[string]string) error) error {
+	return e.update(name, func(m *streamMeta) error { return fn(m.Tags) })
+}
+
+// Put appends records, each to the shard its hash key falls in, and returns once every
+// record is written to its shard's file. Records bound for one shard keep their order.
+func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]PutResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st, err := e.get(name)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	status, meta := e.status(&st.meta), st.meta
+	e.mu.RUnlock()
+	if status != StatusActive {
+		return nil, &NotActiveError{Name: name, Status: status}
+	}
+	info := StreamInfo{}
+	for _, sh := range meta.Shards {
+		start, _ := ParseHashKey(sh.Start)
+		end, _ := ParseHashKey(sh.End)
+		info.Shards = append(info.Shards, ShardInfo{Index: sh.Index, StartKey: start, EndKey: end})
+	}
+	type group struct {
+		keys    []string
+		data    [][]byte
+		members []int
+	}
+	groups := make([]*group, len(st.shards))
+	for i, en := range entries {
+		h := PartitionHash(en.PartitionKey)
+		if en.ExplicitHashKey != nil {
+			h = *en.ExplicitHashKey
+		}
+		s := info.ShardFor(h)
+		if groups[s] == nil {
+			groups[s] = &group{}
+		}
+		g := groups[s]
+		g.keys = append(g.keys, en.PartitionKey)
+		g.data = append(g.data, en.Data)
+		g.members = append(g.members, i)
+	}
+	out := make([]PutResult, len(entries))
+	var wg sync.WaitGroup
+	errs := make([]error, len(groups))
+	for s, g := range groups {
+		if g == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, arrM, err := st.shards[s].append(g.keys, g.data)
+			if err != nil {
+				errs[s] = err
+				return
+			}
+			for k, idx := range g.members {
+				out[idx] = PutResult{Shard: s, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (e *Engine) shard(name string, shard int) (*streamState, *shardLog, error) {
+	st, err := e.get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if shard < 0 || shard >= len(st.shards) {
+		return nil, nil, ErrShardNotFound
+	}
+	return st, st.shards[shard], nil
+}
+
+func (e *Engine) cutoff(st *streamState) int64 {
+	e.mu.RLock()
+	h := st.meta.RetentionHours
+	e.mu.RUnlock()
+	return e.opts.Now().Add(-time.Duration(h) * time.Hour).UnixMilli()
+}
+
+// Bounds returns the readable range of a shard. First is the oldest record still within the
+// retention period.
+func (e *Engine) Bounds(name string, shard int) (ShardBounds, error) {
+	st, l, err := e.shard(name, shard)
+	if err != nil {
+		return ShardBounds{}, err
+	}
+	first, err := l.findTime(e.cutoff(st))
+	if err != nil {
+		return ShardBounds{}, err
+	}
+	_, tip := l.bounds()
+	return ShardBounds{First: first, Tip: tip}, nil
+}
+
+// FindTime returns the position of the first retained record that arrived at or after t,
+// or the tip if there is none.
+func (e *Engine) FindTime(name string, shard int, t time.Time) (uint64, error) {
+	st, l, err := e.shard(name, shard)
+	if err != nil {
+		return 0, err
+	}
+	return l.findTime(max(t.UnixMilli(), e.cutoff(st)))
+}
+
+// Read returns up to maxRecords records (and, past the first, up to maxBytes of data) from
+// position from on. Records past the retention period are skipped.
+func (e *Engine) Read(name string, shard int, from uint64, maxRecords, maxBytes int) (ReadResult, error) {
+	st, l, err := e.shard(name, shard)
+	if err != nil {
+		return ReadResult{}, err
+	}
+	return l.read(from, maxRecords, maxBytes, e.cutoff(st))
+}
+
+// Watch returns a shard's tip and a channel that is closed once a record is appended past
+// it, so a reader at the tip can sleep until there is something to read.
+func (e *Engine) Watch(name string, shard int) (uint64, <-chan struct{}, error) {
+	_, l, err := e.shard(name, shard)
+	if err != nil {
+		return 0, nil, err
+	}
+	tip, ch := l.watch()
+	return tip, ch, nil
+}

@@ -1,0 +1,100 @@
+package stream
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"math/big"
+)
+
+// HashKey is an unsigned 128-bit hash key, the space Kinesis divides between shards.
+type HashKey struct{ Hi, Lo uint64 }
+
+// MaxHashKey is 2^128-1, the end of the last shard's range.
+var MaxHashKey = HashKey{^uint64(0), ^uint64(0)}
+
+var errBadHashKey = errors.New("hash key is not a decimal integer in [0, 2^128-1]")
+
+// ParseHashKey reads a decimal hash key. Values of 2^128 and above are errors, because AWS
+// rejects them rather than wrapping.
+func ParseHashKey(s string) (HashKey, error) {
+	if s == "" || len(s) > 39 {
+		return HashKey{}, errBadHashKey
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return HashKey{}, errBadHashKey
+		}
+	}
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok || n.BitLen() > 128 {
+		return HashKey{}, errBadHashKey
+	}
+	return fromBig(n), nil
+}
+
+// PartitionHash maps a partition key to its hash key the way Kinesis does: the MD5 of the
+// key's UTF-8 bytes read as a big-endian unsigned integer.
+func PartitionHash(partitionKey string) HashKey {
+	sum := md5.Sum([]byte(partitionKey))
+	return HashKey{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])}
+}
+
+// Cmp returns -1, 0 or +1 as h is less than, equal to or greater than o.
+func (h HashKey) Cmp(o HashKey) int {
+	switch {
+	case h.Hi < o.Hi:
+		return -1
+	case h.Hi > o.Hi:
+		return 1
+	case h.Lo < o.Lo:
+		return -1
+	case h.Lo > o.Lo:
+		return 1
+	}
+	return 0
+}
+
+func (h HashKey) String() string { return h.big().String() }
+
+func (h HashKey) big() *big.Int {
+	n := new(big.Int).SetUint64(h.Hi)
+	n.Lsh(n, 64)
+	return n.Or(n, new(big.Int).SetUint64(h.Lo))
+}
+
+func fromBig(n *big.Int) HashKey {
+	lo := new(big.Int).And(n, new(big.Int).SetUint64(^uint64(0)))
+	hi := new(big.Int).Rsh(n, 64)
+	return HashKey{hi.Uint64(), lo.Uint64()}
+}
+
+// SplitHashRange divides [0, 2^128-1] into n ranges as AWS does for a new stream: each range
+// is floor(2^128/n) wide and the last one absorbs the remainder.
+func SplitHashRange(n int) [][2]HashKey {
+	space := new(big.Int).Lsh(big.NewInt(1), 128)
+	width := new(big.Int).Div(space, big.NewInt(int64(n)))
+	out := make([][2]HashKey, n)
+	for i := 0; i < n; i++ {
+		start := new(big.Int).Mul(width, big.NewInt(int64(i)))
+		end := new(big.Int).Add(start, width)
+		end.Sub(end, big.NewInt(1))
+		out[i][0] = fromBig(start)
+		if i == n-1 {
+			out[i][1] = MaxHashKey
+		} else {
+			out[i][1] = fromBig(end)
+		}
+	}
+	return out
+}
+
+// ShardFor returns the index of the shard whose range holds h.
+func (s StreamInfo) ShardFor(h HashKey) int {
+	for i, sh := range s.Shards {
+		if h.Cmp(sh.StartKey) >= 0 && h.Cmp(sh.EndKey) <= 0 {
+			return i
+		}
+	}
+	return len(s.Shards) - 1
+}

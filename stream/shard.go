@@ -1,0 +1,726 @@
+package stream
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// segment is one log file of a shard, named by the position of its first record, and its
+// sparse index. Sealed segments load their index lazily so opening a shard with a long
+// history reads only the active segment.
+type segment struct {
+	base    uint64
+	logPath string
+	idxPath string
+
+	loadMu sync.Mutex
+	loaded atomic.Bool
+	f      *os.File
+	idxF   *os.File // only for the active segment
+	idx    []idxEntry
+	size   int64 // bytes of valid frames; for the active segment, what readers may see
+}
+
+func segmentName(base uint64) string { return fmt.Sprintf("%020d", base) }
+
+// firstArrival is the arrival time of the segment's first record, or ok=false if it has none.
+func (sg *segment) firstArrival() (int64, bool) {
+	if len(sg.idx) == 0 {
+		return 0, false
+	}
+	return sg.idx[0].arrivalM, true
+}
+
+// shardLog is the append-only log of one shard: a run of segments, a writer goroutine that
+// group-commits concurrent appends, and a broadcast channel for readers waiting at the tip.
+type shardLog struct {
+	dir    string
+	cfg    *shardConfig
+	logger *slog.Logger
+
+	mu       sync.RWMutex
+	segs     []*segment // sorted by base; the last one is active
+	tip      uint64
+	lastArrM int64
+	notify   chan struct{}
+
+	reqs  chan *appendReq
+	stop  chan struct{}
+	done  chan struct{}
+	dirty atomic.Bool
+	once  sync.Once
+}
+
+type shardConfig struct {
+	segmentMaxBytes int64
+	segmentMaxAge   time.Duration
+	indexInterval   int64
+	fsyncAlways     bool
+	now             func() time.Time
+}
+
+type appendReq struct {
+	keys  []string
+	data  [][]byte
+	reply chan appendResult
+}
+
+type appendResult struct {
+	first    uint64
+	arrivalM int64
+	err      error
+}
+
+const maxBatchBytes = 16 << 20
+
+// openShard opens or creates a shard directory and recovers its active segment.
+func openShard(dir string, cfg *shardConfig, logger *slog.Logger) (*shardLog, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &shardLog{dir: dir, cfg: cfg, logger: logger, notify: make(chan struct{}),
+		reqs: make(chan *appendReq, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, de := range names {
+		name := de.Name()
+		if strings.HasSuffix(name, ".tmp") {
+			os.Remove(filepath.Join(dir, name))
+			continue
+		}
+		if !strings.HasSuffix(name, ".log") {
+			continue
+		}
+		base, err := strconv.ParseUint(strings.TrimSuffix(name, ".log"), 10, 64)
+		if err != nil {
+			continue
+		}
+		s.segs = append(s.segs, s.newSegment(base))
+	}
+	sort.Slice(s.segs, func(i, j int) bool { return s.segs[i].base < s.segs[j].base })
+	// An index whose log is gone (retention deleted the log first) is garbage.
+	for _, de := range names {
+		if name := de.Name(); strings.HasSuffix(name, ".idx") {
+			if _, err := os.Stat(filepath.Join(dir, strings.TrimSuffix(name, ".idx")+".log")); errors.Is(err, os.ErrNotExist) {
+				os.Remove(filepath.Join(dir, name))
+			}
+		}
+	}
+	if len(s.segs) == 0 {
+		s.segs = append(s.segs, s.newSegment(0))
+	}
+	if err := s.recoverActive(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+func (s *shardLog) newSegment(base uint64) *segment {
+	n := segmentName(base)
+	return &segment{base: base, logPath: filepath.Join(s.dir, n+".log"), idxPath: filepath.Join(s.dir, n+".idx")}
+}
+
+func (s *shardLog) active() *segment { return s.segs[len(s.segs)-1] }
+
+// recoverActive opens the active segment for appending. It trusts the index up to its last
+// entry that still points at a matching frame, scans the log only past that point, and cuts
+// the file at the first frame that is torn, corrupt or out of sequence.
+func (s *shardLog) recoverActive() error {
+	sg := s.active()
+	f, err := os.OpenFile(sg.logPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	sg.f = f
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	fileSize := st.Size()
+	idxF, err := os.OpenFile(sg.idxPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	sg.idxF = idxF
+	raw, err := io.ReadAll(idxF)
+	if err != nil {
+		return err
+	}
+	entries, _ := decodeIdx(raw)
+	// Walk back to the newest entry that matches the log.
+	for len(entries) > 0 {
+		e := entries[len(entries)-1]
+		if e.offset < fileSize && e.pos >= sg.base {
+			if fr, _, err := readFrameAt(f, e.offset); err == nil && fr.pos == e.pos {
+				break
+			}
+		}
+		entries = entries[:len(entries)-1]
+	}
+	start, want := int64(0), sg.base
+	if len(entries) > 0 {
+		start, want = entries[len(entries)-1].offset, entries[len(entries)-1].pos
+	}
+	keptIdx := len(entries)
+	var lastArr int64
+	if len(entries) > 0 {
+		lastArr = entries[len(entries)-1].arrivalM
+	}
+	end, scanErr := scanFrames(f, start, fileSize, func(fr frame, off int64) bool {
+		if fr.pos != want || fr.arrivalM < lastArr {
+			return false
+		}
+		if off != start || len(entries) == 0 {
+			if len(entries) == 0 || off-entries[len(entries)-1].offset >= s.cfg.indexInterval {
+				entries = append(entries, idxEntry{pos: fr.pos, offset: off, arrivalM: fr.arrivalM})
+			}
+		}
+		want++
+		lastArr = fr.arrivalM
+		return true
+	})
+	if scanErr != nil && !errors.Is(scanErr, errBadFrame) && !errors.Is(scanErr, errShortFrame) && !errors.Is(scanErr, errOutOfSequence) {
+		return scanErr
+	}
+	if end < fileSize {
+		s.logger.Warn("stream: cut torn or corrupt tail of shard log",
+			"file", sg.logPath, "offset", end, "bytes_dropped", fileSize-end, "first_lost_position", want, "reason", scanErr)
+		if err := f.Truncate(end); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	// Rewrite the index tail: drop what we could not trust, append what the scan rebuilt.
+	var buf []byte
+	for _, e := range entries[keptIdx:] {
+		buf = appendIdxEntry(buf, e)
+	}
+	if err := idxF.Truncate(int64(keptIdx) * idxEntryLen); err != nil {
+		return err
+	}
+	if _, err := idxF.WriteAt(buf, int64(keptIdx)*idxEntryLen); err != nil {
+		return err
+	}
+	sg.idx = entries
+	sg.size = end
+	sg.loaded.Store(true)
+	s.tip = want
+	s.lastArrM = lastArr
+	return nil
+}
+
+var errOutOfSequence = errors.New("frame: out of sequence")
+
+// scanFrames calls fn for each valid frame in f[off:limit] until fn returns false or a frame
+// does not decode. It returns the offset just past the last accepted frame and, if it stopped
+// early, why.
+func scanFrames(f *os.File, off, limit int64, fn func(fr frame, off int64) bool) (int64, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(f, off, limit-off), 64<<10)
+	var buf []byte
+	for off < limit {
+		hdr, err := r.Peek(frameHeaderLen)
+		if err != nil {
+			return off, errShortFrame
+		}
+		bodyLen := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16 | uint32(hdr[3])<<24)
+		if bodyLen < bodyFixedLen || bodyLen > maxBodyLen {
+			return off, errBadFrame
+		}
+		n := frameHeaderLen + bodyLen
+		if cap(buf) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return off, errShortFrame
+		}
+		fr, _, err := decodeFrame(buf)
+		if err != nil {
+			return off, err
+		}
+		if !fn(fr, off) {
+			return off, errOutOfSequence
+		}
+		off += int64(n)
+	}
+	return off, nil
+}
+
+func readFrameAt(f *os.File, off int64) (frame, int, error) {
+	var hdr [frameHeaderLen]byte
+	if _, err := f.ReadAt(hdr[:], off); err != nil {
+		return frame{}, 0, errShortFrame
+	}
+	bodyLen := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16 | uint32(hdr[3])<<24)
+	if bodyLen < bodyFixedLen || bodyLen > maxBodyLen {
+		return frame{}, 0, errBadFrame
+	}
+	buf := make([]byte, frameHeaderLen+bodyLen)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return frame{}, 0, errShortFrame
+	}
+	return decodeFrame(buf)
+}
+
+// load opens a sealed segment for reading and loads its index, rebuilding the index from the
+// log if it is missing or damaged.
+func (s *shardLog) load(sg *segment) error {
+	if sg.loaded.Load() {
+		return nil
+	}
+	sg.loadMu.Lock()
+	defer sg.loadMu.Unlock()
+	if sg.loaded.Load() {
+		return nil
+	}
+	f, err := os.Open(sg.logPath)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	size := st.Size()
+	raw, _ := os.ReadFile(sg.idxPath)
+	entries, valid := decodeIdx(raw)
+	if !valid || (len(entries) == 0 && size > 0) {
+		entries = entries[:0]
+		want := sg.base
+		end, err := scanFrames(f, 0, size, func(fr frame, off int64) bool {
+			if fr.pos != want {
+				return false
+			}
+			if len(entries) == 0 || off-entries[len(entries)-1].offset >= s.cfg.indexInterval {
+				entries = append(entries, idxEntry{pos: fr.pos, offset: off, arrivalM: fr.arrivalM})
+			}
+			want++
+			return true
+		})
+		if end < size {
+			s.logger.Warn("stream: sealed segment is damaged; records past the damage are skipped",
+				"file", sg.logPath, "offset", end, "reason", err)
+			size = end
+		}
+		var buf []byte
+		for _, e := range entries {
+			buf = appendIdxEntry(buf, e)
+		}
+		if err := writeFileAtomic(sg.idxPath, buf); err != nil {
+			s.logger.Warn("stream: could not rewrite segment index", "file", sg.idxPath, "err", err)
+		}
+	}
+	sg.f, sg.idx, sg.size = f, entries, size
+	sg.loaded.Store(true)
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// append submits one shard's records to the writer and waits until they are in the file.
+func (s *shardLog) append(keys []string, data [][]byte) (uint64, int64, error) {
+	r := &appendReq{keys: keys, data: data, reply: make(chan appendResult, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.stop:
+		return 0, 0, ErrClosed
+	}
+	res := <-r.reply
+	return res.first, res.arrivalM, res.err
+}
+
+// writer is the shard's only appender. It takes every request that is waiting, writes them
+// with one system call (and one fsync under --fsync always), then answers them all: group
+// commit, so concurrent producers share the cost of the syscall and the fsync.
+func (s *shardLog) writer() {
+	defer close(s.done)
+	var batch []*appendReq
+	var buf []byte
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case <-s.stop:
+			s.failPending()
+			return
+		}
+		bytes := batchBytes(batch[0])
+	drain:
+		for bytes < maxBatchBytes {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+				bytes += batchBytes(r)
+			default:
+				break drain
+			}
+		}
+		buf = s.commit(batch, buf[:0])
+		if cap(buf) > 4*maxBatchBytes {
+			buf = nil
+		}
+	}
+}
+
+func batchBytes(r *appendReq) int {
+	n := 0
+	for i := range r.data {
+		n += frameLen(len(r.keys[i]), len(r.data[i]))
+	}
+	return n
+}
+
+func (s *shardLog) failPending() {
+	for {
+		select {
+		case r := <-s.reqs:
+			r.reply <- appendResult{err: ErrClosed}
+		default:
+			return
+		}
+	}
+}
+
+func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
+	fail := func(err error) []byte {
+		for _, r := range batch {
+			r.reply <- appendResult{err: err}
+		}
+		return buf
+	}
+	nowM := s.cfg.now().UnixMilli()
+	s.mu.RLock()
+	arrM := max(nowM, s.lastArrM)
+	sg := s.active()
+	needRoll := sg.size >= s.cfg.segmentMaxBytes
+	if first, ok := sg.firstArrival(); ok && s.cfg.segmentMaxAge > 0 && arrM-first >= s.cfg.segmentMaxAge.Milliseconds() {
+		needRoll = true
+	}
+	pos := s.tip
+	s.mu.RUnlock()
+	if needRoll {
+		if err := s.roll(); err != nil {
+			s.logger.Error("stream: cannot start a new segment", "dir", s.dir, "err", err)
+			return fail(err)
+		}
+		sg = s.active()
+	}
+	off := sg.size
+	lastIdxOff := int64(-1 << 62)
+	if n := len(sg.idx); n > 0 {
+		lastIdxOff = sg.idx[n-1].offset
+	}
+	var newIdx []idxEntry
+	starts := make([]uint64, len(batch))
+	for i, r := range batch {
+		starts[i] = pos
+		for j := range r.data {
+			frameOff := off + int64(len(buf))
+			if len(sg.idx)+len(newIdx) == 0 || frameOff-lastIdxOff >= s.cfg.indexInterval {
+				newIdx = append(newIdx, idxEntry{pos: pos, offset: frameOff, arrivalM: arrM})
+				lastIdxOff = frameOff
+			}
+			buf = appendFrame(buf, pos, arrM, r.keys[j], r.data[j])
+			pos++
+		}
+	}
+	if _, err := sg.f.WriteAt(buf, off); err != nil {
+		// Leave no partial frames behind for a later append to land after.
+		sg.f.Truncate(off)
+		s.logger.Error("stream: write failed", "file", sg.logPath, "err", err)
+		return fail(err)
+	}
+	if len(newIdx) > 0 {
+		var ib []byte
+		for _, e := range newIdx {
+			ib = appendIdxEntry(ib, e)
+		}
+		// The index is a cache rebuilt on open; a failed write here costs nothing but a scan.
+		sg.idxF.WriteAt(ib, int64(len(sg.idx))*idxEntryLen)
+	}
+	if s.cfg.fsyncAlways {
+		if err := sg.f.Sync(); err != nil {
+			s.logger.Error("stream: fsync failed", "file", sg.logPath, "err", err)
+			return fail(err)
+		}
+	} else {
+		s.dirty.Store(true)
+	}
+	s.mu.Lock()
+	sg.size = off + int64(len(buf))
+	sg.idx = append(sg.idx, newIdx...)
+	s.tip = pos
+	s.lastArrM = arrM
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+	for i, r := range batch {
+		r.reply <- appendResult{first: starts[i], arrivalM: arrM}
+	}
+	return buf
+}
+
+// roll seals the active segment and starts a new one at the tip.
+func (s *shardLog) roll() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.active()
+	if old.size == 0 {
+		return nil
+	}
+	if err := old.f.Sync(); err != nil {
+		return err
+	}
+	ns := s.newSegment(s.tip)
+	f, err := os.OpenFile(ns.logPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	idxF, err := os.OpenFile(ns.idxPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	syncDir(s.dir)
+	old.idxF.Close()
+	old.idxF = nil
+	ns.f, ns.idxF = f, idxF
+	ns.loaded.Store(true)
+	s.segs = append(s.segs, ns)
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// sync flushes the active segment if anything was written since the last sync.
+func (s *shardLog) sync() error {
+	if !s.dirty.Swap(false) {
+		return nil
+	}
+	s.mu.RLock()
+	f := s.active().f
+	s.mu.RUnlock()
+	return f.Sync()
+}
+
+// close stops the writer, fsyncs and closes every file.
+func (s *shardLog) close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		<-s.done
+		s.dirty.Store(true)
+		err = s.sync()
+		s.mu.Lock()
+		s.closeFiles()
+		s.mu.Unlock()
+	})
+	return err
+}
+
+func (s *shardLog) closeFiles() {
+	for _, sg := range s.segs {
+		if sg.f != nil {
+			sg.f.Close()
+			sg.f = nil
+		}
+		if sg.idxF != nil {
+			sg.idxF.Close()
+			sg.idxF = nil
+		}
+	}
+}
+
+// watch returns the tip and a channel closed when it next moves.
+func (s *shardLog) watch() (uint64, <-chan struct{}) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.tip, s.notify
+}
+
+// segmentFor returns the index in s.segs of the segment holding pos. Callers hold s.mu.
+func (s *shardLog) segmentForLocked(pos uint64) int {
+	i := sort.Search(len(s.segs), func(i int) bool { return s.segs[i].base > pos })
+	return max(i-1, 0)
+}
+
+// read returns records from position from on, skipping any that arrived before minArrM.
+func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (ReadResult, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	res := ReadResult{Tip: s.tip, Next: from}
+	if from < s.segs[0].base {
+		from = s.segs[0].base
+		res.Next = from
+	}
+	if from >= s.tip {
+		if from > s.tip {
+			res.Next = s.tip
+		}
+		return res, nil
+	}
+	bytes := 0
+	for i := s.segmentForLocked(from); i < len(s.segs); i++ {
+		sg := s.segs[i]
+		if err := s.load(sg); err != nil {
+			return res, err
+		}
+		limit := sg.size
+		start := int64(0)
+		if j := sort.Search(len(sg.idx), func(j int) bool { return sg.idx[j].pos > from }); j > 0 {
+			start = sg.idx[j-1].offset
+		}
+		full := false
+		_, err := scanFrames(sg.f, start, limit, func(fr frame, off int64) bool {
+			if fr.pos < from {
+				return true
+			}
+			if len(res.Records) >= maxRecords || (len(res.Records) > 0 && bytes+len(fr.data) > maxBytes) {
+				full = true
+				return false
+			}
+			res.Next = fr.pos + 1
+			if fr.arrivalM < minArrM {
+				return true
+			}
+			bytes += len(fr.data)
+			res.Records = append(res.Records, Record{
+				Position: fr.pos, Arrival: time.UnixMilli(fr.arrivalM),
+				PartitionKey: string(fr.key), Data: append([]byte(nil), fr.data...),
+			})
+			return true
+		})
+		if full {
+			break
+		}
+		if err != nil && !errors.Is(err, errOutOfSequence) {
+			s.logger.Warn("stream: unreadable frame in sealed segment; skipping to the next segment", "file", sg.logPath, "err", err)
+		}
+		if i+1 < len(s.segs) {
+			res.Next = max(res.Next, s.segs[i+1].base)
+			from = res.Next
+		} else {
+			res.Next = max(res.Next, s.tip)
+		}
+	}
+	return res, nil
+}
+
+// findTime returns the position of the first record that arrived at or after tM, or the tip.
+func (s *shardLog) findTime(tM int64) (uint64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	// Arrival times never decrease along the log, so both levels are binary searches.
+	var loadErr error
+	i := sort.Search(len(s.segs), func(i int) bool {
+		if err := s.load(s.segs[i]); err != nil {
+			loadErr = err
+			return true
+		}
+		a, ok := s.segs[i].firstArrival()
+		return !ok || a >= tM
+	})
+	if loadErr != nil {
+		return 0, loadErr
+	}
+	if i == 0 {
+		if _, ok := s.segs[0].firstArrival(); !ok {
+			return s.tip, nil
+		}
+		return s.segs[0].base, nil
+	}
+	sg := s.segs[i-1]
+	j := sort.Search(len(sg.idx), func(j int) bool { return sg.idx[j].arrivalM >= tM })
+	start := sg.idx[max(j-1, 0)].offset
+	next := s.tip
+	if i < len(s.segs) {
+		next = s.segs[i].base
+	}
+	scanFrames(sg.f, start, sg.size, func(fr frame, off int64) bool {
+		if fr.arrivalM >= tM {
+			next = fr.pos
+			return false
+		}
+		return true
+	})
+	return next, nil
+}
+
+// bounds returns the first position not yet dropped by retention (by file) and the tip.
+func (s *shardLog) bounds() (first, tip uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.segs[0].base, s.tip
+}
+
+// dropExpired deletes whole sealed segments whose every record arrived before cutoffM.
+func (s *shardLog) dropExpired(cutoffM int64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for len(s.segs) > 1 {
+		next := s.segs[1]
+		if err := s.load(next); err != nil {
+			break
+		}
+		a, ok := next.firstArrival()
+		// The next segment's first arrival bounds this segment's last one from above.
+		if !ok || a >= cutoffM {
+			break
+		}
+		old := s.segs[0]
+		if old.f != nil {
+			old.f.Close()
+		}
+		if err := os.Remove(old.logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.logger.Warn("stream: cannot delete expired segment", "file", old.logPath, "err", err)
+			break
+		}
+		os.Remove(old.idxPath)
+		s.segs = s.segs[1:]
+		n++
+	}
+	return n
+}

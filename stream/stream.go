@@ -1,0 +1,144 @@
+// Package stream is the storage engine behind localpipe's Kinesis Data Streams: named streams
+// split into shards, each shard an append-only log of CRC-framed segment files with a sparse
+// index, recovered on open by cutting a torn tail. It knows nothing of HTTP or of Kinesis's
+// wire format; stream/kinesisapi translates between the two.
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stream modes and statuses, spelled as Kinesis spells them so the wire layer can pass them
+// through unchanged.
+const (
+	ModeProvisioned = "PROVISIONED"
+	ModeOnDemand    = "ON_DEMAND"
+
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusDeleting = "DELETING"
+	StatusUpdating = "UPDATING"
+)
+
+// Defaults and bounds the engine applies when a caller leaves a field zero.
+const (
+	DefaultRetentionHours   = 24
+	DefaultMaxRecordSizeKiB = 1024
+	OnDemandShardCount      = 4
+)
+
+// Sentinel errors. Typed errors below wrap them so callers can use errors.Is.
+var (
+	ErrStreamNotFound = errors.New("stream not found")
+	ErrStreamExists   = errors.New("stream already exists")
+	ErrNotActive      = errors.New("stream not active")
+	ErrShardNotFound  = errors.New("shard not found")
+	ErrClosed         = errors.New("stream engine closed")
+)
+
+// NotActiveError reports the state a stream is in when an operation needs ACTIVE.
+type NotActiveError struct {
+	Name   string
+	Status string
+}
+
+func (e *NotActiveError) Error() string {
+	return fmt.Sprintf("stream %s not ACTIVE, instead in state %s", e.Name, e.Status)
+}
+func (e *NotActiveError) Unwrap() error { return ErrNotActive }
+
+// FsyncPolicy decides when appended bytes are fsynced. A record is acknowledged once written
+// to the file (so a killed process loses nothing); fsync only adds power-loss durability.
+type FsyncPolicy struct {
+	Always   bool          // fsync every group-commit batch before acknowledging it
+	Interval time.Duration // otherwise fsync dirty shards this often (0 means 1s)
+}
+
+// Options configure Open. Zero values mean the defaults named on each field.
+type Options struct {
+	Dir                string        // root of the shard logs, e.g. <data-dir>/kinesis
+	DB                 *bolt.DB      // metadata; owned by the caller, shared with other engines
+	Fsync              FsyncPolicy   //
+	SegmentMaxBytes    int64         // roll a segment after this many bytes (64 MiB)
+	SegmentMaxAge      time.Duration // roll a segment whose first record is older (1h)
+	IndexIntervalBytes int           // one sparse-index entry per this many bytes (4 KiB)
+	CreateDelay        time.Duration // time a new stream stays CREATING (0: ACTIVE at once)
+	RetentionInterval  time.Duration // how often expired segments are deleted (1 min)
+	Now                func() time.Time
+	Logger             *slog.Logger
+}
+
+// CreateInput is what CreateStream needs; the wire layer has validated it.
+type CreateInput struct {
+	Name             string
+	ShardCount       int // 0 with ModeOnDemand gives OnDemandShardCount
+	Mode             string
+	Tags             map[string]string
+	MaxRecordSizeKiB int
+	// Hidden streams (Firehose's DirectPut buffers) are not listed by List.
+	Hidden bool
+}
+
+// StreamInfo is a consistent snapshot of a stream's metadata.
+type StreamInfo struct {
+	Name             string
+	Status           string
+	Mode             string
+	Created          time.Time // also the stream's identity: a re-created stream differs
+	RetentionHours   int
+	MaxRecordSizeKiB int
+	EncryptionType   string
+	Shards           []ShardInfo
+	Tags             map[string]string
+	Hidden           bool
+}
+
+// ShardInfo describes one shard. Hash keys are inclusive bounds.
+type ShardInfo struct {
+	Index    int
+	ID       string // shardId-000000000000
+	StartKey HashKey
+	EndKey   HashKey
+	Created  time.Time
+}
+
+// PutEntry is one record to append. ExplicitHashKey, when set, replaces the MD5 of
+// PartitionKey for choosing the shard.
+type PutEntry struct {
+	PartitionKey    string
+	ExplicitHashKey *HashKey
+	Data            []byte
+}
+
+// PutResult says where a record landed.
+type PutResult struct {
+	Shard    int
+	Position uint64 // strictly increasing per shard, starting at 0, never reused
+	Arrival  time.Time
+}
+
+// Record is a record read back from a shard.
+type Record struct {
+	Position     uint64
+	Arrival      time.Time // millisecond precision, non-decreasing per shard
+	PartitionKey string
+	Data         []byte
+}
+
+// ReadResult is one read from a shard.
+type ReadResult struct {
+	Records []Record
+	Next    uint64 // position to read from next
+	Tip     uint64 // position the next appended record will get
+}
+
+// ShardBounds is the readable range of a shard: [First, Tip).
+type ShardBounds struct {
+	First uint64 // first retained position (records before it are gone)
+	Tip   uint64
+}
