@@ -1,0 +1,342 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "localpipe-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "localpipe")
+	// -race so the end-to-end tests also race-check the server they drive.
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building localpipe: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a localpipe process started by a test.
+type server struct {
+	cmd      *exec.Cmd
+	endpoint string
+	stderr   *syncBuffer
+	waited   chan struct{}
+	exitErr  error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+var endpointRE = regexp.MustCompile(`endpoint=(http://\S+)`)
+
+// start runs the binary on a random loopback port and waits until it reports ready.
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
+	pr, pw := io.Pipe()
+	s := &server{cmd: cmd, stderr: &syncBuffer{}, waited: make(chan struct{})}
+	cmd.Stderr = io.MultiWriter(pw, s.stderr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.exitErr = cmd.Wait(); pw.Close(); close(s.waited) }()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := endpointRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case s.endpoint = <-found:
+	case <-s.waited:
+		t.Fatalf("localpipe exited before ready: %v\n%s", s.exitErr, s.stderr)
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("localpipe not ready\n%s", s.stderr)
+	}
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.waited
+		if strings.Contains(s.stderr.String(), "WARNING: DATA RACE") {
+			t.Errorf("data race in server:\n%s", s.stderr)
+		}
+	})
+	return s
+}
+
+// stop sends sig and waits for the exit, returning the exit code.
+func (s *server) stop(t *testing.T, sig os.Signal) int {
+	t.Helper()
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.waited:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit after %v\n%s", sig, s.stderr)
+	}
+	return s.cmd.ProcessState.ExitCode()
+}
+
+func kinesisClient(endpoint string) *kinesis.Client {
+	return kinesis.New(kinesis.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	out, err := exec.Command(binary, "--version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "localpipe ") {
+		t.Fatalf("--version: %v %q", err, out)
+	}
+	out, err = exec.Command(binary, "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--data-dir") || !strings.Contains(string(out), "LOCALPIPE_DATA_DIR") {
+		t.Fatalf("--help: %v %q", err, out)
+	}
+	out, err = exec.Command(binary, "--fsync", "sometimes").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--fsync") {
+		t.Fatalf("bad --fsync accepted: %q", out)
+	}
+	cmd := exec.Command(binary, "--version=false", "--ephemeral")
+	cmd.Env = append(os.Environ(), "LOCALPIPE_LOG_LEVEL=loud")
+	if out, err = cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--log-level") {
+		t.Fatalf("bad LOCALPIPE_LOG_LEVEL accepted: %q", out)
+	}
+}
+
+func TestHealthMetricsAndUnmatchedRoutes(t *testing.T) {
+	s := start(t, "--ephemeral")
+	resp, err := http.Get(s.endpoint + "/_localpipe/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"kinesis":"running"`) {
+		t.Fatalf("health: %d %s", resp.StatusCode, body)
+	}
+
+	ctx := context.Background()
+	kc := kinesisClient(s.endpoint)
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("m"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("m"), PartitionKey: aws.String("k"), Data: []byte("hello")}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Get(s.endpoint + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`localpipe_kinesis_incoming_records_total\{stream_name="m"\} 1`).Match(body) ||
+		!strings.Contains(string(body), `localpipe_kinesis_incoming_bytes_total{stream_name="m"} 5`) {
+		t.Fatalf("metrics missing the stream's series:\n%s", body)
+	}
+
+	resp, err = http.Get(s.endpoint + "/no/such/thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 4 && resp.StatusCode/100 != 5 || !strings.Contains(string(body), "<Error><Code>") || resp.Header.Get("x-amz-request-id") == "" {
+		t.Fatalf("unmatched route: %d %s", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest("POST", s.endpoint+"/", strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"__type":"UnknownOperationException"`) {
+		t.Fatalf("unknown target: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestH2C(t *testing.T) {
+	s := start(t, "--ephemeral")
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	var seen string
+	hc := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
+	kc := kinesis.New(kinesis.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(s.endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient: clientFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := hc.Do(r)
+			if err == nil {
+				seen = resp.Proto
+			}
+			return resp, err
+		}),
+	})
+	if _, err := kc.ListStreams(context.Background(), &kinesis.ListStreamsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != "HTTP/2.0" {
+		t.Fatalf("protocol %q, want HTTP/2.0", seen)
+	}
+}
+
+type clientFunc func(*http.Request) (*http.Response, error)
+
+func (f clientFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestSecondInstanceOnSameDataDirFails(t *testing.T) {
+	dir := t.TempDir()
+	start(t, "--data-dir", dir)
+	cmd := exec.Command(binary, "--listen", "127.0.0.1:0", "--data-dir", dir)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("second instance did not fail at once")
+	}
+	if err == nil || !strings.Contains(string(out), "in use by another localpipe") {
+		t.Fatalf("second instance: %v %s", err, out)
+	}
+}
+
+func TestConfigFileCreatesStreams(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("streams:\n  - StreamName: a\n    ShardCount: 3\n  - StreamName: b\n    StreamModeDetails: {StreamMode: ON_DEMAND}\n"), 0o644)
+	s := start(t, "--data-dir", filepath.Join(dir, "data"), "--config", cfg)
+	kc := kinesisClient(s.endpoint)
+	out, err := kc.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("a")})
+	if err != nil || *out.StreamDescriptionSummary.OpenShardCount != 3 {
+		t.Fatalf("a: %v %+v", err, out)
+	}
+	out, err = kc.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("b")})
+	if err != nil || *out.StreamDescriptionSummary.OpenShardCount != 4 || out.StreamDescriptionSummary.StreamModeDetails.StreamMode != types.StreamModeOnDemand {
+		t.Fatalf("b: %v %+v", err, out)
+	}
+	// Applying the config again at the next start is a no-op, not an error.
+	if code := s.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.stderr)
+	}
+	start(t, "--data-dir", filepath.Join(dir, "data"), "--config", cfg)
+
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("streams:\n  - StreamName: 'no spaces allowed'\n"), 0o644)
+	outb, err := exec.Command(binary, "--ephemeral", "--listen", "127.0.0.1:0", "--config", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(outb), "ValidationException") {
+		t.Fatalf("bad config: %v %s", err, outb)
+	}
+}
+
+// readShard reads a whole shard from TRIM_HORIZON.
+func readShard(t *testing.T, kc *kinesis.Client, name, shard string) []types.Record {
+	t.Helper()
+	ctx := context.Background()
+	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []types.Record
+	iter := it.ShardIterator
+	for {
+		res, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Records...)
+		if len(res.Records) == 0 && *res.MillisBehindLatest == 0 {
+			return out
+		}
+		iter = res.NextShardIterator
+	}
+}
+
+func TestRestartKeepsRecordsAndSequenceGrows(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := start(t, "--data-dir", dir)
+	kc := kinesisClient(s.endpoint)
+	kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("r"), ShardCount: aws.Int32(1)})
+	var last string
+	for i := 0; i < 50; i++ {
+		out, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("r"), PartitionKey: aws.String("k"), Data: []byte(fmt.Sprint(i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = *out.SequenceNumber
+	}
+	if code := s.stop(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("SIGINT exit %d\n%s", code, s.stderr)
+	}
+	s = start(t, "--data-dir", dir)
+	kc = kinesisClient(s.endpoint)
+	recs := readShard(t, kc, "r", "shardId-000000000000")
+	if len(recs) != 50 || string(recs[49].Data) != "49" || *recs[49].SequenceNumber != last {
+		t.Fatalf("after restart: %d records", len(recs))
+	}
+	out, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("r"), PartitionKey: aws.String("k"), Data: []byte("new")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seqLess(last, *out.SequenceNumber) {
+		t.Fatalf("sequence %s not above %s", *out.SequenceNumber, last)
+	}
+}
+
+func seqLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}

@@ -1,0 +1,316 @@
+// Package app assembles localpipe: it opens the data dir and the engines, builds the wire
+// handlers and the one HTTP listener that routes between them, applies the --config file, and
+// shuts everything down in reverse order. Only this package and cmd/ import every service.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/stream"
+	"github.com/localpipe/localpipe/stream/kinesisapi"
+)
+
+// Version is set at build time with -ldflags "-X github.com/localpipe/localpipe/internal/app.Version=…".
+var Version = ""
+
+// VersionString reports Version, or the module version the binary was built from.
+func VersionString() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// App is a running localpipe: engines, handlers and the listener.
+type App struct {
+	cfg      Config
+	logger   *slog.Logger
+	dataDir  string
+	unlock   func()
+	db       *bolt.DB
+	registry *prometheus.Registry
+
+	streams *stream.Engine
+	kinesis *kinesisapi.Handler
+
+	ln      net.Listener
+	srv     *http.Server
+	ready   atomic.Bool
+	serveCh chan error
+}
+
+// Open builds every engine and handler and applies the config file; it does not listen yet.
+func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.closeEngines()
+		}
+	}()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if cfg.Ephemeral {
+		a.dataDir, err = os.MkdirTemp("", "localpipe-")
+	} else {
+		a.dataDir, err = filepath.Abs(cfg.DataDir)
+		if err == nil {
+			err = os.MkdirAll(a.dataDir, 0o755)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	if a.unlock, err = lockDir(a.dataDir); err != nil {
+		return nil, err
+	}
+	// The directory lock already excludes other processes, so bbolt's own lock can only be
+	// contended by a stale holder; fail instead of hanging.
+	a.db, err = bolt.Open(filepath.Join(a.dataDir, "meta.db"), 0o644, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open metadata %s: %w", filepath.Join(a.dataDir, "meta.db"), err)
+	}
+	always, interval, _ := cfg.fsyncPolicy()
+	a.streams, err = stream.Open(stream.Options{
+		Dir: filepath.Join(a.dataDir, "kinesis"), DB: a.db,
+		Fsync:       stream.FsyncPolicy{Always: always, Interval: interval},
+		CreateDelay: cfg.StreamCreateDelay, Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kinesis: %w", err)
+	}
+	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry})
+
+	res := cfg.Resources
+	if res == nil && cfg.ConfigFile != "" {
+		if res, err = LoadResources(cfg.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	if res != nil {
+		if err := a.apply(res); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// apply creates the config file's resources through the same handlers API calls use, so
+// they are validated the same way. Resources that already exist are left as they are.
+func (a *App) apply(res *Resources) error {
+	ctx := context.Background()
+	for i, raw := range res.Streams {
+		status, _, body := a.kinesis.Invoke(ctx, "CreateStream", raw, "")
+		if err := configError(status, body, "ResourceInUseException"); err != nil {
+			return fmt.Errorf("--config streams[%d]: %w", i, err)
+		}
+	}
+	if len(res.Buckets) > 0 {
+		return errors.New("--config buckets: the S3 object store is not built yet")
+	}
+	if len(res.DeliveryStreams) > 0 {
+		return errors.New("--config deliveryStreams: Firehose is not built yet")
+	}
+	if len(res.RestApis) > 0 {
+		return errors.New("--config restApis: API Gateway is not built yet")
+	}
+	return nil
+}
+
+// configError turns a JSON 1.1 error response into an error, ignoring the one error type
+// that means "already there".
+func configError(status int, body []byte, exists string) error {
+	if status/100 == 2 {
+		return nil
+	}
+	var e struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	json.Unmarshal(body, &e)
+	if e.Type == exists {
+		return nil
+	}
+	return fmt.Errorf("%s: %s", e.Type, e.Message)
+}
+
+// Listen binds the configured address (port 0 picks a free one) and starts serving. The
+// health endpoint reports ready from this point on.
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", a.cfg.Listen, err)
+	}
+	a.ln = ln
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	// Cleartext HTTP/2 with prior knowledge: the JavaScript SDK v3 Kinesis client speaks it.
+	protocols.SetUnencryptedHTTP2(true)
+	a.srv = &http.Server{
+		Handler:           a.Handler(),
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
+	}
+	a.serveCh = make(chan error, 1)
+	a.ready.Store(true)
+	go func() { a.serveCh <- a.srv.Serve(ln) }()
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Endpoint is the URL clients use.
+func (a *App) Endpoint() string { return "http://" + a.Addr() }
+
+// DataDir is the absolute data directory in use.
+func (a *App) DataDir() string { return a.dataDir }
+
+// Registry is the Prometheus registry /metrics serves.
+func (a *App) Registry() *prometheus.Registry { return a.registry }
+
+// Streams is the Kinesis engine, for in-process use by tests and other services.
+func (a *App) Streams() *stream.Engine { return a.streams }
+
+// Done is closed with the server's error if it stops serving on its own.
+func (a *App) Done() <-chan error { return a.serveCh }
+
+// Shutdown stops accepting connections, lets in-flight requests finish (until ctx ends), then
+// fsyncs and closes the engines in reverse dependency order and releases the data dir.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	a.ready.Store(false)
+	if a.srv != nil {
+		if err := a.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	errs = append(errs, a.closeEngines())
+	return errors.Join(errs...)
+}
+
+func (a *App) closeEngines() error {
+	var errs []error
+	if a.streams != nil {
+		errs = append(errs, a.streams.Close())
+		a.streams = nil
+	}
+	if a.db != nil {
+		errs = append(errs, a.db.Close())
+		a.db = nil
+	}
+	if a.unlock != nil {
+		a.unlock()
+		a.unlock = nil
+	}
+	if a.cfg.Ephemeral && a.dataDir != "" {
+		errs = append(errs, os.RemoveAll(a.dataDir))
+	}
+	return errors.Join(errs...)
+}
+
+// Handler is the edge router: one listener, dispatched as DESIGN.md's table says.
+func (a *App) Handler() http.Handler {
+	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if target := r.Header.Get("X-Amz-Target"); target != "" {
+			switch {
+			case strings.HasPrefix(target, "Kinesis_20131202."):
+				a.kinesis.ServeHTTP(w, r)
+			default:
+				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
+					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", target))
+			}
+			return
+		}
+		switch {
+		case r.URL.Path == "/_localpipe/health":
+			a.serveHealth(w, r)
+		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:
+			metrics.ServeHTTP(w, r)
+		default:
+			writeS3Error(w, r, http.StatusNotImplemented, "NotImplemented",
+				"localpipe has no service at this address; the S3 object store is not built yet")
+		}
+	})
+}
+
+func (a *App) serveHealth(w http.ResponseWriter, r *http.Request) {
+	state := "running"
+	status := http.StatusOK
+	if !a.ready.Load() {
+		state, status = "starting", http.StatusServiceUnavailable
+	}
+	body, _ := json.Marshal(map[string]any{
+		"status":   map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK],
+		"version":  VersionString(),
+		"services": map[string]string{"kinesis": state},
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// writeS3Error answers in S3's XML error shape, which is what a client gets from AWS for an
+// address no service claims.
+func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	id := awsjson.NewRequestID()
+	w.Header().Set("x-amz-request-id", id)
+	w.Header().Set("x-amz-id-2", id)
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><Resource>%s</Resource><RequestId>%s</RequestId></Error>",
+		code, xmlEscape(msg), xmlEscape(r.URL.Path), id)
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '"':
+			b.WriteString("&quot;")
+		case '\'':
+			b.WriteString("&apos;")
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,116 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Config is everything the binary's flags decide. DefaultConfig gives the documented
+// defaults; Validate says what to change when a value cannot work.
+type Config struct {
+	Listen            string
+	DataDir           string
+	Ephemeral         bool
+	ConfigFile        string
+	Fsync             string // "always" or a Go duration such as "200ms"
+	LogLevel          string
+	StreamCreateDelay time.Duration
+
+	// Resources, when set, is used instead of reading ConfigFile (for tests and embedding).
+	Resources *Resources
+}
+
+// DefaultConfig returns the defaults the flags document.
+func DefaultConfig() Config {
+	return Config{
+		Listen:   "127.0.0.1:4566",
+		DataDir:  "./.localpipe",
+		Fsync:    "1s",
+		LogLevel: "info",
+	}
+}
+
+// Validate checks the values that would otherwise fail later with a less helpful message.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: want host:port, e.g. 127.0.0.1:4566 or 0.0.0.0:4566", c.Listen)
+	}
+	if !c.Ephemeral && c.DataDir == "" {
+		return errors.New("--data-dir is empty: give a directory, or use --ephemeral")
+	}
+	if _, _, err := c.fsyncPolicy(); err != nil {
+		return err
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.StreamCreateDelay < 0 {
+		return fmt.Errorf("--stream-create-delay %s: must not be negative", c.StreamCreateDelay)
+	}
+	return nil
+}
+
+func (c *Config) fsyncPolicy() (always bool, interval time.Duration, err error) {
+	if c.Fsync == "always" {
+		return true, 0, nil
+	}
+	d, perr := time.ParseDuration(c.Fsync)
+	if perr != nil || d <= 0 {
+		return false, 0, fmt.Errorf("--fsync %q: want \"always\" or a positive interval such as 200ms or 1s", c.Fsync)
+	}
+	return false, d, nil
+}
+
+// Resources is the --config file: resources to create at start, each entry the input of the
+// AWS call that would create it, with AWS's field names.
+type Resources struct {
+	Streams         []json.RawMessage `json:"streams,omitempty"`
+	Buckets         []json.RawMessage `json:"buckets,omitempty"`
+	DeliveryStreams []json.RawMessage `json:"deliveryStreams,omitempty"`
+	RestApis        []json.RawMessage `json:"restApis,omitempty"`
+
+	// Dir is the directory of the config file; relative paths in it resolve against Dir.
+	Dir string `json:"-"`
+}
+
+// LoadResources reads a YAML or JSON config file. YAML is converted to JSON first so both
+// decode into the same request types the JSON 1.1 handlers use.
+func LoadResources(path string) (*Resources, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config: %w", err)
+	}
+	r, err := ParseResources(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", path, err)
+	}
+	r.Dir = filepath.Dir(path)
+	return r, nil
+}
+
+// ParseResources decodes config text. Unknown top-level keys are errors so a typo such as
+// `stream:` does not silently create nothing.
+func ParseResources(raw []byte) (*Resources, error) {
+	js, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resources{}
+	if strings.TrimSpace(string(js)) == "null" {
+		return r, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(js)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(r); err != nil {
+		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis: %w", err)
+	}
+	return r, nil
+}
