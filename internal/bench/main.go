@@ -1,0 +1,383 @@
+// Command bench measures localpipe's Kinesis path on this machine and prints ratios against a
+// bare net/http handler measured in the same run, because absolute numbers on shared machines
+// drift. Run it with `go run ./internal/bench` (flags: -h).
+//
+// It starts each server as a child process (this program re-executed), so the load generator
+// and the server do not share a heap and the server's RSS can be read from /proc.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/localpipe/localpipe/internal/app"
+)
+
+func main() {
+	serve := flag.String("serve", "", "internal: run a server (localpipe|bare) and print its address")
+	dataDir := flag.String("data-dir", "", "internal: data dir for -serve localpipe")
+	records := flag.Int("records", 1_000_000, "records written to one shard for the read, start-up and RSS figures")
+	dur := flag.Duration("duration", 5*time.Second, "length of each throughput run")
+	conns := flag.Int("conns", 16, "concurrent connections of the load generator")
+	size := flag.Int("size", 100, "bytes of data per record")
+	flag.Parse()
+	switch *serve {
+	case "localpipe":
+		serveLocalpipe(*dataDir)
+		return
+	case "bare":
+		serveBare()
+		return
+	}
+	if err := run(*records, *dur, *conns, *size); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func serveLocalpipe(dir string) {
+	cfg := app.DefaultConfig()
+	cfg.Listen, cfg.DataDir = "127.0.0.1:0", dir
+	a, err := app.Open(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := a.Listen(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(a.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	a.Shutdown(context.Background())
+}
+
+// The bare server does what every JSON 1.1 server must (decode the body, encode an answer)
+// and nothing else: the ceiling localpipe is measured against.
+type putRecordIn struct {
+	StreamName, PartitionKey, ExplicitHashKey, SequenceNumberForOrdering, StreamARN string
+	Data                                                                            []byte
+}
+type putRecordsIn struct {
+	StreamName, StreamARN string
+	Records               []struct {
+		Data                          []byte
+		PartitionKey, ExplicitHashKey string
+	}
+}
+
+func serveBare() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr())
+	seq := "49590338271490256608559692538361571095921575989136588898"
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutRecords") {
+			var in putRecordsIn
+			if json.NewDecoder(r.Body).Decode(&in) != nil {
+				w.WriteHeader(400)
+				return
+			}
+			type res struct{ SequenceNumber, ShardId string }
+			out := struct {
+				FailedRecordCount int
+				Records           []res
+			}{}
+			for range in.Records {
+				out.Records = append(out.Records, res{seq, "shardId-000000000000"})
+			}
+			json.NewEncoder(w).Encode(out)
+			return
+		}
+		var in putRecordIn
+		if json.NewDecoder(r.Body).Decode(&in) != nil {
+			w.WriteHeader(400)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"ShardId": "shardId-000000000000", "SequenceNumber": seq})
+	}))
+}
+
+type child struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func startChild(args ...string) (*child, time.Duration, error) {
+	t0 := time.Now()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Stderr = os.Stderr
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	line := make([]byte, 0, 64)
+	buf := make([]byte, 1)
+	for {
+		if _, err := out.Read(buf); err != nil {
+			return nil, 0, fmt.Errorf("child %v exited", args)
+		}
+		if buf[0] == '\n' {
+			break
+		}
+		line = append(line, buf[0])
+	}
+	c := &child{cmd: cmd, addr: string(line)}
+	if args[1] == "localpipe" {
+		for {
+			resp, err := http.Get("http://" + c.addr + "/_localpipe/health")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					break
+				}
+			}
+		}
+	}
+	return c, time.Since(t0), nil
+}
+
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.cmd.Wait()
+}
+
+func (c *child) rssMiB() float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.Atoi(strings.Fields(l)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func call(hc *http.Client, addr, action string, body []byte) ([]byte, error) {
+	req, _ := http.NewRequest("POST", "http://"+addr+"/", bytes.NewReader(body))
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+action)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return out, fmt.Errorf("%s: %d %s", action, resp.StatusCode, out)
+	}
+	return out, err
+}
+
+// load runs conns clients posting body for d and returns completed requests per second.
+func load(addr, action string, body []byte, conns int, d time.Duration) (float64, error) {
+	var n atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			for time.Now().Before(deadline) {
+				if _, err := call(hc, addr, action, body); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return 0, err
+	}
+	return float64(n.Load()) / d.Seconds(), nil
+}
+
+func run(records int, dur time.Duration, conns, size int) error {
+	dir, err := os.MkdirTemp("", "localpipe-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	data := bytes.Repeat([]byte("x"), size)
+	putRecord, _ := json.Marshal(map[string]any{"StreamName": "bench", "PartitionKey": "pk-1", "Data": data})
+	var entries []map[string]any
+	for i := 0; i < 500; i++ {
+		entries = append(entries, map[string]any{"PartitionKey": fmt.Sprintf("pk-%d", i), "Data": data})
+	}
+	putRecords, _ := json.Marshal(map[string]any{"StreamName": "bench", "Records": entries})
+	hc := &http.Client{}
+
+	fmt.Printf("localpipe Kinesis benchmark: %d conns, %s runs, %d-byte records, GOMAXPROCS from %d CPUs\n\n", conns, dur, size, numCPU())
+
+	bare, _, err := startChild("-serve", "bare")
+	if err != nil {
+		return err
+	}
+	barePR, err := load(bare.addr, "PutRecord", putRecord, conns, dur)
+	if err != nil {
+		return err
+	}
+	barePRs, err := load(bare.addr, "PutRecords", putRecords, conns, dur)
+	bare.stop()
+	if err != nil {
+		return err
+	}
+
+	lp, _, err := startChild("-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput"))
+	if err != nil {
+		return err
+	}
+	if _, err := call(hc, lp.addr, "CreateStream", []byte(`{"StreamName":"bench","ShardCount":4}`)); err != nil {
+		return err
+	}
+	lpPR, err := load(lp.addr, "PutRecord", putRecord, conns, dur)
+	if err != nil {
+		return err
+	}
+	lpPRs, err := load(lp.addr, "PutRecords", putRecords, conns, dur)
+	lp.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-34s %12s %12s %7s\n", "", "localpipe", "bare", "ratio")
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", lpPR, barePR, lpPR/barePR)
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n\n", "PutRecords records/s (500/request)", lpPRs*500, barePRs*500, lpPRs/barePRs)
+
+	// One shard with `records` records: read latency at both ends, start-up, RSS.
+	big := filepath.Join(dir, "big")
+	lp, _, err = startChild("-serve", "localpipe", "-data-dir", big)
+	if err != nil {
+		return err
+	}
+	idle := lp.rssMiB()
+	if _, err := call(hc, lp.addr, "CreateStream", []byte(`{"StreamName":"bench","ShardCount":1}`)); err != nil {
+		return err
+	}
+	var firstSeq, lastSeq string
+	t0 := time.Now()
+	for written := 0; written < records; written += 500 {
+		out, err := call(hc, lp.addr, "PutRecords", putRecords)
+		if err != nil {
+			return err
+		}
+		var res struct {
+			Records []struct{ SequenceNumber string }
+		}
+		json.Unmarshal(out, &res)
+		if firstSeq == "" {
+			firstSeq = res.Records[0].SequenceNumber
+		}
+		lastSeq = res.Records[len(res.Records)-101].SequenceNumber
+	}
+	fill := time.Since(t0)
+	after := lp.rssMiB()
+	startLat, err := readLatency(hc, lp.addr, firstSeq)
+	if err != nil {
+		return err
+	}
+	endLat, err := readLatency(hc, lp.addr, lastSeq)
+	if err != nil {
+		return err
+	}
+	lp.stop()
+	var startups []time.Duration
+	var restarted *child
+	for i := 0; i < 5; i++ {
+		c, d, err := startChild("-serve", "localpipe", "-data-dir", big)
+		if err != nil {
+			return err
+		}
+		startups = append(startups, d)
+		if i < 4 {
+			c.stop()
+		} else {
+			restarted = c
+		}
+	}
+	restartRSS := restarted.rssMiB()
+	restarted.stop()
+	var baseline []time.Duration
+	for i := 0; i < 5; i++ {
+		c, d, err := startChild("-serve", "localpipe", "-data-dir", filepath.Join(dir, fmt.Sprint("empty", i)))
+		if err != nil {
+			return err
+		}
+		baseline = append(baseline, d)
+		c.stop()
+	}
+	fmt.Printf("wrote %d records to one shard in %s (%.0f records/s, one connection)\n", records, fill.Round(time.Millisecond), float64(records)/fill.Seconds())
+	fmt.Printf("%-44s %10s\n", "GetRecords (Limit 100) median, shard start", startLat.Round(time.Microsecond))
+	fmt.Printf("%-44s %10s   end/start %.2f\n", "GetRecords (Limit 100) median, shard end", endLat.Round(time.Microsecond), float64(endLat)/float64(startLat))
+	fmt.Printf("%-44s %10s   (empty data dir: %s)\n", "start-up to healthy, median of 5", median(startups).Round(time.Millisecond), median(baseline).Round(time.Millisecond))
+	fmt.Printf("%-44s %9.1f MiB\n", "RSS idle (empty)", idle)
+	fmt.Printf("%-44s %9.1f MiB\n", fmt.Sprintf("RSS after writing %d records", records), after)
+	fmt.Printf("%-44s %9.1f MiB\n", "RSS after restart on those records", restartRSS)
+	return nil
+}
+
+func readLatency(hc *http.Client, addr, seq string) (time.Duration, error) {
+	var lat []time.Duration
+	for i := 0; i < 200; i++ {
+		out, err := call(hc, addr, "GetShardIterator", []byte(fmt.Sprintf(`{"StreamName":"bench","ShardId":"shardId-000000000000","ShardIteratorType":"AT_SEQUENCE_NUMBER","StartingSequenceNumber":%q}`, seq)))
+		if err != nil {
+			return 0, err
+		}
+		var it struct{ ShardIterator string }
+		json.Unmarshal(out, &it)
+		t0 := time.Now()
+		out, err = call(hc, addr, "GetRecords", []byte(fmt.Sprintf(`{"ShardIterator":%q,"Limit":100}`, it.ShardIterator)))
+		if err != nil {
+			return 0, err
+		}
+		lat = append(lat, time.Since(t0))
+		var res struct{ Records []struct{ Data string } }
+		json.Unmarshal(out, &res)
+		if len(res.Records) != 100 {
+			return 0, fmt.Errorf("GetRecords returned %d records", len(res.Records))
+		}
+		if _, err := base64.StdEncoding.DecodeString(res.Records[0].Data); err != nil {
+			return 0, err
+		}
+	}
+	return median(lat), nil
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
