@@ -327,7 +327,7 @@ func TestWatchWakesTipReader(t *testing.T) {
 		t.Fatal("woken without an append")
 	default:
 	}
-	go putN(t, e, "s", 1, "x")
+	go e.Put(context.Background(), "s", []PutEntry{{PartitionKey: "k", Data: []byte("x")}})
 	select {
 	case <-ch:
 	case <-time.After(10 * time.Second):
