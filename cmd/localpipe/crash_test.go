@@ -110,3 +110,54 @@ func TestSIGKILLDuringConcurrentPuts(t *testing.T) {
 	}
 	t.Logf("%d acknowledged, %d stored (the rest were in flight at the kill)", len(acked), len(seen))
 }
+
+// TestSIGTERMDuringPutsIsGraceful stops the server with SIGTERM under load: it must exit 0,
+// and every request it answered must be durable.
+func TestSIGTERMDuringPutsIsGraceful(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := start(t, "--data-dir", dir)
+	kc := kinesisClient(s.endpoint)
+	kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("term"), ShardCount: aws.Int32(1)})
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				data := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("term"), PartitionKey: aws.String("k"), Data: []byte(data)}); err != nil {
+					return
+				}
+				mu.Lock()
+				acked[data] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n > 300 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code := s.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM\n%s", code, s.stderr)
+	}
+	wg.Wait()
+	s = start(t, "--data-dir", dir)
+	got := map[string]bool{}
+	for _, r := range readShard(t, kinesisClient(s.endpoint), "term", "shardId-000000000000") {
+		got[string(r.Data)] = true
+	}
+	for d := range acked {
+		if !got[d] {
+			t.Fatalf("acknowledged %s lost over a graceful stop", d)
+		}
+	}
+}

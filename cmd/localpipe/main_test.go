@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -339,4 +340,31 @@ func seqLess(a, b string) bool {
 		return len(a) < len(b)
 	}
 	return a < b
+}
+
+// TestJavaScriptSDKOverH2C drives the server with the AWS SDK for JavaScript v3, whose
+// Kinesis client speaks cleartext HTTP/2 by default. .ci/run installs the package.
+func TestJavaScriptSDKOverH2C(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/jsclient")
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@aws-sdk", "client-kinesis")); err != nil {
+		t.Skip("run `npm ci` in cmd/localpipe/testdata/jsclient (.ci/run does)")
+	}
+	s := start(t, "--ephemeral", "--log-level", "debug")
+	cmd := exec.Command("node", filepath.Join(dir, "put.mjs"), s.endpoint)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s\n%s", err, stderr.String(), s.stderr)
+	}
+	var res struct{ Handler, SequenceNumber, Data string }
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("output %q", out)
+	}
+	if res.Handler != "NodeHttp2Handler" || res.Data != "from javascript" || len(res.SequenceNumber) != 56 {
+		t.Fatalf("%+v", res)
+	}
 }
