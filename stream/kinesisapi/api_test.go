@@ -402,6 +402,17 @@ func TestLimitsAndErrors(t *testing.T) {
 		t.Fatalf("2 MiB stream: %v", err)
 	}
 
+	// UpdateMaxRecordSize (StreamARN only) raises the limit of an existing stream.
+	_, err = e.kc.UpdateMaxRecordSize(ctx, &kinesis.UpdateMaxRecordSizeInput{StreamARN: aws.String("arn:aws:kinesis:eu-central-1:000000000000:stream/lim"), MaxRecordSizeInKiB: aws.Int32(10241)})
+	wantErr(t, err, "ValidationException", "Member must have value less than or equal to 10240")
+	if _, err := e.kc.UpdateMaxRecordSize(ctx, &kinesis.UpdateMaxRecordSizeInput{StreamARN: aws.String("arn:aws:kinesis:eu-central-1:000000000000:stream/lim"), MaxRecordSizeInKiB: aws.Int32(1025)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("lim"), PartitionKey: aws.String("k"), Data: make([]byte, 1<<20+1)}); err != nil {
+		t.Fatalf("after UpdateMaxRecordSize: %v", err)
+	}
+	e.kc.UpdateMaxRecordSize(ctx, &kinesis.UpdateMaxRecordSizeInput{StreamARN: aws.String("arn:aws:kinesis:eu-central-1:000000000000:stream/lim"), MaxRecordSizeInKiB: aws.Int32(1024)})
+
 	var entries []types.PutRecordsRequestEntry
 	for i := 0; i < 501; i++ {
 		entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: []byte("x")})
