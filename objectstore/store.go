@@ -1,0 +1,554 @@
+// Package objectstore is localpipe's S3 storage engine: buckets and objects on local disk.
+// Object bytes live in files named by a random id (never by key), written to a temp name,
+// fsynced and renamed; bbolt holds buckets and object metadata, so listing is a cursor walk.
+// objectstore/s3api serves it over S3's REST API, and Firehose writes to it in-process.
+package objectstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors callers map to S3's codes.
+var (
+	ErrNoSuchBucket   = errors.New("no such bucket")
+	ErrBucketExists   = errors.New("bucket already exists")
+	ErrBucketNotEmpty = errors.New("bucket not empty")
+	ErrNoSuchKey      = errors.New("no such key")
+	ErrInvalidBucket  = errors.New("invalid bucket name")
+	ErrKeyTooLong     = errors.New("key too long")
+	ErrBadDigest      = errors.New("content MD5 mismatch")
+	ErrIncompleteBody = errors.New("body shorter than declared")
+)
+
+var (
+	bucketRoot    = []byte("s3")
+	bucketBuckets = []byte("buckets") // name → BucketInfo JSON
+	bucketBlobs   = []byte("blobs")   // blob id → "bucket/key": blobs in use
+	bucketGC      = []byte("gc")      // blob ids whose files are to be deleted
+	objectsPrefix = "objects:"        // one bbolt bucket of key → ObjectInfo JSON per S3 bucket
+)
+
+// Options configure Open.
+type Options struct {
+	DB     *bolt.DB // metadata; owned by the caller
+	Dir    string   // blob directory
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Store is the object store. Methods are safe for concurrent use.
+type Store struct {
+	db     *bolt.DB
+	dir    string
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// BucketInfo describes a bucket.
+type BucketInfo struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	Region  string    `json:"region"`
+}
+
+// ObjectMeta is what a writer says about an object besides its bytes.
+type ObjectMeta struct {
+	ContentType        string            `json:"contentType,omitempty"`
+	ContentEncoding    string            `json:"contentEncoding,omitempty"`
+	ContentDisposition string            `json:"contentDisposition,omitempty"`
+	ContentLanguage    string            `json:"contentLanguage,omitempty"`
+	CacheControl       string            `json:"cacheControl,omitempty"`
+	Expires            string            `json:"expires,omitempty"`
+	UserMeta           map[string]string `json:"userMeta,omitempty"`
+	Checksums          map[string]string `json:"checksums,omitempty"` // e.g. CRC32 → base64 value
+	// ContentMD5, when set (16 raw bytes), must match the body or the put fails with ErrBadDigest.
+	ContentMD5 []byte `json:"-"`
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	ObjectMeta
+	Bucket       string    `json:"bucket"`
+	Key          string    `json:"key"`
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag"` // quoted, as S3 sends it
+	LastModified time.Time `json:"lastModified"`
+	Blob         string    `json:"blob"`
+}
+
+// Open opens the store and finishes or undoes any put a crash interrupted: a temp blob whose
+// metadata committed is renamed into place, any other temp blob is removed, and blobs that
+// overwrites or deletes left behind are deleted.
+func Open(opts Options) (*Store, error) {
+	if opts.DB == nil || opts.Dir == "" {
+		return nil, errors.New("objectstore: Options.DB and Options.Dir are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Store{db: opts.DB, dir: opts.Dir, logger: opts.Logger, now: opts.Now}
+	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
+		return nil, err
+	}
+	var gc []string
+	inUse := map[string]bool{}
+	entries, err := os.ReadDir(s.blobDir())
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(bucketRoot)
+		if err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bucketBuckets, bucketBlobs, bucketGC} {
+			if _, err := root.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		for _, de := range entries {
+			if id, ok := strings.CutSuffix(de.Name(), ".tmp"); ok {
+				inUse[id] = root.Bucket(bucketBlobs).Get([]byte(id)) != nil
+			}
+		}
+		c := root.Bucket(bucketGC).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			gc = append(gc, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for id, used := range inUse {
+		tmp := filepath.Join(s.blobDir(), id+".tmp")
+		if used {
+			os.Rename(tmp, s.blobPath(id))
+		} else {
+			s.logger.Info("objectstore: removing blob of an unfinished put", "blob", id)
+			os.Remove(tmp)
+		}
+	}
+	syncDir(s.blobDir())
+	s.collect(gc)
+	return s, nil
+}
+
+func (s *Store) blobDir() string           { return filepath.Join(s.dir, "blobs") }
+func (s *Store) blobPath(id string) string { return filepath.Join(s.blobDir(), id) }
+
+// Close releases nothing today; the DB belongs to the caller. It exists so the app's
+// shutdown sequence treats every engine alike.
+func (s *Store) Close() error { return nil }
+
+func (s *Store) collect(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	for _, id := range ids {
+		if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.logger.Warn("objectstore: cannot delete unused blob", "blob", id, "err", err)
+			return
+		}
+	}
+	s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoot).Bucket(bucketGC)
+		for _, id := range ids {
+			b.Delete([]byte(id))
+		}
+		return nil
+	})
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ValidBucketName applies S3's naming rules for new buckets.
+func ValidBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	first, last := name[0], name[len(name)-1]
+	if first == '.' || first == '-' || last == '.' || last == '-' || strings.Contains(name, "..") {
+		return false
+	}
+	if strings.HasPrefix(name, "xn--") || strings.HasSuffix(name, "-s3alias") || strings.HasPrefix(name, "sthree-") {
+		return false
+	}
+	// Not an IP address.
+	parts := strings.Split(name, ".")
+	if len(parts) == 4 {
+		numeric := true
+		for _, p := range parts {
+			for i := 0; i < len(p); i++ {
+				if p[i] < '0' || p[i] > '9' {
+					numeric = false
+				}
+			}
+		}
+		if numeric {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateBucket creates a bucket; ErrBucketExists if it is there already.
+func (s *Store) CreateBucket(ctx context.Context, name, region string) error {
+	if !ValidBucketName(name) {
+		return ErrInvalidBucket
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		if root.Bucket(bucketBuckets).Get([]byte(name)) != nil {
+			return ErrBucketExists
+		}
+		v, _ := json.Marshal(BucketInfo{Name: name, Created: s.now().UTC().Truncate(time.Millisecond), Region: region})
+		if err := root.Bucket(bucketBuckets).Put([]byte(name), v); err != nil {
+			return err
+		}
+		_, err := root.CreateBucketIfNotExists([]byte(objectsPrefix + name))
+		return err
+	})
+}
+
+// EnsureBucket creates a bucket unless it exists (for the config file, applied every start).
+func (s *Store) EnsureBucket(ctx context.Context, name, region string) error {
+	if err := s.CreateBucket(ctx, name, region); err != nil && !errors.Is(err, ErrBucketExists) {
+		return err
+	}
+	return nil
+}
+
+// HeadBucket returns a bucket's info.
+func (s *Store) HeadBucket(ctx context.Context, name string) (BucketInfo, error) {
+	var bi BucketInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRoot).Bucket(bucketBuckets).Get([]byte(name))
+		if v == nil {
+			return ErrNoSuchBucket
+		}
+		return json.Unmarshal(v, &bi)
+	})
+	return bi, err
+}
+
+// ListBuckets returns every bucket, sorted by name.
+func (s *Store) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
+	var out []BucketInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRoot).Bucket(bucketBuckets).ForEach(func(k, v []byte) error {
+			var bi BucketInfo
+			if err := json.Unmarshal(v, &bi); err != nil {
+				return err
+			}
+			out = append(out, bi)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteBucket deletes an empty bucket.
+func (s *Store) DeleteBucket(ctx context.Context, name string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		if root.Bucket(bucketBuckets).Get([]byte(name)) == nil {
+			return ErrNoSuchBucket
+		}
+		if k, _ := root.Bucket([]byte(objectsPrefix + name)).Cursor().First(); k != nil {
+			return ErrBucketNotEmpty
+		}
+		if err := root.DeleteBucket([]byte(objectsPrefix + name)); err != nil {
+			return err
+		}
+		return root.Bucket(bucketBuckets).Delete([]byte(name))
+	})
+}
+
+// MaxKeyLen is S3's limit on a key's UTF-8 length.
+const MaxKeyLen = 1024
+
+// PutObject stores body under key, replacing any object there. The bytes stream to a temp
+// file (memory use does not grow with the object), are fsynced and then made visible by one
+// bbolt commit; a crash leaves the old object or the new one, never a mix.
+func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (ObjectInfo, error) {
+	if len(key) == 0 || len(key) > MaxKeyLen {
+		return ObjectInfo{}, ErrKeyTooLong
+	}
+	if _, err := s.HeadBucket(ctx, bucket); err != nil {
+		return ObjectInfo{}, err
+	}
+	id := newID()
+	tmp := filepath.Join(s.blobDir(), id+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	h := md5.New()
+	n, err := io.Copy(io.MultiWriter(f, h), body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	sum := h.Sum(nil)
+	if err == nil && meta.ContentMD5 != nil && !bytes.Equal(meta.ContentMD5, sum) {
+		err = ErrBadDigest
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return ObjectInfo{}, err
+	}
+	info := ObjectInfo{
+		ObjectMeta: meta, Bucket: bucket, Key: key, Size: n,
+		ETag:         `"` + hex.EncodeToString(sum) + `"`,
+		LastModified: s.now().UTC().Truncate(time.Second), Blob: id,
+	}
+	info.ContentMD5 = nil
+	info.UserMeta = maps.Clone(meta.UserMeta)
+	return info, s.commit(info, tmp)
+}
+
+// commit makes a finished temp blob the object's content.
+func (s *Store) commit(info ObjectInfo, tmp string) error {
+	var old string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		objs := root.Bucket([]byte(objectsPrefix + info.Bucket))
+		if objs == nil {
+			return ErrNoSuchBucket
+		}
+		if v := objs.Get([]byte(info.Key)); v != nil {
+			var prev ObjectInfo
+			if json.Unmarshal(v, &prev) == nil {
+				old = prev.Blob
+				root.Bucket(bucketBlobs).Delete([]byte(old))
+				root.Bucket(bucketGC).Put([]byte(old), nil)
+			}
+		}
+		v, err := json.Marshal(info)
+		if err != nil {
+			return err
+		}
+		if err := root.Bucket(bucketBlobs).Put([]byte(info.Blob), []byte(info.Bucket+"/"+info.Key)); err != nil {
+			return err
+		}
+		return objs.Put([]byte(info.Key), v)
+	})
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	// If we die before this rename, Open finds the temp blob referenced and finishes it.
+	if err := os.Rename(tmp, s.blobPath(info.Blob)); err != nil {
+		return err
+	}
+	syncDir(s.blobDir())
+	if old != "" {
+		s.collect([]string{old})
+	}
+	return nil
+}
+
+// HeadObject returns an object's metadata.
+func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo, error) {
+	var info ObjectInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		objs := tx.Bucket(bucketRoot).Bucket([]byte(objectsPrefix + bucket))
+		if objs == nil {
+			return ErrNoSuchBucket
+		}
+		v := objs.Get([]byte(key))
+		if v == nil {
+			return ErrNoSuchKey
+		}
+		return json.Unmarshal(v, &info)
+	})
+	return info, err
+}
+
+// GetObject returns an object's metadata and its bytes, open for reading. The caller closes
+// the file; an overwrite or delete meanwhile does not disturb it.
+func (s *Store) GetObject(ctx context.Context, bucket, key string) (ObjectInfo, *os.File, error) {
+	for attempt := 0; ; attempt++ {
+		info, err := s.HeadObject(ctx, bucket, key)
+		if err != nil {
+			return info, nil, err
+		}
+		f, err := os.Open(s.blobPath(info.Blob))
+		if err == nil {
+			return info, f, nil
+		}
+		// An overwrite may have deleted the blob between the lookup and the open.
+		if !errors.Is(err, os.ErrNotExist) || attempt == 3 {
+			return info, nil, fmt.Errorf("objectstore: blob of %s/%s: %w", bucket, key, err)
+		}
+	}
+}
+
+// DeleteObject deletes an object; deleting a missing key is not an error, as in S3.
+func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
+	var old string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		objs := root.Bucket([]byte(objectsPrefix + bucket))
+		if objs == nil {
+			return ErrNoSuchBucket
+		}
+		v := objs.Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		var prev ObjectInfo
+		if json.Unmarshal(v, &prev) == nil {
+			old = prev.Blob
+			root.Bucket(bucketBlobs).Delete([]byte(old))
+			root.Bucket(bucketGC).Put([]byte(old), nil)
+		}
+		return objs.Delete([]byte(key))
+	})
+	if err == nil && old != "" {
+		s.collect([]string{old})
+	}
+	return err
+}
+
+// ListInput selects a page of a bucket's keys, in UTF-8 byte order as S3 lists them.
+type ListInput struct {
+	Prefix     string
+	Delimiter  string
+	StartAfter string // exclusive
+	MaxKeys    int
+}
+
+// ListResult is one page.
+type ListResult struct {
+	Objects        []ObjectInfo
+	CommonPrefixes []string
+	IsTruncated    bool
+	// Last is the last key or common prefix in the page: where the next page starts after.
+	Last string
+}
+
+// List returns one page of keys. It seeks the bbolt cursor to the first candidate and skips
+// over whole common prefixes, so a page costs the same however large the bucket is.
+func (s *Store) List(ctx context.Context, bucket string, in ListInput) (ListResult, error) {
+	var res ListResult
+	if in.MaxKeys < 0 {
+		in.MaxKeys = 0
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		objs := tx.Bucket(bucketRoot).Bucket([]byte(objectsPrefix + bucket))
+		if objs == nil {
+			return ErrNoSuchBucket
+		}
+		c := objs.Cursor()
+		start := in.Prefix
+		if in.StartAfter > start {
+			start = in.StartAfter
+		}
+		k, v := c.Seek([]byte(start))
+		if k != nil && string(k) == in.StartAfter {
+			k, v = c.Next()
+		}
+		count := 0
+		for ; k != nil; k, v = c.Next() {
+			key := string(k)
+			if !strings.HasPrefix(key, in.Prefix) {
+				break
+			}
+			if in.Delimiter != "" {
+				if i := strings.Index(key[len(in.Prefix):], in.Delimiter); i >= 0 {
+					cp := key[:len(in.Prefix)+i+len(in.Delimiter)]
+					if cp <= in.StartAfter {
+						// StartAfter falls inside this prefix: S3 skips the whole prefix.
+						k, v = c.Seek(successor(cp))
+						k, v = stepBack(c, k, v)
+						continue
+					}
+					if count == in.MaxKeys {
+						res.IsTruncated = true
+						break
+					}
+					res.CommonPrefixes = append(res.CommonPrefixes, cp)
+					res.Last = cp
+					count++
+					k, v = c.Seek(successor(cp))
+					k, v = stepBack(c, k, v)
+					continue
+				}
+			}
+			if count == in.MaxKeys {
+				res.IsTruncated = true
+				break
+			}
+			var info ObjectInfo
+			if err := json.Unmarshal(v, &info); err != nil {
+				return err
+			}
+			res.Objects = append(res.Objects, info)
+			res.Last = key
+			count++
+		}
+		return nil
+	})
+	return res, err
+}
+
+// successor is the smallest string greater than every string with prefix p.
+func successor(p string) []byte {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return b[:i+1]
+		}
+	}
+	return append(b, 0xff)
+}
+
+// stepBack moves the cursor one back so the loop's c.Next lands on k again.
+func stepBack(c *bolt.Cursor, k, v []byte) ([]byte, []byte) {
+	if k == nil {
+		c.Last()
+		return c.Next()
+	}
+	return c.Prev()
+}
