@@ -126,7 +126,7 @@ func kinesisClient(endpoint string) *kinesis.Client {
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
+		RetryMaxAttempts: 3,
 	})
 }
 

@@ -64,7 +64,7 @@ func newEnv(t *testing.T, mod func(*stream.Options)) *env {
 	srv := httptest.NewServer(New(eng, Options{Now: clk.Now, Registerer: prometheus.NewRegistry()}))
 	t.Cleanup(func() { srv.Close(); eng.Close(); db.Close() })
 	kc := kinesis.New(kinesis.Options{
-		Region: "eu-central-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
+		Region: "eu-central-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 3,
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	return &env{kc: kc, url: srv.URL, eng: eng, clock: clk}
@@ -312,8 +312,14 @@ func TestPutRecords(t *testing.T) {
 	}
 	n := 0
 	for s := 0; s < 4; s++ {
-		it, _ := e.kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("batch"), ShardId: aws.String(fmt.Sprintf("shardId-%012d", s)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-		r, _ := e.kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		it, err := e.kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("batch"), ShardId: aws.String(fmt.Sprintf("shardId-%012d", s)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
 		n += len(r.Records)
 	}
 	if n != 500 {
