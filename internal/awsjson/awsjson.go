@@ -1,17 +1,15 @@
-// Package awsjson holds what every AWS JSON 1.1 service in localpipe shares: request ids,
-// the {"__type","message"} error shape, the region a request was signed for, and strict
-// decoding that turns malformed bodies into AWS's SerializationException.
+// Package awsjson holds what every AWS JSON 1.1 service in localpipe shares: the HTTP prelude
+// (target, method, content type, authentication checks in AWS's order), request ids, the
+// {"__type","message"} error shape, the region a request was signed for, and strict decoding
+// that turns malformed bodies into AWS's SerializationException with AWS's wording.
 package awsjson
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 )
 
@@ -33,15 +31,25 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
 
-// Errorf builds a 400 error of the given type.
+// Body encodes the error as AWS does.
+func (e *Error) Body() []byte { return ErrorBody(e.Type, e.Message) }
+
+// NewError builds a 400 error of the given type.
 func NewError(typ, msg string) *Error {
 	return &Error{Status: http.StatusBadRequest, Type: typ, Message: msg}
 }
+
+// serialization is the error for a body that does not fit the operation's shapes.
+func serialization(msg string) *Error { return NewError("SerializationException", msg) }
 
 // NewRequestID returns a random UUID (version 4), the form x-amzn-RequestId takes.
 func NewRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])
+	return formatUUID(b)
+}
+
+func formatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var out [36]byte
@@ -57,18 +65,27 @@ func NewRequestID() string {
 	return string(out[:])
 }
 
-// SetHeaders sets the headers AWS puts on every JSON 1.1 response.
+// SetHeaders sets the headers AWS puts on every JSON 1.1 response: the content type, the
+// request id, and x-amz-id-2, which AWS fills with 72 random bytes in base64.
 func SetHeaders(h http.Header, requestID string) {
-	h.Set("Content-Type", ContentType)
-	h.Set("x-amzn-RequestId", requestID)
-	h.Set("x-amz-id-2", requestID)
+	var b [72]byte
+	rand.Read(b[:])
+	h["Content-Type"] = []string{ContentType}
+	h["X-Amzn-Requestid"] = []string{requestID}
+	h["X-Amz-Id-2"] = []string{base64.StdEncoding.EncodeToString(b[:])}
 }
 
 // ErrorBody encodes an error the way AWS does: __type without a namespace, and a message.
+// AWS's front end writes a SerializationException's text under "Message" (capital M) while
+// every other error uses "message"; the SDKs read either.
 func ErrorBody(typ, msg string) []byte {
 	m := map[string]string{"__type": typ}
 	if msg != "" {
-		m["message"] = msg
+		if typ == "SerializationException" {
+			m["Message"] = msg
+		} else {
+			m["message"] = msg
+		}
 	}
 	b, _ := json.Marshal(m)
 	return b
@@ -82,62 +99,31 @@ func WriteError(w http.ResponseWriter, r *http.Request, status int, typ, msg str
 }
 
 // Region returns the region in the request's SigV4 credential scope
-// (Credential=AKID/DATE/REGION/SERVICE/aws4_request), or DefaultRegion.
+// (Credential=AKID/DATE/REGION/SERVICE/aws4_request, in the Authorization header or, for a
+// presigned request, the X-Amz-Credential query parameter), or DefaultRegion.
 func Region(r *http.Request) string {
+	cred := ""
 	auth := r.Header.Get("Authorization")
 	if i := strings.Index(auth, "Credential="); i >= 0 {
-		cred := auth[i+len("Credential="):]
+		cred = auth[i+len("Credential="):]
 		if j := strings.IndexAny(cred, ", "); j >= 0 {
 			cred = cred[:j]
 		}
-		if parts := strings.Split(cred, "/"); len(parts) == 5 && parts[2] != "" {
-			return parts[2]
-		}
+	} else if r.URL != nil && r.URL.RawQuery != "" {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	if parts := strings.Split(cred, "/"); len(parts) == 5 && parts[2] != "" {
+		return parts[2]
 	}
 	return DefaultRegion
 }
 
-// Decode decodes a request body into v. Unknown members are ignored as AWS ignores them;
-// anything that is not a JSON object of the right member types is a SerializationException.
-func Decode(body []byte, v any) *Error {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return &Error{Status: 400, Type: "SerializationException", Message: "Start of structure or map found where not expected."}
+// Target splits an X-Amz-Target header ("Kinesis_20131202.PutRecord") into the operation,
+// reporting whether it carries the service's prefix ("Kinesis_20131202.").
+func Target(h http.Header, prefix string) (action string, ok bool) {
+	t := h.Get("X-Amz-Target")
+	if !strings.HasPrefix(t, prefix) || len(t) == len(prefix) {
+		return "", false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var be base64.CorruptInputError
-		switch {
-		case errors.As(err, &te):
-			return &Error{Status: 400, Type: "SerializationException", Message: typeMessage(te)}
-		case errors.As(err, &be):
-			return &Error{Status: 400, Type: "SerializationException", Message: "Base64 encoded value is not valid."}
-		}
-		return &Error{Status: 400, Type: "SerializationException", Message: "Malformed JSON: " + err.Error()}
-	}
-	if dec.More() {
-		return &Error{Status: 400, Type: "SerializationException", Message: "Malformed JSON: data after the top-level object"}
-	}
-	return nil
-}
-
-// typeMessage phrases a member-type mismatch the way the Java-based AWS front ends do.
-func typeMessage(te *json.UnmarshalTypeError) string {
-	switch te.Type.Kind() {
-	case reflect.String:
-		return strings.ToUpper(te.Value) + "_VALUE can not be converted to a String"
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return strings.ToUpper(te.Value) + "_VALUE can not be converted to an Integer"
-	case reflect.Bool:
-		return strings.ToUpper(te.Value) + "_VALUE can not be converted to a Boolean"
-	case reflect.Slice:
-		if te.Type.Elem().Kind() == reflect.Uint8 {
-			return strings.ToUpper(te.Value) + "_VALUE can not be converted to a Blob"
-		}
-		return "Unexpected value type in payload: " + te.Value + " where a list was expected"
-	case reflect.Float64:
-		return strings.ToUpper(te.Value) + "_VALUE can not be converted to a Timestamp"
-	}
-	return "Unexpected value type in payload: " + te.Value
+	return t[len(prefix):], true
 }

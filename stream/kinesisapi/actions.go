@@ -20,6 +20,7 @@ const (
 	tagsPerStream     = 50
 	putRecordsMaxSize = 5 << 20
 	getRecordsMaxSize = 10 << 20
+	maxDataModel      = 10 << 20 // Data's model bound; the stream's MaxRecordSizeInKiB is checked after
 	minRetention      = 24
 	maxRetention      = 8760
 )
@@ -27,12 +28,13 @@ const (
 func marshal(v any) ([]byte, *awsjson.Error) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, &awsjson.Error{Status: 500, Type: "InternalFailure", Message: err.Error()}
+		return nil, &awsjson.Error{Status: 500, Type: "InternalFailure"}
 	}
 	return b, nil
 }
 
-var empty = []byte("{}")
+// empty is the body of an operation without output: AWS sends nothing at all, not {}.
+var empty = []byte{}
 
 // ---- stream lifecycle ----
 
@@ -53,16 +55,18 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
+	// Members are checked in the order AWS reports them (kinesalite's tests record it for
+	// the older members; newer ones follow).
 	var v validator
+	v.intRange("shardCount", in.ShardCount, 1, 0)
 	if v.required("streamName", in.StreamName != nil) {
 		v.streamName("streamName", in.StreamName)
 	}
-	v.intRange("shardCount", in.ShardCount, 1, 0)
 	if in.StreamModeDetails != nil && v.required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
 		v.enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
 	}
+	v.tagMap("tags", in.Tags)
 	v.intRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
-	validateTags(&v, "tags", in.Tags, 0)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -74,7 +78,9 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	switch {
 	case mode == stream.ModeOnDemand:
 		if in.ShardCount != nil {
-			return nil, awsjson.NewError("ValidationException", "ShardCount is not allowed for ON_DEMAND streams")
+			// The text is what CloudFormation relays from Kinesis for this case; the type is
+			// a guess.
+			return nil, awsjson.NewError("ValidationException", "ShardCount is not expected when StreamMode=ON_DEMAND")
 		}
 		n = stream.OnDemandShardCount
 	case in.ShardCount == nil:
@@ -90,7 +96,7 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	if len(in.Tags) > tagsPerStream {
 		return nil, tooManyTags(*in.StreamName)
 	}
-	if err := checkTagChars(in.Tags); err != nil {
+	if err := checkTagChars(*in.StreamName, in.Tags); err != nil {
 		return nil, err
 	}
 	kib := 0
@@ -101,7 +107,22 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	if err != nil {
 		return nil, c.engineError(*in.StreamName, err)
 	}
+	c.h.metrics.stream(*in.StreamName) // every series of a new stream starts at zero
 	return empty, nil
+}
+
+// active reports a stream that is missing or hidden (Firehose's internal buffers) as not
+// found, so the Kinesis API can neither see nor change a hidden stream, and one that is not
+// ACTIVE as in use; AWS checks both before it looks at the request's other arguments.
+func (c *call) active(name string) *awsjson.Error {
+	info, err := c.h.eng.Describe(name)
+	if err != nil || info.Hidden {
+		return notFound(name)
+	}
+	if info.Status != stream.StatusActive {
+		return c.engineError(name, &stream.NotActiveError{Name: name, Status: info.Status})
+	}
+	return nil
 }
 
 func (c *call) openShards() int {
@@ -139,34 +160,48 @@ func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	info, err := c.h.eng.Describe(name)
+	if err != nil || info.Hidden {
+		return nil, notFound(name)
+	}
+	if info.Status == stream.StatusCreating {
+		// AWS's answer for this case is older than the rest of the API and shows it: the
+		// type carries the service namespace (SDKs strip it) and the text is worded apart.
+		return nil, &awsjson.Error{Status: 400, Type: "com.amazonaws.kinesis.v20130901#ResourceInUseException",
+			Message: "Attempt to change a resource which is still in use: Stream is being created: " + name}
+	}
 	if err := c.h.eng.DeleteStream(name); err != nil {
 		return nil, c.engineError(name, err)
 	}
+	c.h.metrics.forget(name)
 	return empty, nil
 }
 
+// Output members are declared in alphabetical order because AWS writes them so (as
+// encoding/json does for the maps used elsewhere).
+
 type hashKeyRange struct {
-	StartingHashKey string `json:"StartingHashKey"`
 	EndingHashKey   string `json:"EndingHashKey"`
+	StartingHashKey string `json:"StartingHashKey"`
 }
 
 type seqRange struct {
-	StartingSequenceNumber string  `json:"StartingSequenceNumber"`
 	EndingSequenceNumber   *string `json:"EndingSequenceNumber,omitempty"`
+	StartingSequenceNumber string  `json:"StartingSequenceNumber"`
 }
 
 type shardOut struct {
-	ShardId               string       `json:"ShardId"`
-	ParentShardId         *string      `json:"ParentShardId,omitempty"`
 	AdjacentParentShardId *string      `json:"AdjacentParentShardId,omitempty"`
 	HashKeyRange          hashKeyRange `json:"HashKeyRange"`
+	ParentShardId         *string      `json:"ParentShardId,omitempty"`
 	SequenceNumberRange   seqRange     `json:"SequenceNumberRange"`
+	ShardId               string       `json:"ShardId"`
 }
 
 func shardJSON(sh stream.ShardInfo) shardOut {
 	return shardOut{
 		ShardId:             sh.ID,
-		HashKeyRange:        hashKeyRange{sh.StartKey.String(), sh.EndKey.String()},
+		HashKeyRange:        hashKeyRange{EndingHashKey: sh.EndKey.String(), StartingHashKey: sh.StartKey.String()},
 		SequenceNumberRange: seqRange{StartingSequenceNumber: seqFor(sh.Created, sh.Index, 0, sh.Created)},
 	}
 }
@@ -191,21 +226,29 @@ func (c *call) describe(name *string, arn *string) (stream.StreamInfo, *awsjson.
 	return info, nil
 }
 
-// shardIndex parses a shard id in AWS's form. AWS also accepts the bare number after the
-// prefix's dash ("shardId-1" and "1" name shard 1), which some clients rely on.
-var shardIDRE = regexp.MustCompile(`^(?:shardId-)?(\d{1,20})$`)
-
+// shardIndex parses a shard id as AWS does: the digits after the first dash, or the whole id
+// if it has none ("shardId-000000000001", "shardId-1" and "1" all name shard 1).
 func shardIndex(id string) (int, bool) {
-	m := shardIDRE.FindStringSubmatch(id)
-	if m == nil {
+	digits := id
+	if parts := strings.Split(id, "-"); len(parts) > 1 && parts[1] != "" {
+		digits = parts[1]
+	}
+	if digits == "" || len(digits) > 20 {
 		return 0, false
 	}
-	n, err := strconv.Atoi(m[1])
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
 	if err != nil || n > math.MaxInt32 {
 		return 0, false
 	}
-	return n, true
+	return int(n), true
 }
+
+func shardName(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
 // shardsAfter returns the shards after the one named by exclusiveStart (all if nil).
 func shardsAfter(shards []stream.ShardInfo, exclusiveStart *string) []stream.ShardInfo {
@@ -236,9 +279,9 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
 	v.intRange("limit", in.Limit, 1, 10000)
 	v.shardID("exclusiveStartShardId", in.ExclusiveStartShardId)
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -252,6 +295,10 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 		limit = int(*in.Limit)
 	}
 	shards := shardsAfter(info.Shards, in.ExclusiveStartShardId)
+	if info.Status == stream.StatusCreating {
+		// AWS lists a stream's shards only once they exist, when it turns ACTIVE.
+		shards = nil
+	}
 	more := len(shards) > limit
 	if more {
 		shards = shards[:limit]
@@ -268,7 +315,7 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 		"Shards":                  out,
 		"HasMoreShards":           more,
 		"RetentionPeriodHours":    info.RetentionHours,
-		"StreamCreationTimestamp": epochSeconds(info.Created),
+		"StreamCreationTimestamp": awsjson.Timestamp(info.Created),
 		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: []string{}}},
 		"EncryptionType":          info.EncryptionType,
 	}})
@@ -294,10 +341,10 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 		"StreamStatus":            info.Status,
 		"StreamModeDetails":       modeOut{info.Mode},
 		"RetentionPeriodHours":    info.RetentionHours,
-		"StreamCreationTimestamp": epochSeconds(info.Created),
+		"StreamCreationTimestamp": awsjson.Timestamp(info.Created),
 		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: []string{}}},
 		"EncryptionType":          info.EncryptionType,
-		"OpenShardCount":          len(info.Shards),
+		"OpenShardCount":          openShardCount(info),
 		"ConsumerCount":           0,
 		"MaxRecordSizeInKiB":      info.MaxRecordSizeKiB,
 	}})
@@ -348,7 +395,7 @@ func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 		names = append(names, s.Name)
 		summaries = append(summaries, map[string]any{
 			"StreamName": s.Name, "StreamARN": c.arn(s.Name), "StreamStatus": s.Status,
-			"StreamModeDetails": modeOut{s.Mode}, "StreamCreationTimestamp": epochSeconds(s.Created),
+			"StreamModeDetails": modeOut{s.Mode}, "StreamCreationTimestamp": awsjson.Timestamp(s.Created),
 		})
 	}
 	out := map[string]any{"StreamNames": names, "HasMoreStreams": more, "StreamSummaries": summaries}
@@ -384,10 +431,10 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
-	v.str("nextToken", in.NextToken, 1, 1048576, nil, "")
 	v.shardID("exclusiveStartShardId", in.ExclusiveStartShardId)
 	v.intRange("maxResults", in.MaxResults, 1, 10000)
+	v.str("nextToken", in.NextToken, 1, 1048576, nil, "")
+	v.streamName("streamName", in.StreamName)
 	if f := in.ShardFilter; f != nil {
 		if v.required("shardFilter.type", f.Type != nil) {
 			v.enum("shardFilter.type", f.Type, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
@@ -415,7 +462,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", "Invalid NextToken.")
 		}
 		info, err := c.h.eng.Describe(tok.Stream)
-		if err != nil || info.Created.UnixNano() != tok.Created {
+		if err != nil || info.Hidden || info.Created.UnixNano() != tok.Created {
 			return nil, awsjson.NewError("ExpiredNextTokenException", "The NextToken has expired or the stream no longer exists.")
 		}
 		name = info.Name
@@ -474,14 +521,17 @@ func (c *call) retention(body []byte, increase bool) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
 	v.required("retentionPeriodHours", in.RetentionPeriodHours != nil)
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
 	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := c.active(name); aerr != nil {
 		return nil, aerr
 	}
 	h := *in.RetentionPeriodHours
@@ -533,47 +583,37 @@ func (c *call) updateMaxRecordSize(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if aerr := c.active(name); aerr != nil {
+		return nil, aerr
+	}
 	if err := c.h.eng.UpdateMaxRecordSize(name, int(*in.MaxRecordSizeInKiB)); err != nil {
 		return nil, c.engineError(name, err)
 	}
 	return empty, nil
 }
 
-func validateTags(v *validator, path string, tags map[string]string, min int) {
-	if tags == nil {
-		return
-	}
-	if len(tags) < min {
-		v.fail("'{}'", path, "have length greater than or equal to "+strconv.Itoa(min))
-	}
-	if len(tags) > 200 {
-		v.fail(quote(fmt.Sprint(tags)), path, "have length less than or equal to 200")
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		kk, vv := k, tags[k]
-		v.str(path+".key", &kk, 1, 128, nil, "")
-		v.str(path+".value", &vv, 0, 256, nil, "")
-	}
-}
-
 var tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@%]*$`)
 
-func checkTagChars(tags map[string]string) *awsjson.Error {
+// checkTagChars applies AWS's two character rules to tags, with their texts (kinesalite
+// recorded both): a set of allowed characters, and then, although that set lists it, no '%'.
+func checkTagChars(name string, tags map[string]string) *awsjson.Error {
+	percent := false
 	for k, v := range tags {
 		if !tagCharsRE.MatchString(k) || !tagCharsRE.MatchString(v) {
-			return awsjson.NewError("InvalidArgumentException", "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.")
+			return awsjson.NewError("InvalidArgumentException", "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.")
 		}
+		percent = percent || strings.Contains(k, "%") || strings.Contains(v, "%")
+	}
+	if percent {
+		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to stream %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", name, awsjson.Account))
 	}
 	return nil
 }
 
+// tooManyTags is AWS's answer to a stream passing 50 tags; an InvalidArgumentException, not a
+// LimitExceededException (kinesalite's tests against AWS record the type).
 func tooManyTags(name string) *awsjson.Error {
-	return awsjson.NewError("LimitExceededException", fmt.Sprintf("Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", name, awsjson.Account, tagsPerStream))
+	return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", name, awsjson.Account, tagsPerStream))
 }
 
 func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
@@ -585,10 +625,10 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
 	if v.required("tags", in.Tags != nil) {
-		validateTags(&v, "tags", in.Tags, 1)
+		v.tagMap("tags", in.Tags)
 	}
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -597,7 +637,10 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if err := checkTagChars(in.Tags); err != nil {
+	if aerr := c.active(name); aerr != nil {
+		return nil, aerr
+	}
+	if err := checkTagChars(name, in.Tags); err != nil {
 		return nil, err
 	}
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
@@ -630,24 +673,19 @@ func (c *call) removeTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
 	if v.required("tagKeys", in.TagKeys != nil) {
-		if len(in.TagKeys) < 1 {
-			v.fail("'[]'", "tagKeys", "have length greater than or equal to 1")
-		}
-		if len(in.TagKeys) > 50 {
-			v.fail(quote("["+strings.Join(in.TagKeys, ", ")+"]"), "tagKeys", "have length less than or equal to 50")
-		}
-		for i := range in.TagKeys {
-			v.str(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i], 1, 128, nil, "")
-		}
+		v.tagKeys("tagKeys", in.TagKeys)
 	}
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
 	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := c.active(name); aerr != nil {
 		return nil, aerr
 	}
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
@@ -672,9 +710,9 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
-	v.str("exclusiveStartTagKey", in.ExclusiveStartTagKey, 1, 128, nil, "")
 	v.intRange("limit", in.Limit, 1, 50)
+	v.str("exclusiveStartTagKey", in.ExclusiveStartTagKey, 1, 128, nil, "")
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -774,6 +812,9 @@ func explicitHash(s *string) (*stream.HashKey, *awsjson.Error) {
 
 // recordSize checks a record against the stream's limit, which covers data and key.
 func recordSize(path string, data []byte, key string, maxKiB int) *awsjson.Error {
+	if maxKiB <= 0 {
+		maxKiB = stream.DefaultMaxRecordSizeKiB
+	}
 	limit := maxKiB << 10
 	if len(data) > limit {
 		var v validator
@@ -793,14 +834,15 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
-	v.required("data", in.Data != nil)
-	v.blob("data", in.Data, 10<<20)
+	v.str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, seqNumberRE, seqNumberPattern)
 	if v.required("partitionKey", in.PartitionKey != nil) {
 		v.str("partitionKey", in.PartitionKey, 1, 256, nil, "")
 	}
 	v.str("explicitHashKey", in.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
-	v.str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, seqNumberRE, seqNumberPattern)
+	if v.required("data", in.Data != nil) {
+		v.blob("data", in.Data, maxDataModel)
+	}
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -809,19 +851,26 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	hk, aerr := explicitHash(in.ExplicitHashKey)
-	if aerr != nil {
-		return nil, aerr
-	}
+	// AWS looks for the stream first, then at the hash key and the ordering number.
 	info, err := c.h.eng.Describe(name)
 	if err != nil || info.Hidden {
 		return nil, notFound(name)
 	}
+	hk, aerr := explicitHash(in.ExplicitHashKey)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if o := in.SequenceNumberForOrdering; o != nil {
+		// Beyond this check the number needs no work: a shard's records are already
+		// strictly ordered by arrival at its writer. AWS rejects numbers it did not issue
+		// and ones from the future.
+		if p, ok := decodeSeq(*o); !ok || p.arrival > c.now.Unix() {
+			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *o, name, awsjson.Account))
+		}
+	}
 	if aerr := recordSize("data", in.Data, *in.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
 		return nil, aerr
 	}
-	// SequenceNumberForOrdering needs no work: one shard's records are already strictly
-	// ordered by arrival at its writer.
 	res, err := c.h.eng.Put(c.ctx, name, []stream.PutEntry{{PartitionKey: *in.PartitionKey, ExplicitHashKey: hk, Data: in.Data}})
 	if err != nil {
 		return nil, c.engineError(name, err)
@@ -834,10 +883,10 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.putRecordSuccess.Inc()
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
 	out := make([]byte, 0, 128)
-	out = append(out, `{"ShardId":"`...)
-	out = append(out, sh.ID...)
-	out = append(out, `","SequenceNumber":"`...)
+	out = append(out, `{"SequenceNumber":"`...)
 	out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
+	out = append(out, `","ShardId":"`...)
+	out = append(out, sh.ID...)
 	out = append(out, `"}`...)
 	return out, nil
 }
@@ -868,12 +917,13 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		for i := range in.Records {
 			e := &in.Records[i]
 			p := fmt.Sprintf("records.%d.member.", i+1)
-			v.required(p+"data", e.Data != nil)
-			v.blob(p+"data", e.Data, 10<<20)
-			v.str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
 			if v.required(p+"partitionKey", e.PartitionKey != nil) {
 				v.str(p+"partitionKey", e.PartitionKey, 1, 256, nil, "")
 			}
+			if v.required(p+"data", e.Data != nil) {
+				v.blob(p+"data", e.Data, maxDataModel)
+			}
+			v.str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
 		}
 	}
 	v.streamName("streamName", in.StreamName)
@@ -904,7 +954,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		entries[i] = stream.PutEntry{PartitionKey: *e.PartitionKey, ExplicitHashKey: hk, Data: e.Data}
 	}
 	if total > putRecordsMaxSize {
-		return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Records size %d bytes exceeds the PutRecords limit of %d bytes (data plus partition keys).", total, putRecordsMaxSize))
+		return nil, awsjson.NewError("InvalidArgumentException", "Records size exceeds 5 MB limit")
 	}
 	res, err := c.h.eng.Put(c.ctx, name, entries)
 	if err != nil {
@@ -945,7 +995,6 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.streamName("streamName", in.StreamName)
 	if v.required("shardId", in.ShardId != nil) {
 		v.shardID("shardId", in.ShardId)
 	}
@@ -953,6 +1002,7 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		v.enum("shardIteratorType", in.ShardIteratorType, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 	}
 	v.str("startingSequenceNumber", in.StartingSequenceNumber, 0, 0, seqNumberRE, seqNumberPattern)
+	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -961,27 +1011,25 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	info, err := c.h.eng.Describe(name)
-	if err != nil || info.Hidden {
-		return nil, notFound(name)
-	}
-	typ := *in.ShardIteratorType
-	switch typ {
-	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
-		if in.StartingSequenceNumber == nil {
-			return nil, awsjson.NewError("InvalidArgumentException", "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified "+typ+" and no StartingSequenceNumber.")
-		}
-	case "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP":
-		if in.StartingSequenceNumber != nil {
-			return nil, awsjson.NewError("InvalidArgumentException", "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified "+typ+" and also a StartingSequenceNumber.")
-		}
-	}
+	// AWS checks, in this order: the shard id's form, the stream, the shard, then the
+	// iterator type against the sequence number (kinesalite's getShardIterator records it).
 	idx, ok := shardIndex(*in.ShardId)
 	if !ok {
 		return nil, awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Could not find shard %s in stream %s under account %s.", *in.ShardId, name, awsjson.Account))
 	}
-	if idx >= len(info.Shards) {
-		return nil, awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Shard %s in stream %s under account %s does not exist", fmt.Sprintf("shardId-%012d", idx), name, awsjson.Account))
+	shardMissing := awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardName(idx), name, awsjson.Account))
+	info, err := c.h.eng.Describe(name)
+	if err != nil || info.Hidden || idx >= len(info.Shards) {
+		// For a missing stream, too, AWS names the shard rather than the stream.
+		return nil, shardMissing
+	}
+	typ := *in.ShardIteratorType
+	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified "
+	switch {
+	case in.StartingSequenceNumber != nil && (typ == "TRIM_HORIZON" || typ == "LATEST"):
+		return nil, awsjson.NewError("InvalidArgumentException", either+typ+" and also a StartingSequenceNumber.")
+	case in.StartingSequenceNumber == nil && (typ == "AT_SEQUENCE_NUMBER" || typ == "AFTER_SEQUENCE_NUMBER"):
+		return nil, awsjson.NewError("InvalidArgumentException", either+typ+" and no StartingSequenceNumber.")
 	}
 	if info.Status != stream.StatusActive && info.Status != stream.StatusUpdating {
 		return nil, c.engineError(name, &stream.NotActiveError{Name: name, Status: info.Status})
@@ -989,23 +1037,20 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 	sh := info.Shards[idx]
 	var pos uint64
 	switch typ {
-	case "TRIM_HORIZON":
+	case "TRIM_HORIZON", "LATEST":
 		b, err := c.h.eng.Bounds(name, idx)
 		if err != nil {
 			return nil, c.engineError(name, err)
 		}
 		pos = b.First
-	case "LATEST":
-		b, err := c.h.eng.Bounds(name, idx)
-		if err != nil {
-			return nil, c.engineError(name, err)
+		if typ == "LATEST" {
+			pos = b.Tip
 		}
-		pos = b.Tip
 	case "AT_TIMESTAMP":
 		if in.Timestamp == nil {
 			return nil, awsjson.NewError("InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
-		ms := int64(math.Round(*in.Timestamp * 1000))
+		ms := int64(math.Floor(*in.Timestamp * 1000))
 		if ms > c.now.UnixMilli() {
 			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ms, c.now.UnixMilli()))
 		}
@@ -1016,9 +1061,25 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		pos = p
 	default:
 		seq := *in.StartingSequenceNumber
+		invalid := fmt.Sprintf("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid", seq, sh.ID, name, awsjson.Account)
 		p, ok := decodeSeq(seq)
-		if !ok || p.shard != idx || p.shardCreated != sh.Created.Unix() {
-			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", seq, sh.ID, name, awsjson.Account))
+		if !ok {
+			return nil, awsjson.NewError("InvalidArgumentException", invalid+".")
+		}
+		if p.shard != idx {
+			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardName(p.shard), sh.ID))
+		}
+		if p.shardCreated != sh.Created.Unix() {
+			return nil, awsjson.NewError("InvalidArgumentException", invalid+" because it did not come from this stream.")
+		}
+		b, err := c.h.eng.Bounds(name, idx)
+		if err != nil {
+			return nil, c.engineError(name, err)
+		}
+		if p.position >= b.Tip {
+			// Well formed, but not issued yet: an iterator there would skip the records
+			// that get those positions.
+			return nil, awsjson.NewError("InvalidArgumentException", invalid+".")
 		}
 		pos = p.position
 		if typ == "AFTER_SEQUENCE_NUMBER" {
@@ -1026,7 +1087,10 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		}
 	}
 	it := iterator{streamCreated: info.Created.UnixNano(), shard: idx, position: pos, issuedMs: c.now.UnixMilli(), stream: name}
-	return marshal(map[string]string{"ShardIterator": it.encode()})
+	out := make([]byte, 0, 200)
+	out = append(out, `{"ShardIterator":"`...)
+	out = append(out, it.encode()...)
+	return append(out, `"}`...), nil
 }
 
 // javaDate formats t as java.util.Date.toString does, which AWS's expiry message uses.
@@ -1043,10 +1107,10 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
+	v.intRange("limit", in.Limit, 1, 10000)
 	if v.required("shardIterator", in.ShardIterator != nil) {
 		v.str("shardIterator", in.ShardIterator, 1, 512, nil, "")
 	}
-	v.intRange("limit", in.Limit, 1, 10000)
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -1060,17 +1124,19 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", "Invalid ShardIterator.")
 		}
 	}
+	if it.issuedMs > c.now.UnixMilli() {
+		return nil, awsjson.NewError("InvalidArgumentException", "Invalid ShardIterator.") // issued in the future
+	}
 	if age := c.now.UnixMilli() - it.issuedMs; age > iteratorTTL.Milliseconds() {
 		return nil, awsjson.NewError("ExpiredIteratorException", fmt.Sprintf("Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
 			javaDate(time.UnixMilli(it.issuedMs)), javaDate(c.now), iteratorTTL.Milliseconds()))
 	}
 	info, derr := c.h.eng.Describe(it.stream)
-	if derr != nil || info.Created.UnixNano() != it.streamCreated {
-		// The stream was deleted (and perhaps re-created): the iterator points nowhere.
-		return nil, notFound(it.stream)
-	}
-	if it.shard >= len(info.Shards) {
-		return nil, awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Shard shardId-%012d in stream %s under account %s does not exist", it.shard, it.stream, awsjson.Account))
+	if derr != nil || info.Hidden || info.Created.UnixNano() != it.streamCreated || it.shard >= len(info.Shards) {
+		// The stream was deleted, and perhaps re-created: the iterator's shard is gone, which
+		// AWS reports as ResourceNotFound naming the shard (as for a deleted stream), not as
+		// an invalid iterator, since the iterator itself is genuine.
+		return nil, awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardName(it.shard), it.stream, awsjson.Account))
 	}
 	limit := 10000
 	if in.Limit != nil {
@@ -1083,43 +1149,51 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	sh := info.Shards[it.shard]
 	next := iterator{streamCreated: it.streamCreated, shard: it.shard, position: res.Next, issuedMs: c.now.UnixMilli(), stream: it.stream}
 	behind := int64(0)
+	if n := len(res.Records); n > 0 && res.Next < res.Tip {
+		// Behind the tip: by the age of the last record returned.
+		behind = max(0, c.now.UnixMilli()-res.Records[n-1].Arrival.UnixMilli())
+	}
 	bytes := 0
-	out := make([]byte, 0, 256)
-	out = append(out, `{"Records":[`...)
+	size := 200
+	for _, r := range res.Records {
+		size += 160 + len(r.PartitionKey) + base64.StdEncoding.EncodedLen(len(r.Data))
+	}
+	out := make([]byte, 0, size)
+	out = append(out, `{"MillisBehindLatest":`...)
+	out = strconv.AppendInt(out, behind, 10)
+	out = append(out, `,"NextShardIterator":"`...)
+	out = append(out, next.encode()...)
+	out = append(out, `","Records":[`...)
 	for i, r := range res.Records {
 		if i > 0 {
 			out = append(out, ',')
 		}
 		bytes += len(r.Data)
-		out = append(out, `{"SequenceNumber":"`...)
-		out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
-		out = append(out, `","ApproximateArrivalTimestamp":`...)
-		out = append(out, epochSeconds(r.Arrival)...)
+		out = append(out, `{"ApproximateArrivalTimestamp":`...)
+		out = awsjson.AppendTimestamp(out, r.Arrival)
 		out = append(out, `,"Data":"`...)
 		out = base64.StdEncoding.AppendEncode(out, r.Data)
 		out = append(out, `","PartitionKey":`...)
-		pk, _ := json.Marshal(r.PartitionKey)
-		out = append(out, pk...)
-		out = append(out, '}')
+		out = awsjson.AppendString(out, r.PartitionKey)
+		out = append(out, `,"SequenceNumber":"`...)
+		out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
+		out = append(out, `"}`...)
 	}
-	age := int64(0)
-	if n := len(res.Records); n > 0 {
-		age = max(0, c.now.UnixMilli()-res.Records[n-1].Arrival.UnixMilli())
-		if res.Next < res.Tip {
-			behind = age
-		}
-	}
-	out = append(out, `],"NextShardIterator":"`...)
-	out = append(out, next.encode()...)
-	out = append(out, `","MillisBehindLatest":`...)
-	out = strconv.AppendInt(out, behind, 10)
-	out = append(out, '}')
-	c.h.metrics.getRecordsRecords.WithLabelValues(it.stream).Add(float64(len(res.Records)))
-	c.h.metrics.getRecordsBytes.WithLabelValues(it.stream).Add(float64(bytes))
-	c.h.metrics.outgoingRecords.WithLabelValues(it.stream).Add(float64(len(res.Records)))
-	c.h.metrics.outgoingBytes.WithLabelValues(it.stream).Add(float64(bytes))
-	c.h.metrics.getRecordsSuccess.WithLabelValues(it.stream).Inc()
-	c.h.metrics.iteratorAge.WithLabelValues(it.stream).Set(float64(age))
-	c.h.metrics.getRecordsLatency.WithLabelValues(it.stream).Observe(time.Since(start).Seconds())
+	out = append(out, "]}"...)
+	m := c.h.metrics.stream(it.stream)
+	m.getRecordsRecords.Add(float64(len(res.Records)))
+	m.getRecordsBytes.Add(float64(bytes))
+	m.outgoingRecords.Add(float64(len(res.Records)))
+	m.outgoingBytes.Add(float64(bytes))
+	m.getRecordsSuccess.Inc()
+	m.iteratorAge.Set(float64(behind))
+	m.getRecordsLatency.Observe(time.Since(start).Seconds())
 	return out, nil
+}
+
+func openShardCount(info stream.StreamInfo) int {
+	if info.Status == stream.StatusCreating {
+		return 0
+	}
+	return len(info.Shards)
 }

@@ -4,14 +4,14 @@
 package kinesisapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +36,7 @@ type Handler struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	svc     *awsjson.Service
 }
 
 // New returns a handler serving eng.
@@ -46,46 +47,23 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer)}
+	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer)}
+	h.svc = &awsjson.Service{
+		TargetPrefix: TargetPrefix,
+		Known:        func(a string) bool { _, ok := actions[a]; return ok },
+		Invoke: func(ctx context.Context, action string, body []byte, region string) (int, []byte) {
+			status, _, out := h.invoke(ctx, action, body, region)
+			return status, out
+		},
+		MaxBody: maxBody,
+	}
+	return h
 }
 
-// maxBody bounds what is read of a request: 500 records of 10 MiB in base64 fit under it.
-const maxBody = 80 << 20
+// maxBody bounds what is read of a request: a 10 MiB record in base64 with its key fits.
+const maxBody = 16 << 20
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := awsjson.NewRequestID()
-	respond := func(status int, body []byte) {
-		awsjson.SetHeaders(w.Header(), reqID)
-		w.WriteHeader(status)
-		w.Write(body)
-	}
-	if r.Method != http.MethodPost {
-		respond(400, awsjson.ErrorBody("AccessDeniedException", "Unable to determine service/operation name to be authorized"))
-		return
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-amz-cbor") {
-		// The Java SDKs default to CBOR for Kinesis; localpipe speaks JSON only.
-		respond(400, awsjson.ErrorBody("SerializationException",
-			"localpipe speaks JSON 1.1 only: disable CBOR in the Java SDK (AWS_CBOR_DISABLE=true for SDK v1, -Daws.cborEnabled=false or AWS_CBOR_ENABLED=false for SDK v2)"))
-		return
-	}
-	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	if r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Algorithm") == "" {
-		respond(400, awsjson.ErrorBody("MissingAuthenticationTokenException", "Missing Authentication Token"))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		respond(400, awsjson.ErrorBody("SerializationException", "could not read the request body"))
-		return
-	}
-	if len(body) > maxBody {
-		respond(413, awsjson.ErrorBody("SerializationException", "request body too large"))
-		return
-	}
-	status, _, out := h.invoke(r.Context(), action, body, awsjson.Region(r))
-	respond(status, out)
-}
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.ServeHTTP(w, r) }
 
 // Invoke runs one action in-process with the same decoding and validation as an HTTP
 // request; API Gateway's AWS integrations call it. An empty region means the default.
@@ -101,20 +79,20 @@ func (h *Handler) invoke(ctx context.Context, action string, body []byte, region
 	defer func() {
 		if p := recover(); p != nil {
 			h.logger.Error("kinesis: panic serving request", "action", action, "panic", p, "stack", string(debug.Stack()))
-			status, resp = 500, awsjson.ErrorBody("InternalFailure", "internal error")
+			status, contentType, resp = 500, awsjson.ContentType, awsjson.ErrorBody("InternalFailure", "")
 		}
 	}()
 	fn, ok := actions[action]
 	if !ok {
 		return 400, awsjson.ContentType, awsjson.ErrorBody("UnknownOperationException", "")
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return 400, awsjson.ContentType, awsjson.ErrorBody("SerializationException", "")
 	}
 	c := &call{h: h, ctx: ctx, region: region, now: h.now()}
 	out, aerr := fn(c, body)
 	if aerr != nil {
-		return aerr.Status, awsjson.ContentType, awsjson.ErrorBody(aerr.Type, aerr.Message)
+		return aerr.Status, awsjson.ContentType, aerr.Body()
 	}
 	return 200, awsjson.ContentType, out
 }
@@ -154,7 +132,9 @@ func init() {
 		"DisableEnhancedMonitoring":     (*call).enhancedMonitoring,
 	}
 	// Actions in the model that localpipe does not emulate get an answer that says so,
-	// rather than UnknownOperationException, which would suggest a client bug.
+	// rather than UnknownOperationException, which would suggest a client bug. The type is
+	// InvalidArgumentException because these operations model it, so the SDKs surface it as a
+	// typed, non-retried 400 carrying the message.
 	for _, a := range []string{"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
 		"RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
 		"SubscribeToShard", "StartStreamEncryption", "StopStreamEncryption", "PutResourcePolicy",
@@ -162,7 +142,7 @@ func init() {
 		"DescribeAccountSettings", "UpdateAccountSettings", "UpdateStreamWarmThroughput"} {
 		name := a
 		actions[name] = func(*call, []byte) ([]byte, *awsjson.Error) {
-			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe")
+			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams keep the shards they were created with, have no enhanced fan-out consumers, resource policies or encryption")
 		}
 	}
 }
@@ -191,22 +171,28 @@ func (c *call) engineError(name string, err error) *awsjson.Error {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	// AWS's InternalFailure carries no message; the log line says what went wrong.
 	c.h.logger.Error("kinesis: internal error", "stream", name, "err", err)
-	return &awsjson.Error{Status: 500, Type: "InternalFailure", Message: "internal error"}
+	return &awsjson.Error{Status: 500, Type: "InternalFailure"}
 }
 
-// target resolves StreamName or StreamARN (both accepted since 2023) to a stream name.
+// streamARNParts splits a stream ARN that passed the model's pattern.
+var streamARNParts = regexp.MustCompile(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/(.+)$`)
+
+// target resolves StreamName or StreamARN (AWS accepts either, or both, since 2023) to a
+// stream name. The ARN's region is not compared with the request's: localpipe holds one set
+// of streams whatever region a client signs for. The texts of the errors below are guesses;
+// AWS documents none of them.
 func (c *call) target(name, arn *string) (string, *awsjson.Error) {
 	switch {
 	case arn != nil:
-		i := strings.Index(*arn, ":stream/")
-		n := (*arn)[i+len(":stream/"):]
-		parts := strings.Split(*arn, ":")
-		if len(parts) < 6 || !streamNameRE.MatchString(n) {
+		m := streamARNParts.FindStringSubmatch(*arn)
+		if m == nil || !streamNameRE.MatchString(m[3]) || len(m[3]) > 128 {
 			return "", awsjson.NewError("InvalidArgumentException", "Invalid StreamARN "+*arn)
 		}
-		if parts[4] != awsjson.Account {
-			return "", awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Stream %s under account %s not found.", n, parts[4]))
+		n := m[3]
+		if m[2] != awsjson.Account {
+			return "", awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Stream %s under account %s not found.", n, m[2]))
 		}
 		if name != nil && *name != n {
 			return "", awsjson.NewError("InvalidArgumentException", "StreamName and StreamARN refer to different streams")
@@ -218,12 +204,3 @@ func (c *call) target(name, arn *string) (string, *awsjson.Error) {
 	// Both members are optional in the model, so this is not a ValidationException.
 	return "", awsjson.NewError("InvalidArgumentException", "Either StreamName or StreamARN must be provided")
 }
-
-func epochSeconds(t time.Time) jsonNumber {
-	return jsonNumber(fmt.Sprintf("%.3f", float64(t.UnixMilli())/1000))
-}
-
-// jsonNumber is emitted verbatim: AWS writes timestamps as epoch seconds with a fraction.
-type jsonNumber string
-
-func (n jsonNumber) MarshalJSON() ([]byte, error) { return []byte(n), nil }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -46,8 +47,11 @@ func (it iterator) encode() string {
 }
 
 func decodeIterator(s string) (iterator, error) {
-	b, err := base64.StdEncoding.DecodeString(s)
 	const fixed = 1 + 8 + 4 + 8 + 8 + 1
+	if strings.ContainsAny(s, "\r\n") { // which the decoder would skip
+		return iterator{}, errBadIterator
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) < fixed+iteratorMACLen || b[0] != iteratorVersion {
 		return iterator{}, errBadIterator
 	}

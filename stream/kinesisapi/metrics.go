@@ -6,72 +6,134 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics mirror Kinesis's CloudWatch stream metrics, one label per stream. Handles are
-// cached per stream so the put path does not pay for label lookups.
+// metrics mirror Kinesis's CloudWatch stream-level metrics, one series per stream (label
+// stream_name), each HELP naming the CloudWatch metric. They go to the Registerer passed to
+// New, never to a global one, so several handlers can live in one process.
 type metrics struct {
-	incomingRecords, incomingBytes      *prometheus.CounterVec
-	putRecordLatency, putRecordsLatency *prometheus.HistogramVec
-	putRecordsRecords                   *prometheus.CounterVec
-	getRecordsRecords, getRecordsBytes  *prometheus.CounterVec
-	getRecordsLatency                   *prometheus.HistogramVec
-	iteratorAge                         *prometheus.GaugeVec
-	putRecordSuccess, putRecordsSuccess *prometheus.CounterVec
-	getRecordsSuccess                   *prometheus.CounterVec
-	outgoingRecords, outgoingBytes      *prometheus.CounterVec
+	vecs    []prometheus.Collector
+	counter map[string]*prometheus.CounterVec
+	hist    map[string]*prometheus.HistogramVec
+	gauge   map[string]*prometheus.GaugeVec
 
 	mu      sync.Mutex
 	streams map[string]*streamMetrics
 }
 
+// streamMetrics caches one stream's series so the put and get paths skip label lookups.
 type streamMetrics struct {
-	incomingRecords, incomingBytes      prometheus.Counter
-	putRecordLatency, putRecordsLatency prometheus.Observer
-	putRecordsOK                        prometheus.Counter
-	putRecordSuccess, putRecordsSuccess prometheus.Counter
+	incomingRecords, incomingBytes                  prometheus.Counter
+	putRecordSuccess, putRecordsSuccess             prometheus.Counter
+	putRecordsOK, putRecordsFailed                  prometheus.Counter
+	putRecordLatency, putRecordsLatency             prometheus.Observer
+	getRecordsRecords, getRecordsBytes              prometheus.Counter
+	getRecordsSuccess                               prometheus.Counter
+	getRecordsLatency                               prometheus.Observer
+	iteratorAge                                     prometheus.Gauge
+	outgoingRecords, outgoingBytes                  prometheus.Counter
+	writeThroughputExceeded, readThroughputExceeded prometheus.Counter
 }
+
+// Metric names, exported to the documentation through the HELP texts.
+var counterDefs = []struct{ name, help string }{
+	{"localpipe_kinesis_incoming_records_total", "Kinesis IncomingRecords: records successfully put into the stream."},
+	{"localpipe_kinesis_incoming_bytes_total", "Kinesis IncomingBytes: bytes of record data successfully put into the stream."},
+	{"localpipe_kinesis_put_record_success_total", "Kinesis PutRecord.Success: successful PutRecord calls."},
+	{"localpipe_kinesis_put_records_success_total", "Kinesis PutRecords.Success: PutRecords calls with at least one successful record."},
+	{"localpipe_kinesis_get_records_records_total", "Kinesis GetRecords.Records: records returned by GetRecords."},
+	{"localpipe_kinesis_get_records_bytes_total", "Kinesis GetRecords.Bytes: bytes of record data returned by GetRecords."},
+	{"localpipe_kinesis_get_records_success_total", "Kinesis GetRecords.Success: successful GetRecords calls."},
+	{"localpipe_kinesis_outgoing_records_total", "Kinesis OutgoingRecords: records read from the stream."},
+	{"localpipe_kinesis_outgoing_bytes_total", "Kinesis OutgoingBytes: bytes of record data read from the stream."},
+	{"localpipe_kinesis_write_provisioned_throughput_exceeded_total", "Kinesis WriteProvisionedThroughputExceeded: records rejected by throttling (localpipe does not throttle, so 0)."},
+	{"localpipe_kinesis_read_provisioned_throughput_exceeded_total", "Kinesis ReadProvisionedThroughputExceeded: GetRecords calls throttled (localpipe does not throttle, so 0)."},
+}
+
+const putRecordsRecordsName = "localpipe_kinesis_put_records_records_total"
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	lat := []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
 	m := &metrics{
-		incomingRecords:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_incoming_records_total", Help: "Kinesis IncomingRecords: records put into the stream."}, []string{"stream_name"}),
-		incomingBytes:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_incoming_bytes_total", Help: "Kinesis IncomingBytes: bytes of data put into the stream."}, []string{"stream_name"}),
-		putRecordLatency:  prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "localpipe_kinesis_put_record_latency_seconds", Help: "Kinesis PutRecord.Latency.", Buckets: lat}, []string{"stream_name"}),
-		putRecordsLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "localpipe_kinesis_put_records_latency_seconds", Help: "Kinesis PutRecords.Latency.", Buckets: lat}, []string{"stream_name"}),
-		putRecordsRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_put_records_records_total", Help: "Kinesis PutRecords.TotalRecords / SuccessfulRecords / FailedRecords, by result."}, []string{"stream_name", "result"}),
-		putRecordSuccess:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_put_record_success_total", Help: "Kinesis PutRecord.Success: successful PutRecord calls."}, []string{"stream_name"}),
-		putRecordsSuccess: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_put_records_success_total", Help: "Kinesis PutRecords.Success: successful PutRecords calls."}, []string{"stream_name"}),
-		getRecordsRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_get_records_records_total", Help: "Kinesis GetRecords.Records: records returned by GetRecords."}, []string{"stream_name"}),
-		getRecordsBytes:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_get_records_bytes_total", Help: "Kinesis GetRecords.Bytes: bytes returned by GetRecords."}, []string{"stream_name"}),
-		getRecordsLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "localpipe_kinesis_get_records_latency_seconds", Help: "Kinesis GetRecords.Latency.", Buckets: lat}, []string{"stream_name"}),
-		getRecordsSuccess: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_get_records_success_total", Help: "Kinesis GetRecords.Success: successful GetRecords calls."}, []string{"stream_name"}),
-		iteratorAge:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "localpipe_kinesis_get_records_iterator_age_milliseconds", Help: "Kinesis GetRecords.IteratorAgeMilliseconds: age of the last record returned by the latest GetRecords call."}, []string{"stream_name"}),
-		outgoingRecords:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_outgoing_records_total", Help: "Kinesis OutgoingRecords: records read from the stream."}, []string{"stream_name"}),
-		outgoingBytes:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "localpipe_kinesis_outgoing_bytes_total", Help: "Kinesis OutgoingBytes: bytes read from the stream."}, []string{"stream_name"}),
-		streams:           map[string]*streamMetrics{},
+		counter: map[string]*prometheus.CounterVec{},
+		hist:    map[string]*prometheus.HistogramVec{},
+		gauge:   map[string]*prometheus.GaugeVec{},
+		streams: map[string]*streamMetrics{},
+	}
+	label := []string{"stream_name"}
+	for _, d := range counterDefs {
+		m.counter[d.name] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.name, Help: d.help}, label)
+	}
+	m.counter[putRecordsRecordsName] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: putRecordsRecordsName,
+		Help: "Kinesis PutRecords.SuccessfulRecords and PutRecords.FailedRecords (their sum is PutRecords.TotalRecords), by result."},
+		[]string{"stream_name", "result"})
+	for _, d := range []struct{ name, help string }{
+		{"localpipe_kinesis_put_record_latency_seconds", "Kinesis PutRecord.Latency: time taken per PutRecord call."},
+		{"localpipe_kinesis_put_records_latency_seconds", "Kinesis PutRecords.Latency: time taken per PutRecords call."},
+		{"localpipe_kinesis_get_records_latency_seconds", "Kinesis GetRecords.Latency: time taken per GetRecords call."},
+	} {
+		m.hist[d.name] = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: d.name, Help: d.help, Buckets: lat}, label)
+	}
+	const age = "localpipe_kinesis_get_records_iterator_age_milliseconds"
+	m.gauge[age] = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: age,
+		Help: "Kinesis GetRecords.IteratorAgeMilliseconds: age of the last record returned by the latest GetRecords call (0 when caught up)."}, label)
+	for _, c := range m.counter {
+		m.vecs = append(m.vecs, c)
+	}
+	for _, h := range m.hist {
+		m.vecs = append(m.vecs, h)
+	}
+	for _, g := range m.gauge {
+		m.vecs = append(m.vecs, g)
 	}
 	if reg != nil {
-		reg.MustRegister(m.incomingRecords, m.incomingBytes, m.putRecordLatency, m.putRecordsLatency,
-			m.putRecordsRecords, m.putRecordSuccess, m.putRecordsSuccess, m.getRecordsRecords, m.getRecordsBytes,
-			m.getRecordsLatency, m.getRecordsSuccess, m.iteratorAge, m.outgoingRecords, m.outgoingBytes)
+		reg.MustRegister(m.vecs...)
 	}
 	return m
 }
 
+// stream returns a stream's series, creating them (at zero) on first use.
 func (m *metrics) stream(name string) *streamMetrics {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, ok := m.streams[name]
-	if !ok {
-		s = &streamMetrics{
-			incomingRecords:   m.incomingRecords.WithLabelValues(name),
-			incomingBytes:     m.incomingBytes.WithLabelValues(name),
-			putRecordLatency:  m.putRecordLatency.WithLabelValues(name),
-			putRecordsLatency: m.putRecordsLatency.WithLabelValues(name),
-			putRecordsOK:      m.putRecordsRecords.WithLabelValues(name, "successful"),
-			putRecordSuccess:  m.putRecordSuccess.WithLabelValues(name),
-			putRecordsSuccess: m.putRecordsSuccess.WithLabelValues(name),
-		}
-		m.streams[name] = s
+	if s, ok := m.streams[name]; ok {
+		return s
 	}
+	c := func(n string) prometheus.Counter { return m.counter[n].WithLabelValues(name) }
+	h := func(n string) prometheus.Observer { return m.hist[n].WithLabelValues(name) }
+	s := &streamMetrics{
+		incomingRecords:         c("localpipe_kinesis_incoming_records_total"),
+		incomingBytes:           c("localpipe_kinesis_incoming_bytes_total"),
+		putRecordSuccess:        c("localpipe_kinesis_put_record_success_total"),
+		putRecordsSuccess:       c("localpipe_kinesis_put_records_success_total"),
+		putRecordsOK:            m.counter[putRecordsRecordsName].WithLabelValues(name, "successful"),
+		putRecordsFailed:        m.counter[putRecordsRecordsName].WithLabelValues(name, "failed"),
+		putRecordLatency:        h("localpipe_kinesis_put_record_latency_seconds"),
+		putRecordsLatency:       h("localpipe_kinesis_put_records_latency_seconds"),
+		getRecordsRecords:       c("localpipe_kinesis_get_records_records_total"),
+		getRecordsBytes:         c("localpipe_kinesis_get_records_bytes_total"),
+		getRecordsSuccess:       c("localpipe_kinesis_get_records_success_total"),
+		getRecordsLatency:       h("localpipe_kinesis_get_records_latency_seconds"),
+		iteratorAge:             m.gauge["localpipe_kinesis_get_records_iterator_age_milliseconds"].WithLabelValues(name),
+		outgoingRecords:         c("localpipe_kinesis_outgoing_records_total"),
+		outgoingBytes:           c("localpipe_kinesis_outgoing_bytes_total"),
+		writeThroughputExceeded: c("localpipe_kinesis_write_provisioned_throughput_exceeded_total"),
+		readThroughputExceeded:  c("localpipe_kinesis_read_provisioned_throughput_exceeded_total"),
+	}
+	m.streams[name] = s
 	return s
+}
+
+// forget drops a deleted stream's series, as CloudWatch stops reporting a deleted stream.
+func (m *metrics) forget(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.streams, name)
+	for _, c := range m.counter {
+		c.DeletePartialMatch(prometheus.Labels{"stream_name": name})
+	}
+	for _, h := range m.hist {
+		h.DeletePartialMatch(prometheus.Labels{"stream_name": name})
+	}
+	for _, g := range m.gauge {
+		g.DeletePartialMatch(prometheus.Labels{"stream_name": name})
+	}
 }

@@ -1,20 +1,21 @@
 package kinesisapi
 
 import (
-	"fmt"
-	"math/big"
+	"math/bits"
 	"strconv"
 	"time"
 )
 
-// Sequence numbers follow the structure real ones have (see aws-semantics.md B.6), as the
-// hex digits
+// Sequence numbers follow the structure real ones have (aws-semantics.md B.6), as the hex
+// digits
 //
 //	2 | shard created, unix s (9) | shard index & 0xf (1) | position (16) | 00 | arrival, unix s (9) | shard index (8) | 2
 //
-// read as one decimal number: 56 digits for any date this century, ordered by position
-// within a shard, and decodable back to (shard, position) without a lookup.
-const seqHexLen = 47
+// read as one decimal number. That is 47 hex digits starting with 2, so always 56 decimal
+// digits; numbers of one shard order by position, both as numbers and as strings; and a
+// number decodes back to (shard, position) without a lookup. The arithmetic is done on three
+// 64-bit limbs because math/big would cost more than the rest of a PutRecord's encoding.
+const seqDigits = 56
 
 type seqParts struct {
 	shardCreated int64 // unix seconds
@@ -23,34 +24,116 @@ type seqParts struct {
 	arrival      int64 // unix seconds
 }
 
+// u192 is an unsigned 192-bit integer, least significant limb first.
+type u192 [3]uint64
+
+// Bit offsets of the fields, from the least significant end.
+const (
+	offShard    = 4   // 8 hex digits
+	offArrival  = 36  // 9 hex digits
+	offZero     = 72  // 2 hex digits
+	offPosition = 80  // 16 hex digits
+	offNibble   = 144 // 1 hex digit
+	offCreated  = 148 // 9 hex digits
+	offLead     = 184 // the leading 2
+)
+
+// field reads n ≤ 64 bits at offset off.
+func (v *u192) field(off, n uint) uint64 {
+	i, s := off/64, off%64
+	x := v[i] >> s
+	if s != 0 && i+1 < 3 {
+		x |= v[i+1] << (64 - s)
+	}
+	if n < 64 {
+		x &= 1<<n - 1
+	}
+	return x
+}
+
+// set ORs x (at most n ≤ 64 bits) in at offset off.
+func (v *u192) set(off, n uint, x uint64) {
+	if n < 64 {
+		x &= 1<<n - 1
+	}
+	i, s := off/64, off%64
+	v[i] |= x << s
+	if s != 0 && i+1 < 3 {
+		v[i+1] |= x >> (64 - s)
+	}
+}
+
+const mask36 = 1<<36 - 1
+
 func encodeSeq(p seqParts) string {
-	h := fmt.Sprintf("2%09x%01x%016x00%09x%08x2", p.shardCreated, p.shard&0xf, p.position, p.arrival, p.shard)
-	n, _ := new(big.Int).SetString(h, 16)
-	return n.String()
+	var v u192
+	v.set(0, 4, 2)
+	v.set(offShard, 32, uint64(p.shard))
+	v.set(offArrival, 36, uint64(p.arrival)&mask36)
+	v.set(offPosition, 64, p.position)
+	v.set(offNibble, 4, uint64(p.shard)&0xf)
+	v.set(offCreated, 36, uint64(p.shardCreated)&mask36)
+	v.set(offLead, 4, 2)
+	return v.decimal()
+}
+
+// decimal formats v in base 10, three base-10^19 chunks at a time.
+func (v u192) decimal() string {
+	const chunk = 10_000_000_000_000_000_000 // 10^19
+	var parts [3]uint64
+	for k := 0; k < 3; k++ {
+		var r uint64
+		for i := 2; i >= 0; i-- {
+			v[i], r = bits.Div64(r, v[i], chunk)
+		}
+		parts[k] = r
+	}
+	b := make([]byte, 0, 60)
+	b = strconv.AppendUint(b, parts[2], 10)
+	for _, p := range []uint64{parts[1], parts[0]} {
+		var tmp [19]byte
+		s := strconv.AppendUint(tmp[:0], p, 10)
+		for i := len(s); i < 19; i++ {
+			b = append(b, '0')
+		}
+		b = append(b, s...)
+	}
+	return string(b)
 }
 
 // decodeSeq reverses encodeSeq; ok is false for anything encodeSeq could not have produced.
 func decodeSeq(s string) (p seqParts, ok bool) {
-	if len(s) < 50 || len(s) > 60 || s[0] == '0' {
+	if len(s) != seqDigits || s[0] == '0' {
 		return p, false
 	}
-	n, good := new(big.Int).SetString(s, 10)
-	if !good {
+	var v u192
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 {
+			return p, false
+		}
+		// v = v*10 + d; 56 digits cannot overflow 192 bits.
+		var carry uint64 = uint64(d)
+		for j := 0; j < 3; j++ {
+			hi, lo := bits.Mul64(v[j], 10)
+			var c uint64
+			lo, c = bits.Add64(lo, carry, 0)
+			v[j], carry = lo, hi+c
+		}
+	}
+	if v.field(0, 4) != 2 || v.field(offZero, 8) != 0 || v.field(offLead, 8) != 2 {
 		return p, false
 	}
-	h := n.Text(16)
-	if len(h) != seqHexLen || h[0] != '2' || h[seqHexLen-1] != '2' || h[27:29] != "00" {
+	shard := v.field(offShard, 32)
+	if v.field(offNibble, 4) != shard&0xf || shard > 1<<31-1 {
 		return p, false
 	}
-	created, err1 := strconv.ParseInt(h[1:10], 16, 64)
-	nib, err2 := strconv.ParseUint(h[10:11], 16, 8)
-	pos, err3 := strconv.ParseUint(h[11:27], 16, 64)
-	arr, err4 := strconv.ParseInt(h[29:38], 16, 64)
-	shard, err5 := strconv.ParseUint(h[38:46], 16, 32)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || nib != shard&0xf || shard > 1<<30 {
-		return p, false
-	}
-	return seqParts{shardCreated: created, shard: int(shard), position: pos, arrival: arr}, true
+	return seqParts{
+		shardCreated: int64(v.field(offCreated, 36)),
+		shard:        int(shard),
+		position:     v.field(offPosition, 64),
+		arrival:      int64(v.field(offArrival, 36)),
+	}, true
 }
 
 func seqFor(shardCreated time.Time, shard int, position uint64, arrival time.Time) string {

@@ -1,0 +1,327 @@
+package awsjson
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Decode decodes a request body into v, a pointer to a struct whose fields carry `json` tags
+// with the AWS member names. It differs from encoding/json where AWS's front end differs:
+//
+//   - member names match exactly (encoding/json would also fill StreamName from "streamname");
+//   - unknown members and nulls are ignored, as AWS ignores them;
+//   - a number with a fraction is accepted for an integer member and truncated toward minus
+//     infinity, as AWS does;
+//   - blobs must be canonical, padded base64;
+//   - a wrong JSON type is a SerializationException whose message names the Java classes AWS's
+//     messages name (the texts are kinesalite's, which were checked against AWS).
+//
+// Supported field types: string, bool, integers, float64 (a timestamp in epoch seconds),
+// []byte (a blob), slices, map[string]T, structs (also embedded) and pointers to these.
+func Decode(body []byte, v any) *Error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return serialization("")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return serialization("")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return serialization("")
+	}
+	switch raw.(type) {
+	case map[string]any:
+	case []any:
+		return serialization("Start of list found where not expected")
+	default:
+		return serialization("")
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		panic("awsjson.Decode: v must be a pointer to a struct")
+	}
+	return assign(rv.Elem(), raw)
+}
+
+// Valid reports whether body is one JSON object, the only body a JSON 1.1 operation takes.
+func Valid(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	return len(body) > 0 && body[0] == '{' && json.Valid(body)
+}
+
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "String"
+	case reflect.Bool:
+		return "Boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return "Integer"
+	case reflect.Int64, reflect.Uint64:
+		// Every integer member of Kinesis and Firehose inputs is a Java Integer; AWS names the
+		// member's class, not the JSON value's.
+		return "Integer"
+	case reflect.Float32, reflect.Float64:
+		return "Timestamp"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "Blob"
+		}
+	}
+	return t.Kind().String()
+}
+
+// article reproduces AWS's grammar: "a Blob" but "an String", "an Integer".
+func article(name string) string {
+	if name == "Blob" {
+		return "a " + name
+	}
+	return "an " + name
+}
+
+func cannotConvert(javaClass string, t reflect.Type) *Error {
+	return serialization("class " + javaClass + " can not be converted to " + article(typeName(t)))
+}
+
+const (
+	// numberClass is the Java class AWS's JSON reader holds a number in.
+	numberClass  = "com.amazon.coral.value.json.numbers.TruncatingBigNumber"
+	msgStartMap  = "Start of structure or map found where not expected."
+	msgStartList = "Start of list found where not expected"
+)
+
+func assign(v reflect.Value, raw any) *Error {
+	if raw == nil {
+		return nil // null is the same as absent
+	}
+	t := v.Type()
+	if t.Kind() == reflect.Pointer {
+		p := reflect.New(t.Elem())
+		if err := assign(p.Elem(), raw); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		switch x := raw.(type) {
+		case string:
+			v.SetString(x)
+			return nil
+		case bool:
+			return cannotConvert("java.lang.Boolean", t)
+		case json.Number:
+			return cannotConvert(numberClass, t)
+		}
+	case reflect.Bool:
+		switch x := raw.(type) {
+		case bool:
+			v.SetBool(x)
+			return nil
+		case json.Number:
+			// AWS accepts a fractional number for a boolean (treating it as true) but not
+			// an integral one.
+			if strings.ContainsAny(string(x), ".eE") {
+				v.SetBool(true)
+				return nil
+			}
+			return cannotConvert(numberClass, t)
+		case string:
+			switch strings.ToLower(x) {
+			case "true", "1", "yes":
+				v.SetBool(true)
+				return nil
+			case "false", "0", "no":
+				v.SetBool(false)
+				return nil
+			}
+			return serialization("'" + strings.ToUpper(x) + "' can not be converted to an Boolean")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		switch x := raw.(type) {
+		case json.Number:
+			v.SetInt(clampInt(x, t.Bits()))
+			return nil
+		case bool:
+			return cannotConvert("java.lang.Boolean", t)
+		case string:
+			return cannotConvert("java.lang.String", t)
+		}
+	case reflect.Float32, reflect.Float64:
+		switch x := raw.(type) {
+		case json.Number:
+			f, err := strconv.ParseFloat(string(x), 64)
+			if err != nil || math.IsInf(f, 0) {
+				return serialization("")
+			}
+			v.SetFloat(f)
+			return nil
+		case bool:
+			return cannotConvert("java.lang.Boolean", t)
+		case string:
+			return cannotConvert("java.lang.String", t)
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			switch x := raw.(type) {
+			case string:
+				b, err := decodeBlob(x)
+				if err != nil {
+					return err
+				}
+				v.SetBytes(b)
+				return nil
+			case bool:
+				return cannotConvert("java.lang.Boolean", reflect.TypeFor[[]byte]())
+			case json.Number:
+				return cannotConvert(numberClass, reflect.TypeFor[[]byte]())
+			}
+			break
+		}
+		switch x := raw.(type) {
+		case []any:
+			s := reflect.MakeSlice(t, len(x), len(x))
+			for i, e := range x {
+				if err := assign(s.Index(i), e); err != nil {
+					return err
+				}
+			}
+			v.Set(s)
+			return nil
+		case map[string]any:
+			return serialization(msgStartMap)
+		default:
+			return serialization("Expected list or null")
+		}
+	case reflect.Map:
+		switch x := raw.(type) {
+		case map[string]any:
+			m := reflect.MakeMapWithSize(t, len(x))
+			for k, e := range x {
+				if e == nil {
+					continue
+				}
+				ev := reflect.New(t.Elem()).Elem()
+				if err := assign(ev, e); err != nil {
+					return err
+				}
+				m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+			}
+			v.Set(m)
+			return nil
+		case []any:
+			return serialization(msgStartList)
+		default:
+			return serialization("Expected map or null")
+		}
+	case reflect.Struct:
+		switch x := raw.(type) {
+		case map[string]any:
+			for _, f := range fieldsOf(t) {
+				e, ok := x[f.name]
+				if !ok {
+					continue
+				}
+				if err := assign(v.FieldByIndex(f.index), e); err != nil {
+					return err
+				}
+			}
+			return nil
+		case []any:
+			return serialization(msgStartList)
+		default:
+			return serialization("Expected null")
+		}
+	default:
+		panic("awsjson.Decode: unsupported field type " + t.String())
+	}
+	switch raw.(type) {
+	case map[string]any:
+		return serialization(msgStartMap)
+	case []any:
+		return serialization(msgStartList)
+	}
+	return serialization("")
+}
+
+// clampInt reads a JSON number as an integer of the given width: fractions are floored and
+// values out of range saturate, so validation then reports them against the member's bounds.
+func clampInt(n json.Number, bits int) int64 {
+	lo, hi := int64(math.MinInt64)>>(64-bits), int64(math.MaxInt64)>>(64-bits)
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return min(max(i, lo), hi)
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsNaN(f) {
+		return 0
+	}
+	f = math.Floor(f)
+	switch {
+	case f <= float64(lo):
+		return lo
+	case f >= float64(hi):
+		return hi
+	}
+	return int64(f)
+}
+
+// decodeBlob decodes standard, padded base64 and words its complaints as AWS does.
+func decodeBlob(s string) ([]byte, *Error) {
+	if len(s)%4 != 0 {
+		return nil, serialization("'" + s + "' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: " + strconv.Itoa(len(s)))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
+			c == '=' && (i+1 == len(s) || s[i+1] == '=')
+		if !ok {
+			return nil, serialization("'" + s + "' can not be converted to a Blob: Invalid Base64 character: '" + string(c) + "'")
+		}
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, serialization("'" + s + "' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")
+	}
+	return b, nil
+}
+
+type field struct {
+	name  string
+	index []int
+}
+
+var fieldCache sync.Map // reflect.Type → []field
+
+// fieldsOf lists a struct's JSON members, including those of embedded structs.
+func fieldsOf(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	var fs []field
+	for _, sf := range reflect.VisibleFields(t) {
+		if !sf.IsExported() || sf.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		fs = append(fs, field{name, sf.Index})
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}

@@ -1,0 +1,178 @@
+package awsjson
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Service is the HTTP side of one JSON 1.1 service. Its ServeHTTP checks a request in the
+// order AWS's front end does (method, body, content type, JSON, operation, authentication;
+// the order decides which error a doubly-wrong request gets) and hands the rest to Invoke.
+type Service struct {
+	TargetPrefix string                   // "Kinesis_20131202."
+	Known        func(action string) bool // whether the operation exists in the service model
+	// Invoke runs an operation on a body known to be non-empty; it answers with a status and
+	// a JSON body.
+	Invoke  func(ctx context.Context, action string, body []byte, region string) (status int, resp []byte)
+	MaxBody int64 // bodies above this get 413 (AWS answers that before anything else)
+}
+
+// CBORContentType is the binary protocol the Java SDKs use for Kinesis by default.
+const CBORContentType = "application/x-amz-cbor-1.1"
+
+// cborMessage tells Java users how to switch their SDK to JSON. CBOR would be a second codec
+// for the same shapes; every SDK can speak JSON, so localpipe asks for it instead.
+const cborMessage = "localpipe speaks the AWS JSON 1.1 protocol only, not CBOR: disable CBOR in the Java SDK " +
+	"(SDK v1 and KCL 1.x: environment AWS_CBOR_DISABLE=true or -Dcom.amazonaws.sdk.disableCbor=true; " +
+	"SDK v2 and KCL 2.x: AWS_CBOR_ENABLED=false or -Daws.cborEnabled=false)"
+
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxBody+1))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > s.MaxBody {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	reqID := NewRequestID()
+	SetHeaders(w.Header(), reqID)
+	respond := func(status int, b []byte) {
+		w.WriteHeader(status)
+		w.Write(b)
+	}
+	// Before the content type is known to be JSON, AWS answers in a terse XML.
+	xml := func(status int, typ, msg string) {
+		delete(w.Header(), "Content-Type")
+		if msg == "" {
+			respond(status, []byte("<"+typ+"/>\n"))
+			return
+		}
+		respond(status, []byte("<"+typ+">\n  <Message>"+msg+"</Message>\n</"+typ+">\n"))
+	}
+	if r.Method != http.MethodPost {
+		xml(http.StatusForbidden, "AccessDeniedException", "Unable to determine service/operation name to be authorized")
+		return
+	}
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	ct = strings.TrimSpace(ct)
+	if ct == CBORContentType {
+		// Answered in CBOR, which is what a CBOR client parses errors as, so the Java SDK
+		// shows the message instead of failing to read the body.
+		w.Header().Set("Content-Type", CBORContentType)
+		respond(http.StatusBadRequest, cborError("SerializationException", cborMessage))
+		return
+	}
+	action, targetOK := Target(r.Header, s.TargetPrefix)
+	known := targetOK && s.Known(action)
+	if len(bytes.TrimSpace(body)) == 0 {
+		if known {
+			respond(http.StatusBadRequest, ErrorBody("SerializationException", ""))
+		} else {
+			respond(http.StatusBadRequest, ErrorBody("UnknownOperationException", ""))
+		}
+		return
+	}
+	switch ct {
+	case ContentType:
+	case "application/json":
+		// AWS answers plain JSON with a 200 wrapping a namespaced error, and goes no further.
+		typ, key := "com.amazon.coral.service#UnknownOperationException", "message"
+		if !Valid(body) {
+			typ, key = "com.amazon.coral.service#SerializationException", "Message"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		respond(http.StatusOK, []byte(`{"Output":{"__type":"`+typ+`","`+key+`":null},"Version":"1.0"}`))
+		return
+	default:
+		if r.Header.Get("X-Amz-Target") == "" || !strings.Contains(r.Header.Get("X-Amz-Target"), ".") {
+			xml(http.StatusForbidden, "AccessDeniedException", "Unable to determine service/operation name to be authorized")
+		} else {
+			xml(http.StatusNotFound, "UnknownOperationException", "")
+		}
+		return
+	}
+	if !known {
+		if !Valid(body) {
+			respond(http.StatusBadRequest, ErrorBody("SerializationException", ""))
+		} else {
+			respond(http.StatusBadRequest, ErrorBody("UnknownOperationException", ""))
+		}
+		return
+	}
+	if e := checkAuth(r); e != nil {
+		if !Valid(body) {
+			// AWS parses the body before it looks at the signature.
+			e = serialization("")
+		}
+		respond(e.Status, e.Body())
+		return
+	}
+	status, out := s.Invoke(r.Context(), action, body, Region(r))
+	respond(status, out)
+}
+
+// checkAuth checks that the request is signed in form; localpipe verifies no signatures, so
+// any credentials work, but an unsigned request fails as it would on AWS.
+func checkAuth(r *http.Request) *Error {
+	auth := r.Header.Get("Authorization")
+	query := r.URL.Query()
+	_, presigned := query["X-Amz-Algorithm"]
+	switch {
+	case auth != "" && presigned:
+		return NewError("InvalidSignatureException", "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.")
+	case auth == "" && !presigned:
+		return NewError("MissingAuthenticationTokenException", "Missing Authentication Token")
+	case auth != "":
+		// AWS also demands an X-Amz-Date or Date header; localpipe does not, so hand-written
+		// clients and benchmarks need not compute one.
+		params := map[string]bool{}
+		fields := strings.FieldsFunc(auth, func(c rune) bool { return c == ',' || c == ' ' })
+		for _, f := range fields[min(1, len(fields)):] {
+			k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+			params[k] = v != ""
+		}
+		msg := ""
+		for _, p := range []string{"Credential", "Signature", "SignedHeaders"} {
+			if !params[p] {
+				msg += "Authorization header requires '" + p + "' parameter. "
+			}
+		}
+		if msg != "" {
+			return NewError("IncompleteSignatureException", msg+"Authorization="+auth)
+		}
+	default:
+		msg := ""
+		for _, p := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"} {
+			if query.Get(p) == "" {
+				msg += "AWS query-string parameters must include '" + p + "'. "
+			}
+		}
+		if msg != "" {
+			return NewError("IncompleteSignatureException", msg+"Re-examine the query-string parameters.")
+		}
+	}
+	return nil
+}
+
+// cborError encodes {"__type": typ, "message": msg} in CBOR (RFC 8949): a map of two text
+// strings to text strings.
+func cborError(typ, msg string) []byte {
+	b := []byte{0xa2}
+	for _, s := range []string{"__type", typ, "message", msg} {
+		switch n := len(s); {
+		case n < 24:
+			b = append(b, 0x60|byte(n))
+		case n < 256:
+			b = append(b, 0x78, byte(n))
+		default:
+			b = append(b, 0x79, byte(n>>8), byte(n))
+		}
+		b = append(b, s...)
+	}
+	return b
+}
