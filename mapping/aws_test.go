@@ -1,0 +1,95 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"testing"
+)
+
+// awsCase is one entry of testdata/aws/cases.json: an AWS documentation example or an
+// AWS-recorded behaviour (aws-semantics.md section A) with its request and expected output.
+type awsCase struct {
+	Name     string            `json:"name"`
+	Template string            `json:"template"`
+	Want     *string           `json:"want"`     // exact output
+	WantJSON any               `json:"wantjson"` // output compared as JSON, where AWS documents no whitespace
+	Body     *string           `json:"body"`
+	Path     map[string]string `json:"path"`
+	Query    map[string]string `json:"query"`
+	Header   map[string]string `json:"header"`
+	Context  map[string]any    `json:"context"`
+	Stage    map[string]string `json:"stage"`
+	Source   string            `json:"source"`
+	Note     string            `json:"note"`
+}
+
+func loadAWSCases(t testing.TB) []awsCase {
+	data, err := os.ReadFile("testdata/aws/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []awsCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+func (c awsCase) input() *Input {
+	in := &Input{
+		Params:         Params{Path: c.Path, QueryString: c.Query, Header: c.Header},
+		Context:        c.Context,
+		StageVariables: c.Stage,
+	}
+	if c.Body != nil {
+		in.Body = []byte(*c.Body)
+	}
+	return in
+}
+
+func TestAWSExamples(t *testing.T) {
+	cases := loadAWSCases(t)
+	if len(cases) < 40 {
+		t.Fatalf("only %d AWS cases", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := render(c.Name, c.Template, c.input())
+			if err != nil {
+				t.Fatalf("%s: %v", c.Source, err)
+			}
+			if c.Want != nil && got != *c.Want {
+				t.Errorf("%s\ngot:  %q\nwant: %q", c.Source, got, *c.Want)
+			}
+			if c.WantJSON != nil {
+				if err := ValidateJSON([]byte(got)); err != nil {
+					t.Fatalf("%s: %v\n%s", c.Source, err, got)
+				}
+				var v any
+				if err := json.Unmarshal([]byte(got), &v); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(v, c.WantJSON) {
+					t.Errorf("%s\ngot:  %s\nwant: %v", c.Source, got, c.WantJSON)
+				}
+			}
+		})
+	}
+}
+
+func TestResponseOverride(t *testing.T) {
+	tm, err := Parse("o", `#set($context.responseOverride.status = 400)#set($context.responseOverride.header.X-Err = 'bad')#set($context.requestOverride.header.h = 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	over, err := tm.Execute(&b, &Input{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if over.Status != 400 || over.Header["X-Err"] != "bad" || over.RequestHeader["h"] != "1" {
+		t.Errorf("overrides = %+v", over)
+	}
+}

@@ -1,0 +1,465 @@
+package mapping
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Input is one request as the template sees it.
+type Input struct {
+	// Body is the raw request payload ($input.body). AWS reads an empty body as "{}".
+	Body []byte
+	// Params are the method request parameters for $input.params.
+	Params Params
+	// Context holds the $context values, nested as AWS names them: "identity" maps to a
+	// map holding "sourceIp", and so on. Values are strings, numbers, booleans, nil, nested
+	// map[string]any or []any.
+	Context map[string]any
+	// StageVariables are $stageVariables.
+	StageVariables map[string]string
+	// Vars are extra top-level variables, in the same value forms as Context.
+	Vars map[string]any
+}
+
+// Params are the request's path, query string and header parameters.
+type Params struct {
+	Path        map[string]string
+	QueryString map[string]string
+	Header      map[string]string
+}
+
+// Overrides are the values a template set in $context.responseOverride and
+// $context.requestOverride.
+type Overrides struct {
+	// Status is $context.responseOverride.status, or 0 when the template did not set it.
+	Status        int
+	Header        map[string]string // $context.responseOverride.header.X
+	RequestHeader map[string]string // $context.requestOverride.header.X
+	RequestPath   map[string]string // $context.requestOverride.path.X
+	RequestQuery  map[string]string // $context.requestOverride.querystring.X
+}
+
+type overrideMaps struct {
+	resp, respHeader, reqHeader, reqPath, reqQuery *vmap
+}
+
+func (o *overrideMaps) read() *Overrides {
+	out := &Overrides{
+		Header:        stringMap(o.respHeader),
+		RequestHeader: stringMap(o.reqHeader),
+		RequestPath:   stringMap(o.reqPath),
+		RequestQuery:  stringMap(o.reqQuery),
+	}
+	if v, ok := o.resp.Get("status"); ok {
+		switch v := v.(type) {
+		case int64:
+			if v >= 0 && v < 1000 {
+				out.Status = int(v)
+			}
+		case string:
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 && n < 1000 {
+				out.Status = n
+			}
+		}
+	}
+	return out
+}
+
+func stringMap(m *vmap) map[string]string {
+	if m == nil || m.Len() == 0 {
+		return nil
+	}
+	out := make(map[string]string, m.Len())
+	for _, k := range m.keys {
+		out[k] = toString(m.m[k])
+	}
+	return out
+}
+
+// subMap returns m[key] as a map, creating it when absent.
+func subMap(m *vmap, key string) *vmap {
+	if v, ok := m.Get(key); ok {
+		if sm, ok := v.(*vmap); ok {
+			return sm
+		}
+	}
+	sm := newVMap()
+	m.Put(key, sm)
+	return sm
+}
+
+// newContext builds $context from the request's values and adds the writable override maps.
+func newContext(in map[string]any) (*vmap, *overrideMaps, error) {
+	v, err := fromGo(in, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mapping: context: %w", err)
+	}
+	ctx, ok := v.(*vmap)
+	if !ok {
+		ctx = newVMap()
+	}
+	o := &overrideMaps{}
+	o.resp = subMap(ctx, "responseOverride")
+	o.respHeader = subMap(o.resp, "header")
+	req := subMap(ctx, "requestOverride")
+	o.reqHeader = subMap(req, "header")
+	o.reqPath = subMap(req, "path")
+	o.reqQuery = subMap(req, "querystring")
+	return ctx, o, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// fromGo converts plain Go data (as decoded by encoding/json, or built by hand) into template
+// values. Maps are ordered by key, since Go maps have no order.
+func fromGo(v any, depth int) (any, error) {
+	if depth > MaxJSONDepth {
+		return nil, errors.New("nested too deeply")
+	}
+	switch v := v.(type) {
+	case nil, bool, string, int64, float64, *vlist, *vmap:
+		return v, nil
+	case int:
+		return int64(v), nil
+	case int32:
+		return int64(v), nil
+	case uint32:
+		return int64(v), nil
+	case float32:
+		return float64(v), nil
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i, nil
+		}
+		f, err := v.Float64()
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	case []string:
+		l := &vlist{Items: make([]any, len(v))}
+		for i, s := range v {
+			l.Items[i] = s
+		}
+		return l, nil
+	case []any:
+		l := &vlist{Items: make([]any, len(v))}
+		for i, x := range v {
+			c, err := fromGo(x, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			l.Items[i] = c
+		}
+		return l, nil
+	case map[string]string:
+		m := newVMap()
+		for _, k := range sortedKeys(v) {
+			m.Put(k, v[k])
+		}
+		return m, nil
+	case map[string]any:
+		m := newVMap()
+		for _, k := range sortedKeys(v) {
+			c, err := fromGo(v[k], depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m.Put(k, c)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("unsupported value of type %T", v)
+}
+
+// inputObj is $input. The body is parsed at most once per render.
+type inputObj struct {
+	in       *Input
+	bodyText *string
+	parsed   bool
+	doc      any
+	docErr   error
+}
+
+func (o *inputObj) String() string { return "$input" }
+
+// body returns the payload as AWS sees it: an empty body reads as "{}" (A.1, recorded), and
+// the bytes are a Java string, so invalid UTF-8 has become U+FFFD.
+func (o *inputObj) body() string {
+	if len(o.in.Body) == 0 {
+		return "{}"
+	}
+	if o.bodyText == nil {
+		t := javaUTF8(o.in.Body)
+		o.bodyText = &t
+	}
+	return *o.bodyText
+}
+
+// javaUTF8 decodes bytes the way new String(bytes, UTF_8) does, replacing each malformed
+// byte with U+FFFD.
+func javaUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, w := utf8.DecodeRune(b)
+		sb.WriteRune(r) // utf8.RuneError is U+FFFD
+		b = b[w:]
+	}
+	return sb.String()
+}
+
+func (o *inputObj) document() (any, error) {
+	if !o.parsed {
+		o.parsed = true
+		o.doc, o.docErr = parseJSON(o.body(), true)
+	}
+	return o.doc, o.docErr
+}
+
+func (o *inputObj) property(name string) any {
+	if name == "body" {
+		return o.body()
+	}
+	return nil
+}
+
+func (o *inputObj) call(name string, args []any) (any, bool, error) {
+	switch {
+	case name == "getBody" && len(args) == 0:
+		return o.body(), true, nil
+	case name == "params" && len(args) == 0:
+		m := newVMap()
+		p := o.in.Params
+		for _, part := range []struct {
+			key string
+			m   map[string]string
+		}{{"path", p.Path}, {"querystring", p.QueryString}, {"header", p.Header}} {
+			sm := newVMap()
+			for _, k := range sortedKeys(part.m) {
+				sm.Put(k, part.m[k])
+			}
+			m.Put(part.key, sm)
+		}
+		return m, true, nil
+	case name == "params" && len(args) == 1:
+		key, ok := args[0].(string)
+		if !ok {
+			return nil, false, nil
+		}
+		p := o.in.Params
+		if v, ok := p.Path[key]; ok {
+			return v, true, nil
+		}
+		if v, ok := p.QueryString[key]; ok {
+			return v, true, nil
+		}
+		if v, ok := p.Header[key]; ok {
+			return v, true, nil
+		}
+		// HTTP header names are case-insensitive; AWS's exact behaviour here is unrecorded.
+		for _, k := range sortedKeys(p.Header) {
+			if strings.EqualFold(k, key) {
+				return p.Header[k], true, nil
+			}
+		}
+		// Not found: empty string, as LocalStack does (unverified for AWS).
+		return "", true, nil
+	case (name == "path" || name == "json") && len(args) == 1:
+		expr, ok := args[0].(string)
+		if !ok {
+			return nil, false, nil
+		}
+		jp, err := parsePath(expr)
+		if err != nil {
+			return nil, true, err
+		}
+		doc, derr := o.document()
+		if derr != nil {
+			// The body is not JSON. The root path gives the raw body; anything else is
+			// missing. AWS's behaviour is unrecorded (LocalStack does the same).
+			if name == "path" {
+				if len(jp.segs) == 0 {
+					return o.body(), true, nil
+				}
+				return nil, true, nil
+			}
+			return `""`, true, nil
+		}
+		v, found := jp.eval(doc)
+		if name == "path" {
+			if !found {
+				return nil, true, nil
+			}
+			return v, true, nil
+		}
+		if !found {
+			// LocalStack's choice for a missing path (unverified for AWS).
+			return `""`, true, nil
+		}
+		var b strings.Builder
+		writeJSON(&b, v)
+		return b.String(), true, nil
+	}
+	return nil, false, nil
+}
+
+// utilObj is $util.
+type utilObj struct{}
+
+func (utilObj) String() string { return "$util" }
+
+func (utilObj) property(string) any { return nil }
+
+func (utilObj) call(name string, args []any) (any, bool, error) {
+	if len(args) != 1 {
+		return nil, false, nil
+	}
+	if args[0] == nil {
+		// A null argument gives a null result, which prints as nothing: AWS renders
+		// EncodedBodyAccess= for $util.urlEncode of a missing property (A.1, recorded).
+		switch name {
+		case "escapeJavaScript", "parseJson", "urlEncode", "urlDecode", "base64Encode", "base64Decode":
+			return nil, true, nil
+		}
+		return nil, false, nil
+	}
+	var s string
+	switch a := args[0].(type) {
+	case string:
+		s = a
+	case *vlist, *vmap:
+		s = toString(a)
+	default:
+		// Numbers and booleans are converted to text rather than failing the method lookup
+		// as stock Velocity would; AWS's method signatures are not documented.
+		s = toString(a)
+	}
+	switch name {
+	case "escapeJavaScript":
+		return escapeJavaScript(s), true, nil
+	case "parseJson":
+		v, err := parseJSON(s, true)
+		if err != nil {
+			return nil, true, err
+		}
+		return v, true, nil
+	case "urlEncode":
+		return urlEncode(s), true, nil
+	case "urlDecode":
+		v, err := urlDecode(s)
+		return v, true, err
+	case "base64Encode":
+		return base64.StdEncoding.EncodeToString([]byte(s)), true, nil
+	case "base64Decode":
+		b, err := base64.StdEncoding.DecodeString(strings.TrimRight(s, "\r\n"))
+		if err != nil {
+			return nil, true, fmt.Errorf("invalid base64: %v", err)
+		}
+		return javaUTF8(b), true, nil
+	}
+	return nil, false, nil
+}
+
+// escapeJavaScript is Apache Commons Lang 2.6 StringEscapeUtils.escapeJavaScript, which AWS's
+// $util.escapeJavaScript matches (it turns ' into \'): quotes, backslash and slash are escaped,
+// \b \t \n \f \r use short forms, other control characters and everything above 0x7E use
+// \uXXXX with upper-case hex, one escape per UTF-16 unit.
+func escapeJavaScript(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	u4 := func(c uint16) {
+		b.WriteString(`\u`)
+		b.WriteByte(hex[c>>12])
+		b.WriteByte(hex[c>>8&0xf])
+		b.WriteByte(hex[c>>4&0xf])
+		b.WriteByte(hex[c&0xf])
+	}
+	for _, r := range s {
+		switch {
+		case r >= 0x10000:
+			r1, r2 := utf16.EncodeRune(r)
+			u4(uint16(r1))
+			u4(uint16(r2))
+		case r > 0x7f:
+			u4(uint16(r))
+		case r < 0x20:
+			switch r {
+			case '\b':
+				b.WriteString(`\b`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\f':
+				b.WriteString(`\f`)
+			case '\r':
+				b.WriteString(`\r`)
+			default:
+				u4(uint16(r))
+			}
+		case r == '\'':
+			b.WriteString(`\'`)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '/':
+			b.WriteString(`\/`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// urlEncode is Java's URLEncoder.encode(s, "UTF-8"): letters, digits and . - * _ stay, space
+// becomes +, everything else is %XX of its UTF-8 bytes.
+func urlEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '*' || c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+	}
+	return b.String()
+}
+
+// urlDecode is Java's URLDecoder.decode(s, "UTF-8"), which rejects malformed % escapes.
+func urlDecode(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	v, err := url.QueryUnescape(s)
+	if err != nil {
+		return "", fmt.Errorf("urlDecode: %v", err)
+	}
+	return javaUTF8([]byte(v)), nil
+}
