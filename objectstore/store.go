@@ -90,6 +90,9 @@ type ObjectInfo struct {
 	ETag         string    `json:"etag"` // quoted, as S3 sends it
 	LastModified time.Time `json:"lastModified"`
 	Blob         string    `json:"blob"`
+	// PartSizes holds the part sizes of an object made by a multipart upload, so a read can
+	// ask for one part by number as S3 allows.
+	PartSizes []int64 `json:"partSizes,omitempty"`
 }
 
 // Open opens the store and finishes or undoes any put a crash interrupted: a temp blob whose
@@ -284,9 +287,11 @@ func (s *Store) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
 	return out, err
 }
 
-// DeleteBucket deletes an empty bucket.
+// DeleteBucket deletes a bucket without objects. Uploads still in progress do not keep it
+// alive; they are aborted with it.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	var gc []string
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(name)) == nil {
 			return ErrNoSuchBucket
@@ -294,11 +299,33 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		if k, _ := root.Bucket([]byte(objectsPrefix + name)).Cursor().First(); k != nil {
 			return ErrBucketNotEmpty
 		}
+		if keys := root.Bucket(bucketUploadKeys); keys != nil {
+			var ups []UploadInfo
+			c := keys.Cursor()
+			for k, _ := c.Seek([]byte(name + "\x00")); k != nil && bytes.HasPrefix(k, []byte(name+"\x00")); k, _ = c.Next() {
+				id := k[bytes.LastIndexByte(k, 0)+1:]
+				var u UploadInfo
+				if json.Unmarshal(root.Bucket(bucketUploads).Get(id), &u) == nil {
+					ups = append(ups, u)
+				}
+			}
+			for _, u := range ups {
+				blobs, err := dropUpload(tx, u)
+				if err != nil {
+					return err
+				}
+				gc = append(gc, blobs...)
+			}
+		}
 		if err := root.DeleteBucket([]byte(objectsPrefix + name)); err != nil {
 			return err
 		}
 		return root.Bucket(bucketBuckets).Delete([]byte(name))
 	})
+	if err == nil {
+		s.collect(gc)
+	}
+	return err
 }
 
 // MaxKeyLen is S3's limit on a key's UTF-8 length.
@@ -347,9 +374,17 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 }
 
 // commit makes a finished temp blob the object's content.
-func (s *Store) commit(info ObjectInfo, tmp string) error {
+func (s *Store) commit(info ObjectInfo, tmp string) error { return s.commitWith(info, tmp, nil) }
+
+// commitWith is commit with more work (fn) done in the same bbolt transaction.
+func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
 	var old string
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
 		root := tx.Bucket(bucketRoot)
 		objs := root.Bucket([]byte(objectsPrefix + info.Bucket))
 		if objs == nil {
