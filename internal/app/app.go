@@ -24,6 +24,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/objectstore"
+	"github.com/localpipe/localpipe/objectstore/s3api"
 	"github.com/localpipe/localpipe/stream"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
@@ -53,6 +55,8 @@ type App struct {
 
 	streams *stream.Engine
 	kinesis *kinesisapi.Handler
+	objects *objectstore.Store
+	s3      *s3api.Handler
 
 	ln      net.Listener
 	srv     *http.Server
@@ -106,6 +110,11 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry})
+	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"), Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	a.s3 = s3api.New(a.objects, s3api.Options{Logger: logger, Registerer: a.registry})
 
 	res := cfg.Resources
 	if res == nil && cfg.ConfigFile != "" {
@@ -131,8 +140,27 @@ func (a *App) apply(res *Resources) error {
 			return fmt.Errorf("--config streams[%d]: %w", i, err)
 		}
 	}
-	if len(res.Buckets) > 0 {
-		return errors.New("--config buckets: the S3 object store is not built yet")
+	for i, raw := range res.Buckets {
+		var b struct {
+			Bucket                    string
+			CreateBucketConfiguration struct{ LocationConstraint string }
+		}
+		// A bare name is accepted too: `buckets: [my-bucket]`.
+		if err := json.Unmarshal(raw, &b.Bucket); err != nil {
+			if err := json.Unmarshal(raw, &b); err != nil {
+				return fmt.Errorf("--config buckets[%d]: %w", i, err)
+			}
+		}
+		region := b.CreateBucketConfiguration.LocationConstraint
+		if region == "" {
+			region = awsjson.DefaultRegion
+		}
+		if !objectstore.ValidBucketName(b.Bucket) {
+			return fmt.Errorf("--config buckets[%d]: InvalidBucketName: %q is not a valid S3 bucket name (3-63 characters: lower-case letters, digits, dots and hyphens)", i, b.Bucket)
+		}
+		if err := a.objects.EnsureBucket(ctx, b.Bucket, region); err != nil {
+			return fmt.Errorf("--config buckets[%d]: %w", i, err)
+		}
 	}
 	if len(res.DeliveryStreams) > 0 {
 		return errors.New("--config deliveryStreams: Firehose is not built yet")
@@ -199,6 +227,9 @@ func (a *App) Registry() *prometheus.Registry { return a.registry }
 // Streams is the Kinesis engine, for in-process use by tests and other services.
 func (a *App) Streams() *stream.Engine { return a.streams }
 
+// Objects is the S3 engine, for in-process use by tests and other services.
+func (a *App) Objects() *objectstore.Store { return a.objects }
+
 // Done is closed with the server's error if it stops serving on its own.
 func (a *App) Done() <-chan error { return a.serveCh }
 
@@ -221,6 +252,10 @@ func (a *App) closeEngines() error {
 	if a.streams != nil {
 		errs = append(errs, a.streams.Close())
 		a.streams = nil
+	}
+	if a.objects != nil {
+		errs = append(errs, a.objects.Close())
+		a.objects = nil
 	}
 	if a.db != nil {
 		errs = append(errs, a.db.Close())
@@ -256,8 +291,7 @@ func (a *App) Handler() http.Handler {
 		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:
 			metrics.ServeHTTP(w, r)
 		default:
-			writeS3Error(w, r, http.StatusNotImplemented, "NotImplemented",
-				"localpipe has no service at this address; the S3 object store is not built yet")
+			a.s3.ServeHTTP(w, r)
 		}
 	})
 }
@@ -271,46 +305,9 @@ func (a *App) serveHealth(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(map[string]any{
 		"status":   map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK],
 		"version":  VersionString(),
-		"services": map[string]string{"kinesis": state},
+		"services": map[string]string{"kinesis": state, "s3": state},
 	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
-}
-
-// writeS3Error answers in S3's XML error shape, which is what a client gets from AWS for an
-// address no service claims.
-func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	id := awsjson.NewRequestID()
-	w.Header().Set("x-amz-request-id", id)
-	w.Header().Set("x-amz-id-2", id)
-	if r.Method == http.MethodHead {
-		w.WriteHeader(status)
-		return
-	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><Resource>%s</Resource><RequestId>%s</RequestId></Error>",
-		code, xmlEscape(msg), xmlEscape(r.URL.Path), id)
-}
-
-func xmlEscape(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		switch c {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\'':
-			b.WriteString("&apos;")
-		default:
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
 }

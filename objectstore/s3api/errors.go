@@ -1,0 +1,161 @@
+package s3api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/localpipe/localpipe/objectstore"
+)
+
+// codes is S3's table of error codes: HTTP status and default message. Messages are AWS's
+// wording, including its inconsistent trailing periods.
+var codes = map[string]struct {
+	status int
+	msg    string
+}{
+	"AccessDenied":                 {403, "Access Denied"},
+	"BadDigest":                    {400, "The Content-MD5 you specified did not match what we received."},
+	"BucketAlreadyOwnedByYou":      {409, "Your previous request to create the named bucket succeeded and you already own it."},
+	"BucketNotEmpty":               {409, "The bucket you tried to delete is not empty"},
+	"EntityTooLarge":               {400, "Your proposed upload exceeds the maximum allowed size"},
+	"EntityTooSmall":               {400, "Your proposed upload is smaller than the minimum allowed object size."},
+	"IncompleteBody":               {400, "You did not provide the number of bytes specified by the Content-Length HTTP header"},
+	"InternalError":                {500, "We encountered an internal error. Please try again."},
+	"InvalidArgument":              {400, "Invalid Argument"},
+	"InvalidBucketName":            {400, "The specified bucket is not valid."},
+	"InvalidDigest":                {400, "The Content-MD5 you specified is not valid."},
+	"InvalidPart":                  {400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."},
+	"InvalidPartOrder":             {400, "The list of parts was not in ascending order. Parts must be ordered by part number."},
+	"InvalidRange":                 {416, "The requested range is not satisfiable"},
+	"InvalidRequest":               {400, "Invalid Request"},
+	"KeyTooLongError":              {400, "Your key is too long"},
+	"MalformedXML":                 {400, "The XML you provided was not well-formed or did not validate against our published schema"},
+	"MetadataTooLarge":             {400, "Your metadata headers exceed the maximum allowed metadata size"},
+	"MethodNotAllowed":             {405, "The specified method is not allowed against this resource."},
+	"MissingContentLength":         {411, "You must provide the Content-Length HTTP header."},
+	"NoSuchBucket":                 {404, "The specified bucket does not exist"},
+	"NoSuchBucketPolicy":           {404, "The bucket policy does not exist"},
+	"NoSuchCORSConfiguration":      {404, "The CORS configuration does not exist"},
+	"NoSuchKey":                    {404, "The specified key does not exist."},
+	"NoSuchLifecycleConfiguration": {404, "The lifecycle configuration does not exist"},
+	"NoSuchTagSet":                 {404, "The TagSet does not exist"},
+	"NoSuchUpload":                 {404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."},
+	"NoSuchWebsiteConfiguration":   {404, "The specified bucket does not have a website configuration"},
+	"NotImplemented":               {501, "A header you provided implies functionality that is not implemented"},
+	"PreconditionFailed":           {412, "At least one of the pre-conditions you specified did not hold"},
+	"ServerSideEncryptionConfigurationNotFoundError": {404, "The server side encryption configuration was not found"},
+	"XAmzContentSHA256Mismatch":                      {400, "The provided 'x-amz-content-sha256' header does not match what was computed."},
+}
+
+func errCode(code string, extra ...[2]string) *s3Error {
+	return &s3Error{code: code, extra: extra}
+}
+
+func errMsg(code, msg string, extra ...[2]string) *s3Error {
+	return &s3Error{code: code, msg: msg, extra: extra}
+}
+
+// toS3 is the one place engine errors become wire errors. Anything unmapped is an
+// InternalError and a log line, never a Go error string sent to the client.
+func (h *Handler) toS3(r *http.Request, bucket, key string, err error) *s3Error {
+	var se *s3Error
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.Is(err, objectstore.ErrNoSuchBucket):
+		return errCode("NoSuchBucket", [2]string{"BucketName", bucket})
+	case errors.Is(err, objectstore.ErrNoSuchKey):
+		return errCode("NoSuchKey", [2]string{"Key", key})
+	case errors.Is(err, objectstore.ErrBucketExists):
+		return errCode("BucketAlreadyOwnedByYou", [2]string{"BucketName", bucket})
+	case errors.Is(err, objectstore.ErrBucketNotEmpty):
+		return errCode("BucketNotEmpty", [2]string{"BucketName", bucket})
+	case errors.Is(err, objectstore.ErrInvalidBucket):
+		return errCode("InvalidBucketName", [2]string{"BucketName", bucket})
+	case errors.Is(err, objectstore.ErrKeyTooLong):
+		return errCode("KeyTooLongError", [2]string{"Size", itoa(len(key))}, [2]string{"MaxSizeAllowed", "1024"})
+	case errors.Is(err, objectstore.ErrBadDigest):
+		return errCode("BadDigest")
+	case errors.Is(err, objectstore.ErrNoSuchUpload):
+		return errCode("NoSuchUpload", [2]string{"UploadId", r.URL.Query().Get("uploadId")})
+	case errors.Is(err, objectstore.ErrInvalidPart):
+		return errCode("InvalidPart")
+	case errors.Is(err, objectstore.ErrInvalidPartOrder):
+		return errCode("InvalidPartOrder")
+	case errors.Is(err, objectstore.ErrEntityTooSmall):
+		return errCode("EntityTooSmall")
+	case errors.Is(err, objectstore.ErrInvalidPartNumber):
+		return errMsg("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+			[2]string{"ArgumentName", "partNumber"}, [2]string{"ArgumentValue", r.URL.Query().Get("partNumber")})
+	case errors.Is(err, context.Canceled):
+		return errMsg("RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.")
+	}
+	if be := bodyError(err); be != err {
+		return be.(*s3Error)
+	}
+	h.logger.Error("s3: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	return errCode("InternalError")
+}
+
+func (e *s3Error) statusCode() int {
+	if e.status != 0 {
+		return e.status
+	}
+	if c, ok := codes[e.code]; ok {
+		return c.status
+	}
+	if e.code == "RequestTimeout" {
+		return 400
+	}
+	return 500
+}
+
+func (e *s3Error) message() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return codes[e.code].msg
+}
+
+// writeError writes an S3 XML error. HEAD responses carry no body, as S3 sends none.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rid string, e *s3Error) {
+	status := e.statusCode()
+	if status >= 500 {
+		h.logger.Warn("s3 request failed", "method", r.Method, "path", r.URL.Path, "code", e.code)
+	} else if h.logger.Enabled(r.Context(), slog.LevelDebug) {
+		h.logger.Debug("s3 request failed", "method", r.Method, "path", r.URL.Path, "code", e.code, "message", e.message())
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return
+	}
+	var x xmlw
+	x.header()
+	x.open("Error")
+	x.elem("Code", e.code)
+	x.elem("Message", e.message())
+	for _, kv := range e.extra {
+		x.elem(kv[0], kv[1])
+	}
+	if !hasExtra(e, "BucketName") && !hasExtra(e, "Key") {
+		x.elem("Resource", r.URL.Path)
+	}
+	x.elem("RequestId", rid)
+	x.elem("HostId", w.Header().Get("X-Amz-Id-2"))
+	x.close("Error")
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Length", itoa(len(x.b)))
+	w.WriteHeader(status)
+	w.Write(x.b)
+}
+
+func hasExtra(e *s3Error, name string) bool {
+	for _, kv := range e.extra {
+		if kv[0] == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,330 @@
+// Package s3api serves the objectstore engine over S3's REST/XML API, so the AWS SDKs, the AWS
+// CLI and anything else that speaks S3 use it unchanged. It resolves path-style and
+// virtual-host-style addresses, decodes aws-chunked bodies and verifies every digest a client
+// sends, and answers with S3's XML documents and errors.
+package s3api
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/localpipe/localpipe/objectstore"
+)
+
+// Options configure a Handler.
+type Options struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: metrics are not registered
+	// Region is the region a bucket is created in when the request names none (no
+	// LocationConstraint and no SigV4 scope).
+	Region string
+}
+
+// Handler is the S3 REST endpoint.
+type Handler struct {
+	store   *objectstore.Store
+	logger  *slog.Logger
+	region  string
+	metrics *metrics
+}
+
+// New returns a Handler serving store.
+func New(store *objectstore.Store, opts Options) *Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	return &Handler{store: store, logger: opts.Logger, region: opts.Region, metrics: newMetrics(opts.Registerer)}
+}
+
+// Owner is the canonical user every bucket and object belongs to: localpipe has one account.
+const (
+	ownerID   = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+	ownerName = "localpipe"
+)
+
+// maxHeaderBytes is S3's limit on a request's header section; user metadata has its own,
+// smaller limit (maxUserMeta).
+const (
+	maxHeaderBytes = 8 << 10
+	maxUserMeta    = 2 << 10
+)
+
+// vhostSuffixes are the host names under which the first labels name a bucket
+// (`bucket.s3.localhost:4566`), longest first so `.s3.localhost` wins over `.localhost`.
+var vhostSuffixes = []string{
+	".s3.localhost.localstack.cloud",
+	".s3.localhost",
+	".localhost",
+	".s3.amazonaws.com",
+}
+
+// address splits a request into bucket and key, from the Host header (virtual-host style) or
+// the path (path style). The key is the path's decoded text as sent, so `a//b`, `../x` and a
+// leading `/` survive; it never becomes a file name.
+func address(r *http.Request) (bucket, key string) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	path := r.URL.Path
+	for _, suffix := range vhostSuffixes {
+		if b, ok := strings.CutSuffix(host, suffix); ok && b != "" && b != "s3" {
+			return b, strings.TrimPrefix(path, "/")
+		}
+	}
+	// bucket.s3.REGION.amazonaws.com, for users who map AWS host names to localpipe.
+	if rest, ok := strings.CutSuffix(host, ".amazonaws.com"); ok {
+		if i := strings.LastIndex(rest, ".s3."); i > 0 {
+			return rest[:i], strings.TrimPrefix(path, "/")
+		}
+	}
+	path = strings.TrimPrefix(path, "/")
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}
+
+// newRequestID returns an id in the form S3 uses: 16 upper-case hex digits.
+func newRequestID() (id, id2 string) {
+	var b [8 + 48]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:8])), base64.StdEncoding.EncodeToString(b[8:])
+}
+
+// request is one S3 call in flight.
+type request struct {
+	h      *Handler
+	w      http.ResponseWriter
+	r      *http.Request
+	rid    string
+	bucket string
+	key    string
+	op     string
+	status int
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid, id2 := newRequestID()
+	w.Header().Set("X-Amz-Request-Id", rid)
+	w.Header().Set("X-Amz-Id-2", id2)
+	w.Header().Set("Server", "AmazonS3")
+	q := &request{h: h, w: w, r: r, rid: rid}
+	q.bucket, q.key = address(r)
+	var err *s3Error
+	if headerBytes(r) > maxHeaderBytes {
+		err = errMsg("RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.",
+			[2]string{"MaxSizeAllowed", itoa(maxHeaderBytes)})
+		err.status = http.StatusBadRequest
+	} else {
+		err = q.dispatch()
+	}
+	if err != nil {
+		q.status = err.statusCode()
+		h.writeError(w, r, rid, err)
+	}
+	h.metrics.observe(q, time.Since(start))
+}
+
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// dispatch picks the operation from method, bucket, key and sub-resource query parameters,
+// as S3 does: sub-resources first, then the object or bucket operation.
+func (q *request) dispatch() *s3Error {
+	r := q.r
+	query := r.URL.Query()
+	has := func(k string) bool { _, ok := query[k]; return ok }
+	if q.bucket == "" {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			q.op = "ListBuckets"
+			return q.listBuckets()
+		}
+		return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "SERVICE"})
+	}
+	if q.key == "" {
+		switch r.Method {
+		case http.MethodGet:
+			switch {
+			case has("location"):
+				q.op = "GetBucketLocation"
+				return q.getBucketLocation()
+			case has("uploads"):
+				q.op = "ListMultipartUploads"
+				return q.listUploads()
+			case has("versioning"):
+				q.op = "GetBucketVersioning"
+				return q.getBucketVersioning()
+			case has("acl"):
+				q.op = "GetBucketAcl"
+				return q.getACL()
+			case has("tagging"), has("policy"), has("cors"), has("lifecycle"), has("encryption"), has("website"):
+				q.op = "GetBucketConfiguration"
+				return q.missingConfiguration(query)
+			case unsupportedSubresource(query) != "":
+				return q.notImplemented(unsupportedSubresource(query))
+			case query.Get("list-type") == "2":
+				q.op = "ListObjectsV2"
+				return q.listObjects(2)
+			case query.Get("list-type") != "":
+				return errMsg("InvalidArgument", "Invalid List Type specified in Request",
+					[2]string{"ArgumentName", "list-type"}, [2]string{"ArgumentValue", query.Get("list-type")})
+			default:
+				q.op = "ListObjects"
+				return q.listObjects(1)
+			}
+		case http.MethodHead:
+			q.op = "HeadBucket"
+			return q.headBucket()
+		case http.MethodPut:
+			if s := unsupportedSubresource(query); s != "" || has("acl") || has("versioning") || has("tagging") || has("policy") || has("cors") || has("lifecycle") || has("encryption") {
+				return q.notImplemented(firstNonEmpty(s, "configuration"))
+			}
+			q.op = "CreateBucket"
+			return q.createBucket()
+		case http.MethodDelete:
+			if s := unsupportedSubresource(query); s != "" {
+				return q.notImplemented(s)
+			}
+			q.op = "DeleteBucket"
+			return q.deleteBucket()
+		case http.MethodPost:
+			if has("delete") {
+				q.op = "DeleteObjects"
+				return q.deleteObjects()
+			}
+		}
+		return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "BUCKET"})
+	}
+	switch r.Method {
+	case http.MethodGet:
+		if has("uploadId") {
+			q.op = "ListParts"
+			return q.listParts()
+		}
+		if has("acl") {
+			q.op = "GetObjectAcl"
+			return q.getACL()
+		}
+		if has("tagging") {
+			q.op = "GetObjectTagging"
+			return q.getObjectTagging()
+		}
+		if s := unsupportedSubresource(query); s != "" {
+			return q.notImplemented(s)
+		}
+		q.op = "GetObject"
+		return q.getObject(false)
+	case http.MethodHead:
+		q.op = "HeadObject"
+		return q.getObject(true)
+	case http.MethodPut:
+		if s := unsupportedSubresource(query); s != "" || has("acl") || has("tagging") {
+			return q.notImplemented(firstNonEmpty(s, "acl or tagging"))
+		}
+		if has("partNumber") || has("uploadId") {
+			if r.Header.Get("X-Amz-Copy-Source") != "" {
+				q.op = "UploadPartCopy"
+				return q.uploadPartCopy()
+			}
+			q.op = "UploadPart"
+			return q.uploadPart()
+		}
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			q.op = "CopyObject"
+			return q.copyObject()
+		}
+		q.op = "PutObject"
+		return q.putObject()
+	case http.MethodDelete:
+		if has("uploadId") {
+			q.op = "AbortMultipartUpload"
+			return q.abortUpload()
+		}
+		q.op = "DeleteObject"
+		return q.deleteObject()
+	case http.MethodPost:
+		if has("uploads") {
+			q.op = "CreateMultipartUpload"
+			return q.createUpload()
+		}
+		if has("uploadId") {
+			q.op = "CompleteMultipartUpload"
+			return q.completeUpload()
+		}
+	}
+	return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "OBJECT"})
+}
+
+// unsupported lists S3 sub-resources localpipe does not emulate; a request for one gets
+// NotImplemented instead of being mistaken for a plain object or bucket call.
+var unsupported = []string{"accelerate", "analytics", "attributes", "inventory", "legal-hold", "logging",
+	"metrics", "notification", "object-lock", "ownershipControls", "policyStatus", "publicAccessBlock",
+	"replication", "requestPayment", "restore", "retention", "select", "torrent", "versions",
+	"intelligent-tiering", "session"}
+
+func unsupportedSubresource(query map[string][]string) string {
+	for _, s := range unsupported {
+		if _, ok := query[s]; ok {
+			return s
+		}
+	}
+	return ""
+}
+
+func (q *request) notImplemented(what string) *s3Error {
+	q.op = "NotImplemented"
+	q.h.logger.Info("s3: sub-resource not emulated", "subresource", what, "method", q.r.Method, "path", q.r.URL.Path)
+	return errMsg("NotImplemented", "localpipe does not implement the S3 "+what+" sub-resource.")
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// ok writes a success response with an XML body.
+func (q *request) ok(x *xmlw) *s3Error {
+	q.status = http.StatusOK
+	q.w.Header().Set("Content-Type", "application/xml")
+	q.w.Header().Set("Content-Length", itoa(len(x.b)))
+	q.w.WriteHeader(http.StatusOK)
+	if q.r.Method != http.MethodHead {
+		q.w.Write(x.b)
+	}
+	return nil
+}
+
+// empty writes a success response without a body.
+func (q *request) empty(status int) *s3Error {
+	q.status = status
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		q.w.Header().Set("Content-Length", "0")
+	}
+	q.w.WriteHeader(status)
+	return nil
+}
+
+func (q *request) fail(err error) *s3Error {
+	return q.h.toS3(q.r, q.bucket, q.key, err)
+}
