@@ -1,4 +1,4 @@
-// Command bench measures localpipe's Kinesis path on this machine and prints ratios against a
+// Command bench measures localpipe's Kinesis path (or, with -s3, its object store) on this machine and prints ratios against a
 // bare net/http handler measured in the same run, because absolute numbers on shared machines
 // drift. Run it with `go run ./internal/bench` (flags: -h).
 //
@@ -39,6 +39,9 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "length of each throughput run")
 	conns := flag.Int("conns", 16, "concurrent connections of the load generator")
 	size := flag.Int("size", 100, "bytes of data per record")
+	s3 := flag.Bool("s3", false, "measure the S3 object store instead of Kinesis")
+	listKeys := flag.Int("list-keys", 100_000, "with -s3: keys in the large bucket for the listing figure")
+	bigMiB := flag.Int("big-mib", 1024, "with -s3: size of the object streamed for the RSS figure")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
@@ -46,6 +49,13 @@ func main() {
 		return
 	case "bare":
 		serveBare()
+		return
+	}
+	if *s3 {
+		if err := runS3(*dur, *conns, *listKeys, *bigMiB); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if err := run(*records, *dur, *conns, *size); err != nil {
