@@ -6,6 +6,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -252,5 +256,40 @@ func TestConfigCreatesBuckets(t *testing.T) {
 	out, err := exec.Command(binary, "--listen", "127.0.0.1:0", "--ephemeral", "--config", cfg).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "InvalidBucketName") {
 		t.Errorf("bad bucket name in config: %v %s", err, out)
+	}
+}
+
+// TestS3VirtualHostThroughEdge checks that the edge router hands virtual-host-style requests
+// (Host: bucket.s3.localhost:PORT) to S3 and that Kinesis on the same port is unaffected.
+func TestS3VirtualHostThroughEdge(t *testing.T) {
+	s := start(t, "--ephemeral")
+	u, _ := url.Parse(s.endpoint)
+	dialer := &net.Dialer{}
+	c := s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String("http://s3.localhost:" + u.Port()),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, u.Host) // whatever *.localhost resolves to here
+		}}},
+	})
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vhost.bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vhost.bucket"), Key: aws.String("a/../b c"), Body: strings.NewReader("via vhost")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s3Client(s.endpoint).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("vhost.bucket"), Key: aws.String("a/../b c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(b) != "via vhost" {
+		t.Errorf("path-style read of a vhost write: %q", b)
+	}
+	if _, err := kinesisClient(s.endpoint).ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {
+		t.Errorf("kinesis beside s3: %v", err)
 	}
 }

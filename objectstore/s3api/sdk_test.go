@@ -74,6 +74,16 @@ func (s *server) client(vhost bool) *s3.Client {
 	})
 }
 
+// forStyles runs a test against a fresh server in path style and in virtual-host style.
+func forStyles(t *testing.T, fn func(t *testing.T, s *server, c *s3.Client)) {
+	for _, vhost := range []bool{false, true} {
+		t.Run(map[bool]string{false: "path", true: "vhost"}[vhost], func(t *testing.T) {
+			s := newServer(t)
+			fn(t, s, s.client(vhost))
+		})
+	}
+}
+
 func apiCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -354,327 +364,362 @@ func TestHostileKeys(t *testing.T) {
 }
 
 func TestListObjects(t *testing.T) {
-	s := newServer(t)
-	c := s.client(false)
-	ctx := context.Background()
-	bucket := aws.String("list")
-	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
-	keys := []string{"a.txt", "photos/2024/jan/1.jpg", "photos/2024/jan/2.jpg", "photos/2024/feb/1.jpg", "photos/2025/x.jpg", "photos/readme", "z"}
-	for _, k := range keys {
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list := func(in s3.ListObjectsV2Input) ([]string, []string, *s3.ListObjectsV2Output) {
-		in.Bucket = bucket
-		out, err := c.ListObjectsV2(ctx, &in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ks, ps []string
-		for _, o := range out.Contents {
-			ks = append(ks, aws.ToString(o.Key))
-		}
-		for _, p := range out.CommonPrefixes {
-			ps = append(ps, aws.ToString(p.Prefix))
-		}
-		return ks, ps, out
-	}
-	ks, ps, out := list(s3.ListObjectsV2Input{Delimiter: aws.String("/")})
-	if !slices.Equal(ks, []string{"a.txt", "z"}) || !slices.Equal(ps, []string{"photos/"}) || aws.ToInt32(out.KeyCount) != 3 {
-		t.Errorf("root: %v %v %d", ks, ps, aws.ToInt32(out.KeyCount))
-	}
-	ks, ps, _ = list(s3.ListObjectsV2Input{Prefix: aws.String("photos/"), Delimiter: aws.String("/")})
-	if !slices.Equal(ks, []string{"photos/readme"}) || !slices.Equal(ps, []string{"photos/2024/", "photos/2025/"}) {
-		t.Errorf("photos/: %v %v", ks, ps)
-	}
-	ks, _, _ = list(s3.ListObjectsV2Input{StartAfter: aws.String("photos/2024/jan/1.jpg")})
-	if !slices.Equal(ks, []string{"photos/2024/jan/2.jpg", "photos/2025/x.jpg", "photos/readme", "z"}) {
-		t.Errorf("start-after: %v", ks)
-	}
-	_, _, out = list(s3.ListObjectsV2Input{FetchOwner: aws.Bool(true), MaxKeys: aws.Int32(1)})
-	if len(out.Contents) != 1 || out.Contents[0].Owner == nil || !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
-		t.Errorf("fetch-owner page: %+v", out)
-	}
-	ks, _, out = list(s3.ListObjectsV2Input{ContinuationToken: out.NextContinuationToken, MaxKeys: aws.Int32(2)})
-	if !slices.Equal(ks, []string{"photos/2024/feb/1.jpg", "photos/2024/jan/1.jpg"}) || out.Contents[0].Owner != nil {
-		t.Errorf("continued: %v", ks)
-	}
-	_, _, out = list(s3.ListObjectsV2Input{MaxKeys: aws.Int32(0)})
-	if len(out.Contents) != 0 || !aws.ToBool(out.IsTruncated) {
-		t.Errorf("max-keys 0: %+v", out)
-	}
-	_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: bucket, ContinuationToken: aws.String("garbage!")})
-	if apiCode(err) != "InvalidArgument" {
-		t.Errorf("bad token: %v", err)
-	}
-	_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("nope")})
-	if apiCode(err) != "NoSuchBucket" {
-		t.Errorf("missing bucket: %v", err)
-	}
-
-	// Version 1 pages with markers; NextMarker only comes with a delimiter.
-	var all []string
-	marker := ""
-	for {
-		v1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: bucket, Marker: aws.String(marker), MaxKeys: aws.Int32(3)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range v1.Contents {
-			all = append(all, aws.ToString(o.Key))
-			if o.Owner == nil {
-				t.Error("v1 without owner")
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		bucket := aws.String("list")
+		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
+		keys := []string{"a.txt", "photos/2024/jan/1.jpg", "photos/2024/jan/2.jpg", "photos/2024/feb/1.jpg", "photos/2025/x.jpg", "photos/readme", "z"}
+		for _, k := range keys {
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+				t.Fatal(err)
 			}
 		}
-		if v1.NextMarker != nil {
-			t.Error("NextMarker without delimiter")
+		list := func(in s3.ListObjectsV2Input) ([]string, []string, *s3.ListObjectsV2Output) {
+			in.Bucket = bucket
+			out, err := c.ListObjectsV2(ctx, &in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ks, ps []string
+			for _, o := range out.Contents {
+				ks = append(ks, aws.ToString(o.Key))
+			}
+			for _, p := range out.CommonPrefixes {
+				ps = append(ps, aws.ToString(p.Prefix))
+			}
+			return ks, ps, out
 		}
-		if !aws.ToBool(v1.IsTruncated) {
-			break
+		ks, ps, out := list(s3.ListObjectsV2Input{Delimiter: aws.String("/")})
+		if !slices.Equal(ks, []string{"a.txt", "z"}) || !slices.Equal(ps, []string{"photos/"}) || aws.ToInt32(out.KeyCount) != 3 {
+			t.Errorf("root: %v %v %d", ks, ps, aws.ToInt32(out.KeyCount))
 		}
-		marker = all[len(all)-1]
-	}
-	slices.Sort(keys)
-	if !slices.Equal(all, keys) {
-		t.Errorf("v1: %v", all)
-	}
-	v1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: bucket, Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)})
-	if err != nil || aws.ToString(v1.NextMarker) != "a.txt" {
-		t.Errorf("v1 delimiter: %+v %v", v1, err)
-	}
+		ks, ps, _ = list(s3.ListObjectsV2Input{Prefix: aws.String("photos/"), Delimiter: aws.String("/")})
+		if !slices.Equal(ks, []string{"photos/readme"}) || !slices.Equal(ps, []string{"photos/2024/", "photos/2025/"}) {
+			t.Errorf("photos/: %v %v", ks, ps)
+		}
+		ks, _, _ = list(s3.ListObjectsV2Input{StartAfter: aws.String("photos/2024/jan/1.jpg")})
+		if !slices.Equal(ks, []string{"photos/2024/jan/2.jpg", "photos/2025/x.jpg", "photos/readme", "z"}) {
+			t.Errorf("start-after: %v", ks)
+		}
+		_, _, out = list(s3.ListObjectsV2Input{FetchOwner: aws.Bool(true), MaxKeys: aws.Int32(1)})
+		if len(out.Contents) != 1 || out.Contents[0].Owner == nil || !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+			t.Errorf("fetch-owner page: %+v", out)
+		}
+		ks, _, out = list(s3.ListObjectsV2Input{ContinuationToken: out.NextContinuationToken, MaxKeys: aws.Int32(2)})
+		if !slices.Equal(ks, []string{"photos/2024/feb/1.jpg", "photos/2024/jan/1.jpg"}) || out.Contents[0].Owner != nil {
+			t.Errorf("continued: %v", ks)
+		}
+		_, _, out = list(s3.ListObjectsV2Input{MaxKeys: aws.Int32(0)})
+		if len(out.Contents) != 0 || !aws.ToBool(out.IsTruncated) {
+			t.Errorf("max-keys 0: %+v", out)
+		}
+		_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: bucket, ContinuationToken: aws.String("garbage!")})
+		if apiCode(err) != "InvalidArgument" {
+			t.Errorf("bad token: %v", err)
+		}
+		_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("nope")})
+		if apiCode(err) != "NoSuchBucket" {
+			t.Errorf("missing bucket: %v", err)
+		}
+
+		// Version 1 pages with markers; NextMarker only comes with a delimiter.
+		var all []string
+		marker := ""
+		for {
+			v1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: bucket, Marker: aws.String(marker), MaxKeys: aws.Int32(3)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range v1.Contents {
+				all = append(all, aws.ToString(o.Key))
+				if o.Owner == nil {
+					t.Error("v1 without owner")
+				}
+			}
+			if v1.NextMarker != nil {
+				t.Error("NextMarker without delimiter")
+			}
+			if !aws.ToBool(v1.IsTruncated) {
+				break
+			}
+			marker = all[len(all)-1]
+		}
+		slices.Sort(keys)
+		if !slices.Equal(all, keys) {
+			t.Errorf("v1: %v", all)
+		}
+		v1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: bucket, Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)})
+		if err != nil || aws.ToString(v1.NextMarker) != "a.txt" {
+			t.Errorf("v1 delimiter: %+v %v", v1, err)
+		}
+	})
 }
 
 func TestDeleteObjects(t *testing.T) {
-	s := newServer(t)
-	c := s.client(false)
-	ctx := context.Background()
-	bucket := aws.String("del")
-	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
-	for _, k := range []string{"a", "b", "c"} {
-		c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: strings.NewReader(k)})
-	}
-	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: bucket, Delete: &types.Delete{
-		Objects: []types.ObjectIdentifier{{Key: aws.String("a")}, {Key: aws.String("missing")}}}})
-	if err != nil || len(out.Deleted) != 2 || len(out.Errors) != 0 {
-		t.Fatalf("delete: %+v %v", out, err)
-	}
-	out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: bucket, Delete: &types.Delete{Quiet: aws.Bool(true),
-		Objects: []types.ObjectIdentifier{{Key: aws.String("b")}, {Key: aws.String("c")}}}})
-	if err != nil || len(out.Deleted) != 0 || len(out.Errors) != 0 {
-		t.Fatalf("quiet: %+v %v", out, err)
-	}
-	l, _ := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: bucket})
-	if len(l.Contents) != 0 {
-		t.Errorf("left: %v", l.Contents)
-	}
-	_, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("nope"), Delete: &types.Delete{
-		Objects: []types.ObjectIdentifier{{Key: aws.String("a")}}}})
-	if apiCode(err) != "NoSuchBucket" {
-		t.Errorf("missing bucket: %v", err)
-	}
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		bucket := aws.String("del")
+		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
+		for _, k := range []string{"a", "b", "c"} {
+			c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: strings.NewReader(k)})
+		}
+		out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: bucket, Delete: &types.Delete{
+			Objects: []types.ObjectIdentifier{{Key: aws.String("a")}, {Key: aws.String("missing")}}}})
+		if err != nil || len(out.Deleted) != 2 || len(out.Errors) != 0 {
+			t.Fatalf("delete: %+v %v", out, err)
+		}
+		out, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: bucket, Delete: &types.Delete{Quiet: aws.Bool(true),
+			Objects: []types.ObjectIdentifier{{Key: aws.String("b")}, {Key: aws.String("c")}}}})
+		if err != nil || len(out.Deleted) != 0 || len(out.Errors) != 0 {
+			t.Fatalf("quiet: %+v %v", out, err)
+		}
+		l, _ := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: bucket})
+		if len(l.Contents) != 0 {
+			t.Errorf("left: %v", l.Contents)
+		}
+		_, err = c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("nope"), Delete: &types.Delete{
+			Objects: []types.ObjectIdentifier{{Key: aws.String("a")}}}})
+		if apiCode(err) != "NoSuchBucket" {
+			t.Errorf("missing bucket: %v", err)
+		}
+	})
 }
 
 func TestCopyObject(t *testing.T) {
-	s := newServer(t)
-	c := s.client(false)
-	ctx := context.Background()
-	for _, b := range []string{"src", "dst"} {
-		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})
-	}
-	body := []byte("copy me")
-	c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("dir/a b+c"), Body: bytes.NewReader(body),
-		ContentType: aws.String("text/x-src"), Metadata: map[string]string{"k": "v"}})
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		for _, b := range []string{"src", "dst"} {
+			c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})
+		}
+		body := []byte("copy me")
+		c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("dir/a b+c"), Body: bytes.NewReader(body),
+			ContentType: aws.String("text/x-src"), Metadata: map[string]string{"k": "v"}})
 
-	cp, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("copy"), CopySource: aws.String("src/dir/a%20b%2Bc")})
-	if err != nil || aws.ToString(cp.CopyObjectResult.ETag) != md5ETag(body) {
-		t.Fatalf("copy: %+v %v", cp, err)
-	}
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dst"), Key: aws.String("copy")})
-	if got := read(t, out, err); string(got) != string(body) || aws.ToString(out.ContentType) != "text/x-src" || out.Metadata["k"] != "v" {
-		t.Errorf("copied: %q %s %v", got, aws.ToString(out.ContentType), out.Metadata)
-	}
-	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced"), CopySource: aws.String("src/dir/a%20b%2Bc"),
-		MetadataDirective: types.MetadataDirectiveReplace, ContentType: aws.String("text/new"), Metadata: map[string]string{"n": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced")})
-	if got := read(t, out, err); string(got) != string(body) || aws.ToString(out.ContentType) != "text/new" || out.Metadata["n"] != "1" || out.Metadata["k"] != "" {
-		t.Errorf("replaced: %s %v", aws.ToString(out.ContentType), out.Metadata)
-	}
-	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("copy"), CopySource: aws.String("dst/copy")})
-	if apiCode(err) != "InvalidRequest" {
-		t.Errorf("self copy: %v", err)
-	}
-	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("x"), CopySource: aws.String("src/missing")})
-	if apiCode(err) != "NoSuchKey" {
-		t.Errorf("missing source: %v", err)
-	}
-	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("x"), CopySource: aws.String("src/dir/a%20b%2Bc"),
-		CopySourceIfMatch: aws.String(`"nope"`)})
-	if apiCode(err) != "PreconditionFailed" {
-		t.Errorf("copy-source-if-match: %v", err)
-	}
+		cp, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("copy"), CopySource: aws.String("src/dir/a%20b%2Bc")})
+		if err != nil || aws.ToString(cp.CopyObjectResult.ETag) != md5ETag(body) {
+			t.Fatalf("copy: %+v %v", cp, err)
+		}
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dst"), Key: aws.String("copy")})
+		if got := read(t, out, err); string(got) != string(body) || aws.ToString(out.ContentType) != "text/x-src" || out.Metadata["k"] != "v" {
+			t.Errorf("copied: %q %s %v", got, aws.ToString(out.ContentType), out.Metadata)
+		}
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced"), CopySource: aws.String("src/dir/a%20b%2Bc"),
+			MetadataDirective: types.MetadataDirectiveReplace, ContentType: aws.String("text/new"), Metadata: map[string]string{"n": "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("dst"), Key: aws.String("replaced")})
+		if got := read(t, out, err); string(got) != string(body) || aws.ToString(out.ContentType) != "text/new" || out.Metadata["n"] != "1" || out.Metadata["k"] != "" {
+			t.Errorf("replaced: %s %v", aws.ToString(out.ContentType), out.Metadata)
+		}
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("copy"), CopySource: aws.String("dst/copy")})
+		if apiCode(err) != "InvalidRequest" {
+			t.Errorf("self copy: %v", err)
+		}
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("x"), CopySource: aws.String("src/missing")})
+		if apiCode(err) != "NoSuchKey" {
+			t.Errorf("missing source: %v", err)
+		}
+		_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("x"), CopySource: aws.String("src/dir/a%20b%2Bc"),
+			CopySourceIfMatch: aws.String(`"nope"`)})
+		if apiCode(err) != "PreconditionFailed" {
+			t.Errorf("copy-source-if-match: %v", err)
+		}
+	})
 }
 
 func TestChecksums(t *testing.T) {
-	s := newServer(t)
-	c := s.client(false)
-	ctx := context.Background()
-	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sums")})
-	body := bytes.Repeat([]byte("checksum body "), 1000)
-	for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c,
-		types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256, types.ChecksumAlgorithmCrc64nvme} {
-		key := aws.String("obj-" + string(alg))
-		// Over plain HTTP the SDK sends the checksum as a header (a trailer needs TLS); the
-		// trailer form is covered by TestAWSChunked.
-		for _, r := range []io.Reader{bytes.NewReader(body)} {
-			put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: key, Body: r,
-				ChecksumAlgorithm: alg, ContentLength: aws.Int64(int64(len(body)))})
-			if err != nil {
-				t.Fatalf("%s: %v", alg, err)
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sums")})
+		body := bytes.Repeat([]byte("checksum body "), 1000)
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c,
+			types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256, types.ChecksumAlgorithmCrc64nvme} {
+			key := aws.String("obj-" + string(alg))
+			// Over plain HTTP the SDK sends the checksum as a header (a trailer needs TLS); the
+			// trailer form is covered by TestAWSChunked.
+			for _, r := range []io.Reader{bytes.NewReader(body)} {
+				put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: key, Body: r,
+					ChecksumAlgorithm: alg, ContentLength: aws.Int64(int64(len(body)))})
+				if err != nil {
+					t.Fatalf("%s: %v", alg, err)
+				}
+				if aws.ToString(put.ETag) != md5ETag(body) {
+					t.Errorf("%s: etag %s", alg, aws.ToString(put.ETag))
+				}
 			}
-			if aws.ToString(put.ETag) != md5ETag(body) {
-				t.Errorf("%s: etag %s", alg, aws.ToString(put.ETag))
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sums"), Key: key, ChecksumMode: types.ChecksumModeEnabled})
+			if got := read(t, out, err); !bytes.Equal(got, body) {
+				t.Errorf("%s: body differs", alg)
+			}
+			var value *string
+			switch alg {
+			case types.ChecksumAlgorithmCrc32:
+				value = out.ChecksumCRC32
+			case types.ChecksumAlgorithmCrc32c:
+				value = out.ChecksumCRC32C
+			case types.ChecksumAlgorithmSha1:
+				value = out.ChecksumSHA1
+			case types.ChecksumAlgorithmSha256:
+				value = out.ChecksumSHA256
+			case types.ChecksumAlgorithmCrc64nvme:
+				value = out.ChecksumCRC64NVME
+			}
+			if value == nil {
+				t.Errorf("%s: GET returned no checksum", alg)
 			}
 		}
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sums"), Key: key, ChecksumMode: types.ChecksumModeEnabled})
-		if got := read(t, out, err); !bytes.Equal(got, body) {
-			t.Errorf("%s: body differs", alg)
+		// A value that does not match is refused and nothing is stored.
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad"), Body: bytes.NewReader(body),
+			ChecksumCRC32: aws.String("AAAAAA==")})
+		if apiCode(err) != "BadDigest" {
+			t.Errorf("wrong crc32: %v", err)
 		}
-		var value *string
-		switch alg {
-		case types.ChecksumAlgorithmCrc32:
-			value = out.ChecksumCRC32
-		case types.ChecksumAlgorithmCrc32c:
-			value = out.ChecksumCRC32C
-		case types.ChecksumAlgorithmSha1:
-			value = out.ChecksumSHA1
-		case types.ChecksumAlgorithmSha256:
-			value = out.ChecksumSHA256
-		case types.ChecksumAlgorithmCrc64nvme:
-			value = out.ChecksumCRC64NVME
+		if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad")}); httpStatus(err) != 404 {
+			t.Errorf("bad object stored: %v", err)
 		}
-		if value == nil {
-			t.Errorf("%s: GET returned no checksum", alg)
+		_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad"), Body: bytes.NewReader(body),
+			ContentMD5: aws.String("1B2M2Y8AsgTpgAmY7PhCfg==")})
+		if apiCode(err) != "BadDigest" {
+			t.Errorf("wrong md5: %v", err)
 		}
-	}
-	// A value that does not match is refused and nothing is stored.
-	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad"), Body: bytes.NewReader(body),
-		ChecksumCRC32: aws.String("AAAAAA==")})
-	if apiCode(err) != "BadDigest" {
-		t.Errorf("wrong crc32: %v", err)
-	}
-	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad")}); httpStatus(err) != 404 {
-		t.Errorf("bad object stored: %v", err)
-	}
-	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("sums"), Key: aws.String("bad"), Body: bytes.NewReader(body),
-		ContentMD5: aws.String("1B2M2Y8AsgTpgAmY7PhCfg==")})
-	if apiCode(err) != "BadDigest" {
-		t.Errorf("wrong md5: %v", err)
-	}
+	})
 }
 
 func TestMultipart(t *testing.T) {
 	old := objectstore.MinPartSize
 	objectstore.MinPartSize = 1 << 10
 	t.Cleanup(func() { objectstore.MinPartSize = old })
-	s := newServer(t)
-	c := s.client(false)
-	ctx := context.Background()
-	bucket := aws.String("multipart")
-	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		bucket := aws.String("multipart")
+		c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket})
 
-	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("big"),
-		ContentType: aws.String("application/x-big"), Metadata: map[string]string{"m": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := [][]byte{bytes.Repeat([]byte("a"), 2000), bytes.Repeat([]byte("b"), 3000), []byte("tail")}
-	var done []types.CompletedPart
-	var md5s []byte
-	for i, p := range parts {
-		up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
-			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)})
+		cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("big"),
+			ContentType: aws.String("application/x-big"), Metadata: map[string]string{"m": "1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if aws.ToString(up.ETag) != md5ETag(p) {
-			t.Errorf("part etag %s", aws.ToString(up.ETag))
+		parts := [][]byte{bytes.Repeat([]byte("a"), 2000), bytes.Repeat([]byte("b"), 3000), []byte("tail")}
+		var done []types.CompletedPart
+		var md5s []byte
+		for i, p := range parts {
+			up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+				PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(up.ETag) != md5ETag(p) {
+				t.Errorf("part etag %s", aws.ToString(up.ETag))
+			}
+			sum := md5.Sum(p)
+			md5s = append(md5s, sum[:]...)
+			done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag})
 		}
-		sum := md5.Sum(p)
-		md5s = append(md5s, sum[:]...)
-		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag})
-	}
-	lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId, MaxParts: aws.Int32(2)})
-	if err != nil || len(lp.Parts) != 2 || !aws.ToBool(lp.IsTruncated) || aws.ToString(lp.NextPartNumberMarker) != "2" {
-		t.Fatalf("list parts: %+v %v", lp, err)
-	}
-	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: bucket})
-	if err != nil || len(lu.Uploads) != 1 || aws.ToString(lu.Uploads[0].UploadId) != aws.ToString(cr.UploadId) {
-		t.Fatalf("list uploads: %+v %v", lu, err)
-	}
-	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[1], done[0]}}})
-	if apiCode(err) != "InvalidPartOrder" {
-		t.Errorf("order: %v", err)
-	}
-	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(`"0"`)}}}})
-	if apiCode(err) != "InvalidPart" {
-		t.Errorf("wrong etag: %v", err)
-	}
-	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[2], {PartNumber: aws.Int32(4), ETag: done[0].ETag}}}})
-	if apiCode(err) == "" {
-		t.Errorf("small non-last part accepted")
-	}
-	comp, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := md5.Sum(md5s)
-	if want := fmt.Sprintf(`"%x-3"`, sum); aws.ToString(comp.ETag) != want {
-		t.Errorf("etag %s, want %s", aws.ToString(comp.ETag), want)
-	}
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("big")})
-	if got := read(t, out, err); !bytes.Equal(got, bytes.Join(parts, nil)) || aws.ToString(out.ContentType) != "application/x-big" || out.Metadata["m"] != "1" {
-		t.Errorf("object: %d bytes %s %v", len(got), aws.ToString(out.ContentType), out.Metadata)
-	}
-	_, err = c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
-		PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
-	if apiCode(err) != "NoSuchUpload" {
-		t.Errorf("after complete: %v", err)
-	}
+		lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId, MaxParts: aws.Int32(2)})
+		if err != nil || len(lp.Parts) != 2 || !aws.ToBool(lp.IsTruncated) || aws.ToString(lp.NextPartNumberMarker) != "2" {
+			t.Fatalf("list parts: %+v %v", lp, err)
+		}
+		lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: bucket})
+		if err != nil || len(lu.Uploads) != 1 || aws.ToString(lu.Uploads[0].UploadId) != aws.ToString(cr.UploadId) {
+			t.Fatalf("list uploads: %+v %v", lu, err)
+		}
+		_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[1], done[0]}}})
+		if apiCode(err) != "InvalidPartOrder" {
+			t.Errorf("order: %v", err)
+		}
+		_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(`"0"`)}}}})
+		if apiCode(err) != "InvalidPart" {
+			t.Errorf("wrong etag: %v", err)
+		}
+		_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[2], {PartNumber: aws.Int32(4), ETag: done[0].ETag}}}})
+		if apiCode(err) == "" {
+			t.Errorf("small non-last part accepted")
+		}
+		comp, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := md5.Sum(md5s)
+		if want := fmt.Sprintf(`"%x-3"`, sum); aws.ToString(comp.ETag) != want {
+			t.Errorf("etag %s, want %s", aws.ToString(comp.ETag), want)
+		}
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("big")})
+		if got := read(t, out, err); !bytes.Equal(got, bytes.Join(parts, nil)) || aws.ToString(out.ContentType) != "application/x-big" || out.Metadata["m"] != "1" {
+			t.Errorf("object: %d bytes %s %v", len(got), aws.ToString(out.ContentType), out.Metadata)
+		}
+		_, err = c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
+		if apiCode(err) != "NoSuchUpload" {
+			t.Errorf("after complete: %v", err)
+		}
 
-	ab, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("aborted")})
-	if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: aws.String("aborted"), UploadId: ab.UploadId}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String("aborted"), UploadId: ab.UploadId})
-	if apiCode(err) != "NoSuchUpload" {
-		t.Errorf("after abort: %v", err)
-	}
+		ab, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("aborted")})
+		if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: aws.String("aborted"), UploadId: ab.UploadId}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String("aborted"), UploadId: ab.UploadId})
+		if apiCode(err) != "NoSuchUpload" {
+			t.Errorf("after abort: %v", err)
+		}
 
-	// The SDK's upload manager splits a large body into parts, with checksums, concurrently.
-	big := bytes.Repeat([]byte("0123456789abcdef"), (12<<20)/16)
-	up := manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize = 5 << 20 })
-	res, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("managed"), Body: io.MultiReader(bytes.NewReader(big))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(aws.ToString(res.ETag), `-3"`) {
-		t.Errorf("managed etag %s", aws.ToString(res.ETag))
-	}
-	out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("managed"), ChecksumMode: types.ChecksumModeEnabled})
-	if got := read(t, out, err); !bytes.Equal(got, big) {
-		t.Errorf("managed object differs (%d bytes)", len(got))
-	}
-	dl := manager.NewDownloader(c, func(d *manager.Downloader) { d.PartSize = 5 << 20 })
-	buf := manager.NewWriteAtBuffer(nil)
-	if _, err := dl.Download(ctx, buf, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("managed")}); err != nil || !bytes.Equal(buf.Bytes(), big) {
-		t.Errorf("download: %v", err)
-	}
+		// GetObject by part number reads one part of a multipart object.
+		pn, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("big"), PartNumber: aws.Int32(2)})
+		if got := read(t, pn, err); !bytes.Equal(got, parts[1]) || aws.ToInt32(pn.PartsCount) != 3 {
+			t.Errorf("part 2: %d bytes, parts count %d", len(got), aws.ToInt32(pn.PartsCount))
+		}
+		_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("big"), PartNumber: aws.Int32(4)})
+		if httpStatus(err) != 416 {
+			t.Errorf("part 4 of 3: %v", err)
+		}
+
+		// UploadPartCopy builds an object from byte ranges of another.
+		cu, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("copied")})
+		var copied []types.CompletedPart
+		for i, rg := range []string{"bytes=0-1999", "bytes=2000-5003"} {
+			out, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: bucket, Key: aws.String("copied"), UploadId: cu.UploadId,
+				PartNumber: aws.Int32(int32(i + 1)), CopySource: aws.String(aws.ToString(bucket) + "/big"), CopySourceRange: aws.String(rg)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copied = append(copied, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.CopyPartResult.ETag})
+		}
+		_, err = c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: bucket, Key: aws.String("copied"), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(3), CopySource: aws.String(aws.ToString(bucket) + "/big"), CopySourceRange: aws.String("bytes=0-99999")})
+		if apiCode(err) != "InvalidArgument" {
+			t.Errorf("copy range past the end: %v", err)
+		}
+		if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("copied"), UploadId: cu.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: copied}}); err != nil {
+			t.Fatal(err)
+		}
+		out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("copied")})
+		if got := read(t, out, err); !bytes.Equal(got, bytes.Join(parts, nil)[:5004]) {
+			t.Errorf("copied object: %d bytes", len(got))
+		}
+
+		// The SDK's upload manager splits a large body into parts, with checksums, concurrently.
+		big := bytes.Repeat([]byte("0123456789abcdef"), (12<<20)/16)
+		up := manager.NewUploader(c, func(u *manager.Uploader) { u.PartSize = 5 << 20 })
+		res, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("managed"), Body: io.MultiReader(bytes.NewReader(big))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(aws.ToString(res.ETag), `-3"`) {
+			t.Errorf("managed etag %s", aws.ToString(res.ETag))
+		}
+		out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("managed"), ChecksumMode: types.ChecksumModeEnabled})
+		if got := read(t, out, err); !bytes.Equal(got, big) {
+			t.Errorf("managed object differs (%d bytes)", len(got))
+		}
+		dl := manager.NewDownloader(c, func(d *manager.Downloader) { d.PartSize = 5 << 20 })
+		buf := manager.NewWriteAtBuffer(nil)
+		if _, err := dl.Download(ctx, buf, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("managed")}); err != nil || !bytes.Equal(buf.Bytes(), big) {
+			t.Errorf("download: %v", err)
+		}
+	})
 }
