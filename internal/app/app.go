@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/objectstore/s3api"
@@ -57,6 +58,7 @@ type App struct {
 	kinesis *kinesisapi.Handler
 	objects *objectstore.Store
 	s3      *s3api.Handler
+	fh      *firehose.Engine
 
 	ln      net.Listener
 	srv     *http.Server
@@ -115,6 +117,10 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
 	a.s3 = s3api.New(a.objects, s3api.Options{Logger: logger, Registerer: a.registry})
+	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects}, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("firehose: %w", err)
+	}
 
 	res := cfg.Resources
 	if res == nil && cfg.ConfigFile != "" {
@@ -230,6 +236,9 @@ func (a *App) Streams() *stream.Engine { return a.streams }
 // Objects is the S3 engine, for in-process use by tests and other services.
 func (a *App) Objects() *objectstore.Store { return a.objects }
 
+// Firehose is the Firehose engine, for in-process use by tests and other services.
+func (a *App) Firehose() *firehose.Engine { return a.fh }
+
 // Done is closed with the server's error if it stops serving on its own.
 func (a *App) Done() <-chan error { return a.serveCh }
 
@@ -249,6 +258,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 
 func (a *App) closeEngines() error {
 	var errs []error
+	if a.fh != nil {
+		// Firehose delivers what it buffered before the engines it reads and writes close.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		errs = append(errs, a.fh.Close(ctx))
+		cancel()
+		a.fh = nil
+	}
 	if a.streams != nil {
 		errs = append(errs, a.streams.Close())
 		a.streams = nil
@@ -290,10 +306,48 @@ func (a *App) Handler() http.Handler {
 			a.serveHealth(w, r)
 		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:
 			metrics.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
+			a.serveFlush(w, r)
 		default:
 			a.s3.ServeHTTP(w, r)
 		}
 	})
+}
+
+// serveFlush answers POST /_localpipe/firehose/{name}/flush (one delivery stream) and POST
+// /_localpipe/firehose/flush (all) with the keys written, as JSON.
+func (a *App) serveFlush(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		w.Write([]byte(`{"message":"use POST"}` + "\n"))
+		return
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_localpipe/firehose/"), "/flush")
+	var out any
+	var err error
+	if r.URL.Path == "/_localpipe/firehose/flush" {
+		var all map[string][]string
+		all, err = a.fh.FlushAll(r.Context())
+		out = map[string]any{"deliveryStreams": all}
+	} else {
+		var keys []string
+		keys, err = a.fh.Flush(r.Context(), name)
+		if keys == nil {
+			keys = []string{}
+		}
+		out = map[string]any{"deliveryStream": name, "keys": keys}
+	}
+	status := http.StatusOK
+	if errors.Is(err, firehose.ErrNotFound) {
+		status, out = http.StatusNotFound, map[string]string{"message": "delivery stream " + name + " not found"}
+	} else if err != nil {
+		status, out = http.StatusInternalServerError, map[string]string{"message": err.Error()}
+	}
+	body, _ := json.Marshal(out)
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
 }
 
 func (a *App) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -305,7 +359,7 @@ func (a *App) serveHealth(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(map[string]any{
 		"status":   map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK],
 		"version":  VersionString(),
-		"services": map[string]string{"kinesis": state, "s3": state},
+		"services": map[string]string{"kinesis": state, "s3": state, "firehose": state},
 	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -1,0 +1,448 @@
+// Package firehose is localpipe's Kinesis Data Firehose engine: delivery streams that read
+// records from a durable source log, buffer them by size and interval, and write them as
+// objects to a sink, committing their read position only after the object is durable. It sees
+// streams and buckets only through its Source and Sink interfaces.
+package firehose
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors the wire layer maps to Firehose's.
+var (
+	ErrNotFound = errors.New("delivery stream not found")
+	ErrExists   = errors.New("delivery stream already exists")
+	ErrNotPut   = errors.New("delivery stream is not a DirectPut stream")
+	ErrClosed   = errors.New("firehose engine closed")
+)
+
+// Source types, as DeliveryStreamType names them.
+const (
+	DirectPut             = "DirectPut"
+	KinesisStreamAsSource = "KinesisStreamAsSource"
+)
+
+// Record is one record read from a source log.
+type Record struct {
+	Position uint64
+	Arrival  time.Time
+	Data     []byte
+}
+
+// Source is where records come from: Kinesis streams, and the hidden one-shard logs that make
+// DirectPut records durable before PutRecord returns.
+type Source interface {
+	CreateLog(name string) error
+	DeleteLog(name string) error
+	Append(ctx context.Context, name string, records [][]byte) ([]uint64, error)
+	Shards(stream string) (int, error)
+	// StartAt is the position of the first record that arrived at or after t.
+	StartAt(stream string, shard int, t time.Time) (uint64, error)
+	Read(stream string, shard int, from uint64, max int) (records []Record, next uint64, err error)
+	// Watch returns the shard's tip and a channel closed when a record is appended past it.
+	Watch(stream string, shard int) (uint64, <-chan struct{}, error)
+}
+
+// Sink is where objects go: the object store.
+type Sink interface {
+	BucketExists(ctx context.Context, bucket string) bool
+	PutObject(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string) error
+}
+
+// Config is a delivery stream's delivery settings, validated by the wire layer.
+type Config struct {
+	Name          string `json:"name"`
+	Type          string `json:"type"`
+	KinesisStream string `json:"kinesisStream,omitempty"` // for KinesisStreamAsSource
+	Bucket        string `json:"bucket"`
+	Prefix        string `json:"prefix,omitempty"`
+	ErrorPrefix   string `json:"errorPrefix,omitempty"`
+	SizeBytes     int64  `json:"sizeBytes"`
+	Interval      time.Duration
+	Compression   string `json:"compression"` // UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY
+	FileExtension string `json:"fileExtension,omitempty"`
+	// Delimiter, when set, is appended to every record (the AppendDelimiterToRecord processor).
+	Delimiter *string `json:"delimiter,omitempty"`
+	// Description is the wire layer's own record of the stream (for Describe), kept verbatim.
+	Description json.RawMessage `json:"description,omitempty"`
+}
+
+// Info is a delivery stream's configuration and state.
+type Info struct {
+	Config
+	Status  string    `json:"status"`
+	Version int       `json:"version"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+	Tags    []Tag     `json:"tags,omitempty"`
+}
+
+// Tag is a delivery stream tag, kept in the order given.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value,omitempty"`
+}
+
+// Options configure Open.
+type Options struct {
+	DB     *bolt.DB
+	Source Source
+	Sink   Sink
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Metrics receives delivery events; nil discards them.
+	Metrics Metrics
+}
+
+// Metrics observes deliveries, for Firehose's CloudWatch-named series.
+type Metrics interface {
+	Incoming(stream string, records, bytes int)
+	Delivered(stream string, records, bytes int, freshness time.Duration)
+	DeliveryFailed(stream string)
+	Buffered(stream string, bytes int64)
+	Forget(stream string)
+}
+
+// Engine runs every delivery stream. Methods are safe for concurrent use.
+type Engine struct {
+	db      *bolt.DB
+	src     Source
+	sink    Sink
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics Metrics
+
+	mu      sync.Mutex
+	streams map[string]*delivery
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+var (
+	rootBucket  = []byte("firehose")
+	infoBucket  = []byte("streams")     // name → Info JSON
+	checkBucket = []byte("checkpoints") // name \0 shard → next position (8 bytes BE)
+	batchBucket = []byte("batches")     // name \0 shard → pending batch JSON (written before the object)
+)
+
+// Open loads every delivery stream and starts its readers.
+func Open(opts Options) (*Engine, error) {
+	if opts.DB == nil || opts.Source == nil || opts.Sink == nil {
+		return nil, errors.New("firehose: Options.DB, Source and Sink are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
+	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
+		metrics: opts.Metrics, streams: map[string]*delivery{}}
+	var infos []Info
+	err := e.db.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(rootBucket)
+		if err != nil {
+			return err
+		}
+		for _, b := range [][]byte{infoBucket, checkBucket, batchBucket} {
+			if _, err := root.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return root.Bucket(infoBucket).ForEach(func(_, v []byte) error {
+			var in Info
+			if err := json.Unmarshal(v, &in); err != nil {
+				return err
+			}
+			infos = append(infos, in)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range infos {
+		if in.Status == "DELETING" {
+			e.purge(in)
+			continue
+		}
+		e.start(in)
+	}
+	return e, nil
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Incoming(string, int, int)                 {}
+func (nopMetrics) Delivered(string, int, int, time.Duration) {}
+func (nopMetrics) DeliveryFailed(string)                     {}
+func (nopMetrics) Buffered(string, int64)                    {}
+func (nopMetrics) Forget(string)                             {}
+
+// logName is the hidden source log that holds a DirectPut stream's records. Its name cannot
+// collide with a Kinesis stream's (they allow no ':'), and it carries the creation time so a
+// re-created delivery stream starts empty.
+func logName(in Info) string {
+	return fmt.Sprintf("firehose:%s:%d", in.Name, in.Created.UnixNano())
+}
+
+// sourceStream is the stream a delivery stream reads.
+func sourceStream(in Info) string {
+	if in.Type == KinesisStreamAsSource {
+		return in.KinesisStream
+	}
+	return logName(in)
+}
+
+// Create stores a new delivery stream and starts delivering.
+func (e *Engine) Create(cfg Config, tags []Tag) (Info, error) {
+	now := e.now().UTC().Truncate(time.Millisecond)
+	in := Info{Config: cfg, Status: "ACTIVE", Version: 1, Created: now, Updated: now, Tags: tags}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return Info{}, ErrClosed
+	}
+	if _, ok := e.streams[cfg.Name]; ok {
+		return Info{}, ErrExists
+	}
+	if in.Type == DirectPut {
+		if err := e.src.CreateLog(logName(in)); err != nil {
+			return Info{}, err
+		}
+	}
+	if err := e.save(in); err != nil {
+		return Info{}, err
+	}
+	e.startLocked(in)
+	return in, nil
+}
+
+func (e *Engine) save(in Info) error {
+	v, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(rootBucket).Bucket(infoBucket).Put([]byte(in.Name), v)
+	})
+}
+
+func (e *Engine) start(in Info) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.startLocked(in)
+}
+
+func (e *Engine) startLocked(in Info) {
+	d := &delivery{e: e, stop: make(chan struct{})}
+	d.info.Store(&in)
+	e.streams[in.Name] = d
+	shards := 1
+	if in.Type == KinesisStreamAsSource {
+		n, err := e.src.Shards(in.KinesisStream)
+		if err != nil {
+			e.logger.Warn("firehose: source stream unavailable; delivery stream idle until restart", "deliveryStream", in.Name, "stream", in.KinesisStream, "err", err)
+			n = 0
+		}
+		shards = n
+	}
+	for s := 0; s < shards; s++ {
+		r := &reader{d: d, shard: s, flush: make(chan chan flushResult)}
+		d.readers = append(d.readers, r)
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			r.run()
+		}()
+	}
+}
+
+// Describe returns a delivery stream's info.
+func (e *Engine) Describe(name string) (Info, error) {
+	e.mu.Lock()
+	d, ok := e.streams[name]
+	e.mu.Unlock()
+	if !ok {
+		return Info{}, ErrNotFound
+	}
+	return *d.info.Load(), nil
+}
+
+// List returns every delivery stream, sorted by name.
+func (e *Engine) List() []Info {
+	e.mu.Lock()
+	out := make([]Info, 0, len(e.streams))
+	for _, d := range e.streams {
+		out = append(out, *d.info.Load())
+	}
+	e.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Update changes a delivery stream's stored settings through fn, bumping its version as AWS
+// does on UpdateDestination when bump is set. Readers pick the change up at their next batch.
+func (e *Engine) Update(name string, bump bool, fn func(*Info) error) (Info, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d, ok := e.streams[name]
+	if !ok {
+		return Info{}, ErrNotFound
+	}
+	in := *d.info.Load()
+	in.Tags = append([]Tag(nil), in.Tags...)
+	if err := fn(&in); err != nil {
+		return Info{}, err
+	}
+	if bump {
+		in.Version++
+		in.Updated = e.now().UTC().Truncate(time.Millisecond)
+	}
+	if err := e.save(in); err != nil {
+		return Info{}, err
+	}
+	d.info.Store(&in)
+	return in, nil
+}
+
+// Delete stops a delivery stream and removes it with its buffer log and checkpoints. Records
+// still buffered are not delivered, as with AWS.
+func (e *Engine) Delete(name string) error {
+	e.mu.Lock()
+	d, ok := e.streams[name]
+	if ok {
+		delete(e.streams, name)
+	}
+	e.mu.Unlock()
+	if !ok {
+		return ErrNotFound
+	}
+	in := *d.info.Load()
+	in.Status = "DELETING"
+	e.save(in)
+	close(d.stop)
+	d.wait()
+	e.purge(in)
+	e.metrics.Forget(name)
+	return nil
+}
+
+func (e *Engine) purge(in Info) {
+	if in.Type == DirectPut {
+		if err := e.src.DeleteLog(logName(in)); err != nil {
+			e.logger.Warn("firehose: deleting buffer log", "deliveryStream", in.Name, "err", err)
+		}
+	}
+	e.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		for _, b := range [][]byte{checkBucket, batchBucket} {
+			c := root.Bucket(b).Cursor()
+			prefix := []byte(in.Name + "\x00")
+			var keys [][]byte
+			for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			for _, k := range keys {
+				root.Bucket(b).Delete(k)
+			}
+		}
+		return root.Bucket(infoBucket).Delete([]byte(in.Name))
+	})
+}
+
+// Put appends records to a DirectPut delivery stream's log; they are durable (in the file)
+// when it returns. It returns one record id per record.
+func (e *Engine) Put(ctx context.Context, name string, records [][]byte) ([]string, error) {
+	e.mu.Lock()
+	d, ok := e.streams[name]
+	e.mu.Unlock()
+	if !ok {
+		return nil, ErrNotFound
+	}
+	in := d.info.Load()
+	if in.Type != DirectPut {
+		return nil, ErrNotPut
+	}
+	pos, err := e.src.Append(ctx, logName(*in), records)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, r := range records {
+		n += len(r)
+	}
+	e.metrics.Incoming(name, len(records), n)
+	ids := make([]string, len(pos))
+	for i, p := range pos {
+		ids[i] = recordID(*in, p)
+	}
+	return ids, nil
+}
+
+// recordID is an opaque id in the shape of AWS's (long, alphanumeric), derived from the
+// record's place in the log so it is stable.
+func recordID(in Info, pos uint64) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(in.Created.UnixNano()))
+	binary.BigEndian.PutUint64(b[8:], pos)
+	h := sha256.Sum256(append([]byte(in.Name), b[:]...))
+	return hex.EncodeToString(h[:]) + hex.EncodeToString(b[:])
+}
+
+// Flush delivers what every reader of the delivery stream holds now, after catching up with
+// its source's current tip, and returns the keys written.
+func (e *Engine) Flush(ctx context.Context, name string) ([]string, error) {
+	e.mu.Lock()
+	d, ok := e.streams[name]
+	e.mu.Unlock()
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return d.flushAll(ctx)
+}
+
+// FlushAll flushes every delivery stream.
+func (e *Engine) FlushAll(ctx context.Context) (map[string][]string, error) {
+	out := map[string][]string{}
+	var errs []error
+	for _, in := range e.List() {
+		keys, err := e.Flush(ctx, in.Name)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, fmt.Errorf("%s: %w", in.Name, err))
+		}
+		out[in.Name] = keys
+	}
+	return out, errors.Join(errs...)
+}
+
+// Close flushes every delivery stream (what was buffered is written, as a user stopping
+// localpipe expects to find it) and stops the readers. Records that cannot be written stay
+// in their durable source log and are delivered after the next start.
+func (e *Engine) Close(ctx context.Context) error {
+	_, err := e.FlushAll(ctx)
+	e.mu.Lock()
+	e.closed = true
+	for _, d := range e.streams {
+		close(d.stop)
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+	return err
+}

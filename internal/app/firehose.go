@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/localpipe/localpipe/firehose"
+	"github.com/localpipe/localpipe/objectstore"
+	"github.com/localpipe/localpipe/stream"
+)
+
+// streamSource gives Firehose the Kinesis engine as its Source: Kinesis streams to read, and
+// hidden one-shard streams as DirectPut buffers.
+type streamSource struct{ e *stream.Engine }
+
+func (s streamSource) CreateLog(name string) error {
+	err := s.e.CreateStream(stream.CreateInput{Name: name, ShardCount: 1, Mode: stream.ModeProvisioned, Hidden: true})
+	if err != nil {
+		return err
+	}
+	// The log must take any record Firehose accepts (1,000 KiB), and keep records as long as
+	// AWS keeps undeliverable data (24 h).
+	return s.e.UpdateMaxRecordSize(name, 1024)
+}
+
+func (s streamSource) DeleteLog(name string) error {
+	if err := s.e.DeleteStream(name); err != nil && !errors.Is(err, stream.ErrStreamNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (s streamSource) Append(ctx context.Context, name string, records [][]byte) ([]uint64, error) {
+	entries := make([]stream.PutEntry, len(records))
+	for i, r := range records {
+		entries[i] = stream.PutEntry{PartitionKey: "firehose", Data: r}
+	}
+	res, err := s.e.Put(ctx, name, entries)
+	if err != nil {
+		return nil, err
+	}
+	pos := make([]uint64, len(res))
+	for i, r := range res {
+		pos[i] = r.Position
+	}
+	return pos, nil
+}
+
+func (s streamSource) Shards(name string) (int, error) {
+	info, err := s.e.Describe(name)
+	if err != nil {
+		return 0, err
+	}
+	return len(info.Shards), nil
+}
+
+func (s streamSource) StartAt(name string, shard int, t time.Time) (uint64, error) {
+	return s.e.FindTime(name, shard, t)
+}
+
+func (s streamSource) Read(name string, shard int, from uint64, max int) ([]firehose.Record, uint64, error) {
+	res, err := s.e.Read(name, shard, from, max, 4<<20)
+	if err != nil {
+		return nil, from, err
+	}
+	out := make([]firehose.Record, len(res.Records))
+	for i, r := range res.Records {
+		out[i] = firehose.Record{Position: r.Position, Arrival: r.Arrival, Data: r.Data}
+	}
+	return out, res.Next, nil
+}
+
+func (s streamSource) Watch(name string, shard int) (uint64, <-chan struct{}, error) {
+	return s.e.Watch(name, shard)
+}
+
+// storeSink gives Firehose the object store as its Sink.
+type storeSink struct{ s *objectstore.Store }
+
+func (k storeSink) BucketExists(ctx context.Context, bucket string) bool {
+	_, err := k.s.HeadBucket(ctx, bucket)
+	return err == nil
+}
+
+func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string) error {
+	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
+	return err
+}
