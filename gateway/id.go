@@ -1,0 +1,36 @@
+package gateway
+
+import "crypto/rand"
+
+// idAlphabet is what API Gateway draws its identifiers from: rest API ids ("wd4zclrobb") and
+// resource ids ("6sxz2j", "svzr2028x8") are lower-case letters and digits.
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewID returns a 10-character identifier of lower-case letters and digits, the shape of an
+// API Gateway rest API id and of a root resource id.
+func NewID() string { return newID(10) }
+
+// newResourceID returns the 6-character id API Gateway gives a non-root resource.
+func newResourceID() string { return newID(6) }
+
+// newID draws n characters uniformly from idAlphabet. Bytes at or above the largest multiple
+// of 36 are thrown away so that no character is more likely than another.
+func newID(n int) string {
+	const limit = 256 - 256%len(idAlphabet)
+	out := make([]byte, 0, n)
+	var buf [32]byte
+	for len(out) < n {
+		// crypto/rand.Read never returns an error (Go 1.24+); it panics instead.
+		_, _ = rand.Read(buf[:])
+		for _, b := range buf {
+			if int(b) >= limit {
+				continue
+			}
+			out = append(out, idAlphabet[int(b)%len(idAlphabet)])
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
