@@ -76,6 +76,17 @@ type Config struct {
 	FileExtension string `json:"fileExtension,omitempty"`
 	// Delimiter, when set, is appended to every record (the AppendDelimiterToRecord processor).
 	Delimiter *string `json:"delimiter,omitempty"`
+	// SubRecordType, when set, splits each record before partitioning (the RecordDeAggregation
+	// processor): "JSON" (concatenated JSON objects) or "DELIMITED" (split on SubRecordDelimiter).
+	SubRecordType      string `json:"subRecordType,omitempty"`
+	SubRecordDelimiter string `json:"subRecordDelimiter,omitempty"`
+	// PartitionQuery is the MetadataExtraction processor's jq query
+	// ({customer_id: .customer_id, device: .type.device}); non-empty means dynamic
+	// partitioning, with !{partitionKeyFromQuery:name} in Prefix.
+	PartitionQuery string `json:"partitionQuery,omitempty"`
+	// TimeZone is CustomTimeZone (an IANA name) for !{timestamp:…} and the default time
+	// prefix; empty means UTC.
+	TimeZone string `json:"timeZone,omitempty"`
 	// Description is the wire layer's own record of the stream (for Describe), kept verbatim.
 	Description json.RawMessage `json:"description,omitempty"`
 }
