@@ -371,8 +371,9 @@ func (s *shardLog) append(keys []string, data [][]byte) (uint64, int64, error) {
 func (s *shardLog) writer() {
 	defer close(s.done)
 	var batch []*appendReq
-	var buf []byte
 	for {
+		// Cleared, not just truncated: the old requests hold their records' bytes.
+		clear(batch)
 		batch = batch[:0]
 		select {
 		case r := <-s.reqs:
@@ -392,12 +393,20 @@ func (s *shardLog) writer() {
 				break drain
 			}
 		}
-		buf = s.commit(batch, buf[:0])
-		if cap(buf) > 4*maxBatchBytes {
-			buf = nil
+		bp := framePool.Get().(*[]byte)
+		*bp = s.commit(batch, (*bp)[:0])
+		if cap(*bp) <= maxPooledFrameBuf {
+			framePool.Put(bp)
 		}
 	}
 }
+
+// framePool shares write buffers between shards, so an idle shard holds none: with many
+// shards (every DirectPut delivery stream has one) per-shard buffers sized by the largest
+// batch seen added up to most of the heap.
+var framePool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledFrameBuf = 4 << 20
 
 func batchBytes(r *appendReq) int {
 	n := 0
