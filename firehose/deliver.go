@@ -347,4 +347,3 @@ func (r *reader) load(in Info) (pos uint64, pending *batch, found bool, err erro
 	}
 	return pos, pending, false, err
 }
-
