@@ -21,7 +21,7 @@ type tsItem struct {
 const javaLetters = "GQqYwWecFAnNVzOXxZp"
 
 // compileTimestamp parses a Java DateTimeFormatter pattern (the value of !{timestamp:…}), with
-// Java's rules for letter counts, 'quoted' literals, ” for a quote and [optional] sections,
+// Java's rules for letter counts, 'quoted' literals, a doubled single quote for a quote and [optional] sections,
 // and the messages Java gives for the mistakes people make.
 func compileTimestamp(p string) ([]tsItem, error) {
 	var items []tsItem
