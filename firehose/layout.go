@@ -160,7 +160,7 @@ func (r *reader) write(in Info, b *batch) ([]string, error) {
 
 // maxPartitions is the active-partition quota of a delivery stream (limits, dynamic
 // partitioning guide); records of further partitions go to the error prefix.
-const maxPartitions = 500
+var maxPartitions = 500
 
 // group is one object of a partitioned batch.
 type group struct {

@@ -71,7 +71,7 @@ func TestDeaggregateKPL(t *testing.T) {
 		"record without data": protoBytes(protoBytes(nil, 1, []byte("k")), 3, protoVarint(nil, 1, 0)),
 		"key index past table": protoBytes(protoBytes(nil, 1, []byte("k")), 3,
 			protoBytes(protoVarint(nil, 1, 7), 3, []byte("d"))),
-		"overlong varint": {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+		"overlong varint":   {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
 		"records as varint": {0x18, 0x01},
 	} {
 		sum := md5.Sum(body)
