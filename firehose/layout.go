@@ -100,21 +100,44 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 }
 
 // each calls fn for every record Firehose delivers from the batch's range of the source log,
-// after de-aggregation, in order. Records are read again from the log, never kept.
+// after de-aggregation, in order. Records are read again from the log, never kept; the next
+// chunk is read while fn works through the current one, so reading the log overlaps
+// compressing it.
 func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, data []byte) error) error {
 	e := r.d.e
 	stream := sourceStream(in)
 	split := newSplitter(in.Type == KinesisStreamAsSource, sp)
-	pos := b.First
-	for pos <= b.Last {
-		recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
-		if err == nil && len(recs) == 0 {
-			err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+	type chunk struct {
+		recs []Record
+		err  error
+	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		pos := b.First
+		for pos <= b.Last {
+			recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
+			if err == nil && len(recs) == 0 {
+				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+			}
+			select {
+			case chunks <- chunk{recs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+			pos = next
 		}
-		if err != nil {
-			return err
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
 		}
-		for _, rec := range recs {
+		for _, rec := range c.recs {
 			if rec.Position > b.Last {
 				break
 			}
@@ -124,7 +147,6 @@ func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, da
 				}
 			}
 		}
-		pos = next
 	}
 	return nil
 }
