@@ -155,3 +155,43 @@ func BenchmarkBuffering100Streams(b *testing.B) {
 // allows, so the fixed cost of each flush (three fsyncs, measured by BenchmarkPutToObject) does
 // not hide the throughput.
 const benchBatch = 32 << 10
+
+// BenchmarkDeliveryPartitioned is BenchmarkDeliveryGZIP with dynamic partitioning over 16
+// partitions: one pass to group the records, one per partition object.
+func BenchmarkDeliveryPartitioned(b *testing.B) {
+	b.ReportAllocs()
+	a := benchApp(b)
+	ctx := context.Background()
+	if _, err := a.Firehose().Create(firehose.Config{Name: "bench", Type: firehose.DirectPut, Bucket: "out",
+		SizeBytes: 128 << 20, Interval: 900 * time.Second, Compression: firehose.GZIP,
+		Prefix: "status=!{partitionKeyFromQuery:s}/", ErrorPrefix: "errors/!{firehose:error-output-type}/",
+		PartitionQuery: "{s: .user}"}, nil); err != nil {
+		b.Fatal(err)
+	}
+	recs := make([][]byte, benchBatch/4)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, `{"user":"u%02d","n":%d,"pad":"%s"}`+"\n", i%16, i, strings.Repeat("request handled ", 55+i%20))
+	}
+	total := 0
+	for _, r := range recs {
+		total += len(r)
+	}
+	var engine time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for j := 0; j < len(recs); j += 500 {
+			if _, err := a.Firehose().Put(ctx, "bench", recs[j:min(j+500, len(recs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		keys, err := a.Firehose().Flush(ctx, "bench")
+		if err != nil || len(keys) != 16 {
+			b.Fatalf("flush: %d keys %v", len(keys), err)
+		}
+		engine += time.Since(t0)
+	}
+	b.ReportMetric(float64(total)*float64(b.N)/1e6/engine.Seconds(), "delivery-MB/s")
+}

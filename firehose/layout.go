@@ -290,45 +290,62 @@ func (r *reader) writePartitioned(in Info, b *batch) ([]string, error) {
 	if sp.Delimiter != nil {
 		delim = []byte(*sp.Delimiter)
 	}
-	var keys []string
+	keys := make([]string, len(groups))
 	for gi, g := range groups {
-		var key string
 		if g.errType != "" {
-			key = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{errType: g.errType}, epfx)
+			keys[gi] = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{errType: g.errType}, epfx)
 		} else {
-			key = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{keys: g.keys}, pfx)
+			keys[gi] = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{keys: g.keys}, pfx)
 		}
-		err := r.putObject(in, sp, key, func(w io.Writer) error {
-			n := 0
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			return r.each(in, sp, b, func(arrival time.Time, d []byte) error {
-				defer func() { n++ }()
-				if n >= len(assign) || assign[n] != int32(gi) {
-					return nil
-				}
-				if g.errType != "" {
-					code, msg, _ := strings.Cut(msgs[n], "\x00")
-					return enc.Encode(errRecord{AttemptsMade: 1, ArrivalTimestamp: arrival.UnixMilli(), ErrorCode: code,
-						ErrorMessage: msg, AttemptEndingTimestamp: b.Decided.UnixMilli(), RawData: base64.StdEncoding.EncodeToString(d)})
-				}
-				if _, err := w.Write(d); err != nil {
-					return err
-				}
-				if delim != nil {
-					_, err := w.Write(delim)
-					return err
-				}
+	}
+	// Objects are written a window at a time, each window in one pass over the log, so the
+	// passes stay few and the open compressors few.
+	for lo := 0; lo < len(groups); lo += maxOpenObjects {
+		hi := min(lo+maxOpenObjects, len(groups))
+		ws := make([]*objectWriter, hi-lo)
+		encs := make([]*json.Encoder, hi-lo)
+		for i := range ws {
+			ws[i] = r.openObject(in, sp, keys[lo+i], 64<<10)
+			if groups[lo+i].errType != "" {
+				encs[i] = json.NewEncoder(ws[i])
+				encs[i].SetEscapeHTML(false)
+			}
+		}
+		n := 0
+		err := r.each(in, sp, b, func(arrival time.Time, d []byte) error {
+			defer func() { n++ }()
+			if n >= len(assign) || int(assign[n]) < lo || int(assign[n]) >= hi {
 				return nil
-			})
+			}
+			i := int(assign[n]) - lo
+			if enc := encs[i]; enc != nil {
+				code, msg, _ := strings.Cut(msgs[n], "\x00")
+				return enc.Encode(errRecord{AttemptsMade: 1, ArrivalTimestamp: arrival.UnixMilli(), ErrorCode: code,
+					ErrorMessage: msg, AttemptEndingTimestamp: b.Decided.UnixMilli(), RawData: base64.StdEncoding.EncodeToString(d)})
+			}
+			if _, err := ws[i].Write(d); err != nil {
+				return err
+			}
+			if delim != nil {
+				_, err := ws[i].Write(delim)
+				return err
+			}
+			return nil
 		})
-		if err != nil {
-			return keys, err
+		for _, w := range ws {
+			if cerr := w.close(err); err == nil {
+				err = cerr
+			}
 		}
-		keys = append(keys, key)
+		if err != nil {
+			return keys[:lo], err
+		}
 	}
 	return keys, nil
 }
+
+// maxOpenObjects is how many partition objects are written at once.
+const maxOpenObjects = 16
 
 func errGroups(groups []*group) int {
 	n := 0
@@ -353,28 +370,57 @@ func contentHeaders(compression string) (contentType, contentEncoding string) {
 
 // putObject streams fill's output through the compressor into one object.
 func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer) error) error {
+	w := r.openObject(in, sp, key, 256<<10)
+	return w.close(fill(w))
+}
+
+// objectWriter is an object being written: what is written to it goes through the compressor
+// and a pipe into the sink's PutObject, which runs until close.
+type objectWriter struct {
+	cw   io.WriteCloser
+	bw   *bufio.Writer
+	pw   *io.PipeWriter
+	err  error // the compressor could not be made
+	done chan error
+}
+
+func (r *reader) openObject(in Info, sp *spec, key string, bufSize int) *objectWriter {
 	e := r.d.e
 	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		bw := bufio.NewWriterSize(pw, 256<<10)
-		cw, err := newCompressor(sp.Compression, bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
-		if err == nil {
-			err = fill(cw)
-			if cerr := cw.Close(); err == nil {
-				err = cerr
-			}
-			if ferr := bw.Flush(); err == nil {
-				err = ferr
-			}
-		}
-		pw.CloseWithError(err)
-	}()
+	w := &objectWriter{pw: pw, bw: bufio.NewWriterSize(pw, bufSize), done: make(chan error, 1)}
+	w.cw, w.err = newCompressor(sp.Compression, w.bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
 	ctype, cenc := contentHeaders(sp.Compression)
-	err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
-	pr.CloseWithError(errors.New("firehose: object write ended"))
-	<-done
+	go func() {
+		err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
+		// Whatever the sink left unread fails the writer instead of blocking it.
+		pr.CloseWithError(errors.New("firehose: object write ended"))
+		w.done <- err
+	}()
+	return w
+}
+
+func (w *objectWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	return w.cw.Write(p)
+}
+
+// close finishes the object, or aborts it when err is set, and returns the sink's answer.
+func (w *objectWriter) close(err error) error {
+	if err == nil {
+		err = w.err
+	}
+	if err == nil {
+		err = w.cw.Close()
+	}
+	if err == nil {
+		err = w.bw.Flush()
+	}
+	w.pw.CloseWithError(err)
+	if serr := <-w.done; serr != nil {
+		return serr
+	}
 	return err
 }
 
