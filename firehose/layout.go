@@ -59,22 +59,26 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 	e := r.d.e
 	in := *r.d.info.Load()
 	if b.Spec == nil {
-		b.Spec = specOf(in)
-		if b.Key != "" { // decided by an older localpipe, before batches carried their spec
-			b.Spec.Version = b.Version
+		// The batch counts as decided only once its record is durable: a decided batch is
+		// written without recording it again.
+		nb := *b
+		nb.Spec = specOf(in)
+		if nb.Key != "" { // decided by an older localpipe, before batches carried their spec
+			nb.Spec.Version = nb.Version
 		} else {
-			b.Version = in.Version
-			b.Decided = e.now().UTC().Truncate(time.Millisecond)
-			if b.Spec.PartitionQuery == "" {
-				b.Key = r.objectKey(in, b.Spec, b, b.Oldest, "", prefixEnv{})
+			nb.Version = in.Version
+			nb.Decided = e.now().UTC().Truncate(time.Millisecond)
+			if nb.Spec.PartitionQuery == "" {
+				nb.Key = r.objectKey(in, nb.Spec, &nb, nb.Oldest, "", prefixEnv{})
 			}
 		}
-		v, _ := json.Marshal(b)
+		v, _ := json.Marshal(&nb)
 		if err := e.db.Update(func(tx *bolt.Tx) error {
 			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
 		}); err != nil {
 			return nil, err
 		}
+		*b = nb
 	}
 	keys, err := r.write(in, b)
 	if err != nil {
