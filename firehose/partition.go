@@ -405,4 +405,3 @@ func rawType(v json.RawMessage) string {
 	}
 	return "number"
 }
-
