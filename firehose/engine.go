@@ -77,7 +77,9 @@ type Config struct {
 	// Delimiter, when set, is appended to every record (the AppendDelimiterToRecord processor).
 	Delimiter *string `json:"delimiter,omitempty"`
 	// SubRecordType, when set, splits each record before partitioning (the RecordDeAggregation
-	// processor): "JSON" (concatenated JSON objects) or "DELIMITED" (split on SubRecordDelimiter).
+	// processor): "JSON" (concatenated JSON objects) or "DELIMITED" (split on SubRecordDelimiter,
+	// which is base64 as the API takes it; a value that is not base64 is used literally).
+	// KPL aggregates from a Kinesis source are always de-aggregated first.
 	SubRecordType      string `json:"subRecordType,omitempty"`
 	SubRecordDelimiter string `json:"subRecordDelimiter,omitempty"`
 	// PartitionQuery is the MetadataExtraction processor's jq query
@@ -447,8 +449,18 @@ func (e *Engine) FlushAll(ctx context.Context) (map[string][]string, error) {
 // localpipe expects to find it) and stops the readers. Records that cannot be written stay
 // in their durable source log and are delivered after the next start.
 func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil
+	}
 	_, err := e.FlushAll(ctx)
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return err
+	}
 	e.closed = true
 	for _, d := range e.streams {
 		close(d.stop)
