@@ -608,3 +608,25 @@ func TestAWSCLI(t *testing.T) {
 		t.Fatalf("flush %v", k)
 	}
 }
+
+// TestSeedConfig runs the seed's pipeline from examples/seed/localpipe.yaml: Kinesis records
+// arrive in the bucket as GZIP objects.
+func TestSeedConfig(t *testing.T) {
+	res, err := app.LoadResources("../../examples/seed/localpipe.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := openEnv(t, t.TempDir(), func(c *app.Config) { c.Resources = res })
+	for _, d := range []string{`{"a":1}`, `{"a":2}`} {
+		if _, err := e.kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("my-data-stream"), PartitionKey: aws.String("k"), Data: []byte(d)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := e.flush(t, "my-firehose-stream")
+	if len(keys) != 1 || !strings.HasSuffix(keys[0], ".gz") {
+		t.Fatalf("keys %v", keys)
+	}
+	if got := string(decompress(t, "GZIP", e.get(t, "my-delivery-bucket", keys[0]))); got != `{"a":1}{"a":2}` {
+		t.Fatalf("object %q", got)
+	}
+}
