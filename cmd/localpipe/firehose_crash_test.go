@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -34,15 +36,30 @@ func firehoseClient(endpoint string) *firehose.Client {
 
 // TestFirehoseSIGKILLExactlyOnce kills the server with SIGKILL several times while producers
 // put records and flushes run (size-triggered at 1 MiB, interval-triggered every second, and
-// admin flushes back to back), restarting it each time; at the end every record a
-// PutRecord or PutRecordBatch acknowledged is in S3 exactly once, and nothing else is.
+// admin flushes back to back), restarting it each time; at the end every record a Firehose
+// PutRecord or PutRecordBatch acknowledged (DirectPut), and every record Kinesis PutRecords
+// acknowledged (read by a KinesisStreamAsSource delivery stream), is in S3 exactly once.
 func TestFirehoseSIGKILLExactlyOnce(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	conf := filepath.Join(dir, "localpipe.yaml")
 	os.WriteFile(conf, []byte(`
+streams: [{StreamName: crash-src, ShardCount: 2}]
 buckets: [crash-bucket]
 deliveryStreams:
+  - DeliveryStreamName: crash-k
+    DeliveryStreamType: KinesisStreamAsSource
+    KinesisStreamSourceConfiguration:
+      KinesisStreamARN: arn:aws:kinesis:us-east-1:000000000000:stream/crash-src
+      RoleARN: arn:aws:iam::000000000000:role/r
+    ExtendedS3DestinationConfiguration:
+      BucketARN: arn:aws:s3:::crash-bucket
+      RoleARN: arn:aws:iam::000000000000:role/r
+      Prefix: kinesis/
+      BufferingHints: {SizeInMBs: 1, IntervalInSeconds: 1}
+      ProcessingConfiguration:
+        Enabled: true
+        Processors: [{Type: AppendDelimiterToRecord}]
   - DeliveryStreamName: crash
     ExtendedS3DestinationConfiguration:
       BucketARN: arn:aws:s3:::crash-bucket
@@ -63,6 +80,34 @@ deliveryStreams:
 		var nAcked atomic.Int64
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
+		kc := kinesisClient(s.endpoint)
+		wg.Add(1)
+		go func() { // records that reach crash-k through Kinesis
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var entries []ktypes.PutRecordsRequestEntry
+				for j := 0; j < 20; j++ {
+					data := fmt.Sprintf("k%d-%d-%d-%s", round, i, j, pad)
+					entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data[:12]), Data: []byte(data)})
+				}
+				out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-src"), Records: entries})
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				for j, r := range out.Records {
+					if r.ErrorCode == nil {
+						acked[string(entries[j].Data)] = true
+					}
+				}
+				mu.Unlock()
+			}
+		}()
 		for w := 0; w < 4; w++ {
 			wg.Add(1)
 			go func() {
@@ -112,7 +157,7 @@ deliveryStreams:
 					return
 				default:
 				}
-				resp, err := http.Post(s.endpoint+"/_localpipe/firehose/crash/flush", "application/json", nil)
+				resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
 				if err != nil {
 					return
 				}
@@ -134,7 +179,7 @@ deliveryStreams:
 	}
 
 	s := start(t, args...)
-	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/crash/flush", "application/json", nil)
+	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("final flush: %v %v", err, resp.StatusCode)
 	}
@@ -150,7 +195,10 @@ deliveryStreams:
 		}
 		for _, o := range page.Contents {
 			objects++
-			body := gunzip(t, getObject(t, sc, "crash-bucket", *o.Key))
+			body := getObject(t, sc, "crash-bucket", *o.Key)
+			if !strings.HasPrefix(*o.Key, "kinesis/") {
+				body = gunzip(t, body)
+			}
 			for _, r := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
 				seen[r]++
 			}
@@ -173,7 +221,16 @@ deliveryStreams:
 	if lost > 0 || dup > 0 {
 		t.Fatalf("%d of %d acknowledged records lost, %d duplicated", lost, len(acked), dup)
 	}
-	t.Logf("%d acknowledged, %d delivered in %d objects over 3 kills (the rest were in flight)", len(acked), len(seen), objects)
+	viaKinesis := 0
+	for r := range acked {
+		if strings.HasPrefix(r, "k") {
+			viaKinesis++
+		}
+	}
+	if viaKinesis == 0 {
+		t.Fatal("no record went through Kinesis")
+	}
+	t.Logf("%d acknowledged (%d through Kinesis), %d delivered in %d objects over 3 kills (the rest were in flight)", len(acked), viaKinesis, len(seen), objects)
 }
 
 func getObject(t *testing.T, sc *s3.Client, bucket, key string) []byte {
