@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -258,4 +259,45 @@ func gunzip(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestFirehoseHalfFullBufferSurvivesSIGKILL kills the server while a delivery stream holds a
+// buffer that neither size nor interval has closed; after the restart the records are still
+// buffered and a flush delivers each of them once.
+func TestFirehoseHalfFullBufferSurvivesSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := start(t, "--data-dir", dir)
+	sc := s3Client(s.endpoint)
+	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("half")}); err != nil {
+		t.Fatal(err)
+	}
+	fc := firehoseClient(s.endpoint)
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("half"),
+		ExtendedS3DestinationConfiguration: &types.ExtendedS3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::half"),
+			RoleARN: aws.String("arn:aws:iam::000000000000:role/r"), BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(128), IntervalInSeconds: aws.Int32(900)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"a", "b", "c"} {
+		if _, err := fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("half"), Record: &types.Record{Data: []byte(r)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.waited
+	s = start(t, "--data-dir", dir)
+	sc = s3Client(s.endpoint)
+	if out, _ := sc.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("half")}); len(out.Contents) != 0 {
+		t.Fatalf("%d objects before any flush", len(out.Contents))
+	}
+	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/half/flush", "application/json", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("flush: %v", err)
+	}
+	var out struct{ Keys []string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if len(out.Keys) != 1 || string(getObject(t, sc, "half", out.Keys[0])) != "abc" {
+		t.Fatalf("after the restart: keys %v", out.Keys)
+	}
 }
