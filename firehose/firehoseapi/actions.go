@@ -365,7 +365,8 @@ func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *a
 					if !ok || err != nil || len(b) == 0 {
 						return invalidArg("RecordDeAggregation with SubRecordType DELIMITED needs a base64-encoded Delimiter parameter (#### is IyMjIw==).")
 					}
-					cfg.SubRecordType, cfg.SubRecordDelimiter = "DELIMITED", string(b)
+					// The engine takes the delimiter as the API does, base64-encoded.
+					cfg.SubRecordType, cfg.SubRecordDelimiter = "DELIMITED", s
 				default:
 					return invalidArg("RecordDeAggregation needs the SubRecordType parameter, JSON or DELIMITED.")
 				}
