@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
@@ -848,7 +849,7 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
 	if v.required("tagKeys", in.TagKeys != nil) {
-		v.listLen("tagKeys", len(in.TagKeys), 1, 50, fmt.Sprintf("%v", in.TagKeys))
+		v.listLen("tagKeys", len(in.TagKeys), 1, 50, "["+strings.Join(in.TagKeys, ", ")+"]")
 		for i := range in.TagKeys {
 			v.tagKey(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i])
 		}
