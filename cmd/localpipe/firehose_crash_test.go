@@ -75,10 +75,12 @@ deliveryStreams:
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	pad := strings.Repeat("p", 2000) // records big enough that size triggers fire too
+	killsInFlush := 0
 	for round, target := range []int{400, 900, 1500} {
 		s := start(t, args...)
 		fc := firehoseClient(s.endpoint)
 		var nAcked atomic.Int64
+		var inFlush atomic.Bool
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
 		kc := kinesisClient(s.endpoint)
@@ -158,10 +160,12 @@ deliveryStreams:
 					return
 				default:
 				}
+				inFlush.Store(true)
 				resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
 				if err != nil {
-					return
+					return // the server is gone, in the middle of this flush
 				}
+				inFlush.Store(false)
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
@@ -174,6 +178,9 @@ deliveryStreams:
 		<-s.waited
 		close(stop)
 		wg.Wait()
+		if inFlush.Load() {
+			killsInFlush++
+		}
 		if nAcked.Load() == 0 {
 			t.Fatalf("round %d: nothing acknowledged before the kill\n%s", round, s.stderr)
 		}
@@ -231,7 +238,8 @@ deliveryStreams:
 	if viaKinesis == 0 {
 		t.Fatal("no record went through Kinesis")
 	}
-	t.Logf("%d acknowledged (%d through Kinesis), %d delivered in %d objects over 3 kills (the rest were in flight)", len(acked), viaKinesis, len(seen), objects)
+	t.Logf("%d acknowledged (%d through Kinesis), %d delivered in %d objects over 3 kills, %d of them during an admin flush (the rest were in flight)",
+		len(acked), viaKinesis, len(seen), objects, killsInFlush)
 }
 
 func getObject(t *testing.T, sc *s3.Client, bucket, key string) []byte {
