@@ -7,22 +7,42 @@ import (
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
+	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/stream"
 )
+
+// openFirehose opens the Firehose engine over the stream and object engines, with its
+// CloudWatch-named metrics on the app registry, and its JSON 1.1 handler. New delivery streams
+// stay CREATING for --stream-create-delay, like Kinesis streams.
+func (a *App) openFirehose() error {
+	var err error
+	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects},
+		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry)})
+	if err != nil {
+		return err
+	}
+	a.firehoseAPI = firehoseapi.New(a.fh, firehoseapi.Options{
+		Logger: a.logger,
+		StreamExists: func(name string) bool {
+			info, err := a.streams.Describe(name)
+			return err == nil && !info.Hidden
+		},
+		BucketExists: storeSink{a.objects}.BucketExists,
+		CreateDelay:  a.cfg.StreamCreateDelay,
+	})
+	return nil
+}
 
 // streamSource gives Firehose the Kinesis engine as its Source: Kinesis streams to read, and
 // hidden one-shard streams as DirectPut buffers.
 type streamSource struct{ e *stream.Engine }
 
 func (s streamSource) CreateLog(name string) error {
-	err := s.e.CreateStream(stream.CreateInput{Name: name, ShardCount: 1, Mode: stream.ModeProvisioned, Hidden: true})
-	if err != nil {
-		return err
-	}
 	// The log must take any record Firehose accepts (1,000 KiB), and keep records as long as
-	// AWS keeps undeliverable data (24 h).
-	return s.e.UpdateMaxRecordSize(name, 1024)
+	// AWS keeps undeliverable data (24 h, the default retention). The size is set at creation:
+	// under --stream-create-delay the log is CREATING at first and refuses updates.
+	return s.e.CreateStream(stream.CreateInput{Name: name, ShardCount: 1, Mode: stream.ModeProvisioned, Hidden: true, MaxRecordSizeKiB: 1024})
 }
 
 func (s streamSource) DeleteLog(name string) error {
@@ -88,3 +108,7 @@ func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Re
 	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
 	return err
 }
+
+// FirehoseAPI is the Firehose JSON 1.1 handler, for in-process calls such as API Gateway's AWS
+// integrations.
+func (a *App) FirehoseAPI() *firehoseapi.Handler { return a.firehoseAPI }

@@ -1,4 +1,5 @@
-// Command bench measures localpipe's Kinesis path (or, with -s3, its object store) on this machine and prints ratios against a
+// Command bench measures localpipe's Kinesis path (or, with -s3, its object store; with
+// -firehose, Firehose delivery) on this machine and prints ratios against a
 // bare net/http handler measured in the same run, because absolute numbers on shared machines
 // drift. Run it with `go run ./internal/bench` (flags: -h).
 //
@@ -42,6 +43,10 @@ func main() {
 	s3 := flag.Bool("s3", false, "measure the S3 object store instead of Kinesis")
 	listKeys := flag.Int("list-keys", 100_000, "with -s3: keys in the large bucket for the listing figure")
 	bigMiB := flag.Int("big-mib", 1024, "with -s3: size of the object streamed for the RSS figure")
+	fh := flag.Bool("firehose", false, "measure Firehose (flush latency, RSS of many buffering delivery streams) instead of Kinesis")
+	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
+	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
+	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
@@ -49,6 +54,13 @@ func main() {
 		return
 	case "bare":
 		serveBare()
+		return
+	}
+	if *fh {
+		if err := runFirehose(*fhRounds, *fhStreams, *fhBufMiB); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *s3 {
