@@ -51,9 +51,9 @@ type plan struct {
 	fallback  *compiledResponse   // the "default" response
 
 	validateParams bool
-	required       []string                   // required "method.request.{loc}.name" keys
-	bodyModels     map[string]*schema         // by lower-case media type, when the body is validated
-	bodyModelNames map[string]string          // for logs
+	required       []string           // required "method.request.{loc}.name" keys
+	bodyModels     map[string]*schema // by lower-case media type, when the body is validated
+	bodyModelNames map[string]string  // for logs
 	timeoutMillis  int
 }
 

@@ -55,7 +55,6 @@ type Options struct {
 	Now        func() time.Time
 }
 
-
 // Defaults for zero Options fields.
 const (
 	DefaultRegion    = "us-east-1"
