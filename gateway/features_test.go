@@ -158,8 +158,8 @@ func TestValidators(t *testing.T) {
 		})},
 		"/params-only": M{"post": op(awsInteg("kinesis:action/PutRecord", nil, nil, nil), M{
 			"x-amazon-apigateway-request-validator": "params",
-			"parameters": []any{M{"name": "q", "in": "query", "required": true, "schema": M{"type": "string"}}},
-			"requestBody": M{"content": M{"application/json": M{"schema": M{"$ref": "#/components/schemas/Event"}}}},
+			"parameters":                            []any{M{"name": "q", "in": "query", "required": true, "schema": M{"type": "string"}}},
+			"requestBody":                           M{"content": M{"application/json": M{"schema": M{"$ref": "#/components/schemas/Event"}}}},
 		})},
 	}, M{
 		"x-amazon-apigateway-request-validators": M{
@@ -332,10 +332,10 @@ func TestDeployErrors(t *testing.T) {
 	// A model a validator cannot use.
 	api, err := ImportOpenAPI([]byte(docJSON(M{"/x": M{"post": op(awsInteg("kinesis:action/PutRecord", nil, nil, nil), M{
 		"x-amazon-apigateway-request-validator": "body",
-		"requestBody": M{"content": M{"application/json": M{"schema": M{"$ref": "#/components/schemas/Bad"}}}},
+		"requestBody":                           M{"content": M{"application/json": M{"schema": M{"$ref": "#/components/schemas/Bad"}}}},
 	})}}, M{
 		"x-amazon-apigateway-request-validators": M{"body": M{"validateRequestBody": true}},
-		"components": M{"schemas": M{"Bad": M{"type": "string", "pattern": "(?<=a)b"}}},
+		"components":                             M{"schemas": M{"Bad": M{"type": "string", "pattern": "(?<=a)b"}}},
 	})))
 	if err != nil {
 		t.Fatal(err)
@@ -545,7 +545,7 @@ func TestResponseTemplateSelection(t *testing.T) {
 		{"application/xml", "application/xml", `<kind>xml</kind>`},
 		{"text/plain, application/xml;q=0.9", "application/xml", `<kind>xml</kind>`},
 		{"image/png", "application/json", `{"kind":"json"}`}, // the first template
-		{"text/html", "text/html", ``},                      // an empty template passes the (empty) body
+		{"text/html", "text/html", ``},                       // an empty template passes the (empty) body
 	} {
 		h := map[string]string{}
 		if tc.accept != "" {
