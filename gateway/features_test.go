@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -828,5 +830,41 @@ func TestHeadAndNoInvoker(t *testing.T) {
 	s.ServeHTTP(w, httptest.NewRequest("POST", "/_aws/execute-api/a1/prod/stream", strings.NewReader("{}")))
 	if w.Code != 500 || w.Body.String() != `{"message":"Internal server error"}` {
 		t.Errorf("no invoker: %d %s", w.Code, w.Body)
+	}
+}
+
+// The tutorial's exported documents (testdata) deploy and serve as they are.
+func TestDeployExportedDocuments(t *testing.T) {
+	for _, f := range []string{"kinesis-proxy-oas30.json", "kinesis-proxy-oas30.yaml", "kinesis-proxy-swagger.json", "kinesis-proxy-swagger.yaml"} {
+		t.Run(f, func(t *testing.T) {
+			doc, err := os.ReadFile(filepath.Join("testdata", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newEnv(t, string(doc))
+			if err := e.s.AddAPIKey(APIKey{Value: goodKey}); err != nil {
+				t.Fatal(err)
+			}
+			base := "/_aws/execute-api/testapi/prod/stream"
+			key := map[string]string{"X-Api-Key": goodKey, "Content-Type": "application/json"}
+			w := e.do(req{target: base, body: `{"message":"hi"}`, header: key})
+			if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("POST: %d %v %s", w.Code, w.Header(), w.Body)
+			}
+			if inv := e.inv.last(t); inv.action != "PutRecord" || !strings.Contains(inv.body, `"Data": "eyJtZXNzYWdlIjoiaGkifQ=="`) {
+				t.Errorf("invocation %+v", inv)
+			}
+			w = e.do(req{target: base, body: `{"msg":"hi"}`, header: key})
+			if w.Code != 400 || w.Body.String() != `{"message":"Invalid request body"}` || w.Header().Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("invalid body: %d %v %s", w.Code, w.Header(), w.Body)
+			}
+			if w = e.do(req{target: base, body: `{"message":"hi"}`}); w.Code != 403 || w.Body.String() != `{"message":"Forbidden"}` {
+				t.Errorf("no key: %d %s", w.Code, w.Body)
+			}
+			w = e.do(req{method: "OPTIONS", target: base})
+			if w.Code != 200 || w.Header().Get("Access-Control-Allow-Methods") != "OPTIONS,POST" {
+				t.Errorf("OPTIONS: %d %v %s", w.Code, w.Header(), w.Body)
+			}
+		})
 	}
 }
