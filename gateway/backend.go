@@ -330,7 +330,7 @@ func (q *call) integrationResponse(status int, header http.Header, body []byte) 
 		}
 		if t != nil {
 			var buf bytes.Buffer
-			over, err := t.Execute(&buf, q.input(body))
+			over, err := t.Execute(&buf, q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the response template failed", "requestId", q.requestID,
 					"method", q.p.where, "template", t.Name(), "err", err)

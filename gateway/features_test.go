@@ -868,3 +868,31 @@ func TestDeployExportedDocuments(t *testing.T) {
 		})
 	}
 }
+
+func TestTemplateContextNeeds(t *testing.T) {
+	for _, tc := range []struct {
+		src   string
+		needs []string // nil: everything
+	}{
+		{`{"k":"$context.requestId","s":"${context.stage}","r":"$context.requestId"}`, []string{"requestId", "stage"}},
+		{`{"ip":"$!context.identity.sourceIp"}`, []string{"identity"}},
+		{`no context at all`, []string{}},
+		{`#set($c = $context)$c.stage`, nil},
+		{`$context['stage']`, nil},
+	} {
+		tm, err := compileTemplates("t", map[string]string{"application/json": tc.src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tm["application/json"].needs
+		if fmt.Sprint(got) != fmt.Sprint(tc.needs) || (got == nil) != (tc.needs == nil) {
+			t.Errorf("%s: needs %v, want %v", tc.src, got, tc.needs)
+		}
+	}
+	// A template that reads $context indirectly still sees all of it.
+	e := newEnv(t, docJSON(M{"/x": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `#set($c = $context)$c.stage $c.identity.sourceIp`}}}}, nil)}}, nil))
+	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"}); w.Body.String() != "prod 192.0.2.7" {
+		t.Errorf("indirect: %q", w.Body)
+	}
+}
