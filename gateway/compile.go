@@ -92,7 +92,7 @@ type compiledResponse struct {
 	pattern   *regexp.Regexp
 	params    []paramMapping
 	templates map[string]*template // by lower-case media type; nil value: empty template
-	order     []string                     // template keys, sorted, for "the first template"
+	order     []string             // template keys, sorted, for "the first template"
 }
 
 // compiledGatewayResponse is an API's customisation of one gateway response type.

@@ -312,8 +312,8 @@ type integrationRequest struct {
 	query    url.Values
 	path     map[string]string
 	template *template // the request template used; nil for passthrough
-	mt       string            // the method request's media type
-	greedy   []string          // path parameters that hold a greedy {name+} value
+	mt       string    // the method request's media type
+	greedy   []string  // path parameters that hold a greedy {name+} value
 }
 
 // isGreedy reports whether name is the method's greedy path variable, whose value keeps its
