@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -143,6 +144,7 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 				fail("stage "+st.Name+": variable "+k, "the value is %d characters, more than API Gateway's 512", len(v))
 			}
 		}
+		st.Variables = maps.Clone(st.Variables) // requests read it without locks
 		d.stages[st.Name] = st
 	}
 	src := api.APIKeySource
@@ -235,7 +237,7 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		if in.Type == IntegrationHTTPProxy {
 			p.kind = backendHTTPProxy
 		}
-		u, err := url.Parse(in.URI)
+		u, err := url.Parse(stageVarRef.ReplaceAllString(in.URI, "0"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			fail("integration uri %q is not an http or https URL", in.URI)
 		}

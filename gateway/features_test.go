@@ -896,3 +896,30 @@ func TestTemplateContextNeeds(t *testing.T) {
 		t.Errorf("indirect: %q", w.Body)
 	}
 }
+
+func TestHTTPStageVariablesInURI(t *testing.T) {
+	be := echoBackend(t)
+	host := strings.TrimPrefix(be.URL, "http://")
+	api, err := ImportOpenAPI([]byte(docJSON(M{"/x/{id}": M{"get": op(M{"type": "http", "httpMethod": "GET",
+		"uri": "http://${stageVariables.host}/${stageVariables.prefix}/{id}", "responses": M{"default": M{"statusCode": "200"}}},
+		M{"parameters": []any{M{"name": "id", "in": "path", "required": true, "schema": M{"type": "string"}}}})}}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.ID = "sv"
+	s := NewServer(Options{})
+	if err := s.Deploy(api, []Stage{{Name: "prod", Variables: map[string]string{"host": host, "prefix": "v2"}}, {Name: "bare"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/_aws/execute-api/sv/prod/x/7", nil))
+	if w.Code != 200 || decodeJSON(t, w.Body.Bytes())["path"] != "/v2/7" {
+		t.Errorf("%d %s", w.Code, w.Body)
+	}
+	// A stage without the variables cannot build the URL: 500, as a configuration error.
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/_aws/execute-api/sv/bare/x/7", nil))
+	if w.Code != 500 {
+		t.Errorf("bare stage: %d %s", w.Code, w.Body)
+	}
+}
