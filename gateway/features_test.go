@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -921,5 +922,52 @@ func TestHTTPStageVariablesInURI(t *testing.T) {
 	s.ServeHTTP(w, httptest.NewRequest("GET", "/_aws/execute-api/sv/bare/x/7", nil))
 	if w.Code != 500 {
 		t.Errorf("bare stage: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestConcurrentRequestsAndDeploys(t *testing.T) {
+	e := newEnv(t, openapi(putRecordPath))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			if err := e.s.Deploy(e.api, []Stage{{Name: "prod", Variables: map[string]string{"i": fmt.Sprint(i)}}}); err != nil {
+				t.Error(err)
+			}
+			if err := e.s.AddAPIKey(APIKey{ID: "k", Value: fmt.Sprintf("%s-%d", goodKey, i)}); err != nil {
+				t.Error(err)
+			}
+			_ = e.s.Deployments()
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				hr := httptest.NewRequest("POST", "/_aws/execute-api/testapi/prod/stream", strings.NewReader(`{"key":"k"}`))
+				w := httptest.NewRecorder()
+				e.s.ServeHTTP(w, hr)
+				if w.Code != 200 {
+					t.Errorf("%d %s", w.Code, w.Body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+}
+
+func TestHeadHasNoBody(t *testing.T) {
+	e := newEnv(t, docJSON(M{"/x": M{"head": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `{"a":1}`}}}}, nil)}}, nil))
+	w := e.do(req{method: "HEAD", target: "/_aws/execute-api/testapi/prod/x"})
+	if w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") != "7" {
+		t.Errorf("%d %q %v", w.Code, w.Body, w.Header())
+	}
+	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"}); w.Code != 403 {
+		t.Errorf("GET on a HEAD-only resource: %d", w.Code)
 	}
 }
