@@ -280,6 +280,9 @@ func mediaType(v, def string) string {
 	if v == "" {
 		return def
 	}
+	if isPlainMediaType(v) {
+		return v // the common case, "application/json", costs nothing
+	}
 	if mt, _, err := mime.ParseMediaType(v); err == nil {
 		return mt
 	}
@@ -289,6 +292,22 @@ func mediaType(v, def string) string {
 		return def
 	}
 	return mt
+}
+
+// isPlainMediaType reports whether v is a lower-case type/subtype with no parameters or spaces.
+func isPlainMediaType(v string) bool {
+	slash := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '.', c == '+', c == '_', c == '*':
+		case c == '/' && !slash && i > 0 && i < len(v)-1:
+			slash = true
+		default:
+			return false
+		}
+	}
+	return slash
 }
 
 // isBinary reports whether a media type is one of the API's binary media types.
