@@ -85,3 +85,40 @@ func FuzzInvokeTarget(f *testing.F) {
 		}
 	})
 }
+
+func TestMediaType(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "application/json"},
+		{"application/json", "application/json"},
+		{"Application/JSON; charset=UTF-8", "application/json"},
+		{" text/plain ", "text/plain"},
+		{"text/plain;", "text/plain"},
+		{"image/*", "image/*"},
+		{";charset=utf-8", "application/json"},
+		{"garbage", "garbage"},
+		{"a/b/c", "a/b/c"},
+		{"text/plain; charset=\x00", "text/plain"},
+		{"TEXT/HTML; q=\"unterminated", "text/html"},
+		{"/", "/"},
+	} {
+		if got := mediaType(tc.in, "application/json"); got != tc.want {
+			t.Errorf("mediaType(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzMediaType(f *testing.F) {
+	for _, s := range []string{"application/json", "Text/Plain; charset=utf-8", "a/b;c=\"d", " ; ", "x/y, z/w;q=0.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		mt := mediaType(in, "application/json")
+		if strings.ContainsAny(mt, ";") {
+			t.Fatalf("mediaType(%q) = %q keeps parameters", in, mt)
+		}
+		if again := mediaType(mt, "application/json"); again != mt && mt != "" {
+			t.Fatalf("mediaType(%q) = %q, then %q", in, mt, again)
+		}
+		chooseTemplate(map[string]*template{"application/json": nil}, []string{"application/json"}, in)
+	})
+}
