@@ -237,7 +237,7 @@ func (q *call) callHTTP(ir *integrationRequest, h http.Header, proxy bool) (back
 			return backendResponse{}, false
 		}
 		q.s.log.Warn("gateway: the integration request failed", "requestId", q.requestID, "method", q.p.where, "url", target, "err", err)
-		q.gatewayError(errIntegrationFailure)
+		q.gatewayError(errInternal)
 		return backendResponse{}, false
 	}
 	if int64(len(data)) > MaxPayloadSize {

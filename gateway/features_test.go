@@ -806,7 +806,7 @@ func TestHTTPTimeoutAndFailure(t *testing.T) {
 			t.Errorf("%s: the timeout took %v", p, d)
 		}
 	}
-	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/down"}); w.Code != 504 || w.Body.String() != `{"message":"Internal server error"}` {
+	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/down"}); w.Code != 500 || w.Body.String() != `{"message":"Internal server error"}` {
 		t.Errorf("down: %d %s", w.Code, w.Body)
 	}
 	// The AWS integration's timeout bounds the invoker too.

@@ -21,7 +21,9 @@ type gwError struct {
 
 // The gateway responses localpipe produces, with AWS's default status codes and messages
 // (aws-semantics.md A.11). The 413 and 504 messages and the error types of 413, 415 and 504
-// are not recorded in our sources and are marked unverified there.
+// are not recorded in our sources (unverified). A back end that cannot be reached is a 500,
+// "Execution failed due to configuration error" in API Gateway's execution log (AWS
+// knowledge center, api-gateway-500-error-vpc), so it is errInternal.
 var (
 	errMissingToken = gwError{typ: "MISSING_AUTHENTICATION_TOKEN", status: 403,
 		message: "Missing Authentication Token", errorType: "MissingAuthenticationTokenException"}
@@ -31,8 +33,6 @@ var (
 	errUnsupportedMediaType = gwError{typ: "UNSUPPORTED_MEDIA_TYPE", status: 415,
 		message: "Unsupported Media Type", errorType: "BadRequestException"}
 	errTimeout = gwError{typ: "INTEGRATION_TIMEOUT", status: 504, message: "Endpoint request timed out",
-		errorType: "InternalServerErrorException"}
-	errIntegrationFailure = gwError{typ: "INTEGRATION_FAILURE", status: 504, message: "Internal server error",
 		errorType: "InternalServerErrorException"}
 	errInternal = gwError{typ: "API_CONFIGURATION_ERROR", status: 500, message: "Internal server error",
 		errorType: "InternalServerErrorException"}
