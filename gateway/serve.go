@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"io"
 	"mime"
 	"net"
@@ -70,7 +69,7 @@ func (q *call) serve() {
 		q.gatewayError(errTooLarge)
 		return
 	}
-	m, res, pathParams, ok := q.d.api.Match(q.r.Method, path)
+	m, _, pathParams, ok := q.d.api.Match(q.r.Method, path)
 	if !ok {
 		q.gatewayError(errMissingToken)
 		return
@@ -81,7 +80,6 @@ func (q *call) serve() {
 		q.gatewayError(errMissingToken)
 		return
 	}
-	_ = res
 	q.pathParams = pathParams
 	if q.r.Body != nil {
 		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxPayloadSize+1))
@@ -345,9 +343,6 @@ func (q *call) isGreedy(name string) bool {
 	}
 	return false
 }
-
-// errUnsupportedMedia is returned by mapRequest when passthroughBehavior refuses the request.
-var errUnsupportedMedia = errors.New("unsupported media type")
 
 // mapRequest applies the content handling, the request template and the request parameters
 // (aws-semantics.md A.6). ok false means a gateway response has been sent.
