@@ -45,6 +45,16 @@ type call struct {
 }
 
 // ServeHTTP answers an invoke request as API Gateway would.
+//
+// The checks run in API Gateway's order, each failure a gateway response (customisable by
+// API.GatewayResponses): an unknown API, stage, resource or method is 403 Missing
+// Authentication Token; a payload over MaxPayloadSize 413; a missing or unknown x-api-key
+// on a method that requires one 403 Forbidden; the request validator's failures 400. Then
+// the request is mapped (content handling, template chosen by Content-Type under the
+// passthrough behaviour, or 415; request parameters), the back end called within
+// timeoutInMillis (else 504), and its answer mapped through the integration response its
+// status code selects. Every response carries x-amzn-RequestId ($context.requestId) and
+// x-amz-apigw-id ($context.extendedRequestId).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := &call{s: s, w: w, r: r, start: s.now(), requestID: newRequestID(), extendedID: newExtendedID()}
 	q.serve()
