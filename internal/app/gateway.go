@@ -99,48 +99,21 @@ func (a *App) applyGateway(res *Resources) error {
 	ids := map[string]int{}
 	for i, raw := range res.RestApis {
 		where := fmt.Sprintf("--config restApis[%d]", i)
-		var c restAPIConfig
-		if err := strictDecode(raw, &c); err != nil {
-			return fmt.Errorf("%s: want {name, id, openapi: FILE | body: {...}, stages: [{stageName, variables}]}: %w", where, err)
-		}
-		doc, src, err := c.document(res.Dir)
+		api, stages, err := parseRestAPI(raw, res.Dir)
 		if err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		api, err := gateway.ImportOpenAPI(doc)
-		if err != nil {
-			return fmt.Errorf("%s (%s): invalid OpenAPI document:\n%w", where, src, indent(err))
-		}
-		if c.Name != "" {
-			api.Name = c.Name
-		}
-		if api.Name == "" {
-			return fmt.Errorf("%s: give the API a name (or an info.title in %s)", where, src)
+			return fmt.Errorf("%s%w", where, err)
 		}
 		if j, dup := names[api.Name]; dup {
 			return fmt.Errorf("%s: name %q is taken by restApis[%d]", where, api.Name, j)
 		}
 		names[api.Name] = i
-		if c.ID != "" && !restAPIIDRe.MatchString(c.ID) {
-			return fmt.Errorf("%s: id %q: an API Gateway id is 10 lower-case letters or digits, e.g. %q", where, c.ID, gateway.NewID())
-		}
-		if api.ID, err = a.stableID("restapi/"+api.Name, c.ID); err != nil {
+		if api.ID, err = a.stableID("restapi/"+api.Name, api.ID); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		if j, dup := ids[api.ID]; dup {
 			return fmt.Errorf("%s: id %q is taken by restApis[%d]", where, api.ID, j)
 		}
 		ids[api.ID] = i
-		if len(c.Stages) == 0 {
-			return fmt.Errorf("%s: no stages: an API is callable only once deployed to a stage; add stages: [{stageName: prod}]", where)
-		}
-		var stages []gateway.Stage
-		for j, s := range c.Stages {
-			if err := checkStage(s.StageName, s.Variables); err != nil {
-				return fmt.Errorf("%s.stages[%d]: %w", where, j, err)
-			}
-			stages = append(stages, gateway.Stage{Name: s.StageName, Variables: s.Variables})
-		}
 		if err := a.gw.Deploy(api, stages); err != nil {
 			return fmt.Errorf("%s: deploy: %w", where, err)
 		}
@@ -151,27 +124,18 @@ func (a *App) applyGateway(res *Resources) error {
 	keyNames := map[string]bool{}
 	for i, raw := range res.APIKeys {
 		where := fmt.Sprintf("--config apiKeys[%d]", i)
-		var c apiKeyConfig
-		if err := strictDecode(raw, &c); err != nil {
-			return fmt.Errorf("%s: want {name, value, stageKeys: [{restApiId, stageName}]}: %w", where, err)
+		k, enabled, err := parseAPIKey(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
 		}
-		if c.Name == "" || keyNames[c.Name] {
-			return fmt.Errorf("%s: every API key needs a name of its own", where)
+		if keyNames[k.Name] {
+			return fmt.Errorf("%s: name %q is taken by another key", where, k.Name)
 		}
-		keyNames[c.Name] = true
-		// CreateApiKey: "API keys must be at least 20 characters" when given.
-		if len(c.Value) < 20 || len(c.Value) > 128 {
-			return fmt.Errorf("%s: value must be 20 to 128 characters, as API Gateway requires", where)
-		}
-		if c.Enabled != nil && !*c.Enabled {
+		keyNames[k.Name] = true
+		if !enabled {
 			continue
 		}
-		k := gateway.APIKey{Name: c.Name, Value: c.Value}
-		for _, sk := range c.StageKeys {
-			k.Stages = append(k.Stages, sk.RestAPIID+"/"+sk.StageName)
-		}
-		var err error
-		if k.ID, err = a.stableID("apikey/"+c.Name, ""); err != nil {
+		if k.ID, err = a.stableID("apikey/"+k.Name, ""); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		if err := a.gw.AddAPIKey(k); err != nil {
@@ -179,6 +143,73 @@ func (a *App) applyGateway(res *Resources) error {
 		}
 	}
 	return nil
+}
+
+// parseRestAPI decodes one restApis entry and imports its document. The API's ID is the
+// configured one, or "" for the caller to choose. An error starts with what follows
+// "restApis[i]" in a message: ": ..." or " (file): ...".
+func parseRestAPI(raw []byte, dir string) (*gateway.API, []gateway.Stage, error) {
+	var c restAPIConfig
+	if err := strictDecode(raw, &c); err != nil {
+		return nil, nil, fmt.Errorf(": want {name, id, openapi: FILE | body: {...}, stages: [{stageName, variables}]}: %w", err)
+	}
+	if c.ID != "" && !restAPIIDRe.MatchString(c.ID) {
+		return nil, nil, fmt.Errorf(": id %q: an API Gateway id is 10 lower-case letters or digits, e.g. %q", c.ID, gateway.NewID())
+	}
+	if len(c.Stages) == 0 {
+		return nil, nil, errors.New(": no stages: an API is callable only once deployed to a stage; add stages: [{stageName: prod}]")
+	}
+	var stages []gateway.Stage
+	seen := map[string]bool{}
+	for j, s := range c.Stages {
+		if err := checkStage(s.StageName, s.Variables); err != nil {
+			return nil, nil, fmt.Errorf(".stages[%d]: %w", j, err)
+		}
+		if seen[s.StageName] {
+			return nil, nil, fmt.Errorf(".stages[%d]: stage %q is listed twice", j, s.StageName)
+		}
+		seen[s.StageName] = true
+		stages = append(stages, gateway.Stage{Name: s.StageName, Variables: s.Variables})
+	}
+	doc, src, err := c.document(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf(": %w", err)
+	}
+	api, err := gateway.ImportOpenAPI(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf(" (%s): invalid OpenAPI document:\n%w", src, indent(err))
+	}
+	if c.Name != "" {
+		api.Name = c.Name
+	}
+	if api.Name == "" {
+		return nil, nil, fmt.Errorf(": give the API a name (or an info.title in %s)", src)
+	}
+	api.ID = c.ID
+	return api, stages, nil
+}
+
+// parseAPIKey decodes one apiKeys entry; enabled is false for a key the config disables.
+func parseAPIKey(raw []byte) (k gateway.APIKey, enabled bool, err error) {
+	var c apiKeyConfig
+	if err := strictDecode(raw, &c); err != nil {
+		return k, false, fmt.Errorf("want {name, value, stageKeys: [{restApiId, stageName}]}: %w", err)
+	}
+	if c.Name == "" {
+		return k, false, errors.New("an API key needs a name")
+	}
+	// CreateApiKey requires a given value to be at least 20 characters.
+	if len(c.Value) < 20 || len(c.Value) > 128 {
+		return k, false, fmt.Errorf("key %q: value must be 20 to 128 characters, as API Gateway requires", c.Name)
+	}
+	k = gateway.APIKey{Name: c.Name, Value: c.Value}
+	for j, sk := range c.StageKeys {
+		if sk.RestAPIID == "" || sk.StageName == "" {
+			return k, false, fmt.Errorf("key %q: stageKeys[%d] needs restApiId and stageName", c.Name, j)
+		}
+		k.Stages = append(k.Stages, sk.RestAPIID+"/"+sk.StageName)
+	}
+	return k, c.Enabled == nil || *c.Enabled, nil
 }
 
 // document returns the OpenAPI text and where it came from, for messages.
