@@ -23,6 +23,13 @@ const (
 	e2eConfig = `
 streams:
   - {StreamName: e2e-stream, ShardCount: 1}
+buckets: [e2e-bucket]
+deliveryStreams:
+  - DeliveryStreamName: e2e-direct
+    DeliveryStreamType: DirectPut
+    ExtendedS3DestinationConfiguration:
+      BucketARN: arn:aws:s3:::e2e-bucket
+      RoleARN: arn:aws:iam::000000000000:role/firehose
 restApis:
   - name: e2e
     id: ` + e2eAPI + `
@@ -386,4 +393,21 @@ func TestGatewayInvalidTemplateOutput(t *testing.T) {
 	if recs := s.records(t, "e2e-stream"); len(recs) != 0 {
 		t.Errorf("%d records written", len(recs))
 	}
+}
+
+// TestGatewayFirehose: an AWS integration with firehose:action/PutRecord, delivered to S3.
+func TestGatewayFirehose(t *testing.T) {
+	s := startE2E(t)
+	body := `{"event": "through the gateway into Firehose"}`
+	r := s.do(t, "POST", s.url(e2eAPI, "test", "/firehose"), body)
+	if r.status != 200 || !strings.Contains(r.body, `"RecordId"`) {
+		t.Fatalf("POST /firehose: %d %s", r.status, r.body)
+	}
+	s.flush(t, "e2e-direct")
+	for _, content := range s.objects(t, "e2e-bucket") {
+		if strings.Contains(content, body) {
+			return
+		}
+	}
+	t.Fatalf("%s was not delivered: %v", body, s.objects(t, "e2e-bucket"))
 }
