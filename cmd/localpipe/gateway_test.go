@@ -1,6 +1,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"os"
@@ -46,8 +47,16 @@ func TestSeedExampleBinary(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cli(t, s.endpoint, "s3", "cp", "s3://my-delivery-bucket/"+fields[len(fields)-1], dir+"/obj.gz")
-	gz, _ := os.ReadFile(dir + "/obj.gz")
-	if len(gz) < 2 || gz[0] != 0x1f || gz[1] != 0x8b {
-		t.Fatalf("the delivered object is not gzip: %q", gz)
+	f, err := os.Open(dir + "/obj.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("the delivered object is not gzip: %v", err)
+	}
+	if got, _ := io.ReadAll(zr); !strings.Contains(string(got), body) {
+		t.Fatalf("the delivered object holds %q, want %q in it", got, body)
 	}
 }
