@@ -40,7 +40,7 @@ restApis:
 apiKeys:
   - {name: all-stages, value: ` + keyAll + `}
   - {name: prod-only, value: ` + keyProd + `, stageKeys: [{restApiId: ` + e2eAPI + `, stageName: prod}]}
-  - {name: off, value: ` + keyOff + `, enabled: false}
+  - {name: disabled, value: ` + keyOff + `, enabled: false}
 `
 )
 
@@ -126,6 +126,9 @@ func mustCompact(s string) string {
 func gatewayError(t *testing.T, what string, r response, status int, message, errorType string) {
 	t.Helper()
 	wantJSON(t, what, r, status, fmt.Sprintf(`{"message":%q}`, message))
+	if r.header.Get("Access-Control-Allow-Origin") != "*" && status < 500 {
+		t.Errorf("%s: the DEFAULT_4XX header Access-Control-Allow-Origin is missing", what)
+	}
 	if errorType != "" && r.header.Get("x-amzn-ErrorType") != errorType {
 		t.Errorf("%s: x-amzn-ErrorType %q, want %q", what, r.header.Get("x-amzn-ErrorType"), errorType)
 	}
@@ -387,7 +390,8 @@ func TestGatewayInvalidTemplateOutput(t *testing.T) {
 		t.Errorf("seed template: %d %s", r.status, r.body)
 	}
 	logs := s.logs.String()
-	if !strings.Contains(logs, "line") || !strings.Contains(logs, "Hello, Kinesis!") {
+	if !strings.Contains(logs, "not valid JSON") || !strings.Contains(logs, "line=3") || !strings.Contains(logs, "/seed-template") ||
+		!strings.Contains(logs, `\"Data\": \"{ \"message\": \"Hello, Kinesis!\" }\"`) {
 		t.Errorf("the log does not explain the rejected template output:\n%s", logs)
 	}
 	if recs := s.records(t, "e2e-stream"); len(recs) != 0 {
@@ -410,4 +414,78 @@ func TestGatewayFirehose(t *testing.T) {
 		}
 	}
 	t.Fatalf("%s was not delivered: %v", body, s.objects(t, "e2e-bucket"))
+}
+
+// TestGatewayDefaultOnlyResponse: with only a default integration response, a Kinesis
+// error reaches the client as 200 with Kinesis's own body, as on AWS.
+func TestGatewayDefaultOnlyResponse(t *testing.T) {
+	s := startE2E(t)
+	r := s.do(t, "POST", s.url(e2eAPI, "test", "/default-only?s=missing"), `{}`)
+	if r.status != 200 || !strings.Contains(r.body, `"__type":"ResourceNotFoundException"`) {
+		t.Errorf("%d %s", r.status, r.body)
+	}
+	r = s.do(t, "POST", s.url(e2eAPI, "test", "/default-only?s=e2e-stream"), `{}`)
+	if r.status != 200 || !strings.Contains(r.body, "SequenceNumber") {
+		t.Errorf("%d %s", r.status, r.body)
+	}
+}
+
+// TestGatewayBinaryAndPassthrough: a binary media type converted to text for the
+// template, and the passthrough behaviours for a content type without a template.
+func TestGatewayBinaryAndPassthrough(t *testing.T) {
+	s := startE2E(t)
+	png := "\x89PNG\r\n\x1a\n\x00\x01\xff\xfe"
+	if r := s.do(t, "POST", s.url(e2eAPI, "test", "/binary"), png, "Content-Type", "image/png"); r.status != 200 {
+		t.Fatalf("POST /binary: %d %s", r.status, r.body)
+	}
+	recs := s.records(t, "e2e-stream")
+	if len(recs) != 1 || string(recs[0].Data) != png {
+		t.Errorf("binary record: %+v", recs)
+	}
+	// WHEN_NO_MATCH passes an unmatched content type through as it came.
+	r := s.do(t, "POST", s.url(e2eAPI, "test", "/when-no-match"), "<a>xml</a>", "Content-Type", "application/xml")
+	var e echoed
+	json.Unmarshal([]byte(r.body), &e)
+	if r.status != 200 || e.Body != "<a>xml</a>" {
+		t.Errorf("when_no_match, application/xml: %d %s", r.status, r.body)
+	}
+	r = s.do(t, "POST", s.url(e2eAPI, "test", "/when-no-match"), `{"a": 1}`)
+	json.Unmarshal([]byte(r.body), &e)
+	if r.status != 200 || mustCompact(e.Body) != `{"templated":true}` {
+		t.Errorf("when_no_match, application/json: %d %s", r.status, r.body)
+	}
+	gatewayError(t, "never, application/xml", s.do(t, "POST", s.url(e2eAPI, "test", "/never"), "<a/>", "Content-Type", "application/xml"),
+		415, "Unsupported Media Type", "")
+}
+
+// TestGatewayCustomGatewayResponse: x-amazon-apigateway-gateway-responses changes the
+// status, headers and body of a response API Gateway makes itself.
+func TestGatewayCustomGatewayResponse(t *testing.T) {
+	s := startE2E(t)
+	r := s.do(t, "GET", s.url(e2eAPI, "test", "/down"), "")
+	if r.header.Get("X-Failure") != "upstream" {
+		t.Errorf("X-Failure header %q", r.header.Get("X-Failure"))
+	}
+	wantJSON(t, "GET /down", r, 502, `{"upstream": "down", "message": "Internal server error", "type": "INTEGRATION_FAILURE"}`)
+}
+
+// TestGatewayMetrics: series named after API Gateway's CloudWatch metrics, per API, stage,
+// resource and method.
+func TestGatewayMetrics(t *testing.T) {
+	s := startE2E(t)
+	s.do(t, "POST", s.url(e2eAPI, "test", "/stream"), `{"m": 1}`)
+	s.do(t, "GET", s.url(e2eAPI, "test", "/secure"), "")
+	s.do(t, "GET", s.url(e2eAPI, "test", "/down"), "")
+	m := s.do(t, "GET", s.a.Endpoint()+"/metrics", "").body
+	for _, want := range []string{
+		`localpipe_apigateway_count_total{api="e2e",api_id="e2eapi0001",method="POST",resource="/stream",stage="test"} 1`,
+		`localpipe_apigateway_4xxerror_total{api="e2e",api_id="e2eapi0001",method="GET",resource="/secure",stage="test"} 1`,
+		`localpipe_apigateway_5xxerror_total{api="e2e",api_id="e2eapi0001",method="GET",resource="/down",stage="test"} 1`,
+		`localpipe_apigateway_latency_seconds_count{api="e2e",api_id="e2eapi0001",method="POST",resource="/stream",stage="test"} 1`,
+		`localpipe_apigateway_integration_latency_seconds_count{api="e2e",api_id="e2eapi0001",method="POST",resource="/stream",stage="test"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
