@@ -46,6 +46,7 @@ func main() {
 	bigMiB := flag.Int("big-mib", 1024, "with -s3: size of the object streamed for the RSS figure")
 	gateway := flag.Bool("gateway", false, "measure POST /stream through API Gateway against direct Kinesis PutRecord")
 	rate := flag.Int("rate", 200, "with -gateway: requests/s of the fixed-rate latency run")
+	rounds := flag.Int("rounds", 5, "with -gateway: alternating throughput rounds")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
@@ -56,7 +57,7 @@ func main() {
 		return
 	}
 	if *gateway {
-		if err := runGateway(*dur, *conns, *size, *rate); err != nil {
+		if err := runGateway(*dur, *conns, *size, *rate, *rounds); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
