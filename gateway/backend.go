@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,12 +259,17 @@ func (q *call) integrationURL(ir *integrationRequest, proxy bool) (string, error
 	raw := uriParam.ReplaceAllStringFunc(q.p.integ.URI, func(m string) string {
 		name := strings.TrimSuffix(m[1:len(m)-1], "+")
 		v, ok := ir.path[name]
+		greedy := slices.Contains(ir.greedy, name)
 		if !ok {
 			v, ok = q.pathParams[name]
+			greedy = q.isGreedy(name)
 		}
 		if !ok {
 			missing = name
 			return m
+		}
+		if !greedy {
+			return url.PathEscape(v)
 		}
 		segs := strings.Split(v, "/")
 		for i, s := range segs {

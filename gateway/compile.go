@@ -373,6 +373,9 @@ func compileGatewayResponse(where string, g GatewayResponse) (*compiledGatewayRe
 		out.status = n
 	}
 	for _, dst := range sortedKeys(g.ResponseParameters) {
+		if strings.HasPrefix(dst, "gatewayresponse.querystring.") || strings.HasPrefix(dst, "gatewayresponse.path.") {
+			continue // accepted by API Gateway, and meaningless on a response
+		}
 		pm, err := compileResponseParam(dst, g.ResponseParameters[dst], "gatewayresponse.header.", true)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: responseParameters %q: %v", where, dst, err))

@@ -272,6 +272,18 @@ type integrationRequest struct {
 	path     map[string]string
 	template *mapping.Template // the request template used; nil for passthrough
 	mt       string            // the method request's media type
+	greedy   []string          // path parameters that hold a greedy {name+} value
+}
+
+// isGreedy reports whether name is the method's greedy path variable, whose value keeps its
+// slashes when it is put into an integration URL.
+func (q *call) isGreedy(name string) bool {
+	for r := q.p.res; r != nil; r = r.Parent() {
+		if r.Greedy() && r.Param() == name {
+			return true
+		}
+	}
+	return false
 }
 
 // errUnsupportedMedia is returned by mapRequest when passthroughBehavior refuses the request.
@@ -348,6 +360,9 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			ir.query[pm.dst] = vals
 		case "path":
 			ir.path[pm.dst] = vals[len(vals)-1]
+			if pm.src.kind == srcRequest && pm.src.loc == "path" && q.isGreedy(pm.src.name) {
+				ir.greedy = append(ir.greedy, pm.dst)
+			}
 		}
 	}
 	if over != nil {

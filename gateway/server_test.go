@@ -83,7 +83,7 @@ func (l *logBuffer) String() string {
 }
 
 type testEnv struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Server
 	inv *fakeInvoker
 	api *API
@@ -93,7 +93,7 @@ type testEnv struct {
 
 // newEnv imports doc (an OpenAPI document whose integrations may use {{backend}}, replaced
 // by backend) as API id "testapi" and deploys it at stage "prod" with variable env=test.
-func newEnv(t *testing.T, doc string) *testEnv {
+func newEnv(t testing.TB, doc string) *testEnv {
 	t.Helper()
 	api, err := ImportOpenAPI([]byte(doc))
 	if err != nil {
