@@ -111,3 +111,7 @@ func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Re
 	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
 	return err
 }
+
+// FirehoseAPI is the Firehose JSON 1.1 handler, for in-process calls such as API Gateway's AWS
+// integrations.
+func (a *App) FirehoseAPI() *firehoseapi.Handler { return a.firehoseAPI }
