@@ -69,7 +69,8 @@ type apiKeyConfig struct {
 	Description string `json:"description"`
 	Enabled     *bool  `json:"enabled"`
 	// StageKeys limits the key to some API stages; without it the key is valid for every
-	// stage (as if a usage plan linked it to all of them).
+	// stage (as if a usage plan linked it to all of them). restApiId may also be the name
+	// of an API of the config, whose id may be generated.
 	StageKeys []struct {
 		RestAPIID string `json:"restApiId"`
 		StageName string `json:"stageName"`
@@ -97,6 +98,8 @@ var gatewayIDsBucket = []byte("gateway.ids")
 func (a *App) applyGateway(res *Resources) error {
 	names := map[string]int{}
 	ids := map[string]int{}
+	deployed := map[string]bool{} // "apiId/stage"
+	nameToID := map[string]string{}
 	for i, raw := range res.RestApis {
 		where := fmt.Sprintf("--config restApis[%d]", i)
 		api, stages, err := parseRestAPI(raw, res.Dir)
@@ -114,6 +117,10 @@ func (a *App) applyGateway(res *Resources) error {
 			return fmt.Errorf("%s: id %q is taken by restApis[%d]", where, api.ID, j)
 		}
 		ids[api.ID] = i
+		nameToID[api.Name] = api.ID
+		for _, st := range stages {
+			deployed[api.ID+"/"+st.Name] = true
+		}
 		if err := a.gw.Deploy(api, stages); err != nil {
 			return fmt.Errorf("%s: deploy: %w", where, err)
 		}
@@ -132,6 +139,15 @@ func (a *App) applyGateway(res *Resources) error {
 			return fmt.Errorf("%s: name %q is taken by another key", where, k.Name)
 		}
 		keyNames[k.Name] = true
+		for j, st := range k.Stages {
+			apiID, stage, _ := strings.Cut(st, "/")
+			if id, ok := nameToID[apiID]; ok {
+				apiID = id
+			}
+			if k.Stages[j] = apiID + "/" + stage; !deployed[k.Stages[j]] {
+				return fmt.Errorf("%s: stageKeys[%d]: no API %q with a stage %q in restApis", where, j, apiID, stage)
+			}
+		}
 		if !enabled {
 			continue
 		}

@@ -90,6 +90,8 @@ func TestRestAPIConfigErrorsFailStart(t *testing.T) {
 		{"bad document", "restApis:\n  - name: a\n    openapi: bad.yaml\n    stages: [{stageName: prod}]\n", "restApis[0] ("},
 		{"duplicate names", "restApis:\n  - {name: a, body: " + miniDoc + ", stages: [{stageName: p}]}\n  - {name: a, body: " + miniDoc + ", stages: [{stageName: p}]}\n", "taken by restApis[0]"},
 		{"duplicate ids", "restApis:\n  - {name: a, id: abcdefghij, body: " + miniDoc + ", stages: [{stageName: p}]}\n  - {name: b, id: abcdefghij, body: " + miniDoc + ", stages: [{stageName: p}]}\n", "taken by restApis[0]"},
+		{"stage key to an unknown stage", "restApis:\n  - {name: a, id: abcdefghij, body: " + miniDoc + ", stages: [{stageName: p}]}\napiKeys:\n  - {name: k, value: 0123456789abcdefghij, stageKeys: [{restApiId: abcdefghij, stageName: q}]}\n", `no API "abcdefghij" with a stage "q"`},
+		{"stage key to an unknown API", "apiKeys:\n  - {name: k, value: 0123456789abcdefghij, stageKeys: [{restApiId: zzz, stageName: q}]}\n", "apiKeys[0]: stageKeys[0]"},
 		{"duplicate key names", "apiKeys:\n  - {name: k, value: 0123456789abcdefghij}\n  - {name: k, value: 0123456789abcdefghik}\n", "apiKeys[1]"},
 	} {
 		path := filepath.Join(dir, "c.yaml")

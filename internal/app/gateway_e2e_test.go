@@ -14,7 +14,8 @@ import (
 )
 
 // The API of testdata/gateway-e2e.yaml, deployed at stages test (color=blue) and prod
-// (color=red), with three API keys: one for every stage, one for prod only, one disabled.
+// (color=red), with three API keys: one for every stage, one for prod only (its stageKeys
+// name the API by its config name), one disabled.
 const (
 	e2eAPI    = "e2eapi0001"
 	keyAll    = "e2e-key-valid-for-every-stage"
@@ -39,7 +40,7 @@ restApis:
       - {stageName: prod, variables: {color: red}}
 apiKeys:
   - {name: all-stages, value: ` + keyAll + `}
-  - {name: prod-only, value: ` + keyProd + `, stageKeys: [{restApiId: ` + e2eAPI + `, stageName: prod}]}
+  - {name: prod-only, value: ` + keyProd + `, stageKeys: [{restApiId: e2e, stageName: prod}]}
   - {name: disabled, value: ` + keyOff + `, enabled: false}
 `
 )
