@@ -77,7 +77,9 @@ type Config struct {
 	// Delimiter, when set, is appended to every record (the AppendDelimiterToRecord processor).
 	Delimiter *string `json:"delimiter,omitempty"`
 	// SubRecordType, when set, splits each record before partitioning (the RecordDeAggregation
-	// processor): "JSON" (concatenated JSON objects) or "DELIMITED" (split on SubRecordDelimiter).
+	// processor): "JSON" (concatenated JSON objects) or "DELIMITED" (split on SubRecordDelimiter,
+	// which is base64 as the API takes it; a value that is not base64 is used literally).
+	// KPL aggregates from a Kinesis source are always de-aggregated first.
 	SubRecordType      string `json:"subRecordType,omitempty"`
 	SubRecordDelimiter string `json:"subRecordDelimiter,omitempty"`
 	// PartitionQuery is the MetadataExtraction processor's jq query

@@ -59,22 +59,26 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 	e := r.d.e
 	in := *r.d.info.Load()
 	if b.Spec == nil {
-		b.Spec = specOf(in)
-		if b.Key != "" { // decided by an older localpipe, before batches carried their spec
-			b.Spec.Version = b.Version
+		// The batch counts as decided only once its record is durable: a decided batch is
+		// written without recording it again.
+		nb := *b
+		nb.Spec = specOf(in)
+		if nb.Key != "" { // decided by an older localpipe, before batches carried their spec
+			nb.Spec.Version = nb.Version
 		} else {
-			b.Version = in.Version
-			b.Decided = e.now().UTC().Truncate(time.Millisecond)
-			if b.Spec.PartitionQuery == "" {
-				b.Key = r.objectKey(in, b.Spec, b, b.Oldest, "", prefixEnv{})
+			nb.Version = in.Version
+			nb.Decided = e.now().UTC().Truncate(time.Millisecond)
+			if nb.Spec.PartitionQuery == "" {
+				nb.Key = r.objectKey(in, nb.Spec, &nb, nb.Oldest, "", prefixEnv{})
 			}
 		}
-		v, _ := json.Marshal(b)
+		v, _ := json.Marshal(&nb)
 		if err := e.db.Update(func(tx *bolt.Tx) error {
 			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
 		}); err != nil {
 			return nil, err
 		}
+		*b = nb
 	}
 	keys, err := r.write(in, b)
 	if err != nil {
@@ -100,21 +104,44 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 }
 
 // each calls fn for every record Firehose delivers from the batch's range of the source log,
-// after de-aggregation, in order. Records are read again from the log, never kept.
+// after de-aggregation, in order. Records are read again from the log, never kept; the next
+// chunk is read while fn works through the current one, so reading the log overlaps
+// compressing it.
 func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, data []byte) error) error {
 	e := r.d.e
 	stream := sourceStream(in)
 	split := newSplitter(in.Type == KinesisStreamAsSource, sp)
-	pos := b.First
-	for pos <= b.Last {
-		recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
-		if err == nil && len(recs) == 0 {
-			err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+	type chunk struct {
+		recs []Record
+		err  error
+	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		pos := b.First
+		for pos <= b.Last {
+			recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
+			if err == nil && len(recs) == 0 {
+				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+			}
+			select {
+			case chunks <- chunk{recs, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+			pos = next
 		}
-		if err != nil {
-			return err
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
 		}
-		for _, rec := range recs {
+		for _, rec := range c.recs {
 			if rec.Position > b.Last {
 				break
 			}
@@ -124,7 +151,6 @@ func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, da
 				}
 			}
 		}
-		pos = next
 	}
 	return nil
 }
@@ -268,45 +294,62 @@ func (r *reader) writePartitioned(in Info, b *batch) ([]string, error) {
 	if sp.Delimiter != nil {
 		delim = []byte(*sp.Delimiter)
 	}
-	var keys []string
+	keys := make([]string, len(groups))
 	for gi, g := range groups {
-		var key string
 		if g.errType != "" {
-			key = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{errType: g.errType}, epfx)
+			keys[gi] = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{errType: g.errType}, epfx)
 		} else {
-			key = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{keys: g.keys}, pfx)
+			keys[gi] = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{keys: g.keys}, pfx)
 		}
-		err := r.putObject(in, sp, key, func(w io.Writer) error {
-			n := 0
-			enc := json.NewEncoder(w)
-			enc.SetEscapeHTML(false)
-			return r.each(in, sp, b, func(arrival time.Time, d []byte) error {
-				defer func() { n++ }()
-				if n >= len(assign) || assign[n] != int32(gi) {
-					return nil
-				}
-				if g.errType != "" {
-					code, msg, _ := strings.Cut(msgs[n], "\x00")
-					return enc.Encode(errRecord{AttemptsMade: 1, ArrivalTimestamp: arrival.UnixMilli(), ErrorCode: code,
-						ErrorMessage: msg, AttemptEndingTimestamp: b.Decided.UnixMilli(), RawData: base64.StdEncoding.EncodeToString(d)})
-				}
-				if _, err := w.Write(d); err != nil {
-					return err
-				}
-				if delim != nil {
-					_, err := w.Write(delim)
-					return err
-				}
+	}
+	// Objects are written a window at a time, each window in one pass over the log, so the
+	// passes stay few and the open compressors few.
+	for lo := 0; lo < len(groups); lo += maxOpenObjects {
+		hi := min(lo+maxOpenObjects, len(groups))
+		ws := make([]*objectWriter, hi-lo)
+		encs := make([]*json.Encoder, hi-lo)
+		for i := range ws {
+			ws[i] = r.openObject(in, sp, keys[lo+i], 64<<10)
+			if groups[lo+i].errType != "" {
+				encs[i] = json.NewEncoder(ws[i])
+				encs[i].SetEscapeHTML(false)
+			}
+		}
+		n := 0
+		err := r.each(in, sp, b, func(arrival time.Time, d []byte) error {
+			defer func() { n++ }()
+			if n >= len(assign) || int(assign[n]) < lo || int(assign[n]) >= hi {
 				return nil
-			})
+			}
+			i := int(assign[n]) - lo
+			if enc := encs[i]; enc != nil {
+				code, msg, _ := strings.Cut(msgs[n], "\x00")
+				return enc.Encode(errRecord{AttemptsMade: 1, ArrivalTimestamp: arrival.UnixMilli(), ErrorCode: code,
+					ErrorMessage: msg, AttemptEndingTimestamp: b.Decided.UnixMilli(), RawData: base64.StdEncoding.EncodeToString(d)})
+			}
+			if _, err := ws[i].Write(d); err != nil {
+				return err
+			}
+			if delim != nil {
+				_, err := ws[i].Write(delim)
+				return err
+			}
+			return nil
 		})
-		if err != nil {
-			return keys, err
+		for _, w := range ws {
+			if cerr := w.close(err); err == nil {
+				err = cerr
+			}
 		}
-		keys = append(keys, key)
+		if err != nil {
+			return keys[:lo], err
+		}
 	}
 	return keys, nil
 }
+
+// maxOpenObjects is how many partition objects are written at once.
+const maxOpenObjects = 16
 
 func errGroups(groups []*group) int {
 	n := 0
@@ -331,28 +374,57 @@ func contentHeaders(compression string) (contentType, contentEncoding string) {
 
 // putObject streams fill's output through the compressor into one object.
 func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer) error) error {
+	w := r.openObject(in, sp, key, 256<<10)
+	return w.close(fill(w))
+}
+
+// objectWriter is an object being written: what is written to it goes through the compressor
+// and a pipe into the sink's PutObject, which runs until close.
+type objectWriter struct {
+	cw   io.WriteCloser
+	bw   *bufio.Writer
+	pw   *io.PipeWriter
+	err  error // the compressor could not be made
+	done chan error
+}
+
+func (r *reader) openObject(in Info, sp *spec, key string, bufSize int) *objectWriter {
 	e := r.d.e
 	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		bw := bufio.NewWriterSize(pw, 256<<10)
-		cw, err := newCompressor(sp.Compression, bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
-		if err == nil {
-			err = fill(cw)
-			if cerr := cw.Close(); err == nil {
-				err = cerr
-			}
-			if ferr := bw.Flush(); err == nil {
-				err = ferr
-			}
-		}
-		pw.CloseWithError(err)
-	}()
+	w := &objectWriter{pw: pw, bw: bufio.NewWriterSize(pw, bufSize), done: make(chan error, 1)}
+	w.cw, w.err = newCompressor(sp.Compression, w.bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
 	ctype, cenc := contentHeaders(sp.Compression)
-	err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
-	pr.CloseWithError(errors.New("firehose: object write ended"))
-	<-done
+	go func() {
+		err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
+		// Whatever the sink left unread fails the writer instead of blocking it.
+		pr.CloseWithError(errors.New("firehose: object write ended"))
+		w.done <- err
+	}()
+	return w
+}
+
+func (w *objectWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	return w.cw.Write(p)
+}
+
+// close finishes the object, or aborts it when err is set, and returns the sink's answer.
+func (w *objectWriter) close(err error) error {
+	if err == nil {
+		err = w.err
+	}
+	if err == nil {
+		err = w.cw.Close()
+	}
+	if err == nil {
+		err = w.bw.Flush()
+	}
+	w.pw.CloseWithError(err)
+	if serr := <-w.done; serr != nil {
+		return serr
+	}
 	return err
 }
 

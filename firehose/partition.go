@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -305,79 +304,104 @@ var (
 
 // eval runs the query on one record and returns every key's value as a string (numbers keep
 // their JSON text, booleans are true/false). A record that is not exactly one JSON value, a
-// key that is null or empty, or an object or array as a key's value fails.
+// key that is null or empty, or an object or array as a key's value fails. Only the objects and
+// arrays on the queried paths are decoded, one level at a time, so a large record costs one
+// validating scan plus the levels the query walks.
 func (q *partitionQuery) eval(record []byte) (map[string]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(record))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, errNonJSON
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	root := json.RawMessage(bytes.TrimSpace(record))
+	var top map[string]json.RawMessage // the top-level object, decoded once for every key
+	if len(root) > 0 && root[0] == '{' {
+		// Unmarshal validates the whole record as it decodes the top level.
+		if err := json.Unmarshal(root, &top); err != nil {
+			return nil, errNonJSON
+		}
+	} else if !json.Valid(root) {
 		return nil, errNonJSON
 	}
 	out := make(map[string]string, len(q.entries))
 	for _, e := range q.entries {
-		v := doc
-		for _, s := range e.path {
-			switch cur := v.(type) {
-			case nil:
-			case map[string]any:
+		v := root
+		for i, s := range e.path {
+			if len(v) == 0 || v[0] == 'n' { // null, or missing: null.x and null[0] are null
+				v = nil
+				break
+			}
+			switch v[0] {
+			case '{':
 				if s.isIndex {
 					return nil, errors.New("Cannot index object with number")
 				}
-				v = cur[s.field]
-			case []any:
+				var m map[string]json.RawMessage
+				if i == 0 && top != nil {
+					m = top
+				} else if err := json.Unmarshal(v, &m); err != nil {
+					return nil, errNonJSON
+				}
+				if i == 0 {
+					top = m
+				}
+				v = m[s.field]
+			case '[':
 				if !s.isIndex {
 					return nil, fmt.Errorf("Cannot index array with %q", s.field)
 				}
-				i := s.index
-				if i < 0 {
-					i += len(cur)
+				var a []json.RawMessage
+				if err := json.Unmarshal(v, &a); err != nil {
+					return nil, errNonJSON
 				}
-				if i < 0 || i >= len(cur) {
+				j := s.index
+				if j < 0 {
+					j += len(a)
+				}
+				if j < 0 || j >= len(a) {
 					v = nil
 				} else {
-					v = cur[i]
+					v = a[j]
 				}
 			default:
 				if s.isIndex {
-					return nil, fmt.Errorf("Cannot index %s with number", jqType(cur))
+					return nil, fmt.Errorf("Cannot index %s with number", rawType(v))
 				}
-				return nil, fmt.Errorf("Cannot index %s with %q", jqType(cur), s.field)
+				return nil, fmt.Errorf("Cannot index %s with %q", rawType(v), s.field)
 			}
 		}
-		switch x := v.(type) {
-		case string:
+		switch t := rawType(v); t {
+		case "string":
+			var x string
+			if err := json.Unmarshal(v, &x); err != nil {
+				return nil, errNonJSON
+			}
 			if x == "" {
 				return nil, errNullKey
 			}
 			out[e.name] = x
-		case json.Number:
-			out[e.name] = x.String()
-		case bool:
-			out[e.name] = strconv.FormatBool(x)
-		case nil:
+		case "number", "boolean":
+			out[e.name] = string(v)
+		case "null":
 			return nil, errNullKey
 		default:
-			return nil, fmt.Errorf("partition key %q is a JSON %s; partition keys must be strings, numbers or booleans", e.name, jqType(x))
+			return nil, fmt.Errorf("partition key %q is a JSON %s; partition keys must be strings, numbers or booleans", e.name, t)
 		}
 	}
 	return out, nil
 }
 
-func jqType(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
+// rawType is jq's name for the type of a JSON value.
+func rawType(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "null"
 	}
-	return "null"
+	switch v[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -34,15 +37,30 @@ func firehoseClient(endpoint string) *firehose.Client {
 
 // TestFirehoseSIGKILLExactlyOnce kills the server with SIGKILL several times while producers
 // put records and flushes run (size-triggered at 1 MiB, interval-triggered every second, and
-// admin flushes back to back), restarting it each time; at the end every record a
-// PutRecord or PutRecordBatch acknowledged is in S3 exactly once, and nothing else is.
+// admin flushes back to back), restarting it each time; at the end every record a Firehose
+// PutRecord or PutRecordBatch acknowledged (DirectPut), and every record Kinesis PutRecords
+// acknowledged (read by a KinesisStreamAsSource delivery stream), is in S3 exactly once.
 func TestFirehoseSIGKILLExactlyOnce(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	conf := filepath.Join(dir, "localpipe.yaml")
 	os.WriteFile(conf, []byte(`
+streams: [{StreamName: crash-src, ShardCount: 2}]
 buckets: [crash-bucket]
 deliveryStreams:
+  - DeliveryStreamName: crash-k
+    DeliveryStreamType: KinesisStreamAsSource
+    KinesisStreamSourceConfiguration:
+      KinesisStreamARN: arn:aws:kinesis:us-east-1:000000000000:stream/crash-src
+      RoleARN: arn:aws:iam::000000000000:role/r
+    ExtendedS3DestinationConfiguration:
+      BucketARN: arn:aws:s3:::crash-bucket
+      RoleARN: arn:aws:iam::000000000000:role/r
+      Prefix: kinesis/
+      BufferingHints: {SizeInMBs: 1, IntervalInSeconds: 1}
+      ProcessingConfiguration:
+        Enabled: true
+        Processors: [{Type: AppendDelimiterToRecord}]
   - DeliveryStreamName: crash
     ExtendedS3DestinationConfiguration:
       BucketARN: arn:aws:s3:::crash-bucket
@@ -63,6 +81,34 @@ deliveryStreams:
 		var nAcked atomic.Int64
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
+		kc := kinesisClient(s.endpoint)
+		wg.Add(1)
+		go func() { // records that reach crash-k through Kinesis
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var entries []ktypes.PutRecordsRequestEntry
+				for j := 0; j < 20; j++ {
+					data := fmt.Sprintf("k%d-%d-%d-%s", round, i, j, pad)
+					entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data[:12]), Data: []byte(data)})
+				}
+				out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-src"), Records: entries})
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				for j, r := range out.Records {
+					if r.ErrorCode == nil {
+						acked[string(entries[j].Data)] = true
+					}
+				}
+				mu.Unlock()
+			}
+		}()
 		for w := 0; w < 4; w++ {
 			wg.Add(1)
 			go func() {
@@ -112,7 +158,7 @@ deliveryStreams:
 					return
 				default:
 				}
-				resp, err := http.Post(s.endpoint+"/_localpipe/firehose/crash/flush", "application/json", nil)
+				resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
 				if err != nil {
 					return
 				}
@@ -134,7 +180,7 @@ deliveryStreams:
 	}
 
 	s := start(t, args...)
-	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/crash/flush", "application/json", nil)
+	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("final flush: %v %v", err, resp.StatusCode)
 	}
@@ -150,7 +196,10 @@ deliveryStreams:
 		}
 		for _, o := range page.Contents {
 			objects++
-			body := gunzip(t, getObject(t, sc, "crash-bucket", *o.Key))
+			body := getObject(t, sc, "crash-bucket", *o.Key)
+			if !strings.HasPrefix(*o.Key, "kinesis/") {
+				body = gunzip(t, body)
+			}
 			for _, r := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
 				seen[r]++
 			}
@@ -173,7 +222,16 @@ deliveryStreams:
 	if lost > 0 || dup > 0 {
 		t.Fatalf("%d of %d acknowledged records lost, %d duplicated", lost, len(acked), dup)
 	}
-	t.Logf("%d acknowledged, %d delivered in %d objects over 3 kills (the rest were in flight)", len(acked), len(seen), objects)
+	viaKinesis := 0
+	for r := range acked {
+		if strings.HasPrefix(r, "k") {
+			viaKinesis++
+		}
+	}
+	if viaKinesis == 0 {
+		t.Fatal("no record went through Kinesis")
+	}
+	t.Logf("%d acknowledged (%d through Kinesis), %d delivered in %d objects over 3 kills (the rest were in flight)", len(acked), viaKinesis, len(seen), objects)
 }
 
 func getObject(t *testing.T, sc *s3.Client, bucket, key string) []byte {
@@ -201,4 +259,45 @@ func gunzip(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestFirehoseHalfFullBufferSurvivesSIGKILL kills the server while a delivery stream holds a
+// buffer that neither size nor interval has closed; after the restart the records are still
+// buffered and a flush delivers each of them once.
+func TestFirehoseHalfFullBufferSurvivesSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := start(t, "--data-dir", dir)
+	sc := s3Client(s.endpoint)
+	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("half")}); err != nil {
+		t.Fatal(err)
+	}
+	fc := firehoseClient(s.endpoint)
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("half"),
+		ExtendedS3DestinationConfiguration: &types.ExtendedS3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::half"),
+			RoleARN: aws.String("arn:aws:iam::000000000000:role/r"), BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(128), IntervalInSeconds: aws.Int32(900)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"a", "b", "c"} {
+		if _, err := fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("half"), Record: &types.Record{Data: []byte(r)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.waited
+	s = start(t, "--data-dir", dir)
+	sc = s3Client(s.endpoint)
+	if out, _ := sc.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("half")}); len(out.Contents) != 0 {
+		t.Fatalf("%d objects before any flush", len(out.Contents))
+	}
+	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/half/flush", "application/json", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("flush: %v", err)
+	}
+	var out struct{ Keys []string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if len(out.Keys) != 1 || string(getObject(t, sc, "half", out.Keys[0])) != "abc" {
+		t.Fatalf("after the restart: keys %v", out.Keys)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
@@ -365,7 +366,8 @@ func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *a
 					if !ok || err != nil || len(b) == 0 {
 						return invalidArg("RecordDeAggregation with SubRecordType DELIMITED needs a base64-encoded Delimiter parameter (#### is IyMjIw==).")
 					}
-					cfg.SubRecordType, cfg.SubRecordDelimiter = "DELIMITED", string(b)
+					// The engine takes the delimiter as the API does, base64-encoded.
+					cfg.SubRecordType, cfg.SubRecordDelimiter = "DELIMITED", s
 				default:
 					return invalidArg("RecordDeAggregation needs the SubRecordType parameter, JSON or DELIMITED.")
 				}
@@ -847,7 +849,7 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
 	if v.required("tagKeys", in.TagKeys != nil) {
-		v.listLen("tagKeys", len(in.TagKeys), 1, 50, fmt.Sprintf("%v", in.TagKeys))
+		v.listLen("tagKeys", len(in.TagKeys), 1, 50, "["+strings.Join(in.TagKeys, ", ")+"]")
 		for i := range in.TagKeys {
 			v.tagKey(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i])
 		}

@@ -123,9 +123,12 @@ func TestRecordDeAggregation(t *testing.T) {
 			`{"a":1}{"a":2}` + "\n" + `{"a":3}`, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n"},
 		{"delimited", []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameSubRecordType, ParameterValue: aws.String("DELIMITED")},
 			{ParameterName: types.ProcessorParameterNameDelimiter, ParameterValue: aws.String("IyMjIw==")}}, "x####y####z", "x\ny\nz\n"},
+		// "abcd" is itself valid base64: a delimiter decoded twice would not split this.
+		{"delimited2", []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameSubRecordType, ParameterValue: aws.String("DELIMITED")},
+			{ParameterName: types.ProcessorParameterNameDelimiter, ParameterValue: aws.String("YWJjZA==")}}, "1abcd2abcd3", "1\n2\n3\n"},
 	} {
 		d := partitioned("{customer_id: .c, device: .d}")
-		if c.name == "delimited" { // not JSON: no partitioning, just splitting
+		if c.name != "json" { // not JSON: no partitioning, just splitting
 			d = s3dest("bkt")
 		}
 		d.Prefix = aws.String(c.name + "/")
@@ -137,7 +140,7 @@ func TestRecordDeAggregation(t *testing.T) {
 		}
 		d.ProcessingConfiguration.Processors = append(d.ProcessingConfiguration.Processors,
 			types.Processor{Type: types.ProcessorTypeRecordDeAggregation, Parameters: c.params})
-		if c.name == "delimited" {
+		if c.name != "json" {
 			d.ProcessingConfiguration.Processors = append(d.ProcessingConfiguration.Processors, types.Processor{Type: types.ProcessorTypeAppendDelimiterToRecord})
 		}
 		e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String(c.name), ExtendedS3DestinationConfiguration: d})
