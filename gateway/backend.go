@@ -248,15 +248,28 @@ func (q *call) callHTTP(ir *integrationRequest, h http.Header, proxy bool) (back
 	return backendResponse{status: resp.StatusCode, header: resp.Header, body: data}, true
 }
 
-var uriParam = regexp.MustCompile(`\{([^{}/]+)\}`)
+var (
+	uriParam    = regexp.MustCompile(`\{([^{}/]+)\}`)
+	stageVarRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
+)
 
-// integrationURL puts the integration path parameters into the URI's {name} places and adds
+// integrationURL puts the stage variables into the URI's ${stageVariables.name} places
+// (API Gateway allows them in HTTP integration URIs), the integration path parameters into
+// its {name} places, and adds
 // the query string: the mapped integration.request.querystring values and, for a proxy, the
 // method request's own. A {name} with no mapping takes the method's path parameter of the
 // same name, so "/{proxy}" works without spelling the mapping out.
 func (q *call) integrationURL(ir *integrationRequest, proxy bool) (string, error) {
 	var missing string
-	raw := uriParam.ReplaceAllStringFunc(q.p.integ.URI, func(m string) string {
+	raw := stageVarRef.ReplaceAllStringFunc(q.p.integ.URI, func(m string) string {
+		name := m[len("${stageVariables.") : len(m)-1]
+		v, ok := q.stage.Variables[name]
+		if !ok {
+			missing = "stageVariables." + name
+		}
+		return v
+	})
+	raw = uriParam.ReplaceAllStringFunc(raw, func(m string) string {
 		name := strings.TrimSuffix(m[1:len(m)-1], "+")
 		v, ok := ir.path[name]
 		greedy := slices.Contains(ir.greedy, name)
@@ -278,7 +291,7 @@ func (q *call) integrationURL(ir *integrationRequest, proxy bool) (string, error
 		return strings.Join(segs, "/")
 	})
 	if missing != "" {
-		return "", fmt.Errorf("the uri %q has {%s} and nothing maps it", q.p.integ.URI, missing)
+		return "", fmt.Errorf("the uri %q has {%s} and the request gives it no value", q.p.integ.URI, missing)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -330,7 +343,7 @@ func (q *call) integrationResponse(status int, header http.Header, body []byte) 
 		}
 		if t != nil {
 			var buf bytes.Buffer
-			over, err := t.Execute(&buf, q.input(body))
+			over, err := t.Execute(&buf, q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the response template failed", "requestId", q.requestID,
 					"method", q.p.where, "template", t.Name(), "err", err)

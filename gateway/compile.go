@@ -3,8 +3,10 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,7 +46,7 @@ type plan struct {
 
 	service, action, region string // AWS integrations
 
-	reqTemplates map[string]*mapping.Template // by lower-case media type; nil value: empty template
+	reqTemplates map[string]*template // by lower-case media type; nil value: empty template
 	reqParams    []paramMapping
 
 	responses []*compiledResponse // non-default, ordered by selection pattern
@@ -90,15 +92,15 @@ type compiledResponse struct {
 	status    int
 	pattern   *regexp.Regexp
 	params    []paramMapping
-	templates map[string]*mapping.Template // by lower-case media type; nil value: empty template
-	order     []string                     // template keys, sorted, for "the first template"
+	templates map[string]*template // by lower-case media type; nil value: empty template
+	order     []string             // template keys, sorted, for "the first template"
 }
 
 // compiledGatewayResponse is an API's customisation of one gateway response type.
 type compiledGatewayResponse struct {
 	status    int // 0: the type's default
 	params    []paramMapping
-	templates map[string]*mapping.Template
+	templates map[string]*template
 	order     []string
 }
 
@@ -142,6 +144,7 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 				fail("stage "+st.Name+": variable "+k, "the value is %d characters, more than API Gateway's 512", len(v))
 			}
 		}
+		st.Variables = maps.Clone(st.Variables) // requests read it without locks
 		d.stages[st.Name] = st
 	}
 	src := api.APIKeySource
@@ -234,7 +237,7 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		if in.Type == IntegrationHTTPProxy {
 			p.kind = backendHTTPProxy
 		}
-		u, err := url.Parse(in.URI)
+		u, err := url.Parse(stageVarRef.ReplaceAllString(in.URI, "0"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			fail("integration uri %q is not an http or https URL", in.URI)
 		}
@@ -307,12 +310,12 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 
 // compileTemplates parses a requestTemplates or responseTemplates map. An empty template is
 // kept as a nil entry: it selects the content type but passes the payload through.
-func compileTemplates(where string, src map[string]string) (map[string]*mapping.Template, []error) {
+func compileTemplates(where string, src map[string]string) (map[string]*template, []error) {
 	if len(src) == 0 {
 		return nil, nil
 	}
 	var errs []error
-	out := make(map[string]*mapping.Template, len(src))
+	out := make(map[string]*template, len(src))
 	for _, ct := range sortedKeys(src) {
 		text := src[ct]
 		key := strings.ToLower(strings.TrimSpace(ct))
@@ -325,9 +328,40 @@ func compileTemplates(where string, src map[string]string) (map[string]*mapping.
 			errs = append(errs, fmt.Errorf("%s %q: %w", where, ct, err))
 			continue
 		}
-		out[key] = t
+		out[key] = newTemplate(t, text)
 	}
 	return out, errs
+}
+
+// template is a parsed mapping template and the $context variables it reads.
+type template struct {
+	*mapping.Template
+	// needs lists the top-level $context names the source reads, or is nil when it may
+	// read any (it names $context other than as $context.name).
+	needs []string
+}
+
+var (
+	contextRef     = regexp.MustCompile(`\$!?\{?context\b`)
+	contextNameRef = regexp.MustCompile(`\$!?\{?context\.([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// newTemplate works out which $context variables src reads, so a request builds only those:
+// converting the whole $context is most of the cost of rendering a small template.
+func newTemplate(t *mapping.Template, src string) *template {
+	all := contextRef.FindAllStringIndex(src, -1)
+	named := contextNameRef.FindAllStringSubmatch(src, -1)
+	tm := &template{Template: t}
+	if len(all) != len(named) {
+		return tm
+	}
+	tm.needs = []string{}
+	for _, m := range named {
+		if !slices.Contains(tm.needs, m[1]) {
+			tm.needs = append(tm.needs, m[1])
+		}
+	}
+	return tm
 }
 
 func compileResponse(where string, ir IntegrationResponse) (*compiledResponse, []error) {

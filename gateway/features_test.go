@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -866,5 +867,107 @@ func TestDeployExportedDocuments(t *testing.T) {
 				t.Errorf("OPTIONS: %d %v %s", w.Code, w.Header(), w.Body)
 			}
 		})
+	}
+}
+
+func TestTemplateContextNeeds(t *testing.T) {
+	for _, tc := range []struct {
+		src   string
+		needs []string // nil: everything
+	}{
+		{`{"k":"$context.requestId","s":"${context.stage}","r":"$context.requestId"}`, []string{"requestId", "stage"}},
+		{`{"ip":"$!context.identity.sourceIp"}`, []string{"identity"}},
+		{`no context at all`, []string{}},
+		{`#set($c = $context)$c.stage`, nil},
+		{`$context['stage']`, nil},
+	} {
+		tm, err := compileTemplates("t", map[string]string{"application/json": tc.src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tm["application/json"].needs
+		if fmt.Sprint(got) != fmt.Sprint(tc.needs) || (got == nil) != (tc.needs == nil) {
+			t.Errorf("%s: needs %v, want %v", tc.src, got, tc.needs)
+		}
+	}
+	// A template that reads $context indirectly still sees all of it.
+	e := newEnv(t, docJSON(M{"/x": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `#set($c = $context)$c.stage $c.identity.sourceIp`}}}}, nil)}}, nil))
+	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"}); w.Body.String() != "prod 192.0.2.7" {
+		t.Errorf("indirect: %q", w.Body)
+	}
+}
+
+func TestHTTPStageVariablesInURI(t *testing.T) {
+	be := echoBackend(t)
+	host := strings.TrimPrefix(be.URL, "http://")
+	api, err := ImportOpenAPI([]byte(docJSON(M{"/x/{id}": M{"get": op(M{"type": "http", "httpMethod": "GET",
+		"uri": "http://${stageVariables.host}/${stageVariables.prefix}/{id}", "responses": M{"default": M{"statusCode": "200"}}},
+		M{"parameters": []any{M{"name": "id", "in": "path", "required": true, "schema": M{"type": "string"}}}})}}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.ID = "sv"
+	s := NewServer(Options{})
+	if err := s.Deploy(api, []Stage{{Name: "prod", Variables: map[string]string{"host": host, "prefix": "v2"}}, {Name: "bare"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/_aws/execute-api/sv/prod/x/7", nil))
+	if w.Code != 200 || decodeJSON(t, w.Body.Bytes())["path"] != "/v2/7" {
+		t.Errorf("%d %s", w.Code, w.Body)
+	}
+	// A stage without the variables cannot build the URL: 500, as a configuration error.
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/_aws/execute-api/sv/bare/x/7", nil))
+	if w.Code != 500 {
+		t.Errorf("bare stage: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestConcurrentRequestsAndDeploys(t *testing.T) {
+	e := newEnv(t, openapi(putRecordPath))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			if err := e.s.Deploy(e.api, []Stage{{Name: "prod", Variables: map[string]string{"i": fmt.Sprint(i)}}}); err != nil {
+				t.Error(err)
+			}
+			if err := e.s.AddAPIKey(APIKey{ID: "k", Value: fmt.Sprintf("%s-%d", goodKey, i)}); err != nil {
+				t.Error(err)
+			}
+			_ = e.s.Deployments()
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				hr := httptest.NewRequest("POST", "/_aws/execute-api/testapi/prod/stream", strings.NewReader(`{"key":"k"}`))
+				w := httptest.NewRecorder()
+				e.s.ServeHTTP(w, hr)
+				if w.Code != 200 {
+					t.Errorf("%d %s", w.Code, w.Body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+}
+
+func TestHeadHasNoBody(t *testing.T) {
+	e := newEnv(t, docJSON(M{"/x": M{"head": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `{"a":1}`}}}}, nil)}}, nil))
+	w := e.do(req{method: "HEAD", target: "/_aws/execute-api/testapi/prod/x"})
+	if w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") != "7" {
+		t.Errorf("%d %q %v", w.Code, w.Body, w.Header())
+	}
+	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"}); w.Code != 403 {
+		t.Errorf("GET on a HEAD-only resource: %d", w.Code)
 	}
 }

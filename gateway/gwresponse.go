@@ -40,7 +40,7 @@ var (
 
 // defaultGatewayTemplate is the body template every gateway response has until the API
 // customises it.
-var defaultGatewayTemplate = mustParse("gateway response", `{"message":$context.error.messageString}`)
+var defaultGatewayTemplate = &template{Template: mustParse("gateway response", `{"message":$context.error.messageString}`)}
 
 func mustParse(name, src string) *mapping.Template {
 	t, err := mapping.Parse(name, src)
@@ -94,7 +94,7 @@ func (q *call) gatewayError(e gwError) {
 	var body []byte
 	if t != nil {
 		var out bytes.Buffer
-		over, err := t.Execute(&out, &mapping.Input{Body: q.body, Params: q.params, Context: ctx, StageVariables: q.stage.Variables})
+		over, err := t.Execute(&out, &mapping.Input{Body: q.body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables})
 		if err != nil {
 			q.s.log.Warn("gateway: rendering a gateway response template failed", "requestId", q.requestID,
 				"responseType", e.typ, "template", t.Name(), "err", err)
@@ -127,7 +127,7 @@ func jsonString(s string) string {
 // Accept application/json, and failing that the first template. The first is the first in
 // key order: a document's order is lost when it is decoded into a map, and API Gateway's own
 // order is not documented. found is false when there are no templates at all.
-func chooseTemplate(templates map[string]*mapping.Template, order []string, accept string) (key string, t *mapping.Template, found bool) {
+func chooseTemplate(templates map[string]*template, order []string, accept string) (key string, t *template, found bool) {
 	if len(order) == 0 {
 		return "", nil, false
 	}

@@ -1,11 +1,11 @@
-// Package gateway holds localpipe's model of an API Gateway REST API: its resource tree,
-// methods, integrations, gateway responses, request validators and models, as
-// ImportOpenAPI builds them from an OpenAPI 3.0 or Swagger 2.0 document with API Gateway's
-// x-amazon-apigateway-* extensions. Match routes a request path to a method with API
-// Gateway's precedence rules; serving requests and calling integrations happen elsewhere.
+// Package gateway is localpipe's API Gateway for REST APIs: ImportOpenAPI builds an API (its
+// resources, methods, integrations, models, validators and gateway responses) from an
+// OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
+// Server deploys it at stages and answers invoke requests as API Gateway does, calling
+// Kinesis and Firehose through an Invoker, HTTP back ends directly, or answering MOCKs.
 //
 // An API is not safe for concurrent mutation. Once built, any number of goroutines may call
-// Match and read it at the same time.
+// Match and read it at the same time; once deployed it must not change.
 package gateway
 
 import (

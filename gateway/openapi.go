@@ -1019,7 +1019,9 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 				im.fail(join(where, "uri"), "%v", err)
 			}
 		default:
-			u, err := url.Parse(in.URI)
+			// ${stageVariables.x} may stand for any part of the URL; check it with a
+			// placeholder value.
+			u, err := url.Parse(stageVarRef.ReplaceAllString(in.URI, "0"))
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				im.fail(join(where, "uri"), "%q is not an http or https URL", in.URI)
 			}

@@ -151,54 +151,81 @@ func (q *call) context() map[string]any {
 	if q.ctx != nil {
 		return q.ctx
 	}
-	r := q.r
-	ip := r.RemoteAddr
-	if h, _, err := net.SplitHostPort(ip); err == nil {
-		ip = h
-	}
-	identity := map[string]any{
-		"sourceIp": ip, "userAgent": nullable(r.UserAgent()),
-		"apiKey": nil, "apiKeyId": nil,
-		"accountId": nil, "caller": nil, "user": nil, "userArn": nil, "accessKey": nil,
-		"principalOrgId": nil, "cognitoAuthenticationProvider": nil, "cognitoAuthenticationType": nil,
-		"cognitoIdentityId": nil, "cognitoIdentityPoolId": nil,
-	}
-	if q.key != nil {
-		identity["apiKey"], identity["apiKeyId"] = q.key.Value, q.key.ID
-	}
-	prefix, _, _ := strings.Cut(r.Host, ".")
-	t := q.start.UTC()
-	ctx := map[string]any{
-		"accountId":         q.s.opts.AccountID,
-		"domainName":        r.Host,
-		"domainPrefix":      prefix,
-		"extendedRequestId": q.extendedID,
-		"httpMethod":        r.Method,
-		"identity":          identity,
-		"path":              "/" + q.stageName + q.path,
-		"protocol":          r.Proto,
-		"requestId":         q.requestID,
-		"requestTime":       t.Format("02/Jan/2006:15:04:05 -0700"),
-		"requestTimeEpoch":  t.UnixMilli(),
-		"stage":             q.stageName,
-		"authorizer":        map[string]any{"principalId": nil, "claims": nil},
-	}
-	if q.d != nil {
-		ctx["apiId"] = q.d.api.ID
-	}
-	if q.p != nil {
-		ctx["resourceId"] = q.p.res.ID
-		ctx["resourcePath"] = q.p.res.Path
+	ctx := make(map[string]any, len(contextNames)+1)
+	for _, k := range contextNames {
+		if v, ok := q.contextVar(k); ok {
+			ctx[k] = v
+		}
 	}
 	q.ctx = ctx
 	return ctx
 }
 
-func nullable(s string) any {
-	if s == "" {
-		return nil
+// contextNames are the $context variables a template can read (aws-semantics.md A.2), less
+// those that are always null here (authorizer, awsEndpointRequestId, wafResponseCode, …):
+// a template reads an absent variable exactly as a null one.
+var contextNames = []string{"accountId", "apiId", "domainName", "domainPrefix", "extendedRequestId", "httpMethod",
+	"identity", "path", "protocol", "requestId", "requestTime", "requestTimeEpoch", "resourceId", "resourcePath", "stage"}
+
+// contextVar computes one top-level $context variable.
+func (q *call) contextVar(name string) (any, bool) {
+	r := q.r
+	switch name {
+	case "accountId":
+		return q.s.opts.AccountID, true
+	case "apiId":
+		if q.d != nil {
+			return q.d.api.ID, true
+		}
+	case "domainName":
+		return r.Host, true
+	case "domainPrefix":
+		prefix, _, _ := strings.Cut(r.Host, ".")
+		return prefix, true
+	case "extendedRequestId":
+		return q.extendedID, true
+	case "httpMethod":
+		return r.Method, true
+	case "identity":
+		ip := r.RemoteAddr
+		if h, _, err := net.SplitHostPort(ip); err == nil {
+			ip = h
+		}
+		identity := map[string]any{"sourceIp": ip}
+		if ua := r.UserAgent(); ua != "" {
+			identity["userAgent"] = ua
+		}
+		if q.key != nil {
+			identity["apiKey"], identity["apiKeyId"] = q.key.Value, q.key.ID
+		}
+		return identity, true
+	case "path":
+		return "/" + q.stageName + q.path, true
+	case "protocol":
+		return r.Proto, true
+	case "requestId":
+		return q.requestID, true
+	case "requestTime":
+		return q.start.UTC().Format("02/Jan/2006:15:04:05 -0700"), true
+	case "requestTimeEpoch":
+		return q.start.UnixMilli(), true
+	case "resourceId":
+		if q.p != nil {
+			return q.p.res.ID, true
+		}
+	case "resourcePath":
+		if q.p != nil {
+			return q.p.res.Path, true
+		}
+	case "stage":
+		return q.stageName, true
+	case "error":
+		if q.ctx != nil {
+			v, ok := q.ctx["error"]
+			return v, ok
+		}
 	}
-	return s
+	return nil, false
 }
 
 // contextValue reads "identity.sourceIp" and the like from $context for a parameter mapping.
@@ -224,9 +251,23 @@ func (q *call) contextValue(path string) (string, bool) {
 	return "", false
 }
 
-// input is the template input for the method request.
-func (q *call) input(body []byte) *mapping.Input {
-	return &mapping.Input{Body: body, Params: q.params, Context: q.context(), StageVariables: q.stage.Variables}
+// input is the input of template t for the method request.
+func (q *call) input(t *template, body []byte) *mapping.Input {
+	return &mapping.Input{Body: body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables}
+}
+
+// contextFor returns $context with only what t reads.
+func (q *call) contextFor(t *template) map[string]any {
+	if t.needs == nil {
+		return q.context()
+	}
+	out := make(map[string]any, len(t.needs))
+	for _, k := range t.needs {
+		if v, ok := q.contextVar(k); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // requestMediaType is the request's Content-Type without parameters, lower case;
@@ -270,9 +311,9 @@ type integrationRequest struct {
 	header   http.Header
 	query    url.Values
 	path     map[string]string
-	template *mapping.Template // the request template used; nil for passthrough
-	mt       string            // the method request's media type
-	greedy   []string          // path parameters that hold a greedy {name+} value
+	template *template // the request template used; nil for passthrough
+	mt       string    // the method request's media type
+	greedy   []string  // path parameters that hold a greedy {name+} value
 }
 
 // isGreedy reports whether name is the method's greedy path variable, whose value keeps its
@@ -323,7 +364,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			// (unverified: from the content type conversion table of the developer guide).
 		case found && t != nil:
 			var out bytes.Buffer
-			o, err := t.Execute(&out, q.input(body))
+			o, err := t.Execute(&out, q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
 					"method", p.where, "template", t.Name(), "err", err)
