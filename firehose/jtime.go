@@ -18,7 +18,7 @@ type tsItem struct {
 // javaLetters are the letters Java's DateTimeFormatter knows but localpipe does not format
 // (week-based fields, zones, nano-of-day, …). They are refused as unsupported rather than as
 // unknown, so the message tells the user the pattern is valid Java but not available here.
-const javaLetters = "GQqYwWecFAnNVzOXxZp"
+const javaLetters = "GQqwWecFAnNVzOp"
 
 // compileTimestamp parses a Java DateTimeFormatter pattern (the value of !{timestamp:…}), with
 // Java's rules for letter counts, 'quoted' literals, a doubled single quote for a quote and [optional] sections,
@@ -84,8 +84,12 @@ func compileTimestamp(p string) ([]tsItem, error) {
 func checkLetter(c byte, n int) error {
 	max := 0
 	switch c {
-	case 'y', 'u':
+	case 'y', 'u', 'Y':
 		max = 19
+	case 'Z':
+		max = 3 // ZZZZ (localized) and ZZZZZ are not supported
+	case 'X', 'x':
+		max = 3
 	case 'M', 'L', 'E':
 		max = 5
 	case 'd', 'H', 'h', 'k', 'K', 'm', 's':
@@ -98,7 +102,7 @@ func checkLetter(c byte, n int) error {
 		max = 9
 	default:
 		if strings.IndexByte(javaLetters, c) >= 0 {
-			return fmt.Errorf("pattern letter '%c' is valid Java but not supported by localpipe (supported: y u M L d D E a H h k K m s S)", c)
+			return fmt.Errorf("pattern letter '%c' is valid Java but not supported by localpipe (supported: y u Y M L d D E a H h k K m s S X x Z)", c)
 		}
 		return fmt.Errorf("Unknown pattern letter: %c", c)
 	}
@@ -126,6 +130,20 @@ func formatTimestamp(items []tsItem, t time.Time) string {
 			} else {
 				pad(&b, y, n)
 			}
+		case 'Y':
+			// Week-based year with the weeks of Java's default (US) locale: Sunday to
+			// Saturday, the week holding 1 January being week 1 of its year.
+			y := t.Year()
+			if sat := t.AddDate(0, 0, 6-int(t.Weekday())); sat.Year() > y {
+				y = sat.Year()
+			}
+			if n == 2 {
+				pad(&b, ((y%100)+100)%100, 2)
+			} else {
+				pad(&b, y, n)
+			}
+		case 'Z', 'X', 'x':
+			b.WriteString(formatOffset(it.letter, n, t))
 		case 'M', 'L':
 			switch {
 			case n <= 2:
@@ -190,4 +208,29 @@ func pad(b *strings.Builder, v, width int) {
 		b.WriteByte('0')
 	}
 	b.WriteString(s)
+}
+
+// formatOffset formats the zone offset as Java's Z (+HHMM), X and x (+HH, +HHMM, +HH:MM; X
+// writes Z for a zero offset) do.
+func formatOffset(letter byte, n int, t time.Time) string {
+	_, off := t.Zone()
+	if letter == 'X' && off == 0 {
+		return "Z"
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	h, m := off/3600, off/60%60
+	switch {
+	case letter == 'Z' || n == 2:
+		return fmt.Sprintf("%c%02d%02d", sign, h, m)
+	case n == 1:
+		if m != 0 {
+			return fmt.Sprintf("%c%02d%02d", sign, h, m)
+		}
+		return fmt.Sprintf("%c%02d", sign, h)
+	default:
+		return fmt.Sprintf("%c%02d:%02d", sign, h, m)
+	}
 }

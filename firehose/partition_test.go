@@ -1,7 +1,12 @@
 package firehose
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -110,6 +115,8 @@ func FuzzPartitionQuery(f *testing.F) {
 		f.Add(s, `{"a":"1","x":[{"y":2}],"q":true,"odd key":"v"}`)
 	}
 	f.Add("{a: .a}", "not json")
+	f.Add("{a: .a, b: .b.c, d: .d[1]}", ` {"a":1e3,"b":{"c":"\u00e9"},"d":[null,false],"a":"dup"} `)
+	f.Add("{a: .a}", `{"a":"1"} {"a":2}`)
 	f.Fuzz(func(t *testing.T, query, record string) {
 		q, err := parsePartitionQuery(query)
 		if err != nil {
@@ -119,5 +126,67 @@ func FuzzPartitionQuery(f *testing.F) {
 		if err == nil && len(keys) != len(q.entries) {
 			t.Fatalf("%d keys for %d entries", len(keys), len(q.entries))
 		}
+		ref, rerr := evalReference(q, []byte(record))
+		if (err == nil) != (rerr == nil) || err == nil && !reflect.DeepEqual(keys, ref) {
+			t.Fatalf("eval = %v %v, reference = %v %v", keys, err, ref, rerr)
+		}
 	})
+}
+
+// evalReference is the query evaluated the obvious way, on the fully decoded record, for the
+// fuzz target to compare eval's level-by-level decoding against.
+func evalReference(q *partitionQuery, record []byte) (map[string]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(record))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, errNonJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errNonJSON
+	}
+	out := map[string]string{}
+	for _, e := range q.entries {
+		v := doc
+		for _, s := range e.path {
+			switch cur := v.(type) {
+			case nil:
+			case map[string]any:
+				if s.isIndex {
+					return nil, errors.New("index object")
+				}
+				v = cur[s.field]
+			case []any:
+				if !s.isIndex {
+					return nil, errors.New("field of array")
+				}
+				i := s.index
+				if i < 0 {
+					i += len(cur)
+				}
+				v = nil
+				if i >= 0 && i < len(cur) {
+					v = cur[i]
+				}
+			default:
+				return nil, errors.New("index scalar")
+			}
+		}
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				return nil, errNullKey
+			}
+			out[e.name] = x
+		case json.Number:
+			out[e.name] = x.String()
+		case bool:
+			out[e.name] = strconv.FormatBool(x)
+		case nil:
+			return nil, errNullKey
+		default:
+			return nil, errors.New("not a scalar")
+		}
+	}
+	return out, nil
 }

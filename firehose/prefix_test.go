@@ -24,6 +24,8 @@ func TestTimestampPatterns(t *testing.T) {
 		{"uuuu", "2018"},
 		{"S", "1"},
 		{"k K", "10 10"},
+		{"YYYY", "2018"},
+		{"Z X x XXX xxx", "+0000 Z +00 Z +00:00"},
 	} {
 		items, err := compileTimestamp(c.pattern)
 		if err != nil {
@@ -34,8 +36,20 @@ func TestTimestampPatterns(t *testing.T) {
 			t.Errorf("%q = %q, want %q", c.pattern, got, c.want)
 		}
 	}
+	// 30 December 2018 is a Sunday: its week holds 1 January 2019.
+	for day, want := range map[int]string{29: "2018", 30: "2019", 31: "2019"} {
+		items, _ := compileTimestamp("YYYY")
+		if got := formatTimestamp(items, time.Date(2018, 12, day, 12, 0, 0, 0, time.UTC)); got != want {
+			t.Errorf("YYYY on 2018-12-%d = %s, want %s", day, got, want)
+		}
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	items, _ := compileTimestamp("Z X XXX")
+	if got := formatTimestamp(items, at.In(tokyo)); got != "+0900 +09 +09:00" {
+		t.Errorf("Tokyo offset %q", got)
+	}
 	pm := time.Date(2018, 1, 5, 0, 7, 0, 0, time.UTC)
-	items, _ := compileTimestamp("hh:mm a D k")
+	items, _ = compileTimestamp("hh:mm a D k")
 	if got := formatTimestamp(items, pm); got != "12:07 AM 5 24" {
 		t.Errorf("midnight: %q", got)
 	}
@@ -53,7 +67,7 @@ func TestTimestampPatternsBad(t *testing.T) {
 		{"yyyy]", "] without previous ["},
 		{"yyyy#", "reserved character: '#'"},
 		{"z", "not supported by localpipe"},
-		{"Z", "not supported by localpipe"},
+		{"ZZZZ", "Too many pattern letters: Z"},
 	} {
 		_, err := compileTimestamp(c.pattern)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

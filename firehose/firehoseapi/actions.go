@@ -66,6 +66,7 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		v.encryptionInput("deliveryStreamEncryptionConfigurationInput.", e)
 	}
 	if in.S3DestinationConfiguration != nil {
+		plainOnly(in.S3DestinationConfiguration)
 		v.dest("s3DestinationConfiguration.", in.S3DestinationConfiguration, true, false)
 	}
 	if in.ExtendedS3DestinationConfiguration != nil {
@@ -155,6 +156,13 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, c.engineError(name, err)
 	}
 	return marshal(map[string]string{"DeliveryStreamARN": c.arn(name)})
+}
+
+// plainOnly drops the members only the Extended forms have: the plain S3 shapes do not
+// model them, so AWS ignores them there as it ignores any unknown member.
+func plainOnly(d *s3Dest) {
+	d.ProcessingConfiguration, d.S3BackupMode, d.S3BackupConfiguration, d.S3BackupUpdate = nil, nil, nil, nil
+	d.DataFormatConversionConfiguration, d.DynamicPartitioningConfiguration, d.FileExtension, d.CustomTimeZone = nil, nil, nil, nil
 }
 
 // dest checks an S3 destination's members against the model. create says whether the
@@ -691,6 +699,7 @@ func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
 		v.str("destinationId", in.DestinationId, 1, 100, destIDRE, destIDPattern)
 	}
 	if in.S3DestinationUpdate != nil {
+		plainOnly(in.S3DestinationUpdate)
 		v.dest("s3DestinationUpdate.", in.S3DestinationUpdate, false, false)
 	}
 	if in.ExtendedS3DestinationUpdate != nil {

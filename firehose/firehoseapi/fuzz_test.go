@@ -40,6 +40,8 @@ deliveryStreams:
 		`{"DeliveryStreamName":"d","Limit":1,"ExclusiveStartTagKey":"a"}`,
 		`{"DeliveryStreamName":"d","DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AWS_OWNED_CMK"}}`,
 		`{"DeliveryStreamName":"d"}`,
+		`{"DeliveryStreamName":"d","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","S3DestinationUpdate":{"ProcessingConfiguration":{"Processors":[{"Parameters":[{}]}]}}}`,
+		`{"DeliveryStreamName":"n2","ExtendedS3DestinationConfiguration":{"BucketARN":"arn:aws:s3:::bkt","RoleARN":"arn:aws:iam::000000000000:role/r","Prefix":"p/!{partitionKeyFromQuery:a}/","ErrorOutputPrefix":"e/!{firehose:error-output-type}/","DynamicPartitioningConfiguration":{"Enabled":true},"BufferingHints":{"SizeInMBs":64},"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"MetadataExtraction","Parameters":[{"ParameterName":"MetadataExtractionQuery","ParameterValue":"{a:.a}"},{"ParameterName":"JsonParsingEngine","ParameterValue":"JQ-1.6"}]},{"Type":"RecordDeAggregation","Parameters":[{"ParameterName":"SubRecordType","ParameterValue":"DELIMITED"},{"ParameterName":"Delimiter","ParameterValue":"Cg=="}]}]}}}`,
 		`{"DeliveryStreamName":[],"Records":{"x":1}}`, `null`, `{`, `"x"`, `{"Tags":[1,true,"x"]}`,
 	} {
 		f.Add(uint8(i), []byte(body))

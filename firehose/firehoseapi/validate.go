@@ -127,7 +127,6 @@ const (
 	timeZonePattern   = `^$|[a-zA-Z/_]+`
 	logGroupPattern   = `[\.\-_/#A-Za-z0-9]*`
 	logStreamPattern  = `[^:*]*`
-	prefixPattern     = ".*"
 	tagKeyPattern     = `^(?!aws:)[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$`
 	tagValuePattern   = `^[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$`
 )

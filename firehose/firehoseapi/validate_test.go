@@ -113,6 +113,8 @@ func TestBadInputs(t *testing.T) {
 		{"UpdateDestination", `{"DeliveryStreamName":"exists","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","ExtendedS3DestinationUpdate":{"DynamicPartitioningConfiguration":{"Enabled":true}}}`, "InvalidArgumentException", "Dynamic partitioning can only be enabled when the delivery stream is created"},
 		{"UpdateDestination", `{"DeliveryStreamName":"exists","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","ExtendedS3DestinationUpdate":{"BucketARN":"arn:aws:s3:::gone"}}`, "InvalidArgumentException", "Bucket gone does not exist"},
 		{"StartDeliveryStreamEncryption", `{"DeliveryStreamName":"exists","DeliveryStreamEncryptionConfigurationInput":{"KeyType":"AWS_OWNED_CMK","KeyARN":"arn:aws:kms:us-east-1:000000000000:key/k"}}`, "InvalidArgumentException", "KeyARN must not be given"},
+		// The plain S3 shapes have no processors: what an Extended member would say is ignored.
+		{"UpdateDestination", `{"DeliveryStreamName":"exists","CurrentDeliveryStreamVersionId":"1","DestinationId":"destinationId-000000000001","S3DestinationUpdate":{"ProcessingConfiguration":{"Processors":[{"Parameters":[{}]}]},"BucketARN":"arn:aws:s3:::gone"}}`, "InvalidArgumentException", "Bucket gone does not exist"},
 	} {
 		status, m := e.raw(t, c.action, c.body)
 		msg, _ := m["message"].(string)
