@@ -21,7 +21,12 @@ import (
 // after a flush the AWS CLI lists the delivered object and reads the record back.
 func TestSeedExampleBinary(t *testing.T) {
 	s := start(t, "--ephemeral", "--config", "../../examples/seed/localpipe.yaml")
-	m := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/restapis/seedapi001/prod/_user_request_/)`).FindStringSubmatch(s.stderr.String())
+	// The log reaches s.stderr just after the line start waits for, so poll briefly.
+	urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/restapis/seedapi001/prod/_user_request_/)`)
+	var m []string
+	for deadline := time.Now().Add(5 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		m = urlRE.FindStringSubmatch(s.stderr.String())
+	}
 	if m == nil || !strings.Contains(s.stderr.String(), "url=http://seedapi001.execute-api.localhost:") {
 		t.Fatalf("the invoke URLs are not logged:\n%s", s.stderr)
 	}
