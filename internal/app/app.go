@@ -25,6 +25,7 @@ import (
 
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
+	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/objectstore/s3api"
@@ -60,6 +61,7 @@ type App struct {
 	objects *objectstore.Store
 	s3      *s3api.Handler
 	fh      *firehose.Engine
+	gw      *gateway.Server
 
 	firehoseAPI *firehoseapi.Handler
 
@@ -124,6 +126,11 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("firehose: %w", err)
 	}
 
+	a.gw = gateway.NewServer(gateway.Options{
+		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
+		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
+	})
+
 	res := cfg.Resources
 	if res == nil && cfg.ConfigFile != "" {
 		if res, err = LoadResources(cfg.ConfigFile); err != nil {
@@ -176,10 +183,7 @@ func (a *App) apply(res *Resources) error {
 			return fmt.Errorf("--config deliveryStreams[%d]: %w", i, err)
 		}
 	}
-	if len(res.RestApis) > 0 {
-		return errors.New("--config restApis: API Gateway is not built yet")
-	}
-	return nil
+	return a.applyGateway(res)
 }
 
 // configError turns a JSON 1.1 error response into an error, ignoring the one error type
@@ -220,6 +224,7 @@ func (a *App) Listen() error {
 	a.serveCh = make(chan error, 1)
 	a.ready.Store(true)
 	go func() { a.serveCh <- a.srv.Serve(ln) }()
+	a.logInvokeURLs()
 	return nil
 }
 
@@ -306,6 +311,10 @@ func (a *App) Handler() http.Handler {
 				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
 					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", target))
 			}
+			return
+		}
+		if _, _, _, ok := gateway.InvokeTarget(r); ok {
+			a.gw.ServeHTTP(w, r)
 			return
 		}
 		switch {

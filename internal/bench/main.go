@@ -1,7 +1,7 @@
 // Command bench measures localpipe's Kinesis path (or, with -s3, its object store; with
-// -firehose, Firehose delivery) on this machine and prints ratios against a
-// bare net/http handler measured in the same run, because absolute numbers on shared machines
-// drift. Run it with `go run ./internal/bench` (flags: -h).
+// -firehose, Firehose delivery; with -gateway, API Gateway in front of Kinesis) on this
+// machine and prints ratios against a baseline measured in the same run, because absolute
+// numbers on shared machines drift. Run it with `go run ./internal/bench` (flags: -h).
 //
 // It starts each server as a child process (this program re-executed), so the load generator
 // and the server do not share a heap and the server's RSS can be read from /proc.
@@ -36,6 +36,7 @@ import (
 func main() {
 	serve := flag.String("serve", "", "internal: run a server (localpipe|bare) and print its address")
 	dataDir := flag.String("data-dir", "", "internal: data dir for -serve localpipe")
+	configFile := flag.String("config", "", "internal: --config file for -serve localpipe")
 	records := flag.Int("records", 1_000_000, "records written to one shard for the read, start-up and RSS figures")
 	dur := flag.Duration("duration", 5*time.Second, "length of each throughput run")
 	conns := flag.Int("conns", 16, "concurrent connections of the load generator")
@@ -43,6 +44,9 @@ func main() {
 	s3 := flag.Bool("s3", false, "measure the S3 object store instead of Kinesis")
 	listKeys := flag.Int("list-keys", 100_000, "with -s3: keys in the large bucket for the listing figure")
 	bigMiB := flag.Int("big-mib", 1024, "with -s3: size of the object streamed for the RSS figure")
+	gateway := flag.Bool("gateway", false, "measure POST /stream through API Gateway against direct Kinesis PutRecord")
+	rate := flag.Int("rate", 200, "with -gateway: requests/s of the fixed-rate latency run")
+	rounds := flag.Int("rounds", 5, "with -gateway: alternating throughput rounds")
 	fh := flag.Bool("firehose", false, "measure Firehose (flush latency, RSS of many buffering delivery streams) instead of Kinesis")
 	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
 	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
@@ -50,10 +54,17 @@ func main() {
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
-		serveLocalpipe(*dataDir)
+		serveLocalpipe(*dataDir, *configFile)
 		return
 	case "bare":
 		serveBare()
+		return
+	}
+	if *gateway {
+		if err := runGateway(*dur, *conns, *size, *rate, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *fh {
@@ -76,9 +87,9 @@ func main() {
 	}
 }
 
-func serveLocalpipe(dir string) {
+func serveLocalpipe(dir, configFile string) {
 	cfg := app.DefaultConfig()
-	cfg.Listen, cfg.DataDir = "127.0.0.1:0", dir
+	cfg.Listen, cfg.DataDir, cfg.ConfigFile = "127.0.0.1:0", dir, configFile
 	a, err := app.Open(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
