@@ -227,8 +227,9 @@ func (h *hadoopSnappyReader) next() error {
 	if n > hadoopMaxBlock+hadoopMaxBlock/6+32 {
 		return fmt.Errorf("HADOOP_SNAPPY: chunk of %d bytes is not plausible", n)
 	}
-	chunk := make([]byte, n)
-	if _, err := io.ReadFull(h.r, chunk); err != nil {
+	// Read rather than allocate up front: a corrupt length must not cost its size in memory.
+	chunk, err := io.ReadAll(io.LimitReader(h.r, int64(n)))
+	if err != nil || len(chunk) != n {
 		return errors.New("HADOOP_SNAPPY: truncated chunk")
 	}
 	dl, err := snappy.DecodedLen(chunk)
