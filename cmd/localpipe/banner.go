@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/localpipe/localpipe/internal/app"
@@ -12,7 +13,7 @@ import (
 // the data is, and what exists to be called. The slog line before it is for machines.
 func banner(a *app.App) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nlocalpipe %s on %s (data in %s)\n", app.VersionString(), a.Endpoint(), a.DataDir())
+	fmt.Fprintf(&b, "\nlocalpipe %s on %s (data in %s)\n", app.VersionString(), reachable(a.Addr()), a.DataDir())
 	n := 0
 	for _, s := range a.Streams().List() {
 		shards := fmt.Sprintf("%d shards", len(s.Shards))
@@ -41,4 +42,17 @@ func banner(a *app.App) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// reachable is the URL to give people for a listen address: a wildcard address (0.0.0.0 in a
+// container) is not one to connect to, so it says localhost.
+func reachable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return "http://localhost:" + port + " (all interfaces)"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
