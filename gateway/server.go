@@ -2,8 +2,13 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,29 +55,141 @@ type Options struct {
 	Now        func() time.Time
 }
 
+// Defaults for zero Options fields.
+const (
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+)
+
+// MaxPayloadSize is API Gateway's request payload limit, 10 MB, not adjustable
+// (aws-semantics.md A.11); a larger request is answered 413 REQUEST_TOO_LARGE.
+var MaxPayloadSize int64 = 10 << 20
+
 // Server serves invoke requests for deployed APIs. It is safe for concurrent use.
 type Server struct {
-	opts Options
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	client  *http.Client
+	metrics *metrics
+
+	mu   sync.RWMutex
+	apis map[string]*deployment // by API id
+	keys map[string]*APIKey     // by value
+	ids  map[string]string      // key id → value
 }
 
 // NewServer returns a Server with nothing deployed.
-func NewServer(opts Options) *Server { return &Server{opts: opts} }
+func NewServer(opts Options) *Server {
+	s := &Server{opts: opts, apis: map[string]*deployment{}, keys: map[string]*APIKey{}, ids: map[string]string{}}
+	if s.opts.Region == "" {
+		s.opts.Region = DefaultRegion
+	}
+	if s.opts.AccountID == "" {
+		s.opts.AccountID = DefaultAccountID
+	}
+	s.log = opts.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.now = opts.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.client = opts.HTTPClient
+	if s.client == nil {
+		// API Gateway returns a back end's redirect to the caller rather than following it.
+		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	s.metrics = newMetrics(opts.Registerer)
+	return s
+}
 
 // Deploy makes api callable at the given stages, replacing an earlier deployment of the same id.
-func (s *Server) Deploy(api *API, stages []Stage) error { return nil }
+//
+// Everything a request will need is checked and compiled here, so a problem is an error now,
+// naming the path and method, rather than a failed request later: a method without an
+// integration (API Gateway will not deploy one either), a template that does not parse, an
+// AWS integration that is not a Kinesis or Firehose action, a model a validator cannot use.
+// The API must not be changed after it is deployed.
+func (s *Server) Deploy(api *API, stages []Stage) error {
+	d, err := compileDeployment(api, stages)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.apis[api.ID] = d
+	s.mu.Unlock()
+	return nil
+}
 
 // AddAPIKey makes a key valid for the methods that require one.
-func (s *Server) AddAPIKey(k APIKey) error { return nil }
+//
+// The value must be 20 to 128 characters, as CreateApiKey requires; an empty ID gets a
+// generated one. Adding a key with the ID of an existing key replaces it.
+func (s *Server) AddAPIKey(k APIKey) error {
+	if n := len(k.Value); n < 20 || n > 128 {
+		return fmt.Errorf("API key %q: the value must be between 20 and 128 characters, as API Gateway requires (it has %d)", k.Name, n)
+	}
+	for _, st := range k.Stages {
+		id, stage, ok := strings.Cut(st, "/")
+		if !ok || id == "" || stage == "" {
+			return fmt.Errorf("API key %q: stage %q is not of the form apiId/stageName", k.Name, st)
+		}
+	}
+	if k.ID == "" {
+		k.ID = NewID()
+	}
+	k.Stages = slices.Clone(k.Stages)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if other, ok := s.keys[k.Value]; ok && other.ID != k.ID {
+		return fmt.Errorf("API key %q: another key (%s) has the same value", k.Name, other.ID)
+	}
+	if old, ok := s.ids[k.ID]; ok {
+		delete(s.keys, old)
+	}
+	s.keys[k.Value] = &k
+	s.ids[k.ID] = k.Value
+	return nil
+}
 
 // Deployments lists every callable API stage, sorted by API id and stage.
-func (s *Server) Deployments() []Deployment { return nil }
+func (s *Server) Deployments() []Deployment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Deployment
+	for id, d := range s.apis {
+		for name := range d.stages {
+			out = append(out, Deployment{APIID: id, Name: d.api.Name, Stage: name})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].APIID != out[j].APIID {
+			return out[i].APIID < out[j].APIID
+		}
+		return out[i].Stage < out[j].Stage
+	})
+	return out
+}
 
-// InvokeTarget reports whether r is an invoke request in one of the URL forms DESIGN.md lists
-// (/_aws/execute-api/{id}/{stage}/…, /restapis/{id}/{stage}/_user_request_/…, Host
-// {id}.execute-api.*), and splits it into the API id, the stage and the escaped path below it.
-func InvokeTarget(r *http.Request) (apiID, stage, path string, ok bool) { return "", "", "", false }
+func (s *Server) deployment(id string) *deployment {
+	s.mu.RLock()
+	d := s.apis[id]
+	s.mu.RUnlock()
+	return d
+}
 
-// ServeHTTP answers an invoke request as API Gateway would.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, `{"message":"API Gateway invocation is not built yet"}`, http.StatusInternalServerError)
+// apiKey returns the key with the given value if it may call stage of apiID.
+func (s *Server) apiKey(value, apiID, stage string) (*APIKey, bool) {
+	s.mu.RLock()
+	k := s.keys[value]
+	s.mu.RUnlock()
+	if k == nil {
+		return nil, false
+	}
+	if len(k.Stages) == 0 || slices.Contains(k.Stages, apiID+"/"+stage) {
+		return k, true
+	}
+	return nil, false
 }

@@ -24,6 +24,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/localpipe/localpipe/firehose"
+	"github.com/localpipe/localpipe/firehose/firehoseapi"
+	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/objectstore/s3api"
@@ -59,6 +61,9 @@ type App struct {
 	objects *objectstore.Store
 	s3      *s3api.Handler
 	fh      *firehose.Engine
+	gw      *gateway.Server
+
+	firehoseAPI *firehoseapi.Handler
 
 	ln      net.Listener
 	srv     *http.Server
@@ -117,10 +122,14 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
 	a.s3 = s3api.New(a.objects, s3api.Options{Logger: logger, Registerer: a.registry})
-	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects}, Logger: logger})
-	if err != nil {
+	if err := a.openFirehose(); err != nil {
 		return nil, fmt.Errorf("firehose: %w", err)
 	}
+
+	a.gw = gateway.NewServer(gateway.Options{
+		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
+		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
+	})
 
 	res := cfg.Resources
 	if res == nil && cfg.ConfigFile != "" {
@@ -168,13 +177,13 @@ func (a *App) apply(res *Resources) error {
 			return fmt.Errorf("--config buckets[%d]: %w", i, err)
 		}
 	}
-	if len(res.DeliveryStreams) > 0 {
-		return errors.New("--config deliveryStreams: Firehose is not built yet")
+	for i, raw := range res.DeliveryStreams {
+		status, _, body := a.firehoseAPI.Invoke(ctx, "CreateDeliveryStream", raw, "")
+		if err := configError(status, body, "ResourceInUseException"); err != nil {
+			return fmt.Errorf("--config deliveryStreams[%d]: %w", i, err)
+		}
 	}
-	if len(res.RestApis) > 0 {
-		return errors.New("--config restApis: API Gateway is not built yet")
-	}
-	return nil
+	return a.applyGateway(res)
 }
 
 // configError turns a JSON 1.1 error response into an error, ignoring the one error type
@@ -215,6 +224,7 @@ func (a *App) Listen() error {
 	a.serveCh = make(chan error, 1)
 	a.ready.Store(true)
 	go func() { a.serveCh <- a.srv.Serve(ln) }()
+	a.logInvokeURLs()
 	return nil
 }
 
@@ -295,10 +305,16 @@ func (a *App) Handler() http.Handler {
 			switch {
 			case strings.HasPrefix(target, "Kinesis_20131202."):
 				a.kinesis.ServeHTTP(w, r)
+			case strings.HasPrefix(target, firehoseapi.TargetPrefix):
+				a.firehoseAPI.ServeHTTP(w, r)
 			default:
 				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
 					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", target))
 			}
+			return
+		}
+		if _, _, _, ok := gateway.InvokeTarget(r); ok {
+			a.gw.ServeHTTP(w, r)
 			return
 		}
 		switch {

@@ -76,6 +76,7 @@ type Resources struct {
 	Buckets         []json.RawMessage `json:"buckets,omitempty"`
 	DeliveryStreams []json.RawMessage `json:"deliveryStreams,omitempty"`
 	RestApis        []json.RawMessage `json:"restApis,omitempty"`
+	APIKeys         []json.RawMessage `json:"apiKeys,omitempty"`
 
 	// Dir is the directory of the config file; relative paths in it resolve against Dir.
 	Dir string `json:"-"`
@@ -110,7 +111,7 @@ func ParseResources(raw []byte) (*Resources, error) {
 	dec := json.NewDecoder(strings.NewReader(string(js)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
-		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis: %w", err)
+		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys: %w", err)
 	}
 	return r, nil
 }

@@ -7,9 +7,32 @@ import (
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
+	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/stream"
 )
+
+// openFirehose opens the Firehose engine over the stream and object engines, with its
+// CloudWatch-named metrics on the app registry, and its JSON 1.1 handler. New delivery streams
+// stay CREATING for --stream-create-delay, like Kinesis streams.
+func (a *App) openFirehose() error {
+	var err error
+	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects},
+		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry)})
+	if err != nil {
+		return err
+	}
+	a.firehoseAPI = firehoseapi.New(a.fh, firehoseapi.Options{
+		Logger: a.logger,
+		StreamExists: func(name string) bool {
+			info, err := a.streams.Describe(name)
+			return err == nil && !info.Hidden
+		},
+		BucketExists: storeSink{a.objects}.BucketExists,
+		CreateDelay:  a.cfg.StreamCreateDelay,
+	})
+	return nil
+}
 
 // streamSource gives Firehose the Kinesis engine as its Source: Kinesis streams to read, and
 // hidden one-shard streams as DirectPut buffers.
@@ -88,3 +111,7 @@ func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Re
 	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
 	return err
 }
+
+// FirehoseAPI is the Firehose JSON 1.1 handler, for in-process calls such as API Gateway's AWS
+// integrations.
+func (a *App) FirehoseAPI() *firehoseapi.Handler { return a.firehoseAPI }

@@ -1,4 +1,5 @@
-// Command bench measures localpipe's Kinesis path (or, with -s3, its object store) on this machine and prints ratios against a
+// Command bench measures localpipe's Kinesis path (or, with -s3, its object store; with
+// -gateway, API Gateway in front of Kinesis) on this machine and prints ratios against a
 // bare net/http handler measured in the same run, because absolute numbers on shared machines
 // drift. Run it with `go run ./internal/bench` (flags: -h).
 //
@@ -35,6 +36,7 @@ import (
 func main() {
 	serve := flag.String("serve", "", "internal: run a server (localpipe|bare) and print its address")
 	dataDir := flag.String("data-dir", "", "internal: data dir for -serve localpipe")
+	configFile := flag.String("config", "", "internal: --config file for -serve localpipe")
 	records := flag.Int("records", 1_000_000, "records written to one shard for the read, start-up and RSS figures")
 	dur := flag.Duration("duration", 5*time.Second, "length of each throughput run")
 	conns := flag.Int("conns", 16, "concurrent connections of the load generator")
@@ -42,13 +44,23 @@ func main() {
 	s3 := flag.Bool("s3", false, "measure the S3 object store instead of Kinesis")
 	listKeys := flag.Int("list-keys", 100_000, "with -s3: keys in the large bucket for the listing figure")
 	bigMiB := flag.Int("big-mib", 1024, "with -s3: size of the object streamed for the RSS figure")
+	gateway := flag.Bool("gateway", false, "measure POST /stream through API Gateway against direct Kinesis PutRecord")
+	rate := flag.Int("rate", 200, "with -gateway: requests/s of the fixed-rate latency run")
+	rounds := flag.Int("rounds", 5, "with -gateway: alternating throughput rounds")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
-		serveLocalpipe(*dataDir)
+		serveLocalpipe(*dataDir, *configFile)
 		return
 	case "bare":
 		serveBare()
+		return
+	}
+	if *gateway {
+		if err := runGateway(*dur, *conns, *size, *rate, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *s3 {
@@ -64,9 +76,9 @@ func main() {
 	}
 }
 
-func serveLocalpipe(dir string) {
+func serveLocalpipe(dir, configFile string) {
 	cfg := app.DefaultConfig()
-	cfg.Listen, cfg.DataDir = "127.0.0.1:0", dir
+	cfg.Listen, cfg.DataDir, cfg.ConfigFile = "127.0.0.1:0", dir, configFile
 	a, err := app.Open(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,477 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/localpipe/localpipe/mapping"
+)
+
+// call is one invoke request on its way through the gateway.
+type call struct {
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	start time.Time
+
+	requestID, extendedID string
+
+	d          *deployment
+	stage      Stage
+	stageName  string
+	path       string // escaped path below the stage
+	p          *plan
+	pathParams map[string]string
+	params     mapping.Params
+	body       []byte
+	key        *APIKey
+
+	ctx map[string]any // $context, built on first use
+
+	status             int
+	integrationLatency time.Duration
+	called             bool // the integration was called (IntegrationLatency applies)
+}
+
+// ServeHTTP answers an invoke request as API Gateway would.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := &call{s: s, w: w, r: r, start: s.now(), requestID: newRequestID(), extendedID: newExtendedID()}
+	q.serve()
+	s.metrics.observe(q)
+}
+
+func (q *call) serve() {
+	apiID, stage, path, _ := InvokeTarget(q.r)
+	q.stageName, q.path = stage, path
+	q.d = q.s.deployment(apiID)
+	if q.d == nil {
+		q.gatewayError(errMissingToken)
+		return
+	}
+	st, ok := q.d.stages[stage]
+	if !ok {
+		q.gatewayError(errMissingToken)
+		return
+	}
+	q.stage = st
+	if q.r.ContentLength > MaxPayloadSize {
+		q.gatewayError(errTooLarge)
+		return
+	}
+	m, res, pathParams, ok := q.d.api.Match(q.r.Method, path)
+	if !ok {
+		q.gatewayError(errMissingToken)
+		return
+	}
+	q.p = q.d.plans[m]
+	if q.p == nil {
+		// Deploy compiles every method; a method added after Deploy is not deployed.
+		q.gatewayError(errMissingToken)
+		return
+	}
+	_ = res
+	q.pathParams = pathParams
+	if q.r.Body != nil {
+		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxPayloadSize+1))
+		if err != nil {
+			q.s.log.Info("gateway: reading the request body failed", "requestId", q.requestID, "err", err)
+			q.gatewayError(gwError{typ: "BAD_REQUEST_BODY", status: 400, message: "Invalid request body", errorType: "BadRequestException"})
+			return
+		}
+		if int64(len(body)) > MaxPayloadSize {
+			q.gatewayError(errTooLarge)
+			return
+		}
+		q.body = body
+	}
+	q.params = q.requestParams()
+
+	if q.p.method.APIKeyRequired {
+		v := q.r.Header.Get("X-Api-Key")
+		k, ok := q.s.apiKey(v, q.d.api.ID, stage)
+		if v == "" || !ok {
+			q.gatewayError(errForbidden)
+			return
+		}
+		q.key = k
+	}
+	if e, bad := q.validate(); bad {
+		q.gatewayError(e)
+		return
+	}
+	switch q.p.kind {
+	case backendAWS:
+		q.serveAWS()
+	case backendLambda:
+		q.serveLambda()
+	case backendMock:
+		q.serveMock()
+	case backendHTTP:
+		q.serveHTTP()
+	case backendHTTPProxy:
+		q.serveHTTPProxy()
+	}
+}
+
+// requestParams gathers the method request parameters. A query string parameter or header
+// sent more than once gives its last value, as in the single-value maps API Gateway builds
+// for Lambda proxy events (unverified for templates).
+func (q *call) requestParams() mapping.Params {
+	p := mapping.Params{Path: q.pathParams}
+	if q.r.URL.RawQuery != "" {
+		vals, _ := url.ParseQuery(q.r.URL.RawQuery)
+		p.QueryString = make(map[string]string, len(vals))
+		for k, v := range vals {
+			p.QueryString[k] = v[len(v)-1]
+		}
+	}
+	p.Header = make(map[string]string, len(q.r.Header))
+	for k, v := range q.r.Header {
+		if len(v) > 0 {
+			p.Header[k] = v[len(v)-1]
+		}
+	}
+	return p
+}
+
+// context returns $context as API Gateway fills it for a template (aws-semantics.md A.2).
+func (q *call) context() map[string]any {
+	if q.ctx != nil {
+		return q.ctx
+	}
+	r := q.r
+	ip := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	identity := map[string]any{
+		"sourceIp": ip, "userAgent": nullable(r.UserAgent()),
+		"apiKey": nil, "apiKeyId": nil,
+		"accountId": nil, "caller": nil, "user": nil, "userArn": nil, "accessKey": nil,
+		"principalOrgId": nil, "cognitoAuthenticationProvider": nil, "cognitoAuthenticationType": nil,
+		"cognitoIdentityId": nil, "cognitoIdentityPoolId": nil,
+	}
+	if q.key != nil {
+		identity["apiKey"], identity["apiKeyId"] = q.key.Value, q.key.ID
+	}
+	prefix, _, _ := strings.Cut(r.Host, ".")
+	t := q.start.UTC()
+	ctx := map[string]any{
+		"accountId":         q.s.opts.AccountID,
+		"domainName":        r.Host,
+		"domainPrefix":      prefix,
+		"extendedRequestId": q.extendedID,
+		"httpMethod":        r.Method,
+		"identity":          identity,
+		"path":              "/" + q.stageName + q.path,
+		"protocol":          r.Proto,
+		"requestId":         q.requestID,
+		"requestTime":       t.Format("02/Jan/2006:15:04:05 -0700"),
+		"requestTimeEpoch":  t.UnixMilli(),
+		"stage":             q.stageName,
+		"authorizer":        map[string]any{"principalId": nil, "claims": nil},
+	}
+	if q.d != nil {
+		ctx["apiId"] = q.d.api.ID
+	}
+	if q.p != nil {
+		ctx["resourceId"] = q.p.res.ID
+		ctx["resourcePath"] = q.p.res.Path
+	}
+	q.ctx = ctx
+	return ctx
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// contextValue reads "identity.sourceIp" and the like from $context for a parameter mapping.
+func (q *call) contextValue(path string) (string, bool) {
+	var v any = q.context()
+	for _, part := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		if v, ok = m[part]; !ok || v == nil {
+			return "", false
+		}
+	}
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case map[string]any:
+		return "", false
+	}
+	return "", false
+}
+
+// input is the template input for the method request.
+func (q *call) input(body []byte) *mapping.Input {
+	return &mapping.Input{Body: body, Params: q.params, Context: q.context(), StageVariables: q.stage.Variables}
+}
+
+// requestMediaType is the request's Content-Type without parameters, lower case;
+// application/json when there is none (A.6).
+func (q *call) requestMediaType() string {
+	return mediaType(q.r.Header.Get("Content-Type"), "application/json")
+}
+
+func mediaType(v, def string) string {
+	if v == "" {
+		return def
+	}
+	if mt, _, err := mime.ParseMediaType(v); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(v, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt == "" {
+		return def
+	}
+	return mt
+}
+
+// isBinary reports whether a media type is one of the API's binary media types.
+func (d *deployment) isBinary(mt string) bool {
+	for _, b := range d.api.BinaryMediaTypes {
+		b = strings.ToLower(strings.TrimSpace(b))
+		if b == mt || b == "*/*" {
+			return true
+		}
+		if pre, ok := strings.CutSuffix(b, "/*"); ok && strings.HasPrefix(mt, pre+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// integrationRequest is what a back end receives.
+type integrationRequest struct {
+	body     []byte
+	header   http.Header
+	query    url.Values
+	path     map[string]string
+	template *mapping.Template // the request template used; nil for passthrough
+	mt       string            // the method request's media type
+	greedy   []string          // path parameters that hold a greedy {name+} value
+}
+
+// isGreedy reports whether name is the method's greedy path variable, whose value keeps its
+// slashes when it is put into an integration URL.
+func (q *call) isGreedy(name string) bool {
+	for r := q.p.res; r != nil; r = r.Parent() {
+		if r.Greedy() && r.Param() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// errUnsupportedMedia is returned by mapRequest when passthroughBehavior refuses the request.
+var errUnsupportedMedia = errors.New("unsupported media type")
+
+// mapRequest applies the content handling, the request template and the request parameters
+// (aws-semantics.md A.6). ok false means a gateway response has been sent.
+func (q *call) mapRequest() (*integrationRequest, bool) {
+	p := q.p
+	ir := &integrationRequest{header: http.Header{}, query: url.Values{}, path: map[string]string{}, mt: q.requestMediaType()}
+	body := q.body
+	binary := q.d.isBinary(ir.mt)
+	switch p.integ.ContentHandling {
+	case ConvertToText:
+		if binary {
+			body = []byte(base64.StdEncoding.EncodeToString(body))
+			binary = false
+		}
+	case ConvertToBinary:
+		if !binary {
+			dec, err := base64.StdEncoding.DecodeString(string(body))
+			if err != nil {
+				q.s.log.Warn("gateway: CONVERT_TO_BINARY: the request body is not base64", "requestId", q.requestID, "method", p.where)
+				q.gatewayError(errInternal)
+				return nil, false
+			}
+			body = dec
+			binary = true
+		}
+	}
+	var over *mapping.Overrides
+	if p.kind != backendHTTPProxy {
+		t, found := p.reqTemplates[ir.mt]
+		switch {
+		case binary && p.integ.ContentHandling == "":
+			// A binary payload that is not converted to text passes through untouched
+			// (unverified: from the content type conversion table of the developer guide).
+		case found && t != nil:
+			var out bytes.Buffer
+			o, err := t.Execute(&out, q.input(body))
+			if err != nil {
+				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
+					"method", p.where, "template", t.Name(), "err", err)
+				q.gatewayError(errInternal)
+				return nil, false
+			}
+			body, over, ir.template = out.Bytes(), o, t
+		case found:
+			// An empty template: the payload passes through.
+		case len(p.reqTemplates) == 0 && p.integ.PassthroughBehavior != PassthroughNever:
+		case p.integ.PassthroughBehavior == PassthroughWhenNoMatch || p.integ.PassthroughBehavior == "":
+		default:
+			q.gatewayError(errUnsupportedMediaType)
+			return nil, false
+		}
+	}
+	ir.body = body
+	for _, pm := range p.reqParams {
+		vals, ok := q.requestSource(pm.src)
+		if !ok {
+			continue
+		}
+		switch pm.loc {
+		case "header":
+			ir.header.Set(pm.dst, vals[len(vals)-1])
+		case "multivalueheader":
+			ir.header.Del(pm.dst)
+			for _, v := range vals {
+				ir.header.Add(pm.dst, v)
+			}
+		case "querystring":
+			ir.query.Set(pm.dst, vals[len(vals)-1])
+		case "multivaluequerystring":
+			ir.query[pm.dst] = vals
+		case "path":
+			ir.path[pm.dst] = vals[len(vals)-1]
+			if pm.src.kind == srcRequest && pm.src.loc == "path" && q.isGreedy(pm.src.name) {
+				ir.greedy = append(ir.greedy, pm.dst)
+			}
+		}
+	}
+	if over != nil {
+		for k, v := range over.RequestHeader {
+			ir.header.Set(k, v)
+		}
+		for k, v := range over.RequestQuery {
+			ir.query.Set(k, v)
+		}
+		for k, v := range over.RequestPath {
+			ir.path[k] = v
+		}
+	}
+	return ir, true
+}
+
+// requestSource evaluates a source that reads the method request; ok false when the value
+// is absent, in which case API Gateway leaves the destination unset.
+func (q *call) requestSource(src paramSource) ([]string, bool) {
+	switch src.kind {
+	case srcStatic:
+		return []string{src.name}, true
+	case srcContext:
+		v, ok := q.contextValue(src.name)
+		return []string{v}, ok
+	case srcStageVar:
+		v, ok := q.stage.Variables[src.name]
+		return []string{v}, ok
+	case srcRequestBody:
+		if src.path == nil {
+			return []string{string(q.body)}, true
+		}
+		return bodyPath(src.path, q.body)
+	case srcRequest:
+		switch src.loc {
+		case "path":
+			v, ok := q.pathParams[src.name]
+			return []string{v}, ok
+		case "querystring", "multivaluequerystring":
+			vals, ok := q.r.URL.Query()[src.name]
+			if !ok || len(vals) == 0 {
+				return nil, false
+			}
+			if src.loc == "querystring" {
+				return vals[len(vals)-1:], true
+			}
+			return vals, true
+		case "header", "multivalueheader":
+			vals := q.r.Header.Values(src.name)
+			if len(vals) == 0 {
+				return nil, false
+			}
+			if src.loc == "header" {
+				return vals[len(vals)-1:], true
+			}
+			return vals, true
+		}
+	}
+	return nil, false
+}
+
+// bodyPath evaluates a body.JSONPath mapping: a JSON string gives its text, anything else its
+// JSON; a missing value gives nothing.
+func bodyPath(t *mapping.Template, body []byte) ([]string, bool) {
+	var out bytes.Buffer
+	if _, err := t.Execute(&out, &mapping.Input{Body: body}); err != nil {
+		return nil, false
+	}
+	s := out.String()
+	if s == `""` || s == "" {
+		return nil, false
+	}
+	if s[0] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return []string{u}, true
+		}
+		return []string{strings.Trim(s, `"`)}, true
+	}
+	return []string{s}, true
+}
+
+// newRequestID returns a version 4 UUID, the form of $context.requestId and x-amzn-RequestId.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// newExtendedID returns an id shaped like API Gateway's extendedRequestId and x-amz-apigw-id
+// ("BQGojGcNjoEFZmQ=": 11 bytes in base64; the shape is unverified).
+func newExtendedID() string {
+	var b [11]byte
+	_, _ = rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// withTimeout bounds an integration call by the integration's timeoutInMillis.
+func (q *call) withTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(q.r.Context(), time.Duration(q.p.timeoutMillis)*time.Millisecond)
+}

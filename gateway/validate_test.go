@@ -1,0 +1,201 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func compileModel(t testing.TB, models map[string]string, name string) (*schema, error) {
+	api := NewAPI("m")
+	api.Models = map[string]json.RawMessage{}
+	for k, v := range models {
+		api.Models[k] = json.RawMessage(v)
+	}
+	return newSchemaCompiler(api).model(name)
+}
+
+func TestSchemaValidation(t *testing.T) {
+	tests := []struct {
+		schema, body string
+		want         string // "" valid; else a substring of the problems
+	}{
+		{`{"type":"object"}`, `{}`, ""},
+		{`{"type":"object"}`, ``, ""}, // an empty body is {}
+		{`{"type":"object"}`, `[]`, `instance type (array) does not match any allowed primitive type (allowed: ["object"])`},
+		{`{"type":["string","null"]}`, `null`, ""},
+		{`{"type":"number"}`, `3`, ""},
+		{`{"type":"integer"}`, `3.0`, `instance type (number)`},
+		{`{"type":"integer"}`, `1e3`, `instance type (number)`},
+		{`{"type":"boolean"}`, `true`, ""},
+		{`{"required":["a","b"]}`, `{"a":1}`, `object has missing required properties (["b"])`},
+		{`{"properties":{"a":{"type":"string"}}}`, `{"a":1}`, `allowed: ["string"]`},
+		{`{"properties":{"a":{"type":"string"}},"additionalProperties":false}`, `{"a":"x","b":1,"c":2}`, `not allowed by the schema: ["b","c"]`},
+		{`{"additionalProperties":{"type":"integer"}}`, `{"a":1,"b":"x"}`, `allowed: ["integer"]`},
+		{`{"items":{"type":"integer"}}`, `[1,2,"3"]`, `instance type (string)`},
+		{`{"items":[{"type":"integer"},{"type":"string"}]}`, `[1,"a",true]`, ""},
+		{`{"items":[{"type":"integer"},{"type":"string"}]}`, `[1,2]`, `instance type (integer) does not match any allowed primitive type (allowed: ["string"])`},
+		{`{"minItems":2}`, `[1]`, `array is too short: must have at least 2 elements but instance has 1 elements`},
+		{`{"maxItems":1}`, `[1,2]`, `array is too long: must have at most 1 elements but instance has 2 elements`},
+		{`{"uniqueItems":true}`, `[1,1.0]`, `duplicate elements`},
+		{`{"enum":[1,"a",{"b":[true]}]}`, `{"b":[true]}`, ""},
+		{`{"enum":[1,"a"]}`, `1.0`, ""},
+		{`{"enum":[1,"a"]}`, `"b"`, `instance value ("b") not found in enum (possible values: [1,"a"])`},
+		{`{"minLength":2,"maxLength":3}`, `"é"`, `string "é" is too short (length: 1, required minimum: 2)`},
+		{`{"maxLength":3}`, `"abcd"`, `string "abcd" is too long (length: 4, maximum allowed: 3)`},
+		{`{"pattern":"^[a-z]+$"}`, `"abc"`, ""},
+		{`{"pattern":"^[a-z]+$"}`, `"ab1"`, `ECMA 262 regex "^[a-z]+$" does not match input string "ab1"`},
+		{`{"pattern":"b"}`, `"abc"`, ""}, // not anchored
+		{`{"minimum":1.5}`, `1.5`, ""},
+		{`{"minimum":1.5,"exclusiveMinimum":true}`, `1.5`, `not strictly greater than the required minimum 1.5`},
+		{`{"minimum":2}`, `1`, `numeric instance is lower than the required minimum (minimum: 2, found: 1)`},
+		{`{"maximum":2,"exclusiveMaximum":true}`, `2`, `not strictly lower than the required maximum 2`},
+		{`{"maximum":2}`, `2.01`, `greater than the required maximum (maximum: 2, found: 2.01)`},
+		{`{"multipleOf":0.1}`, `0.3`, ""},
+		{`{"multipleOf":2}`, `3`, `remainder of division is not zero (3 / 2)`},
+		{`{"minProperties":1}`, `{}`, `too few properties`},
+		{`{"maxProperties":1}`, `{"a":1,"b":2}`, `too many properties`},
+		{`{"allOf":[{"type":"integer"},{"minimum":3}]}`, `2`, `lower than the required minimum`},
+		{`{"anyOf":[{"type":"integer"},{"type":"string"}]}`, `true`, `among 2`},
+		{`{"oneOf":[{"type":"integer"},{"type":"number"}]}`, `1`, `matched 2 out of 2`},
+		{`{"oneOf":[{"type":"integer"},{"type":"string"}]}`, `1`, ""},
+		{`{"not":{"type":"string"}}`, `"s"`, `should not have`},
+		{`{"format":"email","dependencies":{}}`, `"x"`, ""}, // ignored keywords
+		{`{"$ref":"#/components/schemas/Tag"}`, `"c"`, `not found in enum`},
+		{`{"properties":{"next":{"$ref":"#/definitions/Self"}}}`, `{"next":{"next":{}}}`, ""},
+		{`{"type":"object"}`, `{"a":1} {}`, `Unable to parse`},
+		{`{"type":"object"}`, `{"a":`, `Unable to parse`},
+	}
+	for _, tc := range tests {
+		s, err := compileModel(t, map[string]string{"M": tc.schema, "Tag": `{"enum":["a","b"]}`, "Self": tc.schema}, "M")
+		if err != nil {
+			t.Errorf("%s: %v", tc.schema, err)
+			continue
+		}
+		problems := strings.Join(validateBody(s, []byte(tc.body)), "; ")
+		switch {
+		case tc.want == "" && problems != "":
+			t.Errorf("%s on %s: %s, want valid", tc.schema, tc.body, problems)
+		case tc.want != "" && !strings.Contains(problems, tc.want):
+			t.Errorf("%s on %s: %q, want it to hold %q", tc.schema, tc.body, problems, tc.want)
+		}
+	}
+}
+
+func TestSchemaCompileErrors(t *testing.T) {
+	for _, src := range []string{
+		`[]`, `"x"`, `{"type":"str"}`, `{"type":3}`, `{"type":["string",1]}`, `{"enum":{}}`, `{"properties":[]}`,
+		`{"properties":{"a":3}}`, `{"required":"a"}`, `{"required":[1]}`, `{"items":[3]}`, `{"minLength":-1}`,
+		`{"maxItems":1.5}`, `{"pattern":3}`, `{"pattern":"(?=x)"}`, `{"minimum":"1"}`, `{"multipleOf":0}`,
+		`{"allOf":[]}`, `{"anyOf":{}}`, `{"not":1}`, `{"$ref":"#/components/schemas/Nope"}`, `{"$ref":"elsewhere.json"}`,
+		`{"additionalProperties":"no"}`, `not json`, strings.Repeat(`{"not":`, 100) + `{}` + strings.Repeat(`}`, 100),
+	} {
+		if _, err := compileModel(t, map[string]string{"M": src}, "M"); err == nil {
+			t.Errorf("%s compiled", src)
+		}
+	}
+	if _, err := compileModel(t, nil, "Missing"); err == nil {
+		t.Error("a missing model compiled")
+	}
+	if s, err := compileModel(t, nil, "Empty"); err != nil || s != nil {
+		t.Errorf("Empty: %v %v", s, err)
+	}
+	// A cycle of $refs compiles and terminates.
+	s, err := compileModel(t, map[string]string{"A": `{"$ref":"#/definitions/B"}`, "B": `{"$ref":"#/definitions/A"}`}, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateBody(s, []byte(`{}`))
+}
+
+func FuzzValidateBody(f *testing.F) {
+	f.Add(`{"type":"object","required":["a"],"properties":{"a":{"type":"string","pattern":"^x"}}}`, `{"a":"xy"}`)
+	f.Add(`{"items":{"enum":[1,2]},"uniqueItems":true,"maxItems":3}`, `[1,2,2]`)
+	f.Add(`{"oneOf":[{"minimum":1},{"multipleOf":0.5}],"not":{"type":"null"}}`, `1.5`)
+	f.Add(`{"$ref":"#/components/schemas/M"}`, `{}`)
+	f.Add(`{"additionalProperties":false,"minProperties":1}`, `{"a":[{"b":null}]}`)
+	f.Fuzz(func(t *testing.T, schemaSrc, body string) {
+		s, err := compileModel(t, map[string]string{"M": schemaSrc}, "M")
+		if err != nil || s == nil {
+			return
+		}
+		validateBody(s, []byte(body))
+	})
+}
+
+func TestMockStatus(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		bad  bool
+	}{
+		{`{"statusCode": 200}`, 200, false},
+		{`{"statusCode": "404"}`, 404, false},
+		{` `, 0, false},
+		{`{}`, 0, false},
+		{`{"statusCode": null}`, 0, false},
+		{`{"statusCode": 99}`, 0, true},
+		{`{"statusCode": 600}`, 0, true},
+		{`{"statusCode": 2.5}`, 0, true},
+		{`{"statusCode": "x"}`, 0, true},
+		{`{"statusCode": true}`, 0, true},
+		{`[200]`, 0, true},
+		{`statusCode: 200`, 0, true},
+	} {
+		got, err := mockStatus([]byte(tc.in))
+		if got != tc.want || (err != nil) != tc.bad {
+			t.Errorf("mockStatus(%s) = %d, %v", tc.in, got, err)
+		}
+	}
+}
+
+func FuzzMockStatus(f *testing.F) {
+	f.Add(`{"statusCode": 200}`)
+	f.Add(`{"statusCode": "5000000000000000000000"}`)
+	f.Add(`{"statusCode": -1e400}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		n, err := mockStatus([]byte(in))
+		if err == nil && n != 0 && (n < 100 || n > 599) {
+			t.Fatalf("status %d", n)
+		}
+	})
+}
+
+// FuzzServeHTTP sends arbitrary requests to an API with every kind of method: whatever
+// comes in, the answer is an HTTP status and, for an error, API Gateway's {"message": …}.
+func FuzzServeHTTP(f *testing.F) {
+	e := newEnv(f, docJSON(M{
+		"/stream":     M{"post": op(awsInteg("kinesis:action/PutRecord", M{"application/json": `{"Data":"$util.base64Encode($input.json('$.a'))","P":"$input.params('p')"}`}, nil, nil), nil)},
+		"/items/{id}": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": $input.params('code')}`}, "responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `$input.params('id')`}}}}, nil)},
+		"/p/{proxy+}": M{"x-amazon-apigateway-any-method": op(M{"type": "mock", "passthroughBehavior": "never", "requestTemplates": M{"text/plain": "{}"}, "responses": M{"default": M{"statusCode": "200"}}}, nil)},
+		"/lambda":     M{"post": op(M{"type": "aws_proxy", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:lambda:path/f"}, nil)},
+		"/v":          M{"put": op(awsInteg("firehose:action/PutRecord", nil, M{`4\d{2}`: M{"statusCode": "400"}}, nil), M{"x-amazon-apigateway-request-validator": "all", "requestBody": M{"content": M{"application/json": M{"schema": M{"type": "object", "required": []any{"a"}}}}}})},
+	}, M{"x-amazon-apigateway-request-validators": M{"all": M{"validateRequestBody": true, "validateRequestParameters": true}}}))
+	f.Add("POST", "/_aws/execute-api/testapi/prod/stream?p=1", "application/json", `{"a":1}`)
+	f.Add("GET", "/_aws/execute-api/testapi/prod/items/%zz?code=abc", "", ``)
+	f.Add("GET", "/_aws/execute-api/testapi/prod/items/x?code=302", "", ``)
+	f.Add("DELETE", "/restapis/testapi/prod/_user_request_/p/a/b//c", "text/plain; charset=\x00", "x")
+	f.Add("POST", "/_aws/execute-api/testapi/prod/lambda", "", "")
+	f.Add("PUT", "/_aws/execute-api/testapi/prod/v", "application/json", `{"b":`)
+	f.Fuzz(func(t *testing.T, method, target, contentType, body string) {
+		r := httptest.NewRequest("GET", "http://localhost/", strings.NewReader(body))
+		r.Method = method
+		r.URL.Path = target
+		if i := strings.IndexByte(target, '?'); i >= 0 {
+			r.URL.Path, r.URL.RawQuery = target[:i], target[i+1:]
+		}
+		r.Header.Set("Content-Type", contentType)
+		w := httptest.NewRecorder()
+		e.s.ServeHTTP(w, r)
+		if w.Code < 100 || w.Code > 599 {
+			t.Fatalf("status %d", w.Code)
+		}
+		if len(w.Header()["x-amzn-ErrorType"]) > 0 {
+			var m map[string]any
+			if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || m["message"] == nil {
+				t.Fatalf("error body %q", w.Body)
+			}
+		}
+	})
+}
