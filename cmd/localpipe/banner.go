@@ -37,6 +37,10 @@ func banner(a *app.App) string {
 			n++
 		}
 	}
+	for _, u := range a.InvokeURLs() {
+		fmt.Fprintf(&b, "  invoke URL       %s\n", u)
+		n++
+	}
 	if n == 0 {
 		b.WriteString("  nothing created yet: use the AWS CLI or SDKs, or --config FILE\n")
 	}
