@@ -398,3 +398,59 @@ func TestFlushCommand(t *testing.T) {
 	lp(t, srv.Endpoint, "", "flush", "nope").want(t, 1, "404 Not Found: delivery stream nope not found")
 	lp(t, deadEndpoint(t), "", "flush").want(t, 1, "nothing is listening at")
 }
+
+func TestBannerListsTheSeed(t *testing.T) {
+	t.Parallel()
+	s := start(t, "--ephemeral", "--config", "../../examples/seed/localpipe.yaml")
+	port := s.endpoint[strings.LastIndex(s.endpoint, ":")+1:]
+	want := []string{
+		"localpipe dev on " + s.endpoint + " (data in ",
+		"  kinesis stream   my-data-stream (1 shard)\n",
+		"  firehose         my-firehose-stream (from my-data-stream) → s3://my-delivery-bucket/\n",
+		"  s3 bucket        s3://my-delivery-bucket\n",
+		"  invoke URL       " + s.endpoint + "/restapis/seedapi001/prod/_user_request_/\n",
+		"  invoke URL       http://seedapi001.execute-api.localhost:" + port + "/prod/\n",
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := s.stderr.String()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("banner lacks %q:\n%s", missing, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestTailStopsOnInterrupt(t *testing.T) {
+	t.Parallel()
+	srv := localpipetest.Start(t, localpipetest.Stream("quiet", 1))
+	tail := exec.Command(binary, "tail", "quiet", "--endpoint", srv.Endpoint)
+	errPipe, _ := tail.StderrPipe()
+	if err := tail.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(errPipe)
+	for sc.Scan() && !strings.Contains(sc.Text(), "following 1 shard(s)") {
+	}
+	tail.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { io.Copy(io.Discard, errPipe); done <- tail.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("tail after SIGINT: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		tail.Process.Kill()
+		t.Fatal("tail did not stop on SIGINT")
+	}
+}

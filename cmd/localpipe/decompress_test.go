@@ -95,3 +95,21 @@ func FuzzDecompress(f *testing.F) {
 		io.Copy(io.Discard, io.LimitReader(r, 16<<20))
 	})
 }
+
+func FuzzParseS3URL(f *testing.F) {
+	for _, s := range []string{"s3://b/k", "s3://", "s3:///k", "b/k", "s3://b/dir/", "s3://b//k"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, k, err := parseS3URL(s)
+		if err != nil {
+			return
+		}
+		if b == "" || strings.Contains(b, "/") {
+			t.Fatalf("%q: bucket %q", s, b)
+		}
+		if got := "s3://" + b + "/" + k; got != s && got != s+"/" {
+			t.Fatalf("%q: parsed as %q %q", s, b, k)
+		}
+	})
+}
