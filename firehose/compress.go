@@ -21,11 +21,11 @@ const (
 
 // extension is the file extension Firehose gives an object: FileExtension when set, else the
 // compression format's.
-func extension(in Info) string {
-	if in.FileExtension != "" {
-		return in.FileExtension
+func extension(sp *spec) string {
+	if sp.FileExtension != "" {
+		return sp.FileExtension
 	}
-	switch in.Compression {
+	switch sp.Compression {
 	case GZIP:
 		return ".gz"
 	case ZIP:

@@ -2,14 +2,10 @@ package firehose
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +19,8 @@ type delivery struct {
 	info    atomic.Pointer[Info]
 	readers []*reader
 	stop    chan struct{}
+	// buffered is the sum of the readers' buffered bytes, for the buffer-bytes metric.
+	buffered atomic.Int64
 }
 
 func (d *delivery) wait() {
@@ -70,6 +68,19 @@ type reader struct {
 	flush chan chan flushResult
 	done  chan struct{}
 	once  sync.Once
+	// reported is this reader's share of delivery.buffered.
+	reported int64
+}
+
+// report publishes how many bytes the reader holds in its buffer (positions in the log, not
+// copies of the records).
+func (r *reader) report(n int64) {
+	if n == r.reported {
+		return
+	}
+	total := r.d.buffered.Add(n - r.reported)
+	r.reported = n
+	r.d.e.metrics.Buffered(r.d.info.Load().Name, total)
 }
 
 func (r *reader) doneCh() chan struct{} {
@@ -85,6 +96,12 @@ type batch struct {
 	Records     int
 	Key         string // decided before the object is written, so a retry writes the same key
 	Version     int
+	// Spec is the configuration the batch's objects are laid out with, frozen with its keys
+	// (nil until then), so a redo after a crash writes the same objects under the same keys
+	// even if UpdateDestination came in between.
+	Spec *spec `json:",omitempty"`
+	// Decided is when the keys were fixed; error records carry it as attemptEndingTimestamp.
+	Decided time.Time `json:",omitzero"`
 }
 
 func (b *batch) empty() bool { return b.Records == 0 }
@@ -118,22 +135,38 @@ func (r *reader) run() {
 		pos, pending, found, err = r.load(in)
 	}
 	_ = found
+	var buf batch
 	if pending != nil {
 		// A crash came between writing this batch's object and committing past it: write the
 		// same object again (same key, same records) before anything else.
+	redo:
 		for {
-			if _, err := r.deliver(pending); err == nil {
+			keys, err := r.deliver(pending)
+			if err == nil {
 				pos = pending.Last + 1
 				break
 			}
 			select {
 			case <-r.d.stop:
 				return
+			case reply := <-r.flush:
+				// A flush retries at once, and on success goes on to the rest of the log.
+				if keys, err = r.deliver(pending); err != nil {
+					reply <- flushResult{err: err}
+					continue
+				}
+				pos = pending.Last + 1
+				// A batch that fails here stays in buf, decided, for the loop below to retry.
+				more, err := r.catchUpAndDeliver(stream, &pos, &buf)
+				if err == nil {
+					buf = batch{}
+				}
+				reply <- flushResult{keys: append(keys, more...), err: err}
+				break redo
 			case <-time.After(time.Second):
 			}
 		}
 	}
-	var buf batch
 	var timer *time.Timer
 	var timerC <-chan time.Time
 	resetTimer := func() {
@@ -145,6 +178,29 @@ func (r *reader) run() {
 	defer resetTimer()
 	var retry <-chan time.Time
 	for {
+		r.report(buf.Bytes)
+		if buf.Spec != nil {
+			// A batch whose delivery failed is retried as it is, never extended: its object
+			// keys derive from its range, and some of its objects may be written already.
+			select {
+			case <-r.d.stop:
+				return
+			case reply := <-r.flush:
+				keys, err := r.catchUpAndDeliver(stream, &pos, &buf)
+				if err == nil {
+					buf = batch{}
+					resetTimer()
+				}
+				reply <- flushResult{keys: keys, err: err}
+			case <-time.After(time.Second):
+				if _, err := r.deliver(&buf); err == nil {
+					buf = batch{}
+					resetTimer()
+				}
+			}
+			retry = nil
+			continue
+		}
 		cur := *r.d.info.Load()
 		recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
 		if err != nil {
@@ -190,6 +246,7 @@ func (r *reader) run() {
 		if werr != nil {
 			changed = nil
 		}
+		r.report(buf.Bytes)
 		select {
 		case <-changed:
 		case <-timerC:
@@ -227,6 +284,14 @@ func (r *reader) run() {
 func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]string, error) {
 	e := r.d.e
 	var keys []string
+	if buf.Spec != nil {
+		k, err := r.deliver(buf)
+		if err != nil {
+			return nil, err
+		}
+		keys = k
+		*buf = batch{}
+	}
 	cur := *r.d.info.Load()
 	extra := 0
 	if cur.Delimiter != nil {
@@ -281,104 +346,4 @@ func (r *reader) load(in Info) (pos uint64, pending *batch, found bool, err erro
 		pos, err = e.src.StartAt(in.KinesisStream, r.shard, in.Created)
 	}
 	return pos, pending, false, err
-}
-
-// deliver writes a batch as one object and then commits past it. The batch and its key are
-// recorded first, so a crash in between is redone with the same key (see run), and the
-// object's key depends only on what it holds: S3 ends up with every record exactly once.
-func (r *reader) deliver(b *batch) ([]string, error) {
-	if b.empty() {
-		return nil, nil
-	}
-	e := r.d.e
-	in := *r.d.info.Load()
-	if b.Key == "" {
-		b.Version = in.Version
-		b.Key = objectKey(in, r.shard, b)
-		v, _ := json.Marshal(b)
-		if err := e.db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
-		}); err != nil {
-			return nil, err
-		}
-	}
-	if err := r.write(in, b); err != nil {
-		e.metrics.DeliveryFailed(in.Name)
-		e.logger.Warn("firehose: delivery to S3 failed; will retry", "deliveryStream", in.Name, "bucket", in.Bucket, "key", b.Key, "err", err)
-		return nil, err
-	}
-	err := e.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], b.Last+1)
-		if err := root.Bucket(checkBucket).Put(stateKey(in.Name, r.shard), v[:]); err != nil {
-			return err
-		}
-		return root.Bucket(batchBucket).Delete(stateKey(in.Name, r.shard))
-	})
-	if err != nil {
-		return nil, err
-	}
-	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
-	e.logger.Debug("firehose: delivered", "deliveryStream", in.Name, "key", b.Key, "records", b.Records, "bytes", b.Bytes)
-	return []string{b.Key}, nil
-}
-
-// write streams the batch's records from the source log through the compressor into the sink.
-func (r *reader) write(in Info, b *batch) error {
-	e := r.d.e
-	stream := sourceStream(in)
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	b = &batch{First: b.First, Last: b.Last, Key: b.Key} // the writer goroutine's own copy
-	go func() {
-		defer close(done)
-		cw, err := newCompressor(in.Compression, pw, strings.TrimSuffix(b.Key[strings.LastIndexByte(b.Key, '/')+1:], extension(in)))
-		if err != nil {
-			pw.CloseWithError(err)
-			return
-		}
-		pos := b.First
-		for pos <= b.Last {
-			recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
-			if err == nil && len(recs) == 0 {
-				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
-			}
-			if err != nil {
-				pw.CloseWithError(err)
-				return
-			}
-			for _, rec := range recs {
-				if rec.Position > b.Last {
-					break
-				}
-				if _, err := cw.Write(rec.Data); err != nil {
-					pw.CloseWithError(err)
-					return
-				}
-				if in.Delimiter != nil {
-					io.WriteString(cw, *in.Delimiter)
-				}
-			}
-			pos = next
-		}
-		pw.CloseWithError(cw.Close())
-	}()
-	err := e.sink.PutObject(context.Background(), in.Bucket, b.Key, pr, "application/octet-stream", "")
-	pr.CloseWithError(errors.New("firehose: object write ended"))
-	<-done
-	return err
-}
-
-// objectKey names a batch's object as Firehose does: the prefix (with the default UTC
-// YYYY/MM/dd/HH/ time path when it has no expression), then
-// DeliveryStreamName-Version-YYYY-MM-DD-HH-MM-SS-RandomString and the file extension. The
-// times are the oldest record's approximate arrival, and the random string is a UUID-shaped
-// hash of what the object holds, so rewriting the same batch gives the same key.
-func objectKey(in Info, shard int, b *batch) string {
-	t := b.Oldest.UTC()
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%d\x00%d\x00%d", in.Name, in.Created.UnixNano(), sourceStream(in), shard, b.First, b.Last))
-	x := hex.EncodeToString(h[:16])
-	uuid := x[:8] + "-" + x[8:12] + "-4" + x[13:16] + "-" + string("89ab"[h[8]&3]) + x[17:20] + "-" + x[20:32]
-	return in.Prefix + t.Format("2006/01/02/15/") + fmt.Sprintf("%s-%d-%s-%s", in.Name, b.Version, t.Format("2006-01-02-15-04-05"), uuid) + extension(in)
 }

@@ -447,8 +447,18 @@ func (e *Engine) FlushAll(ctx context.Context) (map[string][]string, error) {
 // localpipe expects to find it) and stops the readers. Records that cannot be written stay
 // in their durable source log and are delivered after the next start.
 func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil
+	}
 	_, err := e.FlushAll(ctx)
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return err
+	}
 	e.closed = true
 	for _, d := range e.streams {
 		close(d.stop)

@@ -393,7 +393,11 @@ func (s *shardLog) writer() {
 			}
 		}
 		buf = s.commit(batch, buf[:0])
-		if cap(buf) > 4*maxBatchBytes {
+		// Drop the answered requests and a large frame buffer: an idle shard would otherwise
+		// pin its last batch twice over (its records and their frames), which adds up over
+		// the hundreds of one-shard logs that Firehose delivery streams keep.
+		clear(batch)
+		if cap(buf) > 256<<10 {
 			buf = nil
 		}
 	}

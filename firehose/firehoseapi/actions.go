@@ -247,6 +247,10 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 		return invalidArg("Data format conversion (Parquet/ORC) is not available locally; set DataFormatConversionConfiguration.Enabled to false.")
 	}
 	partitioned := d.DynamicPartitioningConfiguration != nil && d.DynamicPartitioningConfiguration.Enabled != nil && *d.DynamicPartitioningConfiguration.Enabled
+	if dp := d.DynamicPartitioningConfiguration; partitioned && (dp.RetryOptions == nil || dp.RetryOptions.DurationInSeconds == nil) {
+		// AWS's documented default retry duration; localpipe stores it for Describe only.
+		dp.RetryOptions = &retryOptions{DurationInSeconds: ptr(int64(300))}
+	}
 	if d.BufferingHints == nil {
 		d.BufferingHints = &bufferingHints{}
 	}

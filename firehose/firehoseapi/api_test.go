@@ -630,3 +630,54 @@ func TestSeedConfig(t *testing.T) {
 		t.Fatalf("object %q", got)
 	}
 }
+
+// TestLegacyS3Destination uses the older S3DestinationConfiguration and S3DestinationUpdate.
+func TestLegacyS3Destination(t *testing.T) {
+	e := newEnv(t)
+	e.bucket(t, "bkt")
+	e.bucket(t, "bkt2")
+	e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("old"), S3DestinationConfiguration: &types.S3DestinationConfiguration{
+		RoleARN: aws.String(role), BucketARN: aws.String("arn:aws:s3:::bkt"), Prefix: aws.String("old/"), CompressionFormat: types.CompressionFormatGzip,
+		BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(2), IntervalInSeconds: aws.Int32(120)}}})
+	d, err := e.fh.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("old")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d.DeliveryStreamDescription.Destinations[0].S3DestinationDescription; *s.Prefix != "old/" || s.CompressionFormat != types.CompressionFormatGzip || *s.BufferingHints.SizeInMBs != 2 {
+		t.Fatalf("S3 description %+v", s)
+	}
+	e.put(t, "old", "a")
+	if k := e.flush(t, "old"); len(k) != 1 || !strings.HasPrefix(k[0], "old/") || string(decompress(t, "GZIP", e.get(t, "bkt", k[0]))) != "a" {
+		t.Fatalf("keys %v", k)
+	}
+	if _, err := e.fh.UpdateDestination(ctx, &firehose.UpdateDestinationInput{DeliveryStreamName: aws.String("old"), CurrentDeliveryStreamVersionId: aws.String("1"),
+		DestinationId: aws.String("destinationId-000000000001"), S3DestinationUpdate: &types.S3DestinationUpdate{BucketARN: aws.String("arn:aws:s3:::bkt2"),
+			CompressionFormat: types.CompressionFormatUncompressed}}); err != nil {
+		t.Fatal(err)
+	}
+	e.put(t, "old", "b")
+	if k := e.flush(t, "old"); len(k) != 1 || !strings.HasPrefix(k[0], "old/") || string(e.get(t, "bkt2", k[0])) != "b" {
+		t.Fatalf("after update: keys %v", k)
+	}
+}
+
+// TestCreatingThenActive keeps new delivery streams CREATING for --stream-create-delay.
+func TestCreatingThenActive(t *testing.T) {
+	e := openEnv(t, t.TempDir(), func(c *app.Config) { c.StreamCreateDelay = 300 * time.Millisecond })
+	e.bucket(t, "bkt")
+	e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("slow"), ExtendedS3DestinationConfiguration: s3dest("bkt")})
+	d, _ := e.fh.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("slow")})
+	if d.DeliveryStreamDescription.DeliveryStreamStatus != types.DeliveryStreamStatusCreating {
+		t.Fatalf("status %s", d.DeliveryStreamDescription.DeliveryStreamStatus)
+	}
+	_, err := e.fh.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("slow"), Record: &types.Record{Data: []byte("x")}})
+	wantErr(t, err, "ResourceNotFoundException", "is not ACTIVE, instead in state CREATING")
+	for d.DeliveryStreamDescription.DeliveryStreamStatus != types.DeliveryStreamStatusActive {
+		time.Sleep(20 * time.Millisecond)
+		d, _ = e.fh.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("slow")})
+	}
+	e.put(t, "slow", "x")
+	if k := e.flush(t, "slow"); len(k) != 1 || string(e.get(t, "bkt", k[0])) != "x" {
+		t.Fatalf("keys %v", k)
+	}
+}

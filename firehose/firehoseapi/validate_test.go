@@ -23,7 +23,9 @@ func ext(members string) string {
 	return `{"DeliveryStreamName":"v","ExtendedS3DestinationConfiguration":{` + okRole + `,` + okBucket + members + `}}`
 }
 
-func procs(p string) string { return ext(`"ProcessingConfiguration":{"Enabled":true,"Processors":[` + p + `]}`) }
+func procs(p string) string {
+	return ext(`"ProcessingConfiguration":{"Enabled":true,"Processors":[` + p + `]}`)
+}
 
 // TestBadInputs sends what the SDKs would not, and checks AWS's error type and message.
 func TestBadInputs(t *testing.T) {
@@ -95,8 +97,13 @@ func TestBadInputs(t *testing.T) {
 		{"CreateDeliveryStream", procs(`{"Type":"RecordDeAggregation","Parameters":[{"ParameterName":"SubRecordType","ParameterValue":"DELIMITED"}]}`), "InvalidArgumentException", "needs a base64-encoded Delimiter"},
 		{"CreateDeliveryStream", procs(`{"Type":"RecordDeAggregation"}`), "InvalidArgumentException", "SubRecordType parameter, JSON or DELIMITED"},
 		{"CreateDeliveryStream", procs(`{"Type":"MetadataExtraction","Parameters":[{"ParameterName":"MetadataExtractionQuery","ParameterValue":"{a: .a}"},{"ParameterName":"JsonParsingEngine","ParameterValue":"JQ-1.6"}]}`), "InvalidArgumentException", "only supported when DynamicPartitioningConfiguration is enabled"},
-		{"CreateDeliveryStream", ext(`"DynamicPartitioningConfiguration":{"Enabled":true},"BufferingHints":{"SizeInMBs":64,"IntervalInSeconds":60},"Prefix":"a/","ErrorOutputPrefix":"e/"`), "InvalidArgumentException", "Dynamic partitioning needs a MetadataExtraction processor"},
+		{"CreateDeliveryStream", ext(`"DynamicPartitioningConfiguration":{"Enabled":true},"BufferingHints":{"SizeInMBs":64,"IntervalInSeconds":60},"Prefix":"a/!{partitionKeyFromQuery:a}/","ErrorOutputPrefix":"e/!{firehose:error-output-type}/"`), "InvalidArgumentException", "Dynamic partitioning needs a MetadataExtraction processor"},
 		{"CreateDeliveryStream", ext(`"DynamicPartitioningConfiguration":{"Enabled":true},"BufferingHints":{"SizeInMBs":5,"IntervalInSeconds":60}`), "InvalidArgumentException", "must be at least 64 when Dynamic Partitioning is enabled"},
+		{"CreateDeliveryStream", ext(`"Prefix":"logs/!{timestamp:yyyy}/"`), "InvalidArgumentException", "Ths supplied prefix(es) do not satisfy the following constraint: ErrorOutputPrefix cannot be null or empty when Prefix contains expressions"},
+		{"CreateDeliveryStream", ext(`"Prefix":"logs/!{firehose:error-output-type}/","ErrorOutputPrefix":"e/!{firehose:error-output-type}/"`), "InvalidArgumentException", "Prefix can't contain !{firehose:error-output-type}"},
+		{"CreateDeliveryStream", ext(`"Prefix":"logs/!{timestamp:yyyy}/","ErrorOutputPrefix":"e/!{timestamp:yyyy}/"`), "InvalidArgumentException", "ErrorOutputPrefix must contain !{firehose:error-output-type}"},
+		{"CreateDeliveryStream", ext(`"Prefix":"logs/!{nope:x}/","ErrorOutputPrefix":"e/"`), "InvalidArgumentException", "unknown namespace"},
+		{"CreateDeliveryStream", ext(`"Prefix":"logs/!{partitionKeyFromQuery:a}/","ErrorOutputPrefix":"e/!{firehose:error-output-type}/"`), "InvalidArgumentException", "only when dynamic partitioning is enabled"},
 		{"CreateDeliveryStream", ext(`"S3BackupMode":"Enabled"`), "InvalidArgumentException", "S3 backup"},
 		{"CreateDeliveryStream", ext(`"DataFormatConversionConfiguration":{"Enabled":true}`), "InvalidArgumentException", "Data format conversion"},
 		{"CreateDeliveryStream", ext(`"CustomTimeZone":"Mars/Olympus"`), "InvalidArgumentException", "CustomTimeZone Mars/Olympus is not a valid time zone"},

@@ -39,13 +39,10 @@ func (a *App) openFirehose() error {
 type streamSource struct{ e *stream.Engine }
 
 func (s streamSource) CreateLog(name string) error {
-	err := s.e.CreateStream(stream.CreateInput{Name: name, ShardCount: 1, Mode: stream.ModeProvisioned, Hidden: true})
-	if err != nil {
-		return err
-	}
 	// The log must take any record Firehose accepts (1,000 KiB), and keep records as long as
-	// AWS keeps undeliverable data (24 h).
-	return s.e.UpdateMaxRecordSize(name, 1024)
+	// AWS keeps undeliverable data (24 h, the default retention). The size is set at creation:
+	// under --stream-create-delay the log is CREATING at first and refuses updates.
+	return s.e.CreateStream(stream.CreateInput{Name: name, ShardCount: 1, Mode: stream.ModeProvisioned, Hidden: true, MaxRecordSizeKiB: 1024})
 }
 
 func (s streamSource) DeleteLog(name string) error {

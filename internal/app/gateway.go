@@ -25,7 +25,7 @@ import (
 // loopback HTTP hop.
 type serviceInvoker struct {
 	kinesis *kinesisapi.Handler
-	// firehose is the Firehose handler's Invoke; nil while Firehose has no wire layer.
+	// firehose is the Firehose handler's Invoke.
 	firehose func(ctx context.Context, action string, body []byte, region string) (int, string, []byte)
 	logger   *slog.Logger
 }
@@ -39,12 +39,9 @@ func (v serviceInvoker) Invoke(ctx context.Context, service, action string, body
 			return v.firehose(ctx, action, body, region)
 		}
 	}
-	// The integration reached a service localpipe does not emulate. AWS would call it; we
-	// cannot, so the client sees a 500 whose message says why, and the log says it too.
+	// Deploy refuses integrations to other services, so this is a safety net: the client
+	// sees a 500 whose message says why, and the log says it too.
 	msg := fmt.Sprintf("localpipe does not emulate the AWS service %q (integration action %s); it emulates kinesis and firehose", service, action)
-	if service == "firehose" {
-		msg = fmt.Sprintf("localpipe's Firehose API is not available in this build (integration action %s)", action)
-	}
 	v.logger.Error("gateway: AWS integration to a service localpipe does not emulate", "service", service, "action", action)
 	return 500, awsjson.ContentType, awsjson.ErrorBody("InternalFailure", msg)
 }

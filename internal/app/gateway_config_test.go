@@ -86,8 +86,10 @@ func TestParseAPIKeyBadInputs(t *testing.T) {
 func TestRestAPIConfigErrorsFailStart(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /things/{id}:\n    get:\n      x-amazon-apigateway-authorizer: {}\n      x-amazon-apigateway-integration: {type: mock}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "badtemplate.yaml"), []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /p:\n    post:\n      responses: {}\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '#if($x'}\n        responses: {default: {statusCode: '200'}}\n"), 0o644)
 	for _, tc := range []struct{ name, cfg, want string }{
-		{"bad document", "restApis:\n  - name: a\n    openapi: bad.yaml\n    stages: [{stageName: prod}]\n", "restApis[0] ("},
+		{"bad document", "restApis:\n  - name: a\n    openapi: bad.yaml\n    stages: [{stageName: prod}]\n", "restApis[0] (" + filepath.Join(dir, "bad.yaml") + "): invalid OpenAPI document:\n  GET /things/{id}: x-amazon-apigateway-authorizer"},
+		{"template that does not parse fails deploy", "restApis:\n  - name: a\n    openapi: badtemplate.yaml\n    stages: [{stageName: prod}]\n", "POST /p"},
 		{"duplicate names", "restApis:\n  - {name: a, body: " + miniDoc + ", stages: [{stageName: p}]}\n  - {name: a, body: " + miniDoc + ", stages: [{stageName: p}]}\n", "taken by restApis[0]"},
 		{"duplicate ids", "restApis:\n  - {name: a, id: abcdefghij, body: " + miniDoc + ", stages: [{stageName: p}]}\n  - {name: b, id: abcdefghij, body: " + miniDoc + ", stages: [{stageName: p}]}\n", "taken by restApis[0]"},
 		{"stage key to an unknown stage", "restApis:\n  - {name: a, id: abcdefghij, body: " + miniDoc + ", stages: [{stageName: p}]}\napiKeys:\n  - {name: k, value: 0123456789abcdefghij, stageKeys: [{restApiId: abcdefghij, stageName: q}]}\n", `no API "abcdefghij" with a stage "q"`},

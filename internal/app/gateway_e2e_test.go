@@ -267,6 +267,29 @@ func TestGatewayHTTPIntegration(t *testing.T) {
 		if p, _ := got["path"].(string); !strings.HasPrefix(p, "/"+stage.name+"/things/") {
 			t.Errorf("%s: $context.path %q, want it to start with the stage", stage.name, p)
 		}
+		for k, v := range map[string]string{
+			"requestId": r.header.Get("x-amzn-RequestId"), "extendedRequestId": r.header.Get("x-amz-apigw-id"),
+			"sourceIp": "127.0.0.1", "userAgent": "Go-http-client/1.1", "accountId": "000000000000", "protocol": "HTTP/1.1",
+		} {
+			if got[k] != v {
+				t.Errorf("%s: $context %s = %v, want %q", stage.name, k, got[k], v)
+			}
+		}
+		if ms, _ := got["requestTimeEpoch"].(float64); time.Since(time.UnixMilli(int64(ms))).Abs() > time.Minute {
+			t.Errorf("%s: $context.requestTimeEpoch %v", stage.name, got["requestTimeEpoch"])
+		}
+	}
+}
+
+// TestGatewayHostForm: with the Host form, $context.domainPrefix is the API id.
+func TestGatewayHostForm(t *testing.T) {
+	s := startE2E(t)
+	r := s.do(t, "POST", "http://"+e2eAPI+".execute-api.localhost:"+s.port+"/test/things/x", `{}`)
+	var e echoed
+	json.Unmarshal([]byte(r.body), &e)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(e.Body), &got); err != nil || got["domainPrefix"] != e2eAPI || got["path"] != "/test/things/x" {
+		t.Errorf("%d %s", r.status, r.body)
 	}
 }
 

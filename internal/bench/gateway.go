@@ -72,17 +72,28 @@ func runGateway(dur time.Duration, conns, size, rate, rounds int) error {
 
 	fmt.Printf("localpipe API Gateway benchmark: POST /stream (%d-byte JSON body) → Kinesis PutRecord, 4 shards\n", len(payload))
 	fmt.Printf("%d conns, %s per round, %d alternating rounds, GOMAXPROCS from %d CPUs\n\n", conns, dur, rounds, numCPU())
-	var gw, dk, ratios []float64
+	var gw, dk, ratios, gwCPU, dkCPU []float64
+	// measure runs fn closed-loop for dur and returns requests/s and the server's CPU
+	// time per request, which contention from other processes disturbs far less.
+	measure := func(fn func() error) (float64, float64, error) {
+		cpu0 := lp.cpu()
+		rate, err := parallel(conns, dur, fn)
+		if err != nil {
+			return 0, 0, err
+		}
+		return rate, (lp.cpu() - cpu0).Seconds() * 1e6 / (rate * dur.Seconds()), nil
+	}
 	for range rounds {
-		d, err := parallel(conns, dur, direct)
+		d, dc, err := measure(direct)
 		if err != nil {
 			return err
 		}
-		g, err := parallel(conns, dur, viaGateway)
+		g, gc, err := measure(viaGateway)
 		if err != nil {
 			return err
 		}
 		dk, gw, ratios = append(dk, d), append(gw, g), append(ratios, g/d)
+		dkCPU, gwCPU = append(dkCPU, dc), append(gwCPU, gc)
 	}
 	fmt.Printf("%-44s %12s %12s %7s\n", "", "gateway", "direct", "ratio")
 	for i := range gw {
@@ -90,7 +101,10 @@ func runGateway(dur time.Duration, conns, size, rate, rounds int) error {
 	}
 	// The median of the rounds' ratios: each ratio compares runs a few seconds apart, so a
 	// neighbour's load burst spoils one round, not the figure.
-	fmt.Printf("%-44s %12.0f %12.0f %7.2f\n\n", "requests/s, median (ratio: median of rounds)", medianF(gw), medianF(dk), medianF(ratios))
+	fmt.Printf("%-44s %12.0f %12.0f %7.2f\n", "requests/s, median (ratio: median of rounds)", medianF(gw), medianF(dk), medianF(ratios))
+	// The inverse ratio of CPU per request is the throughput ratio a CPU-bound server
+	// would reach.
+	fmt.Printf("%-44s %12.1f %12.1f %7.2f\n\n", "server CPU µs/request, median", medianF(gwCPU), medianF(dkCPU), medianF(dkCPU)/medianF(gwCPU))
 
 	fmt.Printf("latency at a fixed %d requests/s for %s (from the scheduled send time):\n", rate, dur)
 	fmt.Printf("%-44s %12s %12s\n", "", "p50", "p99")
@@ -160,4 +174,22 @@ func medianF(v []float64) float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+// cpu is the child's user+system CPU time so far, from /proc/PID/stat (clock ticks of
+// 1/100 s, the value on Linux for every architecture Go supports).
+func (c *child) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may contain spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

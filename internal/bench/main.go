@@ -1,7 +1,7 @@
 // Command bench measures localpipe's Kinesis path (or, with -s3, its object store; with
-// -gateway, API Gateway in front of Kinesis) on this machine and prints ratios against a
-// bare net/http handler measured in the same run, because absolute numbers on shared machines
-// drift. Run it with `go run ./internal/bench` (flags: -h).
+// -firehose, Firehose delivery; with -gateway, API Gateway in front of Kinesis) on this
+// machine and prints ratios against a baseline measured in the same run, because absolute
+// numbers on shared machines drift. Run it with `go run ./internal/bench` (flags: -h).
 //
 // It starts each server as a child process (this program re-executed), so the load generator
 // and the server do not share a heap and the server's RSS can be read from /proc.
@@ -47,6 +47,10 @@ func main() {
 	gateway := flag.Bool("gateway", false, "measure POST /stream through API Gateway against direct Kinesis PutRecord")
 	rate := flag.Int("rate", 200, "with -gateway: requests/s of the fixed-rate latency run")
 	rounds := flag.Int("rounds", 5, "with -gateway: alternating throughput rounds")
+	fh := flag.Bool("firehose", false, "measure Firehose (flush latency, RSS of many buffering delivery streams) instead of Kinesis")
+	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
+	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
+	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
@@ -58,6 +62,13 @@ func main() {
 	}
 	if *gateway {
 		if err := runGateway(*dur, *conns, *size, *rate, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *fh {
+		if err := runFirehose(*fhRounds, *fhStreams, *fhBufMiB); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -1,0 +1,393 @@
+package firehose
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// spec is the part of a delivery stream's configuration that shapes its objects.
+type spec struct {
+	Version            int     `json:"version"`
+	Prefix             string  `json:"prefix,omitempty"`
+	ErrorPrefix        string  `json:"errorPrefix,omitempty"`
+	Delimiter          *string `json:"delimiter,omitempty"`
+	SubRecordType      string  `json:"subRecordType,omitempty"`
+	SubRecordDelimiter string  `json:"subRecordDelimiter,omitempty"`
+	PartitionQuery     string  `json:"partitionQuery,omitempty"`
+	TimeZone           string  `json:"timeZone,omitempty"`
+	Compression        string  `json:"compression,omitempty"`
+	FileExtension      string  `json:"fileExtension,omitempty"`
+}
+
+func specOf(in Info) *spec {
+	return &spec{Version: in.Version, Prefix: in.Prefix, ErrorPrefix: in.ErrorPrefix, Delimiter: in.Delimiter,
+		SubRecordType: in.SubRecordType, SubRecordDelimiter: in.SubRecordDelimiter, PartitionQuery: in.PartitionQuery,
+		TimeZone: in.TimeZone, Compression: in.Compression, FileExtension: in.FileExtension}
+}
+
+func (sp *spec) location() *time.Location {
+	if sp.TimeZone == "" {
+		return time.UTC
+	}
+	if loc, err := time.LoadLocation(sp.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// deliver writes a batch's objects and then commits past it. The batch, its configuration
+// and its key are recorded first, so a crash in between is redone with the same keys (see
+// run), and every key depends only on what its object holds: S3 ends up with every record
+// exactly once.
+func (r *reader) deliver(b *batch) ([]string, error) {
+	if b.empty() {
+		return nil, nil
+	}
+	e := r.d.e
+	in := *r.d.info.Load()
+	if b.Spec == nil {
+		b.Spec = specOf(in)
+		if b.Key != "" { // decided by an older localpipe, before batches carried their spec
+			b.Spec.Version = b.Version
+		} else {
+			b.Version = in.Version
+			b.Decided = e.now().UTC().Truncate(time.Millisecond)
+			if b.Spec.PartitionQuery == "" {
+				b.Key = r.objectKey(in, b.Spec, b, b.Oldest, "", prefixEnv{})
+			}
+		}
+		v, _ := json.Marshal(b)
+		if err := e.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := r.write(in, b)
+	if err != nil {
+		e.metrics.DeliveryFailed(in.Name)
+		e.logger.Warn("firehose: delivery to S3 failed; will retry", "deliveryStream", in.Name, "bucket", in.Bucket, "first", b.First, "last", b.Last, "err", err)
+		return nil, err
+	}
+	err = e.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], b.Last+1)
+		if err := root.Bucket(checkBucket).Put(stateKey(in.Name, r.shard), v[:]); err != nil {
+			return err
+		}
+		return root.Bucket(batchBucket).Delete(stateKey(in.Name, r.shard))
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
+	e.logger.Debug("firehose: delivered", "deliveryStream", in.Name, "keys", keys, "records", b.Records, "bytes", b.Bytes)
+	return keys, nil
+}
+
+// each calls fn for every record Firehose delivers from the batch's range of the source log,
+// after de-aggregation, in order. Records are read again from the log, never kept.
+func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, data []byte) error) error {
+	e := r.d.e
+	stream := sourceStream(in)
+	split := newSplitter(in.Type == KinesisStreamAsSource, sp)
+	pos := b.First
+	for pos <= b.Last {
+		recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
+		if err == nil && len(recs) == 0 {
+			err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+		}
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if rec.Position > b.Last {
+				break
+			}
+			for _, d := range split.split(rec.Data) {
+				if err := fn(rec.Arrival, d); err != nil {
+					return err
+				}
+			}
+		}
+		pos = next
+	}
+	return nil
+}
+
+// write writes the batch's objects: one, or with dynamic partitioning one per partition and
+// one per error type.
+func (r *reader) write(in Info, b *batch) ([]string, error) {
+	sp := b.Spec
+	if sp.PartitionQuery != "" {
+		return r.writePartitioned(in, b)
+	}
+	var delim []byte
+	if sp.Delimiter != nil {
+		delim = []byte(*sp.Delimiter)
+	}
+	err := r.putObject(in, sp, b.Key, func(w io.Writer) error {
+		return r.each(in, sp, b, func(_ time.Time, d []byte) error {
+			if _, err := w.Write(d); err != nil {
+				return err
+			}
+			if delim != nil {
+				_, err := w.Write(delim)
+				return err
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []string{b.Key}, nil
+}
+
+// maxPartitions is the active-partition quota of a delivery stream (limits, dynamic
+// partitioning guide); records of further partitions go to the error prefix.
+var maxPartitions = 500
+
+// group is one object of a partitioned batch.
+type group struct {
+	id      string // partition values, or the error type
+	keys    map[string]string
+	errType string // set for an error object
+	oldest  time.Time
+}
+
+// errRecord is one line of an error object, in the shape Firehose documents for records that
+// fail processing (attemptsMade, arrivalTimestamp, errorCode, errorMessage,
+// attemptEndingTimestamp, rawData as base64).
+type errRecord struct {
+	AttemptsMade           int    `json:"attemptsMade"`
+	ArrivalTimestamp       int64  `json:"arrivalTimestamp"`
+	ErrorCode              string `json:"errorCode"`
+	ErrorMessage           string `json:"errorMessage"`
+	AttemptEndingTimestamp int64  `json:"attemptEndingTimestamp"`
+	RawData                string `json:"rawData"`
+}
+
+// writePartitioned groups the batch's records by their partition keys in one pass over the
+// log, keeping only each record's group number, then writes each group's object in a pass
+// of its own, all before the caller commits.
+func (r *reader) writePartitioned(in Info, b *batch) ([]string, error) {
+	sp := b.Spec
+	query, qerr := parsePartitionQuery(sp.PartitionQuery)
+	pfx, perr := layoutPrefix(sp.Prefix)
+	epfx, eperr := layoutErrorPrefix(sp.Prefix, sp.ErrorPrefix)
+	if eperr != nil {
+		return nil, eperr
+	}
+	var names []string
+	if pfx != nil {
+		names = pfx.queryKeys()
+	}
+	loc := sp.location()
+	var groups []*group
+	index := map[string]int32{}
+	var assign []int32
+	var msgs map[int]string // record number → why it failed
+	fail := func(n int, arrival time.Time, errType, code, msg string) int32 {
+		if msgs == nil {
+			msgs = map[int]string{}
+		}
+		msgs[n] = code + "\x00" + msg
+		id := "\x00error\x00" + errType
+		g, ok := index[id]
+		if !ok {
+			g = int32(len(groups))
+			index[id] = g
+			groups = append(groups, &group{id: id, errType: errType, oldest: arrival})
+		}
+		if arrival.Before(groups[g].oldest) {
+			groups[g].oldest = arrival
+		}
+		return g
+	}
+	n := 0
+	err := r.each(in, sp, b, func(arrival time.Time, d []byte) error {
+		defer func() { n++ }()
+		var keys map[string]string
+		var err error
+		switch {
+		case qerr != nil:
+			err = qerr
+		case perr != nil:
+			err = perr
+		default:
+			keys, err = query.eval(d)
+		}
+		if err == nil {
+			_, err = pfx.eval(prefixEnv{t: arrival.In(loc), keys: keys, random: func() string { return "00000000-00" }})
+		}
+		if err != nil {
+			assign = append(assign, fail(n, arrival, errMetadataExtraction, "DynamicPartitioning.MetadataExtractionFailed", err.Error()))
+			return nil
+		}
+		var id strings.Builder
+		for _, k := range names {
+			id.WriteString(keys[k])
+			id.WriteByte(0)
+		}
+		g, ok := index[id.String()]
+		if !ok {
+			if len(index)-errGroups(groups) >= maxPartitions {
+				assign = append(assign, fail(n, arrival, errProcessing, "DynamicPartitioning.ActivePartitionsLimitExceeded",
+					fmt.Sprintf("The number of active partitions exceeds the limit of %d", maxPartitions)))
+				return nil
+			}
+			g = int32(len(groups))
+			index[id.String()] = g
+			groups = append(groups, &group{id: id.String(), keys: keys, oldest: arrival})
+		}
+		if arrival.Before(groups[g].oldest) {
+			groups[g].oldest = arrival
+		}
+		assign = append(assign, g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var delim []byte
+	if sp.Delimiter != nil {
+		delim = []byte(*sp.Delimiter)
+	}
+	var keys []string
+	for gi, g := range groups {
+		var key string
+		if g.errType != "" {
+			key = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{errType: g.errType}, epfx)
+		} else {
+			key = r.objectKey(in, sp, b, g.oldest, g.id, prefixEnv{keys: g.keys}, pfx)
+		}
+		err := r.putObject(in, sp, key, func(w io.Writer) error {
+			n := 0
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			return r.each(in, sp, b, func(arrival time.Time, d []byte) error {
+				defer func() { n++ }()
+				if n >= len(assign) || assign[n] != int32(gi) {
+					return nil
+				}
+				if g.errType != "" {
+					code, msg, _ := strings.Cut(msgs[n], "\x00")
+					return enc.Encode(errRecord{AttemptsMade: 1, ArrivalTimestamp: arrival.UnixMilli(), ErrorCode: code,
+						ErrorMessage: msg, AttemptEndingTimestamp: b.Decided.UnixMilli(), RawData: base64.StdEncoding.EncodeToString(d)})
+				}
+				if _, err := w.Write(d); err != nil {
+					return err
+				}
+				if delim != nil {
+					_, err := w.Write(delim)
+					return err
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return keys, err
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+func errGroups(groups []*group) int {
+	n := 0
+	for _, g := range groups {
+		if g.errType != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// contentHeaders are the Content-Type and Content-Encoding Firehose gives an object: users
+// report application/octet-stream for every format, with Content-Encoding gzip on GZIP objects
+// (honeycombio/agentless-integrations-for-aws#22), which makes SDKs that honour the header
+// decompress them transparently.
+func contentHeaders(compression string) (contentType, contentEncoding string) {
+	if compression == GZIP {
+		return "application/octet-stream", "gzip"
+	}
+	return "application/octet-stream", ""
+}
+
+// putObject streams fill's output through the compressor into one object.
+func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer) error) error {
+	e := r.d.e
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bw := bufio.NewWriterSize(pw, 256<<10)
+		cw, err := newCompressor(sp.Compression, bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
+		if err == nil {
+			err = fill(cw)
+			if cerr := cw.Close(); err == nil {
+				err = cerr
+			}
+			if ferr := bw.Flush(); err == nil {
+				err = ferr
+			}
+		}
+		pw.CloseWithError(err)
+	}()
+	ctype, cenc := contentHeaders(sp.Compression)
+	err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
+	pr.CloseWithError(errors.New("firehose: object write ended"))
+	<-done
+	return err
+}
+
+// objectKey names an object as Firehose does: the evaluated prefix, then
+// DeliveryStreamName-Version-YYYY-MM-DD-HH-MM-SS-RandomString and the file extension. Times
+// are the oldest record's approximate arrival in the stream's time zone. The random parts (the
+// UUID and each !{firehose:random-string}) are hashes of what the object holds (stream, shard,
+// first and last position, partition), so rewriting the same batch gives the same key.
+func (r *reader) objectKey(in Info, sp *spec, b *batch, oldest time.Time, part string, env prefixEnv, pfx ...*prefixExpr) string {
+	seed := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%d\x00%d\x00%d", in.Name, in.Created.UnixNano(), sourceStream(in), r.shard, b.First, b.Last))
+	if part != "" {
+		seed = sha256.Sum256(append(seed[:], part...))
+	}
+	t := oldest.In(sp.location())
+	occurrence := 0
+	env.t = t
+	env.random = func() string {
+		occurrence++
+		h := sha256.Sum256(fmt.Appendf(seed[:], "\x00random-string\x00%d", occurrence))
+		x := hex.EncodeToString(h[:6])
+		return x[:8] + "-" + x[8:10]
+	}
+	var p *prefixExpr
+	if len(pfx) > 0 {
+		p = pfx[0]
+	}
+	if p == nil {
+		var err error
+		if p, err = layoutPrefix(sp.Prefix); err != nil {
+			// Validated at create and update, so only a config from before validation gets here.
+			p = &prefixExpr{parts: []prefixPart{{kind: partLit, lit: sp.Prefix}, {kind: partTime, ts: defaultTime}}}
+		}
+	}
+	prefix, _ := p.eval(env)
+	x := hex.EncodeToString(seed[:16])
+	uuid := x[:8] + "-" + x[8:12] + "-4" + x[13:16] + "-" + string("89ab"[seed[8]&3]) + x[17:20] + "-" + x[20:32]
+	return prefix + fmt.Sprintf("%s-%d-%s-%s", in.Name, sp.Version, t.Format("2006-01-02-15-04-05"), uuid) + extension(sp)
+}
