@@ -25,7 +25,8 @@ func main() {
 const usage = `localpipe — AWS API Gateway → Kinesis → Firehose → S3 on your machine.
 
 Usage:
-  localpipe [flags]
+  localpipe [flags]            run the server
+  localpipe COMMAND [flags]    talk to a running server (below)
 
 Every flag can also be set by an environment variable, named after the flag:
 --data-dir is LOCALPIPE_DATA_DIR. A flag on the command line wins over the variable.
@@ -50,6 +51,9 @@ func envFlags(fs *flag.FlagSet) error {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && commands[args[0]] != nil {
+		return commands[args[0]].run(args[1:], stdout, stderr)
+	}
 	cfg := app.DefaultConfig()
 	fs := flag.NewFlagSet("localpipe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -64,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\n"+commandsUsage())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -107,6 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logger.Info("localpipe ready", "endpoint", a.Endpoint(), "data_dir", a.DataDir(),
 		"startup_ms", strconv.FormatFloat(float64(time.Since(start).Microseconds())/1000, 'f', 1, 64),
 		"version", app.VersionString())
+	fmt.Fprint(stderr, banner(a))
 
 	code := 0
 	select {

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+func init() {
+	register(&command{
+		name:    "tail",
+		args:    "STREAM",
+		summary: "print a Kinesis stream's records as they arrive",
+		help: `Reads every shard of STREAM, from the newest record on (--from latest) or from the oldest
+kept (--from trim-horizon), and follows until interrupted or until --count records are
+printed. Text output is one line per record: shard id, sequence number, partition key and the
+data (quoted Go-style when it is not printable UTF-8 on one line). --json prints one JSON
+object per line: shard, sequenceNumber, partitionKey, approximateArrivalTimestamp, and data
+(the bytes as text) or dataBase64 (when they are not UTF-8).
+Exit status 0 when interrupted or done, 1 when the stream cannot be read, 2 for a wrong
+invocation.
+`,
+		setup: func(fs *flag.FlagSet) func(*client, []string) int {
+			from := fs.String("from", "latest", "where to start: latest or trim-horizon")
+			asJSON := fs.Bool("json", false, "print JSON lines instead of text")
+			var count int
+			fs.IntVar(&count, "count", 0, "stop after this many records (0: follow until interrupted)")
+			fs.IntVar(&count, "n", 0, "short for --count")
+			interval := fs.Duration("interval", 200*time.Millisecond, "how long to wait before asking a shard again when it had nothing new")
+			return func(c *client, args []string) int {
+				if len(args) != 1 || args[0] == "" {
+					return c.usageError("want exactly one stream name")
+				}
+				typ, ok := iteratorType(*from)
+				if !ok {
+					return c.usageError("--from %q: want latest or trim-horizon", *from)
+				}
+				if count < 0 {
+					return c.usageError("--count %d: must not be negative", count)
+				}
+				if *interval <= 0 {
+					return c.usageError("--interval %s: must be positive", *interval)
+				}
+				ctx, stop := interruptible()
+				defer stop()
+				return c.tail(ctx, args[0], typ, *asJSON, count, *interval)
+			}
+		},
+	})
+	register(&command{
+		name:    "put",
+		args:    "STREAM",
+		summary: "put records into a Kinesis stream, one per line of stdin",
+		help: `Reads standard input and puts each line (without its line break) as one record into
+STREAM, in PutRecords batches of up to 500 records. Blank lines are skipped. Each record's
+partition key is --partition-key, or a random one per record. Records the stream refuses for
+throughput are retried. Prints how many records were put, to stderr; --verbose prints each
+record's shard and sequence number to stdout.
+Exit status 0 when every record was put, 1 otherwise, 2 for a wrong invocation.
+`,
+		setup: func(fs *flag.FlagSet) func(*client, []string) int {
+			var key string
+			fs.StringVar(&key, "partition-key", "", "partition key of every record (default: a random key per record)")
+			fs.StringVar(&key, "k", "", "short for --partition-key")
+			verbose := fs.Bool("verbose", false, "print each record's shard id and sequence number")
+			return func(c *client, args []string) int {
+				if len(args) != 1 || args[0] == "" {
+					return c.usageError("want exactly one stream name")
+				}
+				return c.put(context.Background(), args[0], key, *verbose, os.Stdin)
+			}
+		},
+	})
+}
+
+func iteratorType(s string) (types.ShardIteratorType, bool) {
+	switch strings.ToUpper(strings.ReplaceAll(s, "-", "_")) {
+	case "LATEST":
+		return types.ShardIteratorTypeLatest, true
+	case "TRIM_HORIZON":
+		return types.ShardIteratorTypeTrimHorizon, true
+	}
+	return "", false
+}
+
+// tailRecord is one line of `tail --json`.
+type tailRecord struct {
+	Shard          string    `json:"shard"`
+	SequenceNumber string    `json:"sequenceNumber"`
+	PartitionKey   string    `json:"partitionKey"`
+	Arrival        time.Time `json:"approximateArrivalTimestamp"`
+	Data           *string   `json:"data,omitempty"`
+	DataBase64     []byte    `json:"dataBase64,omitempty"`
+}
+
+func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorType, asJSON bool, count int, interval time.Duration) int {
+	kc := kinesis.NewFromConfig(c.awsConfig())
+	var shards []types.Shard
+	// ListShards takes the stream name or a NextToken, never both.
+	in := &kinesis.ListShardsInput{StreamName: aws.String(name)}
+	for {
+		page, err := kc.ListShards(ctx, in)
+		if err != nil {
+			return c.fail(err)
+		}
+		shards = append(shards, page.Shards...)
+		if page.NextToken == nil {
+			break
+		}
+		in = &kinesis.ListShardsInput{NextToken: page.NextToken}
+	}
+	iters := make([]string, len(shards))
+	for i, s := range shards {
+		out, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			StreamName: aws.String(name), ShardId: s.ShardId, ShardIteratorType: typ,
+		})
+		if err != nil {
+			return c.fail(err)
+		}
+		iters[i] = aws.ToString(out.ShardIterator)
+	}
+	// Tests (and people) can tell from this line that records put from now on will show.
+	fmt.Fprintf(c.stderr, "localpipe tail: following %d shard(s) of %s from %s\n", len(shards), name, typ)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		printed int
+		failed  error
+		wg      sync.WaitGroup
+	)
+	emit := func(shard string, r types.Record) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if count > 0 && printed >= count {
+			return false
+		}
+		c.printRecord(shard, r, asJSON)
+		printed++
+		if count > 0 && printed >= count {
+			cancel()
+			return false
+		}
+		return true
+	}
+	for i, s := range shards {
+		wg.Add(1)
+		go func(shard, it string) {
+			defer wg.Done()
+			for it != "" && ctx.Err() == nil {
+				out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+				if err != nil {
+					var tput *types.ProvisionedThroughputExceededException
+					if errors.As(err, &tput) {
+						sleep(ctx, time.Second)
+						continue
+					}
+					if ctx.Err() == nil {
+						mu.Lock()
+						failed = err
+						mu.Unlock()
+						cancel()
+					}
+					return
+				}
+				for _, r := range out.Records {
+					if !emit(shard, r) {
+						return
+					}
+				}
+				// A nil next iterator means the shard is closed (resharded) and read to its end.
+				it = aws.ToString(out.NextShardIterator)
+				if len(out.Records) == 0 {
+					sleep(ctx, interval)
+				}
+			}
+		}(aws.ToString(s.ShardId), iters[i])
+	}
+	wg.Wait()
+	if failed != nil {
+		return c.fail(failed)
+	}
+	return exitOK
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (c *client) printRecord(shard string, r types.Record, asJSON bool) {
+	if asJSON {
+		tr := tailRecord{Shard: shard, SequenceNumber: aws.ToString(r.SequenceNumber),
+			PartitionKey: aws.ToString(r.PartitionKey), Arrival: aws.ToTime(r.ApproximateArrivalTimestamp).UTC()}
+		if utf8.Valid(r.Data) {
+			s := string(r.Data)
+			tr.Data = &s
+		} else {
+			tr.DataBase64 = r.Data
+		}
+		line, _ := json.Marshal(tr)
+		c.stdout.Write(append(line, '\n'))
+		return
+	}
+	fmt.Fprintf(c.stdout, "%s %s %s %s\n", shard, aws.ToString(r.SequenceNumber), strconv.Quote(aws.ToString(r.PartitionKey)), textData(r.Data))
+}
+
+// textData is the record as it would print on one line: verbatim when that is safe, quoted
+// otherwise, so one record is always one line.
+func textData(b []byte) string {
+	s := strings.TrimSuffix(string(b), "\n")
+	if !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// Kinesis's PutRecords limits.
+const (
+	putMaxRecords = 500
+	putMaxBytes   = 5 << 20
+)
+
+func (c *client) put(ctx context.Context, name, key string, verbose bool, in io.Reader) int {
+	kc := kinesis.NewFromConfig(c.awsConfig())
+	var (
+		batch []types.PutRecordsRequestEntry
+		size  int
+		total int
+	)
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := c.putBatch(ctx, kc, name, batch, verbose)
+		total += n
+		batch, size = batch[:0], 0
+		return err
+	}
+	r := bufio.NewReaderSize(in, 64<<10)
+	for {
+		line, rerr := r.ReadBytes('\n')
+		line = []byte(strings.TrimSuffix(strings.TrimSuffix(string(line), "\n"), "\r"))
+		if len(line) > 0 {
+			pk := key
+			if pk == "" {
+				pk = randomKey()
+			}
+			if len(batch) == putMaxRecords || size+len(line)+len(pk) > putMaxBytes {
+				if err := send(); err != nil {
+					fmt.Fprintf(c.stderr, "localpipe put: %d record(s) put into %s before the error\n", total, name)
+					return c.fail(err)
+				}
+			}
+			batch = append(batch, types.PutRecordsRequestEntry{Data: line, PartitionKey: aws.String(pk)})
+			size += len(line) + len(pk)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			fmt.Fprintf(c.stderr, "localpipe put: reading stdin: %v\n", rerr)
+			return exitFail
+		}
+	}
+	if err := send(); err != nil {
+		fmt.Fprintf(c.stderr, "localpipe put: %d record(s) put into %s before the error\n", total, name)
+		return c.fail(err)
+	}
+	fmt.Fprintf(c.stderr, "localpipe put: %d record(s) put into %s\n", total, name)
+	return exitOK
+}
+
+// putBatch sends one PutRecords call and retries the entries that failed for throughput, as
+// AWS asks callers to. It returns how many records were put.
+func (c *client) putBatch(ctx context.Context, kc *kinesis.Client, name string, batch []types.PutRecordsRequestEntry, verbose bool) (int, error) {
+	put := 0
+	pending := batch
+	for attempt := 0; ; attempt++ {
+		out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: pending})
+		if err != nil {
+			return put, err
+		}
+		var retry []types.PutRecordsRequestEntry
+		var lastErr string
+		for i, res := range out.Records {
+			if res.ErrorCode == nil {
+				put++
+				if verbose {
+					fmt.Fprintf(c.stdout, "%s %s\n", aws.ToString(res.ShardId), aws.ToString(res.SequenceNumber))
+				}
+				continue
+			}
+			retry = append(retry, pending[i])
+			lastErr = aws.ToString(res.ErrorCode) + ": " + aws.ToString(res.ErrorMessage)
+		}
+		if len(retry) == 0 {
+			return put, nil
+		}
+		if attempt == 5 {
+			return put, fmt.Errorf("%d record(s) not put after %d attempts; last error %s", len(retry), attempt+1, lastErr)
+		}
+		pending = retry
+		sleep(ctx, time.Duration(50<<attempt)*time.Millisecond)
+	}
+}
+
+func randomKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
