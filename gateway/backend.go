@@ -64,7 +64,7 @@ func (q *call) serveAWS() {
 
 // serveLambda answers a method whose integration is a Lambda function.
 func (q *call) serveLambda() {
-	msg := fmt.Sprintf("localpipe does not run Lambda functions: %s has a %s integration (%s) that cannot be called here",
+	msg := fmt.Sprintf("localpipe does not run Lambda functions: %s has an %s integration (%s) that cannot be called here",
 		q.p.where, q.p.integ.Type, q.p.integ.URI)
 	q.s.log.Error("gateway: "+msg, "requestId", q.requestID, "api", q.d.api.ID)
 	e := errInternal

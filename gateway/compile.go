@@ -325,7 +325,7 @@ func compileTemplates(where string, src map[string]string) (map[string]*template
 		}
 		t, err := mapping.Parse(where+" "+ct, text)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", where, ct, err))
+			errs = append(errs, err) // the template's name already says where
 			continue
 		}
 		out[key] = newTemplate(t, text)

@@ -262,7 +262,7 @@ func TestGatewayResponses(t *testing.T) {
 		t.Errorf("unknown stage: %s", w.Body)
 	}
 	w = e.do(req{target: "/_aws/execute-api/testapi/prod/lambda"})
-	if w.Code != 500 || !strings.HasPrefix(w.Body.String(), `{"oops":"localpipe does not run Lambda functions: POST /lambda has a AWS_PROXY integration`) {
+	if w.Code != 500 || !strings.HasPrefix(w.Body.String(), `{"oops":"localpipe does not run Lambda functions: POST /lambda has an AWS_PROXY integration`) {
 		t.Errorf("DEFAULT_5XX: %d %s", w.Code, w.Body)
 	}
 	if !strings.Contains(e.log.String(), "localpipe does not run Lambda functions") {

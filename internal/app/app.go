@@ -375,7 +375,7 @@ func (a *App) serveHealth(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(map[string]any{
 		"status":   map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK],
 		"version":  VersionString(),
-		"services": map[string]string{"kinesis": state, "s3": state, "firehose": state},
+		"services": map[string]string{"kinesis": state, "s3": state, "firehose": state, "apigateway": state},
 	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

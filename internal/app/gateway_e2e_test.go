@@ -395,8 +395,10 @@ func TestGatewayResponses(t *testing.T) {
 		415, "Unsupported Media Type", "")
 	gatewayError(t, "integration timeout", s.do(t, "GET", s.url(e2eAPI, "test", "/slow"), ""),
 		504, "Endpoint request timed out", "")
+	// Lambda cannot run here: an API_CONFIGURATION_ERROR (500 by default; this API customises
+	// that type to 502) whose message says why.
 	r = s.do(t, "POST", s.url(e2eAPI, "test", "/lambda"), `{}`)
-	if r.status != 500 || !strings.Contains(strings.ToLower(r.body), "lambda") {
+	if r.status != 502 || !strings.Contains(r.body, `"API_CONFIGURATION_ERROR"`) || !strings.Contains(strings.ToLower(r.body), "lambda") {
 		t.Errorf("AWS_PROXY to Lambda: %d %s", r.status, r.body)
 	}
 	if recs := s.records(t, "e2e-stream"); len(recs) != 0 {
@@ -490,7 +492,7 @@ func TestGatewayCustomGatewayResponse(t *testing.T) {
 	if r.header.Get("X-Failure") != "upstream" {
 		t.Errorf("X-Failure header %q", r.header.Get("X-Failure"))
 	}
-	wantJSON(t, "GET /down", r, 502, `{"upstream": "down", "message": "Internal server error", "type": "INTEGRATION_FAILURE"}`)
+	wantJSON(t, "GET /down", r, 502, `{"upstream": "down", "message": "Internal server error", "type": "API_CONFIGURATION_ERROR"}`)
 }
 
 // TestGatewayMetrics: series named after API Gateway's CloudWatch metrics, per API, stage,
