@@ -180,13 +180,15 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 		if err := root.Bucket(bucketBlobs).Put([]byte(id), []byte("upload:"+uploadID)); err != nil {
 			return err
 		}
-		return parts.Put(partKey(partNumber), v)
+		if err := parts.Put(partKey(partNumber), v); err != nil {
+			return err
+		}
+		// Inside the transaction, for the reason commitWith gives.
+		return os.Rename(tmp, s.blobPath(id))
 	})
 	if err != nil {
 		os.Remove(tmp)
-		return PartInfo{}, err
-	}
-	if err := os.Rename(tmp, s.blobPath(id)); err != nil {
+		os.Remove(s.blobPath(id))
 		return PartInfo{}, err
 	}
 	syncDir(s.blobDir())

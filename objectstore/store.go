@@ -95,9 +95,10 @@ type ObjectInfo struct {
 	PartSizes []int64 `json:"partSizes,omitempty"`
 }
 
-// Open opens the store and finishes or undoes any put a crash interrupted: a temp blob whose
-// metadata committed is renamed into place, any other temp blob is removed, and blobs that
-// overwrites or deletes left behind are deleted.
+// Open opens the store and finishes or undoes whatever a crash interrupted: a temp blob whose
+// metadata committed is renamed into place, and every other file in the blob directory that
+// no object or upload part references (an unfinished put, a blob an overwrite or delete
+// retired) is deleted. The scan is one directory read and one bbolt lookup per file.
 func Open(opts Options) (*Store, error) {
 	if opts.DB == nil || opts.Dir == "" {
 		return nil, errors.New("objectstore: Options.DB and Options.Dir are required")
@@ -112,12 +113,11 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
 		return nil, err
 	}
-	var gc []string
-	inUse := map[string]bool{}
 	entries, err := os.ReadDir(s.blobDir())
 	if err != nil {
 		return nil, err
 	}
+	var finish, remove []string // temp blobs to rename into place; files to delete
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
@@ -128,31 +128,41 @@ func Open(opts Options) (*Store, error) {
 				return err
 			}
 		}
+		inUse := root.Bucket(bucketBlobs)
 		for _, de := range entries {
-			if id, ok := strings.CutSuffix(de.Name(), ".tmp"); ok {
-				inUse[id] = root.Bucket(bucketBlobs).Get([]byte(id)) != nil
+			if de.IsDir() {
+				continue
+			}
+			id, tmp := strings.CutSuffix(de.Name(), ".tmp")
+			switch {
+			case inUse.Get([]byte(id)) == nil:
+				remove = append(remove, de.Name())
+			case tmp:
+				finish = append(finish, id)
 			}
 		}
-		c := root.Bucket(bucketGC).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			gc = append(gc, string(k))
+		// Every file the GC list names is unreferenced, so the scan covers it.
+		if err := root.DeleteBucket(bucketGC); err != nil {
+			return err
 		}
-		return nil
+		_, err = root.CreateBucket(bucketGC)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	for id, used := range inUse {
-		tmp := filepath.Join(s.blobDir(), id+".tmp")
-		if used {
-			os.Rename(tmp, s.blobPath(id))
-		} else {
-			s.logger.Info("objectstore: removing blob of an unfinished put", "blob", id)
-			os.Remove(tmp)
+	for _, id := range finish {
+		if err := os.Rename(filepath.Join(s.blobDir(), id+".tmp"), s.blobPath(id)); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range remove {
+		s.logger.Info("objectstore: removing a blob no object references", "blob", name)
+		if err := os.Remove(filepath.Join(s.blobDir(), name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
 		}
 	}
 	syncDir(s.blobDir())
-	s.collect(gc)
 	return s, nil
 }
 
@@ -376,9 +386,15 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 // commit makes a finished temp blob the object's content.
 func (s *Store) commit(info ObjectInfo, tmp string) error { return s.commitWith(info, tmp, nil) }
 
-// commitWith is commit with more work (fn) done in the same bbolt transaction.
+// commitWith is commit with more work (fn) done in the same bbolt transaction. The temp blob
+// is renamed into place inside the transaction, before it commits: a reader can only find
+// the new metadata once the file has its final name, and no later overwrite or delete can
+// retire the blob (and delete its file) before the rename, which would leave the renamed
+// file orphaned. A crash between the rename and the commit leaves a file nothing
+// references, which Open deletes.
 func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
 	var old string
+	final := s.blobPath(info.Blob)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if fn != nil {
 			if err := fn(tx); err != nil {
@@ -405,16 +421,18 @@ func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error)
 		if err := root.Bucket(bucketBlobs).Put([]byte(info.Blob), []byte(info.Bucket+"/"+info.Key)); err != nil {
 			return err
 		}
-		return objs.Put([]byte(info.Key), v)
+		if err := objs.Put([]byte(info.Key), v); err != nil {
+			return err
+		}
+		return os.Rename(tmp, final)
 	})
 	if err != nil {
 		os.Remove(tmp)
+		os.Remove(final)
 		return err
 	}
-	// If we die before this rename, Open finds the temp blob referenced and finishes it.
-	if err := os.Rename(tmp, s.blobPath(info.Blob)); err != nil {
-		return err
-	}
+	// The rename is durable before the put is acknowledged; should the directory entry be
+	// lost anyway, Open finds the committed temp blob and renames it again.
 	syncDir(s.blobDir())
 	if old != "" {
 		s.collect([]string{old})
