@@ -246,6 +246,8 @@ func TestAddress(t *testing.T) {
 		{"bucket.s3.eu-west-1.amazonaws.com", "/k", "bucket", "k"},
 		{"BUCKET.LOCALHOST:1", "/k", "bucket", "k"},
 		{"[::1]:4566", "/b/k", "b", "k"},
+		{"abc123.execute-api.localhost:4566", "/b/k", "b", "k"},
+		{"bucket.localhost:4566", "/metrics", "bucket", "metrics"},
 	} {
 		r := httptest.NewRequest(http.MethodGet, "http://x"+tc.path, nil)
 		r.Host = tc.host
