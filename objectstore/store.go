@@ -220,8 +220,17 @@ func ValidBucketName(name string) bool {
 	if first == '.' || first == '-' || last == '.' || last == '-' || strings.Contains(name, "..") {
 		return false
 	}
-	if strings.HasPrefix(name, "xn--") || strings.HasSuffix(name, "-s3alias") || strings.HasPrefix(name, "sthree-") {
-		return false
+	// Prefixes and suffixes AWS reserves for its own kinds of names (access point aliases,
+	// Multi-Region Access Points, directory and table buckets, documentation examples).
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	for _, sfx := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, sfx) {
+			return false
+		}
 	}
 	// Not an IP address.
 	parts := strings.Split(name, ".")

@@ -49,6 +49,17 @@ func TestObjects(t *testing.T) {
 	if err := s.CreateBucket(ctx, "b", ""); !errors.Is(err, ErrInvalidBucket) {
 		t.Fatal("short name accepted")
 	}
+	for _, bad := range []string{"xn--abc", "sthree-x", "amzn-s3-demo-bucket", "x-s3alias", "x--ol-s3", "x.mrap", "x--x-s3", "x--table-s3",
+		"1.2.3.4", "a..b", "-ab", "ab-", ".ab", "ab.", "aB", "a_b", "a b", strings.Repeat("a", 64)} {
+		if ValidBucketName(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for _, good := range []string{"abc", "a-b.c", "1.2.3", "1.2.3.4.5", "my.bucket-1", strings.Repeat("a", 63)} {
+		if !ValidBucketName(good) {
+			t.Errorf("%q refused", good)
+		}
+	}
 	s.CreateBucket(ctx, "bkt", "us-east-1")
 	if err := s.CreateBucket(ctx, "bkt", ""); !errors.Is(err, ErrBucketExists) {
 		t.Fatal(err)
