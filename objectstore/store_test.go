@@ -241,7 +241,7 @@ func TestConcurrentOverwrites(t *testing.T) {
 		writers.Add(1)
 		go func() {
 			defer writers.Done()
-			for i := 0; i < 60; i++ {
+			for i := 0; i < 40; i++ {
 				if w == 0 && i%5 == 4 {
 					s.DeleteObject(ctx, "bkt", "k")
 					continue
