@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -163,9 +165,10 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 			}
 		}()
 	}
-	// Two more writers build objects by multipart upload (5 MiB, the minimum, and a small
-	// last part): a Complete in flight at the kill must leave no object or the whole one, and
-	// its parts must not outlive the upload.
+	// Two more writers build objects by multipart upload, mostly of one small part (only the
+	// last part may be under 5 MiB) and every fifth of a 5 MiB part and a small one, to keep
+	// the disk traffic down: a Complete in flight at the kill must leave no object or the
+	// whole one, and its parts must not outlive the upload.
 	var completed atomic.Int64
 	for w := 0; w < 2; w++ {
 		wg.Add(1)
@@ -178,7 +181,10 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 				default:
 				}
 				key := fmt.Sprintf("mp%d/%d", w, i)
-				parts := [][]byte{bytes.Repeat([]byte{byte('a' + i%26)}, 5<<20), []byte(key)}
+				parts := [][]byte{bytes.Repeat([]byte(key), 4000)}
+				if i%5 == 1 {
+					parts = [][]byte{bytes.Repeat([]byte{byte('a' + i%26)}, 5<<20), []byte(key)}
+				}
 				cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("crash"), Key: aws.String(key)})
 				if err != nil {
 					return
@@ -245,13 +251,22 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 			t.Errorf("%s: neither the acknowledged version %d nor the one in flight (%d bytes)", skey, st.acked, len(got))
 		}
 	}
-	// Every blob file belongs to an object: count objects and files.
+	// Every object stored, acknowledged or not, is whole: its bytes have the size and (for a
+	// single-part object) the MD5 recorded when it was written. And every blob file belongs to
+	// an object: count objects and files.
 	var objects int
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("crash")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			b := get(aws.ToString(o.Key))
+			sum := md5.Sum(b)
+			if int64(len(b)) != aws.ToInt64(o.Size) || !strings.Contains(aws.ToString(o.ETag), "-") && aws.ToString(o.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
+				t.Errorf("%s is torn: %d bytes, listed as %d with ETag %s", aws.ToString(o.Key), len(b), aws.ToInt64(o.Size), aws.ToString(o.ETag))
+			}
 		}
 		objects += len(page.Contents)
 	}
