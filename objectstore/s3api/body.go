@@ -33,6 +33,10 @@ const (
 	maxTrailers  = 16
 )
 
+// maxObjectSize is S3's limit on one request body: a PutObject or one part (5 GiB). Larger
+// objects are made by multipart upload.
+const maxObjectSize = 5 << 30
+
 // checksumAlgorithms are the flexible checksums S3 accepts, by their header suffix.
 var checksumAlgorithms = map[string]string{
 	"crc32":     "CRC32",
@@ -422,6 +426,10 @@ func decodeBody(r *http.Request) (*verifier, *s3Error) {
 			}
 			v.sha, v.wantSHA = sha256.New(), sha
 		}
+	}
+	if v.want > maxObjectSize {
+		return nil, &s3Error{code: "EntityTooLarge", msg: "Your proposed upload exceeds the maximum allowed size",
+			extra: [][2]string{{"ProposedSize", strconv.FormatInt(v.want, 10)}, {"MaxSizeAllowed", strconv.FormatInt(maxObjectSize, 10)}}}
 	}
 	if m := r.Header.Get("Content-Md5"); m != "" {
 		b, err := base64.StdEncoding.DecodeString(m)
