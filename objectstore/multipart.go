@@ -207,7 +207,7 @@ func (s *Store) writeTemp(body io.Reader, contentMD5 []byte) (id, tmp string, n 
 		return "", "", 0, nil, err
 	}
 	h := md5.New()
-	n, err = io.Copy(io.MultiWriter(f, h), body)
+	n, err = copyBody(io.MultiWriter(f, h), body)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -199,6 +200,17 @@ func syncDir(dir string) {
 	}
 }
 
+// copyBufs are the buffers bodies are copied to disk through: larger than io.Copy's 32 KiB,
+// so a big upload costs fewer write calls, and pooled, so memory stays flat however many
+// uploads come and go.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+func copyBody(dst io.Writer, src io.Reader) (int64, error) {
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	return io.CopyBuffer(dst, src, *buf)
+}
+
 func newID() string {
 	var b [16]byte
 	rand.Read(b[:])
@@ -367,7 +379,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return ObjectInfo{}, err
 	}
 	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(f, h), body)
+	n, err := copyBody(io.MultiWriter(f, h), body)
 	if err == nil {
 		err = f.Sync()
 	}
