@@ -15,7 +15,7 @@ import (
 )
 
 // runS3 measures the object store: 1 MiB PutObject/GetObject over loopback against writing
-// and reading the same bytes to a file directly (with the fsync and rename a durable write
+// and reading the same bytes to a file directly (with the fsyncs and rename a durable write
 // needs), ListObjectsV2 page latency in a small and a large bucket, and the server's RSS
 // while a large object streams through it.
 func runS3(dur time.Duration, conns, listKeys int, bigMiB int) error {
@@ -72,6 +72,7 @@ func runS3(dur time.Duration, conns, listKeys int, bigMiB int) error {
 		return err
 	}
 	fmt.Printf("%-44s %10s %10s %7s\n", "", "localpipe", "file", "ratio")
+	fmt.Printf("(durable write: write, fsync, rename, fsync of the directory)\n")
 	fmt.Printf("%-56s %10.0f %10.0f %7.2f\n", "PutObject 1 MiB, MiB/s (file: write+fsync+rename+dir fsync)", putRate, filePut, putRate/filePut)
 	fmt.Printf("%-44s %10.0f %10.0f %7.2f\n\n", "GetObject 1 MiB, MiB/s (file: os.ReadFile)", getRate, fileGet, getRate/fileGet)
 
