@@ -200,7 +200,17 @@ func TestRecoveryAfterCrash(t *testing.T) {
 // every blob file belongs to the one object left (an overwrite that retires a blob whose
 // rename has not happened yet must not leave that blob behind).
 func TestConcurrentOverwrites(t *testing.T) {
-	s := open(t, t.TempDir())
+	dir := t.TempDir()
+	// Without bbolt's fsyncs: the races are between goroutines, not with the disk.
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := Open(Options{DB: db, Dir: filepath.Join(dir, "s3")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.CreateBucket(ctx, "bkt", "")
 	versions := map[string]bool{}
 	for i := 0; i < 8; i++ {
@@ -209,7 +219,7 @@ func TestConcurrentOverwrites(t *testing.T) {
 	done := make(chan struct{})
 	errs := make(chan error, 100)
 	var readers sync.WaitGroup
-	for r := 0; r < 4; r++ {
+	for r := 0; r < 2; r++ {
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -237,11 +247,11 @@ func TestConcurrentOverwrites(t *testing.T) {
 		}()
 	}
 	var writers sync.WaitGroup
-	for w := 0; w < 8; w++ {
+	for w := 0; w < 4; w++ {
 		writers.Add(1)
 		go func() {
 			defer writers.Done()
-			for i := 0; i < 40; i++ {
+			for i := 0; i < 20; i++ {
 				if w == 0 && i%5 == 4 {
 					s.DeleteObject(ctx, "bkt", "k")
 					continue
