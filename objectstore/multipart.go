@@ -172,8 +172,9 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 			var prev PartInfo
 			if json.Unmarshal(v, &prev) == nil {
 				old = prev.Blob
-				root.Bucket(bucketBlobs).Delete([]byte(old))
-				root.Bucket(bucketGC).Put([]byte(old), nil)
+				if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
+					return err
+				}
 			}
 		}
 		v, _ := json.Marshal(p)
@@ -373,8 +374,7 @@ func dropUpload(tx *bolt.Tx, u UploadInfo) ([]string, error) {
 		}
 	}
 	for _, b := range blobs {
-		root.Bucket(bucketBlobs).Delete([]byte(b))
-		if err := root.Bucket(bucketGC).Put([]byte(b), nil); err != nil {
+		if err := root.Bucket(bucketBlobs).Delete([]byte(b)); err != nil {
 			return nil, err
 		}
 	}

@@ -41,7 +41,7 @@ var (
 	bucketRoot    = []byte("s3")
 	bucketBuckets = []byte("buckets") // name → BucketInfo JSON
 	bucketBlobs   = []byte("blobs")   // blob id → "bucket/key": blobs in use
-	bucketGC      = []byte("gc")      // blob ids whose files are to be deleted
+	bucketGC      = []byte("gc")      // legacy: blobs to delete; Open's scan finds them now
 	objectsPrefix = "objects:"        // one bbolt bucket of key → ObjectInfo JSON per S3 bucket
 )
 
@@ -142,7 +142,8 @@ func Open(opts Options) (*Store, error) {
 				finish = append(finish, id)
 			}
 		}
-		// Every file the GC list names is unreferenced, so the scan covers it.
+		// Data directories from before the scan listed retired blobs here; every one of
+		// them is unreferenced, so the scan covers them.
 		if err := root.DeleteBucket(bucketGC); err != nil {
 			return err
 		}
@@ -174,23 +175,14 @@ func (s *Store) blobPath(id string) string { return filepath.Join(s.blobDir(), i
 // shutdown sequence treats every engine alike.
 func (s *Store) Close() error { return nil }
 
+// collect deletes the files of blobs a committed transaction retired. Nothing is recorded:
+// should the process die first, the files are unreferenced and Open deletes them.
 func (s *Store) collect(ids []string) {
-	if len(ids) == 0 {
-		return
-	}
 	for _, id := range ids {
 		if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.logger.Warn("objectstore: cannot delete unused blob", "blob", id, "err", err)
-			return
 		}
 	}
-	s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRoot).Bucket(bucketGC)
-		for _, id := range ids {
-			b.Delete([]byte(id))
-		}
-		return nil
-	})
 }
 
 func syncDir(dir string) {
@@ -431,8 +423,9 @@ func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error)
 			var prev ObjectInfo
 			if json.Unmarshal(v, &prev) == nil {
 				old = prev.Blob
-				root.Bucket(bucketBlobs).Delete([]byte(old))
-				root.Bucket(bucketGC).Put([]byte(old), nil)
+				if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
+					return err
+				}
 			}
 		}
 		v, err := json.Marshal(info)
@@ -513,8 +506,9 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 		var prev ObjectInfo
 		if json.Unmarshal(v, &prev) == nil {
 			old = prev.Blob
-			root.Bucket(bucketBlobs).Delete([]byte(old))
-			root.Bucket(bucketGC).Put([]byte(old), nil)
+			if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
+				return err
+			}
 		}
 		return objs.Delete([]byte(key))
 	})
