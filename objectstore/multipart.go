@@ -162,7 +162,8 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 		p.Checksums = checksums
 	}
 	var old string
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		old = ""
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
 			return err
 		}
@@ -185,7 +186,7 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 			return err
 		}
 		// Inside the transaction, for the reason commitWith gives.
-		return os.Rename(tmp, s.blobPath(id))
+		return renameInTx(tmp, s.blobPath(id))
 	})
 	if err != nil {
 		os.Remove(tmp)

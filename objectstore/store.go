@@ -55,10 +55,11 @@ type Options struct {
 
 // Store is the object store. Methods are safe for concurrent use.
 type Store struct {
-	db     *bolt.DB
-	dir    string
-	logger *slog.Logger
-	now    func() time.Time
+	db      *bolt.DB
+	dir     string
+	logger  *slog.Logger
+	now     func() time.Time
+	commits groupCommit
 }
 
 // BucketInfo describes a bucket.
@@ -408,7 +409,8 @@ func (s *Store) commit(info ObjectInfo, tmp string) error { return s.commitWith(
 func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
 	var old string
 	final := s.blobPath(info.Blob)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		old = ""
 		if fn != nil {
 			if err := fn(tx); err != nil {
 				return err
@@ -438,7 +440,7 @@ func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error)
 		if err := objs.Put([]byte(info.Key), v); err != nil {
 			return err
 		}
-		return os.Rename(tmp, final)
+		return renameInTx(tmp, final)
 	})
 	if err != nil {
 		os.Remove(tmp)
