@@ -162,7 +162,8 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 		p.Checksums = checksums
 	}
 	var old string
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
+		old = ""
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
 			return err
 		}
@@ -172,21 +173,24 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 			var prev PartInfo
 			if json.Unmarshal(v, &prev) == nil {
 				old = prev.Blob
-				root.Bucket(bucketBlobs).Delete([]byte(old))
-				root.Bucket(bucketGC).Put([]byte(old), nil)
+				if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
+					return err
+				}
 			}
 		}
 		v, _ := json.Marshal(p)
 		if err := root.Bucket(bucketBlobs).Put([]byte(id), []byte("upload:"+uploadID)); err != nil {
 			return err
 		}
-		return parts.Put(partKey(partNumber), v)
+		if err := parts.Put(partKey(partNumber), v); err != nil {
+			return err
+		}
+		// Inside the transaction, for the reason commitWith gives.
+		return renameInTx(tmp, s.blobPath(id))
 	})
 	if err != nil {
 		os.Remove(tmp)
-		return PartInfo{}, err
-	}
-	if err := os.Rename(tmp, s.blobPath(id)); err != nil {
+		os.Remove(s.blobPath(id))
 		return PartInfo{}, err
 	}
 	syncDir(s.blobDir())
@@ -205,7 +209,7 @@ func (s *Store) writeTemp(body io.Reader, contentMD5 []byte) (id, tmp string, n 
 		return "", "", 0, nil, err
 	}
 	h := md5.New()
-	n, err = io.Copy(io.MultiWriter(f, h), body)
+	n, err = copyBody(io.MultiWriter(f, h), body)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -371,8 +375,7 @@ func dropUpload(tx *bolt.Tx, u UploadInfo) ([]string, error) {
 		}
 	}
 	for _, b := range blobs {
-		root.Bucket(bucketBlobs).Delete([]byte(b))
-		if err := root.Bucket(bucketGC).Put([]byte(b), nil); err != nil {
+		if err := root.Bucket(bucketBlobs).Delete([]byte(b)); err != nil {
 			return nil, err
 		}
 	}

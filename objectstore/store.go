@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,7 +41,7 @@ var (
 	bucketRoot    = []byte("s3")
 	bucketBuckets = []byte("buckets") // name → BucketInfo JSON
 	bucketBlobs   = []byte("blobs")   // blob id → "bucket/key": blobs in use
-	bucketGC      = []byte("gc")      // blob ids whose files are to be deleted
+	bucketGC      = []byte("gc")      // legacy: blobs to delete; Open's scan finds them now
 	objectsPrefix = "objects:"        // one bbolt bucket of key → ObjectInfo JSON per S3 bucket
 )
 
@@ -54,10 +55,11 @@ type Options struct {
 
 // Store is the object store. Methods are safe for concurrent use.
 type Store struct {
-	db     *bolt.DB
-	dir    string
-	logger *slog.Logger
-	now    func() time.Time
+	db      *bolt.DB
+	dir     string
+	logger  *slog.Logger
+	now     func() time.Time
+	commits groupCommit
 }
 
 // BucketInfo describes a bucket.
@@ -95,9 +97,10 @@ type ObjectInfo struct {
 	PartSizes []int64 `json:"partSizes,omitempty"`
 }
 
-// Open opens the store and finishes or undoes any put a crash interrupted: a temp blob whose
-// metadata committed is renamed into place, any other temp blob is removed, and blobs that
-// overwrites or deletes left behind are deleted.
+// Open opens the store and finishes or undoes whatever a crash interrupted: a temp blob whose
+// metadata committed is renamed into place, and every other file in the blob directory that
+// no object or upload part references (an unfinished put, a blob an overwrite or delete
+// retired) is deleted. The scan is one directory read and one bbolt lookup per file.
 func Open(opts Options) (*Store, error) {
 	if opts.DB == nil || opts.Dir == "" {
 		return nil, errors.New("objectstore: Options.DB and Options.Dir are required")
@@ -112,12 +115,11 @@ func Open(opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
 		return nil, err
 	}
-	var gc []string
-	inUse := map[string]bool{}
 	entries, err := os.ReadDir(s.blobDir())
 	if err != nil {
 		return nil, err
 	}
+	var finish, remove []string // temp blobs to rename into place; files to delete
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
@@ -128,31 +130,42 @@ func Open(opts Options) (*Store, error) {
 				return err
 			}
 		}
+		inUse := root.Bucket(bucketBlobs)
 		for _, de := range entries {
-			if id, ok := strings.CutSuffix(de.Name(), ".tmp"); ok {
-				inUse[id] = root.Bucket(bucketBlobs).Get([]byte(id)) != nil
+			if de.IsDir() {
+				continue
+			}
+			id, tmp := strings.CutSuffix(de.Name(), ".tmp")
+			switch {
+			case inUse.Get([]byte(id)) == nil:
+				remove = append(remove, de.Name())
+			case tmp:
+				finish = append(finish, id)
 			}
 		}
-		c := root.Bucket(bucketGC).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			gc = append(gc, string(k))
+		// Data directories from before the scan listed retired blobs here; every one of
+		// them is unreferenced, so the scan covers them.
+		if err := root.DeleteBucket(bucketGC); err != nil {
+			return err
 		}
-		return nil
+		_, err = root.CreateBucket(bucketGC)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	for id, used := range inUse {
-		tmp := filepath.Join(s.blobDir(), id+".tmp")
-		if used {
-			os.Rename(tmp, s.blobPath(id))
-		} else {
-			s.logger.Info("objectstore: removing blob of an unfinished put", "blob", id)
-			os.Remove(tmp)
+	for _, id := range finish {
+		if err := os.Rename(filepath.Join(s.blobDir(), id+".tmp"), s.blobPath(id)); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range remove {
+		s.logger.Info("objectstore: removing a blob no object references", "blob", name)
+		if err := os.Remove(filepath.Join(s.blobDir(), name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
 		}
 	}
 	syncDir(s.blobDir())
-	s.collect(gc)
 	return s, nil
 }
 
@@ -163,23 +176,14 @@ func (s *Store) blobPath(id string) string { return filepath.Join(s.blobDir(), i
 // shutdown sequence treats every engine alike.
 func (s *Store) Close() error { return nil }
 
+// collect deletes the files of blobs a committed transaction retired. Nothing is recorded:
+// should the process die first, the files are unreferenced and Open deletes them.
 func (s *Store) collect(ids []string) {
-	if len(ids) == 0 {
-		return
-	}
 	for _, id := range ids {
 		if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.logger.Warn("objectstore: cannot delete unused blob", "blob", id, "err", err)
-			return
 		}
 	}
-	s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketRoot).Bucket(bucketGC)
-		for _, id := range ids {
-			b.Delete([]byte(id))
-		}
-		return nil
-	})
 }
 
 func syncDir(dir string) {
@@ -187,6 +191,17 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// copyBufs are the buffers bodies are copied to disk through: larger than io.Copy's 32 KiB,
+// so a big upload costs fewer write calls, and pooled, so memory stays flat however many
+// uploads come and go.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+func copyBody(dst io.Writer, src io.Reader) (int64, error) {
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	return io.CopyBuffer(dst, src, *buf)
 }
 
 func newID() string {
@@ -210,8 +225,17 @@ func ValidBucketName(name string) bool {
 	if first == '.' || first == '-' || last == '.' || last == '-' || strings.Contains(name, "..") {
 		return false
 	}
-	if strings.HasPrefix(name, "xn--") || strings.HasSuffix(name, "-s3alias") || strings.HasPrefix(name, "sthree-") {
-		return false
+	// Prefixes and suffixes AWS reserves for its own kinds of names (access point aliases,
+	// Multi-Region Access Points, directory and table buckets, documentation examples).
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	for _, sfx := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, sfx) {
+			return false
+		}
 	}
 	// Not an IP address.
 	parts := strings.Split(name, ".")
@@ -348,7 +372,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return ObjectInfo{}, err
 	}
 	h := md5.New()
-	n, err := io.Copy(io.MultiWriter(f, h), body)
+	n, err := copyBody(io.MultiWriter(f, h), body)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -376,10 +400,17 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 // commit makes a finished temp blob the object's content.
 func (s *Store) commit(info ObjectInfo, tmp string) error { return s.commitWith(info, tmp, nil) }
 
-// commitWith is commit with more work (fn) done in the same bbolt transaction.
+// commitWith is commit with more work (fn) done in the same bbolt transaction. The temp blob
+// is renamed into place inside the transaction, before it commits: a reader can only find
+// the new metadata once the file has its final name, and no later overwrite or delete can
+// retire the blob (and delete its file) before the rename, which would leave the renamed
+// file orphaned. A crash between the rename and the commit leaves a file nothing
+// references, which Open deletes.
 func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
 	var old string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	final := s.blobPath(info.Blob)
+	err := s.update(func(tx *bolt.Tx) error {
+		old = ""
 		if fn != nil {
 			if err := fn(tx); err != nil {
 				return err
@@ -394,8 +425,9 @@ func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error)
 			var prev ObjectInfo
 			if json.Unmarshal(v, &prev) == nil {
 				old = prev.Blob
-				root.Bucket(bucketBlobs).Delete([]byte(old))
-				root.Bucket(bucketGC).Put([]byte(old), nil)
+				if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
+					return err
+				}
 			}
 		}
 		v, err := json.Marshal(info)
@@ -405,16 +437,18 @@ func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error)
 		if err := root.Bucket(bucketBlobs).Put([]byte(info.Blob), []byte(info.Bucket+"/"+info.Key)); err != nil {
 			return err
 		}
-		return objs.Put([]byte(info.Key), v)
+		if err := objs.Put([]byte(info.Key), v); err != nil {
+			return err
+		}
+		return renameInTx(tmp, final)
 	})
 	if err != nil {
 		os.Remove(tmp)
+		os.Remove(final)
 		return err
 	}
-	// If we die before this rename, Open finds the temp blob referenced and finishes it.
-	if err := os.Rename(tmp, s.blobPath(info.Blob)); err != nil {
-		return err
-	}
+	// The rename is durable before the put is acknowledged; should the directory entry be
+	// lost anyway, Open finds the committed temp blob and renames it again.
 	syncDir(s.blobDir())
 	if old != "" {
 		s.collect([]string{old})
@@ -474,8 +508,9 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 		var prev ObjectInfo
 		if json.Unmarshal(v, &prev) == nil {
 			old = prev.Blob
-			root.Bucket(bucketBlobs).Delete([]byte(old))
-			root.Bucket(bucketGC).Put([]byte(old), nil)
+			if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
+				return err
+			}
 		}
 		return objs.Delete([]byte(key))
 	})

@@ -318,6 +318,8 @@ func (a *App) Handler() http.Handler {
 			return
 		}
 		switch {
+		case s3api.VirtualHost(r): // bucket.s3.localhost/metrics is an object, not Prometheus
+			a.s3.ServeHTTP(w, r)
 		case r.URL.Path == "/_localpipe/health":
 			a.serveHealth(w, r)
 		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:

@@ -33,6 +33,10 @@ const (
 	maxTrailers  = 16
 )
 
+// maxObjectSize is S3's limit on one request body: a PutObject or one part (5 GiB). Larger
+// objects are made by multipart upload.
+const maxObjectSize = 5 << 30
+
 // checksumAlgorithms are the flexible checksums S3 accepts, by their header suffix.
 var checksumAlgorithms = map[string]string{
 	"crc32":     "CRC32",
@@ -423,14 +427,19 @@ func decodeBody(r *http.Request) (*verifier, *s3Error) {
 			v.sha, v.wantSHA = sha256.New(), sha
 		}
 	}
+	if v.want > maxObjectSize {
+		return nil, &s3Error{code: "EntityTooLarge", msg: "Your proposed upload exceeds the maximum allowed size",
+			extra: [][2]string{{"ProposedSize", strconv.FormatInt(v.want, 10)}, {"MaxSizeAllowed", strconv.FormatInt(maxObjectSize, 10)}}}
+	}
 	if m := r.Header.Get("Content-Md5"); m != "" {
 		b, err := base64.StdEncoding.DecodeString(m)
 		if err != nil || len(b) != md5.Size {
 			return nil, &s3Error{code: "InvalidDigest", msg: "The Content-MD5 you specified is not valid."}
 		}
 		v.wantMD5 = b
+		// Only with a Content-MD5 to check: the store hashes every body for the ETag anyway.
+		v.md5 = md5.New()
 	}
-	v.md5 = md5.New()
 	given, algs, inTrail, serr := checksumHeaders(r.Header)
 	if serr != nil {
 		return nil, serr

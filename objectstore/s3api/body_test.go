@@ -151,6 +151,9 @@ func TestDecodeBody(t *testing.T) {
 		{name: "decoded length missing", body: unsignedTrailer, headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned}, code: "MissingContentLength"},
 		{name: "decoded length garbage", body: unsignedTrailer, headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned, "X-Amz-Decoded-Content-Length": "x"}, code: "InvalidArgument"},
 		{name: "unknown streaming mode", body: unsignedTrailer, headers: map[string]string{"X-Amz-Content-Sha256": "STREAMING-FOO", "X-Amz-Decoded-Content-Length": "3"}, code: "InvalidArgument"},
+		{name: "over 5 GiB", body: "abc", headers: map[string]string{"Content-Length": "5368709121"}, code: "EntityTooLarge"},
+		{name: "decoded over 5 GiB", body: unsignedTrailer, headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
+			"X-Amz-Decoded-Content-Length": "5368709121"}, code: "EntityTooLarge"},
 		{name: "chunked framing broken", body: "3\r\nab", headers: map[string]string{"X-Amz-Content-Sha256": streamingSigned, "X-Amz-Decoded-Content-Length": "3"}, code: "IncompleteBody"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,6 +249,8 @@ func TestAddress(t *testing.T) {
 		{"bucket.s3.eu-west-1.amazonaws.com", "/k", "bucket", "k"},
 		{"BUCKET.LOCALHOST:1", "/k", "bucket", "k"},
 		{"[::1]:4566", "/b/k", "b", "k"},
+		{"abc123.execute-api.localhost:4566", "/b/k", "b", "k"},
+		{"bucket.localhost:4566", "/metrics", "bucket", "metrics"},
 	} {
 		r := httptest.NewRequest(http.MethodGet, "http://x"+tc.path, nil)
 		r.Host = tc.host

@@ -73,26 +73,40 @@ var vhostSuffixes = []string{
 // the path (path style). The key is the path's decoded text as sent, so `a//b`, `../x` and a
 // leading `/` survive; it never becomes a file name.
 func address(r *http.Request) (bucket, key string) {
-	host := r.Host
+	if b := hostBucket(r.Host); b != "" {
+		return b, strings.TrimPrefix(r.URL.Path, "/")
+	}
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	return bucket, key
+}
+
+// VirtualHost reports whether r addresses a bucket by its Host header. The edge router asks
+// before it claims a path such as /metrics for itself: in virtual-host style that path is an
+// object key.
+func VirtualHost(r *http.Request) bool { return hostBucket(r.Host) != "" }
+
+// hostBucket is the bucket a virtual-host-style Host names, or "". API Gateway's
+// `{apiId}.execute-api.localhost` shares the .localhost suffix and is not a bucket.
+func hostBucket(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	path := r.URL.Path
+	if strings.Contains(host, ".execute-api.") {
+		return ""
+	}
 	for _, suffix := range vhostSuffixes {
 		if b, ok := strings.CutSuffix(host, suffix); ok && b != "" && b != "s3" {
-			return b, strings.TrimPrefix(path, "/")
+			return b
 		}
 	}
 	// bucket.s3.REGION.amazonaws.com, for users who map AWS host names to localpipe.
 	if rest, ok := strings.CutSuffix(host, ".amazonaws.com"); ok {
 		if i := strings.LastIndex(rest, ".s3."); i > 0 {
-			return rest[:i], strings.TrimPrefix(path, "/")
+			return rest[:i]
 		}
 	}
-	path = strings.TrimPrefix(path, "/")
-	bucket, key, _ = strings.Cut(path, "/")
-	return bucket, key
+	return ""
 }
 
 // newRequestID returns an id in the form S3 uses: 16 upper-case hex digits.

@@ -1,9 +1,12 @@
 package s3api
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/localpipe/localpipe/objectstore"
 )
 
 // metrics mirror S3's CloudWatch request metrics per bucket (label bucket; "" for calls
@@ -42,14 +45,38 @@ func (m *metrics) observe(q *request, d time.Duration) {
 	if op == "" {
 		op = "Unknown"
 	}
-	m.requests.WithLabelValues(q.bucket, q.r.Method, op).Inc()
+	bucket := q.metricBucket()
+	method := q.r.Method
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
+	default:
+		method = "OTHER"
+	}
+	m.requests.WithLabelValues(bucket, method, op).Inc()
 	switch {
 	case q.status >= 500:
-		m.errors.WithLabelValues(q.bucket, "5xx").Inc()
+		m.errors.WithLabelValues(bucket, "5xx").Inc()
 	case q.status >= 400:
-		m.errors.WithLabelValues(q.bucket, "4xx").Inc()
+		m.errors.WithLabelValues(bucket, "4xx").Inc()
 	}
-	m.latency.WithLabelValues(q.bucket).Observe(d.Seconds())
+	m.latency.WithLabelValues(bucket).Observe(d.Seconds())
+}
+
+// metricBucket is the request's bucket label. A failed request may name a bucket that does
+// not exist, or bytes that are no bucket name at all (which the Prometheus client refuses
+// with a panic when they are not UTF-8); those share the label "", so made-up names do not
+// each grow a series. A request that succeeded named a bucket that exists.
+func (q *request) metricBucket() string {
+	if q.bucket == "" || q.status > 0 && q.status < 400 {
+		return q.bucket
+	}
+	if !objectstore.ValidBucketName(q.bucket) {
+		return ""
+	}
+	if _, err := q.h.store.HeadBucket(q.r.Context(), q.bucket); err != nil {
+		return ""
+	}
+	return q.bucket
 }
 
 func (m *metrics) upload(bucket string, n int64) { m.uploaded.WithLabelValues(bucket).Add(float64(n)) }

@@ -341,7 +341,12 @@ func (q *request) getObject(head bool) *s3Error {
 	if head || length <= 0 {
 		return nil
 	}
-	n, err := io.Copy(q.w, io.NewSectionReader(f, start, length))
+	// A seek and a LimitedReader over the *os.File, rather than a SectionReader, let
+	// net/http hand the bytes to the socket with sendfile(2).
+	var n int64
+	if _, err = f.Seek(start, io.SeekStart); err == nil {
+		n, err = io.Copy(q.w, io.LimitReader(f, length))
+	}
 	q.h.metrics.download(q.bucket, n)
 	if err != nil {
 		// The status line is gone; all we can do is log and let the short body tell the client.

@@ -244,3 +244,46 @@ func TestEncodingTypeURL(t *testing.T) {
 		t.Fatalf("%+v %v", out, err)
 	}
 }
+
+// TestRequestIDsOnEveryResponse checks x-amz-request-id and x-amz-id-2 on successful
+// responses of every kind (TestWireErrors checks them on errors), and virtual-host
+// addressing with a bare `bucket.localhost` Host, which the SDK tests do not send.
+func TestRequestIDsOnEveryResponse(t *testing.T) {
+	s := newServer(t)
+	_, port, _ := net.SplitHostPort(s.addr)
+	etag := `"` + fmt.Sprintf("%x", md5.Sum([]byte("body"))) + `"`
+	for _, tc := range []struct {
+		method, path, body string
+		headers            map[string]string
+		status             int
+		want               string // in the body
+	}{
+		{method: "PUT", path: "/ids", status: 200},
+		{method: "PUT", path: "/k", body: "body", headers: map[string]string{"Host": "ids.localhost:" + port}, status: 200},
+		{method: "GET", path: "/k", headers: map[string]string{"Host": "ids.localhost:" + port}, status: 200, want: "body"},
+		{method: "GET", path: "/", status: 200, want: "<Name>ids</Name>"},
+		{method: "HEAD", path: "/ids", status: 200},
+		{method: "GET", path: "/ids?location", status: 200, want: "LocationConstraint"},
+		{method: "HEAD", path: "/ids/k", status: 200},
+		{method: "GET", path: "/ids/k", headers: map[string]string{"Range": "bytes=1-2"}, status: 206, want: "od"},
+		{method: "GET", path: "/ids/k", headers: map[string]string{"If-None-Match": etag}, status: 304},
+		{method: "GET", path: "/ids?list-type=2", status: 200, want: "<Key>k</Key>"},
+		{method: "GET", path: "/ids?uploads", status: 200, want: "ListMultipartUploadsResult"},
+		{method: "PUT", path: "/ids/copy", headers: map[string]string{"x-amz-copy-source": "ids/k"}, status: 200, want: "CopyObjectResult"},
+		{method: "DELETE", path: "/ids/copy", status: 204},
+		{method: "DELETE", path: "/k", headers: map[string]string{"Host": "ids.localhost:" + port}, status: 204},
+		{method: "DELETE", path: "/ids", status: 204},
+	} {
+		var body io.Reader
+		if tc.body != "" {
+			body = strings.NewReader(tc.body)
+		}
+		resp, got := s.do(t, tc.method, tc.path, body, tc.headers)
+		if resp.StatusCode != tc.status || !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s %v: %d %q", tc.method, tc.path, tc.headers, resp.StatusCode, got)
+		}
+		if resp.Header.Get("x-amz-request-id") == "" || resp.Header.Get("x-amz-id-2") == "" {
+			t.Errorf("%s %s: no request id headers: %v", tc.method, tc.path, resp.Header)
+		}
+	}
+}

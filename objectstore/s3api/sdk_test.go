@@ -279,6 +279,16 @@ func TestObjects(t *testing.T) {
 				}
 			}
 
+			// HeadObject takes the same preconditions; its failures have no body.
+			_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String("dir/hello.txt"), IfNoneMatch: aws.String(etag)})
+			if httpStatus(err) != 304 {
+				t.Errorf("head if-none-match: %v", err)
+			}
+			_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String("dir/hello.txt"), IfUnmodifiedSince: &past})
+			if httpStatus(err) != 412 {
+				t.Errorf("head if-unmodified-since: %v", err)
+			}
+
 			// Errors.
 			_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("missing")})
 			var nsk *types.NoSuchKey
@@ -636,8 +646,19 @@ func TestMultipart(t *testing.T) {
 		}
 		_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[2], {PartNumber: aws.Int32(4), ETag: done[0].ETag}}}})
-		if apiCode(err) == "" {
-			t.Errorf("small non-last part accepted")
+		if apiCode(err) != "InvalidPart" {
+			t.Errorf("part never uploaded: %v", err)
+		}
+		// Part 3 (4 bytes) is under the minimum part size; only the last part may be.
+		p4, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(4), Body: strings.NewReader("extra")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[2], {PartNumber: aws.Int32(4), ETag: p4.ETag}}}})
+		if apiCode(err) != "EntityTooSmall" || httpStatus(err) != 400 {
+			t.Errorf("small non-last part: %v", err)
 		}
 		comp, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("big"), UploadId: cr.UploadId,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
