@@ -111,7 +111,7 @@ func TestHealthCommand(t *testing.T) {
 	t.Parallel()
 	srv := localpipetest.Start(t)
 	r := lp(t, srv.Endpoint, "", "health").want(t, 0, "")
-	if !strings.Contains(r.stdout, ": ok (firehose running, kinesis running, s3 running)") {
+	if !strings.Contains(r.stdout, ": ok (apigateway running, firehose running, kinesis running, s3 running)") {
 		t.Fatalf("stdout %q", r.stdout)
 	}
 	lp(t, srv.Endpoint, "", "health", "--quiet").want(t, 0, "")
