@@ -310,7 +310,8 @@ func (s *state) index(n *refNode, cur, idx any) (any, error) {
 	case *vlist:
 		i, ok := idx.(int64)
 		if !ok {
-			return nil, s.errorf(n.offset, "%s: list index %s is not an integer", n.Src, toString(idx))
+			// Velocity 1.7 finds no get method for the argument type: the value is null.
+			return nil, nil
 		}
 		if i < 0 {
 			i += int64(len(c.Items))

@@ -303,19 +303,29 @@ func (s *state) foreach(n *foreachNode) error {
 	if err != nil {
 		return err
 	}
-	var items []any
+	// The loop reads the list or map live, as Velocity's Java iterator does, and fails the
+	// same way when the body changes its size: Java's fail-fast iterators throw
+	// ConcurrentModificationException at the next element (ArrayList: while the position is
+	// not the new size; LinkedHashMap, whose values a map loop visits: unless the changed
+	// entry was the last one when it was reached).
+	var l *vlist
+	var m *vmap
 	switch it := iter.(type) {
 	case *vlist:
-		items = append([]any(nil), it.Items...)
+		l = it
 	case *vmap:
-		// Velocity iterates a map's values.
-		for _, k := range it.keys {
-			items = append(items, it.m[k])
-		}
+		m = it
 	default:
 		// null and values that are not collections are skipped, as Velocity logs and skips.
 		return nil
 	}
+	mods := func() int {
+		if l != nil {
+			return l.mods
+		}
+		return m.mods
+	}
+	want := mods()
 	old, had := s.vars[n.Var]
 	defer func() {
 		if had {
@@ -330,15 +340,27 @@ func (s *state) foreach(n *foreachNode) error {
 	}
 	s.loops = append(s.loops, ls)
 	defer func() { s.loops = s.loops[:len(s.loops)-1] }()
-	for i, v := range items {
+	more := l != nil && len(l.Items) > 0 || m != nil && len(m.keys) > 0
+	for i := 0; more; i++ {
 		if i >= MaxLoopIterations {
 			break
 		}
 		if err := s.step(n.offset); err != nil {
 			return err
 		}
+		if mods() != want {
+			return s.errorf(n.offset, "#foreach: its list or map changed while the loop ran (java.util.ConcurrentModificationException)")
+		}
+		var v any
+		if l != nil {
+			v = l.Items[i]
+			more = i+1 != len(l.Items)
+		} else {
+			v = m.m[m.keys[i]]
+			more = i+1 < len(m.keys)
+		}
 		ls.index = i
-		ls.hasNext = i+1 < len(items) && i+1 < MaxLoopIterations
+		ls.hasNext = more && i+1 < MaxLoopIterations
 		if v == nil {
 			delete(s.vars, n.Var)
 		} else {
@@ -350,6 +372,9 @@ func (s *state) foreach(n *foreachNode) error {
 		}
 		if err != nil {
 			return err
+		}
+		if l != nil {
+			more = i+1 != len(l.Items)
 		}
 	}
 	return nil

@@ -38,7 +38,9 @@ func TestLanguage(t *testing.T) {
 		{"list json flag survives subList", "#set($l = $util.parseJson('[1,2,3]'))$l.subList(0, 2)", "[1,2]"},
 		{"entry methods", "#set($m = {'k': 'v'})#foreach($e in $m.entrySet())$e.getKey()=$e.getValue()#end", "k=v"},
 		{"contains and equals", "#if($list.contains(1) && !$list.contains(1.0))ok#end", "ok"},
-		{"null literal", "#set($a = 'x')#set($a = null)$a", "x"},
+		{"null as a method argument", "#set($m = {})$m.put('k', null)$m", "{k=null}"},
+		{"set to undefined keeps old", "#set($a = 'x')#set($a = $null)$a", "x"},
+		{"non-integer list index is null", "[$list['1']][$list[true]]", "[][]"},
 		{"input body", "$input.body", "{}"},
 		{"base64Decode invalid UTF-8", "$util.base64Decode('/w==')|$util.urlDecode('%FFa')", "\uFFFD|\uFFFDa"},
 	}

@@ -342,6 +342,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 			return len(l.Items) == 0, true, nil
 		case "clear":
 			l.Items = l.Items[:0]
+			l.mods++
 			return nil, true, nil
 		case "toString":
 			return toString(l), true, nil
@@ -357,6 +358,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 					for i, x := range l.Items {
 						if javaEquals(x, args[0]) {
 							l.Items = append(l.Items[:i:i], l.Items[i+1:]...)
+							l.mods++
 							return true, true, nil
 						}
 					}
@@ -373,6 +375,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 			v := l.Items[i]
 			if name == "remove" {
 				l.Items = append(l.Items[:i:i], l.Items[i+1:]...)
+				l.mods++
 			}
 			return v, true, nil
 		case "contains":
@@ -398,6 +401,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 				return nil, true, fmt.Errorf("list longer than %d", MaxRangeSize)
 			}
 			l.Items = append(l.Items, args[0])
+			l.mods++
 			return true, true, nil
 		case "addAll":
 			o, ok := args[0].(*vlist)
@@ -408,6 +412,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 				return nil, true, fmt.Errorf("list longer than %d", MaxRangeSize)
 			}
 			l.Items = append(l.Items, o.Items...)
+			l.mods++
 			return len(o.Items) > 0, true, nil
 		case "equals":
 			return javaEquals(l, args[0]), true, nil
@@ -432,6 +437,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 				return old, true, nil
 			}
 			l.Items = append(l.Items, nil)
+			l.mods++
 			copy(l.Items[i+1:], l.Items[i:])
 			l.Items[i] = args[1]
 			return nil, true, nil
@@ -486,6 +492,7 @@ func mapMethod(m *vmap, name string, args []any) (any, bool, error) {
 			return l, true, nil
 		case "clear":
 			m.keys, m.m = nil, map[string]any{}
+			m.mods++
 			return nil, true, nil
 		case "toString":
 			return toString(m), true, nil

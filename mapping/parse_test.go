@@ -44,6 +44,26 @@ func TestParseErrors(t *testing.T) {
 		{"deep parens", "#set($a = " + strings.Repeat("(", 500) + ")", "nesting deeper than"},
 		{"unicode column", "é\n  éé #end", "t:2:6: unexpected #end"},
 		{"string in string error", `#set($a = "x #if(")`, "t:1:"},
+		// Velocity 1.7 takes only plain values (no operators, parentheses or null) in these
+		// places; each of these is a ParseErrorException there (checked with the oracle).
+		{"null literal", "#set($a = null)", "t:1:11: null is not a value"},
+		{"null in condition", "#if($a == null)#end", "t:1:11: null is not a value"},
+		{"null in list", "#set($a = [null])", "t:1:12: null is not a value"},
+		{"operator in method arg", "$s.concat(1 + 2)", "t:1:13: expected , or ), found \"+\""},
+		{"parens in method arg", "$s.concat((1))", "t:1:11: expected a reference or a literal"},
+		{"not in method arg", "$s.concat(!$b)", "t:1:11: expected a reference or a literal"},
+		{"operator in index", "$l[1 + 0]", "t:1:6: expected ], found \"+\""},
+		{"float index", "$l[1.5]", "t:1:4: unexpected \"1.5\" in an index"},
+		{"list index", "$l[[1]]", "t:1:4: unexpected \"[\" in an index"},
+		{"operator in list", "#set($a = [1 + 2])", "t:1:14: expected , or ] in list"},
+		{"operator in map key", "#set($a = {1 + 1: 2})", "t:1:14: expected :"},
+		{"expression range bound", "#set($a = [1..$n + 1])", "t:1:18: expected ], found \"+\""},
+		{"string range bound", "#set($a = [1..'3'])", "t:1:15: a range bound must be an integer or a reference"},
+		{"float range bound", "#set($a = [1.5..3])", "t:1:12: a range bound"},
+		{"foreach over expression", "#foreach($i in $n + 1)#end", "t:1:19: expected ), found \"+\""},
+		{"foreach over parens", "#foreach($i in ($l))#end", "t:1:16: expected a reference or a literal"},
+		{"operator in macro arg", "#m(1 - 2)", "t:1:6: expected a reference or a literal"},
+		{"word arg of a defined macro", "#macro(m $p)#end#m(word)", "t:1:20: invalid argument word in a call of macro #m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,12 +17,14 @@ import (
 type vlist struct {
 	Items []any
 	JSON  bool
+	mods  int // structural changes, for #foreach's fail-fast check (Java's modCount)
 }
 
 // vmap is an insertion-ordered map with string keys, printed as Java's {k=v, k2=v2}.
 type vmap struct {
 	keys []string
 	m    map[string]any
+	mods int // structural changes, for #foreach's fail-fast check (Java's modCount)
 }
 
 // newVMap returns an empty vmap.
@@ -39,6 +41,7 @@ func (m *vmap) Put(key string, v any) any {
 	old, ok := m.m[key]
 	if !ok {
 		m.keys = append(m.keys, key)
+		m.mods++
 	}
 	m.m[key] = v
 	return old
@@ -51,6 +54,7 @@ func (m *vmap) Remove(key string) any {
 		return nil
 	}
 	delete(m.m, key)
+	m.mods++
 	for i, k := range m.keys {
 		if k == key {
 			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
