@@ -320,6 +320,9 @@ func (s *state) foreach(n *foreachNode) error {
 		return nil
 	}
 	mods := func() int {
+		if l != nil && l.view != nil {
+			return l.view.mods
+		}
 		if l != nil {
 			return l.mods
 		}
@@ -355,6 +358,9 @@ func (s *state) foreach(n *foreachNode) error {
 		if l != nil {
 			v = l.Items[i]
 			more = i+1 != len(l.Items)
+			if l.view != nil {
+				more = i+1 < len(l.Items)
+			}
 		} else {
 			v = m.m[m.keys[i]]
 			more = i+1 < len(m.keys)
@@ -373,7 +379,7 @@ func (s *state) foreach(n *foreachNode) error {
 		if err != nil {
 			return err
 		}
-		if l != nil {
+		if l != nil && l.view == nil {
 			more = i+1 != len(l.Items)
 		}
 	}

@@ -473,19 +473,19 @@ func mapMethod(m *vmap, name string, args []any) (any, bool, error) {
 		case "isEmpty":
 			return m.Len() == 0, true, nil
 		case "keySet":
-			l := &vlist{Items: make([]any, 0, m.Len())}
+			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
 			for _, k := range m.keys {
 				l.Items = append(l.Items, k)
 			}
 			return l, true, nil
 		case "values":
-			l := &vlist{Items: make([]any, 0, m.Len())}
+			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
 			for _, k := range m.keys {
 				l.Items = append(l.Items, m.m[k])
 			}
 			return l, true, nil
 		case "entrySet":
-			l := &vlist{Items: make([]any, 0, m.Len())}
+			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
 			for _, k := range m.keys {
 				l.Items = append(l.Items, &entry{key: k, val: m.m[k]})
 			}

@@ -18,6 +18,9 @@ type vlist struct {
 	Items []any
 	JSON  bool
 	mods  int // structural changes, for #foreach's fail-fast check (Java's modCount)
+	// view is the map a keySet, values or entrySet copy was taken from: in Java they are
+	// views, so a loop over one fails when the map changes size.
+	view *vmap
 }
 
 // vmap is an insertion-ordered map with string keys, printed as Java's {k=v, k2=v2}.

@@ -148,6 +148,33 @@ cases = {
  "escaped_directive_then_set": "\\#set #set($x = true)  $x|\\#{if} \\#{end}|",
  "define_with_stop": "#define($dd)a#stop b#end$dd after",
  "split": "#set($s = 'a,b,,c,,')#set($p = $s.split(','))$p.size() #foreach($x in $p)[$x]#end",
+ # Found by comparing with Velocity 1.7: loops over a collection the body changes, and
+ # places where the grammar takes only a plain value (each of those templates is rejected).
+ "foreach_modify_list": "#set($l = [1,2])#foreach($i in $l)#if($i == 2)$l.add(3)#end$i#end",
+ "foreach_modify_map": "#set($m = {'a':1,'b':2})#foreach($i in $m)#if($i == 1)$m.put('c',3)#end$i#end",
+ "foreach_modify_map_at_last": "#set($m = {'a':1,'b':2})#foreach($i in $m)#if($i == 2)$m.put('c',3)#end$i#end|$m",
+ "foreach_modify_entryset": "#set($m = {'a':1,'b':2})#foreach($e in $m.entrySet())$m.put('c',3)$e#end",
+ "foreach_live_values": "#set($m = {'a':1,'b':2})#foreach($v in $m)#set($m.b = 9)$v#end|#set($l = [1,2,3])#foreach($v in $l)#set($l[2] = 'x')$v#end",
+ "foreach_remove_last": "#set($l = [1,2,3])#foreach($v in $l)#if($v == 2)#set($r = $l.remove(2))#end$v#end|$l",
+ "param_operator_method_arg": "$name.concat(1 + 2)",
+ "param_paren_method_arg": "$name.concat((1))",
+ "param_null_method_arg": "#set($m = {})$m.put('z', null)$m",
+ "param_null_set": "#set($a = null)$a",
+ "param_null_if": "#if($a == null)y#end",
+ "param_null_list": "#set($a = [null])$a",
+ "param_list_paren": "#set($a = [(1 + 2)])$a",
+ "param_map_key_expr": "#set($a = {1 + 1: 2})$a",
+ "param_range_expr": "#set($a = [1..$n + 1])$a",
+ "param_range_string": "#set($a = [1..'3'])$a",
+ "param_range_refs": "#set($a = [$list[0]..$n])$a #set($b = [$d..4])$b",
+ "param_foreach_expr": "#foreach($i in $n + 1)$i#end",
+ "param_foreach_paren": "#foreach($i in ($list))$i#end",
+ "param_macro_operator": "#m0(1 - 2)",
+ "param_macro_word_defined": "#macro(m $p)[$p]#end#m(word)",
+ "param_macro_values": "#macro(m $p)[$p]#end#m(-1)#m([1..2])#m({'a': $n})#m(\"s$n\")#m(1.5)#m(true)|#m0(null)#m0(a b)",
+ "param_index_expr": "$list[1 + 0]",
+ "param_index_float": "$list[1.5]",
+ "index_non_integer": "[$list['1']][$list[true]][$list[\"$zero\"]][$map[1]][$name[0]]",
 }
 os.makedirs("testdata/lang", exist_ok=True)
 for name, src in cases.items():
