@@ -113,7 +113,7 @@ func FuzzJSONPath(f *testing.F) {
 		if err != nil {
 			return
 		}
-		jp.eval(doc)
+		_, _, _ = jp.eval(doc)
 	})
 }
 

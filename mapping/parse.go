@@ -150,20 +150,34 @@ func (p *parser) leave() { p.depth-- }
 func (p *parser) parseList() (*listNode, item) {
 	first := p.peek()
 	list := &listNode{offset: offset(first.pos)}
+	// Comments split text into pieces; joining them keeps the tree canonical. The pieces of
+	// the last text node are joined once it is complete (appending one by one is quadratic
+	// on a template of many comments).
+	var pending *textNode
+	var pieces []string
+	join := func() {
+		if pending != nil && len(pieces) > 1 {
+			pending.Text = strings.Join(pieces, "")
+		}
+		pending, pieces = nil, pieces[:0]
+	}
+	defer join()
 	for {
 		it := p.next()
+		if it.typ != itemText {
+			join()
+		}
 		switch it.typ {
 		case itemEOF:
 			return list, it
 		case itemText:
-			// Comments split text into pieces; joining them keeps the tree canonical.
-			if k := len(list.Nodes); k > 0 {
-				if t, ok := list.Nodes[k-1].(*textNode); ok && !t.Literal {
-					t.Text += it.val
-					continue
-				}
+			if pending != nil {
+				pieces = append(pieces, it.val)
+				continue
 			}
-			list.Nodes = append(list.Nodes, &textNode{offset: offset(it.pos), Text: it.val})
+			pending = &textNode{offset: offset(it.pos), Text: it.val}
+			pieces = append(pieces, it.val)
+			list.Nodes = append(list.Nodes, pending)
 		case itemLiteral:
 			list.Nodes = append(list.Nodes, &textNode{offset: offset(it.pos), Text: it.val, Literal: true})
 		case itemRef, itemRefBrace:
