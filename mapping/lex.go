@@ -100,6 +100,8 @@ type lexer struct {
 	// rootIdent is true while the identifier just scanned is a reference's root: "$a(" is
 	// the reference $a followed by text, while "$a.b(" calls a method.
 	rootIdent bool
+	// afterCall is true when the reference so far ends with a call or an index.
+	afterCall bool
 	closed    map[int]bool // memo for closes
 }
 
@@ -330,6 +332,8 @@ func lexRefIdent(l *lexer) stateFn {
 // lexRefTail decides whether the reference goes on (.name, (args), [index]) or ends.
 func lexRefTail(l *lexer) stateFn {
 	s := l.input[l.pos:]
+	afterCall := l.afterCall
+	l.afterCall = false
 	switch {
 	case strings.HasPrefix(s, "."):
 		r, _ := utf8.DecodeRuneInString(s[1:])
@@ -351,6 +355,21 @@ func lexRefTail(l *lexer) stateFn {
 		l.emit(itemLBrack)
 		l.push(frameRefBrack)
 		return lexCode
+	}
+	if afterCall && len(l.stack) == 0 && len(s) > 0 && isIdentStart(rune(s[0])) {
+		// Velocity 1.7's lexer is still in its reference state after "$a.b()" or "$a[0]":
+		// a word right after it is a token of its own, so the blanks between the word and
+		// a #set are swallowed as at a line's start (probed: "$s.length()ab  #set(…)x"
+		// renders "5abx"). A "." after that word is not emulated (knownQuirks).
+		q := l.pos
+		for q < len(l.input) && isIdentChar(rune(l.input[q])) {
+			q++
+		}
+		l.start = l.pos
+		l.flushText(q)
+		l.pos = q
+		l.boundary = true
+		return lexText
 	}
 	if l.lastProp && len(l.stack) == 0 {
 		// Velocity's lexer, still in its reference state after "$a.b", skips block
@@ -682,7 +701,7 @@ func lexCode(l *lexer) stateFn {
 			return lexText
 		}
 		if f == frameRefParen {
-			l.rootIdent, l.lastProp = false, false
+			l.rootIdent, l.lastProp, l.afterCall = false, false, true
 			return lexRefTail
 		}
 	case r == '[':
@@ -695,7 +714,7 @@ func lexCode(l *lexer) stateFn {
 		}
 		l.emit(itemRBrack)
 		if f == frameRefBrack {
-			l.rootIdent, l.lastProp = false, false
+			l.rootIdent, l.lastProp, l.afterCall = false, false, true
 			return lexRefTail
 		}
 	case r == '{':

@@ -175,6 +175,24 @@ cases = {
  "param_index_expr": "$list[1 + 0]",
  "param_index_float": "$list[1.5]",
  "index_non_integer": "[$list['1']][$list[true]][$list[\"$zero\"]][$map[1]][$name[0]]",
+ "quirk_word_after_call": "$name.length()ab  #set($x = 1)x|$list[1]a-b  #set($x = 1)y|$name.length(),  #set($x = 1)z|${name.length()}a  #set($x = 1)w|$name.length()12  #set($x = 1)v|$!name.length()a\t#set($x = 1)u",
+ # $input and $util through the harness's Jayway JsonPath and Commons Lang (body: testdata/velocity/body.json).
+ "input_body": "$input.body|$input.getBody().length()",
+ "input_records_loop": "{\n  \"StreamName\": \"$input.params('stream-name')\",\n  \"Records\": [\n    #foreach($elem in $input.path('$.records'))\n    {\n      \"Data\": \"$util.base64Encode($elem.data)\",\n      \"PartitionKey\": \"$elem.partition-key\"\n    }#if($foreach.hasNext),#end\n    #end\n  ]\n}\n",
+ "input_put_record": "{\n  \"StreamName\": \"$input.params('stream-name')\",\n  \"Data\": \"$util.base64Encode($input.json('$.Data'))\",\n  \"PartitionKey\": \"$input.path('$.PartitionKey')\"\n}\n",
+ "input_numbers": "$input.path('$.n') $input.path('$.big') $input.path('$.d') $input.path('$.e') $input.path('$.tenth') $input.path('$.neg') $input.path('$.t') [$input.path('$.nul')]|$input.json('$.n') $input.json('$.big') $input.json('$.d') $input.json('$.e') $input.json('$.tenth') $input.json('$.nul')",
+ "input_number_arith": "#set($x = $input.path('$.n'))#set($y = $x + 1)$y #set($z = $input.path('$.big') * 2)$z #set($w = $input.path('$.d') * 2)$w #set($v = $input.path('$.neg') / 2)$v #set($u = $input.path('$.n') * 2147483647)$u",
+ "input_strings": "$input.json('$.s')|$input.path('$.s')|$input.path('$.s').length()|$input.path('$.s').charAt(0)|$input.path('$.s').substring(8)|$util.escapeJavaScript($input.path('$.s'))",
+ "input_print_shapes": "$input.path('$.records')|$input.path('$.records[0]')|$input.path('$.nested')|$input.path('$.matrix')|$input.path('$.names')|$input.path('$.empty')|$input.path('$.obj')|$input.path('$.nested.m').toString()",
+ "input_json_shapes": "$input.json('$.records')|$input.json('$.records[1]')|$input.json('$.nested')|$input.json('$.names')|$input.json('$.records[*].partition-key')|$input.json('$..k')|$input.json('$.missing')|[$input.path('$.missing')]",
+ "input_navigate": "$input.path('$.records').size() $input.path('$.names').get(1) $input.path('$.names')[2] $input.path('$.nested.m').k $input.path('$.nested.m').size() $input.path('$.nested.m').keySet() $input.path('$.matrix')[1][0] $input.path('$.records')[0].partition-key",
+ "input_params": "$input.params()|$input.params('stream-name')|$input.params('q')|$input.params('Accept')|[$input.params('nope')]|$input.params().path|$input.params().querystring.q|#foreach($k in $input.params().querystring.keySet())$k=$input.params().querystring.get($k);#end",
+ "input_filters": "$input.json(\"$.records[?(@.partition-key == 'k2')].data\")|$input.json('$.records[?(@.data)].partition-key')|$input.json('$.names[1:]')|$input.json('$.names[-1:]')|$input.json(\"$.records[0]['partition-key']\")|$input.json('$.records[?(@.partition-key == \"k2\")].data')",
+ "input_conditions": "#if($input.path('$.t'))T#end #if($input.path('$.f'))F#end #if($input.path('$.empty'))E#end #if($input.path('$.obj'))O#end #if($input.path('$.nul'))N#end #if($input.path('$.n') == 3)3#end #if($input.path('$.d') == 1.5)d#end #if($input.path('$.Data') == 'some data')s#end #if($input.path('$.n') > $input.path('$.neg'))gt#end",
+ "input_modify": "#set($m = $input.path('$.nested.m'))#set($m.z = 'new')$m $input.path('$.nested.m') #set($l = $input.path('$.names'))$l.add('w') $l $input.path('$.names')",
+ "util_functions": "$util.parseJson('{\"a\":[1,{\"b\":2}],\"c\":\"x\"}') $util.parseJson('[1,\"a\"]') $util.parseJson('{\"a\":1}').a $util.urlEncode('a b&c=d/é~*') $util.urlDecode('a+b%26c%C3%A9') $util.base64Decode('aGVsbG8=') $util.base64Encode('é') [$util.escapeJavaScript($undef)]",
+ "util_escape_all": "$util.escapeJavaScript($quote)|$util.escapeJavaScript(\"tab\there\nnl\r</script>\\\\ \u0001 \u007f \u0080 \u2028 😀\")|$util.escapeJavaScript($input.json('$.records'))",
+ "input_missing_compare": "#set($r = $input.path('$.nonExisting'))[$r]|#if($r == $null)null#end|#if($r == '')empty#end|#set($q = $input.path('$.nul'))[$q]|#if($q == $null)null#end|#if($q == \"\")empty#end",
 }
 os.makedirs("testdata/lang", exist_ok=True)
 for name, src in cases.items():
