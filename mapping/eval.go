@@ -192,7 +192,7 @@ func (s *state) evalBinary(n *binaryNode) (any, error) {
 		return c >= 0, nil
 	case "+":
 		if isNumber(l) && isNumber(r) {
-			return arith("+", l, r), nil
+			return s.arith(n, l, r)
 		}
 		_, ls := l.(string)
 		_, rs := r.(string)
@@ -229,7 +229,7 @@ func (s *state) evalBinary(n *binaryNode) (any, error) {
 		if !isNumber(l) || !isNumber(r) {
 			return nil, nil
 		}
-		return arith(n.Op, l, r), nil
+		return s.arith(n, l, r)
 	}
 	return nil, s.errorf(n.offset, "unknown operator %s", n.Op)
 }
@@ -359,4 +359,12 @@ func property(cur any, name string) any {
 		return c.property(name)
 	}
 	return nil
+}
+
+func (s *state) arith(n *binaryNode, l, r any) (any, error) {
+	v := arith(n.Op, l, r)
+	if err, ok := v.(error); ok {
+		return nil, s.errorf(n.offset, "%s %s %s: %v", toString(l), n.Op, toString(r), err)
+	}
+	return v, nil
 }

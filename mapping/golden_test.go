@@ -80,8 +80,8 @@ func goldenVars() map[string]any {
 // local.scope), which is configuration, not an AWS rule.
 //
 // A rule the harness cannot apply, because Velocity's == decides it: null compares equal to
-// '' as well as to null. The corpus templates that show it are the keys below, with the
-// output AWS gives and why.
+// the empty string as well as to null. The corpus templates that show it are the keys below,
+// with the output AWS gives and why.
 var awsDifferences = map[string]struct{ want, why string }{
 	"null_equals_empty.vm": {
 		want: "eq||ne|eq|t",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 	"unicode/utf16"
 )
@@ -80,7 +81,7 @@ func callMethod(recv any, name string, args []any) (v any, found bool, err error
 		return listMethod(r, name, args)
 	case *vmap:
 		return mapMethod(r, name, args)
-	case int64, float64:
+	case int64, float64, *big.Int:
 		return numberMethod(r, name, args)
 	case bool:
 		switch {
@@ -573,6 +574,8 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 		switch x := n.(type) {
 		case int64:
 			return int64(int32(x)), true, nil
+		case *big.Int:
+			return int64(int32(lowBits(x))), true, nil
 		case float64:
 			return int64(javaD2I(x, math.MinInt32, math.MaxInt32)), true, nil
 		}
@@ -580,6 +583,8 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 		switch x := n.(type) {
 		case int64:
 			return x, true, nil
+		case *big.Int:
+			return lowBits(x), true, nil
 		case float64:
 			return javaD2I(x, math.MinInt64, math.MaxInt64), true, nil
 		}
@@ -587,6 +592,12 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 		return toFloat(n), true, nil
 	}
 	return nil, false, nil
+}
+
+// lowBits is the low 64 bits of x in two's complement, as BigInteger.longValue gives.
+func lowBits(x *big.Int) int64 {
+	m := new(big.Int).Mod(x, new(big.Int).Lsh(big.NewInt(1), 64))
+	return int64(m.Uint64())
 }
 
 // javaD2I converts like Java's (int)/(long) cast: truncation, saturation, NaN to 0.

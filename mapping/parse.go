@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -478,8 +479,12 @@ func (p *parser) parsePrimary() node {
 	case itemInt:
 		v, err := strconv.ParseInt(it.val, 10, 64)
 		if err != nil {
-			f, _ := strconv.ParseFloat(it.val, 64)
-			return &litNode{offset: pos, Val: f, Src: it.val}
+			// Velocity 1.7 reads an integer literal beyond a long as a BigInteger.
+			b, ok := new(big.Int).SetString(it.val, 10)
+			if !ok || b.BitLen() > maxBigBits {
+				p.errorAt(it.pos, "integer literal %s is too large", it.val)
+			}
+			return &litNode{offset: pos, Val: b, Src: it.val}
 		}
 		return &litNode{offset: pos, Val: v, Src: it.val}
 	case itemFloat:
@@ -619,7 +624,7 @@ func (p *parser) rangeBound(n node) {
 		if _, ok := n.Val.(int64); ok {
 			return
 		}
-		if _, ok := n.Val.(float64); ok && !strings.ContainsAny(n.Src, ".eE") {
+		if _, ok := n.Val.(*big.Int); ok {
 			return // an integer literal too large for a long
 		}
 	}

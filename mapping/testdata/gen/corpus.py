@@ -193,6 +193,9 @@ cases = {
  "util_functions": "$util.parseJson('{\"a\":[1,{\"b\":2}],\"c\":\"x\"}') $util.parseJson('[1,\"a\"]') $util.parseJson('{\"a\":1}').a $util.urlEncode('a b&c=d/é~*') $util.urlDecode('a+b%26c%C3%A9') $util.base64Decode('aGVsbG8=') $util.base64Encode('é') [$util.escapeJavaScript($undef)]",
  "util_escape_all": "$util.escapeJavaScript($quote)|$util.escapeJavaScript(\"tab\there\nnl\r</script>\\\\ \u0001 \u007f \u0080 \u2028 😀\")|$util.escapeJavaScript($input.json('$.records'))",
  "input_missing_compare": "#set($r = $input.path('$.nonExisting'))[$r]|#if($r == $null)null#end|#if($r == '')empty#end|#set($q = $input.path('$.nul'))[$q]|#if($q == $null)null#end|#if($q == \"\")empty#end",
+ "bigint_arith": "#set($a = 9223372036854775807 + 1)$a #set($b = 9223372036854775807 * 9223372036854775807)$b #set($c = -9223372036854775807 - 2)$c #set($d2 = 99999999999999999999)$d2 #set($e = $d2 / -7)$e #set($f = -99999999999999999999 % 7)$f #set($g = $d2 - 99999999999999999998)$g #set($m = -9223372036854775807 - 1)#set($h = $m * -1)$h #set($i = -1 * $m)$i #set($j = $m / -1)$j|$d2.longValue() $d2.intValue()#if($d2 > 1.5) gt#end#if($d2 == 99999999999999999999) eq#end",
+ "bigint_mod_negative": "#set($a = 99999999999999999999 % -7)[$a]",
+ "input_bigint": "$input.path('$.huge') $input.json('$.huge') #set($x = $input.path('$.huge') + 1)$x #set($y = $input.path('$.huge') % 7)$y #set($z = $input.path('$.huge') - $input.path('$.huge'))$z $input.path('$')",
 }
 os.makedirs("testdata/lang", exist_ok=True)
 for name, src in cases.items():
