@@ -360,7 +360,7 @@ func lexRefTail(l *lexer) stateFn {
 		// Velocity 1.7's lexer is still in its reference state after "$a.b()" or "$a[0]":
 		// a word right after it is a token of its own, so the blanks between the word and
 		// a #set are swallowed as at a line's start (probed: "$s.length()ab  #set(…)x"
-		// renders "5abx"). A "." after that word is not emulated (knownQuirks).
+		// renders "5abx"). A "." after that word is not emulated ("Known differences" in doc.go).
 		q := l.pos
 		for q < len(l.input) && isIdentChar(rune(l.input[q])) {
 			q++

@@ -133,7 +133,7 @@ func generateTemplates(r *rand.Rand, n int) []string {
 		"0.1", "$input.path('$.t')", "$input.path('$.missing')", "$name.length()", "\"$name\""}
 	ops := []string{"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||", "eq", "and", "or"}
 	// No lone "$", "#" or "\\" text: next to references and directives they hit lexer-state
-	// quirks of Velocity 1.7 that depend on what came before (knownQuirks in doc.go); the
+	// quirks of Velocity 1.7 that depend on what came before ("Known differences" in doc.go); the
 	// corpus pins down the cases that are emulated.
 	texts := []string{"a", " ", "  ", "\n", " \n", "\t", "x y", "\n  ", ",", "'", "\"", "a\\b", "a#b", "a$ b"}
 	expr := func() string {
@@ -161,7 +161,7 @@ func generateTemplates(r *rand.Rand, n int) []string {
 			return "#foreach($i in " + []string{"$list", "[1..3]", "$map", "[]"}[r.Intn(4)] + ")" + frag(depth+1) + frag(depth+1) + "#end"
 		case k == 8:
 			// An escaped reference with a method call leaves Velocity 1.7's lexer in a state
-			// where a later "[" starts an index (knownQuirks in doc.go); not emulated.
+			// where a later "[" starts an index ("Known differences" in doc.go); not emulated.
 			ref := refs[r.Intn(len(refs))]
 			for strings.Contains(ref, "(") {
 				ref = refs[r.Intn(len(refs))]
@@ -169,7 +169,7 @@ func generateTemplates(r *rand.Rand, n int) []string {
 			return "\\" + ref
 		// Comments come after a space: right after a reference, Velocity 1.7's lexer
 		// sometimes keeps a reference state that makes later "##" plain text (see
-		// knownQuirks in the package doc); the corpus covers the cases we emulate.
+		// "Known differences" in the package doc); the corpus covers the cases we emulate.
 		case k == 9:
 			return " ## c\n"
 		case k == 10:
@@ -211,7 +211,7 @@ func generateTemplates(r *rand.Rand, n int) []string {
 			case 1:
 				// "<$p>", not "[$p]": after some references and directives Velocity 1.7's
 				// lexer reads a "[" in a macro body as an index and rejects the template
-				// (knownQuirks in doc.go); not emulated.
+				// ("Known differences" in doc.go); not emulated.
 				return "#macro(m" + fmt.Sprint(r.Intn(2)) + " $p)" + frag(depth+1) + "<$p>#end"
 			case 2:
 				return "#m" + fmt.Sprint(r.Intn(2)) + "(" + expr() + ")"

@@ -467,7 +467,7 @@ func compareNumbers(a, b any) int {
 // 0.1 * 3 is 0.30000000000000004). An integer result that overflows a long becomes a
 // BigInteger, and arithmetic with a BigInteger stays BigInteger; division or remainder by zero
 // yields null, as Velocity logs the error and returns null. A BigInteger with a double is
-// BigDecimal arithmetic in Velocity and double arithmetic here (knownQuirks in doc.go).
+// BigDecimal arithmetic in Velocity and double arithmetic here ("Known differences" in doc.go).
 func arith(op string, a, b any) any {
 	x, xi := a.(int64)
 	y, yi := b.(int64)
