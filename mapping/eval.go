@@ -19,7 +19,9 @@ func (s *state) eval(n node) (any, error) {
 	case *refNode:
 		v, err := s.evalRef(n)
 		if b, ok := v.(*defineBlock); ok && err == nil {
-			return s.renderToString(n.offset, b.body)
+			// Velocity would keep the block and render it where it is used; it is
+			// rendered here, when assigned ("Known differences" in doc.go).
+			return s.defineString(n.offset, b)
 		}
 		return v, err
 	case *parenNode:
@@ -250,11 +252,17 @@ func (s *state) evalRef(n *refNode) (any, error) {
 	}
 	for _, p := range n.Parts {
 		if b, ok := cur.(*defineBlock); ok {
-			str, err := s.renderToString(n.offset, b.body)
+			// A block has no properties or methods but toString (Velocity's
+			// Block.Reference): anything else is null.
+			if !p.Call || p.Name != "toString" || len(p.Args) != 0 {
+				return nil, nil
+			}
+			str, err := s.defineString(n.offset, b)
 			if err != nil {
 				return nil, err
 			}
 			cur = str
+			continue
 		}
 		if cur == nil {
 			return nil, nil

@@ -61,7 +61,24 @@ type macroArg struct {
 
 // defineBlock is the value of a #define: its body renders when the reference is used.
 type defineBlock struct {
-	body *listNode
+	body  *listNode
+	depth int // renders of this block under way
+}
+
+// maxDefineDepth is Velocity 1.7's directive.define.max.depth: a block that uses itself is
+// rendered this deep, and past it the reference prints as its source text (nothing when
+// quiet) in place, or is null where a string is needed (probed).
+const maxDefineDepth = 2
+
+// defineString renders a block to a string, as Velocity's Block.Reference.toString does: null
+// past maxDefineDepth.
+func (s *state) defineString(pos offset, b *defineBlock) (any, error) {
+	if b.depth >= maxDefineDepth {
+		return nil, nil
+	}
+	b.depth++
+	defer func() { b.depth-- }()
+	return s.renderToString(pos, b.body)
 }
 
 func (s *state) errorf(pos offset, format string, args ...any) error {
@@ -179,9 +196,16 @@ func (s *state) renderRef(n *refNode) error {
 	}
 	if b, ok := v.(*defineBlock); ok {
 		// Rendered in place, so a #stop inside the block stops the whole template, as in
-		// Velocity. A block may use itself, so the depth is bounded like macro calls.
+		// Velocity.
+		if b.depth >= maxDefineDepth {
+			if n.Quiet {
+				return nil
+			}
+			return s.write(n.Src[n.Escape:])
+		}
+		b.depth++
 		s.depth++
-		defer func() { s.depth-- }()
+		defer func() { b.depth--; s.depth-- }()
 		if s.depth > MaxMacroDepth*5 {
 			return s.errorf(n.offset, "#define blocks nest deeper than %d", MaxMacroDepth*5)
 		}
@@ -200,7 +224,8 @@ func (s *state) renderRef(n *refNode) error {
 // stringOf renders a value, running #define blocks.
 func (s *state) stringOf(pos offset, v any) (string, error) {
 	if b, ok := v.(*defineBlock); ok {
-		return s.renderToString(pos, b.body)
+		str, err := s.defineString(pos, b)
+		return toString(str), err
 	}
 	return toString(v), nil
 }

@@ -71,11 +71,30 @@ func (l *loopState) call(name string, args []any) (any, bool, error) {
 // errIndex mirrors Java's IndexOutOfBoundsException: Velocity turns it into a render error.
 var errIndex = errors.New("index out of range")
 
+// stringNullArg are the String methods with a String or CharSequence parameter, which a
+// null argument reaches (a primitive parameter cannot take it: Velocity finds no method).
+var stringNullArg = map[string]bool{
+	"concat": true, "replace": true, "replaceAll": true, "replaceFirst": true, "contains": true,
+	"indexOf": true, "lastIndexOf": true, "startsWith": true, "endsWith": true, "split": true,
+	"matches": true, "compareTo": true, "compareToIgnoreCase": true, "equals": true,
+	"equalsIgnoreCase": true, "contentEquals": true,
+}
+
 // callMethod calls a Java method on a value. found is false when Java would have no method of
 // that name for those argument types, which Velocity treats as a null result.
 func callMethod(recv any, name string, args []any) (v any, found bool, err error) {
 	switch r := recv.(type) {
 	case string:
+		for _, a := range args {
+			if a == nil && stringNullArg[name] {
+				// Java's String methods throw NullPointerException for a null String or
+				// CharSequence argument; Velocity fails the render (probed).
+				if name == "equals" || name == "equalsIgnoreCase" {
+					return false, true, nil
+				}
+				return nil, true, errors.New("java.lang.NullPointerException")
+			}
+		}
 		return stringMethod(r, name, args)
 	case *vlist:
 		return listMethod(r, name, args)

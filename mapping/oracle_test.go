@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The jars of Debian's velocity, libcommons-collections3-java, libcommons-lang-java,
@@ -66,6 +68,7 @@ func TestVelocityOracle(t *testing.T) {
 		fmt.Sscan(v, &seed)
 	}
 	gen := generateTemplates(rand.New(rand.NewSource(seed)), 1500)
+	gen = append(gen, fuzzCorpusTemplates(t)...)
 	for i, src := range gen {
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("gen%04d.vm", i)), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -114,6 +117,37 @@ func TestVelocityOracle(t *testing.T) {
 		t.Errorf("%d generated templates differ in all", mismatches)
 	}
 	t.Logf("compared %d corpus templates and %d generated ones (%d of them rejected by Velocity) with Velocity 1.7", len(files), len(gen), rejected)
+}
+
+// fuzzCorpusTemplates are the fuzz targets' seeds and committed corpus, leaving out those
+// that only test this package's limits (Velocity would run out of memory or stack on them).
+func fuzzCorpusTemplates(t *testing.T) []string {
+	srcs := append([]string(nil), fuzzSeeds...)
+	for _, dir := range []string{"testdata/fuzz/FuzzParse", "testdata/fuzz/FuzzExecute"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				if q, ok := strings.CutPrefix(line, "string("); ok {
+					if s, err := strconv.Unquote(strings.TrimSuffix(q, ")")); err == nil {
+						srcs = append(srcs, s)
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	for _, s := range srcs {
+		// Java reads the template as UTF-8 text; the fuzzers also feed invalid bytes.
+		if !utf8.ValidString(s) || strings.Contains(s, "$s$s") || strings.Contains(s, "$a.add($b)") {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // generateTemplates builds random templates from fragments that exercise whitespace around

@@ -215,6 +215,10 @@ func (p *parser) parseRef(start item) *refNode {
 			end = name.pos + len(name.val)
 			if nx := p.next(); nx.typ == itemLParen {
 				args, close := p.parseArgs(itemRParen, ")")
+				if len(args) == 0 && close.pos != nx.pos+1 {
+					// Velocity 1.7's grammar has no blanks in an empty argument list.
+					p.errorAt(close.pos, "unexpected ) after blanks in an empty argument list")
+				}
 				ref.Parts = append(ref.Parts, part{Name: name.val, Args: args, Call: true})
 				end = close.pos + 1
 			} else {
@@ -574,6 +578,7 @@ func (p *parser) parseIString(it item) node {
 	sub.lex = newLexer(padded, func(s string) bool { return p.macros[s] != nil })
 	sub.lex.pos, sub.lex.start = it.pos+1, it.pos+1
 	sub.lex.boundary = false
+	sub.lex.inString = true
 	body, end := sub.parseList()
 	if end.typ != itemEOF {
 		sub.errorAt(end.pos, "unexpected #%s in string", end.val)
@@ -603,9 +608,14 @@ func (p *parser) parseParam(kind paramKind) node {
 		if kind == paramIndex {
 			p.errorAt(it.pos, "unexpected %s in an index", it)
 		}
-	case itemNull:
+	case itemNull, itemIdent:
+		// In a method argument Velocity 1.7 reads null, and any bare word, as null
+		// (probed: "$s.concat(y)" calls concat(null)).
 		if kind == paramArg {
-			return &litNode{offset: offset(it.pos), Val: nil}
+			return &litNode{offset: offset(it.pos), Val: nil, Src: it.val, Word: it.typ == itemIdent}
+		}
+		if it.typ == itemIdent {
+			p.errorAt(it.pos, "expected a reference or a literal, found %s", it)
 		}
 		p.errorAt(it.pos, "null is not a value in Velocity 1.7 (an undefined reference such as $null is)")
 	default:

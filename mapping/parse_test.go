@@ -93,8 +93,7 @@ func TestRenderErrors(t *testing.T) {
 		{"$name.replaceAll('(?=a)', 'b')", "not supported"},
 		{"$input.path('$[')", "JSONPath"},
 		{"#macro(r)#r()#end#r()", "nests deeper than"},
-		{"#define($d)$d#end$d", "nest deeper than"},
-		{"#define($d)x$d#end#set($s = \"$d\")", "deeper than"},
+		{"$name.concat($undef)", "calling concat: java.lang.NullPointerException"},
 		{"#macro(r $a)#r($a)#end#r(1)", "nests deeper than"},
 		{"#set($a = [1..200000])", "has more than"},
 	}

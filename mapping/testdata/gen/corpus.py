@@ -196,6 +196,20 @@ cases = {
  "bigint_arith": "#set($a = 9223372036854775807 + 1)$a #set($b = 9223372036854775807 * 9223372036854775807)$b #set($c = -9223372036854775807 - 2)$c #set($d2 = 99999999999999999999)$d2 #set($e = $d2 / -7)$e #set($f = -99999999999999999999 % 7)$f #set($g = $d2 - 99999999999999999998)$g #set($m = -9223372036854775807 - 1)#set($h = $m * -1)$h #set($i = -1 * $m)$i #set($j = $m / -1)$j|$d2.longValue() $d2.intValue()#if($d2 > 1.5) gt#end#if($d2 == 99999999999999999999) eq#end",
  "bigint_mod_negative": "#set($a = 99999999999999999999 % -7)[$a]",
  "input_bigint": "$input.path('$.huge') $input.json('$.huge') #set($x = $input.path('$.huge') + 1)$x #set($y = $input.path('$.huge') % 7)$y #set($z = $input.path('$.huge') - $input.path('$.huge'))$z $input.path('$')",
+ "string_methods_all": "#set($s = ' Hello, World ')$s.toLowerCase()|$s.toUpperCase()|$s.trim()|$s.length()|$s.indexOf('o')|$s.indexOf('o', 6)|$s.lastIndexOf('o')|$s.substring(1, 6)|$s.replace('l', 'L')|$s.replaceAll('[lo]+', '_')|$s.replaceFirst('l', '')|$s.matches('.*World.*')|$s.matches('World')|$s.contains('World')|$s.startsWith(' He')|$s.endsWith('d ')|$s.equals(' Hello, World ')|$s.equalsIgnoreCase(' HELLO, world ')|$s.isEmpty()|$s.charAt(1)|$s.concat('!')|$s.split(',').size()|#set($u = 'ÉÇ àé')$u.toLowerCase() $u.toUpperCase()|$empty.isEmpty()",
+ "collection_methods_all": "#set($l = [1, 'two', 3.5])$l.size() $l.get(1) $l.isEmpty() $l.contains('two') $l.contains(2) $l.add('x') $l $l.indexOf(3.5)|#set($m = {'a': 1, 'b': [2]})$m.get('a') $m.put('c', 3) $m.put('a', 9) $m.containsKey('b') $m.containsKey('z') $m.keySet() $m.values() $m.entrySet() $m.size() $m.isEmpty() $m|#set($e = {})$e.isEmpty() $e.size() $e",
+ "define_recursion": "#define($d)x$d#end$d|#define($e)x$!e#end$e|#define($f)x${f}y#end$f|#define($g)#set($s = \"a$g\")#end$g$s|#define($h)x$h.length()#end$h|#define($i)x#define($j)y$i#end$j#end$i",
+ "dollar_bang_forms": "$! x|$!!|$!!x|$!{ b|$!{}|$!$n|$!#if(true)y#end|$!\\x|$!'x|$!\n",
+ "dollar_at_end": "a$",
+ "dollar_bang_at_end": "a$!",
+ "unclosed_call": "$name.concat('x'",
+ "unclosed_call_text": "x $name.concat( y",
+ "call_at_end": "x $name.concat(",
+ "unclosed_index": "$list[1",
+ "index_at_end": "$list[",
+ "blank_empty_args": "$name.length( )",
+ "bare_word_args": "[$undef.m(word)][$name.equals(word)][$name.equalsIgnoreCase(w)]",
+ "null_arg_npe": "$name.concat(nothing)",
 }
 os.makedirs("testdata/lang", exist_ok=True)
 for name, src in cases.items():

@@ -133,6 +133,8 @@ public class Render {
         // Each template is its own: without this, Velocity 1.7 keeps inline macros in a
         // global namespace and one template's #macro leaks into the next.
         ve.setProperty("velocimacro.permissions.allow.inline.local.scope", "true");
+        // AWS's limit of 1000 iterations per #foreach (aws-semantics.md A.5).
+        ve.setProperty("directive.foreach.maxloops", "1000");
         if (System.getenv("RENDER_STOCK") == null) {
             ve.setProperty("eventhandler.referenceinsertion.class", "Render$EmptyNull");
         }
