@@ -30,7 +30,8 @@
 // at a token boundary disappear; other directives keep the indentation before them and
 // swallow the line break after them), its grammar (method arguments, list and map items,
 // indexes, range bounds, #foreach lists and macro arguments take only references and
-// literals; there is no null literal outside method arguments), Integer/Long/BigInteger/Double
+// literals; there is no null literal outside method arguments, where a bare word is null too;
+// "$a.b(" and "$a[" must be complete calls and indexes), Integer/Long/BigInteger/Double
 // arithmetic, Java number printing, call-by-name macro arguments and fail-fast iteration (a
 // #foreach whose body changes the size of its list or map fails as Java's iterator does).
 //
@@ -51,6 +52,8 @@
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
 //     get(Integer)); Velocity would also find no method for a Long index.
 //   - String case mapping and Java's '.' and '$' in regular expressions follow Go (below).
+//   - A #define's value is rendered when it is assigned (#set($x = $d)); Velocity keeps the
+//     block and renders it where $x is used.
 //   - A keySet, values or entrySet is a copy that remembers its map (loops over it fail when
 //     the map is resized, as Java's views do) but does not see later changes to the map.
 //   - AWS behaviour that is not recorded follows Velocity 1.7 or, where Velocity has no

@@ -72,7 +72,9 @@ func goldenVars() map[string]any {
 //     "" (LocalStack's choice; AWS's is unrecorded);
 //   - $input.params(name) looks in path, query string, then header, and is "" when missing
 //     (LocalStack; unrecorded for AWS);
-//   - $util functions return null for null and convert other values to text (unrecorded).
+//   - $util functions return null for null and convert other values to text (unrecorded);
+//   - a #foreach stops quietly after 1000 iterations, AWS's documented limit
+//     (directive.foreach.maxloops; what AWS does at the limit is unrecorded).
 //
 // Maps from $input.path and $util.parseJson printing as {k=v} and lists as compact JSON need
 // no rule: that is how Jayway JsonPath's json-smart values (LinkedHashMap, JSONArray) print.
