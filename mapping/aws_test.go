@@ -3,8 +3,10 @@ package mapping
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +93,46 @@ func TestResponseOverride(t *testing.T) {
 	}
 	if over.Status != 400 || over.Header["X-Err"] != "bad" || over.RequestHeader["h"] != "1" {
 		t.Errorf("overrides = %+v", over)
+	}
+}
+
+// TestContextVariables renders every $context variable the issue names, from a context built
+// the way the gateway builds it (aws-semantics.md A.2): each prints as given, numbers as Java
+// longs, and a missing one as nothing.
+func TestContextVariables(t *testing.T) {
+	names := []string{"requestId", "extendedRequestId", "requestTime", "requestTimeEpoch", "httpMethod",
+		"resourcePath", "resourceId", "path", "stage", "apiId", "accountId", "protocol", "domainName",
+		"identity.sourceIp", "identity.userAgent", "identity.apiKey", "authorizer.principalId",
+		"authorizer.claims.sub", "authorizer.numKey"}
+	ctx := map[string]any{
+		"requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "extendedRequestId": "BQGojGcNjoEFZmQ=",
+		"requestTime": "23/Mar/2026:09:51:59 +0000", "requestTimeEpoch": int64(1774259519123), "httpMethod": "POST",
+		"resourcePath": "/streams/{stream-name}", "resourceId": "abc123", "path": "/prod/streams/s1", "stage": "prod",
+		"apiId": "a1b2c3", "accountId": "000000000000", "protocol": "HTTP/1.1", "domainName": "a1b2c3.execute-api.localhost",
+		"identity":   map[string]any{"sourceIp": "127.0.0.1", "userAgent": "aws-sdk-go-v2", "apiKey": nil},
+		"authorizer": map[string]any{"principalId": "user", "claims": map[string]any{"sub": "s-1"}, "numKey": "1"},
+	}
+	var src, want strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&src, "%s=$context.%s|", n, n)
+		v := ctx
+		parts := strings.Split(n, ".")
+		for _, p := range parts[:len(parts)-1] {
+			v = v[p].(map[string]any)
+		}
+		val := v[parts[len(parts)-1]]
+		if val == nil {
+			val = ""
+		}
+		fmt.Fprintf(&want, "%s=%v|", n, val)
+	}
+	src.WriteString("$context.nope|$context.identity.nope")
+	want.WriteString("|")
+	got, err := render("ctx", src.String(), &Input{Context: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want.String() {
+		t.Errorf("got  %s\nwant %s", got, want.String())
 	}
 }
