@@ -67,7 +67,8 @@ func goldenVars() map[string]any {
 // Rules testdata/velocity/Render.java applies as well, so that outputs stay comparable:
 //   - a null reference (undefined, a missing $input.path value) renders as empty text, where
 //     stock Velocity prints its source (an insertion event handler);
-//   - an empty body reads as {};
+//   - an empty body reads as {}; for a body that is not JSON, $input.path('$') is the raw
+//     body and other paths are missing (LocalStack's rule; AWS's is unrecorded);
 //   - $input.path of a definite path that matches nothing is null, and $input.json of it is
 //     "" (LocalStack's choice; AWS's is unrecorded);
 //   - $input.params(name) looks in path, query string, then header, and is "" when missing
@@ -81,9 +82,11 @@ func goldenVars() map[string]any {
 // Macros are local to each template in the harness (velocimacro.permissions.allow.inline.
 // local.scope), which is configuration, not an AWS rule.
 //
-// A rule the harness cannot apply, because Velocity's == decides it: null compares equal to
-// the empty string as well as to null. The corpus templates that show it are the keys below,
-// with the output AWS gives and why.
+// Rules the harness does not apply: null compares equal to the empty string as well as to
+// null (Velocity's == decides it), and a list from $input.path has AWS's documented count()
+// (Jayway's JSONArray has no such method). The corpus templates that show them are the keys
+// below, with the output AWS gives and why; the AWS example cases that show them are in
+// awsCaseDifferences (aws_test.go).
 var awsDifferences = map[string]struct{ want, why string }{
 	"null_equals_empty.vm": {
 		want: "eq||ne|eq|t",

@@ -33,14 +33,25 @@ public class Render {
         Input(String body, Map<String, Map<String, String>> params) {
             // AWS reads an empty body as {} (aws-semantics.md A.1).
             this.body = body.isEmpty() ? "{}" : body;
-            this.doc = Configuration.defaultConfiguration().jsonProvider().parse(this.body);
+            Object d;
+            try {
+                d = Configuration.defaultConfiguration().jsonProvider().parse(this.body);
+            } catch (RuntimeException e) {
+                d = NOT_JSON;
+            }
+            this.doc = d;
             this.params = params;
         }
+
+        static final Object NOT_JSON = new Object();
 
         public String getBody() { return body; }
 
         // A definite path that matches nothing is null (AWS prints it as nothing).
         public Object path(String p) {
+            // A body that is not JSON: the root is the raw body, anything else is missing
+            // (LocalStack's rule; AWS's is unrecorded).
+            if (doc == NOT_JSON) return p.trim().equals("$") ? body : null;
             try {
                 return JsonPath.read(doc, p);
             } catch (PathNotFoundException e) {
@@ -50,6 +61,7 @@ public class Render {
 
         // A missing path gives "" (a JSON empty string), as LocalStack does; unverified for AWS.
         public String json(String p) {
+            if (doc == NOT_JSON) return "\"\"";
             try {
                 return JSONValue.toJSONString(JsonPath.read(doc, p));
             } catch (PathNotFoundException e) {
@@ -82,6 +94,31 @@ public class Render {
     }
 
     static String body = "";
+
+    // caseContext is the context for a template that comes with a NAME.json request (the
+    // AWS example cases): its body, parameters (each map sorted by name, as the Go side
+    // orders them), $context and $stageVariables.
+    @SuppressWarnings("unchecked")
+    static VelocityContext caseContext(String json) {
+        Map<String, Object> req = (Map<String, Object>) Configuration.defaultConfiguration().jsonProvider().parse(json);
+        VelocityContext c = new VelocityContext();
+        c.put("util", new Util());
+        Map<String, Map<String, String>> ip = new LinkedHashMap<String, Map<String, String>>();
+        for (String[] k : new String[][] {{"path", "path"}, {"querystring", "query"}, {"header", "header"}}) {
+            Map<String, String> m = new TreeMap<String, String>();
+            Object v = req.get(k[1]);
+            if (v != null) m.putAll((Map<String, String>) v);
+            ip.put(k[0], m);
+        }
+        Object b = req.get("body");
+        c.put("input", new Input(b == null ? "" : (String) b, ip));
+        Object ctx = req.get("context");
+        c.put("context", ctx == null ? new LinkedHashMap<String, Object>() : ctx);
+        Map<String, String> sv = new TreeMap<String, String>();
+        if (req.get("stage") != null) sv.putAll((Map<String, String>) req.get("stage"));
+        c.put("stageVariables", sv);
+        return c;
+    }
 
     // The context must match goldenInput in mapping/golden_test.go.
     static VelocityContext context() {
@@ -148,7 +185,11 @@ public class Render {
             String out;
             try {
                 StringWriter w = new StringWriter();
-                ve.evaluate(context(), w, f.getName(), src);
+                File req = new File(f.getPath().substring(0, f.getPath().length() - 3) + ".json");
+                VelocityContext ctx = req.exists()
+                    ? caseContext(new String(Files.readAllBytes(req.toPath()), StandardCharsets.UTF_8))
+                    : context();
+                ve.evaluate(ctx, w, f.getName(), src);
                 out = w.toString();
             } catch (Exception e) {
                 // Only the fact of the error is compared; messages differ between engines.
