@@ -42,8 +42,9 @@
 // a template so does this package. Known gaps:
 //   - Velocity's lexer keeps state after some references. "##" glued to a reference, a lone
 //     "$", "#" or "\" next to a reference or directive, text after an escaped reference with
-//     a method call or index, a "." after a word right after "$a.b()", and a "[" in a #macro
-//     body after some directives sometimes print differently or fail there; the common forms
+//     a method call or index, a "." after a word right after "$a.b()", and a "[" right after
+//     #end when the block ends in a property glued to another reference ("$a.b$c#end[",
+//     which Velocity rejects) sometimes print differently or fail there; the common forms
 //     are emulated and pinned in the corpus (quirk_*.vm). Also not emulated: the text
 //     Velocity substitutes for a null arithmetic result in string + (for a null reference it
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).

@@ -243,9 +243,9 @@ func generateTemplates(r *rand.Rand, n int) []string {
 			case 0:
 				return "#if(" + expr() + ")" + frag(depth+1) + "#elseif(" + expr() + ")" + frag(depth+1) + "#end"
 			case 1:
-				// "<$p>", not "[$p]": after some references and directives Velocity 1.7's
-				// lexer reads a "[" in a macro body as an index and rejects the template
-				// ("Known differences" in doc.go); not emulated.
+				// "<$p>", not "[$p]": after "$a.b$c#end" Velocity 1.7's lexer reads a "["
+				// as an index and rejects the template ("Known differences" in doc.go);
+				// not emulated.
 				return "#macro(m" + fmt.Sprint(r.Intn(2)) + " $p)" + frag(depth+1) + "<$p>#end"
 			case 2:
 				return "#m" + fmt.Sprint(r.Intn(2)) + "(" + expr() + ")"
