@@ -37,9 +37,10 @@
 //
 // # Known differences
 //
-// Checked against Velocity 1.7 itself (TestVelocityOracle, testdata/velocity): the corpus and
-// 1500 generated templates per run render byte for byte the same, and where Velocity rejects
-// a template so does this package. Known gaps:
+// Checked against Velocity 1.7 itself (testdata/velocity): the corpus, the fuzz seeds and
+// 1500 generated templates per run (TestVelocityOracle) and the AWS example cases
+// (TestAWSExamplesOracle) render byte for byte the same, and where Velocity rejects a template
+// so does this package. Known gaps:
 //   - Velocity's lexer keeps state after some references. "##" glued to a reference, a lone
 //     "$", "#" or "\" next to a reference or directive, text after an escaped reference with
 //     a method call or index, a "." after a word right after "$a.b()", and a "[" right after
@@ -52,7 +53,9 @@
 //     arithmetic here.
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
 //     get(Integer)); Velocity would also find no method for a Long index.
-//   - String case mapping and Java's '.' and '$' in regular expressions follow Go (below).
+//   - toUpperCase and toLowerCase apply Java's one-to-many mappings (ß to SS, İ to i and a
+//     combining dot, a word-final Σ to ς) except the Greek ones with iota subscripts; Java's
+//     '.' and '$' in regular expressions follow Go (below).
 //   - A #define's value is rendered when it is assigned (#set($x = $d)); Velocity keeps the
 //     block and renders it where $x is used.
 //   - A keySet, values or entrySet is a copy that remembers its map (loops over it fail when

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 )
 
@@ -70,6 +71,60 @@ func (l *loopState) call(name string, args []any) (any, bool, error) {
 
 // errIndex mirrors Java's IndexOutOfBoundsException: Velocity turns it into a render error.
 var errIndex = errors.New("index out of range")
+
+// javaUpperSpecial holds the unconditional one-to-many upper-case mappings of Unicode's
+// SpecialCasing.txt outside Greek, which Java's toUpperCase applies and Go's ToUpper (one rune
+// to one rune) does not: "straße" is "STRASSE" in Java (probed).
+var javaUpperSpecial = strings.NewReplacer(
+	"ß", "SS", "ŉ", "ʼN", "ǰ", "J̌", "և", "ԵՒ", "ẖ", "H̱", "ẗ", "T̈", "ẘ", "W̊", "ẙ", "Y̊", "ẚ", "Aʾ",
+	"ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST",
+	"ﬓ", "ՄՆ", "ﬔ", "ՄԵ", "ﬕ", "ՄԻ", "ﬖ", "ՎՆ", "ﬗ", "ՄԽ")
+
+// javaLower is Java's toLowerCase: Go's ToLower plus its two context rules that change
+// text in every locale: İ becomes i and a combining dot, and a capital sigma that ends a word
+// becomes the final form ς (probed).
+func javaLower(s string) string {
+	if !strings.ContainsAny(s, "İΣ") {
+		return strings.ToLower(s)
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		switch {
+		case r == 'İ':
+			b.WriteString("i\u0307")
+		case r == 'Σ' && finalSigma(rs, i):
+			b.WriteRune('ς')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// finalSigma is Unicode's Final_Sigma condition: a cased letter before rs[i] and none after
+// it, skipping case-ignorable characters both ways.
+func finalSigma(rs []rune, i int) bool {
+	j := i - 1
+	for j >= 0 && caseIgnorable(rs[j]) {
+		j--
+	}
+	if j < 0 || !cased(rs[j]) {
+		return false
+	}
+	k := i + 1
+	for k < len(rs) && caseIgnorable(rs[k]) {
+		k++
+	}
+	return k == len(rs) || !cased(rs[k])
+}
+
+func cased(r rune) bool { return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) }
+
+func caseIgnorable(r rune) bool {
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk) ||
+		strings.ContainsRune(".:'\u00B7\u2018\u2019\u2024\uFE13\uFE52\uFE55\uFF07\uFF0E\uFF1A", r)
+}
 
 // stringNullArg are the String methods with a String or CharSequence parameter, which a
 // null argument reaches (a primitive parameter cannot take it: Velocity finds no method).
@@ -188,9 +243,9 @@ func stringMethod(s, name string, args []any) (any, bool, error) {
 		case "length":
 			return int64(len(u16(s))), true, nil
 		case "toLowerCase":
-			return strings.ToLower(s), true, nil
+			return javaLower(s), true, nil
 		case "toUpperCase":
-			return strings.ToUpper(s), true, nil
+			return javaUpperSpecial.Replace(strings.ToUpper(s)), true, nil
 		case "trim":
 			// Java's trim strips every character up to U+0020.
 			return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }), true, nil

@@ -210,6 +210,7 @@ cases = {
  "blank_empty_args": "$name.length( )",
  "bare_word_args": "[$undef.m(word)][$name.equals(word)][$name.equalsIgnoreCase(w)]",
  "null_arg_npe": "$name.concat(nothing)",
+ "string_case_special": "#set($s = 'straße ﬁx ﬀ ŉ Ǆ ǅ ǆ ΣΑΣ İ Ω ÉÇ')$s.toUpperCase()|$s.toLowerCase()|#set($t = 'ΟΔΟΣ ΟΔΟΣ.Σ')$t.toLowerCase()",
 }
 os.makedirs("testdata/lang", exist_ok=True)
 for name, src in cases.items():
