@@ -303,7 +303,10 @@ func (o *inputObj) call(name string, args []any) (any, bool, error) {
 			}
 			return `""`, true, nil
 		}
-		v, found := jp.eval(doc)
+		v, found, err := jp.eval(doc)
+		if err != nil {
+			return nil, true, err
+		}
 		if name == "path" {
 			if !found {
 				return nil, true, nil

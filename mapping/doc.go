@@ -19,34 +19,47 @@
 // # AWS rules over Velocity 1.7
 //
 // Where AWS's recorded behaviour differs from stock Velocity 1.7 (aws-semantics.md A.1, A.5)
-// this package follows AWS, and the differential tests list the cases in one place
-// (awsDifferences in golden_test.go):
-//   - a null reference (undefined, a missing $input.path value, a method that does not exist)
-//     renders as empty text instead of its source;
-//   - null compares equal to ” as well as to null;
-//   - a map from $input.path or $util.parseJson prints as Java's {k=v, k2=v2}, a list from
-//     them as compact JSON;
-//   - an empty body reads as {}.
+// this package follows AWS: a null reference renders as empty text, null compares equal to
+// the empty string, an empty body reads as {}. awsDifferences in golden_test.go is the one
+// list of these rules, says which the reference-engine harness applies too, and names the
+// corpus templates that show the others. A map from $input.path or $util.parseJson prints as
+// Java's {k=v}, a list as compact JSON: that is how Jayway JsonPath's json-smart values print,
+// so it needs no rule.
 //
-// Everything else follows Velocity 1.7, including its whitespace rules (a line holding only
-// #set disappears; other directives keep the indentation before them and swallow the line
-// break after them), Integer/Long/Double arithmetic, Java number printing and call-by-name
-// macro arguments.
+// Everything else follows Velocity 1.7, including its whitespace rules (blanks before a #set
+// at a token boundary disappear; other directives keep the indentation before them and
+// swallow the line break after them), its grammar (method arguments, list and map items,
+// indexes, range bounds, #foreach lists and macro arguments take only references and
+// literals; there is no null literal outside method arguments, where a bare word is null too;
+// "$a.b(" and "$a[" must be complete calls and indexes), Integer/Long/BigInteger/Double
+// arithmetic, Java number printing, call-by-name macro arguments and fail-fast iteration (a
+// #foreach whose body changes the size of its list or map fails as Java's iterator does).
 //
 // # Known differences
 //
-// Checked against Velocity 1.7 itself (see testdata/velocity): the golden corpus and about
-// 1500 generated templates per run render byte for byte the same. Known gaps:
-//   - Velocity's lexer keeps state after some references, so "##" glued to a reference, and
-//     a lone "$", "#" or "\" next to a reference or directive, sometimes print differently;
-//     the common forms are emulated and listed in the corpus (quirk_*.vm). Also not
-//     emulated: text right after an escaped reference with an index ("\$a[1]x"), and the
-//     text Velocity substitutes for a null arithmetic result in string + (for a null
-//     reference it is the reference's source, "a" + $undef is "a$undef", which is emulated).
-//   - Integer arithmetic that overflows a long gives a double here, a BigInteger in Java.
-//   - Map keys are strings: {1: 'a'} has the key "1". JSON integers beyond a long become
-//     doubles (json-smart would keep a BigInteger).
-//   - String case mapping and Java's '.' and '$' in regular expressions follow Go (below).
+// Checked against Velocity 1.7 itself (testdata/velocity): the corpus, the fuzz seeds and
+// 1500 generated templates per run (TestVelocityOracle) and the AWS example cases
+// (TestAWSExamplesOracle) render byte for byte the same, and where Velocity rejects a template
+// so does this package. Known gaps:
+//   - Velocity's lexer keeps state after some references. "##" glued to a reference, a lone
+//     "$", "#" or "\" next to a reference or directive, text after an escaped reference with
+//     a method call or index, a "." after a word right after "$a.b()", and a "[" right after
+//     #end when the block ends in a property glued to another reference ("$a.b$c#end[",
+//     which Velocity rejects) sometimes print differently or fail there; the common forms
+//     are emulated and pinned in the corpus (quirk_*.vm). Also not emulated: the text
+//     Velocity substitutes for a null arithmetic result in string + (for a null reference it
+//     is the reference's source, "a" + $undef is "a$undef", which is emulated).
+//   - A BigInteger combined with a double is BigDecimal arithmetic in Velocity and double
+//     arithmetic here.
+//   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
+//     get(Integer)); Velocity would also find no method for a Long index.
+//   - toUpperCase and toLowerCase apply Java's one-to-many mappings (ß to SS, İ to i and a
+//     combining dot, a word-final Σ to ς) except the Greek ones with iota subscripts; Java's
+//     '.' and '$' in regular expressions follow Go (below).
+//   - A #define's value is rendered when it is assigned (#set($x = $d)); Velocity keeps the
+//     block and renders it where $x is used.
+//   - A keySet, values or entrySet is a copy that remembers its map (loops over it fail when
+//     the map is resized, as Java's views do) but does not see later changes to the map.
 //   - AWS behaviour that is not recorded follows Velocity 1.7 or, where Velocity has no
 //     answer, LocalStack: $input.json of a missing path is "" (a JSON empty string),
 //     $input.params of an unknown name is empty, a #foreach stops quietly at 1000 items, and
@@ -58,7 +71,9 @@
 // lists write compact JSON escaped the way json-smart does (including "\/" for a slash),
 // which matches AWS's recorded output shape ([{"foo":"bar"}]); the slash escape itself is not
 // recorded for AWS. The JSONPath subset is documented in jsonpath.go and checked against
-// Jayway JsonPath 2.0.
+// Jayway JsonPath 2.0, filters included: as there, the right operand of a comparison takes
+// the left one's type, a double-quoted filter literal keeps its quotes, and $["k"] is an
+// error.
 //
 // # Java regular expressions
 //

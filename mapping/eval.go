@@ -19,7 +19,9 @@ func (s *state) eval(n node) (any, error) {
 	case *refNode:
 		v, err := s.evalRef(n)
 		if b, ok := v.(*defineBlock); ok && err == nil {
-			return s.renderToString(n.offset, b.body)
+			// Velocity would keep the block and render it where it is used; it is
+			// rendered here, when assigned ("Known differences" in doc.go).
+			return s.defineString(n.offset, b)
 		}
 		return v, err
 	case *parenNode:
@@ -192,7 +194,7 @@ func (s *state) evalBinary(n *binaryNode) (any, error) {
 		return c >= 0, nil
 	case "+":
 		if isNumber(l) && isNumber(r) {
-			return arith("+", l, r), nil
+			return s.arith(n, l, r)
 		}
 		_, ls := l.(string)
 		_, rs := r.(string)
@@ -229,7 +231,7 @@ func (s *state) evalBinary(n *binaryNode) (any, error) {
 		if !isNumber(l) || !isNumber(r) {
 			return nil, nil
 		}
-		return arith(n.Op, l, r), nil
+		return s.arith(n, l, r)
 	}
 	return nil, s.errorf(n.offset, "unknown operator %s", n.Op)
 }
@@ -250,11 +252,17 @@ func (s *state) evalRef(n *refNode) (any, error) {
 	}
 	for _, p := range n.Parts {
 		if b, ok := cur.(*defineBlock); ok {
-			str, err := s.renderToString(n.offset, b.body)
+			// A block has no properties or methods but toString (Velocity's
+			// Block.Reference): anything else is null.
+			if !p.Call || p.Name != "toString" || len(p.Args) != 0 {
+				return nil, nil
+			}
+			str, err := s.defineString(n.offset, b)
 			if err != nil {
 				return nil, err
 			}
 			cur = str
+			continue
 		}
 		if cur == nil {
 			return nil, nil
@@ -310,7 +318,8 @@ func (s *state) index(n *refNode, cur, idx any) (any, error) {
 	case *vlist:
 		i, ok := idx.(int64)
 		if !ok {
-			return nil, s.errorf(n.offset, "%s: list index %s is not an integer", n.Src, toString(idx))
+			// Velocity 1.7 finds no get method for the argument type: the value is null.
+			return nil, nil
 		}
 		if i < 0 {
 			i += int64(len(c.Items))
@@ -358,4 +367,12 @@ func property(cur any, name string) any {
 		return c.property(name)
 	}
 	return nil
+}
+
+func (s *state) arith(n *binaryNode, l, r any) (any, error) {
+	v := arith(n.Op, l, r)
+	if err, ok := v.(error); ok {
+		return nil, s.errorf(n.offset, "%s %s %s: %v", toString(l), n.Op, toString(r), err)
+	}
+	return v, nil
 }

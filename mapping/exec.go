@@ -61,7 +61,24 @@ type macroArg struct {
 
 // defineBlock is the value of a #define: its body renders when the reference is used.
 type defineBlock struct {
-	body *listNode
+	body  *listNode
+	depth int // renders of this block under way
+}
+
+// maxDefineDepth is Velocity 1.7's directive.define.max.depth: a block that uses itself is
+// rendered this deep, and past it the reference prints as its source text (nothing when
+// quiet) in place, or is null where a string is needed (probed).
+const maxDefineDepth = 2
+
+// defineString renders a block to a string, as Velocity's Block.Reference.toString does: null
+// past maxDefineDepth.
+func (s *state) defineString(pos offset, b *defineBlock) (any, error) {
+	if b.depth >= maxDefineDepth {
+		return nil, nil
+	}
+	b.depth++
+	defer func() { b.depth-- }()
+	return s.renderToString(pos, b.body)
 }
 
 func (s *state) errorf(pos offset, format string, args ...any) error {
@@ -179,9 +196,16 @@ func (s *state) renderRef(n *refNode) error {
 	}
 	if b, ok := v.(*defineBlock); ok {
 		// Rendered in place, so a #stop inside the block stops the whole template, as in
-		// Velocity. A block may use itself, so the depth is bounded like macro calls.
+		// Velocity.
+		if b.depth >= maxDefineDepth {
+			if n.Quiet {
+				return nil
+			}
+			return s.write(n.Src[n.Escape:])
+		}
+		b.depth++
 		s.depth++
-		defer func() { s.depth-- }()
+		defer func() { b.depth--; s.depth-- }()
 		if s.depth > MaxMacroDepth*5 {
 			return s.errorf(n.offset, "#define blocks nest deeper than %d", MaxMacroDepth*5)
 		}
@@ -200,7 +224,8 @@ func (s *state) renderRef(n *refNode) error {
 // stringOf renders a value, running #define blocks.
 func (s *state) stringOf(pos offset, v any) (string, error) {
 	if b, ok := v.(*defineBlock); ok {
-		return s.renderToString(pos, b.body)
+		str, err := s.defineString(pos, b)
+		return toString(str), err
 	}
 	return toString(v), nil
 }
@@ -303,19 +328,32 @@ func (s *state) foreach(n *foreachNode) error {
 	if err != nil {
 		return err
 	}
-	var items []any
+	// The loop reads the list or map live, as Velocity's Java iterator does, and fails the
+	// same way when the body changes its size: Java's fail-fast iterators throw
+	// ConcurrentModificationException at the next element (ArrayList: while the position is
+	// not the new size; LinkedHashMap, whose values a map loop visits: unless the changed
+	// entry was the last one when it was reached).
+	var l *vlist
+	var m *vmap
 	switch it := iter.(type) {
 	case *vlist:
-		items = append([]any(nil), it.Items...)
+		l = it
 	case *vmap:
-		// Velocity iterates a map's values.
-		for _, k := range it.keys {
-			items = append(items, it.m[k])
-		}
+		m = it
 	default:
 		// null and values that are not collections are skipped, as Velocity logs and skips.
 		return nil
 	}
+	mods := func() int {
+		if l != nil && l.view != nil {
+			return l.view.mods
+		}
+		if l != nil {
+			return l.mods
+		}
+		return m.mods
+	}
+	want := mods()
 	old, had := s.vars[n.Var]
 	defer func() {
 		if had {
@@ -330,15 +368,30 @@ func (s *state) foreach(n *foreachNode) error {
 	}
 	s.loops = append(s.loops, ls)
 	defer func() { s.loops = s.loops[:len(s.loops)-1] }()
-	for i, v := range items {
+	more := l != nil && len(l.Items) > 0 || m != nil && len(m.keys) > 0
+	for i := 0; more; i++ {
 		if i >= MaxLoopIterations {
 			break
 		}
 		if err := s.step(n.offset); err != nil {
 			return err
 		}
+		if mods() != want {
+			return s.errorf(n.offset, "#foreach: its list or map changed while the loop ran (java.util.ConcurrentModificationException)")
+		}
+		var v any
+		if l != nil {
+			v = l.Items[i]
+			more = i+1 != len(l.Items)
+			if l.view != nil {
+				more = i+1 < len(l.Items)
+			}
+		} else {
+			v = m.m[m.keys[i]]
+			more = i+1 < len(m.keys)
+		}
 		ls.index = i
-		ls.hasNext = i+1 < len(items) && i+1 < MaxLoopIterations
+		ls.hasNext = more && i+1 < MaxLoopIterations
 		if v == nil {
 			delete(s.vars, n.Var)
 		} else {
@@ -350,6 +403,9 @@ func (s *state) foreach(n *foreachNode) error {
 		}
 		if err != nil {
 			return err
+		}
+		if l != nil && l.view == nil {
+			more = i+1 != len(l.Items)
 		}
 	}
 	return nil

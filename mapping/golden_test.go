@@ -8,6 +8,24 @@ import (
 	"testing"
 )
 
+// goldenInput is what testdata/velocity/Render.java renders with: goldenVars, and $input over
+// testdata/velocity/body.json with these parameters.
+func goldenInput() *Input {
+	body, err := os.ReadFile("testdata/velocity/body.json")
+	if err != nil {
+		panic(err)
+	}
+	return &Input{
+		Vars: goldenVars(),
+		Body: bytes.TrimSpace(body),
+		Params: Params{
+			Path:        map[string]string{"stream-name": "s1"},
+			QueryString: map[string]string{"q": "a/b", "stream-name": "from-query"},
+			Header:      map[string]string{"Accept": "*/*"},
+		},
+	}
+}
+
 // goldenVars are the variables testdata/velocity/Render.java puts in the Velocity context.
 func goldenVars() map[string]any {
 	nested := newVMap()
@@ -42,13 +60,41 @@ func goldenVars() map[string]any {
 	}
 }
 
-// awsDifferences lists the corpus templates where AWS's recorded behaviour deliberately
-// differs from stock Velocity 1.7 beyond the null-renders-empty rule the harness already
-// applies. The value is the output AWS gives and why.
+// awsDifferences is the one list of where this package renders what AWS records
+// (aws-semantics.md A.1, A.5) rather than what stock Velocity 1.7 does; doc.go, the harness
+// and its README point here.
+//
+// Rules testdata/velocity/Render.java applies as well, so that outputs stay comparable:
+//   - a null reference (undefined, a missing $input.path value) renders as empty text, where
+//     stock Velocity prints its source (an insertion event handler);
+//   - an empty body reads as {}; for a body that is not JSON, $input.path('$') is the raw
+//     body and other paths are missing (LocalStack's rule; AWS's is unrecorded);
+//   - $input.path of a definite path that matches nothing is null, and $input.json of it is
+//     "" (LocalStack's choice; AWS's is unrecorded);
+//   - $input.params(name) looks in path, query string, then header, and is "" when missing
+//     (LocalStack; unrecorded for AWS);
+//   - $util functions return null for null and convert other values to text (unrecorded);
+//   - a #foreach stops quietly after 1000 iterations, AWS's documented limit
+//     (directive.foreach.maxloops; what AWS does at the limit is unrecorded).
+//
+// Maps from $input.path and $util.parseJson printing as {k=v} and lists as compact JSON need
+// no rule: that is how Jayway JsonPath's json-smart values (LinkedHashMap, JSONArray) print.
+// Macros are local to each template in the harness (velocimacro.permissions.allow.inline.
+// local.scope), which is configuration, not an AWS rule.
+//
+// Rules the harness does not apply: null compares equal to the empty string as well as to
+// null (Velocity's == decides it), and a list from $input.path has AWS's documented count()
+// (Jayway's JSONArray has no such method). The corpus templates that show them are the keys
+// below, with the output AWS gives and why; the AWS example cases that show them are in
+// awsCaseDifferences (aws_test.go).
 var awsDifferences = map[string]struct{ want, why string }{
 	"null_equals_empty.vm": {
 		want: "eq||ne|eq|t",
 		why:  "AWS: an undefined reference compares equal to '' (aws-semantics.md A.5, #17)",
+	},
+	"input_missing_compare.vm": {
+		want: "[]|null|empty|[]|null|empty",
+		why:  "AWS: a missing $input.path value equals both $null and '' (aws-semantics.md A.1)",
 	},
 }
 
@@ -74,7 +120,7 @@ func TestGoldenVelocity(t *testing.T) {
 			if d, ok := awsDifferences[name]; ok {
 				want = []byte(d.want)
 			}
-			got, err := render(name, string(src), &Input{Vars: goldenVars()})
+			got, err := render(name, string(src), goldenInput())
 			if string(want) == "!ERROR\n" {
 				if err == nil {
 					t.Fatalf("Velocity rejects this template; we rendered %q", got)

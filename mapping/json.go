@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -333,6 +334,10 @@ func (p *jsonParser) number() any {
 	text := p.s[start:p.i]
 	if isInt {
 		if v, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return v
+		}
+		// json-smart keeps an integer beyond a long as a BigInteger.
+		if v, ok := new(big.Int).SetString(text, 10); ok && v.BitLen() <= maxBigBits {
 			return v
 		}
 	}

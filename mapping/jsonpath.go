@@ -215,12 +215,13 @@ func (p *pathParser) bracket() pathSeg {
 	case c == '*':
 		p.i++
 		sg.kind = segWildcard
-	case c == '\'' || c == '"':
+	case c == '\'':
+		// Jayway 2.0 takes only single quotes here: $["a"] is an error there.
 		sg.kind = segNames
 		for {
 			p.skipSpace()
-			if p.i >= len(p.s) || p.s[p.i] != '\'' && p.s[p.i] != '"' {
-				p.fail("expected a quoted name")
+			if p.i >= len(p.s) || p.s[p.i] != '\'' {
+				p.fail("expected a single-quoted name")
 			}
 			sg.names = append(sg.names, p.quoted())
 			p.skipSpace()
@@ -378,8 +379,18 @@ func (p *pathParser) filterOperand() filterNode {
 	case c == '@' || c == '$':
 		p.i++
 		return &filterPath{segs: p.segments(true), root: c == '$'}
-	case c == '\'' || c == '"':
+	case c == '\'':
 		return &filterLit{v: p.quoted()}
+	case c == '"':
+		// Jayway 2.0 keeps a double-quoted literal's quotes as part of the text, so
+		// [?(@.k == "v")] matches only the value "v" with its quotes (TestJSONPathJayway).
+		end := strings.IndexByte(p.s[p.i+1:], '"')
+		if end < 0 {
+			p.fail("unterminated string")
+		}
+		lit := p.s[p.i : p.i+end+2]
+		p.i += end + 2
+		return &filterLit{v: lit}
 	case c == '-' || c >= '0' && c <= '9':
 		start := p.i
 		p.i++
@@ -418,8 +429,23 @@ func (p *pathParser) filterOperand() filterNode {
 const maxPathResults = 100_000
 
 // eval applies the path to a document. For a definite path it returns the value and whether
-// it was found; otherwise a JSON list of the matches.
-func (jp *jsonPath) eval(root any) (any, bool) {
+// it was found; otherwise a JSON list of the matches. A filter that compares a number with
+// text that is not a number fails, as in Jayway.
+func (jp *jsonPath) eval(root any) (v any, found bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe, ok := r.(*pathError)
+			if !ok {
+				panic(r)
+			}
+			v, found, err = nil, false, pe
+		}
+	}()
+	v, found = jp.run(root)
+	return v, found, nil
+}
+
+func (jp *jsonPath) run(root any) (any, bool) {
 	nodes := []any{root}
 	for _, sg := range jp.segs {
 		nodes = applySeg(sg, nodes, root)
@@ -601,6 +627,7 @@ func filterEval(f filterNode, cur, root any) any {
 		if l == missing || r == missing {
 			return f.op == "!=" && (l == missing) != (r == missing)
 		}
+		r = jaywayConvert(l, r, f)
 		switch f.op {
 		case "==":
 			return jsonEqual(l, r)
@@ -632,9 +659,36 @@ func filterEval(f filterNode, cur, root any) any {
 	return false
 }
 
-// filterTrue: a bare path in a filter tests that the path exists.
+// jaywayConvert gives the right operand of a comparison the left one's type, as Jayway 2.0
+// does (probed with TestJSONPathJayway): text compared with a number is read as a decimal
+// number (an error when it is not one), a number compared with text is its text, and text
+// compared with a boolean is read as one.
+func jaywayConvert(l, r any, f *filterBin) any {
+	rs, rIsStr := r.(string)
+	switch {
+	case isNumber(l) && rIsStr:
+		if !javaDecimal.MatchString(rs) {
+			panic(&pathError{Msg: fmt.Sprintf("cannot compare a number with %q", rs)})
+		}
+		v, _ := strconv.ParseFloat(rs, 64)
+		return v
+	case isString(l) && isNumber(r):
+		return toString(r)
+	case isBool(l) && rIsStr:
+		return strings.EqualFold(rs, "true")
+	}
+	return r
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+func isBool(v any) bool   { _, ok := v.(bool); return ok }
+
+// javaDecimal is the syntax of new BigDecimal(String).
+var javaDecimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// filterTrue: a bare path in a filter tests that the path exists and is not null (Jayway).
 func filterTrue(v any) bool {
-	if v == missing {
+	if v == missing || v == nil {
 		return false
 	}
 	if b, ok := v.(bool); ok {

@@ -40,7 +40,9 @@ func TestJSONPathJayway(t *testing.T) {
 		jp, err := parsePath(p)
 		if err != nil {
 			got = "!ERROR"
-		} else if v, found := jp.eval(doc); !found {
+		} else if v, found, err := jp.eval(doc); err != nil {
+			got = "!ERROR"
+		} else if !found {
 			got = "!MISSING"
 		} else {
 			var b strings.Builder

@@ -100,7 +100,11 @@ type lexer struct {
 	// rootIdent is true while the identifier just scanned is a reference's root: "$a(" is
 	// the reference $a followed by text, while "$a.b(" calls a method.
 	rootIdent bool
-	closed    map[int]bool // memo for closes
+	// afterCall is true when the reference so far ends with a call or an index.
+	afterCall bool
+	// inString is true for the body of a double-quoted string, which ends before the
+	// template does.
+	inString bool
 }
 
 const eof = -1
@@ -290,11 +294,29 @@ func (l *lexer) lexDollar(p, esc int) stateFn {
 			l.boundary = false
 			return nil
 		}
-		// Velocity 1.7 renders a lone "$!" as "$" (probed); everything else stays text.
-		if strings.HasPrefix(l.input[p:], "$!") && !strings.HasPrefix(l.input[p:], "$!!") {
-			l.flushText(p + 1)
-			l.pos = p + 2
-			l.start = l.pos
+		// A "$" or "$!" that starts no reference (probed): at the end of the template it
+		// is an error; "$!" before "{" or "$" is text, before a directive it is dropped, and
+		// anywhere else it renders as "$".
+		if len(rest) == 0 && !l.inString {
+			l.flushText(p)
+			return l.errorf("$ at end of template")
+		}
+		if strings.HasPrefix(rest, "!") {
+			switch {
+			case len(rest) == 1 && !l.inString:
+				l.flushText(p)
+				return l.errorf("$! at end of template")
+			case len(rest) == 1 || rest[1] == '{' || rest[1] == '$':
+				l.pos = p + 2
+			case l.startsDirective(p + 2):
+				l.flushText(p)
+				l.pos = p + 2
+				l.start = l.pos
+			default:
+				l.flushText(p + 1)
+				l.pos = p + 2
+				l.start = l.pos
+			}
 			l.boundary = false
 			return nil
 		}
@@ -330,6 +352,8 @@ func lexRefIdent(l *lexer) stateFn {
 // lexRefTail decides whether the reference goes on (.name, (args), [index]) or ends.
 func lexRefTail(l *lexer) stateFn {
 	s := l.input[l.pos:]
+	afterCall := l.afterCall
+	l.afterCall = false
 	switch {
 	case strings.HasPrefix(s, "."):
 		r, _ := utf8.DecodeRuneInString(s[1:])
@@ -339,18 +363,36 @@ func lexRefTail(l *lexer) stateFn {
 			l.rootIdent = false
 			return lexRefIdent
 		}
-	case strings.HasPrefix(s, "(") && !l.rootIdent && l.closes(l.pos):
+	// Velocity 1.7 commits to a method call at "$a.b(" and to an index at "$a[", and
+	// rejects the template when what follows is not one (probed: "$a.b(x" and "$a[" fail).
+	// Only a "(" that ends the template is text.
+	case strings.HasPrefix(s, "(") && !l.rootIdent && (len(s) > 1 || l.inString):
 		l.lastProp = false
 		l.pos++
 		l.emit(itemLParen)
 		l.push(frameRefParen)
 		return lexCode
-	case strings.HasPrefix(s, "[") && l.closes(l.pos):
+	case strings.HasPrefix(s, "["):
 		l.lastProp = false
 		l.pos++
 		l.emit(itemLBrack)
 		l.push(frameRefBrack)
 		return lexCode
+	}
+	if afterCall && len(l.stack) == 0 && len(s) > 0 && isIdentStart(rune(s[0])) {
+		// Velocity 1.7's lexer is still in its reference state after "$a.b()" or "$a[0]":
+		// a word right after it is a token of its own, so the blanks between the word and
+		// a #set are swallowed as at a line's start (probed: "$s.length()ab  #set(…)x"
+		// renders "5abx"). A "." after that word is not emulated ("Known differences" in doc.go).
+		q := l.pos
+		for q < len(l.input) && isIdentChar(rune(l.input[q])) {
+			q++
+		}
+		l.start = l.pos
+		l.flushText(q)
+		l.pos = q
+		l.boundary = true
+		return lexText
 	}
 	if l.lastProp && len(l.stack) == 0 {
 		// Velocity's lexer, still in its reference state after "$a.b", skips block
@@ -384,52 +426,6 @@ func (l *lexer) startsDirective(p int) bool {
 	}
 	name, _ := directiveName(l.input[p:])
 	return name != "" && (directives[name] || l.isMacro != nil && l.isMacro(name))
-}
-
-// closes reports whether the bracket at p is closed before the end of the template. Velocity's
-// parser backtracks when it is not ("$a.b(" is the reference $a.b and the text "("); looking
-// ahead gives the same result without backtracking. Answers for brackets met on the way are
-// remembered, so a template full of unclosed brackets is still scanned in linear time.
-func (l *lexer) closes(p int) bool {
-	if v, ok := l.closed[p]; ok {
-		return v
-	}
-	if l.closed == nil {
-		l.closed = map[int]bool{}
-	}
-	var open []int
-	s := l.input
-	for i := p; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '(', '[', '{':
-			if v, ok := l.closed[i]; ok && i != p && !v {
-				// Known unclosed: so is everything still open.
-				i = len(s)
-				continue
-			}
-			open = append(open, i)
-		case ')', ']', '}':
-			if len(open) == 0 {
-				continue
-			}
-			l.closed[open[len(open)-1]] = true
-			open = open[:len(open)-1]
-			if len(open) == 0 {
-				return true
-			}
-		case '"', '\'':
-			j := strings.IndexByte(s[i+1:], c)
-			if j < 0 {
-				i = len(s)
-				continue
-			}
-			i += j + 1
-		}
-	}
-	for _, o := range open {
-		l.closed[o] = false
-	}
-	return l.closed[p]
 }
 
 // endRef returns to whatever mode the reference started in.
@@ -682,7 +678,7 @@ func lexCode(l *lexer) stateFn {
 			return lexText
 		}
 		if f == frameRefParen {
-			l.rootIdent, l.lastProp = false, false
+			l.rootIdent, l.lastProp, l.afterCall = false, false, true
 			return lexRefTail
 		}
 	case r == '[':
@@ -695,7 +691,7 @@ func lexCode(l *lexer) stateFn {
 		}
 		l.emit(itemRBrack)
 		if f == frameRefBrack {
-			l.rootIdent, l.lastProp = false, false
+			l.rootIdent, l.lastProp, l.afterCall = false, false, true
 			return lexRefTail
 		}
 	case r == '{':

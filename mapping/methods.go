@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 )
 
@@ -70,17 +72,90 @@ func (l *loopState) call(name string, args []any) (any, bool, error) {
 // errIndex mirrors Java's IndexOutOfBoundsException: Velocity turns it into a render error.
 var errIndex = errors.New("index out of range")
 
+// javaUpperSpecial holds the unconditional one-to-many upper-case mappings of Unicode's
+// SpecialCasing.txt outside Greek, which Java's toUpperCase applies and Go's ToUpper (one rune
+// to one rune) does not: "straße" is "STRASSE" in Java (probed).
+var javaUpperSpecial = strings.NewReplacer(
+	"ß", "SS", "ŉ", "ʼN", "ǰ", "J̌", "և", "ԵՒ", "ẖ", "H̱", "ẗ", "T̈", "ẘ", "W̊", "ẙ", "Y̊", "ẚ", "Aʾ",
+	"ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST",
+	"ﬓ", "ՄՆ", "ﬔ", "ՄԵ", "ﬕ", "ՄԻ", "ﬖ", "ՎՆ", "ﬗ", "ՄԽ")
+
+// javaLower is Java's toLowerCase: Go's ToLower plus its two context rules that change
+// text in every locale: İ becomes i and a combining dot, and a capital sigma that ends a word
+// becomes the final form ς (probed).
+func javaLower(s string) string {
+	if !strings.ContainsAny(s, "İΣ") {
+		return strings.ToLower(s)
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	for i, r := range rs {
+		switch {
+		case r == 'İ':
+			b.WriteString("i\u0307")
+		case r == 'Σ' && finalSigma(rs, i):
+			b.WriteRune('ς')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// finalSigma is Unicode's Final_Sigma condition: a cased letter before rs[i] and none after
+// it, skipping case-ignorable characters both ways.
+func finalSigma(rs []rune, i int) bool {
+	j := i - 1
+	for j >= 0 && caseIgnorable(rs[j]) {
+		j--
+	}
+	if j < 0 || !cased(rs[j]) {
+		return false
+	}
+	k := i + 1
+	for k < len(rs) && caseIgnorable(rs[k]) {
+		k++
+	}
+	return k == len(rs) || !cased(rs[k])
+}
+
+func cased(r rune) bool { return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) }
+
+func caseIgnorable(r rune) bool {
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk) ||
+		strings.ContainsRune(".:'\u00B7\u2018\u2019\u2024\uFE13\uFE52\uFE55\uFF07\uFF0E\uFF1A", r)
+}
+
+// stringNullArg are the String methods with a String or CharSequence parameter, which a
+// null argument reaches (a primitive parameter cannot take it: Velocity finds no method).
+var stringNullArg = map[string]bool{
+	"concat": true, "replace": true, "replaceAll": true, "replaceFirst": true, "contains": true,
+	"indexOf": true, "lastIndexOf": true, "startsWith": true, "endsWith": true, "split": true,
+	"matches": true, "compareTo": true, "compareToIgnoreCase": true, "equals": true,
+	"equalsIgnoreCase": true, "contentEquals": true,
+}
+
 // callMethod calls a Java method on a value. found is false when Java would have no method of
 // that name for those argument types, which Velocity treats as a null result.
 func callMethod(recv any, name string, args []any) (v any, found bool, err error) {
 	switch r := recv.(type) {
 	case string:
+		for _, a := range args {
+			if a == nil && stringNullArg[name] {
+				// Java's String methods throw NullPointerException for a null String or
+				// CharSequence argument; Velocity fails the render (probed).
+				if name == "equals" || name == "equalsIgnoreCase" {
+					return false, true, nil
+				}
+				return nil, true, errors.New("java.lang.NullPointerException")
+			}
+		}
 		return stringMethod(r, name, args)
 	case *vlist:
 		return listMethod(r, name, args)
 	case *vmap:
 		return mapMethod(r, name, args)
-	case int64, float64:
+	case int64, float64, *big.Int:
 		return numberMethod(r, name, args)
 	case bool:
 		switch {
@@ -168,9 +243,9 @@ func stringMethod(s, name string, args []any) (any, bool, error) {
 		case "length":
 			return int64(len(u16(s))), true, nil
 		case "toLowerCase":
-			return strings.ToLower(s), true, nil
+			return javaLower(s), true, nil
 		case "toUpperCase":
-			return strings.ToUpper(s), true, nil
+			return javaUpperSpecial.Replace(strings.ToUpper(s)), true, nil
 		case "trim":
 			// Java's trim strips every character up to U+0020.
 			return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' }), true, nil
@@ -342,6 +417,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 			return len(l.Items) == 0, true, nil
 		case "clear":
 			l.Items = l.Items[:0]
+			l.mods++
 			return nil, true, nil
 		case "toString":
 			return toString(l), true, nil
@@ -357,6 +433,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 					for i, x := range l.Items {
 						if javaEquals(x, args[0]) {
 							l.Items = append(l.Items[:i:i], l.Items[i+1:]...)
+							l.mods++
 							return true, true, nil
 						}
 					}
@@ -373,6 +450,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 			v := l.Items[i]
 			if name == "remove" {
 				l.Items = append(l.Items[:i:i], l.Items[i+1:]...)
+				l.mods++
 			}
 			return v, true, nil
 		case "contains":
@@ -398,6 +476,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 				return nil, true, fmt.Errorf("list longer than %d", MaxRangeSize)
 			}
 			l.Items = append(l.Items, args[0])
+			l.mods++
 			return true, true, nil
 		case "addAll":
 			o, ok := args[0].(*vlist)
@@ -408,6 +487,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 				return nil, true, fmt.Errorf("list longer than %d", MaxRangeSize)
 			}
 			l.Items = append(l.Items, o.Items...)
+			l.mods++
 			return len(o.Items) > 0, true, nil
 		case "equals":
 			return javaEquals(l, args[0]), true, nil
@@ -432,6 +512,7 @@ func listMethod(l *vlist, name string, args []any) (any, bool, error) {
 				return old, true, nil
 			}
 			l.Items = append(l.Items, nil)
+			l.mods++
 			copy(l.Items[i+1:], l.Items[i:])
 			l.Items[i] = args[1]
 			return nil, true, nil
@@ -467,25 +548,26 @@ func mapMethod(m *vmap, name string, args []any) (any, bool, error) {
 		case "isEmpty":
 			return m.Len() == 0, true, nil
 		case "keySet":
-			l := &vlist{Items: make([]any, 0, m.Len())}
+			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
 			for _, k := range m.keys {
 				l.Items = append(l.Items, k)
 			}
 			return l, true, nil
 		case "values":
-			l := &vlist{Items: make([]any, 0, m.Len())}
+			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
 			for _, k := range m.keys {
 				l.Items = append(l.Items, m.m[k])
 			}
 			return l, true, nil
 		case "entrySet":
-			l := &vlist{Items: make([]any, 0, m.Len())}
+			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
 			for _, k := range m.keys {
 				l.Items = append(l.Items, &entry{key: k, val: m.m[k]})
 			}
 			return l, true, nil
 		case "clear":
 			m.keys, m.m = nil, map[string]any{}
+			m.mods++
 			return nil, true, nil
 		case "toString":
 			return toString(m), true, nil
@@ -566,6 +648,8 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 		switch x := n.(type) {
 		case int64:
 			return int64(int32(x)), true, nil
+		case *big.Int:
+			return int64(int32(lowBits(x))), true, nil
 		case float64:
 			return int64(javaD2I(x, math.MinInt32, math.MaxInt32)), true, nil
 		}
@@ -573,6 +657,8 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 		switch x := n.(type) {
 		case int64:
 			return x, true, nil
+		case *big.Int:
+			return lowBits(x), true, nil
 		case float64:
 			return javaD2I(x, math.MinInt64, math.MaxInt64), true, nil
 		}
@@ -580,6 +666,12 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 		return toFloat(n), true, nil
 	}
 	return nil, false, nil
+}
+
+// lowBits is the low 64 bits of x in two's complement, as BigInteger.longValue gives.
+func lowBits(x *big.Int) int64 {
+	m := new(big.Int).Mod(x, new(big.Int).Lsh(big.NewInt(1), 64))
+	return int64(m.Uint64())
 }
 
 // javaD2I converts like Java's (int)/(long) cast: truncation, saturation, NaN to 0.

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -62,6 +63,18 @@ func Parse(name, src string) (t *Template, err error) {
 	if end.typ != itemEOF {
 		p.errorAt(end.pos, "unexpected #%s", end.val)
 	}
+	// Velocity 1.7 rejects a bare word as the argument of a macro the template defines
+	// (anywhere in it); a call to an unknown macro prints as text, words and all.
+	for _, c := range p.calls {
+		if p.macros[c.Name] == nil {
+			continue
+		}
+		for _, a := range c.Args {
+			if l, ok := a.(*litNode); ok && l.Word {
+				p.errorAt(int(l.offset), "invalid argument %s in a call of macro #%s", l.Src, c.Name)
+			}
+		}
+	}
 	return &Template{name: name, src: src, root: root, macros: p.macros}, nil
 }
 
@@ -72,6 +85,7 @@ type parser struct {
 	peeked []item
 	depth  int
 	macros map[string]*macroNode
+	calls  []*macroCallNode
 }
 
 func (p *parser) next() item {
@@ -137,20 +151,34 @@ func (p *parser) leave() { p.depth-- }
 func (p *parser) parseList() (*listNode, item) {
 	first := p.peek()
 	list := &listNode{offset: offset(first.pos)}
+	// Comments split text into pieces; joining them keeps the tree canonical. The pieces of
+	// the last text node are joined once it is complete (appending one by one is quadratic
+	// on a template of many comments).
+	var pending *textNode
+	var pieces []string
+	join := func() {
+		if pending != nil && len(pieces) > 1 {
+			pending.Text = strings.Join(pieces, "")
+		}
+		pending, pieces = nil, pieces[:0]
+	}
+	defer join()
 	for {
 		it := p.next()
+		if it.typ != itemText {
+			join()
+		}
 		switch it.typ {
 		case itemEOF:
 			return list, it
 		case itemText:
-			// Comments split text into pieces; joining them keeps the tree canonical.
-			if k := len(list.Nodes); k > 0 {
-				if t, ok := list.Nodes[k-1].(*textNode); ok && !t.Literal {
-					t.Text += it.val
-					continue
-				}
+			if pending != nil {
+				pieces = append(pieces, it.val)
+				continue
 			}
-			list.Nodes = append(list.Nodes, &textNode{offset: offset(it.pos), Text: it.val})
+			pending = &textNode{offset: offset(it.pos), Text: it.val}
+			pieces = append(pieces, it.val)
+			list.Nodes = append(list.Nodes, pending)
 		case itemLiteral:
 			list.Nodes = append(list.Nodes, &textNode{offset: offset(it.pos), Text: it.val, Literal: true})
 		case itemRef, itemRefBrace:
@@ -187,6 +215,10 @@ func (p *parser) parseRef(start item) *refNode {
 			end = name.pos + len(name.val)
 			if nx := p.next(); nx.typ == itemLParen {
 				args, close := p.parseArgs(itemRParen, ")")
+				if len(args) == 0 && close.pos != nx.pos+1 {
+					// Velocity 1.7's grammar has no blanks in an empty argument list.
+					p.errorAt(close.pos, "unexpected ) after blanks in an empty argument list")
+				}
 				ref.Parts = append(ref.Parts, part{Name: name.val, Args: args, Call: true})
 				end = close.pos + 1
 			} else {
@@ -195,7 +227,7 @@ func (p *parser) parseRef(start item) *refNode {
 			}
 			continue
 		case itemLBrack:
-			idx := p.parseExpr()
+			idx := p.parseParam(paramIndex)
 			close := p.expect(itemRBrack, "]")
 			ref.Parts = append(ref.Parts, part{Index: idx, IsIdx: true})
 			end = close.pos + 1
@@ -220,7 +252,7 @@ func (p *parser) parseArgs(close itemType, what string) ([]node, item) {
 		p.backup(it)
 	}
 	for {
-		args = append(args, p.parseExpr())
+		args = append(args, p.parseParam(paramArg))
 		it := p.next()
 		if it.typ == close {
 			return args, it
@@ -283,7 +315,7 @@ func (p *parser) parseDirective(it item) node {
 			p.errorAt(r.pos, "#foreach variable must be a plain name")
 		}
 		p.expect(itemIn, "in")
-		iter := p.parseExpr()
+		iter := p.parseParam(paramItem)
 		p.expect(itemRParen, ")")
 		body, _ := p.parseBlockEnd(it)
 		return &foreachNode{offset: pos, Var: v.Name, Iter: iter, Body: body}
@@ -345,17 +377,18 @@ func (p *parser) parseDirective(it item) node {
 			if a.typ == itemComma {
 				continue
 			}
-			if a.typ == itemIdent {
+			if a.typ == itemIdent || a.typ == itemNull {
 				call.Args = append(call.Args, &litNode{offset: offset(a.pos), Val: a.val, Src: a.val, Word: true})
 				continue
 			}
 			p.backup(a)
-			call.Args = append(call.Args, p.parseExpr())
+			call.Args = append(call.Args, p.parseParam(paramItem))
 		}
 	} else {
 		p.backup(nx)
 	}
 	call.Src = p.src[it.pos:end]
+	p.calls = append(p.calls, call)
 	return call
 }
 
@@ -450,8 +483,12 @@ func (p *parser) parsePrimary() node {
 	case itemInt:
 		v, err := strconv.ParseInt(it.val, 10, 64)
 		if err != nil {
-			f, _ := strconv.ParseFloat(it.val, 64)
-			return &litNode{offset: pos, Val: f, Src: it.val}
+			// Velocity 1.7 reads an integer literal beyond a long as a BigInteger.
+			b, ok := new(big.Int).SetString(it.val, 10)
+			if !ok || b.BitLen() > maxBigBits {
+				p.errorAt(it.pos, "integer literal %s is too large", it.val)
+			}
+			return &litNode{offset: pos, Val: b, Src: it.val}
 		}
 		return &litNode{offset: pos, Val: v, Src: it.val}
 	case itemFloat:
@@ -465,9 +502,10 @@ func (p *parser) parsePrimary() node {
 	case itemFalse:
 		return &litNode{offset: pos, Val: false}
 	case itemNull:
-		// Not a Velocity 1.7 literal; accepted because templates written for newer engines
-		// use it, and it can only mean null.
-		return &litNode{offset: pos, Val: nil}
+		// Velocity 1.7 has no null literal outside method arguments (parseParam): "#set($a =
+		// null)" is a parse error there, so AWS rejects the template too. An undefined
+		// reference such as $null is the 1.7 way.
+		p.errorAt(it.pos, "null is not a value in Velocity 1.7 (an undefined reference such as $null is)")
 	case itemLParen:
 		x := p.parseExpr()
 		p.expect(itemRParen, ")")
@@ -478,9 +516,11 @@ func (p *parser) parsePrimary() node {
 		} else {
 			p.backup(nx)
 		}
-		first := p.parseExpr()
+		first := p.parseParam(paramItem)
 		if nx := p.next(); nx.typ == itemRange {
-			to := p.parseExpr()
+			p.rangeBound(first)
+			to := p.parseParam(paramItem)
+			p.rangeBound(to)
 			p.expect(itemRBrack, "]")
 			return &rangeNode{offset: pos, From: first, To: to}
 		} else {
@@ -495,7 +535,7 @@ func (p *parser) parsePrimary() node {
 			if nx.typ != itemComma {
 				p.errorAt(nx.pos, "expected , or ] in list, found %s", nx)
 			}
-			items = append(items, p.parseExpr())
+			items = append(items, p.parseParam(paramItem))
 		}
 	case itemLBrace:
 		m := &mapLitNode{offset: pos}
@@ -505,9 +545,9 @@ func (p *parser) parsePrimary() node {
 			p.backup(nx)
 		}
 		for {
-			k := p.parseExpr()
+			k := p.parseParam(paramItem)
 			p.expect(itemColon, ":")
-			v := p.parseExpr()
+			v := p.parseParam(paramItem)
 			m.Keys = append(m.Keys, k)
 			m.Vals = append(m.Vals, v)
 			nx := p.next()
@@ -538,10 +578,65 @@ func (p *parser) parseIString(it item) node {
 	sub.lex = newLexer(padded, func(s string) bool { return p.macros[s] != nil })
 	sub.lex.pos, sub.lex.start = it.pos+1, it.pos+1
 	sub.lex.boundary = false
+	sub.lex.inString = true
 	body, end := sub.parseList()
 	if end.typ != itemEOF {
 		sub.errorAt(end.pos, "unexpected #%s in string", end.val)
 	}
 	n.Body = body
 	return n
+}
+
+// paramKind says where a plain value stands. Velocity 1.7's grammar takes no expressions in
+// method arguments, list and map items, range bounds, indexes, the #foreach list or macro
+// arguments, only a reference or a literal (its Parameter production): "$s.concat(1 + 2)",
+// "[(1)]" and "#foreach($i in $n + 1)" are parse errors there, so AWS rejects such a template
+// and so does Parse (the oracle test checks this against Velocity).
+type paramKind int
+
+const (
+	paramArg   paramKind = iota // method argument; null is accepted there (Velocity passes null)
+	paramItem                   // list or map item, #foreach list, macro argument
+	paramIndex                  // $a[…]: a reference, an integer, a string or a boolean
+)
+
+func (p *parser) parseParam(kind paramKind) node {
+	it := p.next()
+	switch it.typ {
+	case itemRef, itemRefBrace, itemString, itemIString, itemInt, itemTrue, itemFalse:
+	case itemFloat, itemLBrack, itemLBrace:
+		if kind == paramIndex {
+			p.errorAt(it.pos, "unexpected %s in an index", it)
+		}
+	case itemNull, itemIdent:
+		// In a method argument Velocity 1.7 reads null, and any bare word, as null
+		// (probed: "$s.concat(y)" calls concat(null)).
+		if kind == paramArg {
+			return &litNode{offset: offset(it.pos), Val: nil, Src: it.val, Word: it.typ == itemIdent}
+		}
+		if it.typ == itemIdent {
+			p.errorAt(it.pos, "expected a reference or a literal, found %s", it)
+		}
+		p.errorAt(it.pos, "null is not a value in Velocity 1.7 (an undefined reference such as $null is)")
+	default:
+		p.errorAt(it.pos, "expected a reference or a literal, found %s", it)
+	}
+	p.backup(it)
+	return p.parsePrimary()
+}
+
+// rangeBound checks a bound of [a..b]: Velocity 1.7 takes an integer literal or a reference.
+func (p *parser) rangeBound(n node) {
+	switch n := n.(type) {
+	case *refNode:
+		return
+	case *litNode:
+		if _, ok := n.Val.(int64); ok {
+			return
+		}
+		if _, ok := n.Val.(*big.Int); ok {
+			return // an integer literal too large for a long
+		}
+	}
+	p.errorAt(int(n.at()), "a range bound must be an integer or a reference")
 }

@@ -1,8 +1,10 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -17,12 +19,17 @@ import (
 type vlist struct {
 	Items []any
 	JSON  bool
+	mods  int // structural changes, for #foreach's fail-fast check (Java's modCount)
+	// view is the map a keySet, values or entrySet copy was taken from: in Java they are
+	// views, so a loop over one fails when the map changes size.
+	view *vmap
 }
 
 // vmap is an insertion-ordered map with string keys, printed as Java's {k=v, k2=v2}.
 type vmap struct {
 	keys []string
 	m    map[string]any
+	mods int // structural changes, for #foreach's fail-fast check (Java's modCount)
 }
 
 // newVMap returns an empty vmap.
@@ -39,6 +46,7 @@ func (m *vmap) Put(key string, v any) any {
 	old, ok := m.m[key]
 	if !ok {
 		m.keys = append(m.keys, key)
+		m.mods++
 	}
 	m.m[key] = v
 	return old
@@ -51,6 +59,7 @@ func (m *vmap) Remove(key string) any {
 		return nil
 	}
 	delete(m.m, key)
+	m.mods++
 	for i, k := range m.keys {
 		if k == key {
 			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
@@ -97,6 +106,8 @@ func writeString(b *strings.Builder, v any, depth int) {
 		b.WriteString(strconv.FormatBool(v))
 	case int64:
 		b.WriteString(strconv.FormatInt(v, 10))
+	case *big.Int:
+		b.WriteString(v.String())
 	case float64:
 		b.WriteString(javaDouble(v))
 	case *vlist:
@@ -192,6 +203,8 @@ func writeJSONDepth(b *strings.Builder, v any, depth int) {
 		b.WriteString(strconv.FormatBool(v))
 	case int64:
 		b.WriteString(strconv.FormatInt(v, 10))
+	case *big.Int:
+		b.WriteString(v.String())
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			b.WriteString("null")
@@ -280,7 +293,7 @@ func truthy(v any) bool {
 
 func isNumber(v any) bool {
 	switch v.(type) {
-	case int64, float64:
+	case int64, float64, *big.Int:
 		return true
 	}
 	return false
@@ -290,15 +303,29 @@ func toFloat(v any) float64 {
 	switch v := v.(type) {
 	case int64:
 		return float64(v)
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(v).Float64()
+		return f
 	case float64:
 		return v
 	}
 	return 0
 }
 
+// toBig returns an integer value as a big.Int, and false for a double.
+func toBig(v any) (*big.Int, bool) {
+	switch v := v.(type) {
+	case int64:
+		return big.NewInt(v), true
+	case *big.Int:
+		return v, true
+	}
+	return nil, false
+}
+
 // valuesEqual implements ==. Numbers compare by value; values of different kinds compare by
 // their string forms, as Velocity 1.7's ASTEQNode does. AWS's recorded rule: null (an
-// undefined reference or a missing $input.path value) equals both null and ”.
+// undefined reference or a missing $input.path value) equals both null and the empty string.
 func valuesEqual(a, b any) bool {
 	if a == nil || b == nil {
 		if a == nil && b == nil {
@@ -386,6 +413,9 @@ func javaEqualsDepth(a, b any, depth int) bool {
 	case int64:
 		y, ok := b.(int64)
 		return ok && x == y
+	case *big.Int:
+		y, ok := b.(*big.Int)
+		return ok && x.Cmp(y) == 0
 	case float64:
 		y, ok := b.(float64)
 		return ok && x == y
@@ -417,6 +447,11 @@ func compareNumbers(a, b any) int {
 			return 0
 		}
 	}
+	if x, ok := toBig(a); ok {
+		if y, ok := toBig(b); ok {
+			return x.Cmp(y)
+		}
+	}
 	x, y := toFloat(a), toFloat(b)
 	switch {
 	case x < y:
@@ -429,9 +464,10 @@ func compareNumbers(a, b any) int {
 
 // arith applies + - * / % to numbers as Velocity 1.7's MathUtils does: integers stay
 // integers (Java division truncates), anything with a decimal is double arithmetic (probed:
-// 0.1 * 3 is 0.30000000000000004). Integer results that overflow int64 become float64
-// (Velocity would use BigInteger); division or remainder by zero yields null, as Velocity logs
-// the error and returns null.
+// 0.1 * 3 is 0.30000000000000004). An integer result that overflows a long becomes a
+// BigInteger, and arithmetic with a BigInteger stays BigInteger; division or remainder by zero
+// yields null, as Velocity logs the error and returns null. A BigInteger with a double is
+// BigDecimal arithmetic in Velocity and double arithmetic here ("Known differences" in doc.go).
 func arith(op string, a, b any) any {
 	x, xi := a.(int64)
 	y, yi := b.(int64)
@@ -449,7 +485,9 @@ func arith(op string, a, b any) any {
 			if x == 0 || y == 0 {
 				return int64(0)
 			}
-			if r := x * y; r/y == x && !(x == -1 && y == math.MinInt64) && !(y == -1 && x == math.MinInt64) {
+			// Velocity 1.7's overflow test, which misses Long.MIN_VALUE * -1 (Java wraps it
+			// to itself) but not -1 * Long.MIN_VALUE (probed).
+			if r := x * y; r/y == x {
 				return r
 			}
 		case "/":
@@ -457,7 +495,8 @@ func arith(op string, a, b any) any {
 				return nil
 			}
 			if x == math.MinInt64 && y == -1 {
-				return -float64(math.MinInt64)
+				// Java's long division wraps here.
+				return x
 			}
 			return x / y
 		case "%":
@@ -470,8 +509,53 @@ func arith(op string, a, b any) any {
 			return x % y
 		}
 	}
+	if x, ok := toBig(a); ok {
+		if y, ok := toBig(b); ok {
+			return bigArith(op, x, y)
+		}
+	}
 	return floatArith(op, toFloat(a), toFloat(b))
 }
+
+// bigArith is BigInteger arithmetic. Two longs whose result overflowed get a BigInteger;
+// a result from BigInteger operands stays BigInteger, as Velocity's is, even when it is small.
+func bigArith(op string, x, y *big.Int) any {
+	r := new(big.Int)
+	switch op {
+	case "+":
+		r.Add(x, y)
+	case "-":
+		r.Sub(x, y)
+	case "*":
+		r.Mul(x, y)
+	case "/", "%":
+		if y.Sign() == 0 {
+			return nil
+		}
+		if op == "/" {
+			r.Quo(x, y) // truncated, as Java's
+			break
+		}
+		// Velocity takes BigInteger.mod, which is never negative and throws for a
+		// modulus that is not positive (probed).
+		if y.Sign() < 0 {
+			return errBigMod
+		}
+		r.Mod(x, y)
+	}
+	if r.BitLen() > maxBigBits {
+		return floatArith(op, toFloat(x), toFloat(y))
+	}
+	return r
+}
+
+// errBigMod is the result of a BigInteger remainder by a negative number; the caller reports
+// it as Java's ArithmeticException.
+var errBigMod = errors.New("BigInteger: modulus not positive")
+
+// maxBigBits bounds BigInteger results, so repeated squaring cannot eat memory; past it the
+// arithmetic is double (Infinity), where Java would carry on.
+const maxBigBits = 4096
 
 func floatArith(op string, x, y float64) any {
 	switch op {

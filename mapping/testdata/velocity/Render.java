@@ -7,6 +7,10 @@ import java.nio.file.*;
 import java.util.*;
 import org.apache.velocity.VelocityContext;
 import org.apache.velocity.app.VelocityEngine;
+import com.jayway.jsonpath.Configuration;
+import com.jayway.jsonpath.JsonPath;
+import com.jayway.jsonpath.PathNotFoundException;
+import net.minidev.json.JSONValue;
 
 public class Render {
     // AWS prints a null reference as empty text (aws-semantics.md A.1) where stock Velocity
@@ -17,7 +21,106 @@ public class Render {
         }
     }
 
-    // The context must match goldenVars in mapping/golden_test.go.
+    // Input is $input the way AWS's recorded behaviour shows it works: JSONPath by Jayway
+    // JsonPath over its default json-smart provider (objects become LinkedHashMap, printed
+    // {k=v}; arrays JSONArray, printed as compact JSON). The rules below that are AWS's and
+    // not Jayway's are the ones listed in awsDifferences in mapping/golden_test.go.
+    public static class Input {
+        private final String body;
+        private final Object doc;
+        private final Map<String, Map<String, String>> params;
+
+        Input(String body, Map<String, Map<String, String>> params) {
+            // AWS reads an empty body as {} (aws-semantics.md A.1).
+            this.body = body.isEmpty() ? "{}" : body;
+            Object d;
+            try {
+                d = Configuration.defaultConfiguration().jsonProvider().parse(this.body);
+            } catch (RuntimeException e) {
+                d = NOT_JSON;
+            }
+            this.doc = d;
+            this.params = params;
+        }
+
+        static final Object NOT_JSON = new Object();
+
+        public String getBody() { return body; }
+
+        // A definite path that matches nothing is null (AWS prints it as nothing).
+        public Object path(String p) {
+            // A body that is not JSON: the root is the raw body, anything else is missing
+            // (LocalStack's rule; AWS's is unrecorded).
+            if (doc == NOT_JSON) return p.trim().equals("$") ? body : null;
+            try {
+                return JsonPath.read(doc, p);
+            } catch (PathNotFoundException e) {
+                return null;
+            }
+        }
+
+        // A missing path gives "" (a JSON empty string), as LocalStack does; unverified for AWS.
+        public String json(String p) {
+            if (doc == NOT_JSON) return "\"\"";
+            try {
+                return JSONValue.toJSONString(JsonPath.read(doc, p));
+            } catch (PathNotFoundException e) {
+                return "\"\"";
+            }
+        }
+
+        public Map<String, Map<String, String>> params() { return params; }
+
+        // Path, then query string, then header; not found is "" (LocalStack; unverified for AWS).
+        public String params(String name) {
+            for (Map<String, String> m : params.values()) {
+                if (m.containsKey(name)) return m.get(name);
+            }
+            return "";
+        }
+    }
+
+    // Util is $util: escapeJavaScript is Commons Lang 2.6 itself; the rest are the JDK's
+    // codecs, as AWS documents them (form encoding, base64 of the UTF-8 bytes). Like the Go
+    // package, a null argument gives null and other values are converted to text.
+    public static class Util {
+        static String text(Object o) { return String.valueOf(o); }
+        public String escapeJavaScript(Object s) { return s == null ? null : org.apache.commons.lang.StringEscapeUtils.escapeJavaScript(text(s)); }
+        public String urlEncode(Object s) throws Exception { return s == null ? null : java.net.URLEncoder.encode(text(s), "UTF-8"); }
+        public String urlDecode(Object s) throws Exception { return s == null ? null : java.net.URLDecoder.decode(text(s), "UTF-8"); }
+        public String base64Encode(Object s) { return s == null ? null : Base64.getEncoder().encodeToString(text(s).getBytes(StandardCharsets.UTF_8)); }
+        public String base64Decode(Object s) { return s == null ? null : new String(Base64.getDecoder().decode(text(s)), StandardCharsets.UTF_8); }
+        public Object parseJson(Object s) { return s == null ? null : Configuration.defaultConfiguration().jsonProvider().parse(text(s)); }
+    }
+
+    static String body = "";
+
+    // caseContext is the context for a template that comes with a NAME.json request (the
+    // AWS example cases): its body, parameters (each map sorted by name, as the Go side
+    // orders them), $context and $stageVariables.
+    @SuppressWarnings("unchecked")
+    static VelocityContext caseContext(String json) {
+        Map<String, Object> req = (Map<String, Object>) Configuration.defaultConfiguration().jsonProvider().parse(json);
+        VelocityContext c = new VelocityContext();
+        c.put("util", new Util());
+        Map<String, Map<String, String>> ip = new LinkedHashMap<String, Map<String, String>>();
+        for (String[] k : new String[][] {{"path", "path"}, {"querystring", "query"}, {"header", "header"}}) {
+            Map<String, String> m = new TreeMap<String, String>();
+            Object v = req.get(k[1]);
+            if (v != null) m.putAll((Map<String, String>) v);
+            ip.put(k[0], m);
+        }
+        Object b = req.get("body");
+        c.put("input", new Input(b == null ? "" : (String) b, ip));
+        Object ctx = req.get("context");
+        c.put("context", ctx == null ? new LinkedHashMap<String, Object>() : ctx);
+        Map<String, String> sv = new TreeMap<String, String>();
+        if (req.get("stage") != null) sv.putAll((Map<String, String>) req.get("stage"));
+        c.put("stageVariables", sv);
+        return c;
+    }
+
+    // The context must match goldenInput in mapping/golden_test.go.
     static VelocityContext context() {
         VelocityContext c = new VelocityContext();
         c.put("name", "world");
@@ -27,7 +130,7 @@ public class Render {
         c.put("flag", Boolean.TRUE);
         c.put("off", Boolean.FALSE);
         c.put("empty", "");
-        c.put("util", new org.apache.commons.lang.StringEscapeUtils());
+        c.put("util", new Util());
         c.put("quote", "it's \"q\" <b>&amp;</b>");
         List<Object> list = new ArrayList<Object>();
         list.add(Integer.valueOf(1));
@@ -50,6 +153,14 @@ public class Render {
         params.put("querystring", qs);
         params.put("header", new LinkedHashMap<String, Object>());
         c.put("params", params);
+        Map<String, Map<String, String>> ip = new LinkedHashMap<String, Map<String, String>>();
+        ip.put("path", new LinkedHashMap<String, String>(Collections.singletonMap("stream-name", "s1")));
+        Map<String, String> iq = new LinkedHashMap<String, String>();
+        iq.put("q", "a/b");
+        iq.put("stream-name", "from-query");
+        ip.put("querystring", iq);
+        ip.put("header", new LinkedHashMap<String, String>(Collections.singletonMap("Accept", "*/*")));
+        c.put("input", new Input(body, ip));
         return c;
     }
 
@@ -59,10 +170,13 @@ public class Render {
         // Each template is its own: without this, Velocity 1.7 keeps inline macros in a
         // global namespace and one template's #macro leaks into the next.
         ve.setProperty("velocimacro.permissions.allow.inline.local.scope", "true");
+        // AWS's limit of 1000 iterations per #foreach (aws-semantics.md A.5).
+        ve.setProperty("directive.foreach.maxloops", "1000");
         if (System.getenv("RENDER_STOCK") == null) {
             ve.setProperty("eventhandler.referenceinsertion.class", "Render$EmptyNull");
         }
         ve.init();
+        if (args.length > 1) body = new String(Files.readAllBytes(Paths.get(args[1])), StandardCharsets.UTF_8).trim();
         File dir = new File(args[0]);
         File[] files = dir.listFiles((d, n) -> n.endsWith(".vm"));
         Arrays.sort(files);
@@ -71,7 +185,11 @@ public class Render {
             String out;
             try {
                 StringWriter w = new StringWriter();
-                ve.evaluate(context(), w, f.getName(), src);
+                File req = new File(f.getPath().substring(0, f.getPath().length() - 3) + ".json");
+                VelocityContext ctx = req.exists()
+                    ? caseContext(new String(Files.readAllBytes(req.toPath()), StandardCharsets.UTF_8))
+                    : context();
+                ve.evaluate(ctx, w, f.getName(), src);
                 out = w.toString();
             } catch (Exception e) {
                 // Only the fact of the error is compared; messages differ between engines.

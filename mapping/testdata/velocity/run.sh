@@ -10,8 +10,8 @@ vcp=$j/velocity-1.7.jar:$j/commons-collections3.jar:$j/commons-lang.jar
 jcp=$j/json-path.jar:$j/json-smart.jar:$j/accessors-smart.jar:$j/asm.jar:$j/slf4j-api.jar:$j/slf4j-nop.jar
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-javac -d "$tmp" -cp "$vcp" "$here/Render.java"
-java -cp "$tmp:$vcp" Render "${1:-$here/../lang}"
+javac -d "$tmp" -cp "$vcp:$jcp" "$here/Render.java"
+java -cp "$tmp:$vcp:$jcp" Render "${1:-$here/../lang}" "$here/body.json"
 if [ -z "$1" ]; then
   javac -d "$tmp" -cp "$jcp" "$here/JsonPathRun.java"
   java -cp "$tmp:$jcp" JsonPathRun "$here/../jsonpath/doc.json" "$here/../jsonpath/paths.txt" "$here/../jsonpath/paths.out"
