@@ -115,6 +115,29 @@ func (b *batch) add(rec Record, extra int) {
 	b.Bytes += int64(len(rec.Data) + extra)
 }
 
+// incoming counts the records a reader takes into its buffer from one read of the source.
+type incoming struct{ records, bytes int }
+
+func (n *incoming) take(rec Record) {
+	n.records++
+	n.bytes += len(rec.Data)
+}
+
+// reportIncoming reports records taken from a Kinesis source as IncomingRecords and
+// IncomingBytes: for that source AWS counts what Firehose reads from the stream (a DirectPut
+// stream counts at PutRecord instead, see Engine.Put). A record counts when it joins the
+// buffer, which happens once per record in a process's life: records past a batch that failed
+// are read again but were not taken, and a batch redone after a crash is re-read by deliver,
+// which counts nothing. Counters start at zero with each process, like every Prometheus
+// counter; records taken before a crash but not yet delivered are taken, and counted, again
+// by the next process, while a redone batch's records are not. Bytes are the Kinesis records'
+// data before de-aggregation, as the stream holds them.
+func (r *reader) reportIncoming(cur Info, n incoming) {
+	if cur.Type == KinesisStreamAsSource && n.records > 0 {
+		r.d.e.metrics.Incoming(cur.Name, n.records, n.bytes)
+	}
+}
+
 func stateKey(name string, shard int) []byte { return []byte(fmt.Sprintf("%s\x00%06d", name, shard)) }
 
 func (r *reader) run() {
@@ -218,8 +241,10 @@ func (r *reader) run() {
 		if cur.Delimiter != nil {
 			extra = len(*cur.Delimiter)
 		}
+		var in incoming
 		for _, rec := range recs {
 			buf.add(rec, extra)
+			in.take(rec)
 			if buf.Bytes >= cur.SizeBytes {
 				if _, err := r.deliver(&buf); err != nil {
 					// Keep the batch; what is past it stays in the source until it goes.
@@ -231,6 +256,7 @@ func (r *reader) run() {
 				resetTimer()
 			}
 		}
+		r.reportIncoming(cur, in)
 		pos = next
 		if !buf.empty() && timerC == nil && retry == nil {
 			timer = time.NewTimer(cur.Interval)
@@ -302,11 +328,14 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 		if err != nil {
 			return keys, err
 		}
+		var in incoming
 		for _, rec := range recs {
 			buf.add(rec, extra)
+			in.take(rec)
 			if buf.Bytes >= cur.SizeBytes {
 				k, err := r.deliver(buf)
 				if err != nil {
+					r.reportIncoming(cur, in)
 					*pos = buf.Last + 1
 					return keys, err
 				}
@@ -314,6 +343,7 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 				*buf = batch{}
 			}
 		}
+		r.reportIncoming(cur, in)
 		*pos = next
 		if len(recs) == 0 {
 			break
