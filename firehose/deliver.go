@@ -70,6 +70,8 @@ type reader struct {
 	once  sync.Once
 	// reported is this reader's share of delivery.buffered.
 	reported int64
+	// parts measures partitions for the size trigger of a partitioned stream.
+	parts *partSizer
 }
 
 // report publishes how many bytes the reader holds in its buffer (positions in the log, not
@@ -102,17 +104,111 @@ type batch struct {
 	Spec *spec `json:",omitempty"`
 	// Decided is when the keys were fixed; error records carry it as attemptEndingTimestamp.
 	Decided time.Time `json:",omitzero"`
+
+	// parts is the bytes of each partition the batch holds so far, by partition id, for the
+	// size trigger of a partitioned stream (nil otherwise); largest is the largest of them.
+	// They only decide when the batch is cut, so they are neither stored nor needed by a redo.
+	parts   map[string]int64
+	largest int64
 }
 
 func (b *batch) empty() bool { return b.Records == 0 }
 
-func (b *batch) add(rec Record, extra int) {
+func (b *batch) add(rec Record, extra int, ps *partSizer) {
 	if b.Records == 0 {
 		b.First, b.Oldest = rec.Position, rec.Arrival
 	}
 	b.Last = rec.Position
 	b.Records++
 	b.Bytes += int64(len(rec.Data) + extra)
+	if ps != nil {
+		ps.measure(b, rec.Data, extra)
+	}
+}
+
+// full reports whether the batch has reached the size that delivers it. AWS buffers each
+// partition of a partitioned stream on its own (SizeInMBs is per partition) and writes a
+// partition's object when that partition is full. Here a batch is one contiguous range of
+// the source shard, re-read at write time and committed as a whole once every one of its
+// objects is written; that is what makes a redo after a crash write the same objects under
+// the same keys. Cutting one partition out of the range would need a checkpoint per
+// partition over interleaved records, so instead the whole batch, every partition in it, is
+// delivered when its largest partition reaches SizeBytes: the full partition's object is as
+// large as AWS makes it, and the others are delivered early, with smaller objects than AWS
+// would write (their records' time prefixes and object names stay right). So that a batch of
+// many partitions does not grow without end, it is also cut when it holds maxOpenObjects
+// times SizeBytes in all: that many partitions are written in one pass over the range (see
+// writePartitioned), so passes per byte delivered stay what they were with one SizeBytes.
+func (b *batch) full(size int64) bool {
+	if b.parts == nil {
+		return b.Bytes >= size
+	}
+	return b.largest >= size || b.Bytes >= size*maxOpenObjects
+}
+
+// partSizer measures what each record adds to each partition of a batch, with the same
+// de-aggregation and partition keys that writePartitioned applies when it writes the batch.
+type partSizer struct {
+	config string // what the sizer was built from
+	query  *partitionQuery
+	names  []string
+	split  *splitter
+}
+
+// sizer returns the partition sizer for the stream's current configuration, nil when it is
+// not partitioned.
+func (r *reader) sizer(cur Info) *partSizer {
+	if cur.PartitionQuery == "" {
+		return nil
+	}
+	config := cur.Type + "\x00" + cur.PartitionQuery + "\x00" + cur.Prefix + "\x00" + cur.SubRecordType + "\x00" + cur.SubRecordDelimiter
+	if r.parts != nil && r.parts.config == config {
+		return r.parts
+	}
+	sp := specOf(cur)
+	ps := &partSizer{config: config, split: newSplitter(cur.Type == KinesisStreamAsSource, sp)}
+	ps.query, _ = parsePartitionQuery(cur.PartitionQuery)
+	if pfx, err := layoutPrefix(cur.Prefix); err == nil && pfx != nil {
+		ps.names = pfx.queryKeys()
+	}
+	r.parts = ps
+	return ps
+}
+
+// errorPart is the partition id records that fail partitioning are counted under (the error
+// objects; one for all, as they are small beside the partitions in practice).
+const errorPart = "\x00error"
+
+func (b *batch) errorParts() int {
+	if _, ok := b.parts[errorPart]; ok {
+		return 1
+	}
+	return 0
+}
+
+func (ps *partSizer) measure(b *batch, data []byte, extra int) {
+	if b.parts == nil {
+		b.parts = map[string]int64{}
+	}
+	var id []byte
+	for _, d := range ps.split.split(data) {
+		part := errorPart
+		if ps.query != nil {
+			if keys, err := ps.query.eval(d); err == nil {
+				id = id[:0]
+				for _, k := range ps.names {
+					id = append(append(id, keys[k]...), 0)
+				}
+				part = string(id)
+				if _, ok := b.parts[part]; !ok && len(b.parts)-b.errorParts() >= maxPartitions {
+					part = errorPart // over the active-partition quota: error output
+				}
+			}
+		}
+		n := b.parts[part] + int64(len(d)+extra)
+		b.parts[part] = n
+		b.largest = max(b.largest, n)
+	}
 }
 
 // incoming counts the records a reader takes into its buffer from one read of the source.
@@ -242,10 +338,11 @@ func (r *reader) run() {
 			extra = len(*cur.Delimiter)
 		}
 		var in incoming
+		ps := r.sizer(cur)
 		for _, rec := range recs {
-			buf.add(rec, extra)
+			buf.add(rec, extra, ps)
 			in.take(rec)
-			if buf.Bytes >= cur.SizeBytes {
+			if buf.full(cur.SizeBytes) {
 				if _, err := r.deliver(&buf); err != nil {
 					// Keep the batch; what is past it stays in the source until it goes.
 					next = buf.Last + 1
@@ -329,10 +426,11 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 			return keys, err
 		}
 		var in incoming
+		ps := r.sizer(cur)
 		for _, rec := range recs {
-			buf.add(rec, extra)
+			buf.add(rec, extra, ps)
 			in.take(rec)
-			if buf.Bytes >= cur.SizeBytes {
+			if buf.full(cur.SizeBytes) {
 				k, err := r.deliver(buf)
 				if err != nil {
 					r.reportIncoming(cur, in)
