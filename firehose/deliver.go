@@ -105,9 +105,11 @@ type batch struct {
 	// Decided is when the keys were fixed; error records carry it as attemptEndingTimestamp.
 	Decided time.Time `json:",omitzero"`
 
-	// parts is the bytes of each partition the batch holds so far, by partition id, for the
-	// size trigger of a partitioned stream (nil otherwise); largest is the largest of them.
-	// They only decide when the batch is cut, so they are neither stored nor needed by a redo.
+	// parts is the bytes of each partition the batch holds, by partition id, for the size
+	// trigger of a partitioned stream: nil until the batch as a whole reaches the size (no
+	// partition can be full before that), then measured once over the batch and kept up as
+	// records join. largest is the largest of them. They only decide when the batch is cut,
+	// so they are neither stored nor needed by a redo.
 	parts   map[string]int64
 	largest int64
 }
@@ -121,38 +123,69 @@ func (b *batch) add(rec Record, extra int, ps *partSizer) {
 	b.Last = rec.Position
 	b.Records++
 	b.Bytes += int64(len(rec.Data) + extra)
-	if ps != nil {
-		ps.measure(b, rec.Data, extra)
+	if ps != nil && b.parts != nil {
+		for _, d := range ps.split.split(rec.Data) {
+			ps.measure(b, d, extra)
+		}
 	}
 }
 
-// full reports whether the batch has reached the size that delivers it. AWS buffers each
-// partition of a partitioned stream on its own (SizeInMBs is per partition) and writes a
-// partition's object when that partition is full. Here a batch is one contiguous range of
-// the source shard, re-read at write time and committed as a whole once every one of its
-// objects is written; that is what makes a redo after a crash write the same objects under
-// the same keys. Cutting one partition out of the range would need a checkpoint per
+// full reports whether the batch has reached the size that delivers it (ps is the stream's
+// partition sizer, nil when it is not partitioned).
+//
+// AWS buffers each partition of a partitioned stream on its own (SizeInMBs is per partition)
+// and writes a partition's object when that partition is full. Here a batch is one contiguous
+// range of the source shard, re-read at write time and committed as a whole once every one
+// of its objects is written; that is what makes a redo after a crash write the same objects
+// under the same keys. Cutting one partition out of the range would need a checkpoint per
 // partition over interleaved records, so instead the whole batch, every partition in it, is
 // delivered when its largest partition reaches SizeBytes: the full partition's object is as
-// large as AWS makes it, and the others are delivered early, with smaller objects than AWS
-// would write (their records' time prefixes and object names stay right). So that a batch of
-// many partitions does not grow without end, it is also cut when it holds maxOpenObjects
-// times SizeBytes in all: that many partitions are written in one pass over the range (see
-// writePartitioned), so passes per byte delivered stay what they were with one SizeBytes.
-func (b *batch) full(size int64) bool {
-	if b.parts == nil {
-		return b.Bytes >= size
+// large as AWS makes it, and the others are delivered early, in smaller objects than AWS
+// would write (their time prefixes and object names stay right). So that a batch of many
+// partitions does not grow without end, it is also cut when it holds maxOpenObjects times
+// SizeBytes in all: that many partitions are written in one pass over the range (see
+// writePartitioned), so the passes per byte delivered stay what they are with one SizeBytes.
+func (r *reader) full(b *batch, size int64, cur Info, ps *partSizer) bool {
+	if b.Bytes < size {
+		return false
+	}
+	if ps == nil {
+		return true
+	}
+	if b.parts == nil && !r.measureAll(b, cur, ps) {
+		return true // the source could not be read again: deliver, as without partitions
 	}
 	return b.largest >= size || b.Bytes >= size*maxOpenObjects
 }
 
-// partSizer measures what each record adds to each partition of a batch, with the same
+// measureAll measures the partitions of what the batch holds so far, reading it again from
+// the source as writePartitioned will.
+func (r *reader) measureAll(b *batch, cur Info, ps *partSizer) bool {
+	extra := 0
+	if cur.Delimiter != nil {
+		extra = len(*cur.Delimiter)
+	}
+	b.parts, b.largest = map[string]int64{}, 0
+	err := r.each(cur, specOf(cur), b, func(_ time.Time, d []byte) error {
+		ps.measure(b, d, extra)
+		return nil
+	})
+	if err != nil {
+		b.parts, b.largest = nil, 0
+		r.d.e.logger.Warn("firehose: measuring partitions", "deliveryStream", cur.Name, "shard", r.shard, "err", err)
+		return false
+	}
+	return true
+}
+
+// partSizer measures what each record adds to each partition of a batch, with the
 // de-aggregation and partition keys that writePartitioned applies when it writes the batch.
 type partSizer struct {
 	config string // what the sizer was built from
 	query  *partitionQuery
 	names  []string
 	split  *splitter
+	id     []byte
 }
 
 // sizer returns the partition sizer for the stream's current configuration, nil when it is
@@ -165,8 +198,7 @@ func (r *reader) sizer(cur Info) *partSizer {
 	if r.parts != nil && r.parts.config == config {
 		return r.parts
 	}
-	sp := specOf(cur)
-	ps := &partSizer{config: config, split: newSplitter(cur.Type == KinesisStreamAsSource, sp)}
+	ps := &partSizer{config: config, split: newSplitter(cur.Type == KinesisStreamAsSource, specOf(cur))}
 	ps.query, _ = parsePartitionQuery(cur.PartitionQuery)
 	if pfx, err := layoutPrefix(cur.Prefix); err == nil && pfx != nil {
 		ps.names = pfx.queryKeys()
@@ -175,40 +207,34 @@ func (r *reader) sizer(cur Info) *partSizer {
 	return ps
 }
 
-// errorPart is the partition id records that fail partitioning are counted under (the error
-// objects; one for all, as they are small beside the partitions in practice).
+// errorPart is the partition id that records failing partitioning are counted under: one for
+// all error objects, as they are small beside the partitions in practice.
 const errorPart = "\x00error"
+
+// measure adds one delivered record d (after de-aggregation) to its partition's bytes.
+func (ps *partSizer) measure(b *batch, d []byte, extra int) {
+	part := errorPart
+	if ps.query != nil {
+		if keys, err := ps.query.eval(d); err == nil {
+			ps.id = ps.id[:0]
+			for _, k := range ps.names {
+				ps.id = append(append(ps.id, keys[k]...), 0)
+			}
+			if _, ok := b.parts[string(ps.id)]; ok || len(b.parts)-b.errorParts() < maxPartitions {
+				part = string(ps.id)
+			} // else over the active-partition quota: error output
+		}
+	}
+	n := b.parts[part] + int64(len(d)+extra)
+	b.parts[part] = n
+	b.largest = max(b.largest, n)
+}
 
 func (b *batch) errorParts() int {
 	if _, ok := b.parts[errorPart]; ok {
 		return 1
 	}
 	return 0
-}
-
-func (ps *partSizer) measure(b *batch, data []byte, extra int) {
-	if b.parts == nil {
-		b.parts = map[string]int64{}
-	}
-	var id []byte
-	for _, d := range ps.split.split(data) {
-		part := errorPart
-		if ps.query != nil {
-			if keys, err := ps.query.eval(d); err == nil {
-				id = id[:0]
-				for _, k := range ps.names {
-					id = append(append(id, keys[k]...), 0)
-				}
-				part = string(id)
-				if _, ok := b.parts[part]; !ok && len(b.parts)-b.errorParts() >= maxPartitions {
-					part = errorPart // over the active-partition quota: error output
-				}
-			}
-		}
-		n := b.parts[part] + int64(len(d)+extra)
-		b.parts[part] = n
-		b.largest = max(b.largest, n)
-	}
 }
 
 // incoming counts the records a reader takes into its buffer from one read of the source.
@@ -342,7 +368,7 @@ func (r *reader) run() {
 		for _, rec := range recs {
 			buf.add(rec, extra, ps)
 			in.take(rec)
-			if buf.full(cur.SizeBytes) {
+			if r.full(&buf, cur.SizeBytes, cur, ps) {
 				if _, err := r.deliver(&buf); err != nil {
 					// Keep the batch; what is past it stays in the source until it goes.
 					next = buf.Last + 1
@@ -430,7 +456,7 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 		for _, rec := range recs {
 			buf.add(rec, extra, ps)
 			in.take(rec)
-			if buf.full(cur.SizeBytes) {
+			if r.full(buf, cur.SizeBytes, cur, ps) {
 				k, err := r.deliver(buf)
 				if err != nil {
 					r.reportIncoming(cur, in)
