@@ -70,6 +70,8 @@ type reader struct {
 	once  sync.Once
 	// reported is this reader's share of delivery.buffered.
 	reported int64
+	// parts measures partitions for the size trigger of a partitioned stream.
+	parts *partSizer
 }
 
 // report publishes how many bytes the reader holds in its buffer (positions in the log, not
@@ -102,17 +104,160 @@ type batch struct {
 	Spec *spec `json:",omitempty"`
 	// Decided is when the keys were fixed; error records carry it as attemptEndingTimestamp.
 	Decided time.Time `json:",omitzero"`
+
+	// parts is the bytes of each partition the batch holds, by partition id, for the size
+	// trigger of a partitioned stream: nil until the batch as a whole reaches the size (no
+	// partition can be full before that), then measured once over the batch and kept up as
+	// records join. largest is the largest of them. They only decide when the batch is cut,
+	// so they are neither stored nor needed by a redo.
+	parts   map[string]int64
+	largest int64
 }
 
 func (b *batch) empty() bool { return b.Records == 0 }
 
-func (b *batch) add(rec Record, extra int) {
+func (b *batch) add(rec Record, extra int, ps *partSizer) {
 	if b.Records == 0 {
 		b.First, b.Oldest = rec.Position, rec.Arrival
 	}
 	b.Last = rec.Position
 	b.Records++
 	b.Bytes += int64(len(rec.Data) + extra)
+	if ps != nil && b.parts != nil {
+		for _, d := range ps.split.split(rec.Data) {
+			ps.measure(b, d, extra)
+		}
+	}
+}
+
+// full reports whether the batch has reached the size that delivers it (ps is the stream's
+// partition sizer, nil when it is not partitioned).
+//
+// AWS buffers each partition of a partitioned stream on its own (SizeInMBs is per partition)
+// and writes a partition's object when that partition is full. Here a batch is one contiguous
+// range of the source shard, re-read at write time and committed as a whole once every one
+// of its objects is written; that is what makes a redo after a crash write the same objects
+// under the same keys. Cutting one partition out of the range would need a checkpoint per
+// partition over interleaved records, so instead the whole batch, every partition in it, is
+// delivered when its largest partition reaches SizeBytes: the full partition's object is as
+// large as AWS makes it, and the others are delivered early, in smaller objects than AWS
+// would write (their time prefixes and object names stay right). So that a batch of many
+// partitions does not grow without end, it is also cut when it holds maxOpenObjects times
+// SizeBytes in all: that many partitions are written in one pass over the range (see
+// writePartitioned), so the passes per byte delivered stay what they are with one SizeBytes.
+func (r *reader) full(b *batch, size int64, cur Info, ps *partSizer) bool {
+	if b.Bytes < size {
+		return false
+	}
+	if ps == nil {
+		return true
+	}
+	if b.parts == nil && !r.measureAll(b, cur, ps) {
+		return true // the source could not be read again: deliver, as without partitions
+	}
+	return b.largest >= size || b.Bytes >= size*maxOpenObjects
+}
+
+// measureAll measures the partitions of what the batch holds so far, reading it again from
+// the source as writePartitioned will.
+func (r *reader) measureAll(b *batch, cur Info, ps *partSizer) bool {
+	extra := 0
+	if cur.Delimiter != nil {
+		extra = len(*cur.Delimiter)
+	}
+	b.parts, b.largest = map[string]int64{}, 0
+	err := r.each(cur, specOf(cur), b, func(_ time.Time, d []byte) error {
+		ps.measure(b, d, extra)
+		return nil
+	})
+	if err != nil {
+		b.parts, b.largest = nil, 0
+		r.d.e.logger.Warn("firehose: measuring partitions", "deliveryStream", cur.Name, "shard", r.shard, "err", err)
+		return false
+	}
+	return true
+}
+
+// partSizer measures what each record adds to each partition of a batch, with the
+// de-aggregation and partition keys that writePartitioned applies when it writes the batch.
+type partSizer struct {
+	config string // what the sizer was built from
+	query  *partitionQuery
+	names  []string
+	split  *splitter
+	id     []byte
+}
+
+// sizer returns the partition sizer for the stream's current configuration, nil when it is
+// not partitioned.
+func (r *reader) sizer(cur Info) *partSizer {
+	if cur.PartitionQuery == "" {
+		return nil
+	}
+	config := cur.Type + "\x00" + cur.PartitionQuery + "\x00" + cur.Prefix + "\x00" + cur.SubRecordType + "\x00" + cur.SubRecordDelimiter
+	if r.parts != nil && r.parts.config == config {
+		return r.parts
+	}
+	ps := &partSizer{config: config, split: newSplitter(cur.Type == KinesisStreamAsSource, specOf(cur))}
+	ps.query, _ = parsePartitionQuery(cur.PartitionQuery)
+	if pfx, err := layoutPrefix(cur.Prefix); err == nil && pfx != nil {
+		ps.names = pfx.queryKeys()
+	}
+	r.parts = ps
+	return ps
+}
+
+// errorPart is the partition id that records failing partitioning are counted under: one for
+// all error objects, as they are small beside the partitions in practice.
+const errorPart = "\x00error"
+
+// measure adds one delivered record d (after de-aggregation) to its partition's bytes.
+func (ps *partSizer) measure(b *batch, d []byte, extra int) {
+	part := errorPart
+	if ps.query != nil {
+		if keys, err := ps.query.eval(d); err == nil {
+			ps.id = ps.id[:0]
+			for _, k := range ps.names {
+				ps.id = append(append(ps.id, keys[k]...), 0)
+			}
+			if _, ok := b.parts[string(ps.id)]; ok || len(b.parts)-b.errorParts() < maxPartitions {
+				part = string(ps.id)
+			} // else over the active-partition quota: error output
+		}
+	}
+	n := b.parts[part] + int64(len(d)+extra)
+	b.parts[part] = n
+	b.largest = max(b.largest, n)
+}
+
+func (b *batch) errorParts() int {
+	if _, ok := b.parts[errorPart]; ok {
+		return 1
+	}
+	return 0
+}
+
+// incoming counts the records a reader takes into its buffer from one read of the source.
+type incoming struct{ records, bytes int }
+
+func (n *incoming) take(rec Record) {
+	n.records++
+	n.bytes += len(rec.Data)
+}
+
+// reportIncoming reports records taken from a Kinesis source as IncomingRecords and
+// IncomingBytes: for that source AWS counts what Firehose reads from the stream (a DirectPut
+// stream counts at PutRecord instead, see Engine.Put). A record counts when it joins the
+// buffer, which happens once per record in a process's life: records past a batch that failed
+// are read again but were not taken, and a batch redone after a crash is re-read by deliver,
+// which counts nothing. Counters start at zero with each process, like every Prometheus
+// counter; records taken before a crash but not yet delivered are taken, and counted, again
+// by the next process, while a redone batch's records are not. Bytes are the Kinesis records'
+// data before de-aggregation, as the stream holds them.
+func (r *reader) reportIncoming(cur Info, n incoming) {
+	if cur.Type == KinesisStreamAsSource && n.records > 0 {
+		r.d.e.metrics.Incoming(cur.Name, n.records, n.bytes)
+	}
 }
 
 func stateKey(name string, shard int) []byte { return []byte(fmt.Sprintf("%s\x00%06d", name, shard)) }
@@ -218,9 +363,12 @@ func (r *reader) run() {
 		if cur.Delimiter != nil {
 			extra = len(*cur.Delimiter)
 		}
+		var in incoming
+		ps := r.sizer(cur)
 		for _, rec := range recs {
-			buf.add(rec, extra)
-			if buf.Bytes >= cur.SizeBytes {
+			buf.add(rec, extra, ps)
+			in.take(rec)
+			if r.full(&buf, cur.SizeBytes, cur, ps) {
 				if _, err := r.deliver(&buf); err != nil {
 					// Keep the batch; what is past it stays in the source until it goes.
 					next = buf.Last + 1
@@ -231,6 +379,7 @@ func (r *reader) run() {
 				resetTimer()
 			}
 		}
+		r.reportIncoming(cur, in)
 		pos = next
 		if !buf.empty() && timerC == nil && retry == nil {
 			timer = time.NewTimer(cur.Interval)
@@ -302,11 +451,15 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 		if err != nil {
 			return keys, err
 		}
+		var in incoming
+		ps := r.sizer(cur)
 		for _, rec := range recs {
-			buf.add(rec, extra)
-			if buf.Bytes >= cur.SizeBytes {
+			buf.add(rec, extra, ps)
+			in.take(rec)
+			if r.full(buf, cur.SizeBytes, cur, ps) {
 				k, err := r.deliver(buf)
 				if err != nil {
+					r.reportIncoming(cur, in)
 					*pos = buf.Last + 1
 					return keys, err
 				}
@@ -314,6 +467,7 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 				*buf = batch{}
 			}
 		}
+		r.reportIncoming(cur, in)
 		*pos = next
 		if len(recs) == 0 {
 			break

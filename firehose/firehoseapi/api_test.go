@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -535,6 +536,23 @@ func TestMetrics(t *testing.T) {
 	e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("m"), ExtendedS3DestinationConfiguration: s3dest("bkt")})
 	e.put(t, "m", "abc", "de")
 	e.flush(t, "m")
+	// A Kinesis source counts as incoming what the delivery stream reads from the stream.
+	e.stream(t, "ks", 2)
+	e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("mk"), DeliveryStreamType: types.DeliveryStreamTypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration: kinesisSource("ks"), ExtendedS3DestinationConfiguration: s3dest("bkt")})
+	for i, data := range []string{"one", "two", "three"} {
+		if _, err := e.kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("ks"), PartitionKey: aws.String(fmt.Sprint("pk", i)), Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.flush(t, "mk")
+	// A partitioned delivery reports success and freshness like any other.
+	e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("mp"),
+		ExtendedS3DestinationConfiguration: partitioned("{customer_id: .c, device: .d}")})
+	e.put(t, "mp", `{"c":"1","d":"x"}`, `{"c":"2","d":"y"}`)
+	if keys := e.flush(t, "mp"); len(keys) != 2 {
+		t.Fatalf("partitioned keys %v", keys)
+	}
 	resp, err := http.Get(e.a.Endpoint() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -542,6 +560,14 @@ func TestMetrics(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
+		`localpipe_firehose_incoming_records_total{delivery_stream_name="mk"} 3`,
+		`localpipe_firehose_incoming_bytes_total{delivery_stream_name="mk"} 11`,
+		`localpipe_firehose_delivery_to_s3_records_total{delivery_stream_name="mk"} 3`,
+		`localpipe_firehose_delivery_to_s3_data_freshness_seconds{delivery_stream_name="mk"}`,
+		`localpipe_firehose_incoming_records_total{delivery_stream_name="mp"} 2`,
+		`localpipe_firehose_delivery_to_s3_records_total{delivery_stream_name="mp"} 2`,
+		`localpipe_firehose_delivery_to_s3_success_total{delivery_stream_name="mp",result="success"} 1`,
+		`localpipe_firehose_delivery_to_s3_data_freshness_seconds{delivery_stream_name="mp"}`,
 		`localpipe_firehose_incoming_records_total{delivery_stream_name="m"} 2`,
 		`localpipe_firehose_incoming_bytes_total{delivery_stream_name="m"} 5`,
 		`localpipe_firehose_delivery_to_s3_records_total{delivery_stream_name="m"} 2`,

@@ -26,8 +26,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, append(append([]string(nil), label...), labels...))
 	}
 	m := &Metrics{
-		incomingRecords:  counter("localpipe_firehose_incoming_records_total", "Firehose IncomingRecords: records accepted by PutRecord and PutRecordBatch."),
-		incomingBytes:    counter("localpipe_firehose_incoming_bytes_total", "Firehose IncomingBytes: bytes of record data accepted by PutRecord and PutRecordBatch."),
+		incomingRecords:  counter("localpipe_firehose_incoming_records_total", "Firehose IncomingRecords: records accepted by PutRecord and PutRecordBatch, or read from the Kinesis source stream."),
+		incomingBytes:    counter("localpipe_firehose_incoming_bytes_total", "Firehose IncomingBytes: bytes of record data accepted by PutRecord and PutRecordBatch, or read from the Kinesis source stream."),
 		deliveredRecords: counter("localpipe_firehose_delivery_to_s3_records_total", "Firehose DeliveryToS3.Records: records delivered to S3."),
 		deliveredBytes:   counter("localpipe_firehose_delivery_to_s3_bytes_total", "Firehose DeliveryToS3.Bytes: bytes of record data delivered to S3 (before compression)."),
 		deliveries: counter("localpipe_firehose_delivery_to_s3_success_total",
