@@ -25,14 +25,6 @@ const (
 	defaultSeconds = 300
 )
 
-func marshal(v any) ([]byte, *awsjson.Error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &awsjson.Error{Status: 500, Type: "InternalFailure"}
-	}
-	return b, nil
-}
-
 // empty is the body of an operation whose output has no members.
 var empty = []byte("{}")
 
@@ -155,7 +147,7 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	if _, err := c.h.eng.Create(cfg, tags); err != nil {
 		return nil, c.engineError(name, err)
 	}
-	return marshal(map[string]string{"DeliveryStreamARN": c.arn(name)})
+	return awsjson.Marshal(map[string]string{"DeliveryStreamARN": c.arn(name)})
 }
 
 // plainOnly drops the members only the Extended forms have: the plain S3 shapes do not
@@ -529,7 +521,7 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		out.Destinations = append(out.Destinations, destinationDesc{DestinationId: destinationID,
 			S3DestinationDescription: &plain, ExtendedS3DestinationDescription: &ext})
 	}
-	return marshal(describeOut{DeliveryStreamDescription: out})
+	return awsjson.Marshal(describeOut{DeliveryStreamDescription: out})
 }
 
 // ---- ListDeliveryStreams ----
@@ -569,7 +561,7 @@ func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
 		}
 		names = append(names, info.Name)
 	}
-	return marshal(map[string]any{"DeliveryStreamNames": names, "HasMoreDeliveryStreams": more})
+	return awsjson.Marshal(map[string]any{"DeliveryStreamNames": names, "HasMoreDeliveryStreams": more})
 }
 
 // ---- PutRecord / PutRecordBatch ----
@@ -929,7 +921,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 		}
 		out = append(out, tagOut{Key: t.Key, Value: ptr(t.Value)})
 	}
-	return marshal(map[string]any{"Tags": out, "HasMoreTags": more})
+	return awsjson.Marshal(map[string]any{"Tags": out, "HasMoreTags": more})
 }
 
 // ---- encryption ----

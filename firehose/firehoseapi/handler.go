@@ -5,13 +5,11 @@
 package firehoseapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
@@ -82,25 +80,10 @@ func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region
 	if region == "" {
 		region = awsjson.DefaultRegion
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.opts.Logger.Error("firehose: panic serving request", "action", action, "panic", p, "stack", string(debug.Stack()))
-			status, contentType, resp = 500, awsjson.ContentType, awsjson.ErrorBody("InternalFailure", "")
-		}
-	}()
-	fn, ok := actions[action]
-	if !ok {
-		return 400, awsjson.ContentType, awsjson.ErrorBody("UnknownOperationException", "")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return 400, awsjson.ContentType, awsjson.ErrorBody("SerializationException", "")
-	}
-	c := &call{h: h, ctx: ctx, region: region, now: h.opts.Now()}
-	out, aerr := fn(c, body)
-	if aerr != nil {
-		return aerr.Status, awsjson.ContentType, aerr.Body()
-	}
-	return 200, awsjson.ContentType, out
+	status, resp = awsjson.Run(actions, action, body, h.opts.Logger, "firehose", func() *call {
+		return &call{h: h, ctx: ctx, region: region, now: h.opts.Now()}
+	})
+	return status, awsjson.ContentType, resp
 }
 
 // call is the state of one request.
@@ -111,7 +94,7 @@ type call struct {
 	now    time.Time
 }
 
-type actionFunc func(c *call, body []byte) ([]byte, *awsjson.Error)
+type actionFunc = awsjson.Operation[*call]
 
 var actions map[string]actionFunc
 

@@ -25,14 +25,6 @@ const (
 	maxRetention      = 8760
 )
 
-func marshal(v any) ([]byte, *awsjson.Error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &awsjson.Error{Status: 500, Type: "InternalFailure"}
-	}
-	return b, nil
-}
-
 // empty is the body of an operation without output: AWS sends nothing at all, not {}.
 var empty = []byte{}
 
@@ -307,7 +299,7 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 	for _, sh := range shards {
 		out = append(out, shardJSON(sh))
 	}
-	return marshal(map[string]any{"StreamDescription": map[string]any{
+	return awsjson.Marshal(map[string]any{"StreamDescription": map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
 		"StreamStatus":            info.Status,
@@ -335,7 +327,7 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return marshal(map[string]any{"StreamDescriptionSummary": map[string]any{
+	return awsjson.Marshal(map[string]any{"StreamDescriptionSummary": map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
 		"StreamStatus":            info.Status,
@@ -402,7 +394,7 @@ func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 	if more {
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString([]byte("ls:" + names[len(names)-1]))
 	}
-	return marshal(out)
+	return awsjson.Marshal(out)
 }
 
 type shardFilter struct {
@@ -507,7 +499,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 		tok, _ := json.Marshal(listShardsToken{Stream: name, Created: info.Created.UnixNano(), After: shards[len(shards)-1].Index})
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString(tok)
 	}
-	return marshal(out)
+	return awsjson.Marshal(out)
 }
 
 // ---- retention, record size, tags ----
@@ -744,7 +736,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	for _, k := range keys {
 		tags = append(tags, tag{k, info.Tags[k]})
 	}
-	return marshal(map[string]any{"Tags": tags, "HasMoreTags": more})
+	return awsjson.Marshal(map[string]any{"Tags": tags, "HasMoreTags": more})
 }
 
 func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
@@ -759,7 +751,7 @@ func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
 			onDemand++
 		}
 	}
-	return marshal(map[string]any{"ShardLimit": shardLimit, "OpenShardCount": open,
+	return awsjson.Marshal(map[string]any{"ShardLimit": shardLimit, "OpenShardCount": open,
 		"OnDemandStreamCount": onDemand, "OnDemandStreamCountLimit": 50})
 }
 
@@ -784,7 +776,7 @@ func (c *call) enhancedMonitoring(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return marshal(map[string]any{"StreamName": info.Name, "StreamARN": c.arn(info.Name),
+	return awsjson.Marshal(map[string]any{"StreamName": info.Name, "StreamARN": c.arn(info.Name),
 		"CurrentShardLevelMetrics": []string{}, "DesiredShardLevelMetrics": []string{}})
 }
 
