@@ -149,12 +149,7 @@ func (c *call) engineError(name string, err error) *awsjson.Error {
 	case errors.Is(err, firehose.ErrClosed):
 		return awsjson.NewError("ServiceUnavailableException", "localpipe is shutting down")
 	}
-	var ae *awsjson.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	c.h.opts.Logger.Error("firehose: internal error", "deliveryStream", name, "err", err)
-	return &awsjson.Error{Status: 500, Type: "InternalFailure"}
+	return awsjson.ErrorOrInternal(err, c.h.opts.Logger, "firehose: internal error", "deliveryStream", name)
 }
 
 // describe loads a delivery stream, reporting it as AWS would while it is still CREATING.

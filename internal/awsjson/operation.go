@@ -3,6 +3,7 @@ package awsjson
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -47,4 +48,17 @@ func Marshal(v any) ([]byte, *Error) {
 		return nil, &Error{Status: http.StatusInternalServerError, Type: "InternalFailure"}
 	}
 	return b, nil
+}
+
+// ErrorOrInternal is the last case of a service's engine-error mapping: an error that wraps an
+// AWS error (one an operation returned through an engine callback) is that error; anything
+// else is a fault of localpipe's, logged with msg, args and the error, and answered as AWS
+// answers its own faults, with an InternalFailure that carries no message.
+func ErrorOrInternal(err error, logger *slog.Logger, msg string, args ...any) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	logger.Error(msg, append(args, "err", err)...)
+	return &Error{Status: http.StatusInternalServerError, Type: "InternalFailure"}
 }

@@ -2,6 +2,8 @@ package awsjson
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -46,5 +48,24 @@ func TestMarshal(t *testing.T) {
 	}
 	if _, err := Marshal(func() {}); err == nil || err.Status != 500 || err.Type != "InternalFailure" || err.Message != "" {
 		t.Errorf("unencodable: %v", err)
+	}
+}
+
+func TestErrorOrInternal(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	aws := NewError("ResourceInUseException", "busy")
+	if got := ErrorOrInternal(fmt.Errorf("update: %w", aws), logger, "svc: internal error", "stream", "s"); got != aws {
+		t.Errorf("wrapped AWS error: %v", got)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("an AWS error was logged: %s", logs.String())
+	}
+	got := ErrorOrInternal(errors.New("disk on fire"), logger, "svc: internal error", "stream", "s")
+	if got.Status != 500 || got.Type != "InternalFailure" || got.Message != "" {
+		t.Errorf("other error: %+v", got)
+	}
+	if l := logs.String(); !strings.Contains(l, `msg="svc: internal error" stream=s err="disk on fire"`) {
+		t.Errorf("log line: %s", l)
 	}
 }

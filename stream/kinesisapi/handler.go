@@ -146,13 +146,7 @@ func (c *call) engineError(name string, err error) *awsjson.Error {
 	case errors.Is(err, stream.ErrStreamExists):
 		return awsjson.NewError("ResourceInUseException", fmt.Sprintf("Stream %s under account %s already exists.", name, awsjson.Account))
 	}
-	var ae *awsjson.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	// AWS's InternalFailure carries no message; the log line says what went wrong.
-	c.h.logger.Error("kinesis: internal error", "stream", name, "err", err)
-	return &awsjson.Error{Status: 500, Type: "InternalFailure"}
+	return awsjson.ErrorOrInternal(err, c.h.logger, "kinesis: internal error", "stream", name)
 }
 
 // streamARNParts splits a stream ARN that passed the model's pattern.
