@@ -58,11 +58,8 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 	h.svc = &awsjson.Service{
 		TargetPrefix: TargetPrefix,
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
-		Invoke: func(ctx context.Context, action string, body []byte, region string) (int, []byte) {
-			status, _, out := h.Invoke(ctx, action, body, region)
-			return status, out
-		},
-		MaxBody: maxBody,
+		Invoke:       h.invoke,
+		MaxBody:      maxBody,
 	}
 	return h
 }
@@ -77,13 +74,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.Serv
 // request; API Gateway's AWS integrations and the --config bootstrap call it. An empty
 // region means the default.
 func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region string) (status int, contentType string, resp []byte) {
-	if region == "" {
-		region = awsjson.DefaultRegion
-	}
-	status, resp = awsjson.Run(actions, action, body, h.opts.Logger, "firehose", func() *call {
+	return h.svc.Call(ctx, action, body, region)
+}
+
+func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, resp []byte) {
+	return awsjson.Run(actions, action, body, h.opts.Logger, "firehose", func() *call {
 		return &call{h: h, ctx: ctx, region: region, now: h.opts.Now()}
 	})
-	return status, awsjson.ContentType, resp
 }
 
 // call is the state of one request.

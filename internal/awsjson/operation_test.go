@@ -2,6 +2,7 @@ package awsjson
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,5 +68,22 @@ func TestErrorOrInternal(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, `msg="svc: internal error" stream=s err="disk on fire"`) {
 		t.Errorf("log line: %s", l)
+	}
+}
+
+func TestServiceCall(t *testing.T) {
+	var regions []string
+	s := &Service{Invoke: func(_ context.Context, action string, body []byte, region string) (int, []byte) {
+		regions = append(regions, region)
+		return 200, []byte(action + string(body))
+	}}
+	for _, region := range []string{"", "eu-west-1"} {
+		status, ct, resp := s.Call(context.Background(), "Op", []byte("{}"), region)
+		if status != 200 || ct != ContentType || string(resp) != "Op{}" {
+			t.Errorf("%q: %d %q %s", region, status, ct, resp)
+		}
+	}
+	if len(regions) != 2 || regions[0] != DefaultRegion || regions[1] != "eu-west-1" {
+		t.Errorf("regions: %q", regions)
 	}
 }

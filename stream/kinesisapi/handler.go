@@ -63,11 +63,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.Serv
 // Invoke runs one action in-process with the same decoding and validation as an HTTP
 // request; API Gateway's AWS integrations call it. An empty region means the default.
 func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region string) (status int, contentType string, resp []byte) {
-	if region == "" {
-		region = awsjson.DefaultRegion
-	}
-	status, resp = h.invoke(ctx, action, body, region)
-	return status, awsjson.ContentType, resp
+	return h.svc.Call(ctx, action, body, region)
 }
 
 func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, resp []byte) {
