@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"io"
 	"mime"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/mapping"
 )
 
@@ -56,7 +56,7 @@ type call struct {
 // status code selects. Every response carries x-amzn-RequestId ($context.requestId) and
 // x-amz-apigw-id ($context.extendedRequestId).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := &call{s: s, w: w, r: r, start: s.now(), requestID: newRequestID(), extendedID: newExtendedID()}
+	q := &call{s: s, w: w, r: r, start: s.now(), requestID: awsjson.NewRequestID(), extendedID: newExtendedID()}
 	q.serve()
 	s.metrics.observe(q)
 }
@@ -507,25 +507,6 @@ func bodyPath(t *mapping.Template, body []byte) ([]string, bool) {
 		return []string{strings.Trim(s, `"`)}, true
 	}
 	return []string{s}, true
-}
-
-// newRequestID returns a version 4 UUID, the form of $context.requestId and x-amzn-RequestId.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }
 
 // newExtendedID returns an id shaped like API Gateway's extendedRequestId and x-amz-apigw-id

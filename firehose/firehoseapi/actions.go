@@ -25,14 +25,6 @@ const (
 	defaultSeconds = 300
 )
 
-func marshal(v any) ([]byte, *awsjson.Error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &awsjson.Error{Status: 500, Type: "InternalFailure"}
-	}
-	return b, nil
-}
-
 // empty is the body of an operation whose output has no members.
 var empty = []byte("{}")
 
@@ -46,20 +38,20 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	if v.required("deliveryStreamName", in.DeliveryStreamName != nil) {
+	if v.Required("deliveryStreamName", in.DeliveryStreamName != nil) {
 		v.name("deliveryStreamName", in.DeliveryStreamName)
 	}
-	v.enum("deliveryStreamType", in.DeliveryStreamType, firehose.DirectPut, firehose.KinesisStreamAsSource, "MSKAsSource", "DatabaseAsSource")
-	if d := in.DirectPutSourceConfiguration; d != nil && v.required("directPutSourceConfiguration.throughputHintInMBs", d.ThroughputHintInMBs != nil) {
-		v.intRange("directPutSourceConfiguration.throughputHintInMBs", d.ThroughputHintInMBs, 1, 100)
+	v.Enum("deliveryStreamType", in.DeliveryStreamType, firehose.DirectPut, firehose.KinesisStreamAsSource, "MSKAsSource", "DatabaseAsSource")
+	if d := in.DirectPutSourceConfiguration; d != nil && v.Required("directPutSourceConfiguration.throughputHintInMBs", d.ThroughputHintInMBs != nil) {
+		v.IntRange("directPutSourceConfiguration.throughputHintInMBs", d.ThroughputHintInMBs, 1, 100)
 	}
 	if k := in.KinesisStreamSourceConfiguration; k != nil {
 		p := "kinesisStreamSourceConfiguration."
-		if v.required(p+"kinesisStreamARN", k.KinesisStreamARN != nil) {
-			v.str(p+"kinesisStreamARN", k.KinesisStreamARN, 1, 512, kinesisARNRE, kinesisARNPattern)
+		if v.Required(p+"kinesisStreamARN", k.KinesisStreamARN != nil) {
+			v.Str(p+"kinesisStreamARN", k.KinesisStreamARN, 1, 512, kinesisARNRE, kinesisARNPattern)
 		}
-		if v.required(p+"roleARN", k.RoleARN != nil) {
-			v.str(p+"roleARN", k.RoleARN, 1, 512, roleARNRE, roleARNPattern)
+		if v.Required(p+"roleARN", k.RoleARN != nil) {
+			v.Str(p+"roleARN", k.RoleARN, 1, 512, roleARNRE, roleARNPattern)
 		}
 	}
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
@@ -76,7 +68,7 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		v.listLen("tags", len(in.Tags), 1, 50, fmt.Sprintf("[%d tags]", len(in.Tags)))
 		v.tags("tags", in.Tags)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 
@@ -155,7 +147,7 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	if _, err := c.h.eng.Create(cfg, tags); err != nil {
 		return nil, c.engineError(name, err)
 	}
-	return marshal(map[string]string{"DeliveryStreamARN": c.arn(name)})
+	return awsjson.Marshal(map[string]string{"DeliveryStreamARN": c.arn(name)})
 }
 
 // plainOnly drops the members only the Extended forms have: the plain S3 shapes do not
@@ -169,28 +161,28 @@ func plainOnly(d *s3Dest) {
 // Configuration form (RoleARN and BucketARN required) is meant; extended whether the Extended
 // members are allowed.
 func (v *validator) dest(p string, d *s3Dest, create, extended bool) {
-	if !create || v.required(p+"roleARN", d.RoleARN != nil) {
-		v.str(p+"roleARN", d.RoleARN, 1, 512, roleARNRE, roleARNPattern)
+	if !create || v.Required(p+"roleARN", d.RoleARN != nil) {
+		v.Str(p+"roleARN", d.RoleARN, 1, 512, roleARNRE, roleARNPattern)
 	}
-	if !create || v.required(p+"bucketARN", d.BucketARN != nil) {
-		v.str(p+"bucketARN", d.BucketARN, 1, 2048, bucketARNRE, bucketARNPattern)
+	if !create || v.Required(p+"bucketARN", d.BucketARN != nil) {
+		v.Str(p+"bucketARN", d.BucketARN, 1, 2048, bucketARNRE, bucketARNPattern)
 	}
-	v.str(p+"prefix", d.Prefix, 0, 1024, nil, "")
-	v.str(p+"errorOutputPrefix", d.ErrorOutputPrefix, 0, 1024, nil, "")
+	v.Str(p+"prefix", d.Prefix, 0, 1024, nil, "")
+	v.Str(p+"errorOutputPrefix", d.ErrorOutputPrefix, 0, 1024, nil, "")
 	if b := d.BufferingHints; b != nil {
-		v.intRange(p+"bufferingHints.sizeInMBs", b.SizeInMBs, 1, 128)
-		v.intRange(p+"bufferingHints.intervalInSeconds", b.IntervalInSeconds, 0, 900)
+		v.IntRange(p+"bufferingHints.sizeInMBs", b.SizeInMBs, 1, 128)
+		v.IntRange(p+"bufferingHints.intervalInSeconds", b.IntervalInSeconds, 0, 900)
 	}
-	v.enum(p+"compressionFormat", d.CompressionFormat, firehose.Uncompressed, firehose.GZIP, firehose.ZIP, firehose.Snappy, firehose.HadoopSnappy)
+	v.Enum(p+"compressionFormat", d.CompressionFormat, firehose.Uncompressed, firehose.GZIP, firehose.ZIP, firehose.Snappy, firehose.HadoopSnappy)
 	if e := d.EncryptionConfiguration; e != nil {
-		v.enum(p+"encryptionConfiguration.noEncryptionConfig", e.NoEncryptionConfig, "NoEncryption")
-		if k := e.KMSEncryptionConfig; k != nil && v.required(p+"encryptionConfiguration.kMSEncryptionConfig.aWSKMSKeyARN", k.AWSKMSKeyARN != nil) {
-			v.str(p+"encryptionConfiguration.kMSEncryptionConfig.aWSKMSKeyARN", k.AWSKMSKeyARN, 1, 512, kmsARNRE, kmsARNPattern)
+		v.Enum(p+"encryptionConfiguration.noEncryptionConfig", e.NoEncryptionConfig, "NoEncryption")
+		if k := e.KMSEncryptionConfig; k != nil && v.Required(p+"encryptionConfiguration.kMSEncryptionConfig.aWSKMSKeyARN", k.AWSKMSKeyARN != nil) {
+			v.Str(p+"encryptionConfiguration.kMSEncryptionConfig.aWSKMSKeyARN", k.AWSKMSKeyARN, 1, 512, kmsARNRE, kmsARNPattern)
 		}
 	}
 	if l := d.CloudWatchLoggingOptions; l != nil {
-		v.str(p+"cloudWatchLoggingOptions.logGroupName", l.LogGroupName, 0, 512, logGroupRE, logGroupPattern)
-		v.str(p+"cloudWatchLoggingOptions.logStreamName", l.LogStreamName, 0, 512, logStreamRE, logStreamPattern)
+		v.Str(p+"cloudWatchLoggingOptions.logGroupName", l.LogGroupName, 0, 512, logGroupRE, logGroupPattern)
+		v.Str(p+"cloudWatchLoggingOptions.logStreamName", l.LogStreamName, 0, 512, logStreamRE, logStreamPattern)
 	}
 	if !extended {
 		return
@@ -198,40 +190,40 @@ func (v *validator) dest(p string, d *s3Dest, create, extended bool) {
 	if pc := d.ProcessingConfiguration; pc != nil {
 		for i, pr := range pc.Processors {
 			pp := fmt.Sprintf("%sprocessingConfiguration.processors.%d.member.", p, i+1)
-			if v.required(pp+"type", pr.Type != nil) {
-				v.enum(pp+"type", pr.Type, "RecordDeAggregation", "Decompression", "CloudWatchLogProcessing", "Lambda", "MetadataExtraction", "AppendDelimiterToRecord")
+			if v.Required(pp+"type", pr.Type != nil) {
+				v.Enum(pp+"type", pr.Type, "RecordDeAggregation", "Decompression", "CloudWatchLogProcessing", "Lambda", "MetadataExtraction", "AppendDelimiterToRecord")
 			}
 			for j, prm := range pr.Parameters {
 				ppp := fmt.Sprintf("%sparameters.%d.member.", pp, j+1)
-				if v.required(ppp+"parameterName", prm.ParameterName != nil) {
-					v.enum(ppp+"parameterName", prm.ParameterName, "LambdaArn", "NumberOfRetries", "MetadataExtractionQuery", "JsonParsingEngine",
+				if v.Required(ppp+"parameterName", prm.ParameterName != nil) {
+					v.Enum(ppp+"parameterName", prm.ParameterName, "LambdaArn", "NumberOfRetries", "MetadataExtractionQuery", "JsonParsingEngine",
 						"RoleArn", "BufferSizeInMBs", "BufferIntervalInSeconds", "SubRecordType", "Delimiter", "CompressionFormat", "DataMessageExtraction")
 				}
-				if v.required(ppp+"parameterValue", prm.ParameterValue != nil) {
+				if v.Required(ppp+"parameterValue", prm.ParameterValue != nil) {
 					v.paramValue(ppp+"parameterValue", prm.ParameterValue)
 				}
 			}
 		}
 	}
-	v.enum(p+"s3BackupMode", d.S3BackupMode, "Disabled", "Enabled")
+	v.Enum(p+"s3BackupMode", d.S3BackupMode, "Disabled", "Enabled")
 	if dp := d.DynamicPartitioningConfiguration; dp != nil && dp.RetryOptions != nil {
-		v.intRange(p+"dynamicPartitioningConfiguration.retryOptions.durationInSeconds", dp.RetryOptions.DurationInSeconds, 0, 7200)
+		v.IntRange(p+"dynamicPartitioningConfiguration.retryOptions.durationInSeconds", dp.RetryOptions.DurationInSeconds, 0, 7200)
 	}
-	v.str(p+"fileExtension", d.FileExtension, 0, 128, fileExtRE, fileExtPattern)
-	v.str(p+"customTimeZone", d.CustomTimeZone, 0, 50, timeZoneRE, timeZonePattern)
+	v.Str(p+"fileExtension", d.FileExtension, 0, 128, fileExtRE, fileExtPattern)
+	v.Str(p+"customTimeZone", d.CustomTimeZone, 0, 50, timeZoneRE, timeZonePattern)
 }
 
 func (v *validator) encryptionInput(p string, e *encryptionInput) {
-	v.str(p+"keyARN", e.KeyARN, 1, 512, kmsARNRE, kmsARNPattern)
-	if v.required(p+"keyType", e.KeyType != nil) {
-		v.enum(p+"keyType", e.KeyType, "AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK")
+	v.Str(p+"keyARN", e.KeyARN, 1, 512, kmsARNRE, kmsARNPattern)
+	if v.Required(p+"keyType", e.KeyType != nil) {
+		v.Enum(p+"keyType", e.KeyType, "AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK")
 	}
 }
 
 func (v *validator) tags(p string, tags []tag) {
 	for i, t := range tags {
 		tp := fmt.Sprintf("%s.%d.member.", p, i+1)
-		if v.required(tp+"key", t.Key != nil) {
+		if v.Required(tp+"key", t.Key != nil) {
 			v.tagKey(tp+"key", t.Key)
 		}
 		v.tagValue(tp+"value", t.Value)
@@ -446,7 +438,7 @@ type nameIn struct {
 }
 
 func (v *validator) nameMember(n *string) {
-	if v.required("deliveryStreamName", n != nil) {
+	if v.Required("deliveryStreamName", n != nil) {
 		v.name("deliveryStreamName", n)
 	}
 }
@@ -461,7 +453,7 @@ func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := c.h.eng.Delete(*in.DeliveryStreamName); err != nil {
@@ -483,9 +475,9 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	v.intRange("limit", in.Limit, 1, 10000)
-	v.str("exclusiveStartDestinationId", in.ExclusiveStartDestinationId, 1, 100, destIDRE, destIDPattern)
-	if err := v.err(); err != nil {
+	v.IntRange("limit", in.Limit, 1, 10000)
+	v.Str("exclusiveStartDestinationId", in.ExclusiveStartDestinationId, 1, 100, destIDRE, destIDPattern)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.describe(*in.DeliveryStreamName)
@@ -529,7 +521,7 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		out.Destinations = append(out.Destinations, destinationDesc{DestinationId: destinationID,
 			S3DestinationDescription: &plain, ExtendedS3DestinationDescription: &ext})
 	}
-	return marshal(describeOut{DeliveryStreamDescription: out})
+	return awsjson.Marshal(describeOut{DeliveryStreamDescription: out})
 }
 
 // ---- ListDeliveryStreams ----
@@ -544,10 +536,10 @@ func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.intRange("limit", in.Limit, 1, 10000)
-	v.enum("deliveryStreamType", in.DeliveryStreamType, firehose.DirectPut, firehose.KinesisStreamAsSource, "MSKAsSource", "DatabaseAsSource")
+	v.IntRange("limit", in.Limit, 1, 10000)
+	v.Enum("deliveryStreamType", in.DeliveryStreamType, firehose.DirectPut, firehose.KinesisStreamAsSource, "MSKAsSource", "DatabaseAsSource")
 	v.name("exclusiveStartDeliveryStreamName", in.ExclusiveStartDeliveryStreamName)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	limit := 10
@@ -569,7 +561,7 @@ func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
 		}
 		names = append(names, info.Name)
 	}
-	return marshal(map[string]any{"DeliveryStreamNames": names, "HasMoreDeliveryStreams": more})
+	return awsjson.Marshal(map[string]any{"DeliveryStreamNames": names, "HasMoreDeliveryStreams": more})
 }
 
 // ---- PutRecord / PutRecordBatch ----
@@ -607,10 +599,10 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if v.required("record", in.Record != nil) && v.required("record.data", in.Record.Data != nil) {
-		v.blob("record.data", in.Record.Data, maxRecord)
+	if v.Required("record", in.Record != nil) && v.Required("record.data", in.Record.Data != nil) {
+		v.Blob("record.data", in.Record.Data, maxRecord)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.putTarget(*in.DeliveryStreamName)
@@ -635,16 +627,16 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if v.required("records", in.Records != nil) {
+	if v.Required("records", in.Records != nil) {
 		v.listLen("records", len(in.Records), 1, maxBatch, fmt.Sprintf("[%d records]", len(in.Records)))
 		for i, r := range in.Records {
 			p := fmt.Sprintf("records.%d.member.data", i+1)
-			if v.required(p, r.Data != nil) {
-				v.blob(p, r.Data, maxRecord)
+			if v.Required(p, r.Data != nil) {
+				v.Blob(p, r.Data, maxRecord)
 			}
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	total := 0
@@ -692,11 +684,11 @@ func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if v.required("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId != nil) {
-		v.str("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId, 1, 50, versionIDRE, versionIDPattern)
+	if v.Required("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId != nil) {
+		v.Str("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId, 1, 50, versionIDRE, versionIDPattern)
 	}
-	if v.required("destinationId", in.DestinationId != nil) {
-		v.str("destinationId", in.DestinationId, 1, 100, destIDRE, destIDPattern)
+	if v.Required("destinationId", in.DestinationId != nil) {
+		v.Str("destinationId", in.DestinationId, 1, 100, destIDRE, destIDPattern)
 	}
 	if in.S3DestinationUpdate != nil {
 		plainOnly(in.S3DestinationUpdate)
@@ -705,7 +697,7 @@ func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
 	if in.ExtendedS3DestinationUpdate != nil {
 		v.dest("extendedS3DestinationUpdate.", in.ExtendedS3DestinationUpdate, false, true)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name := *in.DeliveryStreamName
@@ -817,11 +809,11 @@ func (c *call) tagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if v.required("tags", in.Tags != nil) {
+	if v.Required("tags", in.Tags != nil) {
 		v.listLen("tags", len(in.Tags), 1, 50, fmt.Sprintf("[%d tags]", len(in.Tags)))
 		v.tags("tags", in.Tags)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name := *in.DeliveryStreamName
@@ -857,13 +849,13 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if v.required("tagKeys", in.TagKeys != nil) {
+	if v.Required("tagKeys", in.TagKeys != nil) {
 		v.listLen("tagKeys", len(in.TagKeys), 1, 50, "["+strings.Join(in.TagKeys, ", ")+"]")
 		for i := range in.TagKeys {
 			v.tagKey(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i])
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name := *in.DeliveryStreamName
@@ -899,8 +891,8 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
 	v.tagKey("exclusiveStartTagKey", in.ExclusiveStartTagKey)
-	v.intRange("limit", in.Limit, 1, 50)
-	if err := v.err(); err != nil {
+	v.IntRange("limit", in.Limit, 1, 50)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.describe(*in.DeliveryStreamName)
@@ -929,7 +921,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 		}
 		out = append(out, tagOut{Key: t.Key, Value: ptr(t.Value)})
 	}
-	return marshal(map[string]any{"Tags": out, "HasMoreTags": more})
+	return awsjson.Marshal(map[string]any{"Tags": out, "HasMoreTags": more})
 }
 
 // ---- encryption ----
@@ -947,7 +939,7 @@ func (c *call) startEncryption(body []byte) ([]byte, *awsjson.Error) {
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
 		v.encryptionInput("deliveryStreamEncryptionConfigurationInput.", e)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	es := &encryptionState{KeyType: "AWS_OWNED_CMK", Status: "ENABLED"}
@@ -967,7 +959,7 @@ func (c *call) stopEncryption(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.nameMember(in.DeliveryStreamName)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return c.setEncryption(*in.DeliveryStreamName, nil)

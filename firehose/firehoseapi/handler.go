@@ -5,13 +5,11 @@
 package firehoseapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
@@ -60,11 +58,8 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 	h.svc = &awsjson.Service{
 		TargetPrefix: TargetPrefix,
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
-		Invoke: func(ctx context.Context, action string, body []byte, region string) (int, []byte) {
-			status, _, out := h.Invoke(ctx, action, body, region)
-			return status, out
-		},
-		MaxBody: maxBody,
+		Invoke:       h.invoke,
+		MaxBody:      maxBody,
 	}
 	return h
 }
@@ -79,28 +74,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.Serv
 // request; API Gateway's AWS integrations and the --config bootstrap call it. An empty
 // region means the default.
 func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region string) (status int, contentType string, resp []byte) {
-	if region == "" {
-		region = awsjson.DefaultRegion
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			h.opts.Logger.Error("firehose: panic serving request", "action", action, "panic", p, "stack", string(debug.Stack()))
-			status, contentType, resp = 500, awsjson.ContentType, awsjson.ErrorBody("InternalFailure", "")
-		}
-	}()
-	fn, ok := actions[action]
-	if !ok {
-		return 400, awsjson.ContentType, awsjson.ErrorBody("UnknownOperationException", "")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return 400, awsjson.ContentType, awsjson.ErrorBody("SerializationException", "")
-	}
-	c := &call{h: h, ctx: ctx, region: region, now: h.opts.Now()}
-	out, aerr := fn(c, body)
-	if aerr != nil {
-		return aerr.Status, awsjson.ContentType, aerr.Body()
-	}
-	return 200, awsjson.ContentType, out
+	return h.svc.Call(ctx, action, body, region)
+}
+
+func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, resp []byte) {
+	return awsjson.Run(actions, action, body, h.opts.Logger, "firehose", func() *call {
+		return &call{h: h, ctx: ctx, region: region, now: h.opts.Now()}
+	})
 }
 
 // call is the state of one request.
@@ -111,7 +91,7 @@ type call struct {
 	now    time.Time
 }
 
-type actionFunc func(c *call, body []byte) ([]byte, *awsjson.Error)
+type actionFunc = awsjson.Operation[*call]
 
 var actions map[string]actionFunc
 
@@ -166,12 +146,7 @@ func (c *call) engineError(name string, err error) *awsjson.Error {
 	case errors.Is(err, firehose.ErrClosed):
 		return awsjson.NewError("ServiceUnavailableException", "localpipe is shutting down")
 	}
-	var ae *awsjson.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	c.h.opts.Logger.Error("firehose: internal error", "deliveryStream", name, "err", err)
-	return &awsjson.Error{Status: 500, Type: "InternalFailure"}
+	return awsjson.ErrorOrInternal(err, c.h.opts.Logger, "firehose: internal error", "deliveryStream", name)
 }
 
 // describe loads a delivery stream, reporting it as AWS would while it is still CREATING.

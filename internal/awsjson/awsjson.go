@@ -42,7 +42,8 @@ func NewError(typ, msg string) *Error {
 // serialization is the error for a body that does not fit the operation's shapes.
 func serialization(msg string) *Error { return NewError("SerializationException", msg) }
 
-// NewRequestID returns a random UUID (version 4), the form x-amzn-RequestId takes.
+// NewRequestID returns a random UUID (version 4), the form x-amzn-RequestId takes in every
+// JSON 1.1 service and API Gateway ($context.requestId), which is why gateway uses it too.
 func NewRequestID() string {
 	var b [16]byte
 	rand.Read(b[:])

@@ -116,6 +116,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	respond(status, out)
 }
 
+// Call runs an operation in-process (API Gateway's AWS integrations, the --config bootstrap)
+// through the same Invoke as an HTTP request, so both get the same decoding, validation and
+// errors; it is each service's exported Invoke. An empty region means DefaultRegion.
+func (s *Service) Call(ctx context.Context, action string, body []byte, region string) (status int, contentType string, resp []byte) {
+	if region == "" {
+		region = DefaultRegion
+	}
+	status, resp = s.Invoke(ctx, action, body, region)
+	return status, ContentType, resp
+}
+
 // checkAuth checks that the request is signed in form; localpipe verifies no signatures, so
 // any credentials work, but an unsigned request fails as it would on AWS.
 func checkAuth(r *http.Request) *Error {

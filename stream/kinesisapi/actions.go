@@ -25,14 +25,6 @@ const (
 	maxRetention      = 8760
 )
 
-func marshal(v any) ([]byte, *awsjson.Error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, &awsjson.Error{Status: 500, Type: "InternalFailure"}
-	}
-	return b, nil
-}
-
 // empty is the body of an operation without output: AWS sends nothing at all, not {}.
 var empty = []byte{}
 
@@ -58,16 +50,16 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	// Members are checked in the order AWS reports them (kinesalite's tests record it for
 	// the older members; newer ones follow).
 	var v validator
-	v.intRange("shardCount", in.ShardCount, 1, 0)
-	if v.required("streamName", in.StreamName != nil) {
+	v.IntRange("shardCount", in.ShardCount, 1, 0)
+	if v.Required("streamName", in.StreamName != nil) {
 		v.streamName("streamName", in.StreamName)
 	}
-	if in.StreamModeDetails != nil && v.required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
-		v.enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
+	if in.StreamModeDetails != nil && v.Required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
+		v.Enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
 	}
 	v.tagMap("tags", in.Tags)
-	v.intRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
-	if err := v.err(); err != nil {
+	v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	mode := stream.ModeProvisioned
@@ -153,7 +145,7 @@ func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	in.validate(&v)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -279,11 +271,11 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.intRange("limit", in.Limit, 1, 10000)
+	v.IntRange("limit", in.Limit, 1, 10000)
 	v.shardID("exclusiveStartShardId", in.ExclusiveStartShardId)
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.describe(in.StreamName, in.StreamARN)
@@ -307,7 +299,7 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 	for _, sh := range shards {
 		out = append(out, shardJSON(sh))
 	}
-	return marshal(map[string]any{"StreamDescription": map[string]any{
+	return awsjson.Marshal(map[string]any{"StreamDescription": map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
 		"StreamStatus":            info.Status,
@@ -328,14 +320,14 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	in.validate(&v)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.describe(in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return marshal(map[string]any{"StreamDescriptionSummary": map[string]any{
+	return awsjson.Marshal(map[string]any{"StreamDescriptionSummary": map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
 		"StreamStatus":            info.Status,
@@ -360,10 +352,10 @@ func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.intRange("limit", in.Limit, 1, 10000)
+	v.IntRange("limit", in.Limit, 1, 10000)
 	v.streamName("exclusiveStartStreamName", in.ExclusiveStartStreamName)
-	v.str("nextToken", in.NextToken, 1, 1048576, nil, "")
-	if err := v.err(); err != nil {
+	v.Str("nextToken", in.NextToken, 1, 1048576, nil, "")
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	after := ""
@@ -402,7 +394,7 @@ func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 	if more {
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString([]byte("ls:" + names[len(names)-1]))
 	}
-	return marshal(out)
+	return awsjson.Marshal(out)
 }
 
 type shardFilter struct {
@@ -432,17 +424,17 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.shardID("exclusiveStartShardId", in.ExclusiveStartShardId)
-	v.intRange("maxResults", in.MaxResults, 1, 10000)
-	v.str("nextToken", in.NextToken, 1, 1048576, nil, "")
+	v.IntRange("maxResults", in.MaxResults, 1, 10000)
+	v.Str("nextToken", in.NextToken, 1, 1048576, nil, "")
 	v.streamName("streamName", in.StreamName)
 	if f := in.ShardFilter; f != nil {
-		if v.required("shardFilter.type", f.Type != nil) {
-			v.enum("shardFilter.type", f.Type, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
+		if v.Required("shardFilter.type", f.Type != nil) {
+			v.Enum("shardFilter.type", f.Type, "AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP")
 		}
 		v.shardID("shardFilter.shardId", f.ShardId)
 	}
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	limit := 1000
@@ -507,7 +499,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 		tok, _ := json.Marshal(listShardsToken{Stream: name, Created: info.Created.UnixNano(), After: shards[len(shards)-1].Index})
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString(tok)
 	}
-	return marshal(out)
+	return awsjson.Marshal(out)
 }
 
 // ---- retention, record size, tags ----
@@ -521,10 +513,10 @@ func (c *call) retention(body []byte, increase bool) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.required("retentionPeriodHours", in.RetentionPeriodHours != nil)
+	v.Required("retentionPeriodHours", in.RetentionPeriodHours != nil)
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -573,10 +565,10 @@ func (c *call) updateMaxRecordSize(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.streamARN("streamARN", in.StreamARN)
-	if v.required("maxRecordSizeInKiB", in.MaxRecordSizeInKiB != nil) {
-		v.intRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
+	if v.Required("maxRecordSizeInKiB", in.MaxRecordSizeInKiB != nil) {
+		v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(nil, in.StreamARN)
@@ -625,12 +617,12 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	if v.required("tags", in.Tags != nil) {
+	if v.Required("tags", in.Tags != nil) {
 		v.tagMap("tags", in.Tags)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -673,12 +665,12 @@ func (c *call) removeTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	if v.required("tagKeys", in.TagKeys != nil) {
+	if v.Required("tagKeys", in.TagKeys != nil) {
 		v.tagKeys("tagKeys", in.TagKeys)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -710,11 +702,11 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.intRange("limit", in.Limit, 1, 50)
-	v.str("exclusiveStartTagKey", in.ExclusiveStartTagKey, 1, 128, nil, "")
+	v.IntRange("limit", in.Limit, 1, 50)
+	v.Str("exclusiveStartTagKey", in.ExclusiveStartTagKey, 1, 128, nil, "")
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.describe(in.StreamName, in.StreamARN)
@@ -744,7 +736,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	for _, k := range keys {
 		tags = append(tags, tag{k, info.Tags[k]})
 	}
-	return marshal(map[string]any{"Tags": tags, "HasMoreTags": more})
+	return awsjson.Marshal(map[string]any{"Tags": tags, "HasMoreTags": more})
 }
 
 func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
@@ -759,7 +751,7 @@ func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
 			onDemand++
 		}
 	}
-	return marshal(map[string]any{"ShardLimit": shardLimit, "OpenShardCount": open,
+	return awsjson.Marshal(map[string]any{"ShardLimit": shardLimit, "OpenShardCount": open,
 		"OnDemandStreamCount": onDemand, "OnDemandStreamCountLimit": 50})
 }
 
@@ -775,16 +767,16 @@ func (c *call) enhancedMonitoring(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.streamName("streamName", in.StreamName)
-	v.required("shardLevelMetrics", in.ShardLevelMetrics != nil)
+	v.Required("shardLevelMetrics", in.ShardLevelMetrics != nil)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	info, aerr := c.describe(in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
-	return marshal(map[string]any{"StreamName": info.Name, "StreamARN": c.arn(info.Name),
+	return awsjson.Marshal(map[string]any{"StreamName": info.Name, "StreamARN": c.arn(info.Name),
 		"CurrentShardLevelMetrics": []string{}, "DesiredShardLevelMetrics": []string{}})
 }
 
@@ -818,8 +810,8 @@ func recordSize(path string, data []byte, key string, maxKiB int) *awsjson.Error
 	limit := maxKiB << 10
 	if len(data) > limit {
 		var v validator
-		v.blob(path, data, limit)
-		return v.err()
+		v.Blob(path, data, limit)
+		return v.Err()
 	}
 	if len(data)+len(key) > limit {
 		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Record size %d bytes (data plus partition key) exceeds the maximum record size of %d bytes.", len(data)+len(key), limit))
@@ -834,17 +826,17 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, seqNumberRE, seqNumberPattern)
-	if v.required("partitionKey", in.PartitionKey != nil) {
-		v.str("partitionKey", in.PartitionKey, 1, 256, nil, "")
+	v.Str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, seqNumberRE, seqNumberPattern)
+	if v.Required("partitionKey", in.PartitionKey != nil) {
+		v.Str("partitionKey", in.PartitionKey, 1, 256, nil, "")
 	}
-	v.str("explicitHashKey", in.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
-	if v.required("data", in.Data != nil) {
-		v.blob("data", in.Data, maxDataModel)
+	v.Str("explicitHashKey", in.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
+	if v.Required("data", in.Data != nil) {
+		v.Blob("data", in.Data, maxDataModel)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -907,28 +899,28 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	if v.required("records", in.Records != nil) {
+	if v.Required("records", in.Records != nil) {
 		if len(in.Records) < 1 {
-			v.fail("'[]'", "records", "have length greater than or equal to 1")
+			v.Fail("'[]'", "records", "have length greater than or equal to 1")
 		}
 		if len(in.Records) > 500 {
-			v.fail(quote(fmt.Sprintf("[%d records]", len(in.Records))), "records", "have length less than or equal to 500")
+			v.Fail(awsjson.Quote(fmt.Sprintf("[%d records]", len(in.Records))), "records", "have length less than or equal to 500")
 		}
 		for i := range in.Records {
 			e := &in.Records[i]
 			p := fmt.Sprintf("records.%d.member.", i+1)
-			if v.required(p+"partitionKey", e.PartitionKey != nil) {
-				v.str(p+"partitionKey", e.PartitionKey, 1, 256, nil, "")
+			if v.Required(p+"partitionKey", e.PartitionKey != nil) {
+				v.Str(p+"partitionKey", e.PartitionKey, 1, 256, nil, "")
 			}
-			if v.required(p+"data", e.Data != nil) {
-				v.blob(p+"data", e.Data, maxDataModel)
+			if v.Required(p+"data", e.Data != nil) {
+				v.Blob(p+"data", e.Data, maxDataModel)
 			}
-			v.str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
+			v.Str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
 		}
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -995,16 +987,16 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	if v.required("shardId", in.ShardId != nil) {
+	if v.Required("shardId", in.ShardId != nil) {
 		v.shardID("shardId", in.ShardId)
 	}
-	if v.required("shardIteratorType", in.ShardIteratorType != nil) {
-		v.enum("shardIteratorType", in.ShardIteratorType, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+	if v.Required("shardIteratorType", in.ShardIteratorType != nil) {
+		v.Enum("shardIteratorType", in.ShardIteratorType, "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 	}
-	v.str("startingSequenceNumber", in.StartingSequenceNumber, 0, 0, seqNumberRE, seqNumberPattern)
+	v.Str("startingSequenceNumber", in.StartingSequenceNumber, 0, 0, seqNumberRE, seqNumberPattern)
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, aerr := c.target(in.StreamName, in.StreamARN)
@@ -1107,12 +1099,12 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	var v validator
-	v.intRange("limit", in.Limit, 1, 10000)
-	if v.required("shardIterator", in.ShardIterator != nil) {
-		v.str("shardIterator", in.ShardIterator, 1, 512, nil, "")
+	v.IntRange("limit", in.Limit, 1, 10000)
+	if v.Required("shardIterator", in.ShardIterator != nil) {
+		v.Str("shardIterator", in.ShardIterator, 1, 512, nil, "")
 	}
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	it, err := decodeIterator(*in.ShardIterator)

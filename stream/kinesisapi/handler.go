@@ -4,14 +4,12 @@
 package kinesisapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,11 +49,8 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	h.svc = &awsjson.Service{
 		TargetPrefix: TargetPrefix,
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
-		Invoke: func(ctx context.Context, action string, body []byte, region string) (int, []byte) {
-			status, _, out := h.invoke(ctx, action, body, region)
-			return status, out
-		},
-		MaxBody: maxBody,
+		Invoke:       h.invoke,
+		MaxBody:      maxBody,
 	}
 	return h
 }
@@ -68,33 +63,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.Serv
 // Invoke runs one action in-process with the same decoding and validation as an HTTP
 // request; API Gateway's AWS integrations call it. An empty region means the default.
 func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region string) (status int, contentType string, resp []byte) {
-	if region == "" {
-		region = awsjson.DefaultRegion
-	}
-	status, _, resp = h.invoke(ctx, action, body, region)
-	return status, awsjson.ContentType, resp
+	return h.svc.Call(ctx, action, body, region)
 }
 
-func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, contentType string, resp []byte) {
-	defer func() {
-		if p := recover(); p != nil {
-			h.logger.Error("kinesis: panic serving request", "action", action, "panic", p, "stack", string(debug.Stack()))
-			status, contentType, resp = 500, awsjson.ContentType, awsjson.ErrorBody("InternalFailure", "")
-		}
-	}()
-	fn, ok := actions[action]
-	if !ok {
-		return 400, awsjson.ContentType, awsjson.ErrorBody("UnknownOperationException", "")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return 400, awsjson.ContentType, awsjson.ErrorBody("SerializationException", "")
-	}
-	c := &call{h: h, ctx: ctx, region: region, now: h.now()}
-	out, aerr := fn(c, body)
-	if aerr != nil {
-		return aerr.Status, awsjson.ContentType, aerr.Body()
-	}
-	return 200, awsjson.ContentType, out
+func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, resp []byte) {
+	return awsjson.Run(actions, action, body, h.logger, "kinesis", func() *call {
+		return &call{h: h, ctx: ctx, region: region, now: h.now()}
+	})
 }
 
 // call is the state of one request.
@@ -105,7 +80,7 @@ type call struct {
 	now    time.Time
 }
 
-type actionFunc func(c *call, body []byte) ([]byte, *awsjson.Error)
+type actionFunc = awsjson.Operation[*call]
 
 var actions map[string]actionFunc
 
@@ -167,13 +142,7 @@ func (c *call) engineError(name string, err error) *awsjson.Error {
 	case errors.Is(err, stream.ErrStreamExists):
 		return awsjson.NewError("ResourceInUseException", fmt.Sprintf("Stream %s under account %s already exists.", name, awsjson.Account))
 	}
-	var ae *awsjson.Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	// AWS's InternalFailure carries no message; the log line says what went wrong.
-	c.h.logger.Error("kinesis: internal error", "stream", name, "err", err)
-	return &awsjson.Error{Status: 500, Type: "InternalFailure"}
+	return awsjson.ErrorOrInternal(err, c.h.logger, "kinesis: internal error", "stream", name)
 }
 
 // streamARNParts splits a stream ARN that passed the model's pattern.
