@@ -1,0 +1,50 @@
+package app
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestImportDirection keeps DESIGN.md's import rules true: engines know nothing of HTTP or of
+// the wire layers, mapping imports nothing of ours, firehose sees streams and buckets only
+// through its Source and Sink, and gateway reaches the services only through its Invoker.
+// Only internal/app and cmd/ import everything.
+func TestImportDirection(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("SKIPPED: no go command to list packages with")
+	}
+	const mod = "github.com/localpipe/localpipe/"
+	rules := []struct {
+		pkg       string
+		forbidden []string // import paths, or prefixes ending in "/"
+		onlyOurs  []string // if set, the only packages of ours it may depend on
+	}{
+		{pkg: "stream", forbidden: []string{"net/http"}, onlyOurs: []string{"stream"}},
+		{pkg: "objectstore", forbidden: []string{"net/http"}, onlyOurs: []string{"objectstore"}},
+		{pkg: "firehose", forbidden: []string{"net/http"}, onlyOurs: []string{"firehose"}},
+		{pkg: "mapping", onlyOurs: []string{"mapping"}},
+		// internal/awsjson is shared infrastructure (request ids), not a service.
+		{pkg: "gateway", onlyOurs: []string{"gateway", "mapping", "internal/awsjson"}},
+		{pkg: "stream/kinesisapi", onlyOurs: []string{"stream/kinesisapi", "stream", "internal/awsjson"}},
+		{pkg: "firehose/firehoseapi", onlyOurs: []string{"firehose/firehoseapi", "firehose", "internal/awsjson"}},
+		{pkg: "objectstore/s3api", onlyOurs: []string{"objectstore/s3api", "objectstore", "internal/awsjson"}},
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", "./../../"+r.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", r.pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range r.forbidden {
+				if dep == f || strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f) {
+					t.Errorf("%s depends on %s", r.pkg, dep)
+				}
+			}
+			if ours, ok := strings.CutPrefix(dep, mod); ok && r.onlyOurs != nil && !slices.Contains(r.onlyOurs, ours) {
+				t.Errorf("%s depends on %s; it may use only %v of ours", r.pkg, ours, r.onlyOurs)
+			}
+		}
+	}
+}
