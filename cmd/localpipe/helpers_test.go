@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 var binary string
@@ -253,6 +254,21 @@ func readShard(t *testing.T, kc *kinesis.Client, name, shard string) []types.Rec
 		}
 		iter = res.NextShardIterator
 	}
+}
+
+// listObjects lists a whole bucket, page by page.
+func listObjects(t *testing.T, sc *s3.Client, bucket string) []s3types.Object {
+	t.Helper()
+	var out []s3types.Object
+	p := s3.NewListObjectsV2Paginator(sc, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Contents...)
+	}
+	return out
 }
 
 func getObject(t *testing.T, sc *s3.Client, bucket, key string) []byte {

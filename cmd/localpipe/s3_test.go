@@ -195,21 +195,13 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 	// Every object stored, acknowledged or not, is whole: its bytes have the size and (for a
 	// single-part object) the MD5 recorded when it was written. And every blob file belongs to
 	// an object: count objects and files.
-	var objects int
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("crash")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
+	objects := listObjects(t, c, "crash")
+	for _, o := range objects {
+		b := get(aws.ToString(o.Key))
+		sum := md5.Sum(b)
+		if int64(len(b)) != aws.ToInt64(o.Size) || !strings.Contains(aws.ToString(o.ETag), "-") && aws.ToString(o.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
+			t.Errorf("%s is torn: %d bytes, listed as %d with ETag %s", aws.ToString(o.Key), len(b), aws.ToInt64(o.Size), aws.ToString(o.ETag))
 		}
-		for _, o := range page.Contents {
-			b := get(aws.ToString(o.Key))
-			sum := md5.Sum(b)
-			if int64(len(b)) != aws.ToInt64(o.Size) || !strings.Contains(aws.ToString(o.ETag), "-") && aws.ToString(o.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
-				t.Errorf("%s is torn: %d bytes, listed as %d with ETag %s", aws.ToString(o.Key), len(b), aws.ToInt64(o.Size), aws.ToString(o.ETag))
-			}
-		}
-		objects += len(page.Contents)
 	}
 	// Parts of uploads the kill interrupted are kept, as S3 keeps uploads until they are
 	// completed or aborted; they are blob files too.
@@ -232,10 +224,10 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 			files = append(files, e.Name())
 		}
 	}
-	if len(files) != objects+parts {
-		t.Errorf("%d blob files for %d objects and %d parts: orphans or temp files survived the restart", len(files), objects, parts)
+	if len(files) != len(objects)+parts {
+		t.Errorf("%d blob files for %d objects and %d parts: orphans or temp files survived the restart", len(files), len(objects), parts)
 	}
-	t.Logf("%d objects acknowledged before SIGKILL (%d by multipart upload), %d stored, %d uploads left in progress", len(acked)+len(shared), completed.Load(), objects, len(uploads.Uploads))
+	t.Logf("%d objects acknowledged before SIGKILL (%d by multipart upload), %d stored, %d uploads left in progress", len(acked)+len(shared), completed.Load(), len(objects), len(uploads.Uploads))
 }
 
 func TestConfigCreatesBuckets(t *testing.T) {
