@@ -39,7 +39,7 @@ type cliResult struct {
 func lp(t *testing.T, endpoint, stdin string, args ...string) cliResult {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "LOCALPIPE_LISTEN=", "LOCALPIPE_ENDPOINT="+endpoint, "GORACE=halt_on_error=1")
+	cmd.Env = append(os.Environ(), "LOCALPIPE_LISTEN=", "LOCALPIPE_ENDPOINT="+endpoint, raceOptions)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
