@@ -268,13 +268,7 @@ func TestS3VirtualHostThroughEdge(t *testing.T) {
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vhost.bucket"), Key: aws.String("a/../b c"), Body: strings.NewReader("via vhost")}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := s3Client(s.endpoint).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("vhost.bucket"), Key: aws.String("a/../b c")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(out.Body)
-	out.Body.Close()
-	if string(b) != "via vhost" {
+	if b := getObject(t, s3Client(s.endpoint), "vhost.bucket", "a/../b c"); string(b) != "via vhost" {
 		t.Errorf("path-style read of a vhost write: %q", b)
 	}
 	if _, err := kinesisClient(s.endpoint).ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {
