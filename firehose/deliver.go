@@ -306,6 +306,7 @@ func (r *reader) run() {
 				if err == nil {
 					buf = batch{}
 				}
+				r.report(buf.Bytes)
 				reply <- flushResult{keys: append(keys, more...), err: err}
 				break redo
 			case <-time.After(time.Second):
@@ -336,6 +337,7 @@ func (r *reader) run() {
 					buf = batch{}
 					resetTimer()
 				}
+				r.report(buf.Bytes) // before answering: whoever flushed may read the gauge next
 				reply <- flushResult{keys: keys, err: err}
 			case <-time.After(time.Second):
 				if _, err := r.deliver(&buf); err == nil {
@@ -421,6 +423,7 @@ func (r *reader) run() {
 				buf = batch{}
 				resetTimer()
 			}
+			r.report(buf.Bytes) // before answering: whoever flushed may read the gauge next
 			reply <- flushResult{keys: keys, err: err}
 		case <-r.d.stop:
 			return

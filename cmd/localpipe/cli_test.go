@@ -3,32 +3,17 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
 
-// awsCLI is Debian's AWS CLI v2. It is called by full path because a CLI v1 from pip or
-// pyenv often shadows it on PATH.
-const awsCLI = "/usr/bin/aws"
-
+// runCLI runs the AWS CLI in eu-west-1 and returns its JSON output.
 func runCLI(t *testing.T, endpoint string, args ...string) map[string]any {
 	t.Helper()
-	cmd := exec.Command(awsCLI, append([]string{"--endpoint-url", endpoint, "--output", "json", "--no-cli-pager"}, args...)...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=eu-west-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1")
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
-	}
+	out := runAWS(t, endpoint, "eu-west-1", append([]string{"--output", "json"}, args...)...)
 	m := map[string]any{}
-	if len(strings.TrimSpace(string(out))) > 0 {
-		if err := json.Unmarshal(out, &m); err != nil {
+	if len(strings.TrimSpace(out)) > 0 {
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
 			t.Fatalf("aws %s: not JSON: %s", strings.Join(args, " "), out)
 		}
 	}

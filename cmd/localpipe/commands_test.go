@@ -39,7 +39,7 @@ type cliResult struct {
 func lp(t *testing.T, endpoint, stdin string, args ...string) cliResult {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "LOCALPIPE_LISTEN=", "LOCALPIPE_ENDPOINT="+endpoint, "GORACE=halt_on_error=1")
+	cmd.Env = append(os.Environ(), "LOCALPIPE_LISTEN=", "LOCALPIPE_ENDPOINT="+endpoint, raceOptions)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -142,7 +142,7 @@ func TestHealthCommand(t *testing.T) {
 // the endpoint follows LOCALPIPE_LISTEN.
 func TestHealthFollowsListenEnv(t *testing.T) {
 	s := start(t, "--ephemeral")
-	port := s.endpoint[strings.LastIndex(s.endpoint, ":")+1:]
+	port := s.port()
 	cmd := exec.Command(binary, "health")
 	cmd.Env = append(os.Environ(), "LOCALPIPE_ENDPOINT=", "LOCALPIPE_LISTEN=0.0.0.0:"+port)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -402,7 +402,7 @@ func TestFlushCommand(t *testing.T) {
 func TestBannerListsTheSeed(t *testing.T) {
 	t.Parallel()
 	s := start(t, "--ephemeral", "--config", "../../examples/seed/localpipe.yaml")
-	port := s.endpoint[strings.LastIndex(s.endpoint, ":")+1:]
+	port := s.port()
 	want := []string{
 		"localpipe dev on " + s.endpoint + " (data in ",
 		"  kinesis stream   my-data-stream (1 shard)\n",

@@ -27,88 +27,51 @@ func TestSIGKILLDuringConcurrentPuts(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[string]string{} // data → sequence number
 	var nAcked atomic.Int64
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	l := newLoad()
 	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if w%2 == 0 {
-					data := fmt.Sprintf("w%d-%d", w, i)
-					out, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("crash"), PartitionKey: aws.String(data), Data: []byte(data)})
-					if err != nil {
-						return // the server is gone
-					}
-					mu.Lock()
-					acked[data] = *out.SequenceNumber
-					mu.Unlock()
-					nAcked.Add(1)
-					continue
-				}
-				var entries []types.PutRecordsRequestEntry
-				for j := 0; j < 20; j++ {
-					data := fmt.Sprintf("w%d-%d-%d", w, i, j)
-					entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(data), Data: []byte(data)})
-				}
-				out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash"), Records: entries})
+		l.run(func(i int) bool {
+			if w%2 == 0 {
+				data := fmt.Sprintf("w%d-%d", w, i)
+				out, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("crash"), PartitionKey: aws.String(data), Data: []byte(data)})
 				if err != nil {
-					return
+					return false // the server is gone
 				}
 				mu.Lock()
-				for j, r := range out.Records {
-					if r.ErrorCode == nil {
-						acked[string(entries[j].Data)] = *r.SequenceNumber
-						nAcked.Add(1)
-					}
-				}
+				acked[data] = *out.SequenceNumber
 				mu.Unlock()
+				nAcked.Add(1)
+				return true
 			}
-		}()
+			var entries []types.PutRecordsRequestEntry
+			for j := 0; j < 20; j++ {
+				data := fmt.Sprintf("w%d-%d-%d", w, i, j)
+				entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(data), Data: []byte(data)})
+			}
+			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash"), Records: entries})
+			if err != nil {
+				return false
+			}
+			mu.Lock()
+			for j, r := range out.Records {
+				if r.ErrorCode == nil {
+					acked[string(entries[j].Data)] = *r.SequenceNumber
+					nAcked.Add(1)
+				}
+			}
+			mu.Unlock()
+			return true
+		})
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for nAcked.Load() < 3000 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.waited
-	close(stop)
-	wg.Wait()
+	waitUntil(20*time.Second, func() bool { return nAcked.Load() >= 3000 })
+	s.kill()
+	l.halt()
 	if nAcked.Load() == 0 {
 		t.Fatal("nothing was acknowledged before the kill")
 	}
 
 	s = start(t, "--data-dir", dir)
-	kc = kinesisClient(s.endpoint)
-	seen := map[string]int{}
-	for _, shard := range []string{"shardId-000000000000", "shardId-000000000001"} {
-		for _, r := range readShard(t, kc, "crash", shard) {
-			seen[string(r.Data)]++
-			if seq, ok := acked[string(r.Data)]; ok && seq != *r.SequenceNumber {
-				t.Errorf("%s: acknowledged as %s, read back as %s", r.Data, seq, *r.SequenceNumber)
-			}
-		}
-	}
-	lost := 0
-	for data := range acked {
-		if seen[data] == 0 {
-			lost++
-		}
-	}
-	for data, n := range seen {
-		if n > 1 {
-			t.Errorf("%s stored %d times", data, n)
-		}
-	}
-	if lost > 0 {
-		t.Fatalf("%d of %d acknowledged records lost", lost, len(acked))
-	}
-	t.Logf("%d acknowledged, %d stored (the rest were in flight at the kill)", len(acked), len(seen))
+	stored := checkStoredOnce(t, kinesisClient(s.endpoint), "crash", []string{"shardId-000000000000", "shardId-000000000001"}, acked, "records")
+	t.Logf("%d acknowledged, %d stored (the rest were in flight at the kill)", len(acked), stored)
 }
 
 // TestSIGTERMDuringPutsIsGraceful stops the server with SIGTERM under load: it must exit 0,
@@ -121,35 +84,27 @@ func TestSIGTERMDuringPutsIsGraceful(t *testing.T) {
 	kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("term"), ShardCount: aws.Int32(1)})
 	var mu sync.Mutex
 	acked := map[string]bool{}
-	var wg sync.WaitGroup
+	l := newLoad()
 	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				data := fmt.Sprintf("w%d-%d", w, i)
-				if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("term"), PartitionKey: aws.String("k"), Data: []byte(data)}); err != nil {
-					return
-				}
-				mu.Lock()
-				acked[data] = true
-				mu.Unlock()
+		l.run(func(i int) bool {
+			data := fmt.Sprintf("w%d-%d", w, i)
+			if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("term"), PartitionKey: aws.String("k"), Data: []byte(data)}); err != nil {
+				return false
 			}
-		}()
+			mu.Lock()
+			acked[data] = true
+			mu.Unlock()
+			return true
+		})
 	}
-	for {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n > 300 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	n := 0
+	if !waitUntil(30*time.Second, func() bool { mu.Lock(); n = len(acked); mu.Unlock(); return n > 300 }) {
+		t.Fatalf("only %d puts acknowledged in 30 s\n%s", n, s.stderr)
 	}
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM\n%s", code, s.stderr)
 	}
-	wg.Wait()
+	l.halt()
 	s = start(t, "--data-dir", dir)
 	got := map[string]bool{}
 	for _, r := range readShard(t, kinesisClient(s.endpoint), "term", "shardId-000000000000") {

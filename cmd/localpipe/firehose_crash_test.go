@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,27 +10,16 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
-
-func firehoseClient(endpoint string) *firehose.Client {
-	return firehose.New(firehose.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
-	})
-}
 
 // TestFirehoseSIGKILLExactlyOnce kills the server with SIGKILL several times while producers
 // put records and flushes run (size-triggered at 1 MiB, interval-triggered every second, and
@@ -81,103 +67,73 @@ deliveryStreams:
 		fc := firehoseClient(s.endpoint)
 		var nAcked atomic.Int64
 		var inFlush atomic.Bool
-		var wg sync.WaitGroup
-		stop := make(chan struct{})
+		l := newLoad()
 		kc := kinesisClient(s.endpoint)
-		wg.Add(1)
-		go func() { // records that reach crash-k through Kinesis
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
+		l.run(func(i int) bool { // records that reach crash-k through Kinesis
+			var entries []ktypes.PutRecordsRequestEntry
+			for j := 0; j < 20; j++ {
+				data := fmt.Sprintf("k%d-%d-%d-%s", round, i, j, pad)
+				entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data[:12]), Data: []byte(data)})
+			}
+			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-src"), Records: entries})
+			if err != nil {
+				return false
+			}
+			mu.Lock()
+			for j, r := range out.Records {
+				if r.ErrorCode == nil {
+					acked[string(entries[j].Data)] = true
 				}
-				var entries []ktypes.PutRecordsRequestEntry
-				for j := 0; j < 20; j++ {
-					data := fmt.Sprintf("k%d-%d-%d-%s", round, i, j, pad)
-					entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data[:12]), Data: []byte(data)})
+			}
+			mu.Unlock()
+			return true
+		})
+		for w := 0; w < 4; w++ {
+			l.run(func(i int) bool {
+				if w%2 == 0 {
+					data := fmt.Sprintf("r%d-w%d-%d-%s", round, w, i, pad)
+					if _, err := fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("crash"), Record: &types.Record{Data: []byte(data)}}); err != nil {
+						return false // the server is gone
+					}
+					mu.Lock()
+					acked[data] = true
+					mu.Unlock()
+					nAcked.Add(1)
+					return true
 				}
-				out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-src"), Records: entries})
+				var batch []types.Record
+				for j := 0; j < 25; j++ {
+					batch = append(batch, types.Record{Data: []byte(fmt.Sprintf("r%d-w%d-%d-%d-%s", round, w, i, j, pad))})
+				}
+				out, err := fc.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("crash"), Records: batch})
 				if err != nil {
-					return
+					return false
 				}
 				mu.Lock()
-				for j, r := range out.Records {
+				for j, r := range out.RequestResponses {
 					if r.ErrorCode == nil {
-						acked[string(entries[j].Data)] = true
+						acked[string(batch[j].Data)] = true
+						nAcked.Add(1)
 					}
 				}
 				mu.Unlock()
-			}
-		}()
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if w%2 == 0 {
-						data := fmt.Sprintf("r%d-w%d-%d-%s", round, w, i, pad)
-						if _, err := fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("crash"), Record: &types.Record{Data: []byte(data)}}); err != nil {
-							return // the server is gone
-						}
-						mu.Lock()
-						acked[data] = true
-						mu.Unlock()
-						nAcked.Add(1)
-						continue
-					}
-					var batch []types.Record
-					for j := 0; j < 25; j++ {
-						batch = append(batch, types.Record{Data: []byte(fmt.Sprintf("r%d-w%d-%d-%d-%s", round, w, i, j, pad))})
-					}
-					out, err := fc.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("crash"), Records: batch})
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					for j, r := range out.RequestResponses {
-						if r.ErrorCode == nil {
-							acked[string(batch[j].Data)] = true
-							nAcked.Add(1)
-						}
-					}
-					mu.Unlock()
-				}
-			}()
+				return true
+			})
 		}
-		wg.Add(1)
-		go func() { // admin flushes, so the kill lands in one now and then
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				inFlush.Store(true)
-				resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
-				if err != nil {
-					return // the server is gone, in the middle of this flush
-				}
-				inFlush.Store(false)
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+		l.run(func(int) bool { // admin flushes, so the kill lands in one now and then
+			inFlush.Store(true)
+			resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
+			if err != nil {
+				return false // the server is gone, in the middle of this flush
 			}
-		}()
-		deadline := time.Now().Add(20 * time.Second)
-		for nAcked.Load() < int64(target) && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		s.cmd.Process.Signal(syscall.SIGKILL)
-		<-s.waited
-		close(stop)
-		wg.Wait()
+			inFlush.Store(false)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return true
+		})
+		waitUntil(20*time.Second, func() bool { return nAcked.Load() >= int64(target) })
+		s.kill()
+		l.halt()
 		if inFlush.Load() {
 			killsInFlush++
 		}
@@ -187,29 +143,17 @@ deliveryStreams:
 	}
 
 	s := start(t, args...)
-	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("final flush: %v %v", err, resp.StatusCode)
-	}
-	resp.Body.Close()
+	s.flush(t, "")
 	sc := s3Client(s.endpoint)
 	seen := map[string]int{}
-	objects := 0
-	p := s3.NewListObjectsV2Paginator(sc, &s3.ListObjectsV2Input{Bucket: aws.String("crash-bucket")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
+	objects := listObjects(t, sc, "crash-bucket")
+	for _, o := range objects {
+		body := getObject(t, sc, "crash-bucket", *o.Key)
+		if !strings.HasPrefix(*o.Key, "kinesis/") {
+			body = gunzip(t, body)
 		}
-		for _, o := range page.Contents {
-			objects++
-			body := getObject(t, sc, "crash-bucket", *o.Key)
-			if !strings.HasPrefix(*o.Key, "kinesis/") {
-				body = gunzip(t, body)
-			}
-			for _, r := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
-				seen[r]++
-			}
+		for _, r := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
+			seen[r]++
 		}
 	}
 	lost, dup := 0, 0
@@ -239,34 +183,7 @@ deliveryStreams:
 		t.Fatal("no record went through Kinesis")
 	}
 	t.Logf("%d acknowledged (%d through Kinesis), %d delivered in %d objects over 3 kills, %d of them during an admin flush (the rest were in flight)",
-		len(acked), viaKinesis, len(seen), objects, killsInFlush)
-}
-
-func getObject(t *testing.T, sc *s3.Client, bucket, key string) []byte {
-	t.Helper()
-	out, err := sc.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Body.Close()
-	b, err := io.ReadAll(out.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func gunzip(t *testing.T, b []byte) []byte {
-	t.Helper()
-	r, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+		len(acked), viaKinesis, len(seen), len(objects), killsInFlush)
 }
 
 // TestFirehoseHalfFullBufferSurvivesSIGKILL kills the server while a delivery stream holds a
@@ -291,21 +208,13 @@ func TestFirehoseHalfFullBufferSurvivesSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.waited
+	s.kill()
 	s = start(t, "--data-dir", dir)
 	sc = s3Client(s.endpoint)
 	if out, _ := sc.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("half")}); len(out.Contents) != 0 {
 		t.Fatalf("%d objects before any flush", len(out.Contents))
 	}
-	resp, err := http.Post(s.endpoint+"/_localpipe/firehose/half/flush", "application/json", nil)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("flush: %v", err)
-	}
-	var out struct{ Keys []string }
-	json.NewDecoder(resp.Body).Decode(&out)
-	resp.Body.Close()
-	if len(out.Keys) != 1 || string(getObject(t, sc, "half", out.Keys[0])) != "abc" {
-		t.Fatalf("after the restart: keys %v", out.Keys)
+	if keys := s.flush(t, "half"); len(keys) != 1 || string(getObject(t, sc, "half", keys[0])) != "abc" {
+		t.Fatalf("after the restart: keys %v", keys)
 	}
 }

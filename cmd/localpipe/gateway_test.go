@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -24,9 +23,7 @@ func TestSeedExampleBinary(t *testing.T) {
 	// The log reaches s.stderr just after the line start waits for, so poll briefly.
 	urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/restapis/seedapi001/prod/_user_request_/)`)
 	var m []string
-	for deadline := time.Now().Add(5 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		m = urlRE.FindStringSubmatch(s.stderr.String())
-	}
+	waitUntil(5*time.Second, func() bool { m = urlRE.FindStringSubmatch(s.stderr.String()); return m != nil })
 	if m == nil || !strings.Contains(s.stderr.String(), "url=http://seedapi001.execute-api.localhost:") {
 		t.Fatalf("the invoke URLs are not logged:\n%s", s.stderr)
 	}
@@ -40,14 +37,7 @@ func TestSeedExampleBinary(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(out), "SequenceNumber") {
 		t.Fatalf("POST /stream: %d %s", resp.StatusCode, out)
 	}
-	resp, err = http.Post(s.endpoint+"/_localpipe/firehose/my-firehose-stream/flush", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("flush: %d", resp.StatusCode)
-	}
+	s.flush(t, "my-firehose-stream")
 	if _, err := os.Stat(awsCLI); err != nil {
 		t.Skip("AWS CLI v2 not installed: the delivered object is not checked with it")
 	}
@@ -84,71 +74,37 @@ func TestSIGKILLDuringGatewayPuts(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[string]string{} // body → sequence number
 	var nAcked atomic.Int64
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	l := newLoad()
 	for w := range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hc := &http.Client{}
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				body := fmt.Sprintf(`{"w": %d, "i": %d}`, w, i)
-				resp, err := hc.Post(url, "application/json", strings.NewReader(body))
-				if err != nil {
-					return // the server is gone
-				}
-				var out struct{ SequenceNumber string }
-				err = json.NewDecoder(resp.Body).Decode(&out)
-				resp.Body.Close()
-				if err != nil || resp.StatusCode != 200 {
-					return // cut off mid-answer: not acknowledged
-				}
-				mu.Lock()
-				acked[body] = out.SequenceNumber
-				mu.Unlock()
-				nAcked.Add(1)
+		hc := &http.Client{}
+		l.run(func(i int) bool {
+			body := fmt.Sprintf(`{"w": %d, "i": %d}`, w, i)
+			resp, err := hc.Post(url, "application/json", strings.NewReader(body))
+			if err != nil {
+				return false // the server is gone
 			}
-		}()
+			var out struct{ SequenceNumber string }
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 {
+				return false // cut off mid-answer: not acknowledged
+			}
+			mu.Lock()
+			acked[body] = out.SequenceNumber
+			mu.Unlock()
+			nAcked.Add(1)
+			return true
+		})
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for nAcked.Load() < 1000 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.waited
-	close(stop)
-	wg.Wait()
+	waitUntil(20*time.Second, func() bool { return nAcked.Load() >= 1000 })
+	s.kill()
+	l.halt()
 	if nAcked.Load() == 0 {
 		t.Fatal("nothing was acknowledged before the kill")
 	}
 
 	s = start(t, args...)
-	seen := map[string]int{}
-	for _, r := range readShard(t, kinesisClient(s.endpoint), "my-data-stream", "shardId-000000000000") {
-		seen[string(r.Data)]++
-		if seq, ok := acked[string(r.Data)]; ok && seq != *r.SequenceNumber {
-			t.Errorf("%s: acknowledged as %s, read back as %s", r.Data, seq, *r.SequenceNumber)
-		}
-	}
-	lost := 0
-	for body := range acked {
-		if seen[body] == 0 {
-			lost++
-		}
-	}
-	for body, n := range seen {
-		if n > 1 {
-			t.Errorf("%s stored %d times", body, n)
-		}
-	}
-	if lost > 0 {
-		t.Fatalf("%d of %d acknowledged requests lost", lost, len(acked))
-	}
+	stored := checkStoredOnce(t, kinesisClient(s.endpoint), "my-data-stream", []string{"shardId-000000000000"}, acked, "requests")
 	resp, err := http.Post(s.endpoint+"/restapis/seedapi001/prod/_user_request_/stream", "application/json", strings.NewReader(`{"after": "restart"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -157,5 +113,5 @@ func TestSIGKILLDuringGatewayPuts(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("POST /stream after the restart: %d", resp.StatusCode)
 	}
-	t.Logf("%d acknowledged, %d stored (the rest were in flight at the kill)", len(acked), len(seen))
+	t.Logf("%d acknowledged, %d stored (the rest were in flight at the kill)", len(acked), stored)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,122 +12,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
-
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "localpipe-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "localpipe")
-	// -race so the end-to-end tests also race-check the server they drive.
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		panic("building localpipe: " + err.Error())
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// server is a localpipe process started by a test.
-type server struct {
-	cmd      *exec.Cmd
-	endpoint string
-	stderr   *syncBuffer
-	waited   chan struct{}
-	exitErr  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-var endpointRE = regexp.MustCompile(`endpoint=(http://\S+)`)
-
-// start runs the binary on a random loopback port and waits until it reports ready.
-func start(t *testing.T, args ...string) *server {
-	t.Helper()
-	cmd := exec.Command(binary, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
-	pr, pw := io.Pipe()
-	s := &server{cmd: cmd, stderr: &syncBuffer{}, waited: make(chan struct{})}
-	cmd.Stderr = io.MultiWriter(pw, s.stderr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.exitErr = cmd.Wait(); pw.Close(); close(s.waited) }()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := endpointRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case s.endpoint = <-found:
-	case <-s.waited:
-		t.Fatalf("localpipe exited before ready: %v\n%s", s.exitErr, s.stderr)
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("localpipe not ready\n%s", s.stderr)
-	}
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.waited
-		if strings.Contains(s.stderr.String(), "WARNING: DATA RACE") {
-			t.Errorf("data race in server:\n%s", s.stderr)
-		}
-	})
-	return s
-}
-
-// stop sends sig and waits for the exit, returning the exit code.
-func (s *server) stop(t *testing.T, sig os.Signal) int {
-	t.Helper()
-	s.cmd.Process.Signal(sig)
-	select {
-	case <-s.waited:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no exit after %v\n%s", sig, s.stderr)
-	}
-	return s.cmd.ProcessState.ExitCode()
-}
-
-func kinesisClient(endpoint string) *kinesis.Client {
-	return kinesis.New(kinesis.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 3,
-	})
-}
 
 func TestVersionAndHelp(t *testing.T) {
 	out, err := exec.Command(binary, "--version").CombinedOutput()
@@ -212,7 +103,7 @@ func TestH2C(t *testing.T) {
 	hc := &http.Client{Transport: &http.Transport{Protocols: &protocols}}
 	kc := kinesis.New(kinesis.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(s.endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Credentials: testCreds,
 		HTTPClient: clientFunc(func(r *http.Request) (*http.Response, error) {
 			resp, err := hc.Do(r)
 			if err == nil {
@@ -277,29 +168,6 @@ func TestConfigFileCreatesStreams(t *testing.T) {
 	outb, err := exec.Command(binary, "--ephemeral", "--listen", "127.0.0.1:0", "--config", bad).CombinedOutput()
 	if err == nil || !strings.Contains(string(outb), "ValidationException") {
 		t.Fatalf("bad config: %v %s", err, outb)
-	}
-}
-
-// readShard reads a whole shard from TRIM_HORIZON.
-func readShard(t *testing.T, kc *kinesis.Client, name, shard string) []types.Record {
-	t.Helper()
-	ctx := context.Background()
-	it, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: aws.String(shard), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []types.Record
-	iter := it.ShardIterator
-	for {
-		res, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, res.Records...)
-		if len(res.Records) == 0 && *res.MillisBehindLatest == 0 {
-			return out
-		}
-		iter = res.NextShardIterator
 	}
 }
 

@@ -8,9 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,37 +19,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
-
-func s3Client(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		UsePathStyle:     true,
-		RetryMaxAttempts: 1,
-	})
-}
-
-// cli runs the AWS CLI and returns its standard output.
-func cli(t *testing.T, endpoint string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(awsCLI, append([]string{"--endpoint-url", endpoint, "--no-cli-pager"}, args...)...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
-}
 
 // TestS3WithAWSCLI drives the object store with `aws s3` and `aws s3api` as users do: a
 // 20 MB file goes up in multipart (the CLI's threshold is 8 MB) and comes back identical.
@@ -134,36 +104,28 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 	var mu sync.Mutex
 	acked := map[string][]byte{}
 	shared := make([]state, 6)
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	l := newLoad()
 	for w := 0; w < 6; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 1; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				key := fmt.Sprintf("w%d/%d", w, i)
-				b := body(key, i)
-				if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
-					return
-				}
-				mu.Lock()
-				acked[key] = b
-				shared[w].attempted = i
-				mu.Unlock()
-				skey := fmt.Sprintf("shared-%d", w)
-				if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String(skey), Body: bytes.NewReader(body(skey, i))}); err != nil {
-					return
-				}
-				mu.Lock()
-				shared[w].acked = i
-				mu.Unlock()
+		l.run(func(i int) bool {
+			i++ // versions count from 1: a state's 0 is none
+			key := fmt.Sprintf("w%d/%d", w, i)
+			b := body(key, i)
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+				return false
 			}
-		}()
+			mu.Lock()
+			acked[key] = b
+			shared[w].attempted = i
+			mu.Unlock()
+			skey := fmt.Sprintf("shared-%d", w)
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("crash"), Key: aws.String(skey), Body: bytes.NewReader(body(skey, i))}); err != nil {
+				return false
+			}
+			mu.Lock()
+			shared[w].acked = i
+			mu.Unlock()
+			return true
+		})
 	}
 	// Two more writers build objects by multipart upload, mostly of one small part (only the
 	// last part may be under 5 MiB) and every fifth of a 5 MiB part and a small one, to keep
@@ -171,73 +133,52 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 	// whole one, and its parts must not outlive the upload.
 	var completed atomic.Int64
 	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 1; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				key := fmt.Sprintf("mp%d/%d", w, i)
-				parts := [][]byte{bytes.Repeat([]byte(key), 4000)}
-				if i%5 == 1 {
-					parts = [][]byte{bytes.Repeat([]byte{byte('a' + i%26)}, 5<<20), []byte(key)}
-				}
-				cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("crash"), Key: aws.String(key)})
-				if err != nil {
-					return
-				}
-				var done []types.CompletedPart
-				for n, p := range parts {
-					up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("crash"), Key: aws.String(key), UploadId: cr.UploadId,
-						PartNumber: aws.Int32(int32(n + 1)), Body: bytes.NewReader(p)})
-					if err != nil {
-						return
-					}
-					done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(n + 1)), ETag: up.ETag})
-				}
-				if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("crash"), Key: aws.String(key),
-					UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
-					return
-				}
-				mu.Lock()
-				acked[key] = bytes.Join(parts, nil)
-				mu.Unlock()
-				completed.Add(1)
+		l.run(func(i int) bool {
+			i++
+			key := fmt.Sprintf("mp%d/%d", w, i)
+			parts := [][]byte{bytes.Repeat([]byte(key), 4000)}
+			if i%5 == 1 {
+				parts = [][]byte{bytes.Repeat([]byte{byte('a' + i%26)}, 5<<20), []byte(key)}
 			}
-		}()
+			cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("crash"), Key: aws.String(key)})
+			if err != nil {
+				return false
+			}
+			var done []types.CompletedPart
+			for n, p := range parts {
+				up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("crash"), Key: aws.String(key), UploadId: cr.UploadId,
+					PartNumber: aws.Int32(int32(n + 1)), Body: bytes.NewReader(p)})
+				if err != nil {
+					return false
+				}
+				done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(n + 1)), ETag: up.ETag})
+			}
+			if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("crash"), Key: aws.String(key),
+				UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+				return false
+			}
+			mu.Lock()
+			acked[key] = bytes.Join(parts, nil)
+			mu.Unlock()
+			completed.Add(1)
+			return true
+		})
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	n := 0
+	if !waitUntil(60*time.Second, func() bool {
 		mu.Lock()
-		n := len(acked)
+		n = len(acked)
 		mu.Unlock()
-		if n >= 300 && completed.Load() >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d puts acknowledged in 60 s\n%s", n, s.stderr)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return n >= 300 && completed.Load() >= 2
+	}) {
+		t.Fatalf("only %d puts acknowledged in 60 s\n%s", n, s.stderr)
 	}
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.waited
-	close(stop)
-	wg.Wait()
+	s.kill()
+	l.halt()
 
 	s = start(t, "--data-dir", dir)
 	c = s3Client(s.endpoint)
-	get := func(key string) []byte {
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("crash"), Key: aws.String(key)})
-		if err != nil {
-			t.Fatalf("get %s: %v", key, err)
-		}
-		defer out.Body.Close()
-		b, _ := io.ReadAll(out.Body)
-		return b
-	}
+	get := func(key string) []byte { return getObject(t, c, "crash", key) }
 	for key, want := range acked {
 		if got := get(key); !bytes.Equal(got, want) {
 			t.Fatalf("acknowledged %s: %d bytes, want %d", key, len(got), len(want))
@@ -254,21 +195,13 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 	// Every object stored, acknowledged or not, is whole: its bytes have the size and (for a
 	// single-part object) the MD5 recorded when it was written. And every blob file belongs to
 	// an object: count objects and files.
-	var objects int
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("crash")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
+	objects := listObjects(t, c, "crash")
+	for _, o := range objects {
+		b := get(aws.ToString(o.Key))
+		sum := md5.Sum(b)
+		if int64(len(b)) != aws.ToInt64(o.Size) || !strings.Contains(aws.ToString(o.ETag), "-") && aws.ToString(o.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
+			t.Errorf("%s is torn: %d bytes, listed as %d with ETag %s", aws.ToString(o.Key), len(b), aws.ToInt64(o.Size), aws.ToString(o.ETag))
 		}
-		for _, o := range page.Contents {
-			b := get(aws.ToString(o.Key))
-			sum := md5.Sum(b)
-			if int64(len(b)) != aws.ToInt64(o.Size) || !strings.Contains(aws.ToString(o.ETag), "-") && aws.ToString(o.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
-				t.Errorf("%s is torn: %d bytes, listed as %d with ETag %s", aws.ToString(o.Key), len(b), aws.ToInt64(o.Size), aws.ToString(o.ETag))
-			}
-		}
-		objects += len(page.Contents)
 	}
 	// Parts of uploads the kill interrupted are kept, as S3 keeps uploads until they are
 	// completed or aborted; they are blob files too.
@@ -291,10 +224,10 @@ func TestS3SIGKILLDuringPuts(t *testing.T) {
 			files = append(files, e.Name())
 		}
 	}
-	if len(files) != objects+parts {
-		t.Errorf("%d blob files for %d objects and %d parts: orphans or temp files survived the restart", len(files), objects, parts)
+	if len(files) != len(objects)+parts {
+		t.Errorf("%d blob files for %d objects and %d parts: orphans or temp files survived the restart", len(files), len(objects), parts)
 	}
-	t.Logf("%d objects acknowledged before SIGKILL (%d by multipart upload), %d stored, %d uploads left in progress", len(acked)+len(shared), completed.Load(), objects, len(uploads.Uploads))
+	t.Logf("%d objects acknowledged before SIGKILL (%d by multipart upload), %d stored, %d uploads left in progress", len(acked)+len(shared), completed.Load(), len(objects), len(uploads.Uploads))
 }
 
 func TestConfigCreatesBuckets(t *testing.T) {
@@ -327,16 +260,7 @@ func TestConfigCreatesBuckets(t *testing.T) {
 // (Host: bucket.s3.localhost:PORT) to S3 and that Kinesis on the same port is unaffected.
 func TestS3VirtualHostThroughEdge(t *testing.T) {
 	s := start(t, "--ephemeral")
-	u, _ := url.Parse(s.endpoint)
-	dialer := &net.Dialer{}
-	c := s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://s3.localhost:" + u.Port()),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, u.Host) // whatever *.localhost resolves to here
-		}}},
-	})
+	c := vhostS3Client(s.endpoint)
 	ctx := context.Background()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vhost.bucket")}); err != nil {
 		t.Fatal(err)
@@ -344,13 +268,7 @@ func TestS3VirtualHostThroughEdge(t *testing.T) {
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vhost.bucket"), Key: aws.String("a/../b c"), Body: strings.NewReader("via vhost")}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := s3Client(s.endpoint).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("vhost.bucket"), Key: aws.String("a/../b c")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(out.Body)
-	out.Body.Close()
-	if string(b) != "via vhost" {
+	if b := getObject(t, s3Client(s.endpoint), "vhost.bucket", "a/../b c"); string(b) != "via vhost" {
 		t.Errorf("path-style read of a vhost write: %q", b)
 	}
 	if _, err := kinesisClient(s.endpoint).ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {
@@ -365,16 +283,7 @@ func TestS3HostileKeysThroughEdge(t *testing.T) {
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
 	s := start(t, "--data-dir", data)
-	u, _ := url.Parse(s.endpoint)
-	dialer := &net.Dialer{}
-	vhost := s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String("http://s3.localhost:" + u.Port()),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, u.Host)
-		}}},
-	})
+	vhost := vhostS3Client(s.endpoint)
 	keys := []string{"../../../../etc/passwd", "a/../../b", "//double//slash", "/leading", "./dot", "..", "sp ace", "plus+sign",
 		"percent%2Fenc%", "unicodé/日本語/🙂", "q?x=1&y=2", "hash#frag", "metrics", "_localpipe/health", strings.Repeat("k", 1024)}
 	ctx := context.Background()

@@ -368,10 +368,6 @@ func TestSizeAndIntervalTriggers(t *testing.T) {
 	}
 }
 
-func processing(procs ...types.Processor) *types.ProcessingConfiguration {
-	return &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: procs}
-}
-
 func TestAppendDelimiter(t *testing.T) {
 	e := newEnv(t)
 	e.bucket(t, "bkt")
@@ -405,10 +401,6 @@ func TestAppendDelimiter(t *testing.T) {
 	if pc := desc.DeliveryStreamDescription.Destinations[0].ExtendedS3DestinationDescription.ProcessingConfiguration; pc == nil || *pc.Enabled || len(pc.Processors) != 1 {
 		t.Fatalf("processing configuration not described back: %+v", pc)
 	}
-}
-
-func kinesisSource(stream string) *types.KinesisStreamSourceConfiguration {
-	return &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream), RoleARN: aws.String(role)}
 }
 
 func TestKinesisSource(t *testing.T) {
@@ -553,12 +545,7 @@ func TestMetrics(t *testing.T) {
 	if keys := e.flush(t, "mp"); len(keys) != 2 {
 		t.Fatalf("partitioned keys %v", keys)
 	}
-	resp, err := http.Get(e.a.Endpoint() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := e.metrics(t)
 	for _, want := range []string{
 		`localpipe_firehose_incoming_records_total{delivery_stream_name="mk"} 3`,
 		`localpipe_firehose_incoming_bytes_total{delivery_stream_name="mk"} 11`,
@@ -575,7 +562,7 @@ func TestMetrics(t *testing.T) {
 		`localpipe_firehose_delivery_to_s3_success_total{delivery_stream_name="m",result="success"} 1`,
 		`localpipe_firehose_delivery_to_s3_data_freshness_seconds{delivery_stream_name="m"}`,
 	} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}

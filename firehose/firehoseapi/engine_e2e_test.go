@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -204,13 +202,7 @@ func TestBufferMetric(t *testing.T) {
 	e.create(t, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("bm"), ExtendedS3DestinationConfiguration: d})
 	e.put(t, "bm", "12345", "678")
 	metric := func() string {
-		resp, err := http.Get(e.a.Endpoint() + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		for _, l := range strings.Split(string(b), "\n") {
+		for _, l := range strings.Split(e.metrics(t), "\n") {
 			if strings.HasPrefix(l, `localpipe_firehose_buffer_bytes{delivery_stream_name="bm"}`) {
 				return strings.Fields(l)[1]
 			}

@@ -90,6 +90,14 @@ func s3dest(bucket string) *types.ExtendedS3DestinationConfiguration {
 	return &types.ExtendedS3DestinationConfiguration{RoleARN: aws.String(role), BucketARN: aws.String("arn:aws:s3:::" + bucket)}
 }
 
+func processing(procs ...types.Processor) *types.ProcessingConfiguration {
+	return &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: procs}
+}
+
+func kinesisSource(stream string) *types.KinesisStreamSourceConfiguration {
+	return &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/" + stream), RoleARN: aws.String(role)}
+}
+
 func (e *env) create(t *testing.T, in *firehose.CreateDeliveryStreamInput) {
 	t.Helper()
 	if _, err := e.fh.CreateDeliveryStream(ctx, in); err != nil {
@@ -129,6 +137,18 @@ func (e *env) flush(t *testing.T, name string) []string {
 		t.Fatal(err)
 	}
 	return out.Keys
+}
+
+// metrics returns what the server's /metrics endpoint shows now.
+func (e *env) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(e.a.Endpoint() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func (e *env) keys(t *testing.T, bucket, prefix string) []string {

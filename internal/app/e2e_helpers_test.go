@@ -153,13 +153,24 @@ func (s *server) records(t *testing.T, stream string) []ktypes.Record {
 	return out
 }
 
+// flushResponse is the server's answer to a flush of one delivery stream: 404 when there
+// is none of that name.
+func (s *server) flushResponse(t *testing.T, deliveryStream string) response {
+	t.Helper()
+	return s.do(t, "POST", s.a.Endpoint()+"/_localpipe/firehose/"+deliveryStream+"/flush", "")
+}
+
 // flush asks Firehose to deliver what it buffered now.
 func (s *server) flush(t *testing.T, deliveryStream string) {
 	t.Helper()
-	r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/firehose/"+deliveryStream+"/flush", "")
-	if r.status != 200 {
+	if r := s.flushResponse(t, deliveryStream); r.status != 200 {
 		t.Fatalf("flush %s: %d %s", deliveryStream, r.status, r.body)
 	}
+}
+
+// hasDeliveryStream flushes the delivery stream name and reports whether there is one.
+func (s *server) hasDeliveryStream(t *testing.T, name string) bool {
+	return s.flushResponse(t, name).status == 200
 }
 
 // objects returns the bucket's objects by key, gunzipped when they are gzip data.

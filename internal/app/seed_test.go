@@ -38,11 +38,6 @@ func checkSeedDelivery(t *testing.T, s *server, body string) {
 	t.Fatalf("%q was not delivered to my-delivery-bucket", body)
 }
 
-func (s *server) hasDeliveryStream(t *testing.T, name string) bool {
-	r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/firehose/"+name+"/flush", "")
-	return r.status == 200
-}
-
 // TestSeedPipeline: the example reproduces the seed's pipeline: POST /stream through API
 // Gateway, Kinesis, Firehose, a gzipped object in S3. The browser's CORS preflight works too.
 func TestSeedPipeline(t *testing.T) {
