@@ -77,7 +77,10 @@ func parseControlPath(p string) (rt controlRoute, ok bool) {
 		return rt, false
 	}
 	// A trailing slash names the same thing, as on the invoke side.
-	rest = strings.TrimSuffix(rest, "/")
+	// "/restapis//" is not "/restapis/" though: its one segment is empty.
+	if trimmed := strings.TrimSuffix(rest, "/"); trimmed != "" {
+		rest = trimmed
+	}
 	var segs []string
 	if rest != "" {
 		for _, s := range strings.Split(rest, "/") {
@@ -127,6 +130,9 @@ func parseControlPath(p string) (rt controlRoute, ok bool) {
 		if len(segs) == 0 {
 			rt.op = opGetUsagePlans
 		}
+	}
+	if rt.op == opUnknown {
+		return controlRoute{}, true
 	}
 	return rt, true
 }
