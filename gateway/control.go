@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -32,6 +33,12 @@ const (
 	opGetIntegration
 	opGetStages
 	opGetStage
+	opGetDeployments
+	opGetDeployment
+	opGetModels
+	opGetModel
+	opGetRequestValidators
+	opGetRequestValidator
 	opGetApiKeys
 	opGetApiKey
 	opGetUsagePlans
@@ -45,6 +52,8 @@ type controlRoute struct {
 	httpMethod string
 	stage      string
 	keyID      string
+	// item is the deployment id, model name or request validator id.
+	item string
 }
 
 // controlRoots are the first path segments of API Gateway's control plane that localpipe
@@ -118,6 +127,15 @@ func parseControlPath(p string) (rt controlRoute, ok bool) {
 			case 3:
 				rt.op, rt.stage = opGetStage, segs[2]
 			}
+		default:
+			ops, known := collections[segs[1]]
+			if !known || len(segs) > 3 {
+				break
+			}
+			rt.apiID, rt.op = segs[0], ops[0]
+			if len(segs) == 3 {
+				rt.op, rt.item = ops[1], segs[2]
+			}
 		}
 	case "apikeys":
 		switch len(segs) {
@@ -135,6 +153,13 @@ func parseControlPath(p string) (rt controlRoute, ok bool) {
 		return controlRoute{}, true
 	}
 	return rt, true
+}
+
+// collections are the other lists under an API: the list operation and the one-item one.
+var collections = map[string][2]controlOp{
+	"deployments":       {opGetDeployments, opGetDeployment},
+	"models":            {opGetModels, opGetModel},
+	"requestvalidators": {opGetRequestValidators, opGetRequestValidator},
 }
 
 // controlError is an API Gateway control-plane error: its x-amzn-ErrorType and message.
@@ -190,7 +215,8 @@ func (s *Server) control(r *http.Request) (any, *controlError) {
 	if !ok || rt.op == opUnknown {
 		return nil, &controlError{http.StatusNotFound, "UnknownOperationException", fmt.Sprintf(
 			"localpipe's API Gateway control plane does not answer GET %s; it answers GetRestApis, GetRestApi, GetResources, "+
-				"GetResource, GetMethod, GetIntegration, GetStages, GetStage, GetApiKeys, GetApiKey and GetUsagePlans", r.URL.Path)}
+				"GetResource, GetMethod, GetIntegration, GetStages, GetStage, GetDeployments, GetDeployment, GetModels, GetModel, "+
+				"GetRequestValidators, GetRequestValidator, GetApiKeys, GetApiKey and GetUsagePlans", r.URL.Path)}
 	}
 	q := r.URL.Query()
 	switch rt.op {
@@ -228,7 +254,7 @@ func (s *Server) control(r *http.Request) (any, *controlError) {
 		embed := embedsMethods(q)
 		items := make([]resourceOut, len(page))
 		for i, res := range page {
-			items[i] = resourceOf(res, embed)
+			items[i] = resourceOf(d.api, res, embed)
 		}
 		return listOut[resourceOut]{Position: next, Item: items}, nil
 	case opGetResource:
@@ -236,7 +262,7 @@ func (s *Server) control(r *http.Request) (any, *controlError) {
 		if res == nil {
 			return nil, notFound("Invalid Resource identifier specified")
 		}
-		return resourceOf(res, embedsMethods(q)), nil
+		return resourceOf(d.api, res, embedsMethods(q)), nil
 	case opGetMethod, opGetIntegration:
 		res := findResource(d.api, rt.resourceID)
 		if res == nil {
@@ -247,7 +273,7 @@ func (s *Server) control(r *http.Request) (any, *controlError) {
 			return nil, notFound("Invalid Method identifier specified")
 		}
 		if rt.op == opGetMethod {
-			return methodOf(res, m), nil
+			return methodOf(d.api, res, m), nil
 		}
 		if m.Integration == nil {
 			return nil, notFound("No integration defined for method")
@@ -270,6 +296,31 @@ func (s *Server) control(r *http.Request) (any, *controlError) {
 			return nil, notFound("Invalid stage identifier specified")
 		}
 		return stageOf(d, st), nil
+	case opGetDeployments:
+		return listPage(q, []deploymentOut{deploymentOf(d)}, func(o deploymentOut) string { return o.ID })
+	case opGetDeployment:
+		if rt.item != d.deploymentID {
+			return nil, notFound("Invalid Deployment identifier specified")
+		}
+		return deploymentOf(d), nil
+	case opGetModels:
+		return listPage(q, modelsOf(d.api), func(o modelOut) string { return o.ID })
+	case opGetModel:
+		for _, o := range modelsOf(d.api) {
+			if o.Name == rt.item {
+				return o, nil
+			}
+		}
+		return nil, notFound("Invalid model name specified: " + rt.item)
+	case opGetRequestValidators:
+		return listPage(q, validatorsOf(d.api), func(o validatorOut) string { return o.ID })
+	case opGetRequestValidator:
+		for _, o := range validatorsOf(d.api) {
+			if o.ID == rt.item {
+				return o, nil
+			}
+		}
+		return nil, notFound("Invalid Request Validator identifier specified")
 	}
 	return nil, &controlError{http.StatusNotFound, "UnknownOperationException", "unknown operation"}
 }
@@ -395,13 +446,13 @@ type resourceOut struct {
 
 // resourceOf describes res. Without embed=methods API Gateway lists each method's verb
 // with an empty object ("resourceMethods": {"GET": {}}).
-func resourceOf(res *Resource, embed bool) resourceOut {
+func resourceOf(api *API, res *Resource, embed bool) resourceOut {
 	out := resourceOut{ID: res.ID, ParentID: res.ParentID, PathPart: res.PathPart, Path: res.Path}
 	if len(res.Methods) > 0 {
 		out.ResourceMethods = make(map[string]any, len(res.Methods))
 		for verb, m := range res.Methods {
 			if embed {
-				out.ResourceMethods[verb] = methodOf(res, m)
+				out.ResourceMethods[verb] = methodOf(api, res, m)
 			} else {
 				out.ResourceMethods[verb] = struct{}{}
 			}
@@ -426,20 +477,24 @@ type methodResponseOut struct {
 }
 
 type methodOut struct {
-	HTTPMethod        string                       `json:"httpMethod"`
-	AuthorizationType string                       `json:"authorizationType"`
-	APIKeyRequired    bool                         `json:"apiKeyRequired"`
-	OperationName     string                       `json:"operationName,omitempty"`
-	RequestParameters map[string]bool              `json:"requestParameters,omitempty"`
-	RequestModels     map[string]string            `json:"requestModels,omitempty"`
-	MethodResponses   map[string]methodResponseOut `json:"methodResponses,omitempty"`
-	MethodIntegration *integrationOut              `json:"methodIntegration,omitempty"`
+	HTTPMethod         string                       `json:"httpMethod"`
+	AuthorizationType  string                       `json:"authorizationType"`
+	APIKeyRequired     bool                         `json:"apiKeyRequired"`
+	OperationName      string                       `json:"operationName,omitempty"`
+	RequestValidatorID string                       `json:"requestValidatorId,omitempty"`
+	RequestParameters  map[string]bool              `json:"requestParameters,omitempty"`
+	RequestModels      map[string]string            `json:"requestModels,omitempty"`
+	MethodResponses    map[string]methodResponseOut `json:"methodResponses,omitempty"`
+	MethodIntegration  *integrationOut              `json:"methodIntegration,omitempty"`
 }
 
-func methodOf(res *Resource, m *Method) methodOut {
+func methodOf(api *API, res *Resource, m *Method) methodOut {
 	out := methodOut{
 		HTTPMethod: m.HTTPMethod, AuthorizationType: "NONE", APIKeyRequired: m.APIKeyRequired,
 		OperationName: m.OperationName, RequestParameters: m.RequestParameters, RequestModels: m.RequestModels,
+	}
+	if m.RequestValidator != "" {
+		out.RequestValidatorID = derivedID(api.ID, "requestvalidator", m.RequestValidator)
 	}
 	if len(m.MethodResponses) > 0 {
 		out.MethodResponses = make(map[string]methodResponseOut, len(m.MethodResponses))
@@ -622,4 +677,72 @@ func (s *Server) getAPIKey(id string, withValue bool) (any, *controlError) {
 		}
 	}
 	return nil, notFound("Invalid API Key identifier specified")
+}
+
+// listPage answers one page of a list operation.
+func listPage[T any](q url.Values, all []T, id func(T) string) (any, *controlError) {
+	limit, err := pageLimit(q)
+	if err != nil {
+		return nil, err
+	}
+	page, next, err := paginate(all, q.Get("position"), limit, id)
+	if err != nil {
+		return nil, err
+	}
+	return listOut[T]{Position: next, Item: page}, nil
+}
+
+// derivedID makes the id of something the import names but gives no id (a model, a
+// request validator) from its API and name, so it is the same on every start: 6
+// characters of idAlphabet, like the ids API Gateway gives them.
+func derivedID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	out := make([]byte, 6)
+	for i := range out {
+		out[i] = idAlphabet[int(sum[i])%len(idAlphabet)]
+	}
+	return string(out)
+}
+
+type deploymentOut struct {
+	ID          string `json:"id"`
+	CreatedDate int64  `json:"createdDate"`
+}
+
+func deploymentOf(d *deployment) deploymentOut {
+	return deploymentOut{ID: d.deploymentID, CreatedDate: epoch(d.created)}
+}
+
+type modelOut struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Schema      string `json:"schema"`
+	ContentType string `json:"contentType"`
+}
+
+func modelsOf(a *API) []modelOut {
+	out := make([]modelOut, 0, len(a.Models))
+	for _, name := range sortedKeys(a.Models) {
+		out = append(out, modelOut{ID: derivedID(a.ID, "model", name), Name: name, Schema: string(a.Models[name]), ContentType: "application/json"})
+	}
+	return out
+}
+
+type validatorOut struct {
+	ID                        string `json:"id"`
+	Name                      string `json:"name"`
+	ValidateRequestBody       bool   `json:"validateRequestBody"`
+	ValidateRequestParameters bool   `json:"validateRequestParameters"`
+}
+
+func validatorsOf(a *API) []validatorOut {
+	out := make([]validatorOut, 0, len(a.RequestValidators))
+	for _, name := range sortedKeys(a.RequestValidators) {
+		v := a.RequestValidators[name]
+		out = append(out, validatorOut{
+			ID: derivedID(a.ID, "requestvalidator", name), Name: name,
+			ValidateRequestBody: v.ValidateRequestBody, ValidateRequestParameters: v.ValidateRequestParameters,
+		})
+	}
+	return out
 }

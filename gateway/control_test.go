@@ -33,9 +33,17 @@ func TestParseControlPath(t *testing.T) {
 		{"/apikeys/k1", true, controlRoute{op: opGetApiKey, keyID: "k1"}},
 		{"/usageplans", true, controlRoute{op: opGetUsagePlans}},
 
+		{"/restapis/abc/models", true, controlRoute{op: opGetModels, apiID: "abc"}},
+		{"/restapis/abc/models/Event", true, controlRoute{op: opGetModel, apiID: "abc", item: "Event"}},
+		{"/restapis/abc/deployments", true, controlRoute{op: opGetDeployments, apiID: "abc"}},
+		{"/restapis/abc/deployments/d1", true, controlRoute{op: opGetDeployment, apiID: "abc", item: "d1"}},
+		{"/restapis/abc/requestvalidators", true, controlRoute{op: opGetRequestValidators, apiID: "abc"}},
+		{"/restapis/abc/requestvalidators/v1", true, controlRoute{op: opGetRequestValidator, apiID: "abc", item: "v1"}},
+
 		// Under a control-plane root but no operation localpipe answers.
-		{"/restapis/abc/models", true, controlRoute{}},
-		{"/restapis/abc/deployments", true, controlRoute{}},
+		{"/restapis/abc/authorizers", true, controlRoute{}},
+		{"/restapis/abc/models/Event/default_template", true, controlRoute{}},
+		{"/restapis/abc/deployments/d1/x", true, controlRoute{}},
 		{"/restapis/abc/resources/r1/methods", true, controlRoute{}},
 		{"/restapis/abc/resources/r1/methods/GET/responses/200", true, controlRoute{}},
 		{"/restapis/abc/resources/r1/x/GET", true, controlRoute{}},
@@ -236,7 +244,8 @@ func FuzzParseControlPath(f *testing.F) {
 	for _, seed := range []string{
 		"/restapis", "/restapis/", "/restapis/abc", "/restapis/abc/resources", "/restapis/abc/resources/r1",
 		"/restapis/abc/resources/r1/methods/GET", "/restapis/abc/resources/r1/methods/GET/integration",
-		"/restapis/abc/stages", "/restapis/abc/stages/a%2Fb", "/apikeys", "/apikeys/k1", "/usageplans",
+		"/restapis/abc/stages", "/restapis/abc/stages/a%2Fb", "/restapis/api0000000/models/m",
+		"/restapis/api0000000/deployments", "/restapis/abc/requestvalidators/v", "/apikeys", "/apikeys/k1", "/usageplans",
 		"/restapis//stages", "/restapis/%zz", "/restapis/abc/models", "/restapisx", "//restapis", "",
 		"/restapis/api0000000/resources?embed=methods&limit=2", "/restapis?position=api0000000",
 		"/restapis/abc/prod/_user_request_/x",
@@ -288,6 +297,18 @@ func rebuild(rt controlRoute) string {
 		return "/restapis/" + e(rt.apiID) + "/stages"
 	case opGetStage:
 		return "/restapis/" + e(rt.apiID) + "/stages/" + e(rt.stage)
+	case opGetDeployments, opGetModels, opGetRequestValidators:
+		for name, ops := range collections {
+			if ops[0] == rt.op {
+				return "/restapis/" + e(rt.apiID) + "/" + name
+			}
+		}
+	case opGetDeployment, opGetModel, opGetRequestValidator:
+		for name, ops := range collections {
+			if ops[1] == rt.op {
+				return "/restapis/" + e(rt.apiID) + "/" + name + "/" + e(rt.item)
+			}
+		}
 	case opGetApiKeys:
 		return "/apikeys"
 	case opGetApiKey:

@@ -166,6 +166,28 @@ func TestGatewayControlPlane(t *testing.T) {
 		t.Errorf("GetIntegration: %+v, %v", integ, err)
 	}
 
+	// The request validator a method names, and the body model it checks.
+	validated, err := ag.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: aws.String(e2eAPI), ResourceId: byPath["/validated"].Id, HttpMethod: aws.String("POST")})
+	if err != nil || validated.RequestValidatorId == nil || validated.RequestModels["application/json"] != "Event" {
+		t.Fatalf("GetMethod POST /validated: %+v, %v", validated, err)
+	}
+	validator, err := ag.GetRequestValidator(ctx, &apigateway.GetRequestValidatorInput{RestApiId: aws.String(e2eAPI), RequestValidatorId: validated.RequestValidatorId})
+	if err != nil || aws.ToString(validator.Name) != "all" || !validator.ValidateRequestBody || !validator.ValidateRequestParameters {
+		t.Errorf("GetRequestValidator: %+v, %v", validator, err)
+	}
+	validators, err := ag.GetRequestValidators(ctx, &apigateway.GetRequestValidatorsInput{RestApiId: aws.String(e2eAPI)})
+	if err != nil || len(validators.Items) != 1 || aws.ToString(validators.Items[0].Id) != aws.ToString(validated.RequestValidatorId) {
+		t.Errorf("GetRequestValidators: %+v, %v", validators, err)
+	}
+	model, err := ag.GetModel(ctx, &apigateway.GetModelInput{RestApiId: aws.String(e2eAPI), ModelName: aws.String("Event")})
+	if err != nil || aws.ToString(model.ContentType) != "application/json" || !strings.Contains(aws.ToString(model.Schema), `"message"`) {
+		t.Errorf("GetModel: %+v, %v", model, err)
+	}
+	models, err := ag.GetModels(ctx, &apigateway.GetModelsInput{RestApiId: aws.String(e2eAPI)})
+	if err != nil || len(models.Items) == 0 || aws.ToString(models.Items[0].Id) == "" {
+		t.Errorf("GetModels: %+v, %v", models, err)
+	}
+
 	stages, err := ag.GetStages(ctx, &apigateway.GetStagesInput{RestApiId: aws.String(e2eAPI)})
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +196,13 @@ func TestGatewayControlPlane(t *testing.T) {
 		aws.ToString(stages.Item[1].StageName) != "test" || aws.ToString(stages.Item[0].DeploymentId) == "" ||
 		stages.Item[0].CreatedDate == nil || stages.Item[0].CreatedDate.Before(before) {
 		t.Errorf("GetStages: %+v", stages.Item)
+	}
+	deployments, err := ag.GetDeployments(ctx, &apigateway.GetDeploymentsInput{RestApiId: aws.String(e2eAPI)})
+	if err != nil || len(deployments.Items) != 1 || aws.ToString(deployments.Items[0].Id) != aws.ToString(stages.Item[0].DeploymentId) {
+		t.Errorf("GetDeployments: %+v, %v", deployments, err)
+	}
+	if _, err := ag.GetDeployment(ctx, &apigateway.GetDeploymentInput{RestApiId: aws.String(e2eAPI), DeploymentId: stages.Item[0].DeploymentId}); err != nil {
+		t.Errorf("GetDeployment: %v", err)
 	}
 	stage, err := ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(e2eAPI), StageName: aws.String("test")})
 	if err != nil || stage.Variables["color"] != "blue" || stage.CacheClusterStatus != agtypes.CacheClusterStatusNotAvailable {
@@ -250,7 +279,10 @@ func TestGatewayControlPlaneBadRequests(t *testing.T) {
 		{"GET", "/apikeys?limit=-1", 400, "BadRequestException", "Invalid limit"},
 		{"GET", "/usageplans?limit=1000", 400, "BadRequestException", "Invalid limit"},
 		{"GET", "/restapis/" + e2eAPI + "/resources?position=nope", 400, "BadRequestException", "Invalid position"},
-		{"GET", "/restapis/" + e2eAPI + "/models", 404, "UnknownOperationException", "does not answer"},
+		{"GET", "/restapis/" + e2eAPI + "/authorizers", 404, "UnknownOperationException", "does not answer"},
+		{"GET", "/restapis/" + e2eAPI + "/models/Nope", 404, "NotFoundException", "Invalid model name specified: Nope"},
+		{"GET", "/restapis/" + e2eAPI + "/deployments/nope", 404, "NotFoundException", "Invalid Deployment identifier specified"},
+		{"GET", "/restapis/" + e2eAPI + "/requestvalidators/nope", 404, "NotFoundException", "Invalid Request Validator identifier specified"},
 		{"GET", "/restapis/" + e2eAPI + "/resources/x/methods", 404, "UnknownOperationException", "does not answer"},
 		{"GET", "/restapis/" + e2eAPI + "//stages", 404, "UnknownOperationException", "does not answer"},
 		{"GET", "/restapis/a%2Fb", 404, "NotFoundException", "Invalid API identifier specified 000000000000:a/b"},
