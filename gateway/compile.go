@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/localpipe/localpipe/mapping"
 )
@@ -23,6 +24,9 @@ type deployment struct {
 	plans  map[*Method]*plan
 	gwr    map[string]*compiledGatewayResponse
 	series sync.Map // seriesKey → *series
+
+	created      time.Time // when Deploy ran: createdDate for the control plane
+	deploymentID string
 }
 
 // backend kinds a plan calls.

@@ -29,11 +29,14 @@ type Stage struct {
 
 // APIKey is an API key clients send in the x-api-key header.
 type APIKey struct {
-	ID    string
-	Name  string
-	Value string
+	ID          string
+	Name        string
+	Value       string
+	Description string
 	// Stages limits the key to these "apiId/stageName" pairs; empty means every stage.
 	Stages []string
+
+	created time.Time // when AddAPIKey took it, the control plane's createdDate
 }
 
 // Deployment is one callable API stage.
@@ -117,6 +120,8 @@ func (s *Server) Deploy(api *API, stages []Stage) error {
 	if err != nil {
 		return err
 	}
+	// The control plane shows one deployment per Deploy, as if CreateDeployment had run.
+	d.created, d.deploymentID = s.now(), newResourceID()
 	s.mu.Lock()
 	s.apis[api.ID] = d
 	s.mu.Unlock()
@@ -141,6 +146,7 @@ func (s *Server) AddAPIKey(k APIKey) error {
 		k.ID = NewID()
 	}
 	k.Stages = slices.Clone(k.Stages)
+	k.created = s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if other, ok := s.keys[k.Value]; ok && other.ID != k.ID {

@@ -317,6 +317,14 @@ func (a *App) Handler() http.Handler {
 			a.gw.ServeHTTP(w, r)
 			return
 		}
+		// /restapis, /apikeys and /usageplans are API Gateway's control plane even though
+		// "restapis" and the others are valid bucket names: path-style S3 requests for buckets
+		// so named cannot be told apart, and API Gateway's claim wins (LocalStack does the
+		// same). A virtual-hosted S3 request names its bucket in the host and stays S3's.
+		if !s3api.VirtualHost(r) && gateway.ControlTarget(r) {
+			a.gw.ServeControl(w, r)
+			return
+		}
 		switch {
 		case s3api.VirtualHost(r): // bucket.s3.localhost/metrics is an object, not Prometheus
 			a.s3.ServeHTTP(w, r)

@@ -215,7 +215,7 @@ func parseAPIKey(raw []byte) (k gateway.APIKey, enabled bool, err error) {
 	if len(c.Value) < 20 || len(c.Value) > 128 {
 		return k, false, fmt.Errorf("key %q: value must be 20 to 128 characters, as API Gateway requires", c.Name)
 	}
-	k = gateway.APIKey{Name: c.Name, Value: c.Value}
+	k = gateway.APIKey{Name: c.Name, Value: c.Value, Description: c.Description}
 	for j, sk := range c.StageKeys {
 		if sk.RestAPIID == "" || sk.StageName == "" {
 			return k, false, fmt.Errorf("key %q: stageKeys[%d] needs restApiId and stageName", c.Name, j)
