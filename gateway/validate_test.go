@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"math/big"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -241,4 +242,23 @@ func FuzzServeHTTP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecimalMatchesRat checks the decimal comparison used for long numbers against big.Rat
+// on numbers short enough for both.
+func TestDecimalMatchesRat(t *testing.T) {
+	nums := []string{"0", "-0", "0.0", "0e5", "1", "-1", "10", "1e1", "100e-1", "0.1", "1E-1", "0.01e1",
+		"123.456", "123.4560", "1234.56e-1", "-123.456", "-1234.56E-1", "9", "99", "0.99", "1e+2", "-0.5", "5e-1", "-5e-2"}
+	for _, a := range nums {
+		for _, b := range nums {
+			ra, _ := new(big.Rat).SetString(a)
+			rb, _ := new(big.Rat).SetString(b)
+			if got, want := parseDecimal(a).cmp(parseDecimal(b)), ra.Cmp(rb); got != want {
+				t.Errorf("cmp(%s, %s) = %d, want %d", a, b, got, want)
+			}
+			if got, want := numKey(json.Number(a)) == numKey(json.Number(b)), ra.Cmp(rb) == 0; got != want {
+				t.Errorf("numKey(%s) == numKey(%s) is %v", a, b, got)
+			}
+		}
+	}
 }
