@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,9 +69,21 @@ func validateBody(s *schema, body []byte) []string {
 		return []string{"Unable to parse the request body as JSON: " + err.Error()}
 	}
 	var problems []string
-	s.check(v, &problems, 0)
+	steps := 0
+	budget := checkBudget(len(body))
+	s.check(v, &problems, 0, &steps, budget)
+	if msg := fmt.Sprintf("the model needs more than %d schema checks for this body", budget); steps > budget && !slices.Contains(problems, msg) {
+		// The checks that ran out were under anyOf, oneOf or not, which hide their problems.
+		problems = append(problems, msg)
+	}
 	return problems
 }
+
+// checkBudget bounds the schema checks of one body. A model can make their number grow
+// exponentially without growing the body (anyOf: [{$ref: A}, {$ref: A}] inside A), which
+// would hang every request to the method; a real model applies a few schemas to each value,
+// and a value takes at least a byte or two of the body.
+func checkBudget(bodyLen int) int { return 100_000 + 16*bodyLen }
 
 // decodeInstance decodes one JSON value, keeping numbers as written.
 func decodeInstance(body []byte) (any, error) {
@@ -372,13 +385,18 @@ func instanceType(v any) string {
 
 const maxProblems = 20
 
-// check appends what is wrong with v to problems.
-func (s *schema) check(v any, problems *[]string, depth int) {
+// check appends what is wrong with v to problems. steps counts the checks of the whole body
+// against budget; past it, every check fails at once.
+func (s *schema) check(v any, problems *[]string, depth int, steps *int, budget int) {
 	if len(*problems) >= maxProblems || depth > 4*maxSchemaDepth {
 		return
 	}
+	if *steps++; *steps > budget {
+		*problems = append(*problems, fmt.Sprintf("the model needs more than %d schema checks for this body", budget))
+		return
+	}
 	if s.ref != nil {
-		s.ref.check(v, problems, depth+1)
+		s.ref.check(v, problems, depth+1, steps, budget)
 		return
 	}
 	add := func(format string, args ...any) { *problems = append(*problems, fmt.Sprintf(format, args...)) }
@@ -478,9 +496,9 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		for i, e := range x {
 			switch {
 			case s.items != nil:
-				s.items.check(e, problems, depth+1)
+				s.items.check(e, problems, depth+1, steps, budget)
 			case i < len(s.tuple):
-				s.tuple[i].check(e, problems, depth+1)
+				s.tuple[i].check(e, problems, depth+1, steps, budget)
 			}
 		}
 	case map[string]any:
@@ -503,13 +521,13 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		var extra []string
 		for _, name := range sortedKeys(x) {
 			if ps, ok := s.properties[name]; ok {
-				ps.check(x[name], problems, depth+1)
+				ps.check(x[name], problems, depth+1, steps, budget)
 				continue
 			}
 			if s.noAdditional {
 				extra = append(extra, name)
 			} else if s.additional != nil {
-				s.additional.check(x[name], problems, depth+1)
+				s.additional.check(x[name], problems, depth+1, steps, budget)
 			}
 		}
 		if len(extra) > 0 {
@@ -517,13 +535,13 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		}
 	}
 	for _, sub := range s.allOf {
-		sub.check(v, problems, depth+1)
+		sub.check(v, problems, depth+1, steps, budget)
 	}
 	if s.anyOf != nil {
 		ok := false
 		for _, sub := range s.anyOf {
 			var p []string
-			sub.check(v, &p, depth+1)
+			sub.check(v, &p, depth+1, steps, budget)
 			if len(p) == 0 {
 				ok = true
 				break
@@ -537,7 +555,7 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		matched := 0
 		for _, sub := range s.oneOf {
 			var p []string
-			sub.check(v, &p, depth+1)
+			sub.check(v, &p, depth+1, steps, budget)
 			if len(p) == 0 {
 				matched++
 			}
@@ -548,7 +566,7 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 	}
 	if s.not != nil {
 		var p []string
-		s.not.check(v, &p, depth+1)
+		s.not.check(v, &p, depth+1, steps, budget)
 		if len(p) == 0 {
 			add("instance matched a schema which it should not have")
 		}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"net/http/httptest"
 	"strconv"
@@ -124,6 +125,33 @@ func TestSchemaValidationCost(t *testing.T) {
 	if problems := validateBody(s, []byte(b.String())); len(problems) != 2 ||
 		!strings.Contains(problems[0], "duplicate elements") || !strings.Contains(problems[1], "remainder of division is not zero (0.5 / 1)") {
 		t.Errorf("problems = %.300q, want the duplicate 1 and the remainder of 0.5", problems)
+	}
+}
+
+// TestSchemaCheckBudget: models whose combinators multiply the checks of one value (2^80 for
+// the self-reference, 2^40 for the chain) are cut short with a problem, not run forever.
+func TestSchemaCheckBudget(t *testing.T) {
+	const selfAndString = `{"allOf":[{"$ref":"#/definitions/A"},{"type":"string"}]}`
+	chain := map[string]string{"M0": `{"type":"string"}`}
+	for i := 1; i <= 40; i++ {
+		prev := fmt.Sprintf(`{"$ref":"#/definitions/M%d"}`, i-1)
+		chain[fmt.Sprintf("M%d", i)] = `{"anyOf":[` + prev + `,` + prev + `]}`
+	}
+	for _, c := range []struct {
+		models map[string]string
+		name   string
+	}{
+		{map[string]string{"A": `{"anyOf":[` + selfAndString + `,` + selfAndString + `]}`}, "A"},
+		{map[string]string{"A": `{"not":{"anyOf":[` + selfAndString + `,` + selfAndString + `]}}`}, "A"},
+		{chain, "M40"},
+	} {
+		s, err := compileModel(t, c.models, c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problems := strings.Join(validateBody(s, []byte(`1`)), "; "); !strings.Contains(problems, "schema checks for this body") {
+			t.Errorf("%s: problems %q, want the budget's", c.models[c.name], problems)
+		}
 	}
 }
 
