@@ -318,6 +318,11 @@ func (q *partitionQuery) eval(record []byte) (map[string]string, error) {
 	} else if !json.Valid(root) {
 		return nil, errNonJSON
 	}
+	// Each object or array on a path is decoded once for every key that walks through it, so
+	// a query of hundreds of keys under one large object costs one decoding of it, not
+	// hundreds. The values decoded are slices of their own, so their first byte names them.
+	var objs map[*byte]map[string]json.RawMessage
+	var arrs map[*byte][]json.RawMessage
 	out := make(map[string]string, len(q.entries))
 	for _, e := range q.entries {
 		v := root
@@ -334,8 +339,14 @@ func (q *partitionQuery) eval(record []byte) (map[string]string, error) {
 				var m map[string]json.RawMessage
 				if i == 0 && top != nil {
 					m = top
-				} else if err := json.Unmarshal(v, &m); err != nil {
-					return nil, errNonJSON
+				} else if m = objs[&v[0]]; m == nil {
+					if err := json.Unmarshal(v, &m); err != nil {
+						return nil, errNonJSON
+					}
+					if objs == nil {
+						objs = map[*byte]map[string]json.RawMessage{}
+					}
+					objs[&v[0]] = m
 				}
 				if i == 0 {
 					top = m
@@ -345,9 +356,15 @@ func (q *partitionQuery) eval(record []byte) (map[string]string, error) {
 				if !s.isIndex {
 					return nil, fmt.Errorf("Cannot index array with %q", s.field)
 				}
-				var a []json.RawMessage
-				if err := json.Unmarshal(v, &a); err != nil {
-					return nil, errNonJSON
+				a, ok := arrs[&v[0]]
+				if !ok {
+					if err := json.Unmarshal(v, &a); err != nil {
+						return nil, errNonJSON
+					}
+					if arrs == nil {
+						arrs = map[*byte][]json.RawMessage{}
+					}
+					arrs[&v[0]] = a
 				}
 				j := s.index
 				if j < 0 {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,9 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -66,9 +69,21 @@ func validateBody(s *schema, body []byte) []string {
 		return []string{"Unable to parse the request body as JSON: " + err.Error()}
 	}
 	var problems []string
-	s.check(v, &problems, 0)
+	steps := 0
+	budget := checkBudget(len(body))
+	s.check(v, &problems, 0, &steps, budget)
+	if msg := fmt.Sprintf("the model needs more than %d schema checks for this body", budget); steps > budget && !slices.Contains(problems, msg) {
+		// The checks that ran out were under anyOf, oneOf or not, which hide their problems.
+		problems = append(problems, msg)
+	}
 	return problems
 }
+
+// checkBudget bounds the schema checks of one body. A model can make their number grow
+// exponentially without growing the body (anyOf: [{$ref: A}, {$ref: A}] inside A), which
+// would hang every request to the method; a real model applies a few schemas to each value,
+// and a value takes at least a byte or two of the body.
+func checkBudget(bodyLen int) int { return 100_000 + 16*bodyLen }
 
 // decodeInstance decodes one JSON value, keeping numbers as written.
 func decodeInstance(body []byte) (any, error) {
@@ -370,13 +385,18 @@ func instanceType(v any) string {
 
 const maxProblems = 20
 
-// check appends what is wrong with v to problems.
-func (s *schema) check(v any, problems *[]string, depth int) {
+// check appends what is wrong with v to problems. steps counts the checks of the whole body
+// against budget; past it, every check fails at once.
+func (s *schema) check(v any, problems *[]string, depth int, steps *int, budget int) {
 	if len(*problems) >= maxProblems || depth > 4*maxSchemaDepth {
 		return
 	}
+	if *steps++; *steps > budget {
+		*problems = append(*problems, fmt.Sprintf("the model needs more than %d schema checks for this body", budget))
+		return
+	}
 	if s.ref != nil {
-		s.ref.check(v, problems, depth+1)
+		s.ref.check(v, problems, depth+1, steps, budget)
 		return
 	}
 	add := func(format string, args ...any) { *problems = append(*problems, fmt.Sprintf(format, args...)) }
@@ -419,8 +439,12 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 			add("ECMA 262 regex %s does not match input string %s", instText(s.patternSrc), instText(x))
 		}
 	case json.Number:
-		r, ok := new(big.Rat).SetString(x.String())
-		if !ok {
+		if s.minimum == nil && s.maximum == nil && s.multipleOf == nil {
+			break
+		}
+		r, exact := numRat(x.String())
+		if !exact {
+			s.checkInexact(x, add)
 			break
 		}
 		if s.minimum != nil {
@@ -455,22 +479,26 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 			add("array is too long: must have at most %d elements but instance has %d elements", *s.maxItems, len(x))
 		}
 		if s.uniqueItems {
-		dup:
-			for i := range x {
-				for j := i + 1; j < len(x); j++ {
-					if jsonEqual(x[i], x[j]) {
-						add("array must not contain duplicate elements")
-						break dup
-					}
+			// One canonical key per element, not a comparison of every pair: a body of a
+			// million distinct elements would otherwise take 10¹² comparisons.
+			seen := make(map[string]struct{}, len(x))
+			var b strings.Builder
+			for _, e := range x {
+				b.Reset()
+				canonKey(&b, e)
+				if _, dup := seen[b.String()]; dup {
+					add("array must not contain duplicate elements")
+					break
 				}
+				seen[b.String()] = struct{}{}
 			}
 		}
 		for i, e := range x {
 			switch {
 			case s.items != nil:
-				s.items.check(e, problems, depth+1)
+				s.items.check(e, problems, depth+1, steps, budget)
 			case i < len(s.tuple):
-				s.tuple[i].check(e, problems, depth+1)
+				s.tuple[i].check(e, problems, depth+1, steps, budget)
 			}
 		}
 	case map[string]any:
@@ -493,13 +521,13 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		var extra []string
 		for _, name := range sortedKeys(x) {
 			if ps, ok := s.properties[name]; ok {
-				ps.check(x[name], problems, depth+1)
+				ps.check(x[name], problems, depth+1, steps, budget)
 				continue
 			}
 			if s.noAdditional {
 				extra = append(extra, name)
 			} else if s.additional != nil {
-				s.additional.check(x[name], problems, depth+1)
+				s.additional.check(x[name], problems, depth+1, steps, budget)
 			}
 		}
 		if len(extra) > 0 {
@@ -507,13 +535,13 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		}
 	}
 	for _, sub := range s.allOf {
-		sub.check(v, problems, depth+1)
+		sub.check(v, problems, depth+1, steps, budget)
 	}
 	if s.anyOf != nil {
 		ok := false
 		for _, sub := range s.anyOf {
 			var p []string
-			sub.check(v, &p, depth+1)
+			sub.check(v, &p, depth+1, steps, budget)
 			if len(p) == 0 {
 				ok = true
 				break
@@ -527,7 +555,7 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 		matched := 0
 		for _, sub := range s.oneOf {
 			var p []string
-			sub.check(v, &p, depth+1)
+			sub.check(v, &p, depth+1, steps, budget)
 			if len(p) == 0 {
 				matched++
 			}
@@ -538,7 +566,7 @@ func (s *schema) check(v any, problems *[]string, depth int) {
 	}
 	if s.not != nil {
 		var p []string
-		s.not.check(v, &p, depth+1)
+		s.not.check(v, &p, depth+1, steps, budget)
 		if len(p) == 0 {
 			add("instance matched a schema which it should not have")
 		}
@@ -581,9 +609,7 @@ func jsonEqual(a, b any) bool {
 		if !ok {
 			return false
 		}
-		rx, ok1 := new(big.Rat).SetString(x.String())
-		ry, ok2 := new(big.Rat).SetString(y.String())
-		return ok1 && ok2 && rx.Cmp(ry) == 0
+		return numKey(x) == numKey(y)
 	case []any:
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
@@ -609,5 +635,168 @@ func jsonEqual(a, b any) bool {
 		return true
 	default:
 		return a == b
+	}
+}
+
+// Numbers of the request are made exact (big.Rat) only when that is cheap: big.Rat's
+// SetString takes seconds for a number of a million digits and milliseconds for 1e999999,
+// and a body may hold many. Longer numbers, or ones with a larger exponent, are compared in
+// their decimal form (decimal), and are not checked against multipleOf.
+const (
+	maxExactDigits   = 400
+	maxExactExponent = 400
+)
+
+// numRat returns the value of a JSON number; exact is false when it is too long or its
+// exponent too large to make exact cheaply.
+func numRat(s string) (r *big.Rat, exact bool) {
+	if len(s) > maxExactDigits {
+		return nil, false
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || e > maxExactExponent || e < -maxExactExponent {
+			return nil, false
+		}
+	}
+	r, ok := new(big.Rat).SetString(s)
+	return r, ok
+}
+
+// decimal is a JSON number as ±0.digits × 10^exp, digits without leading or trailing zeros
+// (empty for zero), so that equal numbers have equal decimals whatever their size.
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int64
+}
+
+// maxDecExp bounds exponents; a JSON number's exponent can be any length of digits.
+const maxDecExp = 1 << 60
+
+func parseDecimal(s string) decimal {
+	var d decimal
+	if strings.HasPrefix(s, "-") {
+		d.neg, s = true, s[1:]
+	}
+	mant, expText, hasExp := strings.Cut(strings.ToLower(s), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	all := intPart + frac
+	lead := len(all) - len(strings.TrimLeft(all, "0"))
+	d.digits = strings.TrimRight(all[lead:], "0")
+	if d.digits == "" {
+		return decimal{}
+	}
+	d.exp = int64(len(intPart)) - int64(lead)
+	if hasExp {
+		e, err := strconv.ParseInt(strings.TrimPrefix(expText, "+"), 10, 64)
+		if err != nil || e > maxDecExp || e < -maxDecExp {
+			// More than 18 digits of exponent: the magnitude is beyond every limit.
+			e = maxDecExp
+			if strings.HasPrefix(expText, "-") {
+				e = -maxDecExp
+			}
+		}
+		d.exp += e
+	}
+	return d
+}
+
+func (d decimal) sign() int {
+	switch {
+	case d.digits == "":
+		return 0
+	case d.neg:
+		return -1
+	}
+	return 1
+}
+
+// cmp compares two decimals: -1, 0 or +1.
+func (d decimal) cmp(o decimal) int {
+	if ds, os := d.sign(), o.sign(); ds != os || ds == 0 {
+		return cmp.Compare(ds, os)
+	}
+	c := cmp.Compare(d.exp, o.exp)
+	if c == 0 {
+		c = strings.Compare(d.digits, o.digits) // same length of integer part: digit by digit
+	}
+	if d.neg {
+		return -c
+	}
+	return c
+}
+
+// numKey is a number's text such that two numbers have the same key exactly when they are
+// equal.
+func numKey(n json.Number) string {
+	d := parseDecimal(n.String())
+	if d.digits == "" {
+		return "0"
+	}
+	sign := "+"
+	if d.neg {
+		sign = "-"
+	}
+	return sign + d.digits + "e" + strconv.FormatInt(d.exp, 10)
+}
+
+// checkInexact applies minimum and maximum to a number numRat cannot make exact, comparing
+// decimals.
+func (s *schema) checkInexact(x json.Number, add func(string, ...any)) {
+	d := parseDecimal(x.String())
+	if s.minimum != nil {
+		if c := d.cmp(parseDecimal(s.numberLiterals["minimum"])); c < 0 || (c == 0 && s.exclMin) {
+			if s.exclMin {
+				add("numeric instance is not strictly greater than the required minimum %s", s.numberLiterals["minimum"])
+			} else {
+				add("numeric instance is lower than the required minimum (minimum: %s, found: %s)", s.numberLiterals["minimum"], x)
+			}
+		}
+	}
+	if s.maximum != nil {
+		if c := d.cmp(parseDecimal(s.numberLiterals["maximum"])); c > 0 || (c == 0 && s.exclMax) {
+			if s.exclMax {
+				add("numeric instance is not strictly lower than the required maximum %s", s.numberLiterals["maximum"])
+			} else {
+				add("numeric instance is greater than the required maximum (maximum: %s, found: %s)", s.numberLiterals["maximum"], x)
+			}
+		}
+	}
+}
+
+// canonKey writes a key of v such that two values have the same key exactly when jsonEqual
+// holds between them.
+func canonKey(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteByte('n')
+	case bool:
+		if x {
+			b.WriteByte('t')
+		} else {
+			b.WriteByte('f')
+		}
+	case string:
+		b.WriteString(strconv.Quote(x))
+	case json.Number:
+		b.WriteString(numKey(x))
+		b.WriteByte(';')
+	case []any:
+		b.WriteByte('[')
+		for _, e := range x {
+			canonKey(b, e)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		b.WriteByte('{')
+		for _, k := range sortedKeys(x) {
+			b.WriteString(strconv.Quote(k))
+			b.WriteByte(':')
+			canonKey(b, x[k])
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
 	}
 }

@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/big"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -66,6 +69,23 @@ func TestSchemaValidation(t *testing.T) {
 		{`{"properties":{"next":{"$ref":"#/definitions/Self"}}}`, `{"next":{"next":{}}}`, ""},
 		{`{"type":"object"}`, `{"a":1} {}`, `Unable to parse`},
 		{`{"type":"object"}`, `{"a":`, `Unable to parse`},
+		// Numbers too long or too large to make exact cheaply are compared in decimal, and
+		// not checked against multipleOf.
+		{`{"maximum":10}`, `1e500`, `greater than the required maximum (maximum: 10, found: 1e500)`},
+		{`{"minimum":0,"exclusiveMinimum":true}`, `-1E+500`, `not strictly greater than the required minimum 0`},
+		{`{"minimum":0,"maximum":1e300}`, `1e-500`, ""},
+		{`{"multipleOf":2}`, `1e-500`, ""},
+		{`{"minimum":1e-600,"exclusiveMinimum":true}`, `0.001e-597`, `not strictly greater`},
+		{`{"maximum":-1}`, `-0.5e-1000`, `greater than the required maximum`},
+		{`{"enum":[0.5]}`, `0.5` + strings.Repeat("0", 400), ""},
+		{`{"minimum":0}`, strings.Repeat("9", 1000), ""},
+		{`{"maximum":0}`, strings.Repeat("9", 1000), `greater than the required maximum`},
+		{`{"uniqueItems":true}`, `[{"a":1,"b":[1]},{"b":[1.0],"a":1}]`, `duplicate elements`},
+		{`{"uniqueItems":true}`, `[1e500,2e500,"1e500",[1e500],{"1e500":1e500}]`, ""},
+		{`{"uniqueItems":true}`, `[1e500,1E500]`, `duplicate elements`},
+		{`{"uniqueItems":true}`, `[12.5e499,0.0125E+502]`, `duplicate elements`},
+		{`{"uniqueItems":true}`, `[0,-0.0e9999999999999999999999]`, `duplicate elements`},
+		{`{"uniqueItems":true}`, `[null,false,true,"",0,[],{}]`, ""},
 	}
 	for _, tc := range tests {
 		s, err := compileModel(t, map[string]string{"M": tc.schema, "Tag": `{"enum":["a","b"]}`, "Self": tc.schema}, "M")
@@ -79,6 +99,58 @@ func TestSchemaValidation(t *testing.T) {
 			t.Errorf("%s on %s: %s, want valid", tc.schema, tc.body, problems)
 		case tc.want != "" && !strings.Contains(problems, tc.want):
 			t.Errorf("%s on %s: %q, want it to hold %q", tc.schema, tc.body, problems, tc.want)
+		}
+	}
+}
+
+// TestSchemaValidationCost checks bodies that cost a comparison of every pair of elements or
+// an exact value of every number before: a uniqueItems array of 200,000 elements (2·10¹⁰
+// comparisons) and numbers of a million digits (seconds each in big.Rat) now check in
+// moments.
+func TestSchemaValidationCost(t *testing.T) {
+	s, err := compileModel(t, map[string]string{"M": `{"uniqueItems":true,"items":{"type":"number","minimum":0,"multipleOf":1}}`}, "M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 200_000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(i))
+	}
+	// The last two are 1, a duplicate, and a fraction multipleOf 1 refuses.
+	b.WriteString("," + strings.Repeat("7", 1_000_000) + ",1" + strings.Repeat("0", 1_000_000) + "e-1000000,0.5]")
+	if problems := validateBody(s, []byte(b.String())); len(problems) != 2 ||
+		!strings.Contains(problems[0], "duplicate elements") || !strings.Contains(problems[1], "remainder of division is not zero (0.5 / 1)") {
+		t.Errorf("problems = %.300q, want the duplicate 1 and the remainder of 0.5", problems)
+	}
+}
+
+// TestSchemaCheckBudget: models whose combinators multiply the checks of one value (2^80 for
+// the self-reference, 2^40 for the chain) are cut short with a problem, not run forever.
+func TestSchemaCheckBudget(t *testing.T) {
+	const selfAndString = `{"allOf":[{"$ref":"#/definitions/A"},{"type":"string"}]}`
+	chain := map[string]string{"M0": `{"type":"string"}`}
+	for i := 1; i <= 40; i++ {
+		prev := fmt.Sprintf(`{"$ref":"#/definitions/M%d"}`, i-1)
+		chain[fmt.Sprintf("M%d", i)] = `{"anyOf":[` + prev + `,` + prev + `]}`
+	}
+	for _, c := range []struct {
+		models map[string]string
+		name   string
+	}{
+		{map[string]string{"A": `{"anyOf":[` + selfAndString + `,` + selfAndString + `]}`}, "A"},
+		{map[string]string{"A": `{"not":{"anyOf":[` + selfAndString + `,` + selfAndString + `]}}`}, "A"},
+		{chain, "M40"},
+	} {
+		s, err := compileModel(t, c.models, c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problems := strings.Join(validateBody(s, []byte(`1`)), "; "); !strings.Contains(problems, "schema checks for this body") {
+			t.Errorf("%s: problems %q, want the budget's", c.models[c.name], problems)
 		}
 	}
 }
@@ -198,4 +270,23 @@ func FuzzServeHTTP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDecimalMatchesRat checks the decimal comparison used for long numbers against big.Rat
+// on numbers short enough for both.
+func TestDecimalMatchesRat(t *testing.T) {
+	nums := []string{"0", "-0", "0.0", "0e5", "1", "-1", "10", "1e1", "100e-1", "0.1", "1E-1", "0.01e1",
+		"123.456", "123.4560", "1234.56e-1", "-123.456", "-1234.56E-1", "9", "99", "0.99", "1e+2", "-0.5", "5e-1", "-5e-2"}
+	for _, a := range nums {
+		for _, b := range nums {
+			ra, _ := new(big.Rat).SetString(a)
+			rb, _ := new(big.Rat).SetString(b)
+			if got, want := parseDecimal(a).cmp(parseDecimal(b)), ra.Cmp(rb); got != want {
+				t.Errorf("cmp(%s, %s) = %d, want %d", a, b, got, want)
+			}
+			if got, want := numKey(json.Number(a)) == numKey(json.Number(b)), ra.Cmp(rb) == 0; got != want {
+				t.Errorf("numKey(%s) == numKey(%s) is %v", a, b, got)
+			}
+		}
+	}
 }

@@ -307,6 +307,10 @@ func (c *client) putBatch(ctx context.Context, kc *kinesis.Client, name string, 
 		if err != nil {
 			return put, err
 		}
+		if len(out.Records) != len(pending) {
+			// Results pair with entries by position; without one each, none can be trusted.
+			return put, fmt.Errorf("PutRecords answered for %d record(s) of %d", len(out.Records), len(pending))
+		}
 		var retry []types.PutRecordsRequestEntry
 		var lastErr string
 		for i, res := range out.Records {

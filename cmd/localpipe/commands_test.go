@@ -150,6 +150,22 @@ func TestHealthFollowsListenEnv(t *testing.T) {
 	}
 }
 
+// TestPutWrongResultCount: a server whose PutRecords answer has more (or fewer) results than
+// records sent fails the put with a message, rather than crashing the client on an index.
+func TestPutWrongResultCount(t *testing.T) {
+	for _, records := range []string{
+		`[{"SequenceNumber":"1","ShardId":"shardId-000000000000"},{"ErrorCode":"InternalFailure","ErrorMessage":"x"}]`,
+		`[]`,
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			io.WriteString(w, `{"FailedRecordCount":0,"Records":`+records+`}`)
+		}))
+		lp(t, srv.URL, "one\n", "put", "events").want(t, exitFail, "PutRecords answered for")
+		srv.Close()
+	}
+}
+
 func TestDefaultEndpoint(t *testing.T) {
 	for _, c := range []struct{ endpoint, listen, want string }{
 		{"", "", "http://127.0.0.1:4566"},

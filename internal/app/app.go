@@ -301,6 +301,13 @@ func (a *App) closeEngines() error {
 func (a *App) Handler() http.Handler {
 	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An invoke URL is API Gateway's whatever its headers: a client may send X-Amz-Target
+		// to an API (one that passes it on to Kinesis, say), and must not bypass the API's
+		// API keys, validators and mappings by doing so.
+		if _, _, _, ok := gateway.InvokeTarget(r); ok {
+			a.gw.ServeHTTP(w, r)
+			return
+		}
 		if target := r.Header.Get("X-Amz-Target"); target != "" {
 			switch {
 			case strings.HasPrefix(target, "Kinesis_20131202."):
@@ -311,10 +318,6 @@ func (a *App) Handler() http.Handler {
 				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
 					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", target))
 			}
-			return
-		}
-		if _, _, _, ok := gateway.InvokeTarget(r); ok {
-			a.gw.ServeHTTP(w, r)
 			return
 		}
 		// /restapis, /apikeys and /usageplans are API Gateway's control plane even though

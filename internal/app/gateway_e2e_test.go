@@ -335,6 +335,15 @@ func TestGatewayMockAndCORS(t *testing.T) {
 	}
 }
 
+// TestGatewayInvokeWithXAmzTarget: an invoke request that carries X-Amz-Target is still the
+// API's, so it cannot skip the API key its method requires by reaching Kinesis directly.
+func TestGatewayInvokeWithXAmzTarget(t *testing.T) {
+	s := startE2E(t)
+	target := []string{"X-Amz-Target", "Kinesis_20131202.ListStreams"}
+	wantJSON(t, "GET /mock", s.do(t, "GET", s.url(e2eAPI, "prod", "/mock"), "", target...), 200, `{"stub": "prod"}`)
+	gatewayError(t, "GET /secure", s.do(t, "GET", s.url(e2eAPI, "prod", "/secure"), "", target...), 403, "Forbidden", "ForbiddenException")
+}
+
 // TestGatewayAPIKeys: a method with an api_key security requirement takes only enabled
 // keys that are valid for the stage.
 func TestGatewayAPIKeys(t *testing.T) {
