@@ -23,7 +23,9 @@ func TestSeedExampleBinary(t *testing.T) {
 	// The log reaches s.stderr just after the line start waits for, so poll briefly.
 	urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/restapis/seedapi001/prod/_user_request_/)`)
 	var m []string
-	hostForm := func() bool { return strings.Contains(s.stderr.String(), "url=http://seedapi001.execute-api.localhost:") }
+	hostForm := func() bool {
+		return strings.Contains(s.stderr.String(), "url=http://seedapi001.execute-api.localhost:")
+	}
 	waitUntil(5*time.Second, func() bool { m = urlRE.FindStringSubmatch(s.stderr.String()); return m != nil && hostForm() })
 	if m == nil || !hostForm() {
 		t.Fatalf("the invoke URLs are not logged:\n%s", s.stderr)
