@@ -767,7 +767,9 @@ func (c *call) enhancedMonitoring(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	v.streamName("streamName", in.StreamName)
-	v.Required("shardLevelMetrics", in.ShardLevelMetrics != nil)
+	if v.Required("shardLevelMetrics", in.ShardLevelMetrics != nil) {
+		v.shardLevelMetrics("shardLevelMetrics", in.ShardLevelMetrics)
+	}
 	v.streamARN("streamARN", in.StreamARN)
 	if err := v.Err(); err != nil {
 		return nil, err

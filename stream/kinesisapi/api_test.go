@@ -396,6 +396,11 @@ func TestLimitsAndErrors(t *testing.T) {
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'bad name' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 	_, err = e.kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(long), ShardCount: aws.Int32(0)})
 	wantErr(t, err, "ValidationException", "2 validation errors detected: Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '"+long+"' at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 128")
+	// The CLI passes a misspelt metric through; AWS checks the list against the enum.
+	_, err = e.kc.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("lim"), ShardLevelMetrics: []types.MetricsName{"IncomingBytes", "Bogus"}})
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value '[IncomingBytes, Bogus]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [IncomingBytes, IncomingRecords, OutgoingBytes, OutgoingRecords, WriteProvisionedThroughputExceeded, ReadProvisionedThroughputExceeded, IteratorAgeMilliseconds, ALL]]")
+	_, err = e.kc.DisableEnhancedMonitoring(ctx, &kinesis.DisableEnhancedMonitoringInput{StreamName: aws.String("lim"), ShardLevelMetrics: []types.MetricsName{}})
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value '[]' at 'shardLevelMetrics' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	_, err = e.kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("huge"), ShardCount: aws.Int32(600)})
 	wantErr(t, err, "LimitExceededException", "This request would exceed the shard limit for the account 000000000000 in eu-central-1.")
 

@@ -2,6 +2,7 @@ package kinesisapi
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,6 +99,30 @@ func (v *validator) tagKeys(path string, keys []string) {
 	for _, k := range keys {
 		if n := awsjson.JavaLen(k); n < 1 || n > 128 {
 			v.Fail(shown, path, "satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]")
+			break
+		}
+	}
+}
+
+// shardLevelMetrics checks a MetricsNameList member: 1–7 names from the MetricsName enum. The
+// CLI does not check enum values, so a typo reaches the server, which refuses it.
+func (v *validator) shardLevelMetrics(path string, names []string) {
+	if names == nil {
+		return
+	}
+	shown := awsjson.Quote("[" + strings.Join(names, ", ") + "]")
+	if len(names) < 1 {
+		v.Fail(shown, path, "have length greater than or equal to 1")
+	}
+	if len(names) > 7 {
+		v.Fail(shown, path, "have length less than or equal to 7")
+	}
+	values := []string{"IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
+		"WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded",
+		"IteratorAgeMilliseconds", "ALL"}
+	for _, n := range names {
+		if !slices.Contains(values, n) {
+			v.Fail(shown, path, "satisfy constraint: [Member must satisfy enum value set: ["+strings.Join(values, ", ")+"]]")
 			break
 		}
 	}
