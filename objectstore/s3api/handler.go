@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = errMsg("RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.",
 			[2]string{"MaxSizeAllowed", itoa(maxHeaderBytes)})
 		err.status = http.StatusBadRequest
-	} else {
+	} else if err = presignExpired(r, start); err == nil {
 		err = q.dispatch()
 	}
 	if err != nil {
@@ -149,6 +150,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, rid, err)
 	}
 	h.metrics.observe(q, time.Since(start))
+}
+
+// presignExpired refuses a SigV4 presigned URL used after X-Amz-Date + X-Amz-Expires, as S3
+// does. localpipe checks no signatures (it accepts any credentials), but expiry needs no
+// secret, and code that hands out short-lived URLs should see them lapse locally too.
+func presignExpired(r *http.Request, now time.Time) *s3Error {
+	query := r.URL.Query()
+	if query.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
+		return nil
+	}
+	signed, err := time.Parse("20060102T150405Z", query.Get("X-Amz-Date"))
+	if err != nil {
+		return nil
+	}
+	secs, err := strconv.ParseInt(query.Get("X-Amz-Expires"), 10, 64)
+	if err != nil || secs < 0 || secs > 604800 {
+		return nil
+	}
+	expires := signed.Add(time.Duration(secs) * time.Second)
+	if !now.After(expires) {
+		return nil
+	}
+	return errMsg("AccessDenied", "Request has expired",
+		[2]string{"X-Amz-Expires", query.Get("X-Amz-Expires")},
+		[2]string{"Expires", expires.UTC().Format("2006-01-02T15:04:05Z")},
+		[2]string{"ServerTime", now.UTC().Format("2006-01-02T15:04:05Z")})
 }
 
 func headerBytes(r *http.Request) int {
