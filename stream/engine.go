@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -57,6 +58,9 @@ type streamMeta struct {
 	Shards           []shardMeta       `json:"shards"`
 	Tags             map[string]string `json:"tags,omitempty"`
 	Hidden           bool              `json:"hidden,omitempty"`
+	// ShardLevelMetrics are the enhanced-monitoring metric names a client enabled. localpipe
+	// publishes no CloudWatch metrics; it keeps the names so DescribeStream reports them.
+	ShardLevelMetrics []string `json:"shardLevelMetrics,omitempty"`
 }
 
 type shardMeta struct {
@@ -274,6 +278,7 @@ func (e *Engine) info(st *streamState) StreamInfo {
 		Name: m.Name, Status: e.status(m), Mode: m.Mode, Created: time.Unix(0, m.Created),
 		RetentionHours: m.RetentionHours, MaxRecordSizeKiB: m.MaxRecordSizeKiB,
 		EncryptionType: m.EncryptionType, Tags: maps.Clone(m.Tags), Hidden: m.Hidden,
+		ShardLevelMetrics: slices.Clone(m.ShardLevelMetrics),
 	}
 	if si.Tags == nil {
 		si.Tags = map[string]string{}
@@ -501,6 +506,21 @@ func (e *Engine) UpdateMaxRecordSize(name string, kib int) error {
 // UpdateTags lets fn edit the stream's tags in place; fn's error aborts the change.
 func (e *Engine) UpdateTags(name string, fn func(tags map[string]string) error) error {
 	return e.update(name, func(m *streamMeta) error { return fn(m.Tags) })
+}
+
+// UpdateShardLevelMetrics sets the stream's enabled metric names to what fn returns for the
+// current ones, and returns both.
+func (e *Engine) UpdateShardLevelMetrics(name string, fn func(cur []string) []string) (before, after []string, err error) {
+	err = e.update(name, func(m *streamMeta) error {
+		if s := e.status(m); s != StatusActive {
+			return &NotActiveError{Name: name, Status: s}
+		}
+		before = slices.Clone(m.ShardLevelMetrics)
+		m.ShardLevelMetrics = fn(slices.Clone(m.ShardLevelMetrics))
+		after = slices.Clone(m.ShardLevelMetrics)
+		return nil
+	})
+	return before, after, err
 }
 
 // Put appends records, each to the shard its hash key falls in, and returns once every

@@ -96,6 +96,8 @@ type StreamInfo struct {
 	Shards           []ShardInfo
 	Tags             map[string]string
 	Hidden           bool
+	// ShardLevelMetrics are the enhanced-monitoring metrics enabled, in the model's order.
+	ShardLevelMetrics []string
 }
 
 // ShardInfo describes one shard. Hash keys are inclusive bounds.

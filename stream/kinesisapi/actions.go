@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -308,7 +309,7 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 		"HasMoreShards":           more,
 		"RetentionPeriodHours":    info.RetentionHours,
 		"StreamCreationTimestamp": awsjson.Timestamp(info.Created),
-		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: []string{}}},
+		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: orEmpty(info.ShardLevelMetrics)}},
 		"EncryptionType":          info.EncryptionType,
 	}})
 }
@@ -334,7 +335,7 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 		"StreamModeDetails":       modeOut{info.Mode},
 		"RetentionPeriodHours":    info.RetentionHours,
 		"StreamCreationTimestamp": awsjson.Timestamp(info.Created),
-		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: []string{}}},
+		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: orEmpty(info.ShardLevelMetrics)}},
 		"EncryptionType":          info.EncryptionType,
 		"OpenShardCount":          openShardCount(info),
 		"ConsumerCount":           0,
@@ -755,9 +756,22 @@ func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
 		"OnDemandStreamCount": onDemand, "OnDemandStreamCountLimit": 50})
 }
 
-// enhancedMonitoring accepts Enable/DisableEnhancedMonitoring and reports no shard-level
-// metrics, since localpipe keeps only stream-level ones.
-func (c *call) enhancedMonitoring(body []byte) ([]byte, *awsjson.Error) {
+// metricNames are the shard-level metrics in the model's order; "ALL" stands for all of them.
+var metricNames = []string{"IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
+	"WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds"}
+
+func (c *call) enableMonitoring(body []byte) ([]byte, *awsjson.Error) {
+	return c.enhancedMonitoring(body, true)
+}
+
+func (c *call) disableMonitoring(body []byte) ([]byte, *awsjson.Error) {
+	return c.enhancedMonitoring(body, false)
+}
+
+// enhancedMonitoring adds the named metrics to the stream's enabled set, or removes them,
+// and answers with the set before (Current) and after (Desired), as AWS does. localpipe
+// publishes no shard-level metrics; it keeps the names so DescribeStream shows them.
+func (c *call) enhancedMonitoring(body []byte, enable bool) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
 		ShardLevelMetrics []string `json:"ShardLevelMetrics"`
@@ -778,8 +792,35 @@ func (c *call) enhancedMonitoring(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	named := func(m string) bool {
+		return slices.Contains(in.ShardLevelMetrics, m) || slices.Contains(in.ShardLevelMetrics, "ALL")
+	}
+	before, after, err := c.h.eng.UpdateShardLevelMetrics(info.Name, func(cur []string) []string {
+		var out []string
+		for _, m := range metricNames {
+			on := slices.Contains(cur, m)
+			if named(m) {
+				on = enable
+			}
+			if on {
+				out = append(out, m)
+			}
+		}
+		return out
+	})
+	if err != nil {
+		return nil, c.engineError(info.Name, err)
+	}
 	return awsjson.Marshal(map[string]any{"StreamName": info.Name, "StreamARN": c.arn(info.Name),
-		"CurrentShardLevelMetrics": []string{}, "DesiredShardLevelMetrics": []string{}})
+		"CurrentShardLevelMetrics": orEmpty(before), "DesiredShardLevelMetrics": orEmpty(after)})
+}
+
+// orEmpty keeps an empty list a JSON [] rather than null, as AWS sends it.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // ---- records ----

@@ -686,3 +686,40 @@ func TestSDKMiscellany(t *testing.T) {
 	}
 	t.Fatal("record put by ARN not found")
 }
+
+// TestEnhancedMonitoringState: Enable/Disable answer with the metrics before (Current) and
+// after (Desired), ALL stands for every metric, and DescribeStream/DescribeStreamSummary show
+// the enabled set, as on AWS (`aws kinesis enable-enhanced-monitoring` then describe-stream).
+func TestEnhancedMonitoringState(t *testing.T) {
+	e := newEnv(t, nil)
+	e.create(t, "em", 1)
+	names := func(ms []types.MetricsName) string { return fmt.Sprint(ms) }
+	out, err := e.kc.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("em"),
+		ShardLevelMetrics: []types.MetricsName{"OutgoingBytes", "IncomingBytes"}})
+	if err != nil || names(out.CurrentShardLevelMetrics) != "[]" || names(out.DesiredShardLevelMetrics) != "[IncomingBytes OutgoingBytes]" {
+		t.Fatalf("enable: %v %+v", err, out)
+	}
+	d, err := e.kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("em")})
+	if err != nil || names(d.StreamDescription.EnhancedMonitoring[0].ShardLevelMetrics) != "[IncomingBytes OutgoingBytes]" {
+		t.Fatalf("describe: %v %+v", err, d)
+	}
+	dis, err := e.kc.DisableEnhancedMonitoring(ctx, &kinesis.DisableEnhancedMonitoringInput{StreamName: aws.String("em"),
+		ShardLevelMetrics: []types.MetricsName{"IncomingBytes"}})
+	if err != nil || names(dis.CurrentShardLevelMetrics) != "[IncomingBytes OutgoingBytes]" || names(dis.DesiredShardLevelMetrics) != "[OutgoingBytes]" {
+		t.Fatalf("disable: %v %+v", err, dis)
+	}
+	all, err := e.kc.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("em"),
+		ShardLevelMetrics: []types.MetricsName{types.MetricsNameAll}})
+	if err != nil || len(all.DesiredShardLevelMetrics) != 7 {
+		t.Fatalf("enable ALL: %v %+v", err, all)
+	}
+	if _, err := e.kc.DisableEnhancedMonitoring(ctx, &kinesis.DisableEnhancedMonitoringInput{StreamName: aws.String("em"),
+		ShardLevelMetrics: []types.MetricsName{types.MetricsNameAll}}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("em")})
+	if err != nil || len(sum.StreamDescriptionSummary.EnhancedMonitoring) != 1 || sum.StreamDescriptionSummary.EnhancedMonitoring[0].ShardLevelMetrics == nil ||
+		len(sum.StreamDescriptionSummary.EnhancedMonitoring[0].ShardLevelMetrics) != 0 {
+		t.Fatalf("summary after disable ALL: %v %+v", err, sum)
+	}
+}

@@ -103,8 +103,8 @@ func init() {
 		"ListTagsForStream":             (*call).listTags,
 		"UpdateMaxRecordSize":           (*call).updateMaxRecordSize,
 		"DescribeLimits":                (*call).describeLimits,
-		"EnableEnhancedMonitoring":      (*call).enhancedMonitoring,
-		"DisableEnhancedMonitoring":     (*call).enhancedMonitoring,
+		"EnableEnhancedMonitoring":      (*call).enableMonitoring,
+		"DisableEnhancedMonitoring":     (*call).disableMonitoring,
 	}
 	// Actions in the model that localpipe does not emulate get an answer that says so,
 	// rather than UnknownOperationException, which would suggest a client bug. The type is
