@@ -165,8 +165,14 @@ func presignExpired(r *http.Request, now time.Time) *s3Error {
 		return nil
 	}
 	secs, err := strconv.ParseInt(query.Get("X-Amz-Expires"), 10, 64)
-	if err != nil || secs < 0 || secs > 604800 {
+	if err != nil || secs < 0 {
 		return nil
+	}
+	if secs > 604800 {
+		// `aws s3 presign --expires-in` signs any value; S3 refuses more than SigV4's week.
+		e := errMsg("AuthorizationQueryParametersError", "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
+		e.status = http.StatusBadRequest
+		return e
 	}
 	expires := signed.Add(time.Duration(secs) * time.Second)
 	if !now.After(expires) {

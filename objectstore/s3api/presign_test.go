@@ -49,4 +49,12 @@ func TestPresignedURLExpiry(t *testing.T) {
 		!strings.Contains(b, "<ServerTime>") {
 		t.Fatalf("expired URL: %d %s", r.StatusCode, b)
 	}
+	q = u.Query()
+	q.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
+	q.Set("X-Amz-Expires", "604801")
+	u.RawQuery = q.Encode()
+	r, b = get(u.String())
+	if r.StatusCode != 400 || !strings.Contains(b, "<Code>AuthorizationQueryParametersError</Code><Message>X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds</Message>") {
+		t.Fatalf("expiry over a week: %d %s", r.StatusCode, b)
+	}
 }
