@@ -14,7 +14,8 @@ import (
 
 // TestPresignedURLExpiry: a presigned GET works until X-Amz-Date + X-Amz-Expires and is then
 // refused with S3's 403 AccessDenied "Request has expired" (what `aws s3 presign
-// --expires-in` users see). The URL's X-Amz-Date is moved back rather than waiting for it.
+// --expires-in` users see); an expiry over a week is refused outright. The URL's X-Amz-Date is
+// moved back rather than waiting for it.
 func TestPresignedURLExpiry(t *testing.T) {
 	ctx := context.Background()
 	s := newServer(t)
