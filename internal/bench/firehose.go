@@ -133,20 +133,7 @@ func runFirehose(rounds, streams, bufMiB int) error {
 }
 
 func fhCall(hc *http.Client, addr, action string, body []byte) ([]byte, error) {
-	req, _ := http.NewRequest("POST", "http://"+addr+"/", bytes.NewReader(body))
-	req.Header.Set("X-Amz-Target", "Firehose_20150804."+action)
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/firehose/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return out, fmt.Errorf("%s: %d %s", action, resp.StatusCode, out)
-	}
-	return out, err
+	return jsonCall(hc, addr, "firehose", "Firehose_20150804."+action, body)
 }
 
 func s3Get(hc *http.Client, url string) ([]byte, error) {

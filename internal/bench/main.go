@@ -211,10 +211,16 @@ func (c *child) rssMiB() float64 {
 }
 
 func call(hc *http.Client, addr, action string, body []byte) ([]byte, error) {
+	return jsonCall(hc, addr, "kinesis", "Kinesis_20131202."+action, body)
+}
+
+// jsonCall sends one JSON 1.1 request as an SDK would, signed for service in the credential
+// scope (localpipe reads the region from it; the signature itself is not checked).
+func jsonCall(hc *http.Client, addr, service, target string, body []byte) ([]byte, error) {
 	req, _ := http.NewRequest("POST", "http://"+addr+"/", bytes.NewReader(body))
-	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+action)
+	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
@@ -222,7 +228,7 @@ func call(hc *http.Client, addr, action string, body []byte) ([]byte, error) {
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		return out, fmt.Errorf("%s: %d %s", action, resp.StatusCode, out)
+		return out, fmt.Errorf("%s: %d %s", target, resp.StatusCode, out)
 	}
 	return out, err
 }
