@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -134,20 +133,13 @@ func (q *request) getObjectTagging() *s3Error {
 
 // missingConfiguration answers a read of bucket configuration localpipe never stores with the
 // error S3 gives for a bucket that has none.
-func (q *request) missingConfiguration(query url.Values) *s3Error {
-	if _, err := q.bucketInfo(); err != nil {
-		return err
-	}
-	for _, c := range []struct{ sub, code string }{
-		{"tagging", "NoSuchTagSet"}, {"policy", "NoSuchBucketPolicy"}, {"cors", "NoSuchCORSConfiguration"},
-		{"lifecycle", "NoSuchLifecycleConfiguration"}, {"encryption", "ServerSideEncryptionConfigurationNotFoundError"},
-		{"website", "NoSuchWebsiteConfiguration"},
-	} {
-		if _, ok := query[c.sub]; ok {
-			return errCode(c.code, [2]string{"BucketName", q.bucket})
+func missingConfiguration(code string) func(*request) *s3Error {
+	return func(q *request) *s3Error {
+		if _, err := q.bucketInfo(); err != nil {
+			return err
 		}
+		return errCode(code, [2]string{"BucketName", q.bucket})
 	}
-	return errCode("InternalError")
 }
 
 func (q *request) createBucket() *s3Error {

@@ -374,7 +374,12 @@ func (q *request) deleteObject() *s3Error {
 // optional ?versionId.
 func copySource(h http.Header) (bucket, key string, err *s3Error) {
 	raw := h.Get("X-Amz-Copy-Source")
-	raw, _, _ = strings.Cut(raw, "?versionId=")
+	raw, version, hasVersion := strings.Cut(raw, "?versionId=")
+	if hasVersion {
+		if err := checkVersionID(url.Values{"versionId": {version}}); err != nil {
+			return "", "", err
+		}
+	}
 	s, uerr := url.PathUnescape(raw)
 	if uerr != nil {
 		return "", "", errMsg("InvalidArgument", "Invalid copy source encoding",
