@@ -79,8 +79,18 @@ type ObjectMeta struct {
 	Expires            string            `json:"expires,omitempty"`
 	UserMeta           map[string]string `json:"userMeta,omitempty"`
 	Checksums          map[string]string `json:"checksums,omitempty"` // e.g. CRC32 → base64 value
+	Tags               []Tag             `json:"tags,omitempty"`      // in the order given
+	// ACL is the object's access control policy document as the wire layer keeps it; ""
+	// means the default (the owner has full control).
+	ACL string `json:"acl,omitempty"`
 	// ContentMD5, when set (16 raw bytes), must match the body or the put fails with ErrBadDigest.
 	ContentMD5 []byte `json:"-"`
+}
+
+// Tag is one of an object's tags.
+type Tag struct {
+	Key   string `json:"k"`
+	Value string `json:"v"`
 }
 
 // ObjectInfo describes a stored object.
@@ -342,6 +352,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 			}
 		}
 		if err := root.DeleteBucket([]byte(objectsPrefix + name)); err != nil {
+			return err
+		}
+		if err := dropBucketConfig(tx, name); err != nil {
 			return err
 		}
 		return root.Bucket(bucketBuckets).Delete([]byte(name))

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -360,23 +361,26 @@ func TestS3SubresourcesKeepData(t *testing.T) {
 	if _, err := os.Stat(awsCLI); err != nil {
 		t.Log("SKIP the AWS CLI half: AWS CLI v2 not installed (.ci/run installs Debian's awscli)")
 	} else {
-		for _, args := range [][]string{
-			{"delete-object-tagging", "--bucket", "full", "--key", "k"},
-			{"delete-object", "--bucket", "full", "--key", "k", "--version-id", "bogus"},
-			{"delete-bucket-cors", "--bucket", "empty"},
-			{"delete-bucket-policy", "--bucket", "empty"},
-			{"delete-bucket-tagging", "--bucket", "empty"},
-			{"delete-bucket-website", "--bucket", "empty"},
-			{"delete-bucket-lifecycle", "--bucket", "empty"},
-			{"delete-bucket-encryption", "--bucket", "empty"},
-			{"put-bucket-website", "--bucket", "never-made", "--website-configuration", `{"IndexDocument":{"Suffix":"index.html"}}`},
+		for _, c := range []struct {
+			args []string
+			code string // the error the CLI must report; "" for success
+		}{
+			{[]string{"delete-object-tagging", "--bucket", "full", "--key", "k"}, ""},
+			{[]string{"delete-object", "--bucket", "full", "--key", "k", "--version-id", "bogus"}, "InvalidArgument"},
+			{[]string{"delete-bucket-cors", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-policy", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-tagging", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-website", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-lifecycle", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-encryption", "--bucket", "empty"}, ""},
+			{[]string{"put-bucket-website", "--bucket", "never-made", "--website-configuration", `{"IndexDocument":{"Suffix":"index.html"}}`}, "NoSuchBucket"},
+			{[]string{"put-bucket-analytics-configuration", "--bucket", "empty", "--id", "a", "--analytics-configuration", `{"Id":"a","StorageClassAnalysis":{}}`}, "NotImplemented"},
 		} {
-			_, stderr, err := tryAWS(s.endpoint, "us-east-1", append([]string{"s3api"}, args...)...)
-			t.Logf("aws s3api %s: %v %s", strings.Join(args, " "), err, strings.TrimSpace(stderr))
-			intact(t, "aws s3api "+args[0])
-		}
-		if _, stderr, err := tryAWS(s.endpoint, "us-east-1", "s3api", "delete-object", "--bucket", "full", "--key", "k", "--version-id", "bogus"); err == nil || !strings.Contains(stderr, "InvalidArgument") {
-			t.Errorf("delete-object --version-id bogus: %v %s, want InvalidArgument", err, stderr)
+			_, stderr, err := tryAWS(s.endpoint, "us-east-1", append([]string{"s3api"}, c.args...)...)
+			if (err == nil) != (c.code == "") || !strings.Contains(stderr, c.code) {
+				t.Errorf("aws s3api %s: %v %s; want %q", strings.Join(c.args, " "), err, stderr, c.code)
+			}
+			intact(t, "aws s3api "+c.args[0])
 		}
 	}
 	for name, call := range map[string]func() error{
@@ -405,5 +409,67 @@ func TestS3SubresourcesKeepData(t *testing.T) {
 			t.Errorf("%s succeeded; localpipe does not emulate it", name)
 		}
 		intact(t, name)
+	}
+}
+
+// TestS3ConfigurationsWithAWSCLI round-trips tags, CORS, a policy, ACLs, encryption and the
+// public access block through `aws s3api` as a user types them.
+func TestS3ConfigurationsWithAWSCLI(t *testing.T) {
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Skip("AWS CLI v2 not installed (.ci/run installs Debian's awscli)")
+	}
+	s := start(t, "--ephemeral")
+	api := func(args ...string) map[string]any {
+		t.Helper()
+		out := cli(t, s.endpoint, append([]string{"s3api", "--output", "json"}, args...)...)
+		m := map[string]any{}
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &m); err != nil {
+				t.Fatalf("aws s3api %s: not JSON: %s", strings.Join(args, " "), out)
+			}
+		}
+		return m
+	}
+	asJSON := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	api("create-bucket", "--bucket", "conf")
+	api("put-object", "--bucket", "conf", "--key", "k", "--tagging", "a=1&b=2", "--acl", "public-read")
+	if got := asJSON(api("get-object-tagging", "--bucket", "conf", "--key", "k")["TagSet"]); got != `[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}]` {
+		t.Errorf("get-object-tagging: %s", got)
+	}
+	api("put-object-tagging", "--bucket", "conf", "--key", "k", "--tagging", `{"TagSet":[{"Key":"c","Value":"3"}]}`)
+	if got := asJSON(api("get-object-tagging", "--bucket", "conf", "--key", "k")["TagSet"]); got != `[{"Key":"c","Value":"3"}]` {
+		t.Errorf("get-object-tagging after put: %s", got)
+	}
+	if got := asJSON(api("get-object-acl", "--bucket", "conf", "--key", "k")["Grants"]); !strings.Contains(got, "AllUsers") {
+		t.Errorf("get-object-acl: %s", got)
+	}
+	api("put-bucket-tagging", "--bucket", "conf", "--tagging", `{"TagSet":[{"Key":"team","Value":"data"}]}`)
+	if got := asJSON(api("get-bucket-tagging", "--bucket", "conf")["TagSet"]); got != `[{"Key":"team","Value":"data"}]` {
+		t.Errorf("get-bucket-tagging: %s", got)
+	}
+	api("put-bucket-cors", "--bucket", "conf", "--cors-configuration", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`)
+	if got := asJSON(api("get-bucket-cors", "--bucket", "conf")["CORSRules"]); got != `[{"AllowedMethods":["GET"],"AllowedOrigins":["*"]}]` {
+		t.Errorf("get-bucket-cors: %s", got)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::conf/*"}]}`
+	api("put-bucket-policy", "--bucket", "conf", "--policy", policy)
+	if got := api("get-bucket-policy", "--bucket", "conf")["Policy"]; got != policy {
+		t.Errorf("get-bucket-policy: %v", got)
+	}
+	if got := asJSON(api("get-bucket-policy-status", "--bucket", "conf")); got != `{"PolicyStatus":{"IsPublic":false}}` {
+		t.Errorf("get-bucket-policy-status: %s", got)
+	}
+	api("put-bucket-encryption", "--bucket", "conf", "--server-side-encryption-configuration",
+		`{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"alias/k"}}]}`)
+	if got := asJSON(api("get-bucket-encryption", "--bucket", "conf")); !strings.Contains(got, `"KMSMasterKeyID":"alias/k"`) {
+		t.Errorf("get-bucket-encryption: %s", got)
+	}
+	api("delete-public-access-block", "--bucket", "conf")
+	if _, stderr, err := tryAWS(s.endpoint, "us-east-1", "s3api", "get-public-access-block", "--bucket", "conf"); err == nil || !strings.Contains(stderr, "NoSuchPublicAccessBlockConfiguration") {
+		t.Errorf("get-public-access-block after delete: %v %s", err, stderr)
+	}
+	api("delete-object-tagging", "--bucket", "conf", "--key", "k")
+	if got := asJSON(api("get-object-tagging", "--bucket", "conf", "--key", "k")["TagSet"]); got != `[]` {
+		t.Errorf("get-object-tagging after delete: %s", got)
 	}
 }

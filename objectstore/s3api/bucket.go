@@ -94,52 +94,13 @@ func (q *request) getBucketVersioning() *s3Error {
 	return q.ok(&x)
 }
 
-// getACL answers with the one grant every bucket and object has: full control for the owner.
-func (q *request) getACL() *s3Error {
-	if q.key != "" {
-		if _, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key); err != nil {
-			return q.fail(err)
-		}
-	} else if _, err := q.bucketInfo(); err != nil {
-		return err
-	}
-	var x xmlw
-	x.header()
-	x.root("AccessControlPolicy")
-	writeOwner(&x, "Owner")
-	x.open("AccessControlList")
-	x.b = append(x.b, `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">`...)
-	x.elem("ID", ownerID)
-	x.elem("DisplayName", ownerName)
-	x.close("Grantee")
-	x.elem("Permission", "FULL_CONTROL")
-	x.close("Grant")
-	x.close("AccessControlList")
-	x.close("AccessControlPolicy")
-	return q.ok(&x)
-}
-
 func (q *request) getObjectTagging() *s3Error {
-	if _, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key); err != nil {
+	info, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key)
+	if err != nil {
 		return q.fail(err)
 	}
-	var x xmlw
-	x.header()
-	x.root("Tagging")
-	x.b = append(x.b, "<TagSet></TagSet>"...)
-	x.close("Tagging")
+	x := xmlw{b: taggingDocument(info.Tags)}
 	return q.ok(&x)
-}
-
-// missingConfiguration answers a read of bucket configuration localpipe never stores with the
-// error S3 gives for a bucket that has none.
-func missingConfiguration(code string) func(*request) *s3Error {
-	return func(q *request) *s3Error {
-		if _, err := q.bucketInfo(); err != nil {
-			return err
-		}
-		return errCode(code, [2]string{"BucketName", q.bucket})
-	}
 }
 
 func (q *request) createBucket() *s3Error {

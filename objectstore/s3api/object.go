@@ -38,6 +38,16 @@ func objectMeta(h http.Header) (objectstore.ObjectMeta, *s3Error) {
 	if size > maxUserMeta {
 		return m, errCode("MetadataTooLarge", [2]string{"Size", itoa(size)}, [2]string{"MaxSizeAllowed", itoa(maxUserMeta)})
 	}
+	tags, _, serr := headerTags(h)
+	if serr != nil {
+		return m, serr
+	}
+	m.Tags = tags
+	acl, serr := headerACL(h)
+	if serr != nil {
+		return m, serr
+	}
+	m.ACL = acl
 	return m, nil
 }
 
@@ -62,6 +72,9 @@ func writeObjectHeaders(h http.Header, info objectstore.ObjectInfo) {
 	}
 	for k, v := range info.UserMeta {
 		h["X-Amz-Meta-"+k] = []string{v}
+	}
+	if len(info.Tags) > 0 {
+		h.Set("X-Amz-Tagging-Count", itoa(len(info.Tags)))
 	}
 }
 
@@ -417,6 +430,15 @@ func (q *request) copyObject() *s3Error {
 		return errMsg("InvalidArgument", "Unknown metadata directive.",
 			[2]string{"ArgumentName", "x-amz-metadata-directive"}, [2]string{"ArgumentValue", directive})
 	}
+	tagging := q.r.Header.Get("X-Amz-Tagging-Directive")
+	if tagging != "" && tagging != "COPY" && tagging != "REPLACE" {
+		return errMsg("InvalidArgument", "Unknown tagging directive.",
+			[2]string{"ArgumentName", "x-amz-tagging-directive"}, [2]string{"ArgumentValue", tagging})
+	}
+	given, serr := objectMeta(q.r.Header)
+	if serr != nil {
+		return serr
+	}
 	src, f, serr := q.openSource()
 	if serr != nil {
 		return serr
@@ -428,13 +450,16 @@ func (q *request) copyObject() *s3Error {
 	}
 	meta := src.ObjectMeta
 	if directive == "REPLACE" {
-		m, serr := objectMeta(q.r.Header)
-		if serr != nil {
-			return serr
-		}
-		m.Checksums = src.Checksums
-		meta = m
+		meta = given
+		meta.Checksums = src.Checksums
 	}
+	// Tags follow their own directive, and the ACL is never copied: the copy gets the one
+	// the request names, or the default.
+	meta.Tags = src.Tags
+	if tagging == "REPLACE" {
+		meta.Tags = given.Tags
+	}
+	meta.ACL = given.ACL
 	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, io.NewSectionReader(f, 0, src.Size), meta)
 	if err != nil {
 		return q.fail(err)
