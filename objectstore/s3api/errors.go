@@ -15,6 +15,7 @@ var codes = map[string]struct {
 	status int
 	msg    string
 }{
+	"AccessForbidden":                      {403, "CORSResponse: This CORS request is not allowed."},
 	"AccessDenied":                         {403, "Access Denied"},
 	"BadDigest":                            {400, "The Content-MD5 you specified did not match what we received."},
 	"BucketAlreadyOwnedByYou":              {409, "Your previous request to create the named bucket succeeded and you already own it."},

@@ -138,6 +138,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", "AmazonS3")
 	q := &request{h: h, w: w, r: r, rid: rid}
 	q.bucket, q.key = address(r)
+	// Before anything is written, so that a page may read errors too.
+	q.corsActual()
 	var err *s3Error
 	if headerBytes(r) > maxHeaderBytes {
 		err = errMsg("RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.",
@@ -274,6 +276,7 @@ var operationHandlers = map[string]func(*request) *s3Error{
 	"CompleteMultipartUpload": (*request).completeUpload,
 	"AbortMultipartUpload":    (*request).abortUpload,
 	"ListParts":               (*request).listParts,
+	"PreflightRequest":        (*request).preflight,
 }
 
 // listObjectsV2 is the ?list-type sub-resource, which S3 knows only as 2.

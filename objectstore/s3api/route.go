@@ -44,6 +44,9 @@ type operation struct {
 // and SDK helpers send: a presigned POST is a form upload to the bucket itself.
 var extraOperations = []operation{
 	{name: "PostObject", method: "POST", target: targetBucket, form: true},
+	// A browser's CORS preflight, answered from the bucket's CORS rules.
+	{name: "PreflightRequest", method: "OPTIONS", target: targetBucket},
+	{name: "PreflightRequest", method: "OPTIONS", target: targetObject},
 }
 
 // routes indexes the table by method and target, in table order.
