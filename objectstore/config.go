@@ -86,19 +86,12 @@ func dropBucketConfig(tx *bolt.Tx, bucket string) error {
 
 // UpdateObjectMeta changes an object's metadata in place (its tags, its ACL) without
 // rewriting its bytes; fn edits a copy and the change commits only if fn returns nil.
-func (s *Store) UpdateObjectMeta(ctx context.Context, bucket, key string, fn func(*ObjectMeta) error) (ObjectInfo, error) {
+// versionID names the version ("" for the current one).
+func (s *Store) UpdateObjectMeta(ctx context.Context, bucket, key, versionID string, fn func(*ObjectMeta) error) (ObjectInfo, error) {
 	var info ObjectInfo
 	err := s.update(func(tx *bolt.Tx) error {
-		objs := tx.Bucket(bucketRoot).Bucket([]byte(objectsPrefix + bucket))
-		if objs == nil {
-			return ErrNoSuchBucket
-		}
-		v := objs.Get([]byte(key))
-		if v == nil {
-			return ErrNoSuchKey
-		}
-		info = ObjectInfo{}
-		if err := json.Unmarshal(v, &info); err != nil {
+		var err error
+		if info, err = viewVersion(tx, bucket, key, versionID); err != nil {
 			return err
 		}
 		meta := info.ObjectMeta
@@ -112,6 +105,19 @@ func (s *Store) UpdateObjectMeta(ctx context.Context, bucket, key string, fn fun
 		nv, err := json.Marshal(info)
 		if err != nil {
 			return err
+		}
+		root := tx.Bucket(bucketRoot)
+		objs := root.Bucket([]byte(objectsPrefix + bucket))
+		if info.VersionID != "" {
+			vers := root.Bucket([]byte(versionsPrefix + bucket))
+			if err := vers.Put(versionKey(key, info.Seq), nv); err != nil {
+				return err
+			}
+			cur := objs.Get([]byte(key))
+			var c ObjectInfo
+			if cur == nil || json.Unmarshal(cur, &c) != nil || c.Seq != info.Seq {
+				return nil // not the current version
+			}
 		}
 		return objs.Put([]byte(key), nv)
 	})

@@ -303,7 +303,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	info.Checksums = compositeChecksum(parts)
 	var gc []string
-	err = s.commitWith(info, tmp, func(tx *bolt.Tx) error {
+	err = s.commitWith(&info, tmp, func(tx *bolt.Tx) error {
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
 			return err // completed or aborted meanwhile
 		}

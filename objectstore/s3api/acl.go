@@ -211,26 +211,29 @@ func (q *request) putBucketACL() *s3Error {
 }
 
 func (q *request) getObjectACL() *s3Error {
-	info, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key)
+	info, err := q.h.store.HeadObjectVersion(q.r.Context(), q.bucket, q.key, q.versionID())
 	if err != nil {
 		return q.fail(err)
 	}
+	q.setVersionHeader(info.VersionID)
 	return q.ok(aclDocument(info.ACL))
 }
 
 func (q *request) putObjectACL() *s3Error {
-	if _, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key); err != nil {
+	if _, err := q.h.store.HeadObjectVersion(q.r.Context(), q.bucket, q.key, q.versionID()); err != nil {
 		return q.fail(err)
 	}
 	acl, serr := q.requestACL()
 	if serr != nil {
 		return serr
 	}
-	if _, err := q.h.store.UpdateObjectMeta(q.r.Context(), q.bucket, q.key, func(m *objectstore.ObjectMeta) error {
+	info, err := q.h.store.UpdateObjectMeta(q.r.Context(), q.bucket, q.key, q.versionID(), func(m *objectstore.ObjectMeta) error {
 		m.ACL = acl
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return q.fail(err)
 	}
+	q.setVersionHeader(info.VersionID)
 	return q.empty(http.StatusOK)
 }

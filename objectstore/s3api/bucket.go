@@ -83,22 +83,12 @@ func (q *request) getBucketLocation() *s3Error {
 	return q.ok(&x)
 }
 
-func (q *request) getBucketVersioning() *s3Error {
-	if _, err := q.bucketInfo(); err != nil {
-		return err
-	}
-	var x xmlw
-	x.header()
-	x.root("VersioningConfiguration")
-	x.close("VersioningConfiguration")
-	return q.ok(&x)
-}
-
 func (q *request) getObjectTagging() *s3Error {
-	info, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key)
+	info, err := q.h.store.HeadObjectVersion(q.r.Context(), q.bucket, q.key, q.versionID())
 	if err != nil {
 		return q.fail(err)
 	}
+	q.setVersionHeader(info.VersionID)
 	x := xmlw{b: taggingDocument(info.Tags)}
 	return q.ok(&x)
 }
@@ -294,16 +284,25 @@ func (q *request) deleteObjects() *s3Error {
 	x.root("DeleteResult")
 	for _, o := range body.Objects {
 		key := *o.Key
-		var err error
+		var (
+			res objectstore.DeleteResult
+			err error
+		)
 		if key == "" || len(key) > objectstore.MaxKeyLen {
 			err = objectstore.ErrKeyTooLong
 		} else {
-			err = q.h.store.DeleteObject(q.r.Context(), q.bucket, key)
+			res, err = q.h.store.DeleteObjectVersion(q.r.Context(), q.bucket, key, o.VersionID)
 		}
 		if err != nil {
 			e := q.h.toS3(q.r, q.bucket, key, err)
+			if errors.Is(err, objectstore.ErrInvalidVersionID) {
+				e = errMsg("NoSuchVersion", "The specified version does not exist.")
+			}
 			x.open("Error")
 			x.elem("Key", key)
+			if o.VersionID != "" {
+				x.elem("VersionId", o.VersionID)
+			}
 			x.elem("Code", e.code)
 			x.elem("Message", e.message())
 			x.close("Error")
@@ -312,6 +311,13 @@ func (q *request) deleteObjects() *s3Error {
 		if !body.Quiet {
 			x.open("Deleted")
 			x.elem("Key", key)
+			if o.VersionID != "" {
+				x.elem("VersionId", o.VersionID)
+			}
+			if res.DeleteMarker {
+				x.elemBool("DeleteMarker", true)
+				x.elem("DeleteMarkerVersionId", res.VersionID)
+			}
 			x.close("Deleted")
 		}
 	}

@@ -377,12 +377,13 @@ func (q *request) deleteObjectTagging() *s3Error {
 }
 
 func (q *request) setObjectTags(tags []objectstore.Tag, status int) *s3Error {
-	_, err := q.h.store.UpdateObjectMeta(q.r.Context(), q.bucket, q.key, func(m *objectstore.ObjectMeta) error {
+	info, err := q.h.store.UpdateObjectMeta(q.r.Context(), q.bucket, q.key, q.versionID(), func(m *objectstore.ObjectMeta) error {
 		m.Tags = tags
 		return nil
 	})
 	if err != nil {
 		return q.fail(err)
 	}
+	q.setVersionHeader(info.VersionID)
 	return q.empty(status)
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -238,11 +237,6 @@ func (q *request) dispatch() *s3Error {
 		return errMsg("InvalidArgument", "Missing required query parameter for this request: "+name,
 			[2]string{"ArgumentName", name})
 	}
-	if versioned[op.name] {
-		if err := checkVersionID(query); err != nil {
-			return err
-		}
-	}
 	return run(q)
 }
 
@@ -277,6 +271,8 @@ var operationHandlers = map[string]func(*request) *s3Error{
 	"AbortMultipartUpload":    (*request).abortUpload,
 	"ListParts":               (*request).listParts,
 	"PreflightRequest":        (*request).preflight,
+	"PutBucketVersioning":     (*request).putBucketVersioning,
+	"ListObjectVersions":      (*request).listObjectVersions,
 }
 
 // listObjectsV2 is the ?list-type sub-resource, which S3 knows only as 2.
@@ -288,27 +284,14 @@ func listObjectsV2(q *request) *s3Error {
 	return q.listObjects(2)
 }
 
-// versioned are the emulated operations whose model input has a versionId query member.
-var versioned = map[string]bool{
-	"GetObject": true, "HeadObject": true, "DeleteObject": true, "GetObjectAcl": true, "GetObjectTagging": true, "PutObjectAcl": true,
-	"PutObjectTagging": true, "DeleteObjectTagging": true,
-}
+// versionID is the versionId query parameter ("" when absent: the current version).
+func (q *request) versionID() string { return q.r.URL.Query().Get("versionId") }
 
-// checkVersionID accepts the version id every object of a bucket without versioning has,
-// "null". localpipe keeps no other versions, so any other id is one S3 cannot parse on such a
-// bucket: it answers InvalidArgument, and a DeleteObject naming it must not delete the
-// current object.
-func checkVersionID(query url.Values) *s3Error {
-	vs, ok := query["versionId"]
-	if !ok || len(vs) == 1 && vs[0] == "null" {
-		return nil
+// setVersionHeader answers with the version a call read or made, in a versioned bucket.
+func (q *request) setVersionHeader(id string) {
+	if id != "" {
+		q.w.Header().Set("X-Amz-Version-Id", id)
 	}
-	v := strings.Join(vs, ",")
-	if len(v) > 64 {
-		v = v[:64]
-	}
-	return errMsg("InvalidArgument", "Invalid version id specified",
-		[2]string{"ArgumentName", "versionId"}, [2]string{"ArgumentValue", v})
 }
 
 // ok writes a success response with an XML body.
