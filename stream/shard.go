@@ -445,11 +445,14 @@ func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
 	pos := s.tip
 	s.mu.RUnlock()
 	if needRoll {
-		if err := s.roll(); err != nil {
+		// The new segment comes back from roll rather than from s.active(): s.segs may only
+		// be read under s.mu, and retention reslices it concurrently.
+		ns, err := s.roll(sg)
+		if err != nil {
 			s.logger.Error("stream: cannot start a new segment", "dir", s.dir, "err", err)
 			return fail(err)
 		}
-		sg = s.active()
+		sg = ns
 	}
 	off := sg.size
 	lastIdxOff := int64(-1 << 62)
@@ -506,26 +509,26 @@ func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
 	return buf
 }
 
-// roll seals the active segment and starts a new one at the tip.
-func (s *shardLog) roll() error {
+// roll seals old, the active segment, and returns the new active segment starting at the
+// tip (old itself if it is still empty). Only the writer calls it.
+func (s *shardLog) roll(old *segment) (*segment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.active()
 	if old.size == 0 {
-		return nil
+		return old, nil
 	}
 	if err := old.f.Sync(); err != nil {
-		return err
+		return nil, err
 	}
 	ns := s.newSegment(s.tip)
 	f, err := os.OpenFile(ns.logPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	idxF, err := os.OpenFile(ns.idxPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		f.Close()
-		return err
+		return nil, err
 	}
 	syncDir(s.dir)
 	old.idxF.Close()
@@ -533,7 +536,7 @@ func (s *shardLog) roll() error {
 	ns.f, ns.idxF = f, idxF
 	ns.loaded.Store(true)
 	s.segs = append(s.segs, ns)
-	return nil
+	return ns, nil
 }
 
 func syncDir(dir string) {
