@@ -212,10 +212,15 @@ func TestDamagedFrameCostsOnlyItsRecord(t *testing.T) {
 		name string
 		seg  int
 	}{{"oldest", fixOldest}, {"sealed", fixSealed}, {"active", fixActive}}
+	records := []int{0, 1, 3, 5, 6, 8} // first, before, at and after index entries, last
+	if testing.Short() {
+		records = []int{1, 6}
+	}
 	for _, sg := range segs {
-		for _, k := range []int{0, 1, 3, 5, 6, 8} {
+		for _, k := range records {
 			for _, c := range classes {
 				t.Run(fmt.Sprintf("%s/record %d/%s", sg.name, k, c.name), func(t *testing.T) {
+					t.Parallel()
 					fx := newDamageFixture(t)
 					if k >= len(fx.offs[sg.seg]) {
 						t.Skip("segment has fewer records")
@@ -283,6 +288,7 @@ func TestDamagedIndexEntryIsRebuilt(t *testing.T) {
 		for _, entry := range []int{0, 1, 2} {
 			for _, at := range []int64{0, 9, 17, 25, 31} { // position, offset, arrival, CRC, padding
 				t.Run(fmt.Sprintf("%s/entry %d/byte %d", sg.name, entry, at), func(t *testing.T) {
+					t.Parallel()
 					fx := newDamageFixture(t)
 					flipAt(t, fx.idxs[sg.seg], int64(entry)*idxEntryLen+at)
 					fx.check(t, nil, fx.n, 0)
@@ -318,6 +324,7 @@ func TestTruncatedLog(t *testing.T) {
 					continue
 				}
 				t.Run(fmt.Sprintf("%s/boundary %d%+d", sg.name, bi, d), func(t *testing.T) {
+					t.Parallel()
 					fx := newDamageFixture(t)
 					if err := os.Truncate(fx.logs[sg.seg], cut); err != nil {
 						t.Fatal(err)

@@ -29,7 +29,8 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func openTest(t *testing.T, dir string, mod func(*Options)) *Engine {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
+	// No test here pulls the plug, so bbolt's fsyncs would only make the suite slow.
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

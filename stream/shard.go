@@ -209,6 +209,8 @@ func (s *shardLog) recoverActive() error {
 		if err := f.Sync(); err != nil {
 			return err
 		}
+		// New frames will be written where the tail was: nothing known about it holds.
+		sg.damage.forgetFrom(end)
 	}
 	// Rewrite the index tail: drop what we could not trust, append what the scan rebuilt.
 	var buf []byte

@@ -18,8 +18,9 @@ import (
 // frame verifies (length in range, CRC matching) and whose position could follow: a frame
 // is at least minFrameLen bytes, so after skipping k bytes at most k/minFrameLen records can
 // have been lost. That bound, with the CRC, makes a false match in the skipped bytes
-// practically impossible, and it keeps the search cheap: most offsets fail on the position
-// before any CRC is computed.
+// practically impossible (short of a damaged record whose data is itself a frame of this
+// format with a fitting position), and it keeps the search cheap: most offsets fail on the
+// position before any CRC is computed.
 const minFrameLen = frameHeaderLen + bodyFixedLen
 
 // damagedRegion is what a search from the start of one damaged region found.
@@ -35,6 +36,17 @@ type damageState struct {
 	mu       sync.Mutex
 	regions  map[int64]damagedRegion // by the offset where the damage starts
 	reported map[int64]bool          // by resume offset (or start, for damage to the end)
+}
+
+// forgetFrom drops what is known about damage at or after off.
+func (ds *damageState) forgetFrom(off int64) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	for k := range ds.regions {
+		if k >= off {
+			delete(ds.regions, k)
+		}
+	}
 }
 
 // damageCounters are a shard's totals since the process started, read by Engine.Damage.
