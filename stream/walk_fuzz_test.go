@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -161,4 +162,27 @@ func FuzzRecoverSegment(f *testing.F) {
 			t.Fatalf("appended record not read back")
 		}
 	})
+}
+
+// BenchmarkResyncWorstCase measures the search past damage when nothing follows it: every
+// byte of a 64 MiB segment (the default size) of random data is tried as a frame start.
+func BenchmarkResyncWorstCase(b *testing.B) {
+	data := make([]byte, 64<<20)
+	rand.New(rand.NewSource(1)).Read(data)
+	path := filepath.Join(b.TempDir(), "seg")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if c, _, err := resync(f, 0, int64(len(data)), 1000, noUpper); err != nil || c != -1 {
+			b.Fatal(c, err)
+		}
+	}
 }
