@@ -351,3 +351,29 @@ func TestTruncatedLog(t *testing.T) {
 		}
 	}
 }
+
+// Start-up scans the active segment past its last trusted index entry; when the index lost
+// its tail (a crash before its write), that scan meets damage with intact records after it,
+// which it steps over rather than cutting them off as a torn tail.
+func TestRecoveryStepsOverDamageBeforeTheTail(t *testing.T) {
+	for _, idx := range []string{"missing", "first entry only"} {
+		for k := 0; k < 6; k++ {
+			t.Run(fmt.Sprintf("index %s/record %d", idx, k), func(t *testing.T) {
+				t.Parallel()
+				fx := newDamageFixture(t)
+				start, _ := fx.frameRange(t, fixActive, k)
+				flipAt(t, fx.logs[fixActive], start+frameHeaderLen+bodyFixedLen+10)
+				var err error
+				if idx == "missing" {
+					err = os.Remove(fx.idxs[fixActive])
+				} else {
+					err = os.Truncate(fx.idxs[fixActive], idxEntryLen)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				fx.check(t, []uint64{fx.bases[fixActive] + uint64(k)}, fx.n, 1)
+			})
+		}
+	}
+}
