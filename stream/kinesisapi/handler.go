@@ -46,6 +46,9 @@ func New(eng *stream.Engine, opts Options) *Handler {
 		opts.Now = time.Now
 	}
 	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer)}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(newDamageCollector(eng))
+	}
 	h.svc = &awsjson.Service{
 		TargetPrefix: TargetPrefix,
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
