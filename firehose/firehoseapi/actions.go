@@ -250,19 +250,19 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 	partitioned := d.DynamicPartitioningConfiguration != nil && d.DynamicPartitioningConfiguration.Enabled != nil && *d.DynamicPartitioningConfiguration.Enabled
 	if dp := d.DynamicPartitioningConfiguration; partitioned && (dp.RetryOptions == nil || dp.RetryOptions.DurationInSeconds == nil) {
 		// AWS's documented default retry duration; localpipe stores it for Describe only.
-		dp.RetryOptions = &retryOptions{DurationInSeconds: ptr(int64(300))}
+		dp.RetryOptions = &retryOptions{DurationInSeconds: ptr(int32(300))}
 	}
 	if d.BufferingHints == nil {
 		d.BufferingHints = &bufferingHints{}
 	}
 	if d.BufferingHints.SizeInMBs == nil {
-		d.BufferingHints.SizeInMBs = ptr(int64(defaultSizeMB))
+		d.BufferingHints.SizeInMBs = ptr(int32(defaultSizeMB))
 		if partitioned {
-			d.BufferingHints.SizeInMBs = ptr(int64(defaultSizeDP))
+			d.BufferingHints.SizeInMBs = ptr(int32(defaultSizeDP))
 		}
 	}
 	if d.BufferingHints.IntervalInSeconds == nil {
-		d.BufferingHints.IntervalInSeconds = ptr(int64(defaultSeconds))
+		d.BufferingHints.IntervalInSeconds = ptr(int32(defaultSeconds))
 	}
 	if partitioned && *d.BufferingHints.SizeInMBs < minSizeDP {
 		return invalidArg("BufferingHints.SizeInMBs must be at least %d when Dynamic Partitioning is enabled.", minSizeDP)
@@ -276,7 +276,7 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 	if e := d.EncryptionConfiguration; e.NoEncryptionConfig != nil && e.KMSEncryptionConfig != nil {
 		return invalidArg("EncryptionConfiguration takes either NoEncryptionConfig or KMSEncryptionConfig, not both.")
 	}
-	cfg.SizeBytes = *d.BufferingHints.SizeInMBs << 20
+	cfg.SizeBytes = int64(*d.BufferingHints.SizeInMBs) << 20
 	cfg.Interval = time.Duration(*d.BufferingHints.IntervalInSeconds) * time.Second
 	cfg.Compression = *d.CompressionFormat
 	cfg.Prefix, cfg.ErrorPrefix, cfg.FileExtension, cfg.TimeZone = "", "", "", ""
@@ -467,7 +467,7 @@ func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		nameIn
-		Limit                       *int64  `json:"Limit"`
+		Limit                       *int32  `json:"Limit"`
 		ExclusiveStartDestinationId *string `json:"ExclusiveStartDestinationId"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
@@ -528,7 +528,7 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 
 func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
-		Limit                            *int64  `json:"Limit"`
+		Limit                            *int32  `json:"Limit"`
 		DeliveryStreamType               *string `json:"DeliveryStreamType"`
 		ExclusiveStartDeliveryStreamName *string `json:"ExclusiveStartDeliveryStreamName"`
 	}
@@ -883,7 +883,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		nameIn
 		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int64  `json:"Limit"`
+		Limit                *int32  `json:"Limit"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err

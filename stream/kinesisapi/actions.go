@@ -26,6 +26,20 @@ const (
 	maxRetention      = 8760
 )
 
+// epochMillis converts a timestamp member (epoch seconds) to milliseconds as Java's (long)
+// cast does, saturating, where Go's conversion of an out-of-range float is undefined: a
+// timestamp of 1e300 is far in the future, not some arbitrary past instant.
+func epochMillis(sec float64) int64 {
+	ms := math.Floor(sec * 1000)
+	switch {
+	case ms >= math.MaxInt64:
+		return math.MaxInt64
+	case ms <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(ms)
+}
+
 // empty is the body of an operation without output: AWS sends nothing at all, not {}.
 var empty = []byte{}
 
@@ -36,11 +50,12 @@ type streamModeDetails struct {
 }
 
 type createStreamIn struct {
-	StreamName         *string            `json:"StreamName"`
-	ShardCount         *int64             `json:"ShardCount"`
-	StreamModeDetails  *streamModeDetails `json:"StreamModeDetails"`
-	Tags               map[string]string  `json:"Tags"`
-	MaxRecordSizeInKiB *int64             `json:"MaxRecordSizeInKiB"`
+	StreamName          *string            `json:"StreamName"`
+	ShardCount          *int32             `json:"ShardCount"`
+	StreamModeDetails   *streamModeDetails `json:"StreamModeDetails"`
+	Tags                map[string]string  `json:"Tags"`
+	WarmThroughputMiBps *int32             `json:"WarmThroughputMiBps"` // checked, then ignored: localpipe has no throughput to warm
+	MaxRecordSizeInKiB  *int32             `json:"MaxRecordSizeInKiB"`
 }
 
 func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
@@ -59,6 +74,7 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 		v.Enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
 	}
 	v.tagMap("tags", in.Tags)
+	v.IntRange("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 0)
 	v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -265,7 +281,7 @@ func shardsAfter(shards []stream.ShardInfo, exclusiveStart *string) []stream.Sha
 func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
-		Limit                 *int64  `json:"Limit"`
+		Limit                 *int32  `json:"Limit"`
 		ExclusiveStartShardId *string `json:"ExclusiveStartShardId"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
@@ -345,7 +361,7 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 
 func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
-		Limit                    *int64  `json:"Limit"`
+		Limit                    *int32  `json:"Limit"`
 		ExclusiveStartStreamName *string `json:"ExclusiveStartStreamName"`
 		NextToken                *string `json:"NextToken"`
 	}
@@ -416,7 +432,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 		streamRef
 		NextToken               *string      `json:"NextToken"`
 		ExclusiveStartShardId   *string      `json:"ExclusiveStartShardId"`
-		MaxResults              *int64       `json:"MaxResults"`
+		MaxResults              *int32       `json:"MaxResults"`
 		StreamCreationTimestamp *float64     `json:"StreamCreationTimestamp"`
 		ShardFilter             *shardFilter `json:"ShardFilter"`
 	}
@@ -508,7 +524,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 func (c *call) retention(body []byte, increase bool) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
-		RetentionPeriodHours *int64 `json:"RetentionPeriodHours"`
+		RetentionPeriodHours *int32 `json:"RetentionPeriodHours"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -559,7 +575,7 @@ func (c *call) decreaseRetention(body []byte) ([]byte, *awsjson.Error) {
 func (c *call) updateMaxRecordSize(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		StreamARN          *string `json:"StreamARN"`
-		MaxRecordSizeInKiB *int64  `json:"MaxRecordSizeInKiB"`
+		MaxRecordSizeInKiB *int32  `json:"MaxRecordSizeInKiB"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -697,7 +713,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
 		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int64  `json:"Limit"`
+		Limit                *int32  `json:"Limit"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -1085,7 +1101,7 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		if in.Timestamp == nil {
 			return nil, awsjson.NewError("InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
-		ms := int64(math.Floor(*in.Timestamp * 1000))
+		ms := epochMillis(*in.Timestamp)
 		if ms > c.now.UnixMilli() {
 			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ms, c.now.UnixMilli()))
 		}
@@ -1135,7 +1151,7 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	start := time.Now()
 	var in struct {
 		ShardIterator *string `json:"ShardIterator"`
-		Limit         *int64  `json:"Limit"`
+		Limit         *int32  `json:"Limit"`
 		StreamARN     *string `json:"StreamARN"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
