@@ -456,7 +456,12 @@ func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := c.h.eng.Delete(*in.DeliveryStreamName); err != nil {
+	err := c.h.eng.Delete(*in.DeliveryStreamName)
+	if awsjson.IsNoSpace(err) && c.h.opts.Space.Release() {
+		// Freed the reserve: the metadata commit has room now.
+		err = c.h.eng.Delete(*in.DeliveryStreamName)
+	}
+	if err != nil {
 		return nil, c.engineError(*in.DeliveryStreamName, err)
 	}
 	return empty, nil
@@ -609,6 +614,9 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if !c.h.opts.Space.Writable() {
+		return nil, awsjson.NoSpaceError()
+	}
 	ids, err := c.h.eng.Put(c.ctx, info.Name, [][]byte{in.Record.Data})
 	if err != nil {
 		return nil, c.engineError(info.Name, err)
@@ -651,6 +659,9 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 	info, aerr := c.putTarget(*in.DeliveryStreamName)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if !c.h.opts.Space.Writable() {
+		return nil, awsjson.NoSpaceError()
 	}
 	ids, err := c.h.eng.Put(c.ctx, info.Name, data)
 	if err != nil {

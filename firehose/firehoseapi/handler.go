@@ -31,6 +31,10 @@ type Options struct {
 	// CreateDelay keeps a new delivery stream CREATING this long, as AWS does for tens of
 	// seconds; zero (the default) makes it ACTIVE at once.
 	CreateDelay time.Duration
+	// Space guards the data dir's disk: record writes are refused while it is known to be
+	// full, a full disk is answered with a retryable 503, and a delete that finds it full
+	// is retried once the reserve is freed. Nil means unguarded.
+	Space awsjson.Space
 }
 
 // Handler is the Firehose JSON 1.1 endpoint.
@@ -53,6 +57,9 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 	}
 	if opts.BucketExists == nil {
 		opts.BucketExists = func(context.Context, string) bool { return true }
+	}
+	if opts.Space == nil {
+		opts.Space = awsjson.Unguarded
 	}
 	h := &Handler{eng: eng, opts: opts}
 	h.svc = &awsjson.Service{
@@ -137,6 +144,8 @@ var notPermitted = "This operation is not permitted on KinesisStreamAsSource del
 // log line.
 func (c *call) engineError(name string, err error) *awsjson.Error {
 	switch {
+	case awsjson.IsNoSpace(err):
+		return awsjson.NoSpaceError()
 	case errors.Is(err, firehose.ErrNotFound):
 		return notFound(name)
 	case errors.Is(err, firehose.ErrExists):

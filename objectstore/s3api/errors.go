@@ -89,6 +89,13 @@ func (h *Handler) toS3(r *http.Request, bucket, key string, err error) *s3Error 
 	case errors.Is(err, objectstore.ErrInvalidPartNumber):
 		return errMsg("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
 			[2]string{"ArgumentName", "partNumber"}, [2]string{"ArgumentValue", r.URL.Query().Get("partNumber")})
+	case errors.Is(err, objectstore.ErrNoSpace):
+		// S3's retryable answer: every SDK backs off and retries a 503 SlowDown, and a
+		// write succeeds again once space is freed. The disk and its path stay unnamed.
+		h.logger.Warn("s3: write refused, the data dir's disk is full", "method", r.Method, "path", r.URL.Path, "err", err)
+		// Not in the codes table: the in-flight bound answers SlowDown too, and one entry
+		// added from each side would collide.
+		return &s3Error{code: "SlowDown", msg: "Please reduce your request rate.", status: http.StatusServiceUnavailable}
 	case errors.Is(err, context.Canceled):
 		return errMsg("RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.")
 	}

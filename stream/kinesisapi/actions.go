@@ -179,7 +179,12 @@ func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, &awsjson.Error{Status: 400, Type: "com.amazonaws.kinesis.v20130901#ResourceInUseException",
 			Message: "Attempt to change a resource which is still in use: Stream is being created: " + name}
 	}
-	if err := c.h.eng.DeleteStream(name); err != nil {
+	err = c.h.eng.DeleteStream(name)
+	if awsjson.IsNoSpace(err) && c.h.space.Release() {
+		// Freed the reserve: the metadata commit has room now.
+		err = c.h.eng.DeleteStream(name)
+	}
+	if err != nil {
 		return nil, c.engineError(name, err)
 	}
 	c.h.metrics.forget(name)
@@ -922,6 +927,9 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if aerr := recordSize("data", in.Data, *in.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
 		return nil, aerr
 	}
+	if !c.h.space.Writable() {
+		return nil, awsjson.NoSpaceError()
+	}
 	res, err := c.h.eng.Put(c.ctx, name, []stream.PutEntry{{PartitionKey: *in.PartitionKey, ExplicitHashKey: hk, Data: in.Data}})
 	if err != nil {
 		return nil, c.engineError(name, err)
@@ -1006,6 +1014,9 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	}
 	if total > putRecordsMaxSize {
 		return nil, awsjson.NewError("InvalidArgumentException", "Records size exceeds 5 MB limit")
+	}
+	if !c.h.space.Writable() {
+		return nil, awsjson.NoSpaceError()
 	}
 	res, err := c.h.eng.Put(c.ctx, name, entries)
 	if err != nil {
