@@ -615,7 +615,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, aerr
 	}
 	if !c.h.opts.Space.Writable() {
-		return nil, awsjson.NoSpaceError()
+		return nil, noSpace()
 	}
 	ids, err := c.h.eng.Put(c.ctx, info.Name, [][]byte{in.Record.Data})
 	if err != nil {
@@ -661,7 +661,7 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 		return nil, aerr
 	}
 	if !c.h.opts.Space.Writable() {
-		return nil, awsjson.NoSpaceError()
+		return nil, noSpace()
 	}
 	ids, err := c.h.eng.Put(c.ctx, info.Name, data)
 	if err != nil {

@@ -140,12 +140,16 @@ func invalidArg(format string, args ...any) *awsjson.Error {
 // notPermitted is AWS's verified answer to PutRecord[Batch] on a Kinesis-sourced stream.
 var notPermitted = "This operation is not permitted on KinesisStreamAsSource delivery stream type."
 
+// noSpace answers a write the data dir's disk has no room for, with the error the model
+// gives PutRecord and PutRecordBatch for "back off and retry".
+func noSpace() *awsjson.Error { return awsjson.NoSpaceError("ServiceUnavailableException") }
+
 // engineError maps the engine's errors to AWS's; anything unexpected is InternalFailure and a
 // log line.
 func (c *call) engineError(name string, err error) *awsjson.Error {
 	switch {
 	case awsjson.IsNoSpace(err):
-		return awsjson.NoSpaceError()
+		return noSpace()
 	case errors.Is(err, firehose.ErrNotFound):
 		return notFound(name)
 	case errors.Is(err, firehose.ErrExists):

@@ -1,10 +1,12 @@
 package firehoseapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/internal/awsjson/awsjsontest"
 )
 
@@ -83,5 +85,38 @@ func TestNumericMembersFollowModel(t *testing.T) {
 				t.Errorf("%s %s: in the model's range, but %q", m.Op, body, msg)
 			}
 		}
+	}
+}
+
+// fullDisk is a Space whose disk is full and has nothing left to free.
+type fullDisk struct{}
+
+func (fullDisk) Writable() bool { return false }
+func (fullDisk) Release() bool  { return false }
+
+// TestFullDiskAnswers503 checks that record writes on a full disk get the modeled, retryable
+// 503 (TestDiskFull in internal/app fills a real one) while deletes go on.
+func TestFullDiskAnswers503(t *testing.T) {
+	e := newEnv(t)
+	e.bucket(t, "bkt")
+	for _, name := range []string{"d", "gone"} {
+		if st, m := e.raw(t, "CreateDeliveryStream", `{"DeliveryStreamName":"`+name+`","ExtendedS3DestinationConfiguration":{`+numberDest+`}}`); st != 200 {
+			t.Fatalf("create: %d %v", st, m)
+		}
+	}
+	h := firehoseapi.New(e.a.Firehose(), firehoseapi.Options{Space: fullDisk{}})
+	for _, tc := range []struct{ action, body string }{
+		{"PutRecord", `{"DeliveryStreamName":"d","Record":{"Data":"aGk="}}`},
+		{"PutRecordBatch", `{"DeliveryStreamName":"d","Records":[{"Data":"aGk="}]}`},
+	} {
+		status, _, out := h.Invoke(ctx, tc.action, []byte(tc.body), "")
+		var m map[string]any
+		json.Unmarshal(out, &m)
+		if msg, _ := m["message"].(string); status != 503 || m["__type"] != "ServiceUnavailableException" || strings.Contains(msg, "/") {
+			t.Errorf("%s on a full disk: %d %s, want 503 ServiceUnavailableException naming no path", tc.action, status, out)
+		}
+	}
+	if status, _, out := h.Invoke(ctx, "DeleteDeliveryStream", []byte(`{"DeliveryStreamName":"gone"}`), ""); status != 200 {
+		t.Errorf("DeleteDeliveryStream on a full disk: %d %s", status, out)
 	}
 }

@@ -375,7 +375,7 @@ func (a *App) serveFlush(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, firehose.ErrNotFound):
 		status, out = http.StatusNotFound, map[string]string{"message": "delivery stream " + name + " not found"}
 	case errors.Is(err, objectstore.ErrNoSpace) || awsjson.IsNoSpace(err):
-		status, out = http.StatusServiceUnavailable, map[string]string{"message": awsjson.NoSpaceError().Message}
+		status, out = http.StatusServiceUnavailable, map[string]string{"message": awsjson.NoSpaceError("").Message}
 	case err != nil:
 		// The error names files in the data dir; the answer names none, the log has it.
 		a.logger.Error("admin: flush failed", "deliveryStream", name, "err", err)

@@ -137,7 +137,7 @@ deliveryStreams:
 	}
 	wantNoSpace(t, "PutObject", err, "SlowDown")
 	_, err = kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: random(900 << 10)})
-	wantNoSpace(t, "Kinesis PutRecord", err, "ServiceUnavailableException")
+	wantNoSpace(t, "Kinesis PutRecord", err, "ServiceUnavailable")
 	_, err = fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("d"), Record: &fhtypes.Record{Data: random(900 << 10)}})
 	wantNoSpace(t, "Firehose PutRecord", err, "ServiceUnavailableException")
 
@@ -145,7 +145,7 @@ deliveryStreams:
 	filler := filepath.Join(disk, "filler")
 	fillDisk(t, filler)
 	_, err = kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: random(64 << 10)})
-	wantNoSpace(t, "Kinesis PutRecord", err, "ServiceUnavailableException")
+	wantNoSpace(t, "Kinesis PutRecord", err, "ServiceUnavailable")
 	resp, err := http.Post(srv.Endpoint+"/_localpipe/firehose/d/flush", "", nil)
 	if err != nil {
 		t.Fatal(err)

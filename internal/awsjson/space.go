@@ -23,11 +23,13 @@ func IsNoSpace(err error) bool {
 		strings.Contains(err.Error(), syscall.ENOSPC.Error()))
 }
 
-// NoSpaceError answers a write the disk has no room for. It is a 503, which every SDK retries
-// with backoff, rather than the 500 InternalFailure an unexpected error gets: the request was
-// fine and will succeed once space is freed. The message names no path, only what to do.
-func NoSpaceError() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Type: "ServiceUnavailableException",
+// NoSpaceError answers a write the disk has no room for, with the service's 503 type:
+// Firehose models ServiceUnavailableException; Kinesis models none, and gets ServiceUnavailable,
+// the code AWS's common errors give a temporary failure of the server. A 503 is retried with
+// backoff by every SDK, unlike the 500 InternalFailure an unexpected error gets: the request
+// was fine and will succeed once space is freed. The message names no path, only what to do.
+func NoSpaceError(typ string) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Type: typ,
 		Message: "localpipe's data directory is out of disk space: free some (delete streams, delivery streams or objects, or make room on the disk) and retry"}
 }
 

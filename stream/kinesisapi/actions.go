@@ -928,7 +928,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, aerr
 	}
 	if !c.h.space.Writable() {
-		return nil, awsjson.NoSpaceError()
+		return nil, noSpace()
 	}
 	res, err := c.h.eng.Put(c.ctx, name, []stream.PutEntry{{PartitionKey: *in.PartitionKey, ExplicitHashKey: hk, Data: in.Data}})
 	if err != nil {
@@ -1016,7 +1016,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		return nil, awsjson.NewError("InvalidArgumentException", "Records size exceeds 5 MB limit")
 	}
 	if !c.h.space.Writable() {
-		return nil, awsjson.NoSpaceError()
+		return nil, noSpace()
 	}
 	res, err := c.h.eng.Put(c.ctx, name, entries)
 	if err != nil {

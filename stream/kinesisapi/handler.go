@@ -138,13 +138,16 @@ func notFound(name string) *awsjson.Error {
 	return awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Stream %s under account %s not found.", name, awsjson.Account))
 }
 
+// noSpace answers a write the data dir's disk has no room for.
+func noSpace() *awsjson.Error { return awsjson.NoSpaceError("ServiceUnavailable") }
+
 // engineError maps the engine's errors to AWS's; anything unexpected is InternalFailure and
 // a log line.
 func (c *call) engineError(name string, err error) *awsjson.Error {
 	var na *stream.NotActiveError
 	switch {
 	case awsjson.IsNoSpace(err):
-		return awsjson.NoSpaceError()
+		return noSpace()
 	case errors.Is(err, stream.ErrStreamNotFound):
 		return notFound(name)
 	case errors.As(err, &na):
