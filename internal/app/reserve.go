@@ -56,10 +56,9 @@ func (r *diskReserve) create() error {
 	if err != nil {
 		return err
 	}
+	// No fsync: the filesystem counts the blocks as used from the write on, which is all the
+	// reserve is for, and one lost in a power cut is simply made again.
 	_, err = io.CopyN(f, zeroReader{}, reserveSize)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
