@@ -51,6 +51,7 @@ type Options struct {
 	Dir    string   // blob directory
 	Logger *slog.Logger
 	Now    func() time.Time
+	Space  Space // guards the disk; nil means unguarded
 }
 
 // Store is the object store. Methods are safe for concurrent use.
@@ -60,6 +61,7 @@ type Store struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	commits groupCommit
+	space   Space
 }
 
 // BucketInfo describes a bucket.
@@ -129,7 +131,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{db: opts.DB, dir: opts.Dir, logger: opts.Logger, now: opts.Now}
+	s := &Store{db: opts.DB, dir: opts.Dir, logger: opts.Logger, now: opts.Now, space: opts.Space}
 	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -274,10 +276,14 @@ func ValidBucketName(name string) bool {
 }
 
 // CreateBucket creates a bucket; ErrBucketExists if it is there already.
-func (s *Store) CreateBucket(ctx context.Context, name, region string) error {
+func (s *Store) CreateBucket(ctx context.Context, name, region string) (err error) {
 	if !ValidBucketName(name) {
 		return ErrInvalidBucket
 	}
+	if err := s.admit(); err != nil {
+		return err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(name)) != nil {
@@ -333,7 +339,8 @@ func (s *Store) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
 // alive; they are aborted with it.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	var gc []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.deleteUpdate(func(tx *bolt.Tx) error {
+		gc = nil
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(name)) == nil {
 			return ErrNoSuchBucket
@@ -387,10 +394,14 @@ const MaxKeyLen = 1024
 // PutObject stores body under key, replacing any object there. The bytes stream to a temp
 // file (memory use does not grow with the object), are fsynced and then made visible by one
 // bbolt commit; a crash leaves the old object or the new one, never a mix.
-func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (ObjectInfo, error) {
+func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (_ ObjectInfo, err error) {
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return ObjectInfo{}, ErrKeyTooLong
 	}
+	if err := s.admit(); err != nil {
+		return ObjectInfo{}, err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	if _, err := s.HeadBucket(ctx, bucket); err != nil {
 		return ObjectInfo{}, err
 	}

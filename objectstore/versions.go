@@ -285,7 +285,7 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key, versionID 
 			return res, ErrInvalidVersionID
 		}
 	}
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.deleteUpdate(func(tx *bolt.Tx) error {
 		res, retired = DeleteResult{}, nil
 		root := tx.Bucket(bucketRoot)
 		objs := root.Bucket([]byte(objectsPrefix + bucket))

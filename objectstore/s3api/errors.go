@@ -119,6 +119,13 @@ func (h *Handler) toS3(r *http.Request, bucket, key string, err error) *s3Error 
 		e := errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "DeleteMarker"})
 		e.header = append(hdr, [2]string{"Last-Modified", httpTime(dm.LastModified)})
 		return e
+	case errors.Is(err, objectstore.ErrNoSpace):
+		// S3's retryable answer: every SDK backs off and retries a 503 SlowDown, and a
+		// write succeeds again once space is freed. The disk and its path stay unnamed.
+		h.logger.Warn("s3: write refused, the data dir's disk is full", "method", r.Method, "path", r.URL.Path, "err", err)
+		// Not in the codes table: the in-flight bound answers SlowDown too, and one entry
+		// added from each side would collide.
+		return &s3Error{code: "SlowDown", msg: "Please reduce your request rate.", status: http.StatusServiceUnavailable}
 	case errors.Is(err, context.Canceled):
 		return errMsg("RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.")
 	}
