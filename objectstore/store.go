@@ -88,8 +88,23 @@ type ObjectMeta struct {
 	// ACL is the object's access control policy document as the wire layer keeps it; ""
 	// means the default (the owner has full control).
 	ACL string `json:"acl,omitempty"`
+	// StorageClass, WebsiteRedirect and SSE are kept as the writer gave them and returned;
+	// localpipe stores every object alike.
+	StorageClass    string `json:"storageClass,omitempty"` // "" is STANDARD
+	WebsiteRedirect string `json:"websiteRedirect,omitempty"`
+	SSE             *SSE   `json:"sse,omitempty"`
 	// ContentMD5, when set (16 raw bytes), must match the body or the put fails with ErrBadDigest.
 	ContentMD5 []byte `json:"-"`
+}
+
+// SSE is the server-side encryption an object was written with (nil: S3's default, AES256).
+type SSE struct {
+	Algorithm         string `json:"alg,omitempty"` // AES256, aws:kms, aws:kms:dsse; "" with SSE-C
+	KMSKeyID          string `json:"kmsKeyId,omitempty"`
+	Context           string `json:"context,omitempty"`
+	BucketKey         bool   `json:"bucketKey,omitempty"`
+	CustomerAlgorithm string `json:"customerAlg,omitempty"` // SSE-C
+	CustomerKeyMD5    string `json:"customerKeyMD5,omitempty"`
 }
 
 // Tag is one of an object's tags.

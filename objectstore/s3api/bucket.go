@@ -11,28 +11,61 @@ import (
 	"github.com/localpipe/localpipe/objectstore"
 )
 
+// listBuckets is ListBuckets, with the paging (max-buckets, continuation-token) and the
+// prefix and bucket-region filters S3 added in 2024.
 func (q *request) listBuckets() *s3Error {
+	query := q.r.URL.Query()
+	max := 10000
+	paged := false
+	if v, ok := query["max-buckets"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > 10000 {
+			return errMsg("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000",
+				[2]string{"ArgumentName", "max-buckets"}, [2]string{"ArgumentValue", bounded(v[0])})
+		}
+		max, paged = n, true
+	}
+	after := ""
+	if tok := query.Get("continuation-token"); tok != "" {
+		a, err := decodeToken(tok)
+		if err != nil {
+			return errMsg("InvalidArgument", "The continuation token provided is incorrect",
+				[2]string{"ArgumentName", "continuation-token"}, [2]string{"ArgumentValue", bounded(tok)})
+		}
+		after, paged = a, true
+	}
+	prefix, region := query.Get("prefix"), query.Get("bucket-region")
 	buckets, err := q.h.store.ListBuckets(q.r.Context())
 	if err != nil {
 		return q.fail(err)
 	}
-	prefix := q.r.URL.Query().Get("prefix")
 	var x xmlw
 	x.header()
 	x.root("ListAllMyBucketsResult")
 	writeOwner(&x, "Owner")
 	x.open("Buckets")
+	n, next, lastName := 0, "", ""
 	for _, b := range buckets {
-		if !strings.HasPrefix(b.Name, prefix) {
+		if !strings.HasPrefix(b.Name, prefix) || region != "" && b.Region != region || b.Name <= after {
 			continue
+		}
+		if n == max {
+			next = encodeToken(lastName)
+			break
 		}
 		x.open("Bucket")
 		x.elem("Name", b.Name)
 		x.elemTime("CreationDate", b.Created)
 		x.elem("BucketRegion", b.Region)
+		x.elem("BucketArn", "arn:aws:s3:::"+b.Name)
 		x.close("Bucket")
+		lastName = b.Name
+		n++
 	}
 	x.close("Buckets")
+	if next != "" && paged {
+		x.elem("ContinuationToken", next)
+	}
 	if prefix != "" {
 		x.elem("Prefix", prefix)
 	}
@@ -93,11 +126,18 @@ func (q *request) getObjectTagging() *s3Error {
 	return q.ok(&x)
 }
 
+// createBucket applies S3's location rules: a request signed for a region other than
+// us-east-1 must name that region as its LocationConstraint, a constraint must be a region
+// S3 knows (and never us-east-1 itself, which is the empty constraint), and creating a bucket
+// you already own is BucketAlreadyOwnedByYou, except in us-east-1, which answers 200 for
+// historical reasons. An unsigned request names no region and is let through.
 func (q *request) createBucket() *s3Error {
-	region := awsjson.Region(q.r)
-	if q.r.Header.Get("Authorization") == "" && q.r.URL.Query().Get("X-Amz-Credential") == "" {
-		region = q.h.region
+	signed := q.r.Header.Get("Authorization") != "" || q.r.URL.Query().Get("X-Amz-Credential") != ""
+	endpoint := q.h.region
+	if signed {
+		endpoint = awsjson.Region(q.r)
 	}
+	constraint := ""
 	if q.r.ContentLength != 0 {
 		v, err := decodeBody(q.r)
 		if err != nil {
@@ -110,14 +150,34 @@ func (q *request) createBucket() *s3Error {
 			}
 			return q.fail(err)
 		}
-		if body.LocationConstraint != "" {
-			region = body.LocationConstraint
-		}
+		constraint = body.LocationConstraint
 	}
 	if !objectstore.ValidBucketName(q.bucket) {
 		return errCode("InvalidBucketName", [2]string{"BucketName", q.bucket})
 	}
-	if err := q.h.store.CreateBucket(q.r.Context(), q.bucket, region); err != nil {
+	region := endpoint
+	switch {
+	case constraint == "" && signed && endpoint != "us-east-1":
+		return errMsg("IllegalLocationConstraintException", "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.")
+	case constraint == "":
+	case !modelEnums["BucketLocationConstraint"][constraint]:
+		return errMsg("InvalidLocationConstraint", "The specified location-constraint is not valid",
+			[2]string{"LocationConstraint", bounded(constraint)})
+	case signed && endpoint != "us-east-1" && endpoint != constraint && !(constraint == "EU" && endpoint == "eu-west-1"):
+		return errMsg("IllegalLocationConstraintException",
+			"The "+constraint+" location constraint is incompatible for the region specific endpoint this request was sent to.")
+	case constraint == "EU":
+		region = "eu-west-1"
+	default:
+		region = constraint
+	}
+	err := q.h.store.CreateBucket(q.r.Context(), q.bucket, region)
+	if errors.Is(err, objectstore.ErrBucketExists) && region == "us-east-1" {
+		if bi, herr := q.h.store.HeadBucket(q.r.Context(), q.bucket); herr == nil && bi.Region == "us-east-1" {
+			err = nil
+		}
+	}
+	if err != nil {
 		return q.fail(err)
 	}
 	q.w.Header().Set("Location", "/"+q.bucket)
@@ -221,7 +281,7 @@ func (q *request) listObjects(version int) *s3Error {
 		if fetchOwner {
 			writeOwner(&x, "Owner")
 		}
-		x.elem("StorageClass", "STANDARD")
+		x.elem("StorageClass", storageClass(o.StorageClass))
 		x.close("Contents")
 	}
 	for _, p := range res.CommonPrefixes {

@@ -35,6 +35,8 @@ type Handler struct {
 	logger  *slog.Logger
 	region  string
 	metrics *metrics
+	// completed remembers recent CompleteMultipartUpload answers, for retries.
+	completed completedUploads
 }
 
 // New returns a Handler serving store.
@@ -137,6 +139,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", "AmazonS3")
 	q := &request{h: h, w: w, r: r, rid: rid}
 	q.bucket, q.key = address(r)
+	hoistPresignedHeaders(r)
 	// Before anything is written, so that a page may read errors too.
 	q.corsActual()
 	var err *s3Error
@@ -152,6 +155,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, rid, err)
 	}
 	h.metrics.observe(q, time.Since(start))
+}
+
+// signingParams are a presigned URL's own query parameters; every other x-amz-* parameter
+// is a header the signer moved into the query (x-amz-meta-*, x-amz-storage-class, …).
+var signingParams = map[string]bool{"x-amz-algorithm": true, "x-amz-credential": true, "x-amz-date": true,
+	"x-amz-expires": true, "x-amz-signedheaders": true, "x-amz-signature": true, "x-amz-security-token": true}
+
+// hoistPresignedHeaders puts the headers a presigned URL carries in its query back into the
+// request's headers, so that a presigned PUT stores its x-amz-meta-* as S3 does. A header
+// the client also sent wins.
+func hoistPresignedHeaders(r *http.Request) {
+	query := r.URL.Query()
+	if query.Get("X-Amz-Algorithm") == "" {
+		return
+	}
+	for k, vs := range query {
+		lk := strings.ToLower(k)
+		if !strings.HasPrefix(lk, "x-amz-") || signingParams[lk] || len(vs) == 0 {
+			continue
+		}
+		if _, ok := r.Header[http.CanonicalHeaderKey(lk)]; !ok {
+			r.Header.Set(lk, vs[0])
+		}
+	}
 }
 
 // presignExpired refuses a SigV4 presigned URL used after X-Amz-Date + X-Amz-Expires, as S3

@@ -15,6 +15,7 @@ func (q *request) createUpload() *s3Error {
 	if serr != nil {
 		return serr
 	}
+	q.defaultSSE(&meta)
 	if a := q.r.Header.Get("X-Amz-Checksum-Algorithm"); a != "" {
 		alg, ok := checksumAlgorithms[strings.ToLower(a)]
 		if !ok {
@@ -37,7 +38,7 @@ func (q *request) createUpload() *s3Error {
 	x.elem("Key", q.key)
 	x.elem("UploadId", up.UploadID)
 	x.close("InitiateMultipartUploadResult")
-	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
+	writeSSEHeaders(q.w.Header(), meta.SSE)
 	return q.ok(&x)
 }
 
@@ -146,10 +147,17 @@ func (q *request) completeUpload() *s3Error {
 	if serr := q.writeConditions(); serr != nil {
 		return serr
 	}
-	info, err := q.h.store.CompleteMultipartUpload(q.r.Context(), q.bucket, q.key, q.r.URL.Query().Get("uploadId"), parts)
+	uploadID := q.r.URL.Query().Get("uploadId")
+	info, err := q.h.store.CompleteMultipartUpload(q.r.Context(), q.bucket, q.key, uploadID, parts)
+	if errors.Is(err, objectstore.ErrNoSuchUpload) {
+		if done, ok := q.h.completed.get(uploadID, q.bucket, q.key); ok {
+			info, err = done, nil
+		}
+	}
 	if err != nil {
 		return q.fail(err)
 	}
+	q.h.completed.add(uploadID, info)
 	scheme := "http"
 	if q.r.TLS != nil {
 		scheme = "https"
@@ -167,7 +175,7 @@ func (q *request) completeUpload() *s3Error {
 	}
 	x.close("CompleteMultipartUploadResult")
 	q.setVersionHeader(info.VersionID)
-	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
+	writeSSEHeaders(q.w.Header(), info.SSE)
 	return q.ok(&x)
 }
 

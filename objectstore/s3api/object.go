@@ -49,6 +49,12 @@ func objectMeta(h http.Header) (objectstore.ObjectMeta, *s3Error) {
 		return m, serr
 	}
 	m.ACL = acl
+	if serr := storageAndRedirect(h, &m); serr != nil {
+		return m, serr
+	}
+	if m.SSE, serr = requestSSE(h); serr != nil {
+		return m, serr
+	}
 	return m, nil
 }
 
@@ -62,7 +68,13 @@ func writeObjectHeaders(h http.Header, info objectstore.ObjectInfo) {
 	h.Set("ETag", info.ETag)
 	h.Set("Last-Modified", httpTime(info.LastModified))
 	h.Set("Accept-Ranges", "bytes")
-	h.Set("X-Amz-Server-Side-Encryption", "AES256")
+	writeSSEHeaders(h, info.SSE)
+	if info.StorageClass != "" {
+		h.Set("X-Amz-Storage-Class", info.StorageClass)
+	}
+	if info.WebsiteRedirect != "" {
+		h.Set("X-Amz-Website-Redirect-Location", info.WebsiteRedirect)
+	}
 	for k, v := range map[string]string{
 		"Content-Encoding": info.ContentEncoding, "Content-Disposition": info.ContentDisposition,
 		"Content-Language": info.ContentLanguage, "Cache-Control": info.CacheControl, "Expires": info.Expires,
@@ -119,6 +131,7 @@ func (q *request) putObject() *s3Error {
 	if serr != nil {
 		return serr
 	}
+	q.defaultSSE(&meta)
 	v, serr := decodeBody(q.r)
 	if serr != nil {
 		return serr
@@ -137,9 +150,16 @@ func (q *request) putObject() *s3Error {
 	q.h.metrics.upload(q.bucket, info.Size)
 	q.setVersionHeader(info.VersionID)
 	q.w.Header().Set("ETag", info.ETag)
-	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
+	writeSSEHeaders(q.w.Header(), info.SSE)
 	writeChecksumHeaders(q.w.Header(), info)
 	return q.empty(http.StatusOK)
+}
+
+// defaultSSE applies the bucket's default encryption to a write that names none.
+func (q *request) defaultSSE(m *objectstore.ObjectMeta) {
+	if m.SSE == nil {
+		m.SSE = q.bucketDefaultSSE()
+	}
 }
 
 // writeConditions applies conditional writes (If-None-Match: * and If-Match), which S3
@@ -465,7 +485,9 @@ func (q *request) copyObject() *s3Error {
 	}
 	defer f.Close()
 	sb, sk, _, _ := copySource(q.r.Header)
-	if sb == q.bucket && sk == q.key && directive != "REPLACE" {
+	h := q.r.Header
+	changes := directive == "REPLACE" || h.Get("X-Amz-Storage-Class") != "" || given.SSE != nil || given.WebsiteRedirect != ""
+	if sb == q.bucket && sk == q.key && !changes {
 		return errMsg("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	meta := src.ObjectMeta
@@ -480,6 +502,9 @@ func (q *request) copyObject() *s3Error {
 		meta.Tags = given.Tags
 	}
 	meta.ACL = given.ACL
+	// Nor are storage class, encryption and redirect: the copy gets what the request names.
+	meta.StorageClass, meta.WebsiteRedirect, meta.SSE = given.StorageClass, given.WebsiteRedirect, given.SSE
+	q.defaultSSE(&meta)
 	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, io.NewSectionReader(f, 0, src.Size), meta)
 	if err != nil {
 		return q.fail(err)
@@ -494,6 +519,6 @@ func (q *request) copyObject() *s3Error {
 	}
 	x.close("CopyObjectResult")
 	q.setVersionHeader(info.VersionID)
-	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
+	writeSSEHeaders(q.w.Header(), info.SSE)
 	return q.ok(&x)
 }

@@ -117,3 +117,10 @@ var modelOperations = []operation{
 	{name: "UploadPartCopy", method: "PUT", target: targetObject, xid: "UploadPartCopy", requiredQuery: []string{"partNumber", "uploadId"}, requiredHeaders: []string{"x-amz-copy-source"}},
 	{name: "WriteGetObjectResponse", method: "POST", target: targetPath, path: "/WriteGetObjectResponse", requiredHeaders: []string{"x-amz-request-route", "x-amz-request-token"}},
 }
+
+// modelEnums are the values of the model's enums s3api checks inputs against.
+var modelEnums = map[string]map[string]bool{
+	"BucketLocationConstraint": {"EU": true, "af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-northeast-1": true, "ap-northeast-2": true, "ap-northeast-3": true, "ap-south-1": true, "ap-south-2": true, "ap-southeast-1": true, "ap-southeast-2": true, "ap-southeast-3": true, "ap-southeast-4": true, "ap-southeast-5": true, "ap-southeast-6": true, "ap-southeast-7": true, "ca-central-1": true, "ca-west-1": true, "cn-north-1": true, "cn-northwest-1": true, "eu-central-1": true, "eu-central-2": true, "eu-north-1": true, "eu-south-1": true, "eu-south-2": true, "eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "il-central-1": true, "me-central-1": true, "me-south-1": true, "mx-central-1": true, "sa-east-1": true, "us-east-2": true, "us-gov-east-1": true, "us-gov-west-1": true, "us-west-1": true, "us-west-2": true},
+	"ServerSideEncryption":     {"AES256": true, "aws:backup": true, "aws:fsx": true, "aws:kms": true, "aws:kms:dsse": true},
+	"StorageClass":             {"AWS_BACKUP_LOW_COST_WARM": true, "AWS_BACKUP_WARM": true, "DEEP_ARCHIVE": true, "EXPRESS_ONEZONE": true, "FSX_ONTAP": true, "FSX_OPENZFS": true, "GLACIER": true, "GLACIER_IR": true, "INTELLIGENT_TIERING": true, "ONEZONE_IA": true, "OUTPOSTS": true, "REDUCED_REDUNDANCY": true, "SNOW": true, "STANDARD": true, "STANDARD_IA": true},
+}

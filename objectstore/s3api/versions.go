@@ -127,7 +127,7 @@ func (q *request) listObjectVersions() *s3Error {
 		if !v.DeleteMarker {
 			x.elem("ETag", v.ETag)
 			x.elemInt("Size", v.Size)
-			x.elem("StorageClass", "STANDARD")
+			x.elem("StorageClass", storageClass(v.StorageClass))
 		}
 		writeOwner(&x, "Owner")
 		x.close(tag)

@@ -27,7 +27,11 @@ func TestGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := Generate(ops, version)
+	enums, err := Enums(dir, EnumNames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Generate(ops, enums, version)
 	if err != nil {
 		t.Fatal(err)
 	}
