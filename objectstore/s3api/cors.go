@@ -96,13 +96,13 @@ func writeCORSHeaders(h http.Header, rule *corsRule, origin string, preflight bo
 	}
 	h.Set("Access-Control-Allow-Methods", strings.Join(rule.Methods, ", "))
 	if len(rule.ExposeHeaders) > 0 {
-		h.Set("Access-Control-Expose-Headers", strings.Join(rule.ExposeHeaders, ", "))
+		h.Set("Access-Control-Expose-Headers", strings.Join(rule.ExposeHeaders, ","))
 	}
 	if rule.MaxAgeSeconds != nil {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(*rule.MaxAgeSeconds))
 	}
 	if preflight && len(reqHeaders) > 0 {
-		h.Set("Access-Control-Allow-Headers", strings.Join(reqHeaders, ", "))
+		h.Set("Access-Control-Allow-Headers", strings.Join(reqHeaders, ","))
 	}
 	h.Add("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method")
 }
@@ -155,7 +155,9 @@ func (q *request) preflight() *s3Error {
 }
 
 // corsActual adds CORS headers to a browser's actual request (one with Origin) when a rule of
-// the bucket allows it. It must run before the operation writes its header.
+// the bucket allows it. It must run before the operation writes its header. Like S3, it
+// matches the rules with the Access-Control-Request-Method and -Headers a request carries,
+// when it carries them, rather than with its own method.
 func (q *request) corsActual() {
 	origin := q.r.Header.Get("Origin")
 	if origin == "" || q.bucket == "" || q.r.Method == http.MethodOptions {
@@ -165,8 +167,13 @@ func (q *request) corsActual() {
 	if err != nil {
 		return
 	}
+	method := q.r.Method
+	if m := q.r.Header.Get("Access-Control-Request-Method"); m != "" {
+		method = m
+	}
+	headers := requestedHeaders(q.r.Header.Get("Access-Control-Request-Headers"))
 	for i := range cfg.Rules {
-		if cfg.Rules[i].match(origin, q.r.Method, nil) {
+		if cfg.Rules[i].match(origin, method, headers) {
 			writeCORSHeaders(q.w.Header(), &cfg.Rules[i], origin, false, nil)
 			return
 		}

@@ -43,7 +43,7 @@ func TestCORS(t *testing.T) {
 		{name: "allowed", method: "OPTIONS", path: "/cors/k",
 			headers: map[string]string{"Origin": "http://app.example.com", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "Content-Type, X-Amz-Meta-A"},
 			status:  200, want: map[string]string{"Access-Control-Allow-Origin": "http://app.example.com", "Access-Control-Allow-Methods": "GET, PUT",
-				"Access-Control-Allow-Headers": "content-type, x-amz-meta-a", "Access-Control-Max-Age": "600", "Access-Control-Expose-Headers": "ETag, x-amz-request-id",
+				"Access-Control-Allow-Headers": "content-type,x-amz-meta-a", "Access-Control-Max-Age": "600", "Access-Control-Expose-Headers": "ETag,x-amz-request-id",
 				"Access-Control-Allow-Credentials": "true"}},
 		{name: "bucket preflight", method: "OPTIONS", path: "/cors",
 			headers: map[string]string{"Origin": "http://a.example.com", "Access-Control-Request-Method": "GET"}, status: 200,
@@ -68,12 +68,18 @@ func TestCORS(t *testing.T) {
 		{name: "no bucket", method: "OPTIONS", path: "/nobucket/k",
 			headers: map[string]string{"Origin": "http://a.example.com", "Access-Control-Request-Method": "GET"}, status: 403, contains: "Bucket not found"},
 		{name: "actual request", method: "GET", path: "/cors/k", headers: map[string]string{"Origin": "http://a.example.com"}, status: 200,
-			want: map[string]string{"Access-Control-Allow-Origin": "http://a.example.com", "Access-Control-Expose-Headers": "ETag, x-amz-request-id"}},
+			want: map[string]string{"Access-Control-Allow-Origin": "http://a.example.com", "Access-Control-Expose-Headers": "ETag,x-amz-request-id"}},
 		{name: "actual request, error answer", method: "GET", path: "/cors/missing", headers: map[string]string{"Origin": "http://a.example.com"}, status: 404,
 			want: map[string]string{"Access-Control-Allow-Origin": "http://a.example.com"}},
 		{name: "actual request, origin not allowed", method: "PUT", path: "/cors/k2", headers: map[string]string{"Origin": "http://other.test"}, status: 200,
 			want: map[string]string{"Access-Control-Allow-Origin": ""}},
 		{name: "actual request without origin", method: "GET", path: "/cors/k", status: 200, want: map[string]string{"Access-Control-Allow-Origin": ""}},
+		{name: "actual request matched by its Access-Control-Request-Method", method: "GET", path: "/cors/k",
+			headers: map[string]string{"Origin": "http://a.example.com", "Access-Control-Request-Method": "PUT"}, status: 200,
+			want: map[string]string{"Access-Control-Allow-Origin": "http://a.example.com", "Access-Control-Allow-Credentials": "true"}},
+		{name: "actual request whose Access-Control-Request-Method no rule allows", method: "GET", path: "/cors/k",
+			headers: map[string]string{"Origin": "http://a.example.com", "Access-Control-Request-Method": "DELETE"}, status: 200,
+			want: map[string]string{"Access-Control-Allow-Origin": ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := s.do(t, tc.method, tc.path, nil, tc.headers)
