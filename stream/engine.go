@@ -61,6 +61,8 @@ type streamMeta struct {
 	// ShardLevelMetrics are the enhanced-monitoring metric names a client enabled. localpipe
 	// publishes no CloudWatch metrics; it keeps the names so DescribeStream reports them.
 	ShardLevelMetrics []string `json:"shardLevelMetrics,omitempty"`
+	// Consumers are the enhanced fan-out consumers registered (consumers.go).
+	Consumers []consumerMeta `json:"consumers,omitempty"`
 }
 
 type shardMeta struct {
@@ -303,6 +305,7 @@ func (e *Engine) info(st *streamState) StreamInfo {
 		RetentionHours: m.RetentionHours, MaxRecordSizeKiB: m.MaxRecordSizeKiB,
 		EncryptionType: m.EncryptionType, Tags: maps.Clone(m.Tags), Hidden: m.Hidden,
 		ShardLevelMetrics: slices.Clone(m.ShardLevelMetrics),
+		ConsumerCount:     len(m.Consumers),
 	}
 	if si.Tags == nil {
 		si.Tags = map[string]string{}

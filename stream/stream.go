@@ -99,6 +99,7 @@ type StreamInfo struct {
 	Hidden           bool
 	// ShardLevelMetrics are the enhanced-monitoring metrics enabled, in the model's order.
 	ShardLevelMetrics []string
+	ConsumerCount     int
 }
 
 // ShardInfo describes one shard. Hash keys are inclusive bounds.

@@ -173,6 +173,9 @@ func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
 	if err != nil || info.Hidden {
 		return nil, notFound(name)
 	}
+	if info.ConsumerCount > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
+		return nil, awsjson.NewError("ResourceInUseException", fmt.Sprintf("DeleteStream can't delete %s because there are consumers associated with this data stream. To delete %s anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.", c.arn(name), name))
+	}
 	if info.Status == stream.StatusCreating {
 		// AWS's answer for this case is older than the rest of the API and shows it: the
 		// type carries the service namespace (SDKs strip it) and the text is worded apart.
@@ -359,7 +362,7 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: orEmpty(info.ShardLevelMetrics)}},
 		"EncryptionType":          info.EncryptionType,
 		"OpenShardCount":          openShardCount(info),
-		"ConsumerCount":           0,
+		"ConsumerCount":           info.ConsumerCount,
 		"MaxRecordSizeInKiB":      info.MaxRecordSizeKiB,
 	}})
 }
@@ -1096,63 +1099,87 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 	if info.Status != stream.StatusActive && info.Status != stream.StatusUpdating {
 		return nil, c.engineError(name, &stream.NotActiveError{Name: name, Status: info.Status})
 	}
-	sh := info.Shards[idx]
-	var pos uint64
-	switch typ {
-	case "TRIM_HORIZON", "LATEST":
-		b, err := c.h.eng.Bounds(name, idx)
-		if err != nil {
-			return nil, c.engineError(name, err)
-		}
-		pos = b.First
-		if typ == "LATEST" {
-			pos = b.Tip
-		}
-	case "AT_TIMESTAMP":
-		if in.Timestamp == nil {
-			return nil, awsjson.NewError("InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
-		}
-		ms := epochMillis(*in.Timestamp)
-		if ms > c.now.UnixMilli() {
-			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ms, c.now.UnixMilli()))
-		}
-		p, err := c.h.eng.FindTime(name, idx, time.UnixMilli(ms))
-		if err != nil {
-			return nil, c.engineError(name, err)
-		}
-		pos = p
-	default:
-		seq := *in.StartingSequenceNumber
-		invalid := fmt.Sprintf("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid", seq, sh.ID, name, awsjson.Account)
-		p, ok := decodeSeq(seq)
-		if !ok {
-			return nil, awsjson.NewError("InvalidArgumentException", invalid+".")
-		}
-		if p.shard != idx {
-			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardName(p.shard), sh.ID))
-		}
-		if p.shardCreated != sh.Created.Unix() {
-			return nil, awsjson.NewError("InvalidArgumentException", invalid+" because it did not come from this stream.")
-		}
-		b, err := c.h.eng.Bounds(name, idx)
-		if err != nil {
-			return nil, c.engineError(name, err)
-		}
-		if p.position >= b.Tip {
-			// Well formed, but not issued yet: an iterator there would skip the records
-			// that get those positions.
-			return nil, awsjson.NewError("InvalidArgumentException", invalid+".")
-		}
-		pos = p.position
-		if typ == "AFTER_SEQUENCE_NUMBER" {
-			pos++
-		}
+	pos, aerr := c.startPosition(name, info.Shards[idx], typ, in.StartingSequenceNumber, in.Timestamp)
+	if aerr != nil {
+		return nil, aerr
 	}
 	it := iterator{streamCreated: info.Created.UnixNano(), shard: idx, position: pos, issuedMs: c.now.UnixMilli(), stream: name}
 	out := make([]byte, 0, 200)
 	out = append(out, `{"ShardIterator":"`...)
 	out = append(out, it.encode()...)
 	return append(out, `"}`...), nil
+}
+
+// startPosition resolves a starting position (GetShardIterator's iterator type, or
+// SubscribeToShard's StartingPosition) to a position in the shard.
+func (c *call) startPosition(name string, sh stream.ShardInfo, typ string, startSeq *string, timestamp *float64) (uint64, *awsjson.Error) {
+	var pos uint64
+	idx := sh.Index
+	switch typ {
+	case "TRIM_HORIZON", "LATEST":
+		b, err := c.h.eng.Bounds(name, idx)
+		if err != nil {
+			return 0, c.engineError(name, err)
+		}
+		pos = b.First
+		if typ == "LATEST" {
+			pos = b.Tip
+		}
+	case "AT_TIMESTAMP":
+		if timestamp == nil {
+			return 0, awsjson.NewError("InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		}
+		ms := epochMillis(*timestamp)
+		if ms > c.now.UnixMilli() {
+			return 0, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ms, c.now.UnixMilli()))
+		}
+		p, err := c.h.eng.FindTime(name, idx, time.UnixMilli(ms))
+		if err != nil {
+			return 0, c.engineError(name, err)
+		}
+		pos = p
+	default:
+		seq := *startSeq
+		invalid := fmt.Sprintf("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid", seq, sh.ID, name, awsjson.Account)
+		p, ok := decodeSeq(seq)
+		if !ok {
+			return 0, awsjson.NewError("InvalidArgumentException", invalid+".")
+		}
+		if p.shard != idx {
+			return 0, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardName(p.shard), sh.ID))
+		}
+		if p.shardCreated != sh.Created.Unix() {
+			return 0, awsjson.NewError("InvalidArgumentException", invalid+" because it did not come from this stream.")
+		}
+		b, err := c.h.eng.Bounds(name, idx)
+		if err != nil {
+			return 0, c.engineError(name, err)
+		}
+		if seq == seqFor(sh.Created, idx, 0, sh.Created) && !c.firstRecordIs(name, idx, sh) {
+			// The shard's StartingSequenceNumber, not a record's: reading at or after it
+			// starts at the shard's first position, even before any record exists
+			// (SubscribeToShard's continuation on an empty shard is this number).
+			return 0, nil
+		}
+		if p.position >= b.Tip {
+			// Well formed, but not issued yet: an iterator there would skip the records
+			// that get those positions.
+			return 0, awsjson.NewError("InvalidArgumentException", invalid+".")
+		}
+		pos = p.position
+		if typ == "AFTER_SEQUENCE_NUMBER" {
+			pos++
+		}
+	}
+	return pos, nil
+}
+
+// firstRecordIs reports whether the shard's first record has the number the shard starts
+// with, which happens when it arrived in the second the shard was created.
+func (c *call) firstRecordIs(name string, idx int, sh stream.ShardInfo) bool {
+	res, err := c.h.eng.Read(name, idx, 0, 1, 0)
+	return err == nil && len(res.Records) == 1 && res.Records[0].Position == 0 &&
+		res.Records[0].Arrival.Unix() == sh.Created.Unix()
 }
 
 // javaDate formats t as java.util.Date.toString does, which AWS's expiry message uses.
@@ -1215,32 +1242,14 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 		// Behind the tip: by the age of the last record returned.
 		behind = max(0, c.now.UnixMilli()-res.Records[n-1].Arrival.UnixMilli())
 	}
-	bytes := 0
-	size := 200
-	for _, r := range res.Records {
-		size += 160 + len(r.PartitionKey) + base64.StdEncoding.EncodedLen(len(r.Data))
-	}
-	out := make([]byte, 0, size)
+	var bytes int
+	out := make([]byte, 0, recordsSize(res.Records))
 	out = append(out, `{"MillisBehindLatest":`...)
 	out = strconv.AppendInt(out, behind, 10)
 	out = append(out, `,"NextShardIterator":"`...)
 	out = append(out, next.encode()...)
 	out = append(out, `","Records":[`...)
-	for i, r := range res.Records {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		bytes += len(r.Data)
-		out = append(out, `{"ApproximateArrivalTimestamp":`...)
-		out = awsjson.AppendTimestamp(out, r.Arrival)
-		out = append(out, `,"Data":"`...)
-		out = base64.StdEncoding.AppendEncode(out, r.Data)
-		out = append(out, `","PartitionKey":`...)
-		out = awsjson.AppendString(out, r.PartitionKey)
-		out = append(out, `,"SequenceNumber":"`...)
-		out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
-		out = append(out, `"}`...)
-	}
+	out, bytes = appendRecords(out, sh, res.Records)
 	out = append(out, "]}"...)
 	m := c.h.metrics.stream(it.stream)
 	m.getRecordsRecords.Add(float64(len(res.Records)))
@@ -1251,6 +1260,37 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	m.iteratorAge.Set(float64(behind))
 	m.getRecordsLatency.Observe(time.Since(start).Seconds())
 	return out, nil
+}
+
+// recordsSize estimates the JSON of records, so their encoding allocates once.
+func recordsSize(records []stream.Record) int {
+	size := 200
+	for _, r := range records {
+		size += 160 + len(r.PartitionKey) + base64.StdEncoding.EncodedLen(len(r.Data))
+	}
+	return size
+}
+
+// appendRecords appends records as the members of a Records array (GetRecords, and
+// SubscribeToShard's events), and returns the bytes of data they carry.
+func appendRecords(out []byte, sh stream.ShardInfo, records []stream.Record) ([]byte, int) {
+	n := 0
+	for i, r := range records {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		n += len(r.Data)
+		out = append(out, `{"ApproximateArrivalTimestamp":`...)
+		out = awsjson.AppendTimestamp(out, r.Arrival)
+		out = append(out, `,"Data":"`...)
+		out = base64.StdEncoding.AppendEncode(out, r.Data)
+		out = append(out, `","PartitionKey":`...)
+		out = awsjson.AppendString(out, r.PartitionKey)
+		out = append(out, `,"SequenceNumber":"`...)
+		out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
+		out = append(out, `"}`...)
+	}
+	return out, n
 }
 
 func openShardCount(info stream.StreamInfo) int {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,7 @@ type Handler struct {
 	metrics *metrics
 	svc     *awsjson.Service
 	space   awsjson.Space
+	subs    subscriptions
 }
 
 // New returns a handler serving eng.
@@ -69,7 +71,15 @@ func New(eng *stream.Engine, opts Options) *Handler {
 // maxBody bounds what is read of a request: a 10 MiB record in base64 with its key fits.
 const maxBody = 16 << 20
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// SubscribeToShard answers with an event stream, not one JSON document.
+	if a, ok := awsjson.Target(r.Header, TargetPrefix); ok && a == "SubscribeToShard" && r.Method == http.MethodPost &&
+		strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) {
+		h.subscribeHTTP(w, r)
+		return
+	}
+	h.svc.ServeHTTP(w, r)
+}
 
 // Invoke runs one action in-process with the same decoding and validation as an HTTP
 // request; API Gateway's AWS integrations call it. An empty region means the default.
@@ -116,19 +126,26 @@ func init() {
 		"DescribeLimits":                (*call).describeLimits,
 		"EnableEnhancedMonitoring":      (*call).enableMonitoring,
 		"DisableEnhancedMonitoring":     (*call).disableMonitoring,
+		"RegisterStreamConsumer":        (*call).registerConsumer,
+		"DescribeStreamConsumer":        (*call).describeConsumer,
+		"DeregisterStreamConsumer":      (*call).deregisterConsumer,
+		"ListStreamConsumers":           (*call).listConsumers,
+		// Over HTTP, ServeHTTP streams it; an in-process call has no stream to answer on.
+		"SubscribeToShard": func(*call, []byte) ([]byte, *awsjson.Error) {
+			return nil, awsjson.NewError("InvalidArgumentException", "SubscribeToShard answers with an event stream; call it over HTTP")
+		},
 	}
 	// Actions in the model that localpipe does not emulate get an answer that says so,
 	// rather than UnknownOperationException, which would suggest a client bug. The type is
 	// InvalidArgumentException because these operations model it, so the SDKs surface it as a
 	// typed, non-retried 400 carrying the message.
 	for _, a := range []string{"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
-		"RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
-		"SubscribeToShard", "StartStreamEncryption", "StopStreamEncryption", "PutResourcePolicy",
+		"StartStreamEncryption", "StopStreamEncryption", "PutResourcePolicy",
 		"GetResourcePolicy", "DeleteResourcePolicy", "TagResource", "UntagResource", "ListTagsForResource",
 		"DescribeAccountSettings", "UpdateAccountSettings", "UpdateStreamWarmThroughput"} {
 		name := a
 		actions[name] = func(*call, []byte) ([]byte, *awsjson.Error) {
-			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams keep the shards they were created with, have no enhanced fan-out consumers, resource policies or encryption")
+			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams keep the shards they were created with, have no resource policies or encryption")
 		}
 	}
 }

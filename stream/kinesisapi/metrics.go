@@ -33,6 +33,8 @@ type streamMetrics struct {
 	iteratorAge                                     prometheus.Gauge
 	outgoingRecords, outgoingBytes                  prometheus.Counter
 	writeThroughputExceeded, readThroughputExceeded prometheus.Counter
+	subscribeSuccess                                prometheus.Counter
+	subscribeRecords, subscribeBytes                prometheus.Counter
 }
 
 // Metric names, exported to the documentation through the HELP texts.
@@ -47,6 +49,9 @@ var counterDefs = []struct{ name, help string }{
 	{"localpipe_kinesis_outgoing_records_total", "Kinesis OutgoingRecords: records read from the stream."},
 	{"localpipe_kinesis_outgoing_bytes_total", "Kinesis OutgoingBytes: bytes of record data read from the stream."},
 	{"localpipe_kinesis_write_provisioned_throughput_exceeded_total", "Kinesis WriteProvisionedThroughputExceeded: records rejected by throttling (localpipe does not throttle, so 0)."},
+	{"localpipe_kinesis_subscribe_to_shard_success_total", "Kinesis SubscribeToShard.Success: subscriptions started."},
+	{"localpipe_kinesis_subscribe_to_shard_event_records_total", "Kinesis SubscribeToShardEvent.Records: records pushed to enhanced fan-out consumers."},
+	{"localpipe_kinesis_subscribe_to_shard_event_bytes_total", "Kinesis SubscribeToShardEvent.Bytes: bytes of record data pushed to enhanced fan-out consumers."},
 	{"localpipe_kinesis_read_provisioned_throughput_exceeded_total", "Kinesis ReadProvisionedThroughputExceeded: GetRecords calls throttled (localpipe does not throttle, so 0)."},
 }
 
@@ -119,6 +124,9 @@ func (m *metrics) stream(name string) *streamMetrics {
 		outgoingBytes:           c("localpipe_kinesis_outgoing_bytes_total"),
 		writeThroughputExceeded: c("localpipe_kinesis_write_provisioned_throughput_exceeded_total"),
 		readThroughputExceeded:  c("localpipe_kinesis_read_provisioned_throughput_exceeded_total"),
+		subscribeSuccess:        c("localpipe_kinesis_subscribe_to_shard_success_total"),
+		subscribeRecords:        c("localpipe_kinesis_subscribe_to_shard_event_records_total"),
+		subscribeBytes:          c("localpipe_kinesis_subscribe_to_shard_event_bytes_total"),
 	}
 	m.streams[name] = s
 	return s
