@@ -409,7 +409,8 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return ObjectInfo{}, ErrKeyTooLong
 	}
-	if _, err := s.HeadBucket(ctx, bucket); err != nil {
+	bi, err := s.HeadBucket(ctx, bucket)
+	if err != nil {
 		return ObjectInfo{}, err
 	}
 	id := newID()
@@ -420,20 +421,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	}
 	h := md5.New()
 	n, err := copyBody(io.MultiWriter(f, h), body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	sum := h.Sum(nil)
-	if err == nil && meta.ContentMD5 != nil && !bytes.Equal(meta.ContentMD5, sum) {
-		err = ErrBadDigest
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return ObjectInfo{}, err
-	}
 	info := ObjectInfo{
 		ObjectMeta: meta, Bucket: bucket, Key: key, Size: n,
 		ETag:         `"` + hex.EncodeToString(sum) + `"`,
@@ -441,6 +429,20 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	}
 	info.ContentMD5 = nil
 	info.UserMeta = maps.Clone(meta.UserMeta)
+	if err == nil {
+		s.label(f, info, bi.Region)
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && meta.ContentMD5 != nil && !bytes.Equal(meta.ContentMD5, sum) {
+		err = ErrBadDigest
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return ObjectInfo{}, err
+	}
 	return info, s.commit(info, tmp)
 }
 
