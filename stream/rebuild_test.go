@@ -1,0 +1,91 @@
+package stream
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestRebuildFromLogs loses the metadata and rebuilds it from the shard logs: the stream
+// comes back with its identity, shard count, hash ranges and every record at its position,
+// with a retention period long enough that nothing it holds expires; a Firehose buffer log
+// goes to lost+found.
+func TestRebuildFromLogs(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	e := openTest(t, dir, func(o *Options) { o.Now = clock.Now; o.SegmentMaxBytes = 1024 })
+	if err := e.CreateStream(CreateInput{Name: "events", ShardCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CreateStream(CreateInput{Name: "firehose:fh:123", ShardCount: 1, Hidden: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A retention the metadata alone knew: the rebuilt stream must still keep 72 h.
+	if err := e.UpdateRetention("events", func(int) (int, error) { return 168, nil }); err != nil {
+		t.Fatal(err)
+	}
+	putN(t, e, "firehose:fh:123", 2, "buffered")
+	putN(t, e, "events", 50, "old")
+	clock.Add(72 * time.Hour)
+	putN(t, e, "events", 50, "new")
+	before, _ := e.Describe("events")
+	var records [][]Record
+	for sh := range before.Shards {
+		records = append(records, readAll(t, e, "events", sh))
+	}
+	if n := len(records[0]) + len(records[1]) + len(records[2]); n != 100 {
+		t.Fatalf("%d records before", n)
+	}
+	closeTest(t, e)
+
+	if err := os.Remove(filepath.Join(dir, "meta.db")); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Rebuild(Options{DB: db, Dir: filepath.Join(dir, "kinesis"), Now: clock.Now})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Streams) != 1 || rep.Streams[0].Name != "events" || rep.Streams[0].Shards != 3 || len(rep.SetAside) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if rep.Streams[0].RetentionHours < 73 {
+		t.Fatalf("retention %dh would expire records 72h old", rep.Streams[0].RetentionHours)
+	}
+
+	e = openTest(t, dir, func(o *Options) { o.Now = clock.Now; o.SegmentMaxBytes = 1024 })
+	e.EnforceRetention()
+	after, err := e.Describe("events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Created.Equal(before.Created) || after.Status != StatusActive {
+		t.Fatalf("rebuilt %+v, was %+v", after, before)
+	}
+	for i, sh := range after.Shards {
+		b := before.Shards[i]
+		if sh.StartKey.Cmp(b.StartKey) != 0 || sh.EndKey.Cmp(b.EndKey) != 0 || sh.ID != b.ID {
+			t.Fatalf("shard %d rebuilt as %+v, was %+v", i, sh, b)
+		}
+		got := readAll(t, e, "events", i)
+		if !slices.EqualFunc(got, records[i], func(a, b Record) bool {
+			return a.Position == b.Position && string(a.Data) == string(b.Data) && a.Arrival.Equal(b.Arrival)
+		}) {
+			t.Fatalf("shard %d: %d records, was %d", i, len(got), len(records[i]))
+		}
+	}
+	if _, err := e.Describe("firehose:fh:123"); err == nil {
+		t.Fatal("a Firehose buffer log came back without its delivery stream")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "lost+found", "kinesis")); len(entries) != 1 {
+		t.Fatalf("lost+found/kinesis holds %v", entries)
+	}
+}
