@@ -88,5 +88,3 @@ func TestDeleteInterruptedAfterRename(t *testing.T) {
 		return nil
 	})
 }
-
-
