@@ -20,22 +20,48 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// seedDataDir starts localpipe on a new data dir, stores records in a two-shard stream and
-// three objects (with user metadata) in a bucket, stops it gracefully and returns the dir.
-func seedDataDir(t *testing.T) string {
+// seedConfig declares a Firehose delivery stream that reads the seeded stream into its own
+// bucket and delivers only when flushed.
+const seedConfig = `
+streams: [{StreamName: events, ShardCount: 2}]
+buckets: [fh-bkt]
+deliveryStreams:
+  - DeliveryStreamName: fh
+    DeliveryStreamType: KinesisStreamAsSource
+    KinesisStreamSourceConfiguration:
+      KinesisStreamARN: arn:aws:kinesis:us-east-1:000000000000:stream/events
+      RoleARN: arn:aws:iam::000000000000:role/r
+    ExtendedS3DestinationConfiguration:
+      BucketARN: arn:aws:s3:::fh-bkt
+      RoleARN: arn:aws:iam::000000000000:role/r
+      Prefix: fh/
+      BufferingHints: {SizeInMBs: 128, IntervalInSeconds: 900}
+      ProcessingConfiguration:
+        Enabled: true
+        Processors: [{Type: AppendDelimiterToRecord}]
+`
+
+// seedDataDir starts localpipe on a new data dir with seedConfig, stores 40 records in the
+// two-shard stream (which Firehose delivers to fh-bkt) and three objects with metadata in
+// bucket bkt, stops it gracefully, and returns the dir and the config file.
+func seedDataDir(t *testing.T) (dir, config string) {
 	t.Helper()
-	dir := t.TempDir()
-	s := start(t, "--data-dir", dir)
-	ctx := context.Background()
-	kc, sc := kinesisClient(s.endpoint), s3Client(s.endpoint)
-	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("events"), ShardCount: aws.Int32(2)}); err != nil {
+	dir = t.TempDir()
+	config = filepath.Join(t.TempDir(), "localpipe.yaml")
+	if err := os.WriteFile(config, []byte(seedConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	s := start(t, "--data-dir", dir, "--config", config)
+	ctx := context.Background()
+	kc, sc := kinesisClient(s.endpoint), s3Client(s.endpoint)
 	for i := 0; i < 40; i++ {
 		data := fmt.Sprintf("record-%d", i)
 		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String(data), Data: []byte(data)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if keys := s.flush(t, "fh"); len(keys) == 0 {
+		t.Fatal("Firehose delivered nothing")
 	}
 	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
 		t.Fatal(err)
@@ -50,7 +76,7 @@ func seedDataDir(t *testing.T) string {
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.stderr)
 	}
-	return dir
+	return dir, config
 }
 
 // dataFiles lists every file under dir but the metadata and the lock, with its size.
@@ -128,7 +154,7 @@ func TestMissingOrEmptyMetadataRefusesStart(t *testing.T) {
 		{"truncated", "is empty", func(path string) error { return os.Truncate(path, 0) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := seedDataDir(t)
+			dir, _ := seedDataDir(t)
 			before := dataFiles(t, dir)
 			if err := tc.damage(filepath.Join(dir, "meta.db")); err != nil {
 				t.Fatal(err)
@@ -194,7 +220,7 @@ func TestDamagedMetadataRefusesStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the race-built binary once per page")
 	}
-	dir := seedDataDir(t)
+	dir, _ := seedDataDir(t)
 	path := filepath.Join(dir, "meta.db")
 	good, err := os.ReadFile(path)
 	if err != nil {
@@ -235,7 +261,7 @@ func TestTornMetaPageIsSurvived(t *testing.T) {
 	}
 	for _, id := range []int{0, 1} {
 		t.Run(fmt.Sprint("page ", id), func(t *testing.T) {
-			dir := seedDataDir(t)
+			dir, _ := seedDataDir(t)
 			scribble(t, filepath.Join(dir, "meta.db"), os.Getpagesize(), id)
 			s := start(t, "--data-dir", dir)
 			// Falling back to the older meta page rolls back the last commit, here the last
@@ -251,5 +277,142 @@ func TestTornMetaPageIsSurvived(t *testing.T) {
 			// The torn page was rewritten, so the next start checks clean as well.
 			start(t, "--data-dir", dir)
 		})
+	}
+}
+
+// TestRepairThenStart loses meta.db, runs `localpipe repair`, and starts again: the stream's
+// records (at their sequence numbers) and the objects (with their metadata) are readable
+// through the SDK, new records get later sequence numbers, and the delivery stream --config
+// recreates delivers the new records only, so nothing reaches S3 twice.
+func TestRepairThenStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the race-built binary several times")
+	}
+	t.Run("deleted", func(t *testing.T) {
+		testRepairThenStart(t, "is missing", func(path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+	t.Run("damaged", func(t *testing.T) {
+		testRepairThenStart(t, "is damaged", func(path string) {
+			scribble(t, path, os.Getpagesize(), pagesByType(t, path)["leaf"][0])
+		})
+	})
+}
+
+func testRepairThenStart(t *testing.T, problem string, damage func(path string)) {
+	dir, config := seedDataDir(t)
+	damage(filepath.Join(dir, "meta.db"))
+	r := lp(t, "", "", "repair", "--data-dir", dir).want(t, 0, "")
+	for _, want := range []string{problem, "events (2 shards", "objects in 2 buckets: bkt fh-bkt"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("repair output does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if problem == "is damaged" {
+		if kept, _ := filepath.Glob(filepath.Join(dir, "meta.db.damaged-*")); len(kept) != 1 {
+			t.Fatalf("damaged file not kept aside: %v", kept)
+		}
+	}
+	if r := lp(t, "", "", "repair", "--data-dir", dir).want(t, 0, ""); !strings.Contains(r.stdout, "healthy") {
+		t.Fatalf("second repair: %s", r.stdout)
+	}
+
+	s := start(t, "--data-dir", dir, "--config", config)
+	lp(t, "", "", "repair", "--data-dir", dir).want(t, 1, "in use by another localpipe")
+	ctx := context.Background()
+	kc, sc := kinesisClient(s.endpoint), s3Client(s.endpoint)
+	shards := []string{"shardId-000000000000", "shardId-000000000001"}
+	last := map[string]string{}
+	seen := map[string]bool{}
+	for _, sh := range shards {
+		for _, rec := range readShard(t, kc, "events", sh) {
+			seen[string(rec.Data)] = true
+			last[sh] = *rec.SequenceNumber
+		}
+	}
+	for i := 0; i < 40; i++ {
+		if !seen[fmt.Sprintf("record-%d", i)] {
+			t.Fatalf("record-%d not readable after repair (read %d)", i, len(seen))
+		}
+	}
+	for i := 0; i < 3; i++ {
+		key := fmt.Sprintf("dir/obj-%d.json", i)
+		head, err := sc.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bkt"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *head.ContentType != "application/json" || head.Metadata["origin"] != "seed" {
+			t.Fatalf("%s: content type %s, metadata %v", key, *head.ContentType, head.Metadata)
+		}
+		if got := string(getObject(t, sc, "bkt", key)); got != fmt.Sprintf(`{"n":%d}`, i) {
+			t.Fatalf("%s = %q", key, got)
+		}
+	}
+
+	for i := 0; i < 5; i++ {
+		data := fmt.Sprintf("after-%d", i)
+		out, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String(data), Data: []byte(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev := last[*out.ShardId]; prev != "" && !seqLess(prev, *out.SequenceNumber) {
+			t.Fatalf("sequence number %s after repair does not follow %s", *out.SequenceNumber, prev)
+		}
+	}
+	s.flush(t, "fh")
+	delivered := map[string]int{}
+	for _, o := range listObjects(t, sc, "fh-bkt") {
+		for _, line := range strings.Fields(string(getObject(t, sc, "fh-bkt", *o.Key))) {
+			delivered[line]++
+		}
+	}
+	for rec, n := range delivered {
+		if n > 1 {
+			t.Errorf("%s delivered %d times", rec, n)
+		}
+	}
+	if len(delivered) != 45 {
+		t.Errorf("%d distinct records delivered, want the 40 from before the repair and the 5 after", len(delivered))
+	}
+}
+
+// TestUnownedDataGoesToLostFound: with healthy metadata, a stream directory and a blob that
+// it does not know are moved to lost+found under their paths in the data dir (today's main
+// deleted both), and the server starts.
+func TestUnownedDataGoesToLostFound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the race-built binary twice")
+	}
+	dir, _ := seedDataDir(t)
+	stray := map[string]string{
+		"kinesis/ghost-1700000000000000000/shard-000000000000/00000000000000000000.log": "frames",
+		"s3/blobs/0123456789abcdef0123456789abcdef":                                     "bytes",
+	}
+	for rel, content := range stray {
+		path := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := start(t, "--data-dir", dir)
+	for rel, content := range stray {
+		if _, err := os.Stat(filepath.Join(dir, rel)); err == nil {
+			t.Errorf("%s left in place", rel)
+		}
+		if got, err := os.ReadFile(filepath.Join(dir, "lost+found", rel)); err != nil || string(got) != content {
+			t.Errorf("lost+found/%s: %q %v", rel, got, err)
+		}
+	}
+	if !strings.Contains(s.stderr.String(), "lost+found") {
+		t.Errorf("the move was not logged:\n%s", s.stderr)
+	}
+	if got := len(listObjects(t, s3Client(s.endpoint), "bkt")); got != 3 {
+		t.Errorf("%d objects, want 3", got)
 	}
 }
