@@ -105,9 +105,13 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 	// Damage the consistency check cannot see may still make bbolt panic while the engines
-	// load their metadata; say so instead of crashing with a stack.
+	// load their metadata; say so instead of crashing with a stack. Later panics are bugs.
+	loaded := false
 	defer func() {
 		if r := recover(); r != nil {
+			if loaded {
+				panic(r)
+			}
 			logger.Debug("panic while loading metadata", "panic", r, "stack", string(debug.Stack()))
 			err = &MetadataError{Path: filepath.Join(a.dataDir, metaFile), Problem: fmt.Sprintf("is damaged (%v)", r), DataDir: a.dataDir}
 		}
@@ -131,6 +135,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err := a.openFirehose(); err != nil {
 		return nil, fmt.Errorf("firehose: %w", err)
 	}
+	loaded = true
 
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
