@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,7 +77,11 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 	// contended by a stale holder; fail instead of hanging.
 	db, err = bolt.Open(path, 0o644, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		// A lock timeout or an I/O or permission error says nothing about the file's
+		// contents; anything else from bbolt means they are not a database it can use.
+		var pathErr *fs.PathError
+		var errno syscall.Errno
+		if errors.Is(err, bolt.ErrTimeout) || errors.As(err, &pathErr) || errors.As(err, &errno) {
 			return nil, fmt.Errorf("open metadata %s: %w", path, err)
 		}
 		return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
