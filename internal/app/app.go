@@ -65,6 +65,10 @@ type App struct {
 
 	firehoseAPI *firehoseapi.Handler
 
+	// metaLoaded is set once the engines have loaded the metadata without trouble, so a
+	// clean shutdown may be recorded in it.
+	metaLoaded bool
+
 	ln      net.Listener
 	srv     *http.Server
 	ready   atomic.Bool
@@ -135,7 +139,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err := a.openFirehose(); err != nil {
 		return nil, fmt.Errorf("firehose: %w", err)
 	}
-	loaded = true
+	loaded, a.metaLoaded = true, true
 
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
@@ -295,6 +299,9 @@ func (a *App) closeEngines() error {
 		a.objects = nil
 	}
 	if a.db != nil {
+		if a.metaLoaded {
+			errs = append(errs, markClean(a.db))
+		}
 		errs = append(errs, a.db.Close())
 		a.db = nil
 	}

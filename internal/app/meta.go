@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -98,13 +99,79 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 			return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
 		}
 	}
-	start := time.Now()
-	if err := checkMetadata(db); err != nil {
-		db.Close()
-		return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
+	size := int64(0)
+	if st != nil {
+		size = st.Size()
 	}
-	logger.Debug("metadata checked", "path", path, "ms", time.Since(start).Milliseconds())
+	if clean := cleanShutdown(db); size <= FullCheckBytes || !clean {
+		start := time.Now()
+		preRead(path)
+		if err := checkMetadata(db); err != nil {
+			db.Close()
+			return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
+		}
+		logger.Debug("metadata checked", "path", path, "bytes", size, "ms", time.Since(start).Milliseconds())
+	} else {
+		logger.Info("metadata: skipped the full consistency check of a large file after a clean shutdown",
+			"path", path, "bytes", size)
+	}
+	// From here until a clean Close, the file counts as written by a process that may die.
+	if err := db.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(stateBucket); b != nil {
+			return b.Delete(cleanKey)
+		}
+		return nil
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("metadata %s: %w", path, err)
+	}
 	return db, nil
+}
+
+// FullCheckBytes is the largest meta.db checked page by page at every start; a larger one is
+// checked only after a shutdown that was not clean, because the check reads the whole file:
+// measured on a 680 MB file (a million object entries), 0.7 s with the file in the page
+// cache, 22 s from a cold cache reading page by page, 4.2 s reading it sequentially first
+// (preRead). Up to this size a cold start pays well under a second.
+var FullCheckBytes int64 = 128 << 20
+
+var (
+	stateBucket = []byte("localpipe")
+	cleanKey    = []byte("cleanShutdown")
+)
+
+// cleanShutdown reports whether the last process to use db closed it cleanly.
+func cleanShutdown(db *bolt.DB) bool {
+	clean := false
+	db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(stateBucket); b != nil {
+			clean = b.Get(cleanKey) != nil
+		}
+		return nil
+	})
+	return clean
+}
+
+// markClean records a clean shutdown, as the last write before the file is closed.
+func markClean(db *bolt.DB) error {
+	return db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(stateBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(cleanKey, []byte{1})
+	})
+}
+
+// preRead reads the file front to back so the check, which visits pages in tree order,
+// finds them in the page cache instead of seeking for each.
+func preRead(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	io.CopyBuffer(io.Discard, f, make([]byte, 1<<20))
 }
 
 // bbolt's meta page, as it lays it out in native byte order: a 16-byte page header (id u64,
