@@ -42,11 +42,16 @@ func (s *Store) label(f *os.File, info ObjectInfo, region string) {
 
 // readLabel returns the label of the blob file at path; errNoLabel if it has none.
 func readLabel(path string) (blobLabel, error) {
-	var l blobLabel
 	v, err := getLabel(path)
 	if err != nil {
-		return l, err
+		return blobLabel{}, err
 	}
+	return decodeLabel(v)
+}
+
+// decodeLabel parses a label's value; errNoLabel if it does not name a bucket, key and blob.
+func decodeLabel(v []byte) (blobLabel, error) {
+	var l blobLabel
 	if err := json.Unmarshal(v, &l); err != nil {
 		return l, errors.Join(errNoLabel, err)
 	}

@@ -114,3 +114,32 @@ func TestRebuildFromLabels(t *testing.T) {
 		t.Errorf("big = %q", got)
 	}
 }
+
+// TestDecodeLabelBadInputs: a label that does not parse, or does not name a bucket, key and
+// blob, places nothing.
+func TestDecodeLabelBadInputs(t *testing.T) {
+	for _, v := range []string{
+		``, `null`, `{}`, `[]`, `"x"`, `{"bucket":"b","key":"k"}`, `{"bucket":"b","blob":"i"}`,
+		`{"key":"k","blob":"i"}`, `{"bucket":1,"key":"k","blob":"i"}`, `{"bucket":"b","key":"k","blob":"i"`,
+		`{"bucket":"b","key":"k","blob":"i","size":"big"}`, `{"bucket":"b","key":"k","blob":"i","lastModified":"yesterday"}`,
+	} {
+		if l, err := decodeLabel([]byte(v)); err == nil {
+			t.Errorf("%s: decoded as %+v", v, l)
+		}
+	}
+	if l, err := decodeLabel([]byte(`{"bucket":"b","key":"k","blob":"i","size":3,"writtenNs":7}`)); err != nil || l.Size != 3 || l.WrittenNs != 7 {
+		t.Errorf("good label: %+v %v", l, err)
+	}
+}
+
+func FuzzDecodeLabel(f *testing.F) {
+	f.Add([]byte(`{"bucket":"b","key":"k","blob":"i","size":3,"etag":"\"x\"","region":"eu-west-1","writtenNs":7}`))
+	f.Add([]byte(`{"bucket":"b","key":"k"}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		l, err := decodeLabel(v)
+		if err == nil && (l.Bucket == "" || l.Key == "" || l.Blob == "") {
+			t.Fatalf("accepted a label that places nothing: %+v", l)
+		}
+	})
+}

@@ -137,17 +137,12 @@ func (e *Engine) provenMeta(dirName string, isDir bool) (streamMeta, string) {
 	if !isDir {
 		return m, "not a stream directory"
 	}
-	i := strings.LastIndexByte(dirName, '-')
-	created, err := strconv.ParseInt(dirName[i+1:], 10, 64)
-	if i <= 0 || err != nil || created <= 0 {
-		return m, "not named <stream>-<creation time>"
-	}
-	name := dirName[:i]
-	if strings.HasPrefix(name, "firehose:") {
+	if strings.HasPrefix(dirName, "firehose:") {
 		return m, "a Firehose DirectPut buffer, whose delivery stream's configuration is not in the data"
 	}
-	if !validStreamName(name) {
-		return m, "not a valid stream name"
+	name, created, ok := parseStreamDir(dirName)
+	if !ok {
+		return m, "not named <stream name>-<creation time>"
 	}
 	shards, err := os.ReadDir(filepath.Join(e.opts.Dir, dirName))
 	if err != nil {
@@ -177,6 +172,23 @@ func (e *Engine) provenMeta(dirName string, isDir bool) (streamMeta, string) {
 		}
 	}
 	return m, ""
+}
+
+// parseStreamDir splits a stream directory's name, <name>-<creation time in unix ns>.
+func parseStreamDir(dirName string) (name string, created int64, ok bool) {
+	i := strings.LastIndexByte(dirName, '-')
+	if i <= 0 {
+		return "", 0, false
+	}
+	digits := dirName[i+1:]
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" || digits[0] == '0' {
+		return "", 0, false
+	}
+	created, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || created <= 0 || !validStreamName(dirName[:i]) {
+		return "", 0, false
+	}
+	return dirName[:i], created, true
 }
 
 // oldestArrival is the earliest arrival time of the first record of any shard's oldest

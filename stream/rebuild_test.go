@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +90,31 @@ func TestRebuildFromLogs(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(dir, "lost+found", "kinesis")); len(entries) != 1 {
 		t.Fatalf("lost+found/kinesis holds %v", entries)
 	}
+}
+
+// TestParseStreamDir: only <valid stream name>-<positive unix ns> names a stream directory.
+func TestParseStreamDir(t *testing.T) {
+	if name, created, ok := parseStreamDir("my-stream.v2-1764659000000000000"); !ok || name != "my-stream.v2" || created != 1764659000000000000 {
+		t.Fatalf("good name: %q %d %v", name, created, ok)
+	}
+	for _, bad := range []string{
+		"", "-", "-123", "s-", "s", "s-0", "s-05", "s-+5", "s-12x", "s-99999999999999999999",
+		"firehose:fh:1-2", "a b-1", "../x-1", strings.Repeat("s", 129) + "-1", "s-1" + deletingSuffix,
+	} {
+		if name, created, ok := parseStreamDir(bad); ok {
+			t.Errorf("%q parsed as %q, %d", bad, name, created)
+		}
+	}
+}
+
+func FuzzParseStreamDir(f *testing.F) {
+	for _, s := range []string{"events-1764659000000000000", "s--5", "a-b-c-1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, dir string) {
+		name, created, ok := parseStreamDir(dir)
+		if ok && (!validStreamName(name) || created <= 0 || name+"-"+strconv.FormatInt(created, 10) != dir) {
+			t.Fatalf("%q parsed as %q, %d", dir, name, created)
+		}
+	})
 }

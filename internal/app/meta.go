@@ -207,6 +207,9 @@ func metaPagesIntact(path string) (intact [2]bool, err error) {
 }
 
 func verifyMeta(b []byte, id uint64) (pageSize uint32, ok bool) {
+	if len(b) < boltPageHeader+boltMetaSumFrom+8 {
+		return 0, false
+	}
 	ne := binary.NativeEndian
 	m := b[boltPageHeader:]
 	if ne.Uint64(b) != id || ne.Uint32(m) != boltMagic || ne.Uint32(m[4:]) != boltVersion {

@@ -85,3 +85,53 @@ func leafPage(t *testing.T, path string) int {
 	}
 	return leaf
 }
+
+// goodMetaPage returns the first meta page of a new bbolt file.
+func goodMetaPage(t testing.TB) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b[:boltPageHeader+boltMetaSumFrom+8]
+}
+
+// TestVerifyMetaBadInputs: a meta page with the wrong id, magic, version or checksum, or cut
+// short, does not verify.
+func TestVerifyMetaBadInputs(t *testing.T) {
+	good := goodMetaPage(t)
+	if _, ok := verifyMeta(good, 0); !ok {
+		t.Fatal("a fresh meta page does not verify")
+	}
+	if _, ok := verifyMeta(good, 1); ok {
+		t.Error("page 0 verified as page 1")
+	}
+	for name, off := range map[string]int{"id": 0, "magic": boltPageHeader, "version": boltPageHeader + 4,
+		"page size": boltPageHeader + 8, "root": boltPageHeader + 16, "txid": boltPageHeader + 48, "checksum": boltPageHeader + boltMetaSumFrom} {
+		b := bytes.Clone(good)
+		b[off] ^= 0x01
+		if _, ok := verifyMeta(b, 0); ok {
+			t.Errorf("flipped %s still verifies", name)
+		}
+	}
+	for n := 0; n < len(good); n += 7 {
+		if _, ok := verifyMeta(good[:n], 0); ok {
+			t.Errorf("%d bytes verify", n)
+		}
+	}
+}
+
+func FuzzVerifyMeta(f *testing.F) {
+	f.Add(goodMetaPage(f))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		verifyMeta(b, 0)
+		verifyMeta(b, 1)
+	})
+}
