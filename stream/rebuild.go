@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,16 @@ const MaxRetentionHours = 8760
 type RebuildReport struct {
 	Streams  []RebuiltStream
 	SetAside []string // directories moved to lost+found, with why
+}
+
+// Salvage is what could still be read from a damaged metadata file.
+type Salvage struct {
+	// Streams holds stream metadata records (the values of the kinesis/streams bucket) by
+	// stream name.
+	Streams map[string][]byte
+	// KeepHidden reports whether the hidden log of that name belongs to a delivery stream
+	// whose configuration was saved, and so is restored rather than set aside.
+	KeepHidden func(name string) bool
 }
 
 // RebuiltStream is one stream Rebuild restored.
@@ -41,9 +52,11 @@ type RebuiltStream struct {
 // (the default is used) and the retention period, which is set to the default or, when the
 // oldest record is older than that, long enough to keep it (up to MaxRetentionHours), so
 // that the first retention pass after a repair deletes nothing the repair found.
-// Firehose's DirectPut buffers (hidden logs) are moved to lost+found: the delivery stream
-// that owned one is configuration the logs do not hold.
-func Rebuild(opts Options) (RebuildReport, error) {
+// Firehose's DirectPut buffers (hidden logs) are moved to lost+found, since the delivery
+// stream that owned one is configuration the logs do not hold, unless salvage says its
+// delivery stream was saved. Metadata salvaged from a damaged file fills in what the logs
+// cannot prove, for the streams whose identity it matches.
+func Rebuild(opts Options, salvage Salvage) (RebuildReport, error) {
 	var rep RebuildReport
 	if opts.DB == nil || opts.Dir == "" {
 		return rep, errors.New("stream: Options.DB and Options.Dir are required")
@@ -75,7 +88,7 @@ func Rebuild(opts Options) (RebuildReport, error) {
 			os.RemoveAll(filepath.Join(opts.Dir, name)) // a deletion already decided
 			continue
 		}
-		m, why := e.provenMeta(name, de.IsDir())
+		m, why := e.provenMeta(name, de.IsDir(), salvage)
 		if why != "" {
 			if err := setAside(name, why); err != nil {
 				return rep, err
@@ -132,15 +145,23 @@ func Rebuild(opts Options) (RebuildReport, error) {
 
 // provenMeta derives what the directory name of a stream and its shard directories prove,
 // or says why they prove nothing.
-func (e *Engine) provenMeta(dirName string, isDir bool) (streamMeta, string) {
+func (e *Engine) provenMeta(dirName string, isDir bool, salvage Salvage) (streamMeta, string) {
 	var m streamMeta
 	if !isDir {
 		return m, "not a stream directory"
 	}
-	if strings.HasPrefix(dirName, "firehose:") {
-		return m, "a Firehose DirectPut buffer, whose delivery stream's configuration is not in the data"
-	}
+	hidden := strings.HasPrefix(dirName, "firehose:")
 	name, created, ok := parseStreamDir(dirName)
+	if hidden {
+		i := strings.LastIndexByte(dirName, '-')
+		name, created, ok = dirName[:max(i, 0)], 0, i > 0
+		if ok {
+			created, _ = strconv.ParseInt(dirName[i+1:], 10, 64)
+		}
+		if !ok || created <= 0 || salvage.KeepHidden == nil || !salvage.KeepHidden(name) {
+			return m, "a Firehose DirectPut buffer, whose delivery stream's configuration is not in the data"
+		}
+	}
 	if !ok {
 		return m, "not named <stream name>-<creation time>"
 	}
@@ -161,9 +182,25 @@ func (e *Engine) provenMeta(dirName string, isDir bool) (streamMeta, string) {
 	m = streamMeta{
 		Name: name, Mode: ModeProvisioned, Created: created, ActiveAt: created,
 		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: DefaultMaxRecordSizeKiB, EncryptionType: "NONE",
+		Hidden: hidden,
 	}
 	for i, r := range SplitHashRange(n) {
 		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r[0].String(), End: r[1].String(), Created: created})
+	}
+	var old streamMeta
+	if raw := salvage.Streams[name]; raw != nil && json.Unmarshal(raw, &old) == nil && old.Name == name && old.Created == created && len(old.Shards) == n {
+		// The salvaged record describes this very stream: keep what only it knew. The
+		// shards stay as derived; retention is only ever lengthened below.
+		m.Mode, m.Tags, m.ShardLevelMetrics, m.Hidden = old.Mode, old.Tags, old.ShardLevelMetrics, old.Hidden || hidden
+		if old.Mode != ModeProvisioned && old.Mode != ModeOnDemand {
+			m.Mode = ModeProvisioned
+		}
+		if old.MaxRecordSizeKiB > 0 {
+			m.MaxRecordSizeKiB = old.MaxRecordSizeKiB
+		}
+		if old.RetentionHours > 0 {
+			m.RetentionHours = min(old.RetentionHours, MaxRetentionHours)
+		}
 	}
 	if oldest, ok := e.oldestArrival(e.streamDir(m), n); ok {
 		age := e.opts.Now().Sub(oldest)
@@ -231,4 +268,29 @@ func validStreamName(s string) bool {
 		}
 	}
 	return true
+}
+
+// SalvageStreams reads the stream metadata records a damaged metadata file (opened
+// read-only) still yields, for Salvage.Streams. bbolt may panic on a damaged page; a panic
+// ends the reading and keeps what was read, and is returned as the error.
+func SalvageStreams(old *bolt.DB) (out map[string][]byte, err error) {
+	out = map[string][]byte{}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("reading kinesis/streams: %v", r)
+		}
+	}()
+	err = old.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		if root == nil || root.Bucket(bucketStreams) == nil {
+			return nil
+		}
+		return root.Bucket(bucketStreams).ForEach(func(k, v []byte) error {
+			if v != nil {
+				out[string(k)] = slices.Clone(v)
+			}
+			return nil
+		})
+	})
+	return out, err
 }

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +52,7 @@ func TestRebuildFromLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Rebuild(Options{DB: db, Dir: filepath.Join(dir, "kinesis"), Now: clock.Now})
+	rep, err := Rebuild(Options{DB: db, Dir: filepath.Join(dir, "kinesis"), Now: clock.Now}, Salvage{})
 	db.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +118,60 @@ func FuzzParseStreamDir(f *testing.F) {
 			t.Fatalf("%q parsed as %q, %d", dir, name, created)
 		}
 	})
+}
+
+// TestRebuildWithSalvage: metadata salvaged from a damaged file restores what the logs cannot
+// prove (tags, mode, record-size limit, retention) for the stream it describes, and a hidden
+// Firehose log whose delivery stream was saved comes back hidden instead of going aside.
+func TestRebuildWithSalvage(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, nil)
+	if err := e.CreateStream(CreateInput{Name: "events", ShardCount: 2, Mode: ModeOnDemand, Tags: map[string]string{"team": "a"}, MaxRecordSizeKiB: 2048}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CreateStream(CreateInput{Name: "firehose:fh:123", ShardCount: 1, Hidden: true}); err != nil {
+		t.Fatal(err)
+	}
+	putN(t, e, "firehose:fh:123", 2, "buffered")
+	if err := e.UpdateRetention("events", func(int) (int, error) { return 48, nil }); err != nil {
+		t.Fatal(err)
+	}
+	saved := map[string][]byte{}
+	e.opts.DB.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRoot).Bucket(bucketStreams).ForEach(func(k, v []byte) error {
+			saved[string(k)] = bytes.Clone(v)
+			return nil
+		})
+	})
+	// A record of another incarnation of a name must not be applied.
+	saved["other"] = []byte(`{"name":"other","created":1,"tags":{"x":"y"}}`)
+	closeTest(t, e)
+	if err := os.Remove(filepath.Join(dir, "meta.db")); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Rebuild(Options{DB: db, Dir: filepath.Join(dir, "kinesis")},
+		Salvage{Streams: saved, KeepHidden: func(name string) bool { return name == "firehose:fh:123" }})
+	db.Close()
+	if err != nil || len(rep.Streams) != 2 || len(rep.SetAside) != 0 {
+		t.Fatalf("report %+v %v", rep, err)
+	}
+	e = openTest(t, dir, nil)
+	info, err := e.Describe("events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode != ModeOnDemand || info.Tags["team"] != "a" || info.MaxRecordSizeKiB != 2048 || info.RetentionHours != 48 {
+		t.Fatalf("salvaged fields not restored: %+v", info)
+	}
+	hidden, err := e.Describe("firehose:fh:123")
+	if err != nil || !hidden.Hidden {
+		t.Fatalf("hidden log: %+v %v", hidden, err)
+	}
+	if got := readAll(t, e, "firehose:fh:123", 0); len(got) != 2 {
+		t.Fatalf("%d buffered records", len(got))
+	}
 }

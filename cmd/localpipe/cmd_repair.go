@@ -23,9 +23,11 @@ ETag, content type and user metadata. What cannot be placed (files without a lab
 parts, older versions of a key, Firehose DirectPut buffers) is moved to
 DIR/lost+found/, never deleted.
 
-Delivery streams, their checkpoints and REST APIs are configuration: recreate them, or let
---config do it at the next start. A Kinesis-sourced delivery stream then starts at the
-stream's tip, as on AWS, so no record is delivered twice.
+From a damaged meta.db, whatever still reads is salvaged: stream tags and settings, delivery
+streams with their checkpoints (they resume where they stopped). Other configuration (REST
+APIs, anything in a missing file): recreate it, or let --config do it at the next start. A
+Kinesis-sourced delivery stream created anew starts at the stream's tip, as on AWS, so no
+record is delivered twice.
 
 A healthy meta.db is left alone. Exit status: 0 repaired or healthy, 1 repair failed,
 2 usage error.
@@ -88,6 +90,13 @@ func printRepair(w io.Writer, dataDir string, rep *app.RepairReport) {
 		fmt.Fprintf(w, " %s", b)
 	}
 	fmt.Fprintln(w)
+	if rep.KeptAs != "" {
+		fmt.Fprintf(w, "Salvaged from the damaged file: %d delivery streams %v with %d checkpoints.\n",
+			len(rep.Firehose.DeliveryStreams), rep.Firehose.DeliveryStreams, rep.Firehose.Checkpoints)
+		for _, u := range rep.Unsalvaged {
+			fmt.Fprintf(w, "  could not read all of it: %s\n", u)
+		}
+	}
 	aside := append(rep.Streams.SetAside, rep.Objects.SetAside...)
 	if len(aside) > 0 {
 		fmt.Fprintf(w, "Moved %d things no metadata could be rebuilt for to lost+found:\n", len(aside))
@@ -95,6 +104,6 @@ func printRepair(w io.Writer, dataDir string, rep *app.RepairReport) {
 			fmt.Fprintf(w, "  %s\n", a)
 		}
 	}
-	fmt.Fprintln(w, "Not restored (configuration, not data): delivery streams and their checkpoints, REST APIs, stream tags.")
-	fmt.Fprintln(w, "Recreate them, or let --config do it at the next start.")
+	fmt.Fprintln(w, "Configuration the data does not hold (delivery streams and stream tags not salvaged, REST APIs):")
+	fmt.Fprintln(w, "recreate it, or let --config do it at the next start.")
 }
