@@ -148,6 +148,11 @@ func Open(opts Options) (*Engine, error) {
 			continue
 		}
 		st := &streamState{meta: m, dir: e.streamDir(m)}
+		if _, err := os.Stat(st.dir); errors.Is(err, os.ErrNotExist) {
+			// CreateStream makes the directory before it commits the metadata, so only
+			// something outside localpipe can have taken it.
+			e.logger.Error("stream: the shard logs of a stream are missing; it starts empty", "stream", m.Name, "dir", st.dir)
+		}
 		for _, sh := range m.Shards {
 			l, err := openShard(shardDir(st.dir, sh.Index), &e.cfg, e.logger.With("stream", m.Name))
 			if err != nil {

@@ -1,8 +1,11 @@
 package stream
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -87,4 +90,24 @@ func TestDeleteInterruptedAfterRename(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestMissingLogsAreReported: a stream whose directory was taken away starts empty, and says
+// so at error level.
+func TestMissingLogsAreReported(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, nil)
+	if err := e.CreateStream(CreateInput{Name: "s", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.get("s")
+	closeTest(t, e)
+	if err := os.RemoveAll(st.dir); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	openTest(t, dir, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "shard logs of a stream are missing") {
+		t.Fatalf("not reported:\n%s", logs.String())
+	}
 }
