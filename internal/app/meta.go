@@ -25,7 +25,7 @@ const metaFile = "meta.db"
 // garbage.
 type MetadataError struct {
 	Path    string
-	Problem string // "is missing", "is empty", "is damaged: …"
+	Problem string // "is missing", "is empty", "is damaged (…)"
 	Data    string // what data the dir holds, if that is what makes the problem fatal
 	DataDir string
 }
@@ -35,7 +35,7 @@ func (e *MetadataError) Error() string {
 	if e.Data != "" {
 		msg += fmt.Sprintf(", but %s holds data (%s): starting with new metadata would hide it", e.DataDir, e.Data)
 	}
-	return msg + fmt.Sprintf(". Nothing was changed. Run `localpipe repair --data-dir %s` to rebuild the metadata from the data "+
+	return msg + fmt.Sprintf(". No data was deleted. Run `localpipe repair --data-dir %s` to rebuild the metadata from the data "+
 		"(a damaged file is kept aside), then start again", e.DataDir)
 }
 
@@ -44,8 +44,7 @@ func (e *MetadataError) Error() string {
 // when it is damaged. bbolt reports some damage by panicking (an invalid freelist page on
 // open, "page expected to be …" on a read); those panics become a MetadataError here, and
 // a full consistency check at open catches damage in pages the engines would only reach
-// later, while serving. The check reads every page: about 50 ms for a 136 MB file in the
-// page cache.
+// later, while serving (see FullCheckBytes for what it costs and when it is skipped).
 func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 	path := filepath.Join(dataDir, metaFile)
 	fail := func(problem string, data string) error {
