@@ -79,6 +79,13 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 			return nil, err
 		}
 		*b = nb
+	} else if n, err := r.readable(in, b); err == nil && n == 0 {
+		// A decided batch is written again after a failure or a crash, maybe over objects
+		// already written. If the source has lost every one of its records to damage since,
+		// writing would replace those objects with empty ones: keep them, and move on.
+		e.logger.Warn("firehose: every record of a batch to write again is gone from the source; objects already written are kept",
+			"deliveryStream", in.Name, "first", b.First, "last", b.Last)
+		return nil, r.commit(in, b)
 	}
 	keys, err := r.write(in, b)
 	if err != nil {
@@ -86,7 +93,17 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 		e.logger.Warn("firehose: delivery to S3 failed; will retry", "deliveryStream", in.Name, "bucket", in.Bucket, "first", b.First, "last", b.Last, "err", err)
 		return nil, err
 	}
-	err = e.db.Update(func(tx *bolt.Tx) error {
+	if err := r.commit(in, b); err != nil {
+		return nil, err
+	}
+	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
+	e.logger.Debug("firehose: delivered", "deliveryStream", in.Name, "keys", keys, "records", b.Records, "bytes", b.Bytes)
+	return keys, nil
+}
+
+// commit moves the checkpoint past the batch and forgets it.
+func (r *reader) commit(in Info, b *batch) error {
+	return r.d.e.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(rootBucket)
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], b.Last+1)
@@ -95,12 +112,27 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 		}
 		return root.Bucket(batchBucket).Delete(stateKey(in.Name, r.shard))
 	})
-	if err != nil {
-		return nil, err
+}
+
+// readable counts the batch's records the source can still read.
+func (r *reader) readable(in Info, b *batch) (int, error) {
+	n := 0
+	for pos := b.First; pos <= b.Last; {
+		recs, next, err := r.d.e.src.Read(sourceStream(in), r.shard, pos, 1000)
+		if err != nil {
+			return 0, err
+		}
+		for _, rec := range recs {
+			if rec.Position <= b.Last {
+				n++
+			}
+		}
+		if next <= pos {
+			break
+		}
+		pos = next
 	}
-	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
-	e.logger.Debug("firehose: delivered", "deliveryStream", in.Name, "keys", keys, "records", b.Records, "bytes", b.Bytes)
-	return keys, nil
+	return n, nil
 }
 
 // each calls fn for every record Firehose delivers from the batch's range of the source log,
@@ -123,7 +155,9 @@ func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, da
 		pos := b.First
 		for pos <= b.Last {
 			recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
-			if err == nil && len(recs) == 0 {
+			// A source may skip positions it lost to damage (the stream engine does); only a
+			// read that cannot get past pos means the batch's records are gone.
+			if err == nil && len(recs) == 0 && next <= pos {
 				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
 			}
 			select {

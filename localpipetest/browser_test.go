@@ -2,8 +2,11 @@ package localpipetest_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +15,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/localpipe/localpipe/localpipetest"
 )
@@ -83,4 +90,79 @@ func TestReactAppInChromium(t *testing.T) {
 	if !found {
 		t.Fatalf("%q is not in my-data-stream", message)
 	}
+}
+
+// corsPage uploads through a presigned PUT URL and reads the object back, from its own
+// origin, and shows what happened in #out.
+const corsPage = `<html><body><div id="out">pending</div><script>
+(async () => {
+  const out = document.getElementById("out");
+  try {
+    const put = await fetch(%q, {method: "PUT", headers: {"Content-Type": "text/plain"}, body: "from the browser"});
+    const get = await fetch(%q);
+    out.textContent = "put " + put.status + " etag " + put.headers.get("ETag") + " get " + get.status + " " + await get.text();
+  } catch (e) {
+    out.textContent = "error " + e;
+  }
+})();
+</script></body></html>`
+
+// TestS3CORSInChromium is a page on another origin uploading with a presigned URL, as a
+// browser app does: Chromium sends the CORS preflight S3 must answer from the bucket's CORS
+// rules, then the PUT, and must be allowed to read the ETag and the object. Without rules
+// the browser must refuse, as it does against AWS.
+func TestS3CORSInChromium(t *testing.T) {
+	chromium := os.Getenv("LOCALPIPE_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		skipLoudly(t, "no Chromium at %s (.ci/run installs Debian's chromium): %v", chromium, err)
+	}
+	srv := localpipetest.Start(t, localpipetest.Bucket("web"))
+	ctx := context.Background()
+	presigned, err := s3.NewPresignClient(srv.S3()).PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("web"), Key: aws.String("up.txt"), ContentType: aws.String("text/plain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objectURL := srv.Endpoint + "/web/up.txt"
+	html := fmt.Sprintf(corsPage, presigned.URL, objectURL)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, html)
+	}))
+	defer page.Close()
+	visit := func() string {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+			"--virtual-time-budget=15000", "--dump-dom", page.URL)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("chromium: %v", err)
+		}
+		_, rest, _ := strings.Cut(string(out), `<div id="out">`)
+		text, _, _ := strings.Cut(rest, "</div>")
+		return text
+	}
+
+	if got := visit(); !strings.HasPrefix(got, "error ") {
+		t.Fatalf("without CORS rules the page said %q; the browser must refuse", got)
+	}
+	_, err = srv.S3().PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: aws.String("web"), CORSConfiguration: &s3types.CORSConfiguration{
+		CORSRules: []s3types.CORSRule{{AllowedOrigins: []string{page.URL}, AllowedMethods: []string{"PUT", "GET"},
+			AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := visit(); got != `put 200 etag "`+md5hex("from the browser")+`" get 200 from the browser` {
+		t.Fatalf("with CORS rules the page said %q", got)
+	}
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

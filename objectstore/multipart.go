@@ -86,13 +86,17 @@ func newUploadID() string {
 }
 
 // CreateMultipartUpload starts an upload; the object appears only when it is completed.
-func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, meta ObjectMeta) (UploadInfo, error) {
+func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, meta ObjectMeta) (_ UploadInfo, err error) {
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return UploadInfo{}, ErrKeyTooLong
 	}
+	if err := s.admit(); err != nil {
+		return UploadInfo{}, err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	meta.ContentMD5 = nil
 	u := UploadInfo{Bucket: bucket, Key: key, UploadID: newUploadID(), Initiated: s.now().UTC(), Meta: meta}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(bucket)) == nil {
 			return ErrNoSuchBucket
@@ -145,10 +149,14 @@ func getUpload(tx *bolt.Tx, bucket, key, id string) (UploadInfo, error) {
 // UploadPart stores one part, streamed to a file like an object's bytes; a part uploaded
 // again under the same number replaces the earlier one. checksums, when non-nil, is read
 // after body is consumed, so a verifying reader may fill it in as it reaches the end.
-func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, partNumber int, body io.Reader, contentMD5 []byte, checksums map[string]string) (PartInfo, error) {
+func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, partNumber int, body io.Reader, contentMD5 []byte, checksums map[string]string) (_ PartInfo, err error) {
 	if partNumber < 1 || partNumber > MaxParts {
 		return PartInfo{}, ErrInvalidPartNumber
 	}
+	if err := s.admit(); err != nil {
+		return PartInfo{}, err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	if err := s.db.View(func(tx *bolt.Tx) error { _, err := getUpload(tx, bucket, key, uploadID); return err }); err != nil {
 		return PartInfo{}, err
 	}
@@ -236,12 +244,16 @@ func (s *Store) writeTemp(body io.Reader, contentMD5 []byte, describe func(id st
 // new blob, so the object is a single file like any other (ranges and reads work unchanged)
 // and one bbolt commit swaps it in and retires the upload: a crash leaves the old object or
 // the new one. Parts not listed are discarded with the upload.
-func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []CompletePart) (ObjectInfo, error) {
+func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []CompletePart) (_ ObjectInfo, err error) {
+	if err := s.admit(); err != nil {
+		return ObjectInfo{}, err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	var (
 		u     UploadInfo
 		parts []PartInfo
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		var err error
 		if u, err = getUpload(tx, bucket, key, uploadID); err != nil {
 			return err
@@ -312,7 +324,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		return ObjectInfo{}, err
 	}
 	var gc []string
-	err = s.commitWith(info, tmp, func(tx *bolt.Tx) error {
+	err = s.commitWith(&info, tmp, func(tx *bolt.Tx) error {
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
 			return err // completed or aborted meanwhile
 		}
@@ -395,7 +407,7 @@ func dropUpload(tx *bolt.Tx, u UploadInfo) ([]string, error) {
 // AbortMultipartUpload discards an upload and its parts.
 func (s *Store) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error {
 	var gc []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.deleteUpdate(func(tx *bolt.Tx) error {
 		u, err := getUpload(tx, bucket, key, uploadID)
 		if err != nil {
 			return err

@@ -55,6 +55,7 @@ type Options struct {
 	LostFound string
 	Logger    *slog.Logger
 	Now       func() time.Time
+	Space     Space // guards the disk; nil means unguarded
 }
 
 // Store is the object store. Methods are safe for concurrent use.
@@ -65,6 +66,7 @@ type Store struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	commits   groupCommit
+	space     Space
 }
 
 // BucketInfo describes a bucket.
@@ -72,6 +74,9 @@ type BucketInfo struct {
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
 	Region  string    `json:"region"`
+	// Versioning is "" for a bucket never versioned, else VersioningEnabled or
+	// VersioningSuspended.
+	Versioning string `json:"versioning,omitempty"`
 }
 
 // ObjectMeta is what a writer says about an object besides its bytes.
@@ -84,8 +89,18 @@ type ObjectMeta struct {
 	Expires            string            `json:"expires,omitempty"`
 	UserMeta           map[string]string `json:"userMeta,omitempty"`
 	Checksums          map[string]string `json:"checksums,omitempty"` // e.g. CRC32 → base64 value
+	Tags               []Tag             `json:"tags,omitempty"`      // in the order given
+	// ACL is the object's access control policy document as the wire layer keeps it; ""
+	// means the default (the owner has full control).
+	ACL string `json:"acl,omitempty"`
 	// ContentMD5, when set (16 raw bytes), must match the body or the put fails with ErrBadDigest.
 	ContentMD5 []byte `json:"-"`
+}
+
+// Tag is one of an object's tags.
+type Tag struct {
+	Key   string `json:"k"`
+	Value string `json:"v"`
 }
 
 // ObjectInfo describes a stored object.
@@ -100,6 +115,11 @@ type ObjectInfo struct {
 	// PartSizes holds the part sizes of an object made by a multipart upload, so a read can
 	// ask for one part by number as S3 allows.
 	PartSizes []int64 `json:"partSizes,omitempty"`
+	// VersionID is "" in a bucket never versioned; Seq orders the versions of a versioned
+	// bucket (see versions.go). A delete marker has no bytes.
+	VersionID    string `json:"versionId,omitempty"`
+	Seq          uint64 `json:"seq,omitempty"`
+	DeleteMarker bool   `json:"deleteMarker,omitempty"`
 }
 
 // Open opens the store and finishes or undoes whatever a crash interrupted: a temp blob whose
@@ -123,7 +143,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.LostFound == "" {
 		opts.LostFound = filepath.Join(filepath.Dir(opts.Dir), "lost+found", filepath.Base(opts.Dir))
 	}
-	s := &Store{db: opts.DB, dir: opts.Dir, lostFound: opts.LostFound, logger: opts.Logger, now: opts.Now}
+	s := &Store{db: opts.DB, dir: opts.Dir, lostFound: opts.LostFound, logger: opts.Logger, now: opts.Now, space: opts.Space}
 	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -303,10 +323,14 @@ func ValidBucketName(name string) bool {
 }
 
 // CreateBucket creates a bucket; ErrBucketExists if it is there already.
-func (s *Store) CreateBucket(ctx context.Context, name, region string) error {
+func (s *Store) CreateBucket(ctx context.Context, name, region string) (err error) {
 	if !ValidBucketName(name) {
 		return ErrInvalidBucket
 	}
+	if err := s.admit(); err != nil {
+		return err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(name)) != nil {
@@ -362,13 +386,22 @@ func (s *Store) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
 // alive; they are aborted with it.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	var gc []string
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.deleteUpdate(func(tx *bolt.Tx) error {
+		gc = nil
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(name)) == nil {
 			return ErrNoSuchBucket
 		}
 		if k, _ := root.Bucket([]byte(objectsPrefix + name)).Cursor().First(); k != nil {
 			return ErrBucketNotEmpty
+		}
+		if vers := root.Bucket([]byte(versionsPrefix + name)); vers != nil {
+			if k, _ := vers.Cursor().First(); k != nil {
+				return ErrBucketNotEmpty // delete markers and old versions keep a bucket
+			}
+			if err := root.DeleteBucket([]byte(versionsPrefix + name)); err != nil {
+				return err
+			}
 		}
 		if keys := root.Bucket(bucketUploadKeys); keys != nil {
 			var ups []UploadInfo
@@ -391,6 +424,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		if err := root.DeleteBucket([]byte(objectsPrefix + name)); err != nil {
 			return err
 		}
+		if err := dropBucketConfig(tx, name); err != nil {
+			return err
+		}
 		return root.Bucket(bucketBuckets).Delete([]byte(name))
 	})
 	if err == nil {
@@ -405,10 +441,14 @@ const MaxKeyLen = 1024
 // PutObject stores body under key, replacing any object there. The bytes stream to a temp
 // file (memory use does not grow with the object), are fsynced and then made visible by one
 // bbolt commit; a crash leaves the old object or the new one, never a mix.
-func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (ObjectInfo, error) {
+func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (_ ObjectInfo, err error) {
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return ObjectInfo{}, ErrKeyTooLong
 	}
+	if err := s.admit(); err != nil {
+		return ObjectInfo{}, err
+	}
+	defer func() { err = s.spaceErr(err) }()
 	bi, err := s.HeadBucket(ctx, bucket)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -443,11 +483,12 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		os.Remove(tmp)
 		return ObjectInfo{}, err
 	}
-	return info, s.commit(info, tmp)
+	err = s.commit(&info, tmp)
+	return info, err
 }
 
 // commit makes a finished temp blob the object's content.
-func (s *Store) commit(info ObjectInfo, tmp string) error { return s.commitWith(info, tmp, nil) }
+func (s *Store) commit(info *ObjectInfo, tmp string) error { return s.commitWith(info, tmp, nil) }
 
 // commitWith is commit with more work (fn) done in the same bbolt transaction. The temp blob
 // is renamed into place inside the transaction, before it commits: a reader can only find
@@ -455,38 +496,18 @@ func (s *Store) commit(info ObjectInfo, tmp string) error { return s.commitWith(
 // retire the blob (and delete its file) before the rename, which would leave the renamed
 // file orphaned. A crash between the rename and the commit leaves a file nothing
 // references, which Open moves to lost+found.
-func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
-	var old string
+func (s *Store) commitWith(info *ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
 	final := s.blobPath(info.Blob)
+	var retired []string
 	err := s.update(func(tx *bolt.Tx) error {
-		old = ""
+		retired = nil
 		if fn != nil {
 			if err := fn(tx); err != nil {
 				return err
 			}
 		}
-		root := tx.Bucket(bucketRoot)
-		objs := root.Bucket([]byte(objectsPrefix + info.Bucket))
-		if objs == nil {
-			return ErrNoSuchBucket
-		}
-		if v := objs.Get([]byte(info.Key)); v != nil {
-			var prev ObjectInfo
-			if json.Unmarshal(v, &prev) == nil {
-				old = prev.Blob
-				if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
-					return err
-				}
-			}
-		}
-		v, err := json.Marshal(info)
-		if err != nil {
-			return err
-		}
-		if err := root.Bucket(bucketBlobs).Put([]byte(info.Blob), []byte(info.Bucket+"/"+info.Key)); err != nil {
-			return err
-		}
-		if err := objs.Put([]byte(info.Key), v); err != nil {
+		var err error
+		if retired, err = placeLocked(tx, info); err != nil {
 			return err
 		}
 		return renameInTx(tmp, final)
@@ -499,34 +520,25 @@ func (s *Store) commitWith(info ObjectInfo, tmp string, fn func(*bolt.Tx) error)
 	// The rename is durable before the put is acknowledged; should the directory entry be
 	// lost anyway, Open finds the committed temp blob and renames it again.
 	syncDir(s.blobDir())
-	if old != "" {
-		s.collect([]string{old})
-	}
+	s.collect(retired)
 	return nil
 }
 
 // HeadObject returns an object's metadata.
 func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo, error) {
-	var info ObjectInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
-		objs := tx.Bucket(bucketRoot).Bucket([]byte(objectsPrefix + bucket))
-		if objs == nil {
-			return ErrNoSuchBucket
-		}
-		v := objs.Get([]byte(key))
-		if v == nil {
-			return ErrNoSuchKey
-		}
-		return json.Unmarshal(v, &info)
-	})
-	return info, err
+	return s.HeadObjectVersion(ctx, bucket, key, "")
 }
 
 // GetObject returns an object's metadata and its bytes, open for reading. The caller closes
 // the file; an overwrite or delete meanwhile does not disturb it.
 func (s *Store) GetObject(ctx context.Context, bucket, key string) (ObjectInfo, *os.File, error) {
+	return s.GetObjectVersion(ctx, bucket, key, "")
+}
+
+// GetObjectVersion is GetObject for one version ("" for the current one).
+func (s *Store) GetObjectVersion(ctx context.Context, bucket, key, versionID string) (ObjectInfo, *os.File, error) {
 	for attempt := 0; ; attempt++ {
-		info, err := s.HeadObject(ctx, bucket, key)
+		info, err := s.HeadObjectVersion(ctx, bucket, key, versionID)
 		if err != nil {
 			return info, nil, err
 		}
@@ -541,31 +553,10 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string) (ObjectInfo, 
 	}
 }
 
-// DeleteObject deletes an object; deleting a missing key is not an error, as in S3.
+// DeleteObject deletes an object (in a versioned bucket: adds a delete marker); deleting a
+// missing key is not an error, as in S3.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
-	var old string
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketRoot)
-		objs := root.Bucket([]byte(objectsPrefix + bucket))
-		if objs == nil {
-			return ErrNoSuchBucket
-		}
-		v := objs.Get([]byte(key))
-		if v == nil {
-			return nil
-		}
-		var prev ObjectInfo
-		if json.Unmarshal(v, &prev) == nil {
-			old = prev.Blob
-			if err := root.Bucket(bucketBlobs).Delete([]byte(old)); err != nil {
-				return err
-			}
-		}
-		return objs.Delete([]byte(key))
-	})
-	if err == nil && old != "" {
-		s.collect([]string{old})
-	}
+	_, err := s.DeleteObjectVersion(ctx, bucket, key, "")
 	return err
 }
 
@@ -598,6 +589,17 @@ func (s *Store) List(ctx context.Context, bucket string, in ListInput) (ListResu
 		if objs == nil {
 			return ErrNoSuchBucket
 		}
+		var err error
+		res, err = s.listLocked(objs, in)
+		return err
+	})
+	return res, err
+}
+
+// listLocked is List inside a transaction, over a bucket's current objects.
+func (s *Store) listLocked(objs *bolt.Bucket, in ListInput) (ListResult, error) {
+	var res ListResult
+	err := func() error {
 		c := objs.Cursor()
 		start := in.Prefix
 		if in.StartAfter > start {
@@ -647,7 +649,7 @@ func (s *Store) List(ctx context.Context, bucket string, in ListInput) (ListResu
 			count++
 		}
 		return nil
-	})
+	}()
 	return res, err
 }
 

@@ -29,7 +29,8 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func openTest(t *testing.T, dir string, mod func(*Options)) *Engine {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
+	// No test here pulls the plug, so bbolt's fsyncs would only make the suite slow.
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +173,8 @@ func TestTornTailRecovery(t *testing.T) {
 	}{
 		{"truncate mid-record", func(t *testing.T, p string, off []int64) { os.Truncate(p, off[7]+5) }, 7},
 		{"truncate mid-header", func(t *testing.T, p string, off []int64) { os.Truncate(p, off[9]+3) }, 9},
-		{"flip a data bit", func(t *testing.T, p string, off []int64) { flip(t, p, off[6]+28) }, 6},
-		{"flip a length bit", func(t *testing.T, p string, off []int64) { flip(t, p, off[8]+1) }, 8},
+		// A flipped bit with intact records after it is not a torn tail: see damage_test.go.
+		{"flip a bit in the last record", func(t *testing.T, p string, off []int64) { flip(t, p, off[9]+28) }, 9},
 		{"garbage appended", func(t *testing.T, p string, off []int64) {
 			f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
 			f.Write([]byte("garbage that is not a frame"))
@@ -213,7 +214,7 @@ func TestTornTailRecovery(t *testing.T) {
 }
 
 // A flipped bit behind the recovery point (in data the index vouches for) is found by the
-// reader's CRC check: records before it are served, the damaged segment's rest is skipped.
+// reader's CRC check: the damaged record is skipped, the records on both sides are served.
 func TestBitRotInSealedData(t *testing.T) {
 	dir := t.TempDir()
 	mod := func(o *Options) { o.SegmentMaxBytes = 300; o.IndexIntervalBytes = 64 }
@@ -228,8 +229,8 @@ func TestBitRotInSealedData(t *testing.T) {
 	e = openTest(t, dir, mod)
 	recs := readAll(t, e, "s", 0)
 	perSeg := len(frameOffsets(t, logs[0]))
-	if string(recs[perSeg+1].Data) != fmt.Sprintf("r-%d", perSeg+1) || string(recs[perSeg+2].Data) == fmt.Sprintf("r-%d", perSeg+2) {
-		t.Fatalf("damaged record served or earlier record lost")
+	if len(recs) != 39 || string(recs[perSeg+1].Data) != fmt.Sprintf("r-%d", perSeg+1) || string(recs[perSeg+2].Data) != fmt.Sprintf("r-%d", perSeg+3) {
+		t.Fatalf("damaged record served, or intact records lost: %d records", len(recs))
 	}
 	if string(recs[len(recs)-1].Data) != "r-39" {
 		t.Fatalf("records after the damaged segment lost")

@@ -12,7 +12,9 @@ import (
 //	body   = position u64 | arrival unix ms i64 | key length u16 | key | data
 //
 // The length comes first so a reader can skip a frame without decoding it; the CRC covers
-// the whole body so a torn write or a flipped bit anywhere is caught.
+// the whole body so a torn write or a flipped bit anywhere is caught. The CRC does not cover
+// the length, so a frame that fails it is stepped over by searching for the next frame that
+// verifies, not by trusting its length (walk.go).
 const (
 	frameHeaderLen = 8
 	bodyFixedLen   = 8 + 8 + 2

@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +29,8 @@ type segment struct {
 	idxF   *os.File // only for the active segment
 	idx    []idxEntry
 	size   int64 // bytes of valid frames; for the active segment, what readers may see
+
+	damage damageState
 }
 
 func segmentName(base uint64) string { return fmt.Sprintf("%020d", base) }
@@ -60,6 +61,8 @@ type shardLog struct {
 	done  chan struct{}
 	dirty atomic.Bool
 	once  sync.Once
+
+	damaged damageCounters
 }
 
 type shardConfig struct {
@@ -181,31 +184,33 @@ func (s *shardLog) recoverActive() error {
 	if len(entries) > 0 {
 		lastArr = entries[len(entries)-1].arrivalM
 	}
-	end, scanErr := scanFrames(f, start, fileSize, func(fr frame, off int64) bool {
-		if fr.pos != want || fr.arrivalM < lastArr {
-			return false
-		}
+	// Damage with intact frames after it is stepped over (and reported) as readers step
+	// over it; only damage that nothing intact follows is a torn tail, cut off.
+	next := want
+	end, err := s.walk(sg, start, fileSize, want, noUpper, false, func(fr frame, off int64) bool {
 		if off != start || len(entries) == 0 {
 			if len(entries) == 0 || off-entries[len(entries)-1].offset >= s.cfg.indexInterval {
 				entries = append(entries, idxEntry{pos: fr.pos, offset: off, arrivalM: fr.arrivalM})
 			}
 		}
-		want++
-		lastArr = fr.arrivalM
+		next = fr.pos + 1
+		lastArr = max(lastArr, fr.arrivalM)
 		return true
 	})
-	if scanErr != nil && !errors.Is(scanErr, errBadFrame) && !errors.Is(scanErr, errShortFrame) && !errors.Is(scanErr, errOutOfSequence) {
-		return scanErr
+	if err != nil {
+		return err
 	}
 	if end < fileSize {
 		s.logger.Warn("stream: cut torn or corrupt tail of shard log",
-			"file", sg.logPath, "offset", end, "bytes_dropped", fileSize-end, "first_lost_position", want, "reason", scanErr)
+			"file", sg.logPath, "offset", end, "bytes_dropped", fileSize-end, "first_lost_position", next)
 		if err := f.Truncate(end); err != nil {
 			return err
 		}
 		if err := f.Sync(); err != nil {
 			return err
 		}
+		// New frames will be written where the tail was: nothing known about it holds.
+		sg.damage.forgetFrom(end)
 	}
 	// Rewrite the index tail: drop what we could not trust, append what the scan rebuilt.
 	var buf []byte
@@ -221,46 +226,9 @@ func (s *shardLog) recoverActive() error {
 	sg.idx = entries
 	sg.size = end
 	sg.loaded.Store(true)
-	s.tip = want
+	s.tip = next
 	s.lastArrM = lastArr
 	return nil
-}
-
-var errOutOfSequence = errors.New("frame: out of sequence")
-
-// scanFrames calls fn for each valid frame in f[off:limit] until fn returns false or a frame
-// does not decode. It returns the offset just past the last accepted frame and, if it stopped
-// early, why.
-func scanFrames(f *os.File, off, limit int64, fn func(fr frame, off int64) bool) (int64, error) {
-	r := bufio.NewReaderSize(io.NewSectionReader(f, off, limit-off), 64<<10)
-	var buf []byte
-	for off < limit {
-		hdr, err := r.Peek(frameHeaderLen)
-		if err != nil {
-			return off, errShortFrame
-		}
-		bodyLen := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16 | uint32(hdr[3])<<24)
-		if bodyLen < bodyFixedLen || bodyLen > maxBodyLen {
-			return off, errBadFrame
-		}
-		n := frameHeaderLen + bodyLen
-		if cap(buf) < n {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return off, errShortFrame
-		}
-		fr, _, err := decodeFrame(buf)
-		if err != nil {
-			return off, err
-		}
-		if !fn(fr, off) {
-			return off, errOutOfSequence
-		}
-		off += int64(n)
-	}
-	return off, nil
 }
 
 func readFrameAt(f *os.File, off int64) (frame, int, error) {
@@ -280,8 +248,8 @@ func readFrameAt(f *os.File, off int64) (frame, int, error) {
 }
 
 // load opens a sealed segment for reading and loads its index, rebuilding the index from the
-// log if it is missing or damaged.
-func (s *shardLog) load(sg *segment) error {
+// log if it is missing or damaged. upper is the base of the next segment.
+func (s *shardLog) load(sg *segment, upper uint64) error {
 	if sg.loaded.Load() {
 		return nil
 	}
@@ -302,23 +270,23 @@ func (s *shardLog) load(sg *segment) error {
 	size := st.Size()
 	raw, _ := os.ReadFile(sg.idxPath)
 	entries, valid := decodeIdx(raw)
+	// Entries past the end of the log vouch for records that are no longer there.
+	for len(entries) > 0 && entries[len(entries)-1].offset >= size {
+		entries, valid = entries[:len(entries)-1], false
+	}
 	if !valid || (len(entries) == 0 && size > 0) {
+		sg.f = f
 		entries = entries[:0]
-		want := sg.base
-		end, err := scanFrames(f, 0, size, func(fr frame, off int64) bool {
-			if fr.pos != want {
-				return false
-			}
+		_, err := s.walk(sg, 0, size, sg.base, upper, true, func(fr frame, off int64) bool {
 			if len(entries) == 0 || off-entries[len(entries)-1].offset >= s.cfg.indexInterval {
 				entries = append(entries, idxEntry{pos: fr.pos, offset: off, arrivalM: fr.arrivalM})
 			}
-			want++
 			return true
 		})
-		if end < size {
-			s.logger.Warn("stream: sealed segment is damaged; records past the damage are skipped",
-				"file", sg.logPath, "offset", end, "reason", err)
-			size = end
+		if err != nil {
+			sg.f = nil
+			f.Close()
+			return err
 		}
 		var buf []byte
 		for _, e := range entries {
@@ -445,11 +413,14 @@ func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
 	pos := s.tip
 	s.mu.RUnlock()
 	if needRoll {
-		if err := s.roll(); err != nil {
+		// The new segment comes back from roll rather than from s.active(): s.segs may only
+		// be read under s.mu, and retention reslices it concurrently.
+		ns, err := s.roll(sg)
+		if err != nil {
 			s.logger.Error("stream: cannot start a new segment", "dir", s.dir, "err", err)
 			return fail(err)
 		}
-		sg = s.active()
+		sg = ns
 	}
 	off := sg.size
 	lastIdxOff := int64(-1 << 62)
@@ -506,26 +477,26 @@ func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
 	return buf
 }
 
-// roll seals the active segment and starts a new one at the tip.
-func (s *shardLog) roll() error {
+// roll seals old, the active segment, and returns the new active segment starting at the
+// tip (old itself if it is still empty). Only the writer calls it.
+func (s *shardLog) roll(old *segment) (*segment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.active()
 	if old.size == 0 {
-		return nil
+		return old, nil
 	}
 	if err := old.f.Sync(); err != nil {
-		return err
+		return nil, err
 	}
 	ns := s.newSegment(s.tip)
 	f, err := os.OpenFile(ns.logPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	idxF, err := os.OpenFile(ns.idxPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		f.Close()
-		return err
+		return nil, err
 	}
 	syncDir(s.dir)
 	old.idxF.Close()
@@ -533,7 +504,7 @@ func (s *shardLog) roll() error {
 	ns.f, ns.idxF = f, idxF
 	ns.loaded.Store(true)
 	s.segs = append(s.segs, ns)
-	return nil
+	return ns, nil
 }
 
 func syncDir(dir string) {
@@ -613,16 +584,16 @@ func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (R
 	bytes := 0
 	for i := s.segmentForLocked(from); i < len(s.segs); i++ {
 		sg := s.segs[i]
-		if err := s.load(sg); err != nil {
+		upper := s.upperLocked(i)
+		if err := s.load(sg, upper); err != nil {
 			return res, err
 		}
-		limit := sg.size
-		start := int64(0)
+		start, want := int64(0), sg.base
 		if j := sort.Search(len(sg.idx), func(j int) bool { return sg.idx[j].pos > from }); j > 0 {
-			start = sg.idx[j-1].offset
+			start, want = sg.idx[j-1].offset, sg.idx[j-1].pos
 		}
 		full := false
-		_, err := scanFrames(sg.f, start, limit, func(fr frame, off int64) bool {
+		_, err := s.walk(sg, start, sg.size, want, upper, true, func(fr frame, off int64) bool {
 			if fr.pos < from {
 				return true
 			}
@@ -641,20 +612,27 @@ func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (R
 			})
 			return true
 		})
+		if err != nil {
+			return res, err
+		}
 		if full {
 			break
 		}
-		if err != nil && !errors.Is(err, errOutOfSequence) {
-			s.logger.Warn("stream: unreadable frame in sealed segment; skipping to the next segment", "file", sg.logPath, "err", err)
-		}
-		if i+1 < len(s.segs) {
-			res.Next = max(res.Next, s.segs[i+1].base)
-			from = res.Next
-		} else {
-			res.Next = max(res.Next, s.tip)
-		}
+		// Past the segment's last intact record: whatever positions it lost to damage are
+		// behind the reader too.
+		res.Next = max(res.Next, upper)
+		from = res.Next
 	}
 	return res, nil
+}
+
+// upperLocked is the position after the last one segment i can hold: the next segment's
+// base, or the tip for the active segment. Callers hold s.mu.
+func (s *shardLog) upperLocked(i int) uint64 {
+	if i+1 < len(s.segs) {
+		return s.segs[i+1].base
+	}
+	return s.tip
 }
 
 // findTime returns the position of the first record that arrived at or after tM, or the tip.
@@ -664,7 +642,7 @@ func (s *shardLog) findTime(tM int64) (uint64, error) {
 	// Arrival times never decrease along the log, so both levels are binary searches.
 	var loadErr error
 	i := sort.Search(len(s.segs), func(i int) bool {
-		if err := s.load(s.segs[i]); err != nil {
+		if err := s.load(s.segs[i], s.upperLocked(i)); err != nil {
 			loadErr = err
 			return true
 		}
@@ -682,19 +660,16 @@ func (s *shardLog) findTime(tM int64) (uint64, error) {
 	}
 	sg := s.segs[i-1]
 	j := sort.Search(len(sg.idx), func(j int) bool { return sg.idx[j].arrivalM >= tM })
-	start := sg.idx[max(j-1, 0)].offset
-	next := s.tip
-	if i < len(s.segs) {
-		next = s.segs[i].base
-	}
-	scanFrames(sg.f, start, sg.size, func(fr frame, off int64) bool {
+	e := sg.idx[max(j-1, 0)]
+	next := s.upperLocked(i - 1)
+	_, err := s.walk(sg, e.offset, sg.size, e.pos, next, true, func(fr frame, off int64) bool {
 		if fr.arrivalM >= tM {
 			next = fr.pos
 			return false
 		}
 		return true
 	})
-	return next, nil
+	return next, err
 }
 
 // bounds returns the first position not yet dropped by retention (by file) and the tip.
@@ -711,7 +686,7 @@ func (s *shardLog) dropExpired(cutoffM int64) int {
 	n := 0
 	for len(s.segs) > 1 {
 		next := s.segs[1]
-		if err := s.load(next); err != nil {
+		if err := s.load(next, s.upperLocked(1)); err != nil {
 			break
 		}
 		a, ok := next.firstArrival()

@@ -1,7 +1,8 @@
 // Package stream is the storage engine behind localpipe's Kinesis Data Streams: named streams
 // split into shards, each shard an append-only log of CRC-framed segment files with a sparse
-// index, recovered on open by cutting a torn tail. It knows nothing of HTTP or of Kinesis's
-// wire format; stream/kinesisapi translates between the two.
+// index, recovered on open by cutting a torn tail. Readers step over damaged frames to the
+// next intact one, so damage costs only the records it touched. It knows nothing of HTTP or
+// of Kinesis's wire format; stream/kinesisapi translates between the two.
 package stream
 
 import (
@@ -144,4 +145,13 @@ type ReadResult struct {
 type ShardBounds struct {
 	First uint64 // first retained position (records before it are gone)
 	Tip   uint64
+}
+
+// ShardDamage counts the damage found in one shard's log (see Engine.Damage).
+type ShardDamage struct {
+	Stream  string
+	Shard   int
+	Regions int64 // runs of damaged bytes stepped over
+	Records int64 // positions lost in them
+	Bytes   int64 // bytes skipped
 }

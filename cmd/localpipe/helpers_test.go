@@ -222,17 +222,24 @@ const awsCLI = "/usr/bin/aws"
 // none of the machine's configuration, and returns its standard output.
 func runAWS(t *testing.T, endpoint, region string, args ...string) string {
 	t.Helper()
+	out, stderr, err := tryAWS(endpoint, region, args...)
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}
+
+// tryAWS runs the AWS CLI like runAWS, for a command that may fail: it returns the CLI's
+// standard output and error and how it exited.
+func tryAWS(endpoint, region string, args ...string) (stdout, stderr string, err error) {
 	cmd := exec.Command(awsCLI, append([]string{"--endpoint-url", endpoint, "--no-cli-pager"}, args...)...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_DEFAULT_REGION="+region, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_MAX_ATTEMPTS=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
+	return string(out), errb.String(), err
 }
 
 // cli runs the AWS CLI in us-east-1 and returns its standard output.

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -323,4 +324,305 @@ func TestS3HostileKeysThroughEdge(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestS3SubresourcesKeepData sends, with the AWS CLI and the SDK, the sub-resource calls that
+// once fell through to the plain object or bucket operation (delete-object-tagging deleted
+// the object, delete-bucket-cors the bucket, put-bucket-website on a missing bucket created
+// it, a bogus version id deleted the current object, PUTs of newer sub-resources overwrote
+// the object) and checks that each left the object and the buckets as they were.
+func TestS3SubresourcesKeepData(t *testing.T) {
+	s := start(t, "--ephemeral")
+	ctx := context.Background()
+	sc := s3Client(s.endpoint)
+	for _, b := range []string{"full", "empty"} {
+		if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const body = "precious"
+	if _, err := sc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("full"), Key: aws.String("k"), Body: strings.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	intact := func(t *testing.T, what string) {
+		t.Helper()
+		if got := string(getObject(t, sc, "full", "k")); got != body {
+			t.Fatalf("after %s the object reads %q", what, got)
+		}
+		for _, b := range []string{"full", "empty"} {
+			if _, err := sc.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)}); err != nil {
+				t.Fatalf("after %s bucket %s: %v", what, b, err)
+			}
+		}
+		if _, err := sc.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("never-made")}); err == nil {
+			t.Fatalf("after %s bucket never-made exists", what)
+		}
+	}
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Log("SKIP the AWS CLI half: AWS CLI v2 not installed (.ci/run installs Debian's awscli)")
+	} else {
+		for _, c := range []struct {
+			args []string
+			code string // the error the CLI must report; "" for success
+		}{
+			{[]string{"delete-object-tagging", "--bucket", "full", "--key", "k"}, ""},
+			{[]string{"delete-object", "--bucket", "full", "--key", "k", "--version-id", "bogus"}, "InvalidArgument"},
+			{[]string{"delete-bucket-cors", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-policy", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-tagging", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-website", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-lifecycle", "--bucket", "empty"}, ""},
+			{[]string{"delete-bucket-encryption", "--bucket", "empty"}, ""},
+			{[]string{"put-bucket-website", "--bucket", "never-made", "--website-configuration", `{"IndexDocument":{"Suffix":"index.html"}}`}, "NoSuchBucket"},
+			{[]string{"put-bucket-analytics-configuration", "--bucket", "empty", "--id", "a", "--analytics-configuration", `{"Id":"a","StorageClassAnalysis":{}}`}, "NotImplemented"},
+		} {
+			_, stderr, err := tryAWS(s.endpoint, "us-east-1", append([]string{"s3api"}, c.args...)...)
+			if (err == nil) != (c.code == "") || !strings.Contains(stderr, c.code) {
+				t.Errorf("aws s3api %s: %v %s; want %q", strings.Join(c.args, " "), err, stderr, c.code)
+			}
+			intact(t, "aws s3api "+c.args[0])
+		}
+	}
+	for name, call := range map[string]func() error{
+		"RenameObject": func() error {
+			_, err := sc.RenameObject(ctx, &s3.RenameObjectInput{Bucket: aws.String("full"), Key: aws.String("k"), RenameSource: aws.String("full/other")})
+			return err
+		},
+		"PutObjectAnnotation": func() error {
+			_, err := sc.PutObjectAnnotation(ctx, &s3.PutObjectAnnotationInput{Bucket: aws.String("full"), Key: aws.String("k"),
+				AnnotationName: aws.String("a"), AnnotationPayload: strings.NewReader("overwrite?")})
+			return err
+		},
+		"UpdateObjectEncryption": func() error {
+			_, err := sc.UpdateObjectEncryption(ctx, &s3.UpdateObjectEncryptionInput{Bucket: aws.String("full"), Key: aws.String("k"),
+				ObjectEncryption: &types.ObjectEncryptionMemberSSEKMS{Value: types.SSEKMSEncryption{KMSKeyArn: aws.String("arn:aws:kms:us-east-1:000000000000:key/k")}}})
+			return err
+		},
+		"GetObject with a bogus version": func() error {
+			_, err := sc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("full"), Key: aws.String("k"), VersionId: aws.String("bogus")})
+			return err
+		},
+	} {
+		err := call()
+		t.Logf("%s: %v", name, err)
+		if err == nil {
+			t.Errorf("%s succeeded; localpipe does not emulate it", name)
+		}
+		intact(t, name)
+	}
+}
+
+// TestS3ConfigurationsWithAWSCLI round-trips tags, CORS, a policy, ACLs, encryption and the
+// public access block through `aws s3api` as a user types them.
+func TestS3ConfigurationsWithAWSCLI(t *testing.T) {
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Skip("AWS CLI v2 not installed (.ci/run installs Debian's awscli)")
+	}
+	s := start(t, "--ephemeral")
+	api := func(args ...string) map[string]any {
+		t.Helper()
+		out := cli(t, s.endpoint, append([]string{"s3api", "--output", "json"}, args...)...)
+		m := map[string]any{}
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &m); err != nil {
+				t.Fatalf("aws s3api %s: not JSON: %s", strings.Join(args, " "), out)
+			}
+		}
+		return m
+	}
+	asJSON := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	api("create-bucket", "--bucket", "conf")
+	api("put-object", "--bucket", "conf", "--key", "k", "--tagging", "a=1&b=2", "--acl", "public-read")
+	if got := asJSON(api("get-object-tagging", "--bucket", "conf", "--key", "k")["TagSet"]); got != `[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}]` {
+		t.Errorf("get-object-tagging: %s", got)
+	}
+	api("put-object-tagging", "--bucket", "conf", "--key", "k", "--tagging", `{"TagSet":[{"Key":"c","Value":"3"}]}`)
+	if got := asJSON(api("get-object-tagging", "--bucket", "conf", "--key", "k")["TagSet"]); got != `[{"Key":"c","Value":"3"}]` {
+		t.Errorf("get-object-tagging after put: %s", got)
+	}
+	if got := asJSON(api("get-object-acl", "--bucket", "conf", "--key", "k")["Grants"]); !strings.Contains(got, "AllUsers") {
+		t.Errorf("get-object-acl: %s", got)
+	}
+	api("put-bucket-tagging", "--bucket", "conf", "--tagging", `{"TagSet":[{"Key":"team","Value":"data"}]}`)
+	if got := asJSON(api("get-bucket-tagging", "--bucket", "conf")["TagSet"]); got != `[{"Key":"team","Value":"data"}]` {
+		t.Errorf("get-bucket-tagging: %s", got)
+	}
+	api("put-bucket-cors", "--bucket", "conf", "--cors-configuration", `{"CORSRules":[{"AllowedOrigins":["*"],"AllowedMethods":["GET"]}]}`)
+	if got := asJSON(api("get-bucket-cors", "--bucket", "conf")["CORSRules"]); got != `[{"AllowedMethods":["GET"],"AllowedOrigins":["*"]}]` {
+		t.Errorf("get-bucket-cors: %s", got)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::conf/*"}]}`
+	api("put-bucket-policy", "--bucket", "conf", "--policy", policy)
+	if got := api("get-bucket-policy", "--bucket", "conf")["Policy"]; got != policy {
+		t.Errorf("get-bucket-policy: %v", got)
+	}
+	if got := asJSON(api("get-bucket-policy-status", "--bucket", "conf")); got != `{"PolicyStatus":{"IsPublic":false}}` {
+		t.Errorf("get-bucket-policy-status: %s", got)
+	}
+	api("put-bucket-encryption", "--bucket", "conf", "--server-side-encryption-configuration",
+		`{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"alias/k"}}]}`)
+	if got := asJSON(api("get-bucket-encryption", "--bucket", "conf")); !strings.Contains(got, `"KMSMasterKeyID":"alias/k"`) {
+		t.Errorf("get-bucket-encryption: %s", got)
+	}
+	api("delete-public-access-block", "--bucket", "conf")
+	if _, stderr, err := tryAWS(s.endpoint, "us-east-1", "s3api", "get-public-access-block", "--bucket", "conf"); err == nil || !strings.Contains(stderr, "NoSuchPublicAccessBlockConfiguration") {
+		t.Errorf("get-public-access-block after delete: %v %s", err, stderr)
+	}
+	api("delete-object-tagging", "--bucket", "conf", "--key", "k")
+	if got := asJSON(api("get-object-tagging", "--bucket", "conf", "--key", "k")["TagSet"]); got != `[]` {
+		t.Errorf("get-object-tagging after delete: %s", got)
+	}
+
+	// Versioning as a user types it: the object put before versioning is the null version.
+	api("put-bucket-versioning", "--bucket", "conf", "--versioning-configuration", "Status=Enabled")
+	if got := api("get-bucket-versioning", "--bucket", "conf")["Status"]; got != "Enabled" {
+		t.Errorf("get-bucket-versioning: %v", got)
+	}
+	v1 := api("put-object", "--bucket", "conf", "--key", "k")["VersionId"].(string)
+	marker := api("delete-object", "--bucket", "conf", "--key", "k")
+	if marker["DeleteMarker"] != true {
+		t.Errorf("delete-object in a versioned bucket: %v", marker)
+	}
+	lv := api("list-object-versions", "--bucket", "conf")
+	if vs, ms := lv["Versions"].([]any), lv["DeleteMarkers"].([]any); len(vs) != 2 || len(ms) != 1 || vs[0].(map[string]any)["VersionId"] != v1 || vs[1].(map[string]any)["VersionId"] != "null" {
+		t.Errorf("list-object-versions: %s", asJSON(lv))
+	}
+	api("delete-object", "--bucket", "conf", "--key", "k", "--version-id", marker["VersionId"].(string))
+	if got := api("head-object", "--bucket", "conf", "--key", "k")["VersionId"]; got != v1 {
+		t.Errorf("head-object after removing the marker: version %v, want %s", got, v1)
+	}
+}
+
+// TestS3SIGKILLDuringVersionedWrites kills the server while writers add versions, remove
+// versions by id and add delete markers in a versioned bucket: after the restart every
+// acknowledged version reads back whole, every acknowledged removal stays removed, every
+// acknowledged delete marker is listed, and every blob file belongs to a listed version.
+func TestS3SIGKILLDuringVersionedWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SIGKILL loop; runs without -short")
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := start(t, "--data-dir", dir)
+	c := s3Client(s.endpoint)
+	bucket := aws.String("vcrash")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: bucket,
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	type version struct{ key, id string }
+	var (
+		mu      sync.Mutex
+		acked   = map[version][]byte{}
+		removed = map[version]bool{}
+		markers = map[version]bool{}
+		ops     int
+	)
+	l := newLoad()
+	for w := 0; w < 4; w++ {
+		var mine []version // this writer's acknowledged versions, oldest first
+		l.run(func(i int) bool {
+			key := fmt.Sprintf("w%d/k%d", w, i%5)
+			b := bytes.Repeat([]byte(fmt.Sprintf("%s #%d|", key, i)), 200+i%9*700)
+			out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: bytes.NewReader(b)})
+			if err != nil {
+				return false
+			}
+			v := version{key, aws.ToString(out.VersionId)}
+			mu.Lock()
+			acked[v] = b
+			ops++
+			mu.Unlock()
+			mine = append(mine, v)
+			if i%3 == 2 && len(mine) > 2 {
+				old := mine[0]
+				mine = mine[1:]
+				if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: aws.String(old.key), VersionId: aws.String(old.id)}); err != nil {
+					return false
+				}
+				mu.Lock()
+				delete(acked, old)
+				removed[old] = true
+				ops++
+				mu.Unlock()
+			}
+			if i%4 == 3 {
+				out, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: aws.String(key)})
+				if err != nil {
+					return false
+				}
+				mu.Lock()
+				markers[version{key, aws.ToString(out.VersionId)}] = true
+				ops++
+				mu.Unlock()
+			}
+			return true
+		})
+	}
+	if !waitUntil(60*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return ops >= 400 }) {
+		t.Fatalf("only %d operations acknowledged in 60 s\n%s", ops, s.stderr)
+	}
+	s.kill()
+	l.halt()
+
+	s = start(t, "--data-dir", dir)
+	c = s3Client(s.endpoint)
+	for v, want := range acked {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(v.key), VersionId: aws.String(v.id)})
+		if err != nil {
+			t.Fatalf("acknowledged version %s@%s: %v", v.key, v.id, err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, want) {
+			t.Fatalf("acknowledged version %s@%s: %d bytes, want %d", v.key, v.id, len(got), len(want))
+		}
+	}
+	for v := range removed {
+		if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(v.key), VersionId: aws.String(v.id)}); err == nil {
+			t.Fatalf("removed version %s@%s is back", v.key, v.id)
+		}
+	}
+	listed := map[version]bool{}
+	var versions int
+	in := &s3.ListObjectVersionsInput{Bucket: bucket}
+	for {
+		page, err := c.ListObjectVersions(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.DeleteMarkers {
+			listed[version{*m.Key, *m.VersionId}] = true
+		}
+		for _, v := range page.Versions {
+			versions++
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: v.Key, VersionId: v.VersionId})
+			if err != nil {
+				t.Fatalf("listed version %s@%s: %v", *v.Key, *v.VersionId, err)
+			}
+			got, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			sum := md5.Sum(got)
+			if int64(len(got)) != aws.ToInt64(v.Size) || aws.ToString(v.ETag) != `"`+hex.EncodeToString(sum[:])+`"` {
+				t.Fatalf("listed version %s@%s is torn", *v.Key, *v.VersionId)
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+	}
+	for m := range markers {
+		if !listed[m] {
+			t.Fatalf("acknowledged delete marker %s@%s is not listed", m.key, m.id)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "s3", "blobs"))
+	if len(entries) != versions {
+		t.Errorf("%d blob files for %d versions: orphans or lost files", len(entries), versions)
+	}
+	t.Logf("%d operations acknowledged before SIGKILL: %d versions kept, %d removed, %d markers; %d versions stored", ops, len(acked), len(removed), len(markers), versions)
 }

@@ -250,19 +250,19 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 	partitioned := d.DynamicPartitioningConfiguration != nil && d.DynamicPartitioningConfiguration.Enabled != nil && *d.DynamicPartitioningConfiguration.Enabled
 	if dp := d.DynamicPartitioningConfiguration; partitioned && (dp.RetryOptions == nil || dp.RetryOptions.DurationInSeconds == nil) {
 		// AWS's documented default retry duration; localpipe stores it for Describe only.
-		dp.RetryOptions = &retryOptions{DurationInSeconds: ptr(int64(300))}
+		dp.RetryOptions = &retryOptions{DurationInSeconds: ptr(int32(300))}
 	}
 	if d.BufferingHints == nil {
 		d.BufferingHints = &bufferingHints{}
 	}
 	if d.BufferingHints.SizeInMBs == nil {
-		d.BufferingHints.SizeInMBs = ptr(int64(defaultSizeMB))
+		d.BufferingHints.SizeInMBs = ptr(int32(defaultSizeMB))
 		if partitioned {
-			d.BufferingHints.SizeInMBs = ptr(int64(defaultSizeDP))
+			d.BufferingHints.SizeInMBs = ptr(int32(defaultSizeDP))
 		}
 	}
 	if d.BufferingHints.IntervalInSeconds == nil {
-		d.BufferingHints.IntervalInSeconds = ptr(int64(defaultSeconds))
+		d.BufferingHints.IntervalInSeconds = ptr(int32(defaultSeconds))
 	}
 	if partitioned && *d.BufferingHints.SizeInMBs < minSizeDP {
 		return invalidArg("BufferingHints.SizeInMBs must be at least %d when Dynamic Partitioning is enabled.", minSizeDP)
@@ -276,7 +276,7 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 	if e := d.EncryptionConfiguration; e.NoEncryptionConfig != nil && e.KMSEncryptionConfig != nil {
 		return invalidArg("EncryptionConfiguration takes either NoEncryptionConfig or KMSEncryptionConfig, not both.")
 	}
-	cfg.SizeBytes = *d.BufferingHints.SizeInMBs << 20
+	cfg.SizeBytes = int64(*d.BufferingHints.SizeInMBs) << 20
 	cfg.Interval = time.Duration(*d.BufferingHints.IntervalInSeconds) * time.Second
 	cfg.Compression = *d.CompressionFormat
 	cfg.Prefix, cfg.ErrorPrefix, cfg.FileExtension, cfg.TimeZone = "", "", "", ""
@@ -456,7 +456,12 @@ func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := c.h.eng.Delete(*in.DeliveryStreamName); err != nil {
+	err := c.h.eng.Delete(*in.DeliveryStreamName)
+	if awsjson.IsNoSpace(err) && c.h.opts.Space.Release() {
+		// Freed the reserve: the metadata commit has room now.
+		err = c.h.eng.Delete(*in.DeliveryStreamName)
+	}
+	if err != nil {
 		return nil, c.engineError(*in.DeliveryStreamName, err)
 	}
 	return empty, nil
@@ -467,7 +472,7 @@ func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		nameIn
-		Limit                       *int64  `json:"Limit"`
+		Limit                       *int32  `json:"Limit"`
 		ExclusiveStartDestinationId *string `json:"ExclusiveStartDestinationId"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
@@ -528,7 +533,7 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 
 func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
-		Limit                            *int64  `json:"Limit"`
+		Limit                            *int32  `json:"Limit"`
 		DeliveryStreamType               *string `json:"DeliveryStreamType"`
 		ExclusiveStartDeliveryStreamName *string `json:"ExclusiveStartDeliveryStreamName"`
 	}
@@ -609,6 +614,9 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if !c.h.opts.Space.Writable() {
+		return nil, noSpace()
+	}
 	ids, err := c.h.eng.Put(c.ctx, info.Name, [][]byte{in.Record.Data})
 	if err != nil {
 		return nil, c.engineError(info.Name, err)
@@ -651,6 +659,9 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 	info, aerr := c.putTarget(*in.DeliveryStreamName)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if !c.h.opts.Space.Writable() {
+		return nil, noSpace()
 	}
 	ids, err := c.h.eng.Put(c.ctx, info.Name, data)
 	if err != nil {
@@ -883,7 +894,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		nameIn
 		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int64  `json:"Limit"`
+		Limit                *int32  `json:"Limit"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err

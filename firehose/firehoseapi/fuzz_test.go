@@ -2,9 +2,13 @@ package firehoseapi_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/localpipe/localpipe/internal/app"
+	"github.com/localpipe/localpipe/internal/awsjson/awsjsontest"
 )
 
 // FuzzInvoke feeds arbitrary bodies to every action: the answer is always a JSON 1.1 response
@@ -45,6 +49,26 @@ deliveryStreams:
 		`{"DeliveryStreamName":[],"Records":{"x":1}}`, `null`, `{`, `"x"`, `{"Tags":[1,true,"x"]}`,
 	} {
 		f.Add(uint8(i), []byte(body))
+	}
+	// Every numeric member of the model, probed with values beyond its range and its type's.
+	for _, m := range modelNumbers {
+		top, _, _ := strings.Cut(m.Path, ".")
+		base, ok := numberBases[m.Op+"."+top]
+		if !ok {
+			base, ok = numberBases[m.Op]
+		}
+		i := slices.Index(actions, m.Op)
+		if i < 0 || !ok {
+			continue
+		}
+		for j, c := range m.Cases() {
+			b := strings.NewReplacer("{n}", fmt.Sprintf("fz-%d-%d", len(m.Path), j), "{v}", "1").Replace(base)
+			body, err := awsjsontest.With(b, m.Path, c.Value)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(i), body)
+		}
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		action := actions[int(which)%len(actions)]

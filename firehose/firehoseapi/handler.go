@@ -31,6 +31,10 @@ type Options struct {
 	// CreateDelay keeps a new delivery stream CREATING this long, as AWS does for tens of
 	// seconds; zero (the default) makes it ACTIVE at once.
 	CreateDelay time.Duration
+	// Space guards the data dir's disk: record writes are refused while it is known to be
+	// full, a full disk is answered with a retryable 503, and a delete that finds it full
+	// is retried once the reserve is freed. Nil means unguarded.
+	Space awsjson.Space
 }
 
 // Handler is the Firehose JSON 1.1 endpoint.
@@ -53,6 +57,9 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 	}
 	if opts.BucketExists == nil {
 		opts.BucketExists = func(context.Context, string) bool { return true }
+	}
+	if opts.Space == nil {
+		opts.Space = awsjson.Unguarded
 	}
 	h := &Handler{eng: eng, opts: opts}
 	h.svc = &awsjson.Service{
@@ -133,10 +140,16 @@ func invalidArg(format string, args ...any) *awsjson.Error {
 // notPermitted is AWS's verified answer to PutRecord[Batch] on a Kinesis-sourced stream.
 var notPermitted = "This operation is not permitted on KinesisStreamAsSource delivery stream type."
 
+// noSpace answers a write the data dir's disk has no room for, with the error the model
+// gives PutRecord and PutRecordBatch for "back off and retry".
+func noSpace() *awsjson.Error { return awsjson.NoSpaceError("ServiceUnavailableException") }
+
 // engineError maps the engine's errors to AWS's; anything unexpected is InternalFailure and a
 // log line.
 func (c *call) engineError(name string, err error) *awsjson.Error {
 	switch {
+	case awsjson.IsNoSpace(err):
+		return noSpace()
 	case errors.Is(err, firehose.ErrNotFound):
 		return notFound(name)
 	case errors.Is(err, firehose.ErrExists):

@@ -9,8 +9,8 @@ import (
 // stored and described back member for member.
 
 type bufferingHints struct {
-	SizeInMBs         *int64 `json:"SizeInMBs,omitempty"`
-	IntervalInSeconds *int64 `json:"IntervalInSeconds,omitempty"`
+	SizeInMBs         *int32 `json:"SizeInMBs,omitempty"`
+	IntervalInSeconds *int32 `json:"IntervalInSeconds,omitempty"`
 }
 
 type kmsConfig struct {
@@ -44,7 +44,7 @@ type processingConfig struct {
 }
 
 type retryOptions struct {
-	DurationInSeconds *int64 `json:"DurationInSeconds,omitempty"`
+	DurationInSeconds *int32 `json:"DurationInSeconds,omitempty"`
 }
 
 type dynamicPartitioning struct {
@@ -86,7 +86,7 @@ type kinesisSource struct {
 }
 
 type directPutSource struct {
-	ThroughputHintInMBs *int64 `json:"ThroughputHintInMBs,omitempty"`
+	ThroughputHintInMBs *int32 `json:"ThroughputHintInMBs,omitempty"`
 }
 
 type encryptionInput struct {

@@ -55,6 +55,7 @@ type App struct {
 	unlock   func()
 	db       *bolt.DB
 	registry *prometheus.Registry
+	reserve  *diskReserve
 
 	streams *stream.Engine
 	kinesis *kinesisapi.Handler
@@ -120,6 +121,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 			err = &MetadataError{Path: filepath.Join(a.dataDir, metaFile), Problem: fmt.Sprintf("is damaged (%v)", r), DataDir: a.dataDir}
 		}
 	}()
+	a.reserve = openReserve(a.dataDir, logger)
 	always, interval, _ := cfg.fsyncPolicy()
 	a.streams, err = stream.Open(stream.Options{
 		Dir: filepath.Join(a.dataDir, "kinesis"), DB: a.db, LostFound: filepath.Join(a.dataDir, "lost+found", "kinesis"),
@@ -129,9 +131,9 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
-	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry})
+	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
-		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger})
+		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
@@ -387,10 +389,15 @@ func (a *App) serveFlush(w http.ResponseWriter, r *http.Request) {
 		out = map[string]any{"deliveryStream": name, "keys": keys}
 	}
 	status := http.StatusOK
-	if errors.Is(err, firehose.ErrNotFound) {
+	switch {
+	case errors.Is(err, firehose.ErrNotFound):
 		status, out = http.StatusNotFound, map[string]string{"message": "delivery stream " + name + " not found"}
-	} else if err != nil {
-		status, out = http.StatusInternalServerError, map[string]string{"message": err.Error()}
+	case errors.Is(err, objectstore.ErrNoSpace) || awsjson.IsNoSpace(err):
+		status, out = http.StatusServiceUnavailable, map[string]string{"message": awsjson.NoSpaceError("").Message}
+	case err != nil:
+		// The error names files in the data dir; the answer names none, the log has it.
+		a.logger.Error("admin: flush failed", "deliveryStream", name, "err", err)
+		status, out = http.StatusInternalServerError, map[string]string{"message": "the flush failed; the localpipe log says why"}
 	}
 	body, _ := json.Marshal(out)
 	w.WriteHeader(status)

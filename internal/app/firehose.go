@@ -30,6 +30,7 @@ func (a *App) openFirehose() error {
 		},
 		BucketExists: storeSink{a.objects}.BucketExists,
 		CreateDelay:  a.cfg.StreamCreateDelay,
+		Space:        a.reserve,
 	})
 	return nil
 }

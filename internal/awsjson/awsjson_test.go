@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -72,6 +73,20 @@ func TestDecode(t *testing.T) {
 	if err := Decode([]byte(`{"S":null,"N":-1.5,"I":1e12,"B":""}`), &v); err != nil || v.S != nil || *v.N != -2 || *v.I != 1<<31-1 || v.B == nil {
 		t.Fatalf("%v %+v", err, v)
 	}
+	// Integers saturate at their type's bound even where a float64 overflows, and an
+	// integer member (a Java Integer) at 32 bits, so 64-bit arithmetic on it cannot overflow.
+	for body, want := range map[string][2]int64{
+		`{"N":1e400,"I":1e400}`:                                {math.MaxInt64, math.MaxInt32},
+		`{"N":-1e400,"I":-1e400}`:                              {math.MinInt64, math.MinInt32},
+		`{"N":9223372036854775808,"I":9223372036854775807}`:    {math.MaxInt64, math.MaxInt32},
+		`{"N":-9223372036854775809,"I":-9223372036854775808}`:  {math.MinInt64, math.MinInt32},
+		`{"N":123456789012345678901234567890,"I":-2147483649}`: {math.MaxInt64, math.MinInt32},
+	} {
+		v = decodeTarget{}
+		if err := Decode([]byte(body), &v); err != nil || *v.N != want[0] || int64(*v.I) != want[1] {
+			t.Errorf("%s: %v N=%d I=%d, want %v", body, err, *v.N, *v.I, want)
+		}
+	}
 }
 
 func TestDecodeErrors(t *testing.T) {
@@ -92,8 +107,9 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"S":true}`, "class java.lang.Boolean can not be converted to an String"},
 		{`{"S":{}}`, "Start of structure or map found where not expected."},
 		{`{"S":[]}`, "Start of list found where not expected"},
-		{`{"N":"1"}`, "class java.lang.String can not be converted to an Integer"},
-		{`{"N":false}`, "class java.lang.Boolean can not be converted to an Integer"},
+		{`{"I":"1"}`, "class java.lang.String can not be converted to an Integer"},
+		{`{"I":false}`, "class java.lang.Boolean can not be converted to an Integer"},
+		{`{"N":"1"}`, "class java.lang.String can not be converted to an Long"},
 		{`{"N":[1]}`, "Start of list found where not expected"},
 		{`{"Bool":"23"}`, "'23' can not be converted to an Boolean"},
 		{`{"Bool":23}`, num + " can not be converted to an Boolean"},

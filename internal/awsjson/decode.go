@@ -68,9 +68,8 @@ func typeName(t reflect.Type) string {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
 		return "Integer"
 	case reflect.Int64, reflect.Uint64:
-		// Every integer member of Kinesis and Firehose inputs is a Java Integer; AWS names the
-		// member's class, not the JSON value's.
-		return "Integer"
+		// The model's "long" is a Java Long; no input member of Kinesis or Firehose has one.
+		return "Long"
 	case reflect.Float32, reflect.Float64:
 		return "Timestamp"
 	case reflect.Slice:
@@ -255,15 +254,19 @@ func assign(v reflect.Value, raw any) *Error {
 	return serialization("")
 }
 
-// clampInt reads a JSON number as an integer of the given width: fractions are floored and
-// values out of range saturate, so validation then reports them against the member's bounds.
+// clampInt reads a JSON number as an integer of the given width (32 for the model's
+// "integer", a Java Integer; 64 for "long"): fractions are floored and values out of range,
+// even beyond a float64's (1e400), saturate, so validation then reports them against the
+// member's bounds and nothing after it sees a value the member's type cannot hold.
 func clampInt(n json.Number, bits int) int64 {
 	lo, hi := int64(math.MinInt64)>>(64-bits), int64(math.MaxInt64)>>(64-bits)
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return min(max(i, lo), hi)
 	}
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || math.IsNaN(f) {
+	// ParseFloat answers ±Inf with an error for an exponent too large, which is the
+	// saturated value wanted here.
+	f, _ := strconv.ParseFloat(string(n), 64)
+	if math.IsNaN(f) {
 		return 0
 	}
 	f = math.Floor(f)

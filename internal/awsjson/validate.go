@@ -71,16 +71,19 @@ func JavaLen(s string) int {
 }
 
 // IntRange checks an optional integer member's range. A max of 0 means the model sets no
-// upper bound (Kinesis's ShardCount has none).
-func (v *Validator) IntRange(path string, n *int64, min, max int64) {
+// upper bound (Kinesis's ShardCount has none). Integer members are int32, as the model's
+// "integer" is a Java Integer: Decode saturates a larger number at the type's bound, so no
+// value that passes here overflows the arithmetic that follows.
+func (v *Validator) IntRange(path string, n *int32, min, max int64) {
 	if n == nil {
 		return
 	}
-	if *n < min {
-		v.Fail(Quote(strconv.FormatInt(*n, 10)), path, "have value greater than or equal to "+strconv.FormatInt(min, 10))
+	x := int64(*n)
+	if x < min {
+		v.Fail(Quote(strconv.FormatInt(x, 10)), path, "have value greater than or equal to "+strconv.FormatInt(min, 10))
 	}
-	if max > 0 && *n > max {
-		v.Fail(Quote(strconv.FormatInt(*n, 10)), path, "have value less than or equal to "+strconv.FormatInt(max, 10))
+	if max > 0 && x > max {
+		v.Fail(Quote(strconv.FormatInt(x, 10)), path, "have value less than or equal to "+strconv.FormatInt(max, 10))
 	}
 }
 

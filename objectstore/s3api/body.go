@@ -232,6 +232,7 @@ type s3Error struct {
 	msg    string
 	status int
 	extra  [][2]string // extra elements of the XML error body
+	header [][2]string // response headers that go with it (x-amz-delete-marker, …)
 }
 
 func (e *s3Error) Error() string { return e.code + ": " + e.msg }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -84,70 +83,14 @@ func (q *request) getBucketLocation() *s3Error {
 	return q.ok(&x)
 }
 
-func (q *request) getBucketVersioning() *s3Error {
-	if _, err := q.bucketInfo(); err != nil {
-		return err
-	}
-	var x xmlw
-	x.header()
-	x.root("VersioningConfiguration")
-	x.close("VersioningConfiguration")
-	return q.ok(&x)
-}
-
-// getACL answers with the one grant every bucket and object has: full control for the owner.
-func (q *request) getACL() *s3Error {
-	if q.key != "" {
-		if _, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key); err != nil {
-			return q.fail(err)
-		}
-	} else if _, err := q.bucketInfo(); err != nil {
-		return err
-	}
-	var x xmlw
-	x.header()
-	x.root("AccessControlPolicy")
-	writeOwner(&x, "Owner")
-	x.open("AccessControlList")
-	x.b = append(x.b, `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">`...)
-	x.elem("ID", ownerID)
-	x.elem("DisplayName", ownerName)
-	x.close("Grantee")
-	x.elem("Permission", "FULL_CONTROL")
-	x.close("Grant")
-	x.close("AccessControlList")
-	x.close("AccessControlPolicy")
-	return q.ok(&x)
-}
-
 func (q *request) getObjectTagging() *s3Error {
-	if _, err := q.h.store.HeadObject(q.r.Context(), q.bucket, q.key); err != nil {
+	info, err := q.h.store.HeadObjectVersion(q.r.Context(), q.bucket, q.key, q.versionID())
+	if err != nil {
 		return q.fail(err)
 	}
-	var x xmlw
-	x.header()
-	x.root("Tagging")
-	x.b = append(x.b, "<TagSet></TagSet>"...)
-	x.close("Tagging")
+	q.setVersionHeader(info.VersionID)
+	x := xmlw{b: taggingDocument(info.Tags)}
 	return q.ok(&x)
-}
-
-// missingConfiguration answers a read of bucket configuration localpipe never stores with the
-// error S3 gives for a bucket that has none.
-func (q *request) missingConfiguration(query url.Values) *s3Error {
-	if _, err := q.bucketInfo(); err != nil {
-		return err
-	}
-	for _, c := range []struct{ sub, code string }{
-		{"tagging", "NoSuchTagSet"}, {"policy", "NoSuchBucketPolicy"}, {"cors", "NoSuchCORSConfiguration"},
-		{"lifecycle", "NoSuchLifecycleConfiguration"}, {"encryption", "ServerSideEncryptionConfigurationNotFoundError"},
-		{"website", "NoSuchWebsiteConfiguration"},
-	} {
-		if _, ok := query[c.sub]; ok {
-			return errCode(c.code, [2]string{"BucketName", q.bucket})
-		}
-	}
-	return errCode("InternalError")
 }
 
 func (q *request) createBucket() *s3Error {
@@ -341,16 +284,25 @@ func (q *request) deleteObjects() *s3Error {
 	x.root("DeleteResult")
 	for _, o := range body.Objects {
 		key := *o.Key
-		var err error
+		var (
+			res objectstore.DeleteResult
+			err error
+		)
 		if key == "" || len(key) > objectstore.MaxKeyLen {
 			err = objectstore.ErrKeyTooLong
 		} else {
-			err = q.h.store.DeleteObject(q.r.Context(), q.bucket, key)
+			res, err = q.h.store.DeleteObjectVersion(q.r.Context(), q.bucket, key, o.VersionID)
 		}
 		if err != nil {
 			e := q.h.toS3(q.r, q.bucket, key, err)
+			if errors.Is(err, objectstore.ErrInvalidVersionID) {
+				e = errMsg("NoSuchVersion", "The specified version does not exist.")
+			}
 			x.open("Error")
 			x.elem("Key", key)
+			if o.VersionID != "" {
+				x.elem("VersionId", o.VersionID)
+			}
 			x.elem("Code", e.code)
 			x.elem("Message", e.message())
 			x.close("Error")
@@ -359,6 +311,13 @@ func (q *request) deleteObjects() *s3Error {
 		if !body.Quiet {
 			x.open("Deleted")
 			x.elem("Key", key)
+			if o.VersionID != "" {
+				x.elem("VersionId", o.VersionID)
+			}
+			if res.DeleteMarker {
+				x.elemBool("DeleteMarker", true)
+				x.elem("DeleteMarkerVersionId", res.VersionID)
+			}
 			x.close("Deleted")
 		}
 	}

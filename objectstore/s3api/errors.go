@@ -15,36 +15,47 @@ var codes = map[string]struct {
 	status int
 	msg    string
 }{
-	"AccessDenied":                 {403, "Access Denied"},
-	"BadDigest":                    {400, "The Content-MD5 you specified did not match what we received."},
-	"BucketAlreadyOwnedByYou":      {409, "Your previous request to create the named bucket succeeded and you already own it."},
-	"BucketNotEmpty":               {409, "The bucket you tried to delete is not empty"},
-	"EntityTooLarge":               {400, "Your proposed upload exceeds the maximum allowed size"},
-	"EntityTooSmall":               {400, "Your proposed upload is smaller than the minimum allowed object size."},
-	"IncompleteBody":               {400, "You did not provide the number of bytes specified by the Content-Length HTTP header"},
-	"InternalError":                {500, "We encountered an internal error. Please try again."},
-	"InvalidArgument":              {400, "Invalid Argument"},
-	"InvalidBucketName":            {400, "The specified bucket is not valid."},
-	"InvalidDigest":                {400, "The Content-MD5 you specified is not valid."},
-	"InvalidPart":                  {400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."},
-	"InvalidPartOrder":             {400, "The list of parts was not in ascending order. Parts must be ordered by part number."},
-	"InvalidRange":                 {416, "The requested range is not satisfiable"},
-	"InvalidRequest":               {400, "Invalid Request"},
-	"KeyTooLongError":              {400, "Your key is too long"},
-	"MalformedXML":                 {400, "The XML you provided was not well-formed or did not validate against our published schema"},
-	"MetadataTooLarge":             {400, "Your metadata headers exceed the maximum allowed metadata size"},
-	"MethodNotAllowed":             {405, "The specified method is not allowed against this resource."},
-	"MissingContentLength":         {411, "You must provide the Content-Length HTTP header."},
-	"NoSuchBucket":                 {404, "The specified bucket does not exist"},
-	"NoSuchBucketPolicy":           {404, "The bucket policy does not exist"},
-	"NoSuchCORSConfiguration":      {404, "The CORS configuration does not exist"},
-	"NoSuchKey":                    {404, "The specified key does not exist."},
-	"NoSuchLifecycleConfiguration": {404, "The lifecycle configuration does not exist"},
-	"NoSuchTagSet":                 {404, "The TagSet does not exist"},
-	"NoSuchUpload":                 {404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."},
-	"NoSuchWebsiteConfiguration":   {404, "The specified bucket does not have a website configuration"},
-	"NotImplemented":               {501, "A header you provided implies functionality that is not implemented"},
-	"PreconditionFailed":           {412, "At least one of the pre-conditions you specified did not hold"},
+	"AccessForbidden":                         {403, "CORSResponse: This CORS request is not allowed."},
+	"AccessDenied":                            {403, "Access Denied"},
+	"BadDigest":                               {400, "The Content-MD5 you specified did not match what we received."},
+	"BucketAlreadyOwnedByYou":                 {409, "Your previous request to create the named bucket succeeded and you already own it."},
+	"BucketNotEmpty":                          {409, "The bucket you tried to delete is not empty"},
+	"EntityTooLarge":                          {400, "Your proposed upload exceeds the maximum allowed size"},
+	"EntityTooSmall":                          {400, "Your proposed upload is smaller than the minimum allowed object size."},
+	"IncompleteBody":                          {400, "You did not provide the number of bytes specified by the Content-Length HTTP header"},
+	"InternalError":                           {500, "We encountered an internal error. Please try again."},
+	"InvalidArgument":                         {400, "Invalid Argument"},
+	"InvalidBucketName":                       {400, "The specified bucket is not valid."},
+	"InvalidDigest":                           {400, "The Content-MD5 you specified is not valid."},
+	"InvalidPart":                             {400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."},
+	"InvalidPartOrder":                        {400, "The list of parts was not in ascending order. Parts must be ordered by part number."},
+	"InvalidRange":                            {416, "The requested range is not satisfiable"},
+	"InvalidRequest":                          {400, "Invalid Request"},
+	"KeyTooLongError":                         {400, "Your key is too long"},
+	"MalformedACLError":                       {400, "The XML you provided was not well-formed or did not validate against our published schema"},
+	"MalformedPolicy":                         {400, "Policies must be valid JSON and the first byte must be '{'"},
+	"MissingSecurityHeader":                   {400, "Your request was missing a required header"},
+	"BadRequest":                              {400, "Bad Request"},
+	"InvalidTag":                              {400, "The tag provided was not a valid tag."},
+	"NoSuchPublicAccessBlockConfiguration":    {404, "The public access block configuration was not found"},
+	"OwnershipControlsNotFoundError":          {404, "The bucket ownership controls were not found"},
+	"ObjectLockConfigurationNotFoundError":    {404, "Object Lock configuration does not exist for this bucket"},
+	"MalformedXML":                            {400, "The XML you provided was not well-formed or did not validate against our published schema"},
+	"MetadataTooLarge":                        {400, "Your metadata headers exceed the maximum allowed metadata size"},
+	"MethodNotAllowed":                        {405, "The specified method is not allowed against this resource."},
+	"MissingContentLength":                    {411, "You must provide the Content-Length HTTP header."},
+	"NoSuchBucket":                            {404, "The specified bucket does not exist"},
+	"NoSuchBucketPolicy":                      {404, "The bucket policy does not exist"},
+	"NoSuchCORSConfiguration":                 {404, "The CORS configuration does not exist"},
+	"NoSuchKey":                               {404, "The specified key does not exist."},
+	"NoSuchLifecycleConfiguration":            {404, "The lifecycle configuration does not exist"},
+	"NoSuchTagSet":                            {404, "The TagSet does not exist"},
+	"NoSuchUpload":                            {404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."},
+	"NoSuchVersion":                           {404, "The specified version does not exist."},
+	"IllegalVersioningConfigurationException": {400, "The Versioning element must be specified"},
+	"NoSuchWebsiteConfiguration":              {404, "The specified bucket does not have a website configuration"},
+	"NotImplemented":                          {501, "A header you provided implies functionality that is not implemented"},
+	"PreconditionFailed":                      {412, "At least one of the pre-conditions you specified did not hold"},
 	"ServerSideEncryptionConfigurationNotFoundError": {404, "The server side encryption configuration was not found"},
 	"XAmzContentSHA256Mismatch":                      {400, "The provided 'x-amz-content-sha256' header does not match what was computed."},
 }
@@ -60,7 +71,10 @@ func errMsg(code, msg string, extra ...[2]string) *s3Error {
 // toS3 is the one place engine errors become wire errors. Anything unmapped is an
 // InternalError and a log line, never a Go error string sent to the client.
 func (h *Handler) toS3(r *http.Request, bucket, key string, err error) *s3Error {
-	var se *s3Error
+	var (
+		se *s3Error
+		dm *objectstore.DeleteMarkerError
+	)
 	switch {
 	case errors.As(err, &se):
 		return se
@@ -89,6 +103,29 @@ func (h *Handler) toS3(r *http.Request, bucket, key string, err error) *s3Error 
 	case errors.Is(err, objectstore.ErrInvalidPartNumber):
 		return errMsg("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
 			[2]string{"ArgumentName", "partNumber"}, [2]string{"ArgumentValue", r.URL.Query().Get("partNumber")})
+	case errors.Is(err, objectstore.ErrInvalidVersionID):
+		return errMsg("InvalidArgument", "Invalid version id specified",
+			[2]string{"ArgumentName", "versionId"}, [2]string{"ArgumentValue", bounded(r.URL.Query().Get("versionId"))})
+	case errors.Is(err, objectstore.ErrNoSuchVersion):
+		return errCode("NoSuchVersion", [2]string{"Key", key}, [2]string{"VersionId", bounded(r.URL.Query().Get("versionId"))})
+	case errors.As(err, &dm):
+		hdr := [][2]string{{"X-Amz-Delete-Marker", "true"}, {"X-Amz-Version-Id", dm.VersionID}}
+		if dm.Current {
+			e := errCode("NoSuchKey", [2]string{"Key", key})
+			e.header = hdr
+			return e
+		}
+		// Reading a delete marker by its id is a method the marker does not allow.
+		e := errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "DeleteMarker"})
+		e.header = append(hdr, [2]string{"Last-Modified", httpTime(dm.LastModified)})
+		return e
+	case errors.Is(err, objectstore.ErrNoSpace):
+		// S3's retryable answer: every SDK backs off and retries a 503 SlowDown, and a
+		// write succeeds again once space is freed. The disk and its path stay unnamed.
+		h.logger.Warn("s3: write refused, the data dir's disk is full", "method", r.Method, "path", r.URL.Path, "err", err)
+		// Not in the codes table: the in-flight bound answers SlowDown too, and one entry
+		// added from each side would collide.
+		return &s3Error{code: "SlowDown", msg: "Please reduce your request rate.", status: http.StatusServiceUnavailable}
 	case errors.Is(err, context.Canceled):
 		return errMsg("RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.")
 	}
@@ -126,6 +163,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rid string,
 		h.logger.Warn("s3 request failed", "method", r.Method, "path", r.URL.Path, "code", e.code)
 	} else if h.logger.Enabled(r.Context(), slog.LevelDebug) {
 		h.logger.Debug("s3 request failed", "method", r.Method, "path", r.URL.Path, "code", e.code, "message", e.message())
+	}
+	for _, kv := range e.header {
+		w.Header().Set(kv[0], kv[1])
 	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)

@@ -36,6 +36,13 @@ func FuzzHandler(f *testing.F) {
 		"GET /b/m?uploadId=x&max-parts=-1 HTTP/1.1\r\nHost: x\r\n\r\n",
 		"DELETE /b HTTP/1.1\r\nHost: x\r\n\r\n",
 		"HEAD /b/k?partNumber=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"PUT /b?cors HTTP/1.1\r\nHost: x\r\nContent-Length: 140\r\n\r\n<CORSConfiguration><CORSRule><AllowedOrigin>http://*.a</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule></CORSConfiguration>",
+		"OPTIONS /b/k HTTP/1.1\r\nHost: x\r\nOrigin: http://x.a\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: a, ,b\r\n\r\n",
+		"GET /b/k HTTP/1.1\r\nHost: x\r\nOrigin: http://x.a\r\n\r\n",
+		"PUT /b/k?tagging HTTP/1.1\r\nHost: x\r\nContent-Length: 77\r\n\r\n<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>",
+		"PUT /b/k HTTP/1.1\r\nHost: x\r\nx-amz-tagging: a=1&b=%zz\r\nx-amz-acl: public-read\r\nContent-Length: 0\r\n\r\n",
+		"PUT /b?acl HTTP/1.1\r\nHost: x\r\nx-amz-grant-read: id=\"a\", uri=\"b\"\r\n\r\n",
+		"PUT /b?policy HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
 	} {
 		f.Add([]byte(seed))
 	}

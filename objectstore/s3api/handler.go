@@ -137,6 +137,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server", "AmazonS3")
 	q := &request{h: h, w: w, r: r, rid: rid}
 	q.bucket, q.key = address(r)
+	// Before anything is written, so that a page may read errors too.
+	q.corsActual()
 	var err *s3Error
 	if headerBytes(r) > maxHeaderBytes {
 		err = errMsg("RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.",
@@ -194,160 +196,102 @@ func headerBytes(r *http.Request) int {
 	return n
 }
 
-// dispatch picks the operation from method, bucket, key and sub-resource query parameters,
-// as S3 does: sub-resources first, then the object or bucket operation.
+// dispatch runs the operation the request asks for (see route.go), NotImplemented for an
+// operation of the model localpipe does not emulate, and MethodNotAllowed for a method the
+// model defines nothing for on this kind of resource.
 func (q *request) dispatch() *s3Error {
 	r := q.r
 	query := r.URL.Query()
-	has := func(k string) bool { _, ok := query[k]; return ok }
-	if q.bucket == "" {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	t, resource := targetObject, "OBJECT"
+	switch {
+	case q.bucket == "":
+		t, resource = targetService, "SERVICE"
+	case q.key == "":
+		t, resource = targetBucket, "BUCKET"
+	}
+	path := r.URL.Path
+	if VirtualHost(r) {
+		path = "" // a virtual-host request's path is a key, never one of S3's fixed paths
+	}
+	op, complete := resolve(r, t, query, path)
+	if op == nil {
+		if r.Method == http.MethodHead && t == targetService {
+			// Not in the model, but health checks send it and always got ListBuckets' headers.
 			q.op = "ListBuckets"
 			return q.listBuckets()
 		}
-		return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "SERVICE"})
+		return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", resource})
 	}
-	if q.key == "" {
-		switch r.Method {
-		case http.MethodGet:
-			switch {
-			case has("location"):
-				q.op = "GetBucketLocation"
-				return q.getBucketLocation()
-			case has("uploads"):
-				q.op = "ListMultipartUploads"
-				return q.listUploads()
-			case has("versioning"):
-				q.op = "GetBucketVersioning"
-				return q.getBucketVersioning()
-			case has("acl"):
-				q.op = "GetBucketAcl"
-				return q.getACL()
-			case has("tagging"), has("policy"), has("cors"), has("lifecycle"), has("encryption"), has("website"):
-				q.op = "GetBucketConfiguration"
-				return q.missingConfiguration(query)
-			case unsupportedSubresource(query) != "":
-				return q.notImplemented(unsupportedSubresource(query))
-			case query.Get("list-type") == "2":
-				q.op = "ListObjectsV2"
-				return q.listObjects(2)
-			case query.Get("list-type") != "":
-				return errMsg("InvalidArgument", "Invalid List Type specified in Request",
-					[2]string{"ArgumentName", "list-type"}, [2]string{"ArgumentValue", query.Get("list-type")})
-			default:
-				q.op = "ListObjects"
-				return q.listObjects(1)
-			}
-		case http.MethodHead:
-			q.op = "HeadBucket"
-			return q.headBucket()
-		case http.MethodPut:
-			if s := unsupportedSubresource(query); s != "" || has("acl") || has("versioning") || has("tagging") || has("policy") || has("cors") || has("lifecycle") || has("encryption") {
-				return q.notImplemented(firstNonEmpty(s, "configuration"))
-			}
-			q.op = "CreateBucket"
-			return q.createBucket()
-		case http.MethodDelete:
-			if s := unsupportedSubresource(query); s != "" {
-				return q.notImplemented(s)
-			}
-			q.op = "DeleteBucket"
-			return q.deleteBucket()
-		case http.MethodPost:
-			if has("delete") {
-				q.op = "DeleteObjects"
-				return q.deleteObjects()
-			}
-		}
-		return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "BUCKET"})
+	q.op = op.name
+	run := operationHandlers[op.name]
+	if run == nil {
+		q.h.logger.Info("s3: operation not emulated", "operation", op.name, "method", r.Method, "path", r.URL.Path)
+		return errMsg("NotImplemented", "localpipe does not implement the S3 operation "+op.name+".",
+			[2]string{"Operation", op.name})
 	}
-	switch r.Method {
-	case http.MethodGet:
-		if has("uploadId") {
-			q.op = "ListParts"
-			return q.listParts()
+	if !complete {
+		name, header := op.missingMember(r, query)
+		if header {
+			return errMsg("InvalidRequest", "Missing required header for this request: "+name)
 		}
-		if has("acl") {
-			q.op = "GetObjectAcl"
-			return q.getACL()
-		}
-		if has("tagging") {
-			q.op = "GetObjectTagging"
-			return q.getObjectTagging()
-		}
-		if s := unsupportedSubresource(query); s != "" {
-			return q.notImplemented(s)
-		}
-		q.op = "GetObject"
-		return q.getObject(false)
-	case http.MethodHead:
-		q.op = "HeadObject"
-		return q.getObject(true)
-	case http.MethodPut:
-		if s := unsupportedSubresource(query); s != "" || has("acl") || has("tagging") {
-			return q.notImplemented(firstNonEmpty(s, "acl or tagging"))
-		}
-		if has("partNumber") || has("uploadId") {
-			if r.Header.Get("X-Amz-Copy-Source") != "" {
-				q.op = "UploadPartCopy"
-				return q.uploadPartCopy()
-			}
-			q.op = "UploadPart"
-			return q.uploadPart()
-		}
-		if r.Header.Get("X-Amz-Copy-Source") != "" {
-			q.op = "CopyObject"
-			return q.copyObject()
-		}
-		q.op = "PutObject"
-		return q.putObject()
-	case http.MethodDelete:
-		if has("uploadId") {
-			q.op = "AbortMultipartUpload"
-			return q.abortUpload()
-		}
-		q.op = "DeleteObject"
-		return q.deleteObject()
-	case http.MethodPost:
-		if has("uploads") {
-			q.op = "CreateMultipartUpload"
-			return q.createUpload()
-		}
-		if has("uploadId") {
-			q.op = "CompleteMultipartUpload"
-			return q.completeUpload()
-		}
+		return errMsg("InvalidArgument", "Missing required query parameter for this request: "+name,
+			[2]string{"ArgumentName", name})
 	}
-	return errCode("MethodNotAllowed", [2]string{"Method", r.Method}, [2]string{"ResourceType", "OBJECT"})
+	return run(q)
 }
 
-// unsupported lists S3 sub-resources localpipe does not emulate; a request for one gets
-// NotImplemented instead of being mistaken for a plain object or bucket call.
-var unsupported = []string{"accelerate", "analytics", "attributes", "inventory", "legal-hold", "logging",
-	"metrics", "notification", "object-lock", "ownershipControls", "policyStatus", "publicAccessBlock",
-	"replication", "requestPayment", "restore", "retention", "select", "torrent", "versions",
-	"intelligent-tiering", "session"}
-
-func unsupportedSubresource(query map[string][]string) string {
-	for _, s := range unsupported {
-		if _, ok := query[s]; ok {
-			return s
-		}
-	}
-	return ""
+// operationHandlers are the operations localpipe emulates, by model name.
+var operationHandlers = map[string]func(*request) *s3Error{
+	"ListBuckets":             (*request).listBuckets,
+	"HeadBucket":              (*request).headBucket,
+	"CreateBucket":            (*request).createBucket,
+	"DeleteBucket":            (*request).deleteBucket,
+	"GetBucketLocation":       (*request).getBucketLocation,
+	"GetBucketVersioning":     (*request).getBucketVersioning,
+	"GetBucketAcl":            (*request).getBucketACL,
+	"PutBucketAcl":            (*request).putBucketACL,
+	"ListObjects":             func(q *request) *s3Error { return q.listObjects(1) },
+	"ListObjectsV2":           listObjectsV2,
+	"DeleteObjects":           (*request).deleteObjects,
+	"ListMultipartUploads":    (*request).listUploads,
+	"PutObject":               (*request).putObject,
+	"CopyObject":              (*request).copyObject,
+	"GetObject":               func(q *request) *s3Error { return q.getObject(false) },
+	"HeadObject":              func(q *request) *s3Error { return q.getObject(true) },
+	"DeleteObject":            (*request).deleteObject,
+	"GetObjectAcl":            (*request).getObjectACL,
+	"PutObjectAcl":            (*request).putObjectACL,
+	"GetObjectTagging":        (*request).getObjectTagging,
+	"PutObjectTagging":        (*request).putObjectTagging,
+	"DeleteObjectTagging":     (*request).deleteObjectTagging,
+	"CreateMultipartUpload":   (*request).createUpload,
+	"UploadPart":              (*request).uploadPart,
+	"UploadPartCopy":          (*request).uploadPartCopy,
+	"CompleteMultipartUpload": (*request).completeUpload,
+	"AbortMultipartUpload":    (*request).abortUpload,
+	"ListParts":               (*request).listParts,
+	"PreflightRequest":        (*request).preflight,
+	"PutBucketVersioning":     (*request).putBucketVersioning,
+	"ListObjectVersions":      (*request).listObjectVersions,
 }
 
-func (q *request) notImplemented(what string) *s3Error {
-	q.op = "NotImplemented"
-	q.h.logger.Info("s3: sub-resource not emulated", "subresource", what, "method", q.r.Method, "path", q.r.URL.Path)
-	return errMsg("NotImplemented", "localpipe does not implement the S3 "+what+" sub-resource.")
+// listObjectsV2 is the ?list-type sub-resource, which S3 knows only as 2.
+func listObjectsV2(q *request) *s3Error {
+	if lt := q.r.URL.Query().Get("list-type"); lt != "2" {
+		return errMsg("InvalidArgument", "Invalid List Type specified in Request",
+			[2]string{"ArgumentName", "list-type"}, [2]string{"ArgumentValue", lt})
+	}
+	return q.listObjects(2)
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// versionID is the versionId query parameter ("" when absent: the current version).
+func (q *request) versionID() string { return q.r.URL.Query().Get("versionId") }
+
+// setVersionHeader answers with the version a call read or made, in a versioned bucket.
+func (q *request) setVersionHeader(id string) {
+	if id != "" {
+		q.w.Header().Set("X-Amz-Version-Id", id)
 	}
-	return b
 }
 
 // ok writes a success response with an XML body.

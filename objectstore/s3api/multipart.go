@@ -166,6 +166,7 @@ func (q *request) completeUpload() *s3Error {
 		x.elem("ChecksumType", checksumType(info))
 	}
 	x.close("CompleteMultipartUploadResult")
+	q.setVersionHeader(info.VersionID)
 	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
 	return q.ok(&x)
 }

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,6 +39,16 @@ func objectMeta(h http.Header) (objectstore.ObjectMeta, *s3Error) {
 	if size > maxUserMeta {
 		return m, errCode("MetadataTooLarge", [2]string{"Size", itoa(size)}, [2]string{"MaxSizeAllowed", itoa(maxUserMeta)})
 	}
+	tags, _, serr := headerTags(h)
+	if serr != nil {
+		return m, serr
+	}
+	m.Tags = tags
+	acl, serr := headerACL(h)
+	if serr != nil {
+		return m, serr
+	}
+	m.ACL = acl
 	return m, nil
 }
 
@@ -62,6 +73,9 @@ func writeObjectHeaders(h http.Header, info objectstore.ObjectInfo) {
 	}
 	for k, v := range info.UserMeta {
 		h["X-Amz-Meta-"+k] = []string{v}
+	}
+	if len(info.Tags) > 0 {
+		h.Set("X-Amz-Tagging-Count", itoa(len(info.Tags)))
 	}
 }
 
@@ -121,6 +135,7 @@ func (q *request) putObject() *s3Error {
 		return q.fail(err)
 	}
 	q.h.metrics.upload(q.bucket, info.Size)
+	q.setVersionHeader(info.VersionID)
 	q.w.Header().Set("ETag", info.ETag)
 	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
 	writeChecksumHeaders(q.w.Header(), info)
@@ -259,9 +274,9 @@ func (q *request) getObject(head bool) *s3Error {
 		err  error
 	)
 	if head {
-		info, err = q.h.store.HeadObject(ctx, q.bucket, q.key)
+		info, err = q.h.store.HeadObjectVersion(ctx, q.bucket, q.key, q.versionID())
 	} else {
-		info, f, err = q.h.store.GetObject(ctx, q.bucket, q.key)
+		info, f, err = q.h.store.GetObjectVersion(ctx, q.bucket, q.key, q.versionID())
 	}
 	if err != nil {
 		return q.fail(err)
@@ -270,6 +285,7 @@ func (q *request) getObject(head bool) *s3Error {
 		defer f.Close()
 	}
 	hdr := q.w.Header()
+	q.setVersionHeader(info.VersionID)
 	if status, cond := readConditions(q.r.Header, "", info); status != 0 {
 		if status == http.StatusNotModified {
 			hdr.Set("ETag", info.ETag)
@@ -364,40 +380,62 @@ func (q *request) deleteObject() *s3Error {
 	if len(q.key) > objectstore.MaxKeyLen {
 		return q.fail(objectstore.ErrKeyTooLong)
 	}
-	if err := q.h.store.DeleteObject(q.r.Context(), q.bucket, q.key); err != nil {
+	res, err := q.h.store.DeleteObjectVersion(q.r.Context(), q.bucket, q.key, q.versionID())
+	if err != nil {
 		return q.fail(err)
+	}
+	q.setVersionHeader(res.VersionID)
+	if res.DeleteMarker {
+		q.w.Header().Set("X-Amz-Delete-Marker", "true")
 	}
 	return q.empty(http.StatusNoContent)
 }
 
 // copySource parses x-amz-copy-source: `bucket/key` or `/bucket/key`, URL-encoded, with an
 // optional ?versionId.
-func copySource(h http.Header) (bucket, key string, err *s3Error) {
+func copySource(h http.Header) (bucket, key, version string, err *s3Error) {
 	raw := h.Get("X-Amz-Copy-Source")
-	raw, _, _ = strings.Cut(raw, "?versionId=")
+	raw, version, hasVersion := strings.Cut(raw, "?versionId=")
+	if hasVersion {
+		if _, ok := objectstore.ParseVersionID(version); !ok {
+			return "", "", "", errMsg("InvalidArgument", "Invalid version id specified",
+				[2]string{"ArgumentName", "x-amz-copy-source"}, [2]string{"ArgumentValue", bounded(h.Get("X-Amz-Copy-Source"))})
+		}
+	}
 	s, uerr := url.PathUnescape(raw)
 	if uerr != nil {
-		return "", "", errMsg("InvalidArgument", "Invalid copy source encoding",
+		return "", "", "", errMsg("InvalidArgument", "Invalid copy source encoding",
 			[2]string{"ArgumentName", "x-amz-copy-source"}, [2]string{"ArgumentValue", raw})
 	}
 	s = strings.TrimPrefix(s, "/")
 	bucket, key, ok := strings.Cut(s, "/")
 	if !ok || bucket == "" || key == "" {
-		return "", "", errMsg("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+		return "", "", "", errMsg("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
 			[2]string{"ArgumentName", "x-amz-copy-source"}, [2]string{"ArgumentValue", raw})
 	}
-	return bucket, key, nil
+	return bucket, key, version, nil
 }
 
 // openSource opens a copy's source object and applies the x-amz-copy-source-if-* conditions.
 func (q *request) openSource() (objectstore.ObjectInfo, *os.File, *s3Error) {
-	sb, sk, serr := copySource(q.r.Header)
+	sb, sk, sv, serr := copySource(q.r.Header)
 	if serr != nil {
 		return objectstore.ObjectInfo{}, nil, serr
 	}
-	info, f, err := q.h.store.GetObject(q.r.Context(), sb, sk)
+	info, f, err := q.h.store.GetObjectVersion(q.r.Context(), sb, sk, sv)
 	if err != nil {
+		var dm *objectstore.DeleteMarkerError
+		if errors.As(err, &dm) && !dm.Current {
+			// A delete marker cannot be a copy's source; S3 says so with 400.
+			return info, nil, errMsg("InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+		if errors.Is(err, objectstore.ErrNoSuchVersion) {
+			return info, nil, errCode("NoSuchVersion", [2]string{"Key", sk}, [2]string{"VersionId", bounded(sv)})
+		}
 		return info, nil, q.h.toS3(q.r, sb, sk, err)
+	}
+	if info.VersionID != "" {
+		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
 	if status, cond := readConditions(q.r.Header, "X-Amz-Copy-Source-", info); status != 0 {
 		f.Close()
@@ -412,24 +450,36 @@ func (q *request) copyObject() *s3Error {
 		return errMsg("InvalidArgument", "Unknown metadata directive.",
 			[2]string{"ArgumentName", "x-amz-metadata-directive"}, [2]string{"ArgumentValue", directive})
 	}
+	tagging := q.r.Header.Get("X-Amz-Tagging-Directive")
+	if tagging != "" && tagging != "COPY" && tagging != "REPLACE" {
+		return errMsg("InvalidArgument", "Unknown tagging directive.",
+			[2]string{"ArgumentName", "x-amz-tagging-directive"}, [2]string{"ArgumentValue", tagging})
+	}
+	given, serr := objectMeta(q.r.Header)
+	if serr != nil {
+		return serr
+	}
 	src, f, serr := q.openSource()
 	if serr != nil {
 		return serr
 	}
 	defer f.Close()
-	sb, sk, _ := copySource(q.r.Header)
+	sb, sk, _, _ := copySource(q.r.Header)
 	if sb == q.bucket && sk == q.key && directive != "REPLACE" {
 		return errMsg("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	meta := src.ObjectMeta
 	if directive == "REPLACE" {
-		m, serr := objectMeta(q.r.Header)
-		if serr != nil {
-			return serr
-		}
-		m.Checksums = src.Checksums
-		meta = m
+		meta = given
+		meta.Checksums = src.Checksums
 	}
+	// Tags follow their own directive, and the ACL is never copied: the copy gets the one
+	// the request names, or the default.
+	meta.Tags = src.Tags
+	if tagging == "REPLACE" {
+		meta.Tags = given.Tags
+	}
+	meta.ACL = given.ACL
 	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, io.NewSectionReader(f, 0, src.Size), meta)
 	if err != nil {
 		return q.fail(err)
@@ -443,6 +493,7 @@ func (q *request) copyObject() *s3Error {
 		x.elem("Checksum"+alg, v)
 	}
 	x.close("CopyObjectResult")
+	q.setVersionHeader(info.VersionID)
 	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
 	return q.ok(&x)
 }

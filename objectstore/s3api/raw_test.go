@@ -70,7 +70,7 @@ func TestWireErrors(t *testing.T) {
 		{name: "head no body", method: "HEAD", path: "/raw/missing", status: 404},
 		{name: "head bucket no body", method: "HEAD", path: "/nope", status: 404},
 		{name: "method not allowed", method: "PATCH", path: "/raw/k", status: 405, contains: []string{"<Code>MethodNotAllowed</Code>"}},
-		{name: "not implemented sub-resource", method: "GET", path: "/raw?notification", status: 501, contains: []string{"<Code>NotImplemented</Code>"}},
+		{name: "not implemented sub-resource", method: "GET", path: "/raw?analytics", status: 501, contains: []string{"<Code>NotImplemented</Code>", "ListBucketAnalyticsConfigurations"}},
 		{name: "bad list type", method: "GET", path: "/raw?list-type=3", status: 400, contains: []string{"<Code>InvalidArgument</Code>"}},
 		{name: "bad encoding type", method: "GET", path: "/raw?list-type=2&encoding-type=base64", status: 400, contains: []string{"Invalid Encoding Method"}},
 		{name: "bad max-keys", method: "GET", path: "/raw?list-type=2&max-keys=x", status: 400, contains: []string{"<Code>InvalidArgument</Code>"}},

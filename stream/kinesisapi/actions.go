@@ -26,6 +26,20 @@ const (
 	maxRetention      = 8760
 )
 
+// epochMillis converts a timestamp member (epoch seconds) to milliseconds as Java's (long)
+// cast does, saturating, where Go's conversion of an out-of-range float is undefined: a
+// timestamp of 1e300 is far in the future, not some arbitrary past instant.
+func epochMillis(sec float64) int64 {
+	ms := math.Floor(sec * 1000)
+	switch {
+	case ms >= math.MaxInt64:
+		return math.MaxInt64
+	case ms <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(ms)
+}
+
 // empty is the body of an operation without output: AWS sends nothing at all, not {}.
 var empty = []byte{}
 
@@ -36,11 +50,12 @@ type streamModeDetails struct {
 }
 
 type createStreamIn struct {
-	StreamName         *string            `json:"StreamName"`
-	ShardCount         *int64             `json:"ShardCount"`
-	StreamModeDetails  *streamModeDetails `json:"StreamModeDetails"`
-	Tags               map[string]string  `json:"Tags"`
-	MaxRecordSizeInKiB *int64             `json:"MaxRecordSizeInKiB"`
+	StreamName          *string            `json:"StreamName"`
+	ShardCount          *int32             `json:"ShardCount"`
+	StreamModeDetails   *streamModeDetails `json:"StreamModeDetails"`
+	Tags                map[string]string  `json:"Tags"`
+	WarmThroughputMiBps *int32             `json:"WarmThroughputMiBps"` // checked, then ignored: localpipe has no throughput to warm
+	MaxRecordSizeInKiB  *int32             `json:"MaxRecordSizeInKiB"`
 }
 
 func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
@@ -59,6 +74,7 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 		v.Enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
 	}
 	v.tagMap("tags", in.Tags)
+	v.IntRange("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 0)
 	v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -163,7 +179,12 @@ func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, &awsjson.Error{Status: 400, Type: "com.amazonaws.kinesis.v20130901#ResourceInUseException",
 			Message: "Attempt to change a resource which is still in use: Stream is being created: " + name}
 	}
-	if err := c.h.eng.DeleteStream(name); err != nil {
+	err = c.h.eng.DeleteStream(name)
+	if awsjson.IsNoSpace(err) && c.h.space.Release() {
+		// Freed the reserve: the metadata commit has room now.
+		err = c.h.eng.DeleteStream(name)
+	}
+	if err != nil {
 		return nil, c.engineError(name, err)
 	}
 	c.h.metrics.forget(name)
@@ -265,7 +286,7 @@ func shardsAfter(shards []stream.ShardInfo, exclusiveStart *string) []stream.Sha
 func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
-		Limit                 *int64  `json:"Limit"`
+		Limit                 *int32  `json:"Limit"`
 		ExclusiveStartShardId *string `json:"ExclusiveStartShardId"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
@@ -345,7 +366,7 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 
 func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
-		Limit                    *int64  `json:"Limit"`
+		Limit                    *int32  `json:"Limit"`
 		ExclusiveStartStreamName *string `json:"ExclusiveStartStreamName"`
 		NextToken                *string `json:"NextToken"`
 	}
@@ -416,7 +437,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 		streamRef
 		NextToken               *string      `json:"NextToken"`
 		ExclusiveStartShardId   *string      `json:"ExclusiveStartShardId"`
-		MaxResults              *int64       `json:"MaxResults"`
+		MaxResults              *int32       `json:"MaxResults"`
 		StreamCreationTimestamp *float64     `json:"StreamCreationTimestamp"`
 		ShardFilter             *shardFilter `json:"ShardFilter"`
 	}
@@ -508,7 +529,7 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 func (c *call) retention(body []byte, increase bool) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
-		RetentionPeriodHours *int64 `json:"RetentionPeriodHours"`
+		RetentionPeriodHours *int32 `json:"RetentionPeriodHours"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -559,7 +580,7 @@ func (c *call) decreaseRetention(body []byte) ([]byte, *awsjson.Error) {
 func (c *call) updateMaxRecordSize(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		StreamARN          *string `json:"StreamARN"`
-		MaxRecordSizeInKiB *int64  `json:"MaxRecordSizeInKiB"`
+		MaxRecordSizeInKiB *int32  `json:"MaxRecordSizeInKiB"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -697,7 +718,7 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
 		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int64  `json:"Limit"`
+		Limit                *int32  `json:"Limit"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
@@ -906,6 +927,9 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if aerr := recordSize("data", in.Data, *in.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
 		return nil, aerr
 	}
+	if !c.h.space.Writable() {
+		return nil, noSpace()
+	}
 	res, err := c.h.eng.Put(c.ctx, name, []stream.PutEntry{{PartitionKey: *in.PartitionKey, ExplicitHashKey: hk, Data: in.Data}})
 	if err != nil {
 		return nil, c.engineError(name, err)
@@ -990,6 +1014,9 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	}
 	if total > putRecordsMaxSize {
 		return nil, awsjson.NewError("InvalidArgumentException", "Records size exceeds 5 MB limit")
+	}
+	if !c.h.space.Writable() {
+		return nil, noSpace()
 	}
 	res, err := c.h.eng.Put(c.ctx, name, entries)
 	if err != nil {
@@ -1085,7 +1112,7 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 		if in.Timestamp == nil {
 			return nil, awsjson.NewError("InvalidArgumentException", "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
-		ms := int64(math.Floor(*in.Timestamp * 1000))
+		ms := epochMillis(*in.Timestamp)
 		if ms > c.now.UnixMilli() {
 			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ms, c.now.UnixMilli()))
 		}
@@ -1135,7 +1162,7 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	start := time.Now()
 	var in struct {
 		ShardIterator *string `json:"ShardIterator"`
-		Limit         *int64  `json:"Limit"`
+		Limit         *int32  `json:"Limit"`
 		StreamARN     *string `json:"StreamARN"`
 	}
 	if err := awsjson.Decode(body, &in); err != nil {

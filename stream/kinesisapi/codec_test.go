@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/localpipe/localpipe/internal/awsjson/awsjsontest"
 )
 
 func TestSequenceNumbers(t *testing.T) {
@@ -149,6 +152,24 @@ func FuzzDecodeRequest(f *testing.F) {
 	} {
 		for i := range actionNames {
 			f.Add(uint8(i), seed)
+		}
+	}
+	// Every numeric member of the model, probed with values beyond its range and its type's.
+	for _, m := range modelNumbers {
+		i := slices.Index(actionNames, m.Op)
+		base, ok := numberBases[m.Op]
+		if i < 0 || !ok {
+			continue
+		}
+		for j, c := range m.Cases() {
+			// A fresh name each: once one probe creates its stream, the rest would only
+			// meet ResourceInUseException.
+			b := strings.NewReplacer("{it}", "AAAA", "{n}", fmt.Sprintf("fz-%s-%d", m.Path, j)).Replace(base)
+			body, err := awsjsontest.With(b, m.Path, c.Value)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(i), string(body))
 		}
 	}
 	e := newFuzzEnv(f)

@@ -26,6 +26,10 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
+	// Space guards the data dir's disk: record writes are refused while it is known to be
+	// full, a full disk is answered with a retryable 503, and a delete that finds it full
+	// is retried once the reserve is freed. Nil means unguarded.
+	Space awsjson.Space
 }
 
 // Handler is the Kinesis JSON 1.1 endpoint.
@@ -35,6 +39,7 @@ type Handler struct {
 	now     func() time.Time
 	metrics *metrics
 	svc     *awsjson.Service
+	space   awsjson.Space
 }
 
 // New returns a handler serving eng.
@@ -45,7 +50,13 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer)}
+	if opts.Space == nil {
+		opts.Space = awsjson.Unguarded
+	}
+	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(newDamageCollector(eng))
+	}
 	h.svc = &awsjson.Service{
 		TargetPrefix: TargetPrefix,
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
@@ -130,11 +141,16 @@ func notFound(name string) *awsjson.Error {
 	return awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Stream %s under account %s not found.", name, awsjson.Account))
 }
 
+// noSpace answers a write the data dir's disk has no room for.
+func noSpace() *awsjson.Error { return awsjson.NoSpaceError("ServiceUnavailable") }
+
 // engineError maps the engine's errors to AWS's; anything unexpected is InternalFailure and
 // a log line.
 func (c *call) engineError(name string, err error) *awsjson.Error {
 	var na *stream.NotActiveError
 	switch {
+	case awsjson.IsNoSpace(err):
+		return noSpace()
 	case errors.Is(err, stream.ErrStreamNotFound):
 		return notFound(name)
 	case errors.As(err, &na):

@@ -595,3 +595,37 @@ func BenchmarkInvokeGetRecords(b *testing.B) {
 		}
 	}
 }
+
+// fullDisk is a Space whose disk is full and has nothing left to free.
+type fullDisk struct{}
+
+func (fullDisk) Writable() bool { return false }
+func (fullDisk) Release() bool  { return false }
+
+// TestFullDiskAnswers503 checks that record writes on a full disk get the retryable 503
+// (TestDiskFull in internal/app fills a real one) while reads and deletes go on.
+func TestFullDiskAnswers503(t *testing.T) {
+	e := newEnv(t, nil)
+	e.create(t, "s", 1)
+	e.create(t, "gone", 1)
+	h := New(e.eng, Options{Space: fullDisk{}})
+	for _, tc := range []struct{ action, body string }{
+		{"PutRecord", `{"StreamName":"s","PartitionKey":"k","Data":"aGk="}`},
+		{"PutRecords", `{"StreamName":"s","Records":[{"PartitionKey":"k","Data":"aGk="}]}`},
+	} {
+		status, _, out := h.Invoke(ctx, tc.action, []byte(tc.body), "")
+		var m map[string]any
+		json.Unmarshal(out, &m)
+		if typ, msg := errText(m); status != 503 || typ != "ServiceUnavailable" || strings.Contains(msg, "/") {
+			t.Errorf("%s on a full disk: %d %s %q, want 503 ServiceUnavailable naming no path", tc.action, status, typ, msg)
+		}
+	}
+	for _, tc := range []struct{ action, body string }{
+		{"DescribeStreamSummary", `{"StreamName":"s"}`},
+		{"DeleteStream", `{"StreamName":"gone"}`},
+	} {
+		if status, _, out := h.Invoke(ctx, tc.action, []byte(tc.body), ""); status != 200 {
+			t.Errorf("%s on a full disk: %d %s", tc.action, status, out)
+		}
+	}
+}

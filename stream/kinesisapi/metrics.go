@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/localpipe/localpipe/stream"
 )
 
 // metrics mirror Kinesis's CloudWatch stream-level metrics, one series per stream (label
@@ -135,5 +137,43 @@ func (m *metrics) forget(name string) {
 	}
 	for _, g := range m.gauge {
 		g.DeletePartialMatch(prometheus.Labels{"stream_name": name})
+	}
+}
+
+// damageCollector reports the damage the stream engine stepped over in its shard logs. The
+// engine keeps the counts itself, since it finds damage at start-up, before any handler
+// exists; this reads them at each scrape. Firehose's hidden DirectPut logs are included,
+// under their internal names (firehose:<delivery stream>:<created>), since damage there
+// loses Firehose records.
+type damageCollector struct {
+	eng                     *stream.Engine
+	regions, records, bytes *prometheus.Desc
+}
+
+func newDamageCollector(eng *stream.Engine) *damageCollector {
+	label := []string{"stream_name", "shard_id"}
+	return &damageCollector{
+		eng: eng,
+		regions: prometheus.NewDesc("localpipe_kinesis_damaged_regions_total",
+			"localpipe only: runs of damaged bytes found in a shard's log and stepped over (each logged at error).", label, nil),
+		records: prometheus.NewDesc("localpipe_kinesis_damaged_records_total",
+			"localpipe only: records lost in damaged bytes of a shard's log, as far as their positions are known.", label, nil),
+		bytes: prometheus.NewDesc("localpipe_kinesis_damaged_bytes_total",
+			"localpipe only: damaged bytes of a shard's log stepped over.", label, nil),
+	}
+}
+
+func (c *damageCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.regions
+	ch <- c.records
+	ch <- c.bytes
+}
+
+func (c *damageCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, d := range c.eng.Damage() {
+		id := shardName(d.Shard)
+		ch <- prometheus.MustNewConstMetric(c.regions, prometheus.CounterValue, float64(d.Regions), d.Stream, id)
+		ch <- prometheus.MustNewConstMetric(c.records, prometheus.CounterValue, float64(d.Records), d.Stream, id)
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(d.Bytes), d.Stream, id)
 	}
 }
