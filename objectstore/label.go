@@ -40,6 +40,30 @@ func (s *Store) label(f *os.File, info ObjectInfo, region string) {
 	}
 }
 
+// relabel refreshes the label of a committed blob after its object's metadata changed in
+// place (tags, say), keeping its write time. Best effort: a stale label only means that a
+// repair restores the metadata as it was written.
+func (s *Store) relabel(info ObjectInfo) {
+	path := s.blobPath(info.Blob)
+	l, err := readLabel(path)
+	if err != nil {
+		return
+	}
+	l.ObjectInfo = info
+	v, err := json.Marshal(l)
+	if err != nil {
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if setLabel(f, v) == nil {
+		f.Sync()
+	}
+}
+
 // readLabel returns the label of the blob file at path; errNoLabel if it has none.
 func readLabel(path string) (blobLabel, error) {
 	v, err := getLabel(path)

@@ -29,7 +29,9 @@ type RebuildReport struct {
 // blobs under opts.Dir (see label.go). For each bucket and key the most recently written
 // labelled blob wins; every other file (a blob without a label, an upload part, an older
 // version of a key, a blob whose size disagrees with its label) moves to opts.LostFound.
-// What labels cannot give back: buckets without objects, multipart uploads in progress.
+// What labels cannot give back: buckets without objects, multipart uploads in progress,
+// bucket configuration (versioning, CORS, policies…) and the older versions of a key, which
+// go to lost+found with the rest.
 func Rebuild(opts Options) (RebuildReport, error) {
 	var rep RebuildReport
 	if opts.DB == nil || opts.Dir == "" {
@@ -91,6 +93,15 @@ func Rebuild(opts Options) (RebuildReport, error) {
 			}
 			continue
 		}
+		if l.DeleteMarker {
+			if err := setAside(de.Name(), "a delete marker's label"); err != nil {
+				return rep, err
+			}
+			continue
+		}
+		// The rebuilt bucket is unversioned (its versioning status was metadata): the newest
+		// version of each key becomes the object, as in a bucket never versioned.
+		l.VersionID, l.Seq = "", 0
 		k := l.Bucket + "/" + l.Key
 		c := candidate{l, de.Name()}
 		if prev, ok := best[k]; ok {

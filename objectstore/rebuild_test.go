@@ -43,6 +43,15 @@ func TestRebuildFromLabels(t *testing.T) {
 		want[key] = info
 	}
 	put("a", "first")
+	// Metadata changed in place after the write (object tagging) is relabelled.
+	tagged, err := s.UpdateObjectMeta(ctx, "bkt", "a", "", func(m *ObjectMeta) error {
+		m.Tags = []Tag{{Key: "k", Value: "v"}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want["a"] = tagged
 	put("dir/b", "old version")
 	// The overwrite's retired blob stays behind, as after a crash before collect.
 	old := want["dir/b"].Blob
@@ -103,7 +112,7 @@ func TestRebuildFromLabels(t *testing.T) {
 			t.Fatalf("%s: %v", key, err)
 		}
 		if got.ETag != w.ETag || got.Size != w.Size || got.ContentType != w.ContentType || !got.LastModified.Equal(w.LastModified) ||
-			got.UserMeta["origin"] != w.UserMeta["origin"] || !slices.Equal(got.PartSizes, w.PartSizes) {
+			got.UserMeta["origin"] != w.UserMeta["origin"] || !slices.Equal(got.PartSizes, w.PartSizes) || !slices.Equal(got.Tags, w.Tags) {
 			t.Errorf("%s: rebuilt %+v, want %+v", key, got, w)
 		}
 	}
