@@ -121,5 +121,8 @@ func (s *Store) UpdateObjectMeta(ctx context.Context, bucket, key, versionID str
 		}
 		return objs.Put([]byte(key), nv)
 	})
+	if err == nil {
+		s.relabel(info)
+	}
 	return info, err
 }

@@ -160,7 +160,7 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 	if err := s.db.View(func(tx *bolt.Tx) error { _, err := getUpload(tx, bucket, key, uploadID); return err }); err != nil {
 		return PartInfo{}, err
 	}
-	id, tmp, n, sum, err := s.writeTemp(body, contentMD5)
+	id, tmp, n, sum, err := s.writeTemp(body, contentMD5, nil)
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -209,7 +209,8 @@ func (s *Store) UploadPart(ctx context.Context, bucket, key, uploadID string, pa
 }
 
 // writeTemp streams body into a new fsynced temp blob and returns its id, path, size and MD5.
-func (s *Store) writeTemp(body io.Reader, contentMD5 []byte) (id, tmp string, n int64, sum []byte, err error) {
+// describe, if set, gives the object the blob will be, for its label (see label.go).
+func (s *Store) writeTemp(body io.Reader, contentMD5 []byte, describe func(id string, n int64) (ObjectInfo, string)) (id, tmp string, n int64, sum []byte, err error) {
 	id = newID()
 	tmp = filepath.Join(s.blobDir(), id+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -218,6 +219,10 @@ func (s *Store) writeTemp(body io.Reader, contentMD5 []byte) (id, tmp string, n 
 	}
 	h := md5.New()
 	n, err = copyBody(io.MultiWriter(f, h), body)
+	if err == nil && describe != nil {
+		info, region := describe(id, n)
+		s.label(f, info, region)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -303,17 +308,21 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		md5s = append(md5s, sum...)
 		sizes[i] = p.Size
 	}
-	id, tmp, n, _, err := s.writeTemp(io.MultiReader(readers...), nil)
+	bi, _ := s.HeadBucket(ctx, bucket) // only for the label: a missing bucket fails the commit
+	etag := md5.Sum(md5s)
+	var info ObjectInfo
+	_, tmp, _, _, err := s.writeTemp(io.MultiReader(readers...), nil, func(id string, n int64) (ObjectInfo, string) {
+		info = ObjectInfo{
+			ObjectMeta: u.Meta, Bucket: bucket, Key: key, Size: n,
+			ETag:         fmt.Sprintf(`"%x-%d"`, etag, len(parts)),
+			LastModified: s.now().UTC().Truncate(time.Second), Blob: id, PartSizes: sizes,
+		}
+		info.Checksums = compositeChecksum(parts)
+		return info, bi.Region
+	})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	etag := md5.Sum(md5s)
-	info := ObjectInfo{
-		ObjectMeta: u.Meta, Bucket: bucket, Key: key, Size: n,
-		ETag:         fmt.Sprintf(`"%x-%d"`, etag, len(parts)),
-		LastModified: s.now().UTC().Truncate(time.Second), Blob: id, PartSizes: sizes,
-	}
-	info.Checksums = compositeChecksum(parts)
 	var gc []string
 	err = s.commitWith(&info, tmp, func(tx *bolt.Tx) error {
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {

@@ -18,6 +18,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,21 +48,25 @@ var (
 
 // Options configure Open.
 type Options struct {
-	DB     *bolt.DB // metadata; owned by the caller
-	Dir    string   // blob directory
-	Logger *slog.Logger
-	Now    func() time.Time
-	Space  Space // guards the disk; nil means unguarded
+	DB  *bolt.DB // metadata; owned by the caller
+	Dir string   // blob directory
+	// LostFound is where blobs no object references go (as LostFound/blobs/<id>); by default
+	// <parent of Dir>/lost+found/<base of Dir>, which keeps their path relative to the data dir.
+	LostFound string
+	Logger    *slog.Logger
+	Now       func() time.Time
+	Space     Space // guards the disk; nil means unguarded
 }
 
 // Store is the object store. Methods are safe for concurrent use.
 type Store struct {
-	db      *bolt.DB
-	dir     string
-	logger  *slog.Logger
-	now     func() time.Time
-	commits groupCommit
-	space   Space
+	db        *bolt.DB
+	dir       string
+	lostFound string
+	logger    *slog.Logger
+	now       func() time.Time
+	commits   groupCommit
+	space     Space
 }
 
 // BucketInfo describes a bucket.
@@ -133,9 +138,13 @@ type ObjectInfo struct {
 }
 
 // Open opens the store and finishes or undoes whatever a crash interrupted: a temp blob whose
-// metadata committed is renamed into place, and every other file in the blob directory that
-// no object or upload part references (an unfinished put, a blob an overwrite or delete
-// retired) is deleted. The scan is one directory read and one bbolt lookup per file.
+// metadata committed is renamed into place, a temp blob whose metadata did not is deleted
+// (the put was never acknowledged), and a finished blob no object or upload part references
+// is moved to Options.LostFound. Such a blob is usually one a crash kept an overwrite or
+// delete from removing, or a put that died between its rename and its commit; but it is also
+// what every blob looks like when the metadata itself was lost or replaced, so the store
+// never deletes it on the metadata's word. The scan is one directory read and one bbolt
+// lookup per file.
 func Open(opts Options) (*Store, error) {
 	if opts.DB == nil || opts.Dir == "" {
 		return nil, errors.New("objectstore: Options.DB and Options.Dir are required")
@@ -146,7 +155,10 @@ func Open(opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Store{db: opts.DB, dir: opts.Dir, logger: opts.Logger, now: opts.Now, space: opts.Space}
+	if opts.LostFound == "" {
+		opts.LostFound = filepath.Join(filepath.Dir(opts.Dir), "lost+found", filepath.Base(opts.Dir))
+	}
+	s := &Store{db: opts.DB, dir: opts.Dir, lostFound: opts.LostFound, logger: opts.Logger, now: opts.Now, space: opts.Space}
 	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -154,7 +166,8 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	var finish, remove []string // temp blobs to rename into place; files to delete
+	// Temp blobs to rename into place, to delete; retired blobs to delete; blobs to set aside.
+	var finish, dropTmp, retired, unowned []string
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(bucketRoot)
 		if err != nil {
@@ -165,21 +178,27 @@ func Open(opts Options) (*Store, error) {
 				return err
 			}
 		}
-		inUse := root.Bucket(bucketBlobs)
+		inUse, gc := root.Bucket(bucketBlobs), root.Bucket(bucketGC)
 		for _, de := range entries {
 			if de.IsDir() {
 				continue
 			}
 			id, tmp := strings.CutSuffix(de.Name(), ".tmp")
 			switch {
-			case inUse.Get([]byte(id)) == nil:
-				remove = append(remove, de.Name())
+			case inUse.Get([]byte(id)) != nil:
+				if tmp {
+					finish = append(finish, id)
+				}
 			case tmp:
-				finish = append(finish, id)
+				dropTmp = append(dropTmp, de.Name())
+			case gc.Get([]byte(id)) != nil:
+				retired = append(retired, id)
+			default:
+				unowned = append(unowned, id)
 			}
 		}
-		// Data directories from before the scan listed retired blobs here; every one of
-		// them is unreferenced, so the scan covers them.
+		// Data directories from before the scan listed the blobs they retired here; the
+		// metadata says outright that those are garbage, so they alone are deleted.
 		if err := root.DeleteBucket(bucketGC); err != nil {
 			return err
 		}
@@ -194,14 +213,41 @@ func Open(opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	for _, name := range remove {
-		s.logger.Info("objectstore: removing a blob no object references", "blob", name)
+	for _, name := range dropTmp {
+		s.logger.Info("objectstore: removing the temp blob of an interrupted put", "blob", name)
 		if err := os.Remove(filepath.Join(s.blobDir(), name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}
+	s.collect(retired)
+	for _, id := range unowned {
+		dst, err := s.setAside(id)
+		if err != nil {
+			return nil, err
+		}
+		s.logger.Warn("objectstore: moved a blob no object references to lost+found; `localpipe repair` can restore objects from such blobs",
+			"blob", id, "to", dst)
+	}
 	syncDir(s.blobDir())
 	return s, nil
+}
+
+// setAside moves a blob to <LostFound>/blobs under its own name (or name-<unix ns> should that
+// be taken) and returns where it went.
+func (s *Store) setAside(id string) (string, error) {
+	dir := filepath.Join(s.lostFound, "blobs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, id)
+	if _, err := os.Lstat(dst); err == nil {
+		dst += "-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	}
+	if err := os.Rename(s.blobPath(id), dst); err != nil {
+		return "", err
+	}
+	syncDir(dir)
+	return dst, nil
 }
 
 func (s *Store) blobDir() string           { return filepath.Join(s.dir, "blobs") }
@@ -212,7 +258,8 @@ func (s *Store) blobPath(id string) string { return filepath.Join(s.blobDir(), i
 func (s *Store) Close() error { return nil }
 
 // collect deletes the files of blobs a committed transaction retired. Nothing is recorded:
-// should the process die first, the files are unreferenced and Open deletes them.
+// should the process die first, the files are unreferenced and Open moves them to
+// lost+found (a window of microseconds after a commit, so the cost is rare clutter).
 func (s *Store) collect(ids []string) {
 	for _, id := range ids {
 		if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -417,7 +464,8 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return ObjectInfo{}, err
 	}
 	defer func() { err = s.spaceErr(err) }()
-	if _, err := s.HeadBucket(ctx, bucket); err != nil {
+	bi, err := s.HeadBucket(ctx, bucket)
+	if err != nil {
 		return ObjectInfo{}, err
 	}
 	id := newID()
@@ -428,20 +476,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	}
 	h := md5.New()
 	n, err := copyBody(io.MultiWriter(f, h), body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	sum := h.Sum(nil)
-	if err == nil && meta.ContentMD5 != nil && !bytes.Equal(meta.ContentMD5, sum) {
-		err = ErrBadDigest
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return ObjectInfo{}, err
-	}
 	info := ObjectInfo{
 		ObjectMeta: meta, Bucket: bucket, Key: key, Size: n,
 		ETag:         `"` + hex.EncodeToString(sum) + `"`,
@@ -449,6 +484,20 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 	}
 	info.ContentMD5 = nil
 	info.UserMeta = maps.Clone(meta.UserMeta)
+	if err == nil {
+		s.label(f, info, bi.Region)
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && meta.ContentMD5 != nil && !bytes.Equal(meta.ContentMD5, sum) {
+		err = ErrBadDigest
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return ObjectInfo{}, err
+	}
 	err = s.commit(&info, tmp)
 	return info, err
 }
@@ -461,7 +510,7 @@ func (s *Store) commit(info *ObjectInfo, tmp string) error { return s.commitWith
 // the new metadata once the file has its final name, and no later overwrite or delete can
 // retire the blob (and delete its file) before the rename, which would leave the renamed
 // file orphaned. A crash between the rename and the commit leaves a file nothing
-// references, which Open deletes.
+// references, which Open moves to lost+found.
 func (s *Store) commitWith(info *ObjectInfo, tmp string, fn func(*bolt.Tx) error) error {
 	final := s.blobPath(info.Blob)
 	var retired []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -178,21 +179,65 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRoot).Bucket(bucketGC).Put([]byte(orphan), nil) })
 	// Crash after a put renamed its blob, before the metadata committed: a file with a final
 	// name that nothing references and no GC entry names.
-	os.WriteFile(s.blobPath(newID()), []byte("uncommitted"), 0o644)
+	unowned := newID()
+	os.WriteFile(s.blobPath(unowned), []byte("uncommitted"), 0o644)
 	s.db.Close()
 
 	s = open(t, dir)
 	if got := read(t, s, "bkt", "committed"); got != "v1" {
 		t.Fatal(got)
 	}
-	blobs, _ := os.ReadDir(s.blobDir())
-	if len(blobs) != 1 || blobs[0].Name() != info.Blob {
-		var names []string
-		for _, b := range blobs {
-			names = append(names, b.Name())
-		}
+	if names := dirNames(t, s.blobDir()); len(names) != 1 || names[0] != info.Blob {
 		t.Fatalf("blobs after recovery: %v", names)
 	}
+	// Only the temp file and the blob the metadata itself listed as retired are deleted; the
+	// blob nothing references is kept aside, as metadata that does not know a blob is no
+	// proof it is garbage.
+	if names := dirNames(t, filepath.Join(dir, "lost+found", "s3", "blobs")); len(names) != 1 || names[0] != unowned {
+		t.Fatalf("lost+found after recovery: %v, want [%s]", names, unowned)
+	}
+}
+
+// TestLostMetadataKeepsBlobs: opened over metadata that knows none of its objects (the
+// metadata was lost), the store moves every blob to lost+found and deletes none.
+func TestLostMetadataKeepsBlobs(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	s.CreateBucket(ctx, "bkt", "")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		info, err := s.PutObject(ctx, "bkt", fmt.Sprint("k", i), strings.NewReader("v"), ObjectMeta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, info.Blob)
+	}
+	s.db.Close()
+	if err := os.Remove(filepath.Join(dir, "meta.db")); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir)
+	if names := dirNames(t, s.blobDir()); len(names) != 0 {
+		t.Fatalf("blobs left in place: %v", names)
+	}
+	got := dirNames(t, filepath.Join(dir, "lost+found", "s3", "blobs"))
+	slices.Sort(ids)
+	if !slices.Equal(got, ids) {
+		t.Fatalf("lost+found holds %v, want %v", got, ids)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 // TestConcurrentOverwrites has writers replace and delete one key while readers read it: a

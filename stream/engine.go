@@ -73,8 +73,9 @@ type shardMeta struct {
 }
 
 // Open loads stream metadata, opens every shard log (reading only the active segment of
-// each) and removes directories no stream owns, such as those of a stream deleted while the
-// process was killed.
+// each), finishes deletions a crash interrupted, and moves any other directory no stream
+// owns to Options.LostFound: metadata that does not know a log is no proof the log is
+// garbage (it may be the metadata that was lost), so nothing is deleted on its strength.
 func Open(opts Options) (*Engine, error) {
 	if opts.DB == nil {
 		return nil, errors.New("stream: Options.DB is required")
@@ -137,14 +138,23 @@ func Open(opts Options) (*Engine, error) {
 	}
 	owned := map[string]bool{}
 	for _, m := range metas {
+		if _, err := os.Stat(e.streamDir(m) + deletingSuffix); err == nil {
+			// remove() had set the directory aside but not forgotten the stream yet.
+			m.DeletingAt = max(m.DeletingAt, 1)
+		}
 		if m.DeletingAt != 0 {
 			// A deletion the last process did not finish.
-			if err := e.forget(m.Name); err != nil {
+			if err := e.forget(m); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		st := &streamState{meta: m, dir: e.streamDir(m)}
+		if _, err := os.Stat(st.dir); errors.Is(err, os.ErrNotExist) {
+			// CreateStream makes the directory before it commits the metadata, so only
+			// something outside localpipe can have taken it.
+			e.logger.Error("stream: the shard logs of a stream are missing; it starts empty", "stream", m.Name, "dir", st.dir)
+		}
 		for _, sh := range m.Shards {
 			l, err := openShard(shardDir(st.dir, sh.Index), &e.cfg, e.logger.With("stream", m.Name, "shard", sh.Index))
 			if err != nil {
@@ -156,13 +166,9 @@ func Open(opts Options) (*Engine, error) {
 		e.streams[m.Name] = st
 		owned[filepath.Base(st.dir)] = true
 	}
-	if entries, err := os.ReadDir(opts.Dir); err == nil {
-		for _, de := range entries {
-			if !owned[de.Name()] {
-				e.logger.Info("stream: removing directory no stream owns", "dir", de.Name())
-				os.RemoveAll(filepath.Join(opts.Dir, de.Name()))
-			}
-		}
+	if err := e.setAsideUnowned(owned); err != nil {
+		e.closeStreams()
+		return nil, err
 	}
 	e.wg.Add(1)
 	go e.background()
@@ -424,22 +430,40 @@ func (e *Engine) DeleteStream(name string) error {
 	return nil
 }
 
-// remove closes a stream's shards and deletes its metadata, then its files. A crash between
-// the two leaves a directory that Open removes.
+// remove closes a stream's shards, renames its directory to mark it as being deleted, then
+// deletes its metadata and its files. The rename is what lets Open tell a deletion a crash
+// interrupted (finish it) from a log whose metadata is missing (keep it).
 func (e *Engine) remove(st *streamState) error {
 	for _, l := range st.shards {
 		l.close()
 	}
-	if err := e.forget(st.meta.Name); err != nil {
+	gone := st.dir + deletingSuffix
+	if err := os.Rename(st.dir, gone); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.RemoveAll(st.dir)
+	syncDir(e.opts.Dir)
+	if err := e.forget(st.meta); err != nil {
+		return err
+	}
+	return os.RemoveAll(gone)
 }
 
-func (e *Engine) forget(name string) error {
-	return e.opts.DB.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRoot).Bucket(bucketStreams).Delete([]byte(name))
+// forget deletes a stream's metadata, unless the name has since been given to a new stream,
+// and whatever is left of its directory under either name.
+func (e *Engine) forget(m streamMeta) error {
+	err := e.opts.DB.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoot).Bucket(bucketStreams)
+		var cur streamMeta
+		if v := b.Get([]byte(m.Name)); v != nil && json.Unmarshal(v, &cur) == nil && cur.Created != m.Created {
+			return nil
+		}
+		return b.Delete([]byte(m.Name))
 	})
+	if err != nil {
+		return err
+	}
+	dir := e.streamDir(m)
+	return errors.Join(os.RemoveAll(dir), os.RemoveAll(dir+deletingSuffix))
 }
 
 func (e *Engine) get(name string) (*streamState, error) {

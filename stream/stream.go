@@ -63,6 +63,7 @@ type FsyncPolicy struct {
 // Options configure Open. Zero values mean the defaults named on each field.
 type Options struct {
 	Dir                string        // root of the shard logs, e.g. <data-dir>/kinesis
+	LostFound          string        // where logs no stream owns go (<data-dir>/lost+found/kinesis)
 	DB                 *bolt.DB      // metadata; owned by the caller, shared with other engines
 	Fsync              FsyncPolicy   //
 	SegmentMaxBytes    int64         // roll a segment after this many bytes (64 MiB)

@@ -183,5 +183,7 @@ func commandsUsage() string {
 		c := commands[n]
 		fmt.Fprintf(&b, "  %-7s %-24s %s\n", c.name, c.args, c.summary)
 	}
+	b.WriteString("\nOn the data dir, with the server stopped:\n")
+	fmt.Fprintf(&b, "  %-7s %-24s %s\n", "repair", "[--data-dir DIR]", "rebuild a missing or damaged meta.db from the data")
 	return b.String()
 }

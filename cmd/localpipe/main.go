@@ -51,6 +51,9 @@ func envFlags(fs *flag.FlagSet) error {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "repair" {
+		return runRepair(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && commands[args[0]] != nil {
 		return commands[args[0]].run(args[1:], stdout, stderr)
 	}

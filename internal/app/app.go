@@ -66,6 +66,10 @@ type App struct {
 
 	firehoseAPI *firehoseapi.Handler
 
+	// metaLoaded is set once the engines have loaded the metadata without trouble, so a
+	// clean shutdown may be recorded in it.
+	metaLoaded bool
+
 	ln      net.Listener
 	srv     *http.Server
 	ready   atomic.Bool
@@ -102,16 +106,25 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if a.unlock, err = lockDir(a.dataDir); err != nil {
 		return nil, err
 	}
-	// The directory lock already excludes other processes, so bbolt's own lock can only be
-	// contended by a stale holder; fail instead of hanging.
-	a.db, err = bolt.Open(filepath.Join(a.dataDir, "meta.db"), 0o644, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("open metadata %s: %w", filepath.Join(a.dataDir, "meta.db"), err)
+	if a.db, err = openMetadata(a.dataDir, logger); err != nil {
+		return nil, err
 	}
+	// Damage the consistency check cannot see may still make bbolt panic while the engines
+	// load their metadata; say so instead of crashing with a stack. Later panics are bugs.
+	loaded := false
+	defer func() {
+		if r := recover(); r != nil {
+			if loaded {
+				panic(r)
+			}
+			logger.Debug("panic while loading metadata", "panic", r, "stack", string(debug.Stack()))
+			err = &MetadataError{Path: filepath.Join(a.dataDir, metaFile), Problem: fmt.Sprintf("is damaged (%v)", r), DataDir: a.dataDir}
+		}
+	}()
 	a.reserve = openReserve(a.dataDir, logger)
 	always, interval, _ := cfg.fsyncPolicy()
 	a.streams, err = stream.Open(stream.Options{
-		Dir: filepath.Join(a.dataDir, "kinesis"), DB: a.db,
+		Dir: filepath.Join(a.dataDir, "kinesis"), DB: a.db, LostFound: filepath.Join(a.dataDir, "lost+found", "kinesis"),
 		Fsync:       stream.FsyncPolicy{Always: always, Interval: interval},
 		CreateDelay: cfg.StreamCreateDelay, Logger: logger,
 	})
@@ -119,7 +132,8 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve})
-	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"), Logger: logger, Space: a.reserve})
+	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
+		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
@@ -127,6 +141,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err := a.openFirehose(); err != nil {
 		return nil, fmt.Errorf("firehose: %w", err)
 	}
+	loaded, a.metaLoaded = true, true
 
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
@@ -286,6 +301,9 @@ func (a *App) closeEngines() error {
 		a.objects = nil
 	}
 	if a.db != nil {
+		if a.metaLoaded {
+			errs = append(errs, markClean(a.db))
+		}
 		errs = append(errs, a.db.Close())
 		a.db = nil
 	}
