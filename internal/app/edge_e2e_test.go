@@ -1,8 +1,14 @@
 package app_test
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/localpipe/localpipe/internal/app"
 )
@@ -71,4 +77,154 @@ func TestHostCheckStopsDNSRebinding(t *testing.T) {
 	if r := s.do(t, "GET", at("x.localpipe", "/edge-bucket/k"), ""); r.body != "v" {
 		t.Errorf("object written by virtual-host PUT: %d %q", r.status, r.body)
 	}
+}
+
+// rawConn dials the server for tests that need to control the bytes and the pace of a
+// request, with a deadline that only keeps a broken server from hanging the test.
+func rawConn(t *testing.T, s *server) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", s.a.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readResponse reads one response from c.
+func readResponse(t *testing.T, br *bufio.Reader) (int, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+// TestSlowBodyIsCutOff: a client that sends its headers and then a trickle of body is cut
+// off once its body has averaged under the minimum rate for the window, with S3's 400
+// RequestTimeout or the JSON services' RequestTimeoutException, and its connection closed;
+// it no longer holds a connection (and, for S3, a temp file) forever.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	s := startServerConfig(t, func(c *app.Config) {
+		c.Limits.BodyWindow, c.Limits.BodyMinRate = 200*time.Millisecond, 1024
+	}, "", map[string]string{"localpipe.yaml": edgeConfig})
+	for _, tc := range []struct {
+		name, head, want string
+		status           int
+	}{
+		{"s3 put", "PUT /edge-bucket/slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n",
+			"<Code>RequestTimeout</Code>", 400},
+		{"kinesis put", "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\nX-Amz-Target: Kinesis_20131202.PutRecord\r\n" +
+			"Content-Type: application/x-amz-json-1.1\r\nAuthorization: " + kinesisHeaders[5] + "\r\n\r\n",
+			`"__type":"RequestTimeoutException"`, 408},
+		{"chunked", "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nX-Amz-Target: Firehose_20150804.PutRecord\r\n" +
+			"Content-Type: application/x-amz-json-1.1\r\n\r\n",
+			`"__type":"RequestTimeoutException"`, 408},
+	} {
+		c := rawConn(t, s)
+		if _, err := io.WriteString(c, tc.head); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(tc.head, "chunked") {
+			io.WriteString(c, "a\r\n{\"Record\":\r\n")
+		} else {
+			io.WriteString(c, `{"Data":"`)
+		}
+		br := bufio.NewReader(c)
+		status, body := readResponse(t, br)
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s: %d %s, want %d with %s", tc.name, status, body, tc.status, tc.want)
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("%s: connection still open after the timeout (%v)", tc.name, err)
+		}
+	}
+	if m := metric(t, s, "localpipe_http_body_timeouts_total"); m < 3 {
+		t.Errorf("localpipe_http_body_timeouts_total = %v, want 3", m)
+	}
+	// A body that keeps up is not cut off, however long it takes in all.
+	c := rawConn(t, s)
+	body := strings.Repeat("x", 5000)
+	fmt.Fprintf(c, "PUT /edge-bucket/steady HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n\r\n", len(body))
+	for i := 0; i < len(body); i += 500 {
+		io.WriteString(c, body[i:i+500])
+		time.Sleep(20 * time.Millisecond) // 25 KB/s, far over the minimum rate
+	}
+	if status, resp := readResponse(t, bufio.NewReader(c)); status != 200 {
+		t.Errorf("steady body: %d %s", status, resp)
+	}
+}
+
+// TestIdleKeepAliveConnectionsClose: a keep-alive connection that sends no further request
+// is closed after the idle timeout instead of being held forever.
+func TestIdleKeepAliveConnectionsClose(t *testing.T) {
+	s := startServerConfig(t, func(c *app.Config) { c.Limits.IdleTimeout = 100 * time.Millisecond }, "",
+		map[string]string{"localpipe.yaml": edgeConfig})
+	c := rawConn(t, s)
+	io.WriteString(c, "GET /_localpipe/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	br := bufio.NewReader(c)
+	if status, body := readResponse(t, br); status != 200 {
+		t.Fatalf("health: %d %s", status, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection: read %v, want EOF (closed by the server)", err)
+	}
+}
+
+// TestConnectionCap: past --max-connections a new client waits to be accepted until another
+// leaves, instead of taking a file descriptor the engines need.
+func TestConnectionCap(t *testing.T) {
+	s := startServerConfig(t, func(c *app.Config) { c.Limits.MaxConns = 2 }, "",
+		map[string]string{"localpipe.yaml": edgeConfig})
+	health := "GET /_localpipe/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	var held []net.Conn
+	for range 2 {
+		c := rawConn(t, s)
+		io.WriteString(c, health)
+		if status, _ := readResponse(t, bufio.NewReader(c)); status != 200 {
+			t.Fatalf("health: %d", status)
+		}
+		held = append(held, c) // idle keep-alive, still open
+	}
+	third := rawConn(t, s)
+	io.WriteString(third, health)
+	br := bufio.NewReader(third)
+	// Only a negative check can show the wait: a server without the cap answers at once,
+	// one with it never answers before a slot frees, so a slow machine cannot fail this.
+	third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := br.Peek(1); err == nil {
+		t.Fatal("a third connection was served while two were open with --max-connections 2")
+	}
+	third.SetReadDeadline(time.Now().Add(30 * time.Second))
+	held[0].Close()
+	if status, _ := readResponse(t, br); status != 200 {
+		t.Errorf("third connection after one closed: %d", status)
+	}
+	if m := metric(t, s, "localpipe_http_connections"); m > 2 {
+		t.Errorf("localpipe_http_connections = %v, want at most 2", m)
+	}
+}
+
+// metric reads one unlabelled metric's value (labelled series are summed) from the server's
+// registry.
+func metric(t *testing.T, s *server, name string) float64 {
+	t.Helper()
+	mfs, err := s.a.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
 }
