@@ -65,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&cfg.StreamCreateDelay, "stream-create-delay", 0, "how long a new Kinesis stream stays CREATING before it is ACTIVE (AWS takes seconds)")
 	allowedHosts := fs.String("allowed-hosts", "", "comma-separated Host names to answer besides localhost, *.localhost and loopback IPs (each admits its subdomains); on a non-loopback --listen, setting it stops any Host being accepted")
-	inflightMB := fs.Int64("max-inflight-mb", cfg.Limits.MaxInflightBytes>>20, "MiB of request bodies held at once across all requests; over it requests wait briefly, then get the service's throttling error")
+	inflightMB := fs.Int64("max-inflight-mb", cfg.Limits.MaxInflightBytes>>20, "MiB of memory request bodies may hold at once across all requests (a JSON body counts twice: itself and what is decoded from it); over it requests wait briefly, then get the service's throttling error")
 	fs.IntVar(&cfg.Limits.MaxConns, "max-connections", 0, "open client connections at most; more wait to be accepted (0: derived from the open-file limit)")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM/SIGINT waits for requests and Firehose's last delivery; further signals in this time are ignored")
 	version := fs.Bool("version", false, "print the version and exit")

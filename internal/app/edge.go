@@ -88,23 +88,25 @@ const (
 	svcAdmin // health, flush, metrics
 )
 
-// bodyCharge is the most body memory a request of svc holds: JSON services and API Gateway
-// read the whole body (up to their size limit, plus the byte that tells them it is over);
-// S3 streams object bodies to disk through small buffers and parses at most a few MiB of XML.
-func bodyCharge(svc service, contentLength int64) int64 {
-	limit := int64(64 << 10)
+// bodyCharge is the most memory a request of svc holds for its body, and how much it holds
+// per body byte. JSON services and API Gateway read the whole body (up to their size limit,
+// plus the byte that tells them it is over) and then decode it, a base64 blob into 3/4 of its
+// size, or map it into a new payload: two bytes per body byte. S3 streams object bodies to
+// disk through small buffers and parses at most a few MiB of XML.
+func bodyCharge(svc service, contentLength int64) (limit, perByte int64) {
+	limit, perByte = 64<<10, 1
 	switch svc {
 	case svcKinesis, svcFirehose, svcUnknownJSON:
-		limit = 16<<20 + 1
+		limit, perByte = 16<<20+1, 2
 	case svcGatewayInvoke, svcGatewayControl:
-		limit = gateway.MaxPayloadSize + 1
+		limit, perByte = gateway.MaxPayloadSize+1, 2
 	case svcS3:
 		limit = 4<<20 + 1
 	}
 	if contentLength >= 0 {
-		return min(contentLength, limit)
+		limit = min(contentLength, limit)
 	}
-	return limit
+	return limit * perByte, perByte
 }
 
 // edge is the state the edge router keeps across requests.
@@ -174,8 +176,8 @@ func (a *App) guard(svc service, w http.ResponseWriter, r *http.Request, serve f
 		serve(w, r)
 		return
 	}
-	b := &guardedBody{rc: r.Body, e: e, ctx: r.Context(), ctl: http.NewResponseController(w), start: time.Now(),
-		limit: bodyCharge(svc, r.ContentLength)}
+	b := &guardedBody{rc: r.Body, e: e, ctx: r.Context(), ctl: http.NewResponseController(w), start: time.Now()}
+	b.limit, b.perByte = bodyCharge(svc, r.ContentLength)
 	defer func() { e.gate.release(b.charged) }()
 	if r.ContentLength > 0 {
 		// A declared length is charged before anything is read, so a request that would not
@@ -217,6 +219,7 @@ type guardedBody struct {
 	ctl     *http.ResponseController
 	start   time.Time
 	limit   int64 // the most this body is charged
+	perByte int64 // charged per body byte read
 	mu      sync.Mutex
 	charged int64
 	read    int64
@@ -266,7 +269,7 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 		return 0, b.errFor(f)
 	}
 	b.mu.Lock()
-	want := min(int64(len(p)), b.limit-b.charged)
+	want := min(int64(len(p))*b.perByte, b.limit-b.charged)
 	b.mu.Unlock()
 	if want > 0 {
 		if !b.charge(want) {

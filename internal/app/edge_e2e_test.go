@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -227,4 +228,71 @@ func metric(t *testing.T, s *server, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// TestInflightBoundThrottles: while request bodies in flight fill --max-inflight-mb, a
+// request with a body waits briefly and then gets its service's throttling error, which the
+// SDKs retry (a chunked body, charged as it is read, too); requests without a body are
+// served; once the bytes are released requests succeed again.
+func TestInflightBoundThrottles(t *testing.T) {
+	s := startServerConfig(t, func(c *app.Config) {
+		c.Limits.MaxInflightBytes, c.Limits.InflightWait = 1<<20, 50*time.Millisecond
+	}, "", map[string]string{"localpipe.yaml": edgeConfig + `
+deliveryStreams:
+  - DeliveryStreamName: edge-direct
+    ExtendedS3DestinationConfiguration:
+      BucketARN: arn:aws:s3:::edge-bucket
+      RoleARN: arn:aws:iam::000000000000:role/r
+`})
+	// An S3 upload of 1 MiB takes the whole bound once its handler runs, which the
+	// 100 Continue shows.
+	held := rawConn(t, s)
+	io.WriteString(held, "PUT /edge-bucket/big HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\nExpect: 100-continue\r\n\r\n")
+	heldR := bufio.NewReader(held)
+	if line, err := heldR.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("held upload: %q %v, want 100 Continue", line, err)
+	}
+	heldR.ReadString('\n')
+
+	sign := []string{"Content-Type", "application/x-amz-json-1.1", "Authorization", kinesisHeaders[5]}
+	put := `{"StreamName":"edge-stream","PartitionKey":"k","Data":"aGk="}`
+	r := s.do(t, "POST", s.a.Endpoint(), put, append(sign, "X-Amz-Target", "Kinesis_20131202.PutRecord")...)
+	if r.status != 400 || !strings.Contains(r.body, `"__type":"LimitExceededException"`) {
+		t.Errorf("Kinesis PutRecord: %d %s, want 400 LimitExceededException", r.status, r.body)
+	}
+	r = s.do(t, "POST", s.a.Endpoint(), `{"DeliveryStreamName":"edge-direct","Record":{"Data":"aGk="}}`,
+		append(sign, "X-Amz-Target", "Firehose_20150804.PutRecord")...)
+	if r.status != 503 || !strings.Contains(r.body, `"__type":"ServiceUnavailableException"`) {
+		t.Errorf("Firehose PutRecord: %d %s, want 503 ServiceUnavailableException", r.status, r.body)
+	}
+	if r = s.do(t, "PUT", s.a.Endpoint()+"/edge-bucket/small", "v"); r.status != 503 || !strings.Contains(r.body, "<Code>SlowDown</Code>") {
+		t.Errorf("S3 PUT: %d %s, want 503 SlowDown", r.status, r.body)
+	}
+	if r = s.do(t, "POST", s.a.Endpoint()+"/restapis/edgeapi001/prod/_user_request_/x", "{}"); r.status != 429 {
+		t.Errorf("API Gateway invoke: %d %s, want 429", r.status, r.body)
+	}
+	if r = s.do(t, "GET", s.a.Endpoint()+"/_localpipe/health", ""); r.status != 200 {
+		t.Errorf("health (no body): %d %s, want 200", r.status, r.body)
+	}
+	c := rawConn(t, s)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nX-Amz-Target: Firehose_20150804.PutRecord\r\n"+
+		"Content-Type: application/x-amz-json-1.1\r\nAuthorization: "+kinesisHeaders[5]+"\r\n\r\n10\r\n{\"Record\":{\"Data\r\n")
+	if status, body := readResponse(t, bufio.NewReader(c)); status != 503 || !strings.Contains(body, "ServiceUnavailableException") {
+		t.Errorf("chunked Firehose PutRecord: %d %s, want 503 ServiceUnavailableException", status, body)
+	}
+	if m := metric(t, s, "localpipe_http_throttled_total"); m < 5 {
+		t.Errorf("localpipe_http_throttled_total = %v, want 5", m)
+	}
+
+	held.Write(bytes.Repeat([]byte("x"), 1<<20))
+	if status, body := readResponse(t, heldR); status != 200 {
+		t.Fatalf("held upload: %d %s", status, body)
+	}
+	r = s.do(t, "POST", s.a.Endpoint(), put, append(sign, "X-Amz-Target", "Kinesis_20131202.PutRecord")...)
+	if r.status != 200 {
+		t.Errorf("Kinesis PutRecord after the bytes were released: %d %s", r.status, r.body)
+	}
+	if m := metric(t, s, "localpipe_http_inflight_body_bytes"); m != 0 {
+		t.Errorf("localpipe_http_inflight_body_bytes = %v after every request ended, want 0", m)
+	}
 }
