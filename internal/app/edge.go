@@ -283,7 +283,13 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 		b.setFailure(faultBodyTimeout)
 		return n, errBodyTooSlow
 	}
-	if n > 0 {
+	switch {
+	case err == io.EOF:
+		// The whole body is in and the rule about bodies ends: a long answer (a flush,
+		// SubscribeToShard) must not meet the deadline. net/http clears it itself before its
+		// HTTP/1 background read; this covers every protocol.
+		b.ctl.SetReadDeadline(time.Time{})
+	case n > 0:
 		b.extendDeadline()
 	}
 	return n, err

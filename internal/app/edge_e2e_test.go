@@ -296,3 +296,14 @@ deliveryStreams:
 		t.Errorf("localpipe_http_inflight_body_bytes = %v after every request ended, want 0", m)
 	}
 }
+
+// TestBodyRuleEndsWithTheBody: the minimum-rate rule covers the body only; a request whose
+// body is in and whose answer takes longer than the window (a slow integration back end here,
+// SubscribeToShard or a flush elsewhere) is answered, not cancelled.
+func TestBodyRuleEndsWithTheBody(t *testing.T) {
+	s := startE2E(t, func(c *app.Config) { c.Limits.BodyWindow = 50 * time.Millisecond })
+	r := s.do(t, "POST", s.url(e2eAPI, "test", "/proxy/slow"), `{"a":1}`, "x-api-key", keyAll)
+	if r.status != 200 || !strings.Contains(r.body, `"path":"/up/slow"`) {
+		t.Errorf("slow back end after the body: %d %s, want the back end's answer", r.status, r.body)
+	}
+}
