@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -116,6 +117,24 @@ type edge struct {
 	gate    *byteGate
 	active  atomic.Int64 // handlers running, so Shutdown can wait for them
 	metrics edgeMetrics
+
+	refusedMu sync.Mutex
+	refused   map[string]bool // Hosts already warned about
+}
+
+// firstRefusal reports whether host is refused for the first time: each is worth one
+// warning (a misconfigured client, or a page probing for the server), not one per request.
+func (e *edge) firstRefusal(host string) bool {
+	e.refusedMu.Lock()
+	defer e.refusedMu.Unlock()
+	if e.refused == nil {
+		e.refused = map[string]bool{}
+	}
+	if e.refused[host] || len(e.refused) >= 100 {
+		return false
+	}
+	e.refused[host] = true
+	return true
 }
 
 type edgeMetrics struct {
@@ -165,7 +184,11 @@ func (a *App) guard(svc service, w http.ResponseWriter, r *http.Request, serve f
 	e := a.edge
 	if !e.hosts.allows(r.Host) {
 		e.metrics.badHost.Inc()
-		a.logger.Warn("refused a request for a Host this server does not answer to", "host", truncate(r.Host, 100),
+		level := slog.LevelDebug
+		if e.firstRefusal(r.Host) {
+			level = slog.LevelWarn
+		}
+		a.logger.Log(r.Context(), level, "refused a request for a Host this server does not answer to", "host", truncate(r.Host, 100),
 			"remote", r.RemoteAddr, "hint", "add the name with --allowed-hosts")
 		a.writeFault(w, r, svc, faultForbiddenHost)
 		return

@@ -87,3 +87,10 @@ func (g *byteGate) inUse() int64 {
 	defer g.mu.Unlock()
 	return g.used
 }
+
+// queued reports how many requests wait, for tests.
+func (g *byteGate) queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiters.Len()
+}
