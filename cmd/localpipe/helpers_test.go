@@ -9,6 +9,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -59,6 +60,29 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+var plain struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// plainBinary builds localpipe without the race detector, for tests that measure the
+// process (memory), once per package run.
+func plainBinary(t *testing.T) string {
+	t.Helper()
+	plain.once.Do(func() {
+		plain.path = filepath.Join(filepath.Dir(binary), "localpipe-plain")
+		out, err := exec.Command("go", "build", "-o", plain.path, ".").CombinedOutput()
+		if err != nil {
+			plain.err = fmt.Errorf("building localpipe: %v\n%s", err, out)
+		}
+	})
+	if plain.err != nil {
+		t.Fatal(plain.err)
+	}
+	return plain.path
+}
+
 // server is a localpipe process started by a test.
 type server struct {
 	cmd      *exec.Cmd
@@ -85,7 +109,13 @@ var endpointRE = regexp.MustCompile(`endpoint=(http://\S+)`)
 // start runs the binary on a random loopback port and waits until it reports ready.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	return startBinary(t, binary, args...)
+}
+
+// startBinary is start with another build of localpipe (plainBinary).
+func startBinary(t *testing.T, bin string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), raceOptions)
 	pr, pw := io.Pipe()
 	s := &server{cmd: cmd, stderr: &syncBuffer{}, waited: make(chan struct{})}

@@ -67,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, `when appended records are fsynced: "always" (before acknowledging) or an interval such as 200ms`)
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&cfg.StreamCreateDelay, "stream-create-delay", 0, "how long a new Kinesis stream stays CREATING before it is ACTIVE (AWS takes seconds)")
+	allowedHosts := fs.String("allowed-hosts", "", "comma-separated Host names to answer besides localhost, *.localhost and loopback IPs (each admits its subdomains); on a non-loopback --listen, setting it stops any Host being accepted")
+	inflightMB := fs.Int64("max-inflight-mb", cfg.Limits.MaxInflightBytes>>20, "MiB of memory request bodies may hold at once across all requests (a JSON body counts twice: itself and what is decoded from it); over it requests wait briefly, then get the service's throttling error")
+	fs.IntVar(&cfg.Limits.MaxConns, "max-connections", 0, "open client connections at most; more wait to be accepted (0: derived from the open-file limit)")
+	grace := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM/SIGINT waits for requests and Firehose's last delivery; further signals in this time are ignored")
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -93,14 +97,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "localpipe", app.VersionString())
 		return 0
 	}
+	if *allowedHosts != "" {
+		for _, h := range strings.Split(*allowedHosts, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+			}
+		}
+	}
+	if *inflightMB <= 0 || *inflightMB > 1<<20 {
+		fmt.Fprintf(stderr, "localpipe: --max-inflight-mb %d: want a positive number of MiB, e.g. 256\n", *inflightMB)
+		return 2
+	}
+	cfg.Limits.MaxInflightBytes = *inflightMB << 20
+	if *grace <= 0 {
+		fmt.Fprintf(stderr, "localpipe: --shutdown-timeout %s: want a positive duration, e.g. 30s\n", *grace)
+		return 2
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "localpipe:", err)
 		return 2
 	}
 	logger, _ := app.NewLogger(stderr, cfg.LogLevel)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Signals are read from a channel rather than a context so that later ones can be told
+	// apart: process managers and GNU timeout often signal twice, and a second signal must
+	// not cut short the cleanup the first started.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	start := time.Now()
 	a, err := app.Open(cfg, logger)
 	if err != nil {
@@ -119,18 +143,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	code := 0
 	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
+	case sig := <-sigs:
+		logger.Info("shutting down", "signal", sig.String(), "grace", grace.String())
 	case err := <-a.Done():
 		logger.Error("server stopped", "err", err)
 		code = 1
 	}
-	stop() // a second signal kills the process the default way
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
-	if err := a.Shutdown(sctx); err != nil {
-		logger.Error("shutdown", "err", err)
-		code = 1
+	done := make(chan error, 1)
+	go func() { done <- a.Shutdown(sctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				logger.Error("shutdown", "err", err)
+				code = 1
+			}
+			return code
+		case sig := <-sigs:
+			if sctx.Err() == nil {
+				logger.Warn("already shutting down; signal ignored until the grace period ends", "signal", sig.String(),
+					"--shutdown-timeout", grace.String())
+				continue
+			}
+			// The grace period is over and the operator insists: leave now, but an ephemeral
+			// data dir is still removed, since nobody can use it after this process.
+			logger.Error("forced exit: shutdown did not finish within --shutdown-timeout", "signal", sig.String())
+			if cfg.Ephemeral {
+				os.RemoveAll(a.DataDir())
+			}
+			return 1
+		}
 	}
-	return code
 }

@@ -72,6 +72,7 @@ type App struct {
 
 	ln      net.Listener
 	srv     *http.Server
+	edge    *edge
 	ready   atomic.Bool
 	serveCh chan error
 }
@@ -227,20 +228,22 @@ func (a *App) Listen() error {
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", a.cfg.Listen, err)
 	}
-	a.ln = ln
+	h := a.Handler()
+	a.ln = newLimitListener(ln, a.edge.limits.MaxConns, a.edge.metrics.conns)
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	// Cleartext HTTP/2 with prior knowledge: the JavaScript SDK v3 Kinesis client speaks it.
 	protocols.SetUnencryptedHTTP2(true)
 	a.srv = &http.Server{
-		Handler:           a.Handler(),
+		Handler:           h,
 		Protocols:         &protocols,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: a.edge.limits.ReadHeaderTimeout,
+		IdleTimeout:       a.edge.limits.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
 	a.serveCh = make(chan error, 1)
 	a.ready.Store(true)
-	go func() { a.serveCh <- a.srv.Serve(ln) }()
+	go func() { a.serveCh <- a.srv.Serve(a.ln) }()
 	a.logInvokeURLs()
 	return nil
 }
@@ -275,9 +278,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	a.ready.Store(false)
 	if a.srv != nil {
-		if err := a.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http: %w", err))
-		}
+		a.stopHTTP(ctx)
 	}
 	errs = append(errs, a.closeEngines())
 	return errors.Join(errs...)
@@ -317,50 +318,77 @@ func (a *App) closeEngines() error {
 	return errors.Join(errs...)
 }
 
-// Handler is the edge router: one listener, dispatched as DESIGN.md's table says.
+// Handler is the edge router: one listener, dispatched as DESIGN.md's table says, each
+// request first checked at the edge (guard: Host, body bytes in flight, body rate).
 func (a *App) Handler() http.Handler {
+	if a.edge == nil {
+		a.edge = newEdge(a.cfg, a.registry)
+	}
 	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// An invoke URL is API Gateway's whatever its headers: a client may send X-Amz-Target
-		// to an API (one that passes it on to Kinesis, say), and must not bypass the API's
-		// API keys, validators and mappings by doing so.
-		if _, _, _, ok := gateway.InvokeTarget(r); ok {
-			a.gw.ServeHTTP(w, r)
-			return
-		}
-		if target := r.Header.Get("X-Amz-Target"); target != "" {
-			switch {
-			case strings.HasPrefix(target, "Kinesis_20131202."):
+		svc := a.route(r)
+		a.guard(svc, w, r, func(w http.ResponseWriter, r *http.Request) {
+			switch svc {
+			case svcGatewayInvoke:
+				a.gw.ServeHTTP(w, r)
+			case svcKinesis:
 				a.kinesis.ServeHTTP(w, r)
-			case strings.HasPrefix(target, firehoseapi.TargetPrefix):
+			case svcFirehose:
 				a.firehoseAPI.ServeHTTP(w, r)
-			default:
+			case svcUnknownJSON:
 				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
-					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", target))
+					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
+			case svcGatewayControl:
+				a.gw.ServeControl(w, r)
+			case svcAdmin:
+				switch r.URL.Path {
+				case "/_localpipe/health":
+					a.serveHealth(w, r)
+				case "/metrics":
+					metrics.ServeHTTP(w, r)
+				default:
+					a.serveFlush(w, r)
+				}
+			default:
+				a.s3.ServeHTTP(w, r)
 			}
-			return
-		}
-		// /restapis, /apikeys and /usageplans are API Gateway's control plane even though
-		// "restapis" and the others are valid bucket names: path-style S3 requests for buckets
-		// so named cannot be told apart, and API Gateway's claim wins (LocalStack does the
-		// same). A virtual-hosted S3 request names its bucket in the host and stays S3's.
-		if !s3api.VirtualHost(r) && gateway.ControlTarget(r) {
-			a.gw.ServeControl(w, r)
-			return
-		}
-		switch {
-		case s3api.VirtualHost(r): // bucket.s3.localhost/metrics is an object, not Prometheus
-			a.s3.ServeHTTP(w, r)
-		case r.URL.Path == "/_localpipe/health":
-			a.serveHealth(w, r)
-		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:
-			metrics.ServeHTTP(w, r)
-		case strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
-			a.serveFlush(w, r)
-		default:
-			a.s3.ServeHTTP(w, r)
-		}
+		})
 	})
+}
+
+// route decides which service answers r.
+func (a *App) route(r *http.Request) service {
+	// An invoke URL is API Gateway's whatever its headers: a client may send X-Amz-Target
+	// to an API (one that passes it on to Kinesis, say), and must not bypass the API's
+	// API keys, validators and mappings by doing so.
+	if _, _, _, ok := gateway.InvokeTarget(r); ok {
+		return svcGatewayInvoke
+	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		switch {
+		case strings.HasPrefix(target, "Kinesis_20131202."):
+			return svcKinesis
+		case strings.HasPrefix(target, firehoseapi.TargetPrefix):
+			return svcFirehose
+		}
+		return svcUnknownJSON
+	}
+	// /restapis, /apikeys and /usageplans are API Gateway's control plane even though
+	// "restapis" and the others are valid bucket names: path-style S3 requests for buckets
+	// so named cannot be told apart, and API Gateway's claim wins (LocalStack does the
+	// same). A virtual-hosted S3 request names its bucket in the host and stays S3's.
+	if s3api.VirtualHost(r) { // bucket.s3.localhost/metrics is an object, not Prometheus
+		return svcS3
+	}
+	switch {
+	case gateway.ControlTarget(r):
+		return svcGatewayControl
+	case r.URL.Path == "/_localpipe/health",
+		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
+		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
+		return svcAdmin
+	}
+	return svcS3
 }
 
 // serveFlush answers POST /_localpipe/firehose/{name}/flush (one delivery stream) and POST

@@ -23,6 +23,10 @@ type Config struct {
 	Fsync             string // "always" or a Go duration such as "200ms"
 	LogLevel          string
 	StreamCreateDelay time.Duration
+	// AllowedHosts are Host names served besides loopback ones (--allowed-hosts); see
+	// hostPolicy.
+	AllowedHosts []string
+	Limits       Limits
 
 	// Resources, when set, is used instead of reading ConfigFile (for tests and embedding).
 	Resources *Resources
@@ -35,6 +39,7 @@ func DefaultConfig() Config {
 		DataDir:  "./.localpipe",
 		Fsync:    "1s",
 		LogLevel: "info",
+		Limits:   DefaultLimits(),
 	}
 }
 
@@ -51,6 +56,14 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	for _, h := range c.AllowedHosts {
+		if name, ok := parseHost(strings.TrimPrefix(strings.TrimSpace(h), "*.")); !ok || name == "" {
+			return fmt.Errorf("--allowed-hosts: %q is not a host name (give names such as localpipe or my-host.lan, comma-separated)", h)
+		}
+	}
+	if c.Limits.MaxInflightBytes < 0 || c.Limits.MaxConns < 0 {
+		return errors.New("--max-inflight-mb and --max-connections must not be negative")
 	}
 	if c.StreamCreateDelay < 0 {
 		return fmt.Errorf("--stream-create-delay %s: must not be negative", c.StreamCreateDelay)

@@ -52,6 +52,13 @@ type server struct {
 // it when the test ends.
 func startServer(t *testing.T, configFile string, files map[string]string) *server {
 	t.Helper()
+	return startServerConfig(t, nil, configFile, files)
+}
+
+// startServerConfig is startServer with the configuration adjusted by configure (when not
+// nil) before the server opens: limits, allowed hosts.
+func startServerConfig(t *testing.T, configure func(*app.Config), configFile string, files map[string]string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -64,6 +71,9 @@ func startServer(t *testing.T, configFile string, files map[string]string) *serv
 	logs := &logBuffer{}
 	cfg := app.DefaultConfig()
 	cfg.Listen, cfg.Ephemeral, cfg.ConfigFile = "127.0.0.1:0", true, configFile
+	if configure != nil {
+		configure(&cfg)
+	}
 	a, err := app.Open(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

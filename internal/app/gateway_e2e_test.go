@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/localpipe/localpipe/internal/app"
 )
 
 // The API of testdata/gateway-e2e.yaml, deployed at stages test (color=blue) and prod
@@ -55,10 +57,10 @@ type echoed struct {
 }
 
 // echoServer answers with what it received. A last path segment that is a status code
-// (/echo/418) becomes the status; /slow answers after 300 ms.
+// (/echo/418) becomes the status; a path ending in /slow answers after 300 ms.
 func echoServer(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/slow" {
+		if strings.HasSuffix(r.URL.Path, "/slow") {
 			select {
 			case <-time.After(300 * time.Millisecond):
 			case <-r.Context().Done():
@@ -85,14 +87,18 @@ func echoServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func startE2E(t *testing.T) *server {
+func startE2E(t *testing.T, configure ...func(*app.Config)) *server {
 	t.Helper()
 	doc, err := os.ReadFile("testdata/gateway-e2e.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	echo := echoServer(t)
-	return startServer(t, "", map[string]string{
+	var conf func(*app.Config)
+	if len(configure) > 0 {
+		conf = configure[0]
+	}
+	return startServerConfig(t, conf, "", map[string]string{
 		"localpipe.yaml": e2eConfig,
 		"api.yaml":       strings.ReplaceAll(string(doc), "ECHO", echo.URL),
 	})

@@ -89,8 +89,21 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestDecodeEscapes: values are read from the body's own bytes where they can be, and
+// through JSON's unescaping where they must.
+func TestDecodeEscapes(t *testing.T) {
+	var v decodeTarget
+	if err := Decode([]byte(`{"B":"aGk\u003d","L":["a\"b\u00e9","caf`+"\xe9"+`"]}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if string(v.B) != "hi" || len(v.L) != 2 || v.L[0] != "a\"bé" || v.L[1] != "caf\ufffd" {
+		t.Errorf("got B %q, L %q", v.B, v.L)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	const num = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
+	long := strings.Repeat("QUJD", 100)
 	for _, tc := range []struct{ body, msg string }{
 		{``, ""},
 		{`   `, ""},
@@ -131,6 +144,11 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"St":[]}`, "Start of list found where not expected"},
 		{`{"Items":[5]}`, "Expected null"},
 		{`{"T":"2020-01-01"}`, "class java.lang.String can not be converted to an Timestamp"},
+		// A value is quoted only as far as its first 64 bytes: a 15 MB blob is not echoed back.
+		{`{"B":"` + long + `-AAA"}`, "'" + long[:64] + "...' can not be converted to a Blob: Invalid Base64 character: '-'"},
+		{`{"B":"` + long + `A"}`, "'" + long[:64] + "...' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 401"},
+		{`{"B":"` + long[:60] + `ééAAAA"}`, "'" + long[:60] + "éé...' can not be converted to a Blob: Invalid Base64 character: 'é'"},
+		{`{"Bool":"` + long + `"}`, "'" + long[:64] + "...' can not be converted to an Boolean"},
 	} {
 		var v decodeTarget
 		err := Decode([]byte(tc.body), &v)

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Decode decodes a request body into v, a pointer to a struct whose fields carry `json` tags
@@ -25,23 +25,21 @@ import (
 //
 // Supported field types: string, bool, integers, float64 (a timestamp in epoch seconds),
 // []byte (a blob), slices, map[string]T, structs (also embedded) and pointers to these.
+//
+// Decoding holds no copy of the body: every value is read straight from the bytes it arrived
+// in, so a blob costs its decoded bytes and nothing more.
 func Decode(body []byte, v any) *Error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return serialization("")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
+	var raw node
+	if err := json.Unmarshal(body, &raw); err != nil {
 		return serialization("")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return serialization("")
-	}
-	switch raw.(type) {
-	case map[string]any:
-	case []any:
+	switch raw.kind() {
+	case kindObject:
+	case kindArray:
 		return serialization("Start of list found where not expected")
 	default:
 		return serialization("")
@@ -51,6 +49,68 @@ func Decode(body []byte, v any) *Error {
 		panic("awsjson.Decode: v must be a pointer to a struct")
 	}
 	return assign(rv.Elem(), raw)
+}
+
+// node is one JSON value as it appears in the body, a sub-slice of it (encoding/json hands
+// an Unmarshaler the input's own bytes). The body was validated once as a whole, so a node
+// is always one well-formed value.
+type node []byte
+
+func (n *node) UnmarshalJSON(b []byte) error {
+	*n = b
+	return nil
+}
+
+type nodeKind int
+
+const (
+	kindNull nodeKind = iota
+	kindString
+	kindBool
+	kindNumber
+	kindObject
+	kindArray
+)
+
+func (n node) kind() nodeKind {
+	switch n[0] {
+	case 'n':
+		return kindNull
+	case '"':
+		return kindString
+	case 't', 'f':
+		return kindBool
+	case '{':
+		return kindObject
+	case '[':
+		return kindArray
+	}
+	return kindNumber
+}
+
+// str is a string node's text. One without escapes, in valid UTF-8, is its own bytes;
+// anything else goes through encoding/json for its unescaping and its treatment of invalid
+// UTF-8.
+func (n node) str() string {
+	inner := n[1 : len(n)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
+	var s string
+	json.Unmarshal(n, &s)
+	return s
+}
+
+func (n node) object() map[string]node {
+	var m map[string]node
+	json.Unmarshal(n, &m)
+	return m
+}
+
+func (n node) array() []node {
+	var a []node
+	json.Unmarshal(n, &a)
+	return a
 }
 
 // Valid reports whether body is one JSON object, the only body a JSON 1.1 operation takes.
@@ -99,8 +159,9 @@ const (
 	msgStartList = "Start of list found where not expected"
 )
 
-func assign(v reflect.Value, raw any) *Error {
-	if raw == nil {
+func assign(v reflect.Value, raw node) *Error {
+	k := raw.kind()
+	if k == kindNull {
 		return nil // null is the same as absent
 	}
 	t := v.Type()
@@ -114,29 +175,30 @@ func assign(v reflect.Value, raw any) *Error {
 	}
 	switch t.Kind() {
 	case reflect.String:
-		switch x := raw.(type) {
-		case string:
-			v.SetString(x)
+		switch k {
+		case kindString:
+			v.SetString(raw.str())
 			return nil
-		case bool:
+		case kindBool:
 			return cannotConvert("java.lang.Boolean", t)
-		case json.Number:
+		case kindNumber:
 			return cannotConvert(numberClass, t)
 		}
 	case reflect.Bool:
-		switch x := raw.(type) {
-		case bool:
-			v.SetBool(x)
+		switch k {
+		case kindBool:
+			v.SetBool(raw[0] == 't')
 			return nil
-		case json.Number:
+		case kindNumber:
 			// AWS accepts a fractional number for a boolean (treating it as true) but not
 			// an integral one.
-			if strings.ContainsAny(string(x), ".eE") {
+			if bytes.ContainsAny(raw, ".eE") {
 				v.SetBool(true)
 				return nil
 			}
 			return cannotConvert(numberClass, t)
-		case string:
+		case kindString:
+			x := raw.str()
 			switch strings.ToLower(x) {
 			case "true", "1", "yes":
 				v.SetBool(true)
@@ -145,51 +207,56 @@ func assign(v reflect.Value, raw any) *Error {
 				v.SetBool(false)
 				return nil
 			}
-			return serialization("'" + strings.ToUpper(x) + "' can not be converted to an Boolean")
+			return serialization("'" + quote(strings.ToUpper(x)) + "' can not be converted to an Boolean")
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		switch x := raw.(type) {
-		case json.Number:
-			v.SetInt(clampInt(x, t.Bits()))
+		switch k {
+		case kindNumber:
+			v.SetInt(clampInt(json.Number(raw), t.Bits()))
 			return nil
-		case bool:
+		case kindBool:
 			return cannotConvert("java.lang.Boolean", t)
-		case string:
+		case kindString:
 			return cannotConvert("java.lang.String", t)
 		}
 	case reflect.Float32, reflect.Float64:
-		switch x := raw.(type) {
-		case json.Number:
-			f, err := strconv.ParseFloat(string(x), 64)
+		switch k {
+		case kindNumber:
+			f, err := strconv.ParseFloat(string(raw), 64)
 			if err != nil || math.IsInf(f, 0) {
 				return serialization("")
 			}
 			v.SetFloat(f)
 			return nil
-		case bool:
+		case kindBool:
 			return cannotConvert("java.lang.Boolean", t)
-		case string:
+		case kindString:
 			return cannotConvert("java.lang.String", t)
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			switch x := raw.(type) {
-			case string:
-				b, err := decodeBlob(x)
+			switch k {
+			case kindString:
+				inner := raw[1 : len(raw)-1]
+				if bytes.IndexByte(inner, '\\') >= 0 {
+					inner = []byte(raw.str()) // escaped base64 is legal JSON, if odd
+				}
+				b, err := decodeBlob(inner)
 				if err != nil {
 					return err
 				}
 				v.SetBytes(b)
 				return nil
-			case bool:
+			case kindBool:
 				return cannotConvert("java.lang.Boolean", reflect.TypeFor[[]byte]())
-			case json.Number:
+			case kindNumber:
 				return cannotConvert(numberClass, reflect.TypeFor[[]byte]())
 			}
 			break
 		}
-		switch x := raw.(type) {
-		case []any:
+		switch k {
+		case kindArray:
+			x := raw.array()
 			s := reflect.MakeSlice(t, len(x), len(x))
 			for i, e := range x {
 				if err := assign(s.Index(i), e); err != nil {
@@ -198,35 +265,37 @@ func assign(v reflect.Value, raw any) *Error {
 			}
 			v.Set(s)
 			return nil
-		case map[string]any:
+		case kindObject:
 			return serialization(msgStartMap)
 		default:
 			return serialization("Expected list or null")
 		}
 	case reflect.Map:
-		switch x := raw.(type) {
-		case map[string]any:
+		switch k {
+		case kindObject:
+			x := raw.object()
 			m := reflect.MakeMapWithSize(t, len(x))
-			for k, e := range x {
-				if e == nil {
+			for key, e := range x {
+				if e.kind() == kindNull {
 					continue
 				}
 				ev := reflect.New(t.Elem()).Elem()
 				if err := assign(ev, e); err != nil {
 					return err
 				}
-				m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
+				m.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), ev)
 			}
 			v.Set(m)
 			return nil
-		case []any:
+		case kindArray:
 			return serialization(msgStartList)
 		default:
 			return serialization("Expected map or null")
 		}
 	case reflect.Struct:
-		switch x := raw.(type) {
-		case map[string]any:
+		switch k {
+		case kindObject:
+			x := raw.object()
 			for _, f := range fieldsOf(t) {
 				e, ok := x[f.name]
 				if !ok {
@@ -237,7 +306,7 @@ func assign(v reflect.Value, raw any) *Error {
 				}
 			}
 			return nil
-		case []any:
+		case kindArray:
 			return serialization(msgStartList)
 		default:
 			return serialization("Expected null")
@@ -245,10 +314,10 @@ func assign(v reflect.Value, raw any) *Error {
 	default:
 		panic("awsjson.Decode: unsupported field type " + t.String())
 	}
-	switch raw.(type) {
-	case map[string]any:
+	switch k {
+	case kindObject:
 		return serialization(msgStartMap)
-	case []any:
+	case kindArray:
 		return serialization(msgStartList)
 	}
 	return serialization("")
@@ -279,24 +348,43 @@ func clampInt(n json.Number, bits int) int64 {
 	return int64(f)
 }
 
-// decodeBlob decodes standard, padded base64 and words its complaints as AWS does.
-func decodeBlob(s string) ([]byte, *Error) {
+// decodeBlob decodes standard, padded base64 and words its complaints as AWS does, quoting
+// at most the start of the value: a request may carry megabytes of it.
+func decodeBlob(s []byte) ([]byte, *Error) {
 	if len(s)%4 != 0 {
-		return nil, serialization("'" + s + "' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: " + strconv.Itoa(len(s)))
+		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: " + strconv.Itoa(len(s)))
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
 			c == '=' && (i+1 == len(s) || s[i+1] == '=')
 		if !ok {
-			return nil, serialization("'" + s + "' can not be converted to a Blob: Invalid Base64 character: '" + string(c) + "'")
+			r, _ := utf8.DecodeRune(s[i:])
+			return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid Base64 character: '" + string(r) + "'")
 		}
 	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Strict().Decode(b, s)
 	if err != nil {
-		return nil, serialization("'" + s + "' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")
+		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")
 	}
-	return b, nil
+	return b[:n], nil
+}
+
+// maxQuoted is how much of a client's value an error message quotes.
+const maxQuoted = 64
+
+// quote bounds a client's value for an error message: the first maxQuoted bytes (not
+// splitting a character) and "...".
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 type field struct {

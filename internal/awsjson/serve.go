@@ -30,7 +30,11 @@ const cborMessage = "localpipe speaks the AWS JSON 1.1 protocol only, not CBOR: 
 	"SDK v2 and KCL 2.x: AWS_CBOR_ENABLED=false or -Daws.cborEnabled=false)"
 
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxBody+1))
+	if r.ContentLength > s.MaxBody {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := readBody(r, s.MaxBody)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -186,4 +190,18 @@ func cborError(typ, msg string) []byte {
 		b = append(b, s...)
 	}
 	return b
+}
+
+// readBody reads a request body of at most limit bytes (one more tells the caller it was
+// over). A declared length is read into one buffer of that size: io.ReadAll would grow its
+// buffer by doubling, holding up to twice the body while a large request arrives.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= limit {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(io.LimitReader(r.Body, limit+1))
 }
