@@ -39,6 +39,10 @@ func TestChunkedReader(t *testing.T) {
 		{name: "signed", body: chunk("hello ", true) + chunk("world", true) + "0" + sig + "\r\n\r\n", want: "hello world"},
 		{name: "unsigned with trailer", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\r\n\r\n", want: "abc", trailer: crc32b64("abc")},
 		{name: "signed with trailer and trailer signature", body: chunk("abc", true) + "0" + sig + "\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\r\nx-amz-trailer-signature:" + strings.Repeat("b", 64) + "\r\n\r\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "trailer ended by bare LF", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\n\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "trailer LF, final line CRLF", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\n\r\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "signed trailers ended by bare LF", body: chunk("abc", true) + "0" + sig + "\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\nx-amz-trailer-signature:" + strings.Repeat("b", 64) + "\n\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "no trailers, bare LF end", body: chunk("abc", false) + "0\r\n\n", want: "abc"},
 		{name: "no final empty line", body: chunk("abc", false) + "0\r\n", want: "abc"},
 		{name: "empty body", body: "0\r\n\r\n", want: ""},
 		{name: "upper-case hex", body: "A\r\n0123456789\r\n0\r\n\r\n", want: "0123456789"},
@@ -52,6 +56,9 @@ func TestChunkedReader(t *testing.T) {
 		{name: "size too long", body: strings.Repeat("0", 16) + "1\r\na\r\n0\r\n\r\n", bad: true},
 		{name: "unknown extension", body: "3;foo=bar\r\nabc\r\n0\r\n\r\n", bad: true},
 		{name: "LF only", body: "3\nabc\n0\n\n", bad: true},
+		{name: "final chunk header ended by bare LF", body: chunk("abc", false) + "0\nx-amz-checksum-crc32:AAAAAA==\n\n", bad: true},
+		{name: "bare LF trailer without colon", body: chunk("abc", false) + "0\r\nno-colon\n\n", bad: true},
+		{name: "bare LF trailer, body ends inside", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:AAAAAA==\n", bad: true},
 		{name: "no CRLF after data", body: "3\r\nabcX\r\n0\r\n\r\n", bad: true},
 		{name: "chunk header too long", body: "3;chunk-signature=" + strings.Repeat("a", 5000) + "\r\nabc\r\n", bad: true},
 		{name: "malformed trailer", body: "0\r\nno-colon\r\n\r\n", bad: true},
@@ -80,6 +87,8 @@ func TestChunkedReader(t *testing.T) {
 func FuzzChunkedReader(f *testing.F) {
 	f.Add([]byte(chunk("hello", true) + "0;chunk-signature=00\r\n\r\n"))
 	f.Add([]byte(chunk("abc", false) + "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"))
+	f.Add([]byte(chunk("abc", false) + "0\r\nx-amz-checksum-crc32:AAAAAA==\n\n"))
+	f.Add([]byte(chunk("abc", true) + "0;chunk-signature=00\r\nx-amz-checksum-crc32:AAAAAA==\nx-amz-trailer-signature:00\r\n\n"))
 	f.Add([]byte("ffffffff\r\n"))
 	f.Add([]byte("0\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -137,6 +146,8 @@ func TestDecodeBody(t *testing.T) {
 		{name: "sdk algorithm unknown", body: "abc", headers: map[string]string{"X-Amz-Sdk-Checksum-Algorithm": "MD4"}, code: "InvalidRequest"},
 		{name: "unsigned trailer", body: unsignedTrailer, headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
 			"X-Amz-Decoded-Content-Length": "3", "X-Amz-Trailer": "x-amz-checksum-crc32", "Content-Encoding": "aws-chunked"}, sums: map[string]string{"CRC32": crc32b64("abc")}},
+		{name: "unsigned trailer ended by bare LF", body: strings.ReplaceAll(unsignedTrailer, "==\r\n\r\n", "==\n\n"), headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
+			"X-Amz-Decoded-Content-Length": "3", "X-Amz-Trailer": "x-amz-checksum-crc32"}, sums: map[string]string{"CRC32": crc32b64("abc")}},
 		{name: "trailer wrong", body: strings.Replace(unsignedTrailer, "abc", "abd", 1), headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
 			"X-Amz-Decoded-Content-Length": "3", "X-Amz-Trailer": "x-amz-checksum-crc32"}, code: "BadDigest"},
 		{name: "trailer declared not sent", body: chunk("abc", false) + "0\r\n\r\n", headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
