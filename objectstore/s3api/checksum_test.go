@@ -3,7 +3,11 @@ package s3api_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"hash"
+	"hash/crc32"
 	"hash/crc64"
 	"strings"
 	"testing"
@@ -11,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/localpipe/localpipe/objectstore"
 )
 
 // crc64NVME is CRC-64/NVME as the SDKs compute it; TestCRC64NVMECheckValue pins the table to
@@ -100,5 +106,256 @@ func TestDefaultChecksum(t *testing.T) {
 				t.Errorf("list %s: algorithm %v", aws.ToString(o.Key), o.ChecksumAlgorithm)
 			}
 		}
+	})
+}
+
+func b64sum(h hash.Hash, b []byte) string {
+	h.Write(b)
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// pickSum is the SDK's field for alg's checksum in a completed part, a part listing or a
+// whole object.
+func pickSum(alg types.ChecksumAlgorithm, crc32, crc32c, crc64, sha1, sha256 *string) string {
+	return aws.ToString(map[types.ChecksumAlgorithm]*string{types.ChecksumAlgorithmCrc32: crc32, types.ChecksumAlgorithmCrc32c: crc32c,
+		types.ChecksumAlgorithmCrc64nvme: crc64, types.ChecksumAlgorithmSha1: sha1, types.ChecksumAlgorithmSha256: sha256}[alg])
+}
+
+func setSum(alg types.ChecksumAlgorithm, v string, p *types.CompletedPart) {
+	switch alg {
+	case types.ChecksumAlgorithmCrc32:
+		p.ChecksumCRC32 = &v
+	case types.ChecksumAlgorithmCrc32c:
+		p.ChecksumCRC32C = &v
+	case types.ChecksumAlgorithmCrc64nvme:
+		p.ChecksumCRC64NVME = &v
+	case types.ChecksumAlgorithmSha1:
+		p.ChecksumSHA1 = &v
+	case types.ChecksumAlgorithmSha256:
+		p.ChecksumSHA256 = &v
+	}
+}
+
+func wholeSum(alg types.ChecksumAlgorithm, b []byte) string {
+	var h hash.Hash
+	switch alg {
+	case types.ChecksumAlgorithmCrc32:
+		h = crc32.NewIEEE()
+	case types.ChecksumAlgorithmCrc32c:
+		h = crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	case types.ChecksumAlgorithmCrc64nvme:
+		h = crc64.New(crc64NVME)
+	case types.ChecksumAlgorithmSha1:
+		h = sha1.New()
+	case types.ChecksumAlgorithmSha256:
+		h = sha256.New()
+	}
+	return b64sum(h, b)
+}
+
+// TestMultipartChecksumTypes runs multipart uploads of each checksum type through the SDK:
+// FULL_OBJECT (a CRC over the whole object, checked against the client's value on Complete),
+// COMPOSITE (the checksum of the part checksums, -N), S3's default for an upload without an
+// algorithm (a full-object CRC64NVME), and the errors for combinations S3 refuses.
+func TestMultipartChecksumTypes(t *testing.T) {
+	old := objectstore.MinPartSize
+	objectstore.MinPartSize = 1 << 10
+	t.Cleanup(func() { objectstore.MinPartSize = old })
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		bucket := aws.String("mpsums")
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+			t.Fatal(err)
+		}
+		parts := [][]byte{bytes.Repeat([]byte("first "), 400), bytes.Repeat([]byte("second "), 300), []byte("tail")}
+		object := bytes.Join(parts, nil)
+
+		// upload creates an upload and sends the parts, each with alg's checksum when alg is
+		// set, and returns the completed parts with their checksums.
+		upload := func(t *testing.T, cl *s3.Client, key string, alg types.ChecksumAlgorithm, typ types.ChecksumType) (*string, []types.CompletedPart) {
+			t.Helper()
+			cr, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String(key),
+				ChecksumAlgorithm: alg, ChecksumType: typ})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cr.ChecksumAlgorithm != alg || (alg != "" && cr.ChecksumType == "") {
+				t.Errorf("create: algorithm %q type %q", cr.ChecksumAlgorithm, cr.ChecksumType)
+			}
+			var done []types.CompletedPart
+			for i, p := range parts {
+				up, err := cl.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String(key), UploadId: cr.UploadId,
+					PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p), ChecksumAlgorithm: alg})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cp := types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag}
+				if alg != "" {
+					got := pickSum(alg, up.ChecksumCRC32, up.ChecksumCRC32C, up.ChecksumCRC64NVME, up.ChecksumSHA1, up.ChecksumSHA256)
+					if got != wholeSum(alg, p) {
+						t.Errorf("part %d %s: %q", i+1, alg, got)
+					}
+					setSum(alg, got, &cp)
+				}
+				done = append(done, cp)
+			}
+			return cr.UploadId, done
+		}
+
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c, types.ChecksumAlgorithmCrc64nvme} {
+			t.Run("full object "+string(alg), func(t *testing.T) {
+				key := "full-" + string(alg)
+				id, done := upload(t, c, key, alg, types.ChecksumTypeFullObject)
+				want := wholeSum(alg, object)
+				lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String(key), UploadId: id})
+				if err != nil || lp.ChecksumAlgorithm != alg || lp.ChecksumType != types.ChecksumTypeFullObject || len(lp.Parts) != 3 {
+					t.Fatalf("list parts: %+v %v", lp, err)
+				}
+				if p := lp.Parts[1]; pickSum(alg, p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumCRC64NVME, p.ChecksumSHA1, p.ChecksumSHA256) != wholeSum(alg, parts[1]) {
+					t.Errorf("listed part 2: %+v", p)
+				}
+				in := &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String(key), UploadId: id,
+					MultipartUpload: &types.CompletedMultipartUpload{Parts: done}, ChecksumType: types.ChecksumTypeFullObject}
+				// A wrong full-object value fails the Complete; the upload stays.
+				bad := wholeSum(alg, []byte("other"))
+				in.ChecksumCRC32, in.ChecksumCRC32C, in.ChecksumCRC64NVME = nil, nil, nil
+				switch alg {
+				case types.ChecksumAlgorithmCrc32:
+					in.ChecksumCRC32 = &bad
+				case types.ChecksumAlgorithmCrc32c:
+					in.ChecksumCRC32C = &bad
+				case types.ChecksumAlgorithmCrc64nvme:
+					in.ChecksumCRC64NVME = &bad
+				}
+				if _, err := c.CompleteMultipartUpload(ctx, in); apiCode(err) != "BadDigest" {
+					t.Errorf("wrong full-object checksum: %v", err)
+				}
+				if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(key)}); httpStatus(err) != 404 {
+					t.Errorf("object made by a refused complete: %v", err)
+				}
+				in.ChecksumType = types.ChecksumTypeComposite
+				switch alg {
+				case types.ChecksumAlgorithmCrc32:
+					in.ChecksumCRC32 = &want
+				case types.ChecksumAlgorithmCrc32c:
+					in.ChecksumCRC32C = &want
+				case types.ChecksumAlgorithmCrc64nvme:
+					in.ChecksumCRC64NVME = &want
+				}
+				if _, err := c.CompleteMultipartUpload(ctx, in); apiCode(err) != "InvalidRequest" {
+					t.Errorf("complete naming another checksum type: %v", err)
+				}
+				in.ChecksumType = types.ChecksumTypeFullObject
+				comp, err := c.CompleteMultipartUpload(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := pickSum(alg, comp.ChecksumCRC32, comp.ChecksumCRC32C, comp.ChecksumCRC64NVME, nil, nil); got != want || comp.ChecksumType != types.ChecksumTypeFullObject {
+					t.Errorf("complete: %s %q type %q, want %q", alg, got, comp.ChecksumType, want)
+				}
+				// The SDK checks a full-object checksum against the body as it reads.
+				out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+				if got := read(t, out, err); !bytes.Equal(got, object) || out.ChecksumType != types.ChecksumTypeFullObject ||
+					pickSum(alg, out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, nil, nil) != want {
+					t.Errorf("get: %d bytes, type %q", len(got), out.ChecksumType)
+				}
+			})
+		}
+
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256} {
+			t.Run("composite "+string(alg), func(t *testing.T) {
+				key := "composite-" + string(alg)
+				id, done := upload(t, c, key, alg, "")
+				lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: bucket, Prefix: aws.String(key)})
+				if err != nil || len(lu.Uploads) != 1 || lu.Uploads[0].ChecksumAlgorithm != alg || lu.Uploads[0].ChecksumType != types.ChecksumTypeComposite {
+					t.Fatalf("list uploads: %+v %v", lu, err)
+				}
+				// A composite Complete must list every part's checksum.
+				bare := []types.CompletedPart{{PartNumber: done[0].PartNumber, ETag: done[0].ETag}, done[1], done[2]}
+				_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String(key), UploadId: id,
+					MultipartUpload: &types.CompletedMultipartUpload{Parts: bare}})
+				if apiCode(err) != "InvalidRequest" {
+					t.Errorf("complete without a part's checksum: %v", err)
+				}
+				wrong := done[1]
+				setSum(alg, wholeSum(alg, []byte("not the part")), &wrong)
+				_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String(key), UploadId: id,
+					MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{done[0], wrong, done[2]}}})
+				if apiCode(err) != "InvalidPart" {
+					t.Errorf("complete with a wrong part checksum: %v", err)
+				}
+				comp, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String(key), UploadId: id,
+					MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var raw []byte
+				for _, p := range parts {
+					b, _ := base64.StdEncoding.DecodeString(wholeSum(alg, p))
+					raw = append(raw, b...)
+				}
+				want := wholeSum(alg, raw) + "-3"
+				if got := pickSum(alg, comp.ChecksumCRC32, comp.ChecksumCRC32C, nil, comp.ChecksumSHA1, comp.ChecksumSHA256); got != want || comp.ChecksumType != types.ChecksumTypeComposite {
+					t.Errorf("complete: %q type %q, want %q", got, comp.ChecksumType, want)
+				}
+				head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+				if err != nil || head.ChecksumType != types.ChecksumTypeComposite ||
+					pickSum(alg, head.ChecksumCRC32, head.ChecksumCRC32C, nil, head.ChecksumSHA1, head.ChecksumSHA256) != want {
+					t.Errorf("head: %+v %v", head, err)
+				}
+			})
+		}
+
+		t.Run("no algorithm", func(t *testing.T) {
+			wr := whenRequired(c)
+			id, done := upload(t, wr, "default", "", "")
+			lp, err := wr.ListParts(ctx, &s3.ListPartsInput{Bucket: bucket, Key: aws.String("default"), UploadId: id})
+			if err != nil || lp.ChecksumAlgorithm != "" || aws.ToString(lp.Parts[0].ChecksumCRC64NVME) != crc64b64(parts[0]) {
+				t.Fatalf("list parts: %+v %v", lp, err)
+			}
+			comp, err := wr.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("default"), UploadId: id,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(comp.ChecksumCRC64NVME) != crc64b64(object) || comp.ChecksumType != types.ChecksumTypeFullObject {
+				t.Errorf("complete: %q %q", aws.ToString(comp.ChecksumCRC64NVME), comp.ChecksumType)
+			}
+			out, err := wr.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("default"), ChecksumMode: types.ChecksumModeEnabled})
+			if got := read(t, out, err); !bytes.Equal(got, object) || aws.ToString(out.ChecksumCRC64NVME) != crc64b64(object) {
+				t.Errorf("get: %d bytes %q", len(got), aws.ToString(out.ChecksumCRC64NVME))
+			}
+		})
+
+		t.Run("refused", func(t *testing.T) {
+			for _, tc := range []struct {
+				alg types.ChecksumAlgorithm
+				typ types.ChecksumType
+			}{
+				{types.ChecksumAlgorithmSha1, types.ChecksumTypeFullObject},
+				{types.ChecksumAlgorithmSha256, types.ChecksumTypeFullObject},
+				{types.ChecksumAlgorithmCrc64nvme, types.ChecksumTypeComposite},
+				{"", types.ChecksumTypeFullObject},
+				{types.ChecksumAlgorithmCrc32, "PARTIAL"},
+				{"MD4", ""},
+			} {
+				_, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("refused"),
+					ChecksumAlgorithm: tc.alg, ChecksumType: tc.typ})
+				if apiCode(err) != "InvalidRequest" || httpStatus(err) != 400 {
+					t.Errorf("%s %s: %v", tc.alg, tc.typ, err)
+				}
+			}
+			// A part must carry the upload's algorithm, if any.
+			cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("mismatch"),
+				ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("mismatch"), UploadId: cr.UploadId,
+				PartNumber: aws.Int32(1), Body: bytes.NewReader(parts[0]), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+			if apiCode(err) != "InvalidRequest" || !strings.Contains(err.Error(), "expected checksum Type: sha256, actual checksum Type: crc32") {
+				t.Errorf("part with another algorithm: %v", err)
+			}
+		})
 	})
 }
