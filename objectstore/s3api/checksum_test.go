@@ -359,3 +359,56 @@ func TestMultipartChecksumTypes(t *testing.T) {
 		})
 	})
 }
+
+// TestCopyObjectChecksum: CopyObject computes the checksum x-amz-checksum-algorithm asks for
+// over the copy; without it the copy keeps the source's algorithm, as a full-object value.
+func TestCopyObjectChecksum(t *testing.T) {
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		bucket := aws.String("copysums")
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+			t.Fatal(err)
+		}
+		body := bytes.Repeat([]byte("copy me "), 2000)
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("src"), Body: bytes.NewReader(body),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha1}); err != nil {
+			t.Fatal(err)
+		}
+		src := aws.String("copysums/src")
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c,
+			types.ChecksumAlgorithmCrc64nvme, types.ChecksumAlgorithmSha256} {
+			key := aws.String("to-" + string(alg))
+			out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: key, CopySource: src, ChecksumAlgorithm: alg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := out.CopyObjectResult
+			want := wholeSum(alg, body)
+			if got := pickSum(alg, r.ChecksumCRC32, r.ChecksumCRC32C, r.ChecksumCRC64NVME, r.ChecksumSHA1, r.ChecksumSHA256); got != want ||
+				r.ChecksumType != types.ChecksumTypeFullObject || r.ChecksumSHA1 != nil {
+				t.Errorf("copy %s: %+v", alg, r)
+			}
+			head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key, ChecksumMode: types.ChecksumModeEnabled})
+			if err != nil || pickSum(alg, head.ChecksumCRC32, head.ChecksumCRC32C, head.ChecksumCRC64NVME, head.ChecksumSHA1, head.ChecksumSHA256) != want {
+				t.Errorf("head %s: %+v %v", alg, head, err)
+			}
+		}
+		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String("same"), CopySource: src})
+		if err != nil || aws.ToString(out.CopyObjectResult.ChecksumSHA1) != wholeSum(types.ChecksumAlgorithmSha1, body) {
+			t.Errorf("copy keeping the algorithm: %+v %v", out, err)
+		}
+		// Copying an object onto itself with a new algorithm changes its checksum.
+		out, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String("src"), CopySource: src,
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+		if err != nil || aws.ToString(out.CopyObjectResult.ChecksumCRC32C) != wholeSum(types.ChecksumAlgorithmCrc32c, body) {
+			t.Errorf("copy in place: %+v %v", out, err)
+		}
+		if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String("src"), CopySource: src}); apiCode(err) != "InvalidRequest" {
+			t.Errorf("copy in place changing nothing: %v", err)
+		}
+		resp, msg := s.do(t, "PUT", "/copysums/bad", nil, map[string]string{"x-amz-copy-source": "copysums/src", "x-amz-checksum-algorithm": "MD4"})
+		if resp.StatusCode != 400 || !strings.Contains(msg, "<Code>InvalidRequest</Code>") {
+			t.Errorf("unknown algorithm: %d %s", resp.StatusCode, msg)
+		}
+	})
+}

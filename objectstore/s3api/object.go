@@ -1,7 +1,9 @@
 package s3api
 
 import (
+	"cmp"
 	"errors"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -464,20 +466,34 @@ func (q *request) copyObject() *s3Error {
 	if serr != nil {
 		return serr
 	}
+	alg := ""
+	if a := q.r.Header.Get("X-Amz-Checksum-Algorithm"); a != "" {
+		var ok bool
+		if alg, ok = checksumAlgorithms[strings.ToLower(a)]; !ok {
+			return errMsg("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		}
+	}
 	src, f, serr := q.openSource()
 	if serr != nil {
 		return serr
 	}
 	defer f.Close()
 	sb, sk, _, _ := copySource(q.r.Header)
-	if sb == q.bucket && sk == q.key && directive != "REPLACE" {
+	// Copying an object onto itself is how S3 users change its checksum algorithm.
+	if sb == q.bucket && sk == q.key && directive != "REPLACE" && alg == "" {
 		return errMsg("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	meta := src.ObjectMeta
 	if directive == "REPLACE" {
 		meta = given
-		meta.Checksums = src.Checksums
 	}
+	// The copy's checksum is computed over the bytes copied, in the algorithm asked for, else
+	// the source's, else S3's default; it is a full-object checksum even when the source's
+	// was composite.
+	alg = cmp.Or(alg, checksumAlgorithm(src.Checksums), objectstore.DefaultChecksum)
+	meta.Checksums = map[string]string{}
+	body := &verifier{r: io.NewSectionReader(f, 0, src.Size), want: src.Size,
+		sums: map[string]hash.Hash{alg: newChecksum(alg)}, computed: meta.Checksums}
 	// Tags follow their own directive, and the ACL is never copied: the copy gets the one
 	// the request names, or the default.
 	meta.Tags = src.Tags
@@ -485,7 +501,7 @@ func (q *request) copyObject() *s3Error {
 		meta.Tags = given.Tags
 	}
 	meta.ACL = given.ACL
-	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, io.NewSectionReader(f, 0, src.Size), meta)
+	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, body, meta)
 	if err != nil {
 		return q.fail(err)
 	}
@@ -494,9 +510,10 @@ func (q *request) copyObject() *s3Error {
 	x.root("CopyObjectResult")
 	x.elemTime("LastModified", info.LastModified)
 	x.elem("ETag", info.ETag)
-	for alg, v := range info.Checksums {
-		x.elem("Checksum"+alg, v)
+	if len(info.Checksums) > 0 {
+		x.elem("ChecksumType", checksumType(info))
 	}
+	writeChecksumElems(&x, info.Checksums)
 	x.close("CopyObjectResult")
 	q.setVersionHeader(info.VersionID)
 	q.w.Header().Set("X-Amz-Server-Side-Encryption", "AES256")
