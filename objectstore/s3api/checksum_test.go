@@ -412,3 +412,126 @@ func TestCopyObjectChecksum(t *testing.T) {
 		}
 	})
 }
+
+// TestGetObjectAttributes asks for each attribute of a plain object, a multipart object a
+// page of parts at a time, and an older version, and checks the refusals.
+func TestGetObjectAttributes(t *testing.T) {
+	old := objectstore.MinPartSize
+	objectstore.MinPartSize = 1 << 10
+	t.Cleanup(func() { objectstore.MinPartSize = old })
+	all := []types.ObjectAttributes{types.ObjectAttributesEtag, types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts,
+		types.ObjectAttributesStorageClass, types.ObjectAttributesObjectSize}
+	forStyles(t, func(t *testing.T, s *server, c *s3.Client) {
+		ctx := context.Background()
+		bucket := aws.String("attrs")
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+			t.Fatal(err)
+		}
+		wr := whenRequired(c)
+		body := []byte("attribute body")
+		put, err := wr.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("plain"), Body: bytes.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("plain"), ObjectAttributes: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(at.ETag) != strings.Trim(aws.ToString(put.ETag), `"`) || aws.ToInt64(at.ObjectSize) != int64(len(body)) ||
+			at.StorageClass != types.StorageClassStandard || at.ObjectParts != nil || at.LastModified == nil ||
+			at.Checksum == nil || aws.ToString(at.Checksum.ChecksumCRC64NVME) != crc64b64(body) || at.Checksum.ChecksumType != types.ChecksumTypeFullObject {
+			t.Errorf("plain: %+v %+v", at, at.Checksum)
+		}
+		at, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("plain"),
+			ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}})
+		if err != nil || at.ETag != nil || at.Checksum != nil || at.StorageClass != "" || aws.ToInt64(at.ObjectSize) != int64(len(body)) {
+			t.Errorf("size only: %+v %v", at, err)
+		}
+
+		// A composite multipart object, read a page of parts at a time.
+		parts := [][]byte{bytes.Repeat([]byte("1"), 1500), bytes.Repeat([]byte("2"), 1200), []byte("3")}
+		alg := types.ChecksumAlgorithmCrc32c
+		cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("multi"), ChecksumAlgorithm: alg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var done []types.CompletedPart
+		for i, p := range parts {
+			up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: bucket, Key: aws.String("multi"), UploadId: cr.UploadId,
+				PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p), ChecksumAlgorithm: alg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag, ChecksumCRC32C: up.ChecksumCRC32C})
+		}
+		comp, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: bucket, Key: aws.String("multi"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("multi"), ObjectAttributes: all, MaxParts: aws.Int32(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		op := at.ObjectParts
+		composite, _, _ := strings.Cut(aws.ToString(comp.ChecksumCRC32C), "-")
+		if op == nil || aws.ToInt32(op.TotalPartsCount) != 3 || !aws.ToBool(op.IsTruncated) || aws.ToString(op.NextPartNumberMarker) != "2" ||
+			aws.ToInt32(op.MaxParts) != 2 || len(op.Parts) != 2 || aws.ToInt64(op.Parts[1].Size) != 1200 ||
+			aws.ToString(op.Parts[1].ChecksumCRC32C) != aws.ToString(done[1].ChecksumCRC32C) {
+			t.Fatalf("parts page 1: %+v", op)
+		}
+		if aws.ToString(at.Checksum.ChecksumCRC32C) != composite || at.Checksum.ChecksumType != types.ChecksumTypeComposite ||
+			aws.ToInt64(at.ObjectSize) != 2701 || aws.ToString(at.ETag) != strings.Trim(aws.ToString(comp.ETag), `"`) {
+			t.Errorf("multipart: %+v %+v", at, at.Checksum)
+		}
+		at, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("multi"),
+			ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts}, MaxParts: aws.Int32(2), PartNumberMarker: op.NextPartNumberMarker})
+		if err != nil || len(at.ObjectParts.Parts) != 1 || aws.ToInt32(at.ObjectParts.Parts[0].PartNumber) != 3 || aws.ToBool(at.ObjectParts.IsTruncated) {
+			t.Errorf("parts page 2: %+v %v", at, err)
+		}
+
+		// An older version by versionId.
+		if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: bucket,
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			t.Fatal(err)
+		}
+		v1, err := wr.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("versioned"), Body: strings.NewReader("one")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wr.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("versioned"), Body: strings.NewReader("second")}); err != nil {
+			t.Fatal(err)
+		}
+		at, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("versioned"), VersionId: v1.VersionId, ObjectAttributes: all})
+		if err != nil || aws.ToInt64(at.ObjectSize) != 3 || aws.ToString(at.VersionId) != aws.ToString(v1.VersionId) {
+			t.Errorf("version 1: %+v %v", at, err)
+		}
+		if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: aws.String("versioned")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("versioned"), ObjectAttributes: all})
+		if httpStatus(err) != 404 {
+			t.Errorf("behind a delete marker: %v", err)
+		}
+
+		_, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("missing"), ObjectAttributes: all})
+		if apiCode(err) != "NoSuchKey" {
+			t.Errorf("missing: %v", err)
+		}
+		for _, tc := range []struct {
+			headers map[string]string
+			code    string
+		}{
+			{map[string]string{"x-amz-object-attributes": "ETag,Bogus"}, "InvalidArgument"},
+			{map[string]string{"x-amz-object-attributes": ""}, "InvalidRequest"},
+			{map[string]string{"x-amz-object-attributes": "ETag", "x-amz-max-parts": "-1"}, "InvalidArgument"},
+			{map[string]string{"x-amz-object-attributes": "ETag", "x-amz-part-number-marker": "x"}, "InvalidArgument"},
+			{nil, "InvalidRequest"},
+		} {
+			resp, msg := s.do(t, "GET", "/attrs/plain?attributes", nil, tc.headers)
+			if resp.StatusCode != 400 || !strings.Contains(msg, "<Code>"+tc.code+"</Code>") {
+				t.Errorf("%v: %d %s", tc.headers, resp.StatusCode, msg)
+			}
+		}
+	})
+}
