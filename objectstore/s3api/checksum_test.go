@@ -246,6 +246,11 @@ func TestMultipartChecksumTypes(t *testing.T) {
 					t.Errorf("complete naming another checksum type: %v", err)
 				}
 				in.ChecksumType = types.ChecksumTypeFullObject
+				in.MpuObjectSize = aws.Int64(int64(len(object) + 1))
+				if _, err := c.CompleteMultipartUpload(ctx, in); apiCode(err) != "InvalidRequest" {
+					t.Errorf("complete with a wrong x-amz-mp-object-size: %v", err)
+				}
+				in.MpuObjectSize = aws.Int64(int64(len(object)))
 				comp, err := c.CompleteMultipartUpload(ctx, in)
 				if err != nil {
 					t.Fatal(err)
@@ -483,6 +488,11 @@ func TestGetObjectAttributes(t *testing.T) {
 		if aws.ToString(at.Checksum.ChecksumCRC32C) != composite || at.Checksum.ChecksumType != types.ChecksumTypeComposite ||
 			aws.ToInt64(at.ObjectSize) != 2701 || aws.ToString(at.ETag) != strings.Trim(aws.ToString(comp.ETag), `"`) {
 			t.Errorf("multipart: %+v %+v", at, at.Checksum)
+		}
+		// A part read by number comes with its own checksum, which the SDK checks.
+		pn, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("multi"), PartNumber: aws.Int32(2), ChecksumMode: types.ChecksumModeEnabled})
+		if got := read(t, pn, err); !bytes.Equal(got, parts[1]) || aws.ToString(pn.ChecksumCRC32C) != aws.ToString(done[1].ChecksumCRC32C) {
+			t.Errorf("part 2: %d bytes, crc32c %q", len(got), aws.ToString(pn.ChecksumCRC32C))
 		}
 		at, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: bucket, Key: aws.String("multi"),
 			ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts}, MaxParts: aws.Int32(2), PartNumberMarker: op.NextPartNumberMarker})

@@ -215,6 +215,14 @@ func (q *request) completeUpload() *s3Error {
 	if wantType != "" && wantType != objectstore.ChecksumFullObject && wantType != objectstore.ChecksumComposite {
 		return errMsg("InvalidRequest", "Value for x-amz-checksum-type header is invalid.")
 	}
+	size := int64(-1)
+	if ms := r.Header.Get("X-Amz-Mp-Object-Size"); ms != "" {
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if err != nil || n < 0 {
+			return errMsg("InvalidRequest", "Value for x-amz-mp-object-size header is invalid.")
+		}
+		size = n
+	}
 	v, serr := decodeBody(r)
 	if serr != nil {
 		return serr
@@ -248,6 +256,10 @@ func (q *request) completeUpload() *s3Error {
 		return serr
 	}
 	check := func(u objectstore.UploadInfo, stored []objectstore.PartInfo, info objectstore.ObjectInfo) error {
+		if size >= 0 && size != info.Size {
+			return errMsg("InvalidRequest", "The provided 'x-amz-mp-object-size' header value "+strconv.FormatInt(size, 10)+
+				" does not match what was computed: "+strconv.FormatInt(info.Size, 10))
+		}
 		return checkComplete(u, listed, stored, info, whole, wantType)
 	}
 	info, err := q.h.store.CompleteUpload(q.r.Context(), q.bucket, q.key, q.r.URL.Query().Get("uploadId"), parts, check)

@@ -304,6 +304,7 @@ func (q *request) getObject(head bool) *s3Error {
 	query := q.r.URL.Query()
 	start, end := int64(0), info.Size-1
 	partial := false
+	part, count := 0, 0 // the part asked for by number, and the object's part count
 	if pn := query.Get("partNumber"); pn != "" {
 		n, perr := strconv.Atoi(pn)
 		if perr != nil || n < 1 || n > 10000 {
@@ -313,7 +314,8 @@ func (q *request) getObject(head bool) *s3Error {
 		if q.r.Header.Get("Range") != "" {
 			return errMsg("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
 		}
-		count := partsCount(info.ETag)
+		count = partsCount(info.ETag)
+		part = n
 		switch {
 		case count == 0 && n == 1:
 			partial = true
@@ -349,8 +351,15 @@ func (q *request) getObject(head bool) *s3Error {
 			hdr.Set(header, v)
 		}
 	}
-	if !partial && strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		writeChecksumHeaders(hdr, info)
+	if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		switch {
+		case !partial || (part == 1 && count == 0):
+			writeChecksumHeaders(hdr, info)
+		case part > 0 && len(info.PartChecksums) == count:
+			// One part of a multipart object comes with that part's own checksum, which is
+			// what its bytes can be checked against.
+			hdr.Set("X-Amz-Checksum-"+strings.ToLower(checksumAlgorithm(info.Checksums)), info.PartChecksums[part-1])
+		}
 	}
 	length := end - start + 1
 	hdr.Set("Content-Length", strconv.FormatInt(length, 10))
