@@ -411,6 +411,17 @@ func TestCopyObjectChecksum(t *testing.T) {
 		if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String("src"), CopySource: src}); apiCode(err) != "InvalidRequest" {
 			t.Errorf("copy in place changing nothing: %v", err)
 		}
+		// UploadPartCopy checksums the copied range in the upload's algorithm.
+		cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("parts"),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: bucket, Key: aws.String("parts"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(1), CopySource: src, CopySourceRange: aws.String("bytes=0-99")})
+		if err != nil || aws.ToString(pc.CopyPartResult.ChecksumCRC32) != wholeSum(types.ChecksumAlgorithmCrc32, body[:100]) {
+			t.Errorf("upload part copy: %+v %v", pc, err)
+		}
 		resp, msg := s.do(t, "PUT", "/copysums/bad", nil, map[string]string{"x-amz-copy-source": "copysums/src", "x-amz-checksum-algorithm": "MD4"})
 		if resp.StatusCode != 400 || !strings.Contains(msg, "<Code>InvalidRequest</Code>") {
 			t.Errorf("unknown algorithm: %d %s", resp.StatusCode, msg)
