@@ -271,3 +271,67 @@ func TestAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadChecksum covers CreateMultipartUpload's checksum headers: each algorithm's
+// default type, the combinations S3 allows, and the ones it refuses.
+func TestUploadChecksum(t *testing.T) {
+	for _, tc := range []struct {
+		alg, typ         string
+		wantAlg, wantTyp string // "" wantTyp with a non-empty alg: refused
+		ok               bool
+	}{
+		{"", "", "", "", true},
+		{"crc32", "", "CRC32", "COMPOSITE", true},
+		{"CRC32C", "full_object", "CRC32C", "FULL_OBJECT", true},
+		{"CRC64NVME", "", "CRC64NVME", "FULL_OBJECT", true},
+		{"SHA1", "COMPOSITE", "SHA1", "COMPOSITE", true},
+		{"SHA256", "", "SHA256", "COMPOSITE", true},
+		{"SHA1", "FULL_OBJECT", "", "", false},
+		{"SHA256", "FULL_OBJECT", "", "", false},
+		{"CRC64NVME", "COMPOSITE", "", "", false},
+		{"", "FULL_OBJECT", "", "", false},
+		{"CRC32", "PARTIAL", "", "", false},
+		{"MD5", "", "", "", false},
+		{"crc32 ", "", "", "", false},
+	} {
+		h := http.Header{}
+		if tc.alg != "" {
+			h.Set("X-Amz-Checksum-Algorithm", tc.alg)
+		}
+		if tc.typ != "" {
+			h.Set("X-Amz-Checksum-Type", tc.typ)
+		}
+		alg, typ, serr := uploadChecksum(h)
+		if (serr == nil) != tc.ok || alg != tc.wantAlg || typ != tc.wantTyp {
+			t.Errorf("%q %q: %q %q %v", tc.alg, tc.typ, alg, typ, serr)
+		}
+		if serr != nil && serr.code != "InvalidRequest" {
+			t.Errorf("%q %q: code %s", tc.alg, tc.typ, serr.code)
+		}
+	}
+}
+
+func FuzzUploadChecksum(f *testing.F) {
+	f.Add("CRC32", "FULL_OBJECT")
+	f.Add("sha256", "composite")
+	f.Add("", "COMPOSITE")
+	f.Add("CRC64NVME", "")
+	f.Fuzz(func(t *testing.T, a, ty string) {
+		h := http.Header{}
+		h.Set("X-Amz-Checksum-Algorithm", a)
+		h.Set("X-Amz-Checksum-Type", ty)
+		alg, typ, serr := uploadChecksum(h)
+		if serr != nil {
+			return
+		}
+		if alg == "" {
+			if typ != "" {
+				t.Fatalf("type %q without an algorithm", typ)
+			}
+			return
+		}
+		if newChecksum(alg) == nil || (typ != "FULL_OBJECT" && typ != "COMPOSITE") {
+			t.Fatalf("accepted %q %q", alg, typ)
+		}
+	})
+}

@@ -45,10 +45,10 @@ func (q *request) createUpload() *s3Error {
 }
 
 // uploadChecksum reads CreateMultipartUpload's x-amz-checksum-algorithm and
-// x-amz-checksum-type. S3 computes a full-object checksum only with a CRC (the CRCs of parts
-// combine into the CRC of the whole; hashes do not) and a composite one only from algorithms
-// whose part values it can hash together, which leaves out CRC64NVME. Without a type, CRC64NVME
-// is FULL_OBJECT and the others COMPOSITE.
+// x-amz-checksum-type. S3 offers a full-object checksum only for the CRCs (a CRC of the
+// whole can be had from the parts' CRCs; a hash of the whole cannot) and a composite one only
+// for CRC32, CRC32C, SHA1 and SHA256. Without a type, CRC64NVME is FULL_OBJECT and the others
+// COMPOSITE.
 func uploadChecksum(h http.Header) (alg, typ string, _ *s3Error) {
 	a, t := h.Get("X-Amz-Checksum-Algorithm"), h.Get("X-Amz-Checksum-Type")
 	if a == "" {
