@@ -2,6 +2,7 @@ package objectstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -55,7 +56,22 @@ type UploadInfo struct {
 	UploadID  string     `json:"uploadId"`
 	Initiated time.Time  `json:"initiated"`
 	Meta      ObjectMeta `json:"meta"` // applied to the object Complete makes
+	// ChecksumAlgorithm is the algorithm every part is checksummed with ("" when the upload
+	// was created without one). ChecksumType is FULL_OBJECT (the object gets that CRC over
+	// all its bytes) or COMPOSITE (the checksum of the parts' checksums, suffixed -N). An
+	// upload without an algorithm makes an object with a full-object CRC64NVME, S3's default.
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
+	ChecksumType      string `json:"checksumType,omitempty"`
 }
+
+// Checksum types of a multipart upload, in S3's words.
+const (
+	ChecksumFullObject = "FULL_OBJECT"
+	ChecksumComposite  = "COMPOSITE"
+)
+
+// DefaultChecksum is the algorithm S3 gives an object whose writer named none.
+const DefaultChecksum = "CRC64NVME"
 
 // PartInfo describes an uploaded part.
 type PartInfo struct {
@@ -86,7 +102,14 @@ func newUploadID() string {
 }
 
 // CreateMultipartUpload starts an upload; the object appears only when it is completed.
-func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, meta ObjectMeta) (_ UploadInfo, err error) {
+func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, meta ObjectMeta) (UploadInfo, error) {
+	return s.StartUpload(ctx, UploadInfo{Bucket: bucket, Key: key, Meta: meta})
+}
+
+// StartUpload is CreateMultipartUpload for an upload described by u: its Bucket, Key, Meta
+// and checksum settings; the id and initiation time are filled in.
+func (s *Store) StartUpload(ctx context.Context, u UploadInfo) (_ UploadInfo, err error) {
+	bucket, key, meta := u.Bucket, u.Key, u.Meta
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return UploadInfo{}, ErrKeyTooLong
 	}
@@ -95,7 +118,7 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, m
 	}
 	defer func() { err = s.spaceErr(err) }()
 	meta.ContentMD5 = nil
-	u := UploadInfo{Bucket: bucket, Key: key, UploadID: newUploadID(), Initiated: s.now().UTC(), Meta: meta}
+	u.UploadID, u.Initiated, u.Meta = newUploadID(), s.now().UTC(), meta
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketRoot)
 		if root.Bucket(bucketBuckets).Get([]byte(bucket)) == nil {
@@ -119,6 +142,12 @@ func (s *Store) CreateMultipartUpload(ctx context.Context, bucket, key string, m
 		_, err = root.CreateBucket([]byte(partsPrefix + u.UploadID))
 		return err
 	})
+	return u, err
+}
+
+// Upload returns an upload in progress, so a part can be checked against its settings.
+func (s *Store) Upload(ctx context.Context, bucket, key, uploadID string) (u UploadInfo, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error { u, err = getUpload(tx, bucket, key, uploadID); return err })
 	return u, err
 }
 
@@ -244,7 +273,15 @@ func (s *Store) writeTemp(body io.Reader, contentMD5 []byte, describe func(id st
 // new blob, so the object is a single file like any other (ranges and reads work unchanged)
 // and one bbolt commit swaps it in and retires the upload: a crash leaves the old object or
 // the new one. Parts not listed are discarded with the upload.
-func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []CompletePart) (_ ObjectInfo, err error) {
+func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, list []CompletePart) (ObjectInfo, error) {
+	return s.CompleteUpload(ctx, bucket, key, uploadID, list, nil)
+}
+
+// CompleteUpload is CompleteMultipartUpload with a check: check, when not nil, sees the
+// upload, the listed parts and the object about to be committed (its checksums computed),
+// and an error it returns fails the call with nothing committed and the upload kept.
+func (s *Store) CompleteUpload(ctx context.Context, bucket, key, uploadID string, list []CompletePart,
+	check func(u UploadInfo, parts []PartInfo, info ObjectInfo) error) (_ ObjectInfo, err error) {
 	if err := s.admit(); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -308,20 +345,56 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		md5s = append(md5s, sum...)
 		sizes[i] = p.Size
 	}
+	// A full-object checksum is computed over the bytes as they are joined, the one pass
+	// over the object Complete makes anyway.
+	var (
+		whole    hash.Hash
+		wholeAlg string
+	)
+	if u.ChecksumAlgorithm == "" || u.ChecksumType == ChecksumFullObject {
+		wholeAlg = cmp.Or(u.ChecksumAlgorithm, DefaultChecksum)
+		whole = checksumHash(wholeAlg)
+	}
+	body := io.MultiReader(readers...)
+	if whole != nil {
+		body = io.TeeReader(body, whole)
+	}
 	bi, _ := s.HeadBucket(ctx, bucket) // only for the label: a missing bucket fails the commit
 	etag := md5.Sum(md5s)
 	var info ObjectInfo
-	_, tmp, _, _, err := s.writeTemp(io.MultiReader(readers...), nil, func(id string, n int64) (ObjectInfo, string) {
+	// describe runs once the bytes are copied, so the checksums are complete and the blob's
+	// label carries them.
+	_, tmp, _, _, err := s.writeTemp(body, nil, func(id string, n int64) (ObjectInfo, string) {
 		info = ObjectInfo{
 			ObjectMeta: u.Meta, Bucket: bucket, Key: key, Size: n,
 			ETag:         fmt.Sprintf(`"%x-%d"`, etag, len(parts)),
 			LastModified: s.now().UTC().Truncate(time.Second), Blob: id, PartSizes: sizes,
 		}
-		info.Checksums = compositeChecksum(parts)
+		if whole != nil {
+			info.Checksums = map[string]string{wholeAlg: base64.StdEncoding.EncodeToString(whole.Sum(nil))}
+		} else {
+			info.Checksums = compositeChecksum(u.ChecksumAlgorithm, parts)
+		}
+		if alg := checksumAlgorithmOf(info.Checksums); alg != "" {
+			for _, p := range parts {
+				v, ok := p.Checksums[alg]
+				if !ok {
+					info.PartChecksums = nil
+					break
+				}
+				info.PartChecksums = append(info.PartChecksums, v)
+			}
+		}
 		return info, bi.Region
 	})
 	if err != nil {
 		return ObjectInfo{}, err
+	}
+	if check != nil {
+		if err := check(u, parts, info); err != nil {
+			os.Remove(tmp)
+			return ObjectInfo{}, err
+		}
 	}
 	var gc []string
 	err = s.commitWith(&info, tmp, func(tx *bolt.Tx) error {
@@ -339,27 +412,32 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	return info, nil
 }
 
-// compositeChecksum is S3's checksum of a multipart object when every part came with a
-// checksum of the same algorithm: that algorithm over the parts' raw checksums, in base64,
-// followed by -N.
-func compositeChecksum(parts []PartInfo) map[string]string {
-	var alg string
-	for alg = range parts[0].Checksums {
-		break
-	}
+// compositeChecksum is S3's COMPOSITE checksum of a multipart object, when every part has a
+// checksum in alg: alg over the parts' raw checksums, in base64, followed by -N.
+func compositeChecksum(alg string, parts []PartInfo) map[string]string {
 	h := checksumHash(alg)
-	if h == nil || len(parts[0].Checksums) != 1 {
+	if h == nil {
 		return nil
 	}
 	for _, p := range parts {
 		v, ok := p.Checksums[alg]
 		raw, err := base64.StdEncoding.DecodeString(v)
-		if !ok || err != nil || len(p.Checksums) != 1 {
+		if !ok || err != nil {
 			return nil
 		}
 		h.Write(raw)
 	}
 	return map[string]string{alg: base64.StdEncoding.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts))}
+}
+
+// checksumAlgorithmOf is the algorithm of an object's one checksum, or "".
+func checksumAlgorithmOf(sums map[string]string) string {
+	for alg := range sums {
+		if len(sums) == 1 {
+			return alg
+		}
+	}
+	return ""
 }
 
 func checksumHash(alg string) hash.Hash {

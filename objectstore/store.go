@@ -130,6 +130,9 @@ type ObjectInfo struct {
 	// PartSizes holds the part sizes of an object made by a multipart upload, so a read can
 	// ask for one part by number as S3 allows.
 	PartSizes []int64 `json:"partSizes,omitempty"`
+	// PartChecksums holds, for a multipart object with a checksum, each part's checksum in
+	// the object's algorithm, in part order, for GetObjectAttributes.
+	PartChecksums []string `json:"partChecksums,omitempty"`
 	// VersionID is "" in a bucket never versioned; Seq orders the versions of a versioned
 	// bucket (see versions.go). A delete marker has no bytes.
 	VersionID    string `json:"versionId,omitempty"`

@@ -39,6 +39,10 @@ func TestChunkedReader(t *testing.T) {
 		{name: "signed", body: chunk("hello ", true) + chunk("world", true) + "0" + sig + "\r\n\r\n", want: "hello world"},
 		{name: "unsigned with trailer", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\r\n\r\n", want: "abc", trailer: crc32b64("abc")},
 		{name: "signed with trailer and trailer signature", body: chunk("abc", true) + "0" + sig + "\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\r\nx-amz-trailer-signature:" + strings.Repeat("b", 64) + "\r\n\r\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "trailer ended by bare LF", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\n\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "trailer LF, final line CRLF", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\n\r\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "signed trailers ended by bare LF", body: chunk("abc", true) + "0" + sig + "\r\nx-amz-checksum-crc32:" + crc32b64("abc") + "\nx-amz-trailer-signature:" + strings.Repeat("b", 64) + "\n\n", want: "abc", trailer: crc32b64("abc")},
+		{name: "no trailers, bare LF end", body: chunk("abc", false) + "0\r\n\n", want: "abc"},
 		{name: "no final empty line", body: chunk("abc", false) + "0\r\n", want: "abc"},
 		{name: "empty body", body: "0\r\n\r\n", want: ""},
 		{name: "upper-case hex", body: "A\r\n0123456789\r\n0\r\n\r\n", want: "0123456789"},
@@ -52,6 +56,9 @@ func TestChunkedReader(t *testing.T) {
 		{name: "size too long", body: strings.Repeat("0", 16) + "1\r\na\r\n0\r\n\r\n", bad: true},
 		{name: "unknown extension", body: "3;foo=bar\r\nabc\r\n0\r\n\r\n", bad: true},
 		{name: "LF only", body: "3\nabc\n0\n\n", bad: true},
+		{name: "final chunk header ended by bare LF", body: chunk("abc", false) + "0\nx-amz-checksum-crc32:AAAAAA==\n\n", bad: true},
+		{name: "bare LF trailer without colon", body: chunk("abc", false) + "0\r\nno-colon\n\n", bad: true},
+		{name: "bare LF trailer, body ends inside", body: chunk("abc", false) + "0\r\nx-amz-checksum-crc32:AAAAAA==\n", bad: true},
 		{name: "no CRLF after data", body: "3\r\nabcX\r\n0\r\n\r\n", bad: true},
 		{name: "chunk header too long", body: "3;chunk-signature=" + strings.Repeat("a", 5000) + "\r\nabc\r\n", bad: true},
 		{name: "malformed trailer", body: "0\r\nno-colon\r\n\r\n", bad: true},
@@ -80,6 +87,8 @@ func TestChunkedReader(t *testing.T) {
 func FuzzChunkedReader(f *testing.F) {
 	f.Add([]byte(chunk("hello", true) + "0;chunk-signature=00\r\n\r\n"))
 	f.Add([]byte(chunk("abc", false) + "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"))
+	f.Add([]byte(chunk("abc", false) + "0\r\nx-amz-checksum-crc32:AAAAAA==\n\n"))
+	f.Add([]byte(chunk("abc", true) + "0;chunk-signature=00\r\nx-amz-checksum-crc32:AAAAAA==\nx-amz-trailer-signature:00\r\n\n"))
 	f.Add([]byte("ffffffff\r\n"))
 	f.Add([]byte("0\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -137,6 +146,8 @@ func TestDecodeBody(t *testing.T) {
 		{name: "sdk algorithm unknown", body: "abc", headers: map[string]string{"X-Amz-Sdk-Checksum-Algorithm": "MD4"}, code: "InvalidRequest"},
 		{name: "unsigned trailer", body: unsignedTrailer, headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
 			"X-Amz-Decoded-Content-Length": "3", "X-Amz-Trailer": "x-amz-checksum-crc32", "Content-Encoding": "aws-chunked"}, sums: map[string]string{"CRC32": crc32b64("abc")}},
+		{name: "unsigned trailer ended by bare LF", body: strings.ReplaceAll(unsignedTrailer, "==\r\n\r\n", "==\n\n"), headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
+			"X-Amz-Decoded-Content-Length": "3", "X-Amz-Trailer": "x-amz-checksum-crc32"}, sums: map[string]string{"CRC32": crc32b64("abc")}},
 		{name: "trailer wrong", body: strings.Replace(unsignedTrailer, "abc", "abd", 1), headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
 			"X-Amz-Decoded-Content-Length": "3", "X-Amz-Trailer": "x-amz-checksum-crc32"}, code: "BadDigest"},
 		{name: "trailer declared not sent", body: chunk("abc", false) + "0\r\n\r\n", headers: map[string]string{"X-Amz-Content-Sha256": streamingUnsigned,
@@ -259,4 +270,68 @@ func TestAddress(t *testing.T) {
 			t.Errorf("%s%s: %q %q", tc.host, tc.path, b, k)
 		}
 	}
+}
+
+// TestUploadChecksum covers CreateMultipartUpload's checksum headers: each algorithm's
+// default type, the combinations S3 allows, and the ones it refuses.
+func TestUploadChecksum(t *testing.T) {
+	for _, tc := range []struct {
+		alg, typ         string
+		wantAlg, wantTyp string // "" wantTyp with a non-empty alg: refused
+		ok               bool
+	}{
+		{"", "", "", "", true},
+		{"crc32", "", "CRC32", "COMPOSITE", true},
+		{"CRC32C", "full_object", "CRC32C", "FULL_OBJECT", true},
+		{"CRC64NVME", "", "CRC64NVME", "FULL_OBJECT", true},
+		{"SHA1", "COMPOSITE", "SHA1", "COMPOSITE", true},
+		{"SHA256", "", "SHA256", "COMPOSITE", true},
+		{"SHA1", "FULL_OBJECT", "", "", false},
+		{"SHA256", "FULL_OBJECT", "", "", false},
+		{"CRC64NVME", "COMPOSITE", "", "", false},
+		{"", "FULL_OBJECT", "", "", false},
+		{"CRC32", "PARTIAL", "", "", false},
+		{"MD5", "", "", "", false},
+		{"crc32 ", "", "", "", false},
+	} {
+		h := http.Header{}
+		if tc.alg != "" {
+			h.Set("X-Amz-Checksum-Algorithm", tc.alg)
+		}
+		if tc.typ != "" {
+			h.Set("X-Amz-Checksum-Type", tc.typ)
+		}
+		alg, typ, serr := uploadChecksum(h)
+		if (serr == nil) != tc.ok || alg != tc.wantAlg || typ != tc.wantTyp {
+			t.Errorf("%q %q: %q %q %v", tc.alg, tc.typ, alg, typ, serr)
+		}
+		if serr != nil && serr.code != "InvalidRequest" {
+			t.Errorf("%q %q: code %s", tc.alg, tc.typ, serr.code)
+		}
+	}
+}
+
+func FuzzUploadChecksum(f *testing.F) {
+	f.Add("CRC32", "FULL_OBJECT")
+	f.Add("sha256", "composite")
+	f.Add("", "COMPOSITE")
+	f.Add("CRC64NVME", "")
+	f.Fuzz(func(t *testing.T, a, ty string) {
+		h := http.Header{}
+		h.Set("X-Amz-Checksum-Algorithm", a)
+		h.Set("X-Amz-Checksum-Type", ty)
+		alg, typ, serr := uploadChecksum(h)
+		if serr != nil {
+			return
+		}
+		if alg == "" {
+			if typ != "" {
+				t.Fatalf("type %q without an algorithm", typ)
+			}
+			return
+		}
+		if newChecksum(alg) == nil || (typ != "FULL_OBJECT" && typ != "COMPOSITE") {
+			t.Fatalf("accepted %q %q", alg, typ)
+		}
+	})
 }

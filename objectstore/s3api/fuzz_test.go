@@ -3,6 +3,7 @@ package s3api
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -43,6 +44,11 @@ func FuzzHandler(f *testing.F) {
 		"PUT /b/k HTTP/1.1\r\nHost: x\r\nx-amz-tagging: a=1&b=%zz\r\nx-amz-acl: public-read\r\nContent-Length: 0\r\n\r\n",
 		"PUT /b?acl HTTP/1.1\r\nHost: x\r\nx-amz-grant-read: id=\"a\", uri=\"b\"\r\n\r\n",
 		"PUT /b?policy HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}",
+		"PUT /bkt/k HTTP/1.1\r\nHost: x\r\nContent-Length: 42\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nx-amz-decoded-content-length: 3\r\nx-amz-trailer: x-amz-checksum-crc32\r\n\r\n3\r\nabc\r\n0\r\nx-amz-checksum-crc32:NSRBwg==\n\n",
+		"GET /bkt/k?attributes HTTP/1.1\r\nHost: x\r\nx-amz-object-attributes: ETag,Checksum,ObjectParts,StorageClass,ObjectSize\r\nx-amz-max-parts: 1\r\nx-amz-part-number-marker: 0\r\n\r\n",
+		"POST /bkt/m?uploads HTTP/1.1\r\nHost: x\r\nx-amz-checksum-algorithm: crc32\r\nx-amz-checksum-type: FULL_OBJECT\r\n\r\n",
+		"POST /bkt/m?uploadId=x HTTP/1.1\r\nHost: x\r\nx-amz-checksum-crc32: NSRBwg==\r\nx-amz-checksum-type: COMPOSITE\r\nContent-Length: 128\r\n\r\n<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag><ChecksumCRC32>NSRBwg==</ChecksumCRC32></Part></CompleteMultipartUpload>",
+		"PUT /bkt/c HTTP/1.1\r\nHost: x\r\nx-amz-copy-source: bkt/k\r\nx-amz-checksum-algorithm: SHA256\r\n\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -54,6 +60,13 @@ func FuzzHandler(f *testing.F) {
 	f.Cleanup(func() { db.Close() })
 	store, err := objectstore.Open(objectstore.Options{DB: db, Dir: filepath.Join(dir, "s3")})
 	if err != nil {
+		f.Fatal(err)
+	}
+	// A bucket and an object, so requests that name them reach past the lookup.
+	if err := store.CreateBucket(context.Background(), "bkt", "us-east-1"); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := store.PutObject(context.Background(), "bkt", "k", strings.NewReader("abc"), objectstore.ObjectMeta{}); err != nil {
 		f.Fatal(err)
 	}
 	h := New(store, Options{})

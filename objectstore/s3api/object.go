@@ -1,7 +1,9 @@
 package s3api
 
 import (
+	"cmp"
 	"errors"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -138,6 +140,11 @@ func (q *request) putObject() *s3Error {
 	}
 	if serr := q.writeConditions(); serr != nil {
 		return serr
+	}
+	if len(v.sums) == 0 && defaultChecksum != "" {
+		// S3 gives an object written without a checksum a full-object CRC64NVME, so a later
+		// read with x-amz-checksum-mode: ENABLED always has one to check.
+		v.sums[defaultChecksum] = newChecksum(defaultChecksum)
 	}
 	// The verifier fills meta.Checksums when it reaches the end of the body, which is before
 	// the store commits the object's metadata.
@@ -317,6 +324,7 @@ func (q *request) getObject(head bool) *s3Error {
 	query := q.r.URL.Query()
 	start, end := int64(0), info.Size-1
 	partial := false
+	part, count := 0, 0 // the part asked for by number, and the object's part count
 	if pn := query.Get("partNumber"); pn != "" {
 		n, perr := strconv.Atoi(pn)
 		if perr != nil || n < 1 || n > 10000 {
@@ -326,7 +334,8 @@ func (q *request) getObject(head bool) *s3Error {
 		if q.r.Header.Get("Range") != "" {
 			return errMsg("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
 		}
-		count := partsCount(info.ETag)
+		count = partsCount(info.ETag)
+		part = n
 		switch {
 		case count == 0 && n == 1:
 			partial = true
@@ -362,8 +371,15 @@ func (q *request) getObject(head bool) *s3Error {
 			hdr.Set(header, v)
 		}
 	}
-	if !partial && strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		writeChecksumHeaders(hdr, info)
+	if strings.EqualFold(q.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
+		switch {
+		case !partial || (part == 1 && count == 0):
+			writeChecksumHeaders(hdr, info)
+		case part > 0 && len(info.PartChecksums) == count:
+			// One part of a multipart object comes with that part's own checksum, which is
+			// what its bytes can be checked against.
+			hdr.Set("X-Amz-Checksum-"+strings.ToLower(checksumAlgorithm(info.Checksums)), info.PartChecksums[part-1])
+		}
 	}
 	length := end - start + 1
 	hdr.Set("Content-Length", strconv.FormatInt(length, 10))
@@ -479,6 +495,13 @@ func (q *request) copyObject() *s3Error {
 	if serr != nil {
 		return serr
 	}
+	alg := ""
+	if a := q.r.Header.Get("X-Amz-Checksum-Algorithm"); a != "" {
+		var ok bool
+		if alg, ok = checksumAlgorithms[strings.ToLower(a)]; !ok {
+			return errMsg("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		}
+	}
 	src, f, serr := q.openSource()
 	if serr != nil {
 		return serr
@@ -486,15 +509,23 @@ func (q *request) copyObject() *s3Error {
 	defer f.Close()
 	sb, sk, _, _ := copySource(q.r.Header)
 	h := q.r.Header
-	changes := directive == "REPLACE" || h.Get("X-Amz-Storage-Class") != "" || given.SSE != nil || given.WebsiteRedirect != ""
+	// Copying an object onto itself is how S3 users change its storage class, encryption,
+	// redirect, metadata or checksum algorithm.
+	changes := directive == "REPLACE" || h.Get("X-Amz-Storage-Class") != "" || given.SSE != nil || given.WebsiteRedirect != "" || alg != ""
 	if sb == q.bucket && sk == q.key && !changes {
 		return errMsg("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	meta := src.ObjectMeta
 	if directive == "REPLACE" {
 		meta = given
-		meta.Checksums = src.Checksums
 	}
+	// The copy's checksum is computed over the bytes copied, in the algorithm asked for, else
+	// the source's, else S3's default; it is a full-object checksum even when the source's
+	// was composite.
+	alg = cmp.Or(alg, checksumAlgorithm(src.Checksums), objectstore.DefaultChecksum)
+	meta.Checksums = map[string]string{}
+	body := &verifier{r: io.NewSectionReader(f, 0, src.Size), want: src.Size,
+		sums: map[string]hash.Hash{alg: newChecksum(alg)}, computed: meta.Checksums}
 	// Tags follow their own directive, and the ACL is never copied: the copy gets the one
 	// the request names, or the default.
 	meta.Tags = src.Tags
@@ -505,7 +536,7 @@ func (q *request) copyObject() *s3Error {
 	// Nor are storage class, encryption and redirect: the copy gets what the request names.
 	meta.StorageClass, meta.WebsiteRedirect, meta.SSE = given.StorageClass, given.WebsiteRedirect, given.SSE
 	q.defaultSSE(&meta)
-	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, io.NewSectionReader(f, 0, src.Size), meta)
+	info, err := q.h.store.PutObject(q.r.Context(), q.bucket, q.key, body, meta)
 	if err != nil {
 		return q.fail(err)
 	}
@@ -514,9 +545,10 @@ func (q *request) copyObject() *s3Error {
 	x.root("CopyObjectResult")
 	x.elemTime("LastModified", info.LastModified)
 	x.elem("ETag", info.ETag)
-	for alg, v := range info.Checksums {
-		x.elem("Checksum"+alg, v)
+	if len(info.Checksums) > 0 {
+		x.elem("ChecksumType", checksumType(info))
 	}
+	writeChecksumElems(&x, info.Checksums)
 	x.close("CopyObjectResult")
 	q.setVersionHeader(info.VersionID)
 	writeSSEHeaders(q.w.Header(), info.SSE)

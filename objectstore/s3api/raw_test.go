@@ -181,6 +181,20 @@ func TestAWSChunked(t *testing.T) {
 	if body != data || resp.Header.Get("x-amz-checksum-crc32") != crc32b64(data) || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Errorf("trailer object: %d bytes, %v", len(body), resp.Header)
 	}
+	// Trailer lines ended by a bare LF, as some HTTP stacks write them, are accepted and checked.
+	lf := strings.TrimSuffix(trailer, "\r\n\r\n") + "\n\n"
+	for name, sum := range map[string]string{"lf": crc32b64(data), "lf-bad": crc32b64("other")} {
+		resp, body = s.do(t, "PUT", "/chunks/"+name, strings.NewReader(strings.Replace(lf, crc32b64(data), sum, 1)), map[string]string{
+			"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "x-amz-decoded-content-length": fmt.Sprint(len(data)),
+			"Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+		})
+		if name == "lf" && (resp.StatusCode != 200 || resp.Header.Get("x-amz-checksum-crc32") != crc32b64(data)) {
+			t.Errorf("bare LF trailer: %d %s", resp.StatusCode, body)
+		}
+		if name == "lf-bad" && (resp.StatusCode != 400 || !strings.Contains(body, "<Code>BadDigest</Code>")) {
+			t.Errorf("bare LF trailer with a wrong value: %d %s", resp.StatusCode, body)
+		}
+	}
 	bad := strings.Replace(trailer, crc32b64(data), crc32b64("other"), 1)
 	resp, body = s.do(t, "PUT", "/chunks/bad", strings.NewReader(bad), map[string]string{
 		"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "x-amz-decoded-content-length": fmt.Sprint(len(data)),
