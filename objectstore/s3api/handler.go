@@ -273,6 +273,7 @@ var operationHandlers = map[string]func(*request) *s3Error{
 	"PreflightRequest":        (*request).preflight,
 	"PutBucketVersioning":     (*request).putBucketVersioning,
 	"ListObjectVersions":      (*request).listObjectVersions,
+	"PostObject":              (*request).postObject,
 }
 
 // listObjectsV2 is the ?list-type sub-resource, which S3 knows only as 2.
