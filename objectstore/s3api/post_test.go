@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // formFile is the file part of a test form; noName sends it without a filename parameter.
@@ -366,6 +367,34 @@ func TestPostObjectStores(t *testing.T) {
 			resp, _ = post(t, [][2]string{{"key", "k"}, {"success_action_redirect", "/relative"}}, &formFile{filename: "f"})
 			if resp.StatusCode != 204 {
 				t.Errorf("relative redirect: %d", resp.StatusCode)
+			}
+		})
+
+		t.Run("a page's form post gets the bucket's CORS headers", func(t *testing.T) {
+			if _, err := c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: aws.String("upl"), CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{
+				{AllowedOrigins: []string{"http://app.test"}, AllowedMethods: []string{"POST"}, ExposeHeaders: []string{"ETag", "Location"}},
+			}}}); err != nil {
+				t.Fatal(err)
+			}
+			defer c.DeleteBucketCors(ctx, &s3.DeleteBucketCorsInput{Bucket: aws.String("upl")})
+			for _, tc := range []struct {
+				fields [][2]string
+				status int
+			}{
+				{[][2]string{{"key", "cors"}}, 204},
+				{append(signedForm(`{"key": "cors"}`, [2]string{"key", "cors"}), [2]string{"x-extra", "1"}), 403}, // a page may read the error too
+			} {
+				ct, body := buildForm(t, tc.fields, &formFile{filename: "f"})
+				h := map[string]string{"Content-Type": ct, "Origin": "http://app.test"}
+				path := "/upl"
+				if vhost {
+					h["Host"], path = "upl.s3.localhost", "/"
+				}
+				resp, text := s.do(t, "POST", path, bytes.NewReader(body), h)
+				if resp.StatusCode != tc.status || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.test" ||
+					!strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Location") {
+					t.Errorf("%d %v %s", resp.StatusCode, resp.Header, text)
+				}
 			}
 		})
 

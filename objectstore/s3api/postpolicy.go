@@ -52,7 +52,7 @@ func policyInvalid(msg string) *s3Error {
 	return errMsg("InvalidPolicyDocument", "Invalid Policy: "+msg).withStatus(400)
 }
 
-var errPolicyJSON = "Invalid JSON."
+const errPolicyJSON = "Invalid JSON."
 
 // parsePostPolicy decodes the policy form field.
 func parsePostPolicy(b64 string) (*postPolicy, *s3Error) {
