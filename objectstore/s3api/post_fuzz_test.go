@@ -125,3 +125,31 @@ func TestParsePostPolicyBase64(t *testing.T) {
 		t.Errorf("surrounding space: %v", serr)
 	}
 }
+
+// TestPostFormPreDataBound checks that the fields before the file are bounded however they
+// are spent: in values, in many small fields, or in part headers no field counts.
+func TestPostFormPreDataBound(t *testing.T) {
+	part := func(header, value string) string {
+		return "--zz\r\nContent-Disposition: form-data; name=\"x-ignore-f\"\r\n" + header + "\r\n" + value + "\r\n"
+	}
+	file := "--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n" + strings.Repeat("x", 200<<10) + "\r\n--zz--\r\n"
+	for name, body := range map[string]string{
+		"one large value":    part("", strings.Repeat("v", 20481)),
+		"many small fields":  strings.Repeat(part("", "0123456789"), 1200),
+		"large part headers": part("X-Pad: "+strings.Repeat("h", 100<<10)+"\r\n", "v"),
+		"many part headers":  part(strings.Repeat("X-Pad: h\r\n", 20000), "v"),
+	} {
+		_, serr := readPostForm("multipart/form-data; boundary=zz", strings.NewReader(body+file))
+		if serr == nil || serr.code != "MaxPostPreDataLengthExceeded" {
+			t.Errorf("%s: %v", name, serr)
+		}
+	}
+	// The file itself is not bounded by it.
+	form, serr := readPostForm("multipart/form-data; boundary=zz", strings.NewReader(part("", "v")+file))
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if n, err := io.Copy(io.Discard, form.file); err != nil || n != 200<<10 {
+		t.Errorf("file: %d bytes, %v", n, err)
+	}
+}
