@@ -10,8 +10,10 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/localpipe/localpipe/objectstore/s3api"
 )
 
 // formFile is the file part of a test form; noName sends it without a filename parameter.
@@ -398,6 +402,22 @@ func TestPostObjectStores(t *testing.T) {
 			}
 		})
 
+		t.Run("a versioned bucket answers with the version made", func(t *testing.T) {
+			if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("upl"),
+				VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+				t.Fatal(err)
+			}
+			resp, text := post(t, [][2]string{{"key", "versioned"}}, &formFile{filename: "f", body: "v1"})
+			id := resp.Header.Get("X-Amz-Version-Id")
+			if resp.StatusCode != 204 || id == "" {
+				t.Fatalf("%d %v %s", resp.StatusCode, resp.Header, text)
+			}
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("upl"), Key: aws.String("versioned"), VersionId: aws.String(id)})
+			if got := string(read(t, out, err)); got != "v1" {
+				t.Errorf("version %s holds %q", id, got)
+			}
+		})
+
 		t.Run("file without filename keeps ${filename}", func(t *testing.T) {
 			resp, text := post(t, [][2]string{{"key", "lit-${filename}"}}, &formFile{noName: true, body: "x"})
 			if resp.StatusCode != 204 {
@@ -486,4 +506,46 @@ func TestPresignPostSDK(t *testing.T) {
 			t.Errorf("extra field: %d %s", status, text)
 		}
 	})
+}
+
+// zeros reads as an endless run of zero bytes, without holding them.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestPostObjectStreams posts a 32 MiB file and checks that the upload allocated a small
+// fraction of that: the file part goes to the store as it arrives, never whole into memory.
+func TestPostObjectStreams(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	if err := s.store.CreateBucket(ctx, "big", "us-east-1"); err != nil {
+		t.Fatal(err)
+	}
+	h := s3api.New(s.store, s3api.Options{})
+	const size = 32 << 20
+	head := "--zz\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nlarge\r\n" +
+		"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"large.bin\"\r\n\r\n"
+	body := io.MultiReader(strings.NewReader(head), io.LimitReader(zeros{}, size), strings.NewReader("\r\n--zz--\r\n"))
+	req := httptest.NewRequest("POST", "/big", body)
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=zz")
+	rec := httptest.NewRecorder()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	h.ServeHTTP(rec, req)
+	runtime.ReadMemStats(&after)
+	if rec.Code != 204 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	if alloc > size/8 {
+		t.Errorf("a %d-byte upload allocated %d bytes", size, alloc)
+	}
+	t.Logf("a %d-byte upload allocated %d bytes", size, alloc)
+	info, err := s.store.HeadObject(ctx, "big", "large")
+	if err != nil || info.Size != size {
+		t.Errorf("stored %+v, %v", info, err)
+	}
 }
