@@ -3,6 +3,7 @@ package s3api
 import (
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/xml"
 	"errors"
 	"hash"
 	"io"
@@ -243,7 +244,7 @@ func (q *request) postObject() *s3Error {
 		return serr
 	}
 	if doc, ok := form.value("tagging"); ok {
-		if meta.Tags, serr = parseTagging([]byte(doc), maxObjectTags); serr != nil {
+		if meta.Tags, serr = postTagging(doc); serr != nil {
 			return serr
 		}
 	}
@@ -266,6 +267,30 @@ func (q *request) postObject() *s3Error {
 	}
 	q.h.metrics.upload(q.bucket, info.Size)
 	return q.postAnswer(form, key, info)
+}
+
+// postTagging reads the tagging field, an XML Tagging document. S3 refuses one that is not
+// well-formed XML but stores no tags, without complaint, from a well-formed document with
+// another root element.
+func postTagging(doc string) ([]objectstore.Tag, *s3Error) {
+	tags, serr := parseTagging([]byte(doc), maxObjectTags)
+	if serr == nil || serr.code != "MalformedXML" {
+		return tags, serr
+	}
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF && root != "" && root != "Tagging" {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, serr
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
 }
 
 // postVerifier checks the file against the Content-MD5 and x-amz-checksum-* fields, as

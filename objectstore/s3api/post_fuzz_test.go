@@ -19,11 +19,12 @@ var postFormSeeds = []string{
 	"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\ntruncated",
 	"--zz\r\nContent-Disposition: form-data; name=\"key\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n--zz\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''%E2%82%AC.txt\r\n\r\nx\r\n--zz--\r\n",
 	"--zz\nContent-Disposition: form-data; name=\"key\"\n\nbare LF\n--zz--\n",
+	"--zz\r\nContent-Disposition: form-data; name=\"tagging\"\r\n\r\n<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>\r\n--zz\r\nContent-Disposition: form-data; name=\"x-ignore-t\"\r\n\r\n<Other/>\r\n--zz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n\r\n--zz--",
 	"",
 }
 
-// FuzzPostForm feeds form bodies to the multipart/form-data reader and reads the file through
-// the size guard: it must not panic, must keep the fields before the file within S3's 20 KB,
+// FuzzPostForm feeds form bodies to the multipart/form-data reader, reads every field as a
+// tagging document and the file through the size guard: it must not panic, must keep the fields before the file within S3's 20 KB,
 // and must refuse a bad form with one of S3's 400 errors, never a Go error.
 func FuzzPostForm(f *testing.F) {
 	for _, s := range postFormSeeds {
@@ -54,6 +55,11 @@ func FuzzPostForm(f *testing.F) {
 		}
 		form.header()
 		form.checkSigningFields()
+		for _, fl := range form.fields {
+			if _, serr := postTagging(fl.value); serr != nil && serr.statusCode() != 400 {
+				t.Fatalf("tagging %q: %v", fl.value, serr)
+			}
+		}
 		if _, err := io.Copy(io.Discard, &postFileReader{r: form.file, min: min, max: max}); err != nil {
 			if _, ok := bodyError(err).(*s3Error); !ok {
 				t.Fatalf("file read error %v is no S3 error", err)

@@ -418,6 +418,17 @@ func TestPostObjectStores(t *testing.T) {
 			}
 		})
 
+		t.Run("tagging with another root element stores no tags", func(t *testing.T) {
+			resp, text := post(t, [][2]string{{"key", "untagged"}, {"tagging", "<InvalidXmlTagging></InvalidXmlTagging>"}}, &formFile{filename: "f"})
+			if resp.StatusCode != 204 {
+				t.Fatalf("%d %s", resp.StatusCode, text)
+			}
+			tags, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("upl"), Key: aws.String("untagged")})
+			if err != nil || len(tags.TagSet) != 0 {
+				t.Errorf("tags %+v %v", tags, err)
+			}
+		})
+
 		t.Run("file without filename keeps ${filename}", func(t *testing.T) {
 			resp, text := post(t, [][2]string{{"key", "lit-${filename}"}}, &formFile{noName: true, body: "x"})
 			if resp.StatusCode != 204 {
