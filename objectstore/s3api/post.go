@@ -201,7 +201,9 @@ func (f *postForm) checkSigningFields() (policy string, signed bool, serr *s3Err
 	return policy, true, nil
 }
 
-// postObject serves PostObject.
+// postObject serves PostObject. The checks run in the order S3's recorded answers imply: the
+// media type, the bucket, the form up to the file, the required fields, the policy; only
+// then is the file read, so a refused form stores nothing and reads no more than its fields.
 func (q *request) postObject() *s3Error {
 	if mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type")); !strings.EqualFold(mt, "multipart/form-data") {
 		return errCode("PreconditionFailed", [2]string{"Condition", "Bucket POST must be of the enclosure-type multipart/form-data"})
