@@ -32,6 +32,8 @@ func FuzzHandler(f *testing.F) {
 		"PUT /b/c HTTP/1.1\r\nHost: x\r\nx-amz-copy-source: /b/k?versionId=1\r\nx-amz-metadata-directive: REPLACE\r\n\r\n",
 		"POST /b?delete HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\nx-amz-checksum-crc32: AAAAAA==\r\n\r\n<Delete><Object><Key>k</Key></Object></Delete>",
 		"POST /b/m?uploads HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /b HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz\r\nContent-Length: 226\r\n\r\n--zz\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nu/${filename}\r\n--zz\r\nContent-Disposition: form-data; name=\"success_action_status\"\r\n\r\n201\r\n--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nabc\r\n--zz--\r\n",
+		"POST / HTTP/1.1\r\nHost: b.s3.localhost\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nkey=k",
 		"PUT /b/m?uploadId=x&partNumber=1 HTTP/1.1\r\nHost: x\r\nx-amz-copy-source: b/k\r\nx-amz-copy-source-range: bytes=0-1\r\n\r\n",
 		"POST /b/m?uploadId=x HTTP/1.1\r\nHost: x\r\nContent-Length: 90\r\n\r\n<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>",
 		"GET /b/m?uploadId=x&max-parts=-1 HTTP/1.1\r\nHost: x\r\n\r\n",

@@ -301,6 +301,7 @@ var operationHandlers = map[string]func(*request) *s3Error{
 	"PutBucketVersioning":     (*request).putBucketVersioning,
 	"ListObjectVersions":      (*request).listObjectVersions,
 	"GetObjectAttributes":     (*request).getObjectAttributes,
+	"PostObject":              (*request).postObject,
 }
 
 // listObjectsV2 is the ?list-type sub-resource, which S3 knows only as 2.

@@ -141,11 +141,7 @@ func (q *request) putObject() *s3Error {
 	if serr := q.writeConditions(); serr != nil {
 		return serr
 	}
-	if len(v.sums) == 0 && defaultChecksum != "" {
-		// S3 gives an object written without a checksum a full-object CRC64NVME, so a later
-		// read with x-amz-checksum-mode: ENABLED always has one to check.
-		v.sums[defaultChecksum] = newChecksum(defaultChecksum)
-	}
+	v.addDefaultChecksum()
 	// The verifier fills meta.Checksums when it reaches the end of the body, which is before
 	// the store commits the object's metadata.
 	meta.Checksums = map[string]string{}

@@ -3,7 +3,6 @@ package s3api
 import (
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // S3 tells its operations apart by method, by what the path addresses (the service, a
@@ -36,7 +35,9 @@ type operation struct {
 	xid             string       // the x-id SDKs append; only breaks ties
 	requiredQuery   []string
 	requiredHeaders []string // lower case
-	// form marks the browser form upload, told from other bucket POSTs by its media type.
+	// form marks the browser form upload. It answers every bucket POST that no operation
+	// with a sub-resource claims, whatever its media type, so that a form sent with the wrong
+	// enctype gets S3's 412 rather than 405.
 	form bool
 }
 
@@ -68,9 +69,6 @@ var routes = func() map[string][][]*operation {
 // present; score counts the literals and required members present, and complete says none
 // is missing.
 func (op *operation) match(r *http.Request, query url.Values) (ok bool, score int, complete bool) {
-	if op.form && !strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
-		return false, 0, false
-	}
 	for _, p := range op.query {
 		if _, has := query[p.key]; !has {
 			return false, 0, false
