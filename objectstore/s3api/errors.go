@@ -179,7 +179,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, rid string,
 	x.header()
 	x.open("Error")
 	x.elem("Code", e.code)
-	x.elem("Message", e.message())
+	x.message("Message", e.message())
 	for _, kv := range e.extra {
 		x.elem(kv[0], kv[1])
 	}

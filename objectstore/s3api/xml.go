@@ -52,7 +52,18 @@ func (x *xmlw) elemTime(name string, t time.Time) { x.elem(name, isoTime(t)) }
 
 // text escapes character data. Characters XML 1.0 cannot carry (most control characters) are
 // written as numeric references, as S3 does for keys that contain them.
-func (x *xmlw) text(s string) {
+func (x *xmlw) text(s string) { x.escape(s, true) }
+
+// message writes an error message as S3 does: quotes as they are (minio-go's suite, run
+// against S3, matches "Policy Condition failed: [\"eq\", …" in the raw body), though ETags
+// and keys elsewhere get &quot;.
+func (x *xmlw) message(name, s string) {
+	x.open(name)
+	x.escape(s, false)
+	x.close(name)
+}
+
+func (x *xmlw) escape(s string, quotes bool) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -63,9 +74,9 @@ func (x *xmlw) text(s string) {
 				x.b = append(x.b, "&gt;"...)
 			case c == '&':
 				x.b = append(x.b, "&amp;"...)
-			case c == '"':
+			case c == '"' && quotes:
 				x.b = append(x.b, "&quot;"...)
-			case c == '\'':
+			case c == '\'' && quotes:
 				x.b = append(x.b, "&apos;"...)
 			case c == '\r':
 				x.b = append(x.b, "&#13;"...)
