@@ -16,11 +16,10 @@ import (
 	"github.com/localpipe/localpipe/objectstore/s3api"
 )
 
-// BenchmarkListObjectsV2 times one ListObjectsV2 page of 1000 keys, over loopback HTTP and in
-// the engine alone, in a bucket of 1,000 keys and in one of 1,000,000, each page starting
-// after a different key. The aim: the large bucket's page within 2x of the small
-// one's. Run: go test ./objectstore -run '^$' -bench ListObjectsV2 -benchtime 200x
-func BenchmarkListObjectsV2(b *testing.B) {
+// benchServer is a store (bbolt without fsync: listing benchmarks measure reads) served over
+// loopback HTTP.
+func benchServer(b *testing.B) (*objectstore.Store, *httptest.Server) {
+	b.Helper()
 	dir := b.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{NoSync: true})
 	if err != nil {
@@ -32,6 +31,15 @@ func BenchmarkListObjectsV2(b *testing.B) {
 	}
 	ts := httptest.NewServer(s3api.New(store, s3api.Options{}))
 	b.Cleanup(func() { ts.Close(); db.Close() })
+	return store, ts
+}
+
+// BenchmarkListObjectsV2 times one ListObjectsV2 page of 1000 keys, over loopback HTTP and in
+// the engine alone, in a bucket of 1,000 keys and in one of 1,000,000, each page starting
+// after a different key. The aim: the large bucket's page within 2x of the small
+// one's. Run: go test ./objectstore -run '^$' -bench ListObjectsV2 -benchtime 200x
+func BenchmarkListObjectsV2(b *testing.B) {
+	store, ts := benchServer(b)
 	ctx := context.Background()
 	sizes := []int{1000, 1_000_000}
 	for _, n := range sizes {
@@ -83,17 +91,7 @@ func BenchmarkListObjectsV2(b *testing.B) {
 // within 2x of the small one's.
 // Run: go test ./objectstore -run '^$' -bench ListObjectVersions -benchtime 200x
 func BenchmarkListObjectVersions(b *testing.B) {
-	dir := b.TempDir()
-	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	store, err := objectstore.Open(objectstore.Options{DB: db, Dir: filepath.Join(dir, "s3")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ts := httptest.NewServer(s3api.New(store, s3api.Options{}))
-	b.Cleanup(func() { ts.Close(); db.Close() })
+	store, ts := benchServer(b)
 	ctx := context.Background()
 	for _, n := range []int{1000, 100_000} {
 		bucket := fmt.Sprintf("versions-%d", n)

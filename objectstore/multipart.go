@@ -608,22 +608,19 @@ func (s *Store) ListMultipartUploads(ctx context.Context, bucket string, in List
 			} else if in.KeyMarker != "" && objKey < in.KeyMarker {
 				continue
 			}
-			if in.Delimiter != "" {
-				if i := strings.Index(objKey[len(in.Prefix):], in.Delimiter); i >= 0 {
-					cp := objKey[:len(in.Prefix)+i+len(in.Delimiter)]
-					if cp == lastPrefix {
-						continue
-					}
-					if count == in.MaxUploads {
-						res.IsTruncated = true
-						break
-					}
-					res.CommonPrefixes = append(res.CommonPrefixes, cp)
-					lastPrefix = cp
-					res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
-					count++
+			if cp, ok := commonPrefix(objKey, in.Prefix, in.Delimiter); ok {
+				if cp == lastPrefix {
 					continue
 				}
+				if count == in.MaxUploads {
+					res.IsTruncated = true
+					break
+				}
+				res.CommonPrefixes = append(res.CommonPrefixes, cp)
+				lastPrefix = cp
+				res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
+				count++
+				continue
 			}
 			if count == in.MaxUploads {
 				res.IsTruncated = true

@@ -633,26 +633,23 @@ func (s *Store) listLocked(objs *bolt.Bucket, in ListInput) (ListResult, error) 
 			if !strings.HasPrefix(key, in.Prefix) {
 				break
 			}
-			if in.Delimiter != "" {
-				if i := strings.Index(key[len(in.Prefix):], in.Delimiter); i >= 0 {
-					cp := key[:len(in.Prefix)+i+len(in.Delimiter)]
-					if cp <= in.StartAfter {
-						// StartAfter falls inside this prefix: S3 skips the whole prefix.
-						k, v = c.Seek(successor(cp))
-						k, v = stepBack(c, k, v)
-						continue
-					}
-					if count == in.MaxKeys {
-						res.IsTruncated = true
-						break
-					}
-					res.CommonPrefixes = append(res.CommonPrefixes, cp)
-					res.Last = cp
-					count++
+			if cp, ok := commonPrefix(key, in.Prefix, in.Delimiter); ok {
+				if cp <= in.StartAfter {
+					// StartAfter falls inside this prefix: S3 skips the whole prefix.
 					k, v = c.Seek(successor(cp))
 					k, v = stepBack(c, k, v)
 					continue
 				}
+				if count == in.MaxKeys {
+					res.IsTruncated = true
+					break
+				}
+				res.CommonPrefixes = append(res.CommonPrefixes, cp)
+				res.Last = cp
+				count++
+				k, v = c.Seek(successor(cp))
+				k, v = stepBack(c, k, v)
+				continue
 			}
 			if count == in.MaxKeys {
 				res.IsTruncated = true
@@ -669,6 +666,19 @@ func (s *Store) listLocked(objs *bolt.Bucket, in ListInput) (ListResult, error) 
 		return nil
 	}()
 	return res, err
+}
+
+// commonPrefix is the common prefix a listing rolls key into: the key up to and including the
+// first delimiter after the listing's prefix.
+func commonPrefix(key, prefix, delimiter string) (string, bool) {
+	if delimiter == "" {
+		return "", false
+	}
+	i := strings.Index(key[len(prefix):], delimiter)
+	if i < 0 {
+		return "", false
+	}
+	return key[:len(prefix)+i+len(delimiter)], true
 }
 
 // successor is the smallest string greater than every string with prefix p.

@@ -487,24 +487,21 @@ func (s *Store) ListVersions(ctx context.Context, bucket string, in ListVersions
 			}
 			latest := !havePrev || key != prevKey
 			prevKey, havePrev = key, true
-			if in.Delimiter != "" {
-				if i := strings.Index(key[len(in.Prefix):], in.Delimiter); i >= 0 {
-					cp := key[:len(in.Prefix)+i+len(in.Delimiter)]
-					if cp != lastCP && cp > in.KeyMarker {
-						if count == in.MaxKeys {
-							res.IsTruncated = true
-							break
-						}
-						res.CommonPrefixes = append(res.CommonPrefixes, cp)
-						lastCP = cp
-						res.NextKeyMarker, res.NextVersionID = cp, ""
-						count++
+			if cp, ok := commonPrefix(key, in.Prefix, in.Delimiter); ok {
+				if cp != lastCP && cp > in.KeyMarker {
+					if count == in.MaxKeys {
+						res.IsTruncated = true
+						break
 					}
-					// Every version under the prefix is summed up by it: jump past them.
-					k, v = c.Seek(successor(cp))
-					k, v = stepBack(c, k, v)
-					continue
+					res.CommonPrefixes = append(res.CommonPrefixes, cp)
+					lastCP = cp
+					res.NextKeyMarker, res.NextVersionID = cp, ""
+					count++
 				}
+				// Every version under the prefix is summed up by it: jump past them.
+				k, v = c.Seek(successor(cp))
+				k, v = stepBack(c, k, v)
+				continue
 			}
 			if count == in.MaxKeys {
 				res.IsTruncated = true

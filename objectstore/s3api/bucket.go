@@ -207,16 +207,9 @@ func (q *request) listObjects(version int) *s3Error {
 		}
 		in.MaxKeys = min(n, 1000)
 	}
-	encoding := query.Get("encoding-type")
-	if encoding != "" && encoding != "url" {
-		return errMsg("InvalidArgument", "Invalid Encoding Method specified in Request",
-			[2]string{"ArgumentName", "encoding-type"}, [2]string{"ArgumentValue", encoding})
-	}
-	enc := func(s string) string {
-		if encoding == "url" {
-			return urlEncodeKey(s)
-		}
-		return s
+	encoding, enc, serr := keyEncoding(query)
+	if serr != nil {
+		return serr
 	}
 	token, hasToken := query["continuation-token"]
 	if version == 2 {

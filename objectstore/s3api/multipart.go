@@ -427,16 +427,9 @@ func (q *request) listUploads() *s3Error {
 	if maxUploads == 0 {
 		res.Uploads, res.CommonPrefixes, res.IsTruncated = nil, nil, len(res.Uploads)+len(res.CommonPrefixes) > 0
 	}
-	encoding := query.Get("encoding-type")
-	if encoding != "" && encoding != "url" {
-		return errMsg("InvalidArgument", "Invalid Encoding Method specified in Request",
-			[2]string{"ArgumentName", "encoding-type"}, [2]string{"ArgumentValue", encoding})
-	}
-	enc := func(s string) string {
-		if encoding == "url" {
-			return urlEncodeKey(s)
-		}
-		return s
+	encoding, enc, serr := keyEncoding(query)
+	if serr != nil {
+		return serr
 	}
 	var x xmlw
 	x.header()

@@ -69,10 +69,9 @@ func (q *request) listObjectVersions() *s3Error {
 		}
 		maxKeys = min(n, 1000)
 	}
-	enc := query.Get("encoding-type")
-	if enc != "" && enc != "url" {
-		return errMsg("InvalidArgument", "Invalid Encoding Method specified in Request",
-			[2]string{"ArgumentName", "encoding-type"}, [2]string{"ArgumentValue", bounded(enc)})
+	enc, key, serr := keyEncoding(query)
+	if serr != nil {
+		return serr
 	}
 	in := objectstore.ListVersionsInput{Prefix: query.Get("prefix"), Delimiter: query.Get("delimiter"),
 		KeyMarker: query.Get("key-marker"), VersionIDMarker: query.Get("version-id-marker"), MaxKeys: maxKeys}
@@ -89,12 +88,6 @@ func (q *request) listObjectVersions() *s3Error {
 	res, err := q.h.store.ListVersions(q.r.Context(), q.bucket, in)
 	if err != nil {
 		return q.fail(err)
-	}
-	key := func(s string) string {
-		if enc == "url" {
-			return urlEncodeKey(s)
-		}
-		return s
 	}
 	var x xmlw
 	x.header()

@@ -110,6 +110,20 @@ const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// keyEncoding reads a listing's encoding-type, which S3 knows only as "url", and returns how
+// keys are written in the answer.
+func keyEncoding(query url.Values) (encoding string, enc func(string) string, err *s3Error) {
+	encoding = query.Get("encoding-type")
+	switch encoding {
+	case "":
+		return "", func(s string) string { return s }, nil
+	case "url":
+		return encoding, urlEncodeKey, nil
+	}
+	return "", nil, errMsg("InvalidArgument", "Invalid Encoding Method specified in Request",
+		[2]string{"ArgumentName", "encoding-type"}, [2]string{"ArgumentValue", bounded(encoding)})
+}
+
 // urlEncodeKey is S3's encoding-type=url: form encoding (space as +), slashes left as they are.
 func urlEncodeKey(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%2F", "/") }
 

@@ -136,17 +136,22 @@ func (c *call) registerConsumer(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(map[string]any{"Consumer": c.consumerJSON(name, ci)})
 }
 
-func (c *call) describeConsumer(body []byte) ([]byte, *awsjson.Error) {
+// consumerFrom decodes, checks and resolves the consumerRef a request names.
+func (c *call) consumerFrom(body []byte) (string, stream.ConsumerInfo, *awsjson.Error) {
 	var in consumerRef
 	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
+		return "", stream.ConsumerInfo{}, err
 	}
 	var v validator
 	in.validate(&v)
 	if err := v.Err(); err != nil {
-		return nil, err
+		return "", stream.ConsumerInfo{}, err
 	}
-	streamName, ci, aerr := c.resolve(in)
+	return c.resolve(in)
+}
+
+func (c *call) describeConsumer(body []byte) ([]byte, *awsjson.Error) {
+	streamName, ci, aerr := c.consumerFrom(body)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -156,16 +161,7 @@ func (c *call) describeConsumer(body []byte) ([]byte, *awsjson.Error) {
 }
 
 func (c *call) deregisterConsumer(body []byte) ([]byte, *awsjson.Error) {
-	var in consumerRef
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	in.validate(&v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	streamName, ci, aerr := c.resolve(in)
+	streamName, ci, aerr := c.consumerFrom(body)
 	if aerr != nil {
 		return nil, aerr
 	}
