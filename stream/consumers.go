@@ -2,6 +2,7 @@ package stream
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"time"
 )
@@ -21,9 +22,11 @@ var (
 )
 
 type consumerMeta struct {
-	Name     string `json:"name"`
-	Created  int64  `json:"created"` // unix nanoseconds
-	ActiveAt int64  `json:"activeAt"`
+	Name     string            `json:"name"`
+	Created  int64             `json:"created"` // unix nanoseconds
+	ActiveAt int64             `json:"activeAt"`
+	Tags     map[string]string `json:"tags,omitempty"`
+	Policy   string            `json:"policy,omitempty"`
 }
 
 // ConsumerInfo describes a registered consumer.
@@ -31,6 +34,8 @@ type ConsumerInfo struct {
 	Name    string
 	Created time.Time // second precision, as its ARN carries it
 	Status  string    // StatusCreating or StatusActive
+	Tags    map[string]string
+	Policy  string
 }
 
 func (e *Engine) consumerInfo(c consumerMeta) ConsumerInfo {
@@ -38,7 +43,58 @@ func (e *Engine) consumerInfo(c consumerMeta) ConsumerInfo {
 	if e.opts.Now().UnixNano() < c.ActiveAt {
 		status = StatusCreating
 	}
-	return ConsumerInfo{Name: c.Name, Created: time.Unix(0, c.Created), Status: status}
+	tags := maps.Clone(c.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return ConsumerInfo{Name: c.Name, Created: time.Unix(0, c.Created), Status: status, Tags: tags, Policy: c.Policy}
+}
+
+// updateConsumer lets fn edit one consumer of a stream.
+func (e *Engine) updateConsumer(stream, name string, fn func(c *consumerMeta) error) error {
+	return e.update(stream, func(m *streamMeta) error {
+		i := slices.IndexFunc(m.Consumers, func(c consumerMeta) bool { return c.Name == name })
+		if i < 0 {
+			return ErrConsumerNotFound
+		}
+		m.Consumers = slices.Clone(m.Consumers)
+		c := m.Consumers[i]
+		c.Tags = maps.Clone(c.Tags)
+		if c.Tags == nil {
+			c.Tags = map[string]string{}
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+		m.Consumers[i] = c
+		return nil
+	})
+}
+
+// UpdateConsumerTags lets fn edit a consumer's tags in place; fn's error aborts the change.
+func (e *Engine) UpdateConsumerTags(stream, name string, fn func(tags map[string]string) error) error {
+	return e.updateConsumer(stream, name, func(c *consumerMeta) error { return fn(c.Tags) })
+}
+
+// SetPolicy sets the resource policy of a stream (consumer "") or of one of its consumers;
+// "" removes it.
+func (e *Engine) SetPolicy(stream, consumer, policy string) error {
+	if consumer != "" {
+		return e.updateConsumer(stream, consumer, func(c *consumerMeta) error { c.Policy = policy; return nil })
+	}
+	return e.update(stream, func(m *streamMeta) error { m.Policy = policy; return nil })
+}
+
+// SetEncryption records a stream's server-side encryption (EncryptionType KMS and a key, or
+// NONE). localpipe keeps its logs as they are; describing the stream reports the setting.
+func (e *Engine) SetEncryption(stream, typ, keyID string) error {
+	return e.update(stream, func(m *streamMeta) error {
+		if s := e.status(m); s != StatusActive {
+			return &NotActiveError{Name: stream, Status: s}
+		}
+		m.EncryptionType, m.KeyID = typ, keyID
+		return nil
+	})
 }
 
 // RegisterConsumer registers a consumer of an ACTIVE stream. Like a new stream it stays

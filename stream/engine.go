@@ -63,6 +63,10 @@ type streamMeta struct {
 	ShardLevelMetrics []string `json:"shardLevelMetrics,omitempty"`
 	// Consumers are the enhanced fan-out consumers registered (consumers.go).
 	Consumers []consumerMeta `json:"consumers,omitempty"`
+	// KeyID is the KMS key StartStreamEncryption named; the data stays as it is on disk.
+	KeyID string `json:"keyId,omitempty"`
+	// Policy is the stream's resource policy document, kept as given.
+	Policy string `json:"policy,omitempty"`
 }
 
 type shardMeta struct {
@@ -312,6 +316,8 @@ func (e *Engine) info(st *streamState) StreamInfo {
 		EncryptionType: m.EncryptionType, Tags: maps.Clone(m.Tags), Hidden: m.Hidden,
 		ShardLevelMetrics: slices.Clone(m.ShardLevelMetrics),
 		ConsumerCount:     len(m.Consumers),
+		KeyID:             m.KeyID,
+		Policy:            m.Policy,
 	}
 	if si.Tags == nil {
 		si.Tags = map[string]string{}

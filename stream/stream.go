@@ -101,6 +101,8 @@ type StreamInfo struct {
 	// ShardLevelMetrics are the enhanced-monitoring metrics enabled, in the model's order.
 	ShardLevelMetrics []string
 	ConsumerCount     int
+	KeyID             string // the KMS key of a KMS-encrypted stream
+	Policy            string // resource policy, "" for none
 }
 
 // ShardInfo describes one shard. Hash keys are inclusive bounds.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -324,7 +325,7 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 	for _, sh := range shards {
 		out = append(out, shardJSON(sh))
 	}
-	return awsjson.Marshal(map[string]any{"StreamDescription": map[string]any{
+	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
 		"StreamStatus":            info.Status,
@@ -335,7 +336,16 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 		"StreamCreationTimestamp": awsjson.Timestamp(info.Created),
 		"EnhancedMonitoring":      []enhancedMonitoring{{ShardLevelMetrics: orEmpty(info.ShardLevelMetrics)}},
 		"EncryptionType":          info.EncryptionType,
-	}})
+	}
+	withKeyID(desc, info)
+	return awsjson.Marshal(map[string]any{"StreamDescription": desc})
+}
+
+// withKeyID adds the KMS key of an encrypted stream to its description.
+func withKeyID(desc map[string]any, info stream.StreamInfo) {
+	if info.KeyID != "" {
+		desc["KeyId"] = info.KeyID
+	}
 }
 
 func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
@@ -352,7 +362,7 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return awsjson.Marshal(map[string]any{"StreamDescriptionSummary": map[string]any{
+	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
 		"StreamStatus":            info.Status,
@@ -364,7 +374,9 @@ func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
 		"OpenShardCount":          openShardCount(info),
 		"ConsumerCount":           info.ConsumerCount,
 		"MaxRecordSizeInKiB":      info.MaxRecordSizeKiB,
-	}})
+	}
+	withKeyID(desc, info)
+	return awsjson.Marshal(map[string]any{"StreamDescriptionSummary": desc})
 }
 
 func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
@@ -633,6 +645,21 @@ func tooManyTags(name string) *awsjson.Error {
 	return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", name, awsjson.Account, tagsPerStream))
 }
 
+// mergeTags adds add to tags unless that would pass tagsPerStream, which tooMany answers.
+func mergeTags(tags, add map[string]string, tooMany func() error) error {
+	n := len(tags)
+	for k := range add {
+		if _, ok := tags[k]; !ok {
+			n++
+		}
+	}
+	if n > tagsPerStream {
+		return tooMany()
+	}
+	maps.Copy(tags, add)
+	return nil
+}
+
 func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
@@ -661,19 +688,7 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
-		n := len(tags)
-		for k := range in.Tags {
-			if _, ok := tags[k]; !ok {
-				n++
-			}
-		}
-		if n > tagsPerStream {
-			return tooManyTags(name)
-		}
-		for k, val := range in.Tags {
-			tags[k] = val
-		}
-		return nil
+		return mergeTags(tags, in.Tags, func() error { return tooManyTags(name) })
 	})
 	if err != nil {
 		return nil, c.engineError(name, err)

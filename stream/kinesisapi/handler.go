@@ -42,6 +42,7 @@ type Handler struct {
 	svc     *awsjson.Service
 	space   awsjson.Space
 	subs    subscriptions
+	account accountSettings
 }
 
 // New returns a handler serving eng.
@@ -130,6 +131,16 @@ func init() {
 		"DescribeStreamConsumer":        (*call).describeConsumer,
 		"DeregisterStreamConsumer":      (*call).deregisterConsumer,
 		"ListStreamConsumers":           (*call).listConsumers,
+		"TagResource":                   (*call).tagResource,
+		"UntagResource":                 (*call).untagResource,
+		"ListTagsForResource":           (*call).listTagsForResource,
+		"PutResourcePolicy":             (*call).putResourcePolicy,
+		"GetResourcePolicy":             (*call).getResourcePolicy,
+		"DeleteResourcePolicy":          (*call).deleteResourcePolicy,
+		"StartStreamEncryption":         func(c *call, b []byte) ([]byte, *awsjson.Error) { return c.encryption(b, true) },
+		"StopStreamEncryption":          func(c *call, b []byte) ([]byte, *awsjson.Error) { return c.encryption(b, false) },
+		"DescribeAccountSettings":       (*call).describeAccountSettings,
+		"UpdateAccountSettings":         (*call).updateAccountSettings,
 		// Over HTTP, ServeHTTP streams it; an in-process call has no stream to answer on.
 		"SubscribeToShard": func(*call, []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", "SubscribeToShard answers with an event stream; call it over HTTP")
@@ -140,12 +151,11 @@ func init() {
 	// InvalidArgumentException because these operations model it, so the SDKs surface it as a
 	// typed, non-retried 400 carrying the message.
 	for _, a := range []string{"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
-		"StartStreamEncryption", "StopStreamEncryption", "PutResourcePolicy",
-		"GetResourcePolicy", "DeleteResourcePolicy", "TagResource", "UntagResource", "ListTagsForResource",
-		"DescribeAccountSettings", "UpdateAccountSettings", "UpdateStreamWarmThroughput"} {
+		"UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
+		"CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"} {
 		name := a
 		actions[name] = func(*call, []byte) ([]byte, *awsjson.Error) {
-			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams keep the shards they were created with, have no resource policies or encryption")
+			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams keep the shards they were created with, and have no warm throughput, record distribution strategies or channels")
 		}
 	}
 }
