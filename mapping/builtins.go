@@ -132,7 +132,7 @@ func fromGo(v any, depth int) (any, error) {
 		return nil, errors.New("nested too deeply")
 	}
 	switch v := v.(type) {
-	case nil, bool, string, int64, float64, *vlist, *vmap:
+	case nil, bool, string, int64, float64, *decimal, *vlist, *vmap:
 		return v, nil
 	case int:
 		return int64(v), nil

@@ -31,8 +31,8 @@
 // swallow the line break after them), its grammar (method arguments, list and map items,
 // indexes, range bounds, #foreach lists and macro arguments take only references and
 // literals; there is no null literal outside method arguments, where a bare word is null too;
-// "$a.b(" and "$a[" must be complete calls and indexes), Integer/Long/BigInteger/Double
-// arithmetic, Java number printing, call-by-name macro arguments and fail-fast iteration (a
+// "$a.b(" and "$a[" must be complete calls and indexes), Integer/Long/BigInteger/Double/
+// BigDecimal arithmetic, Java number printing, call-by-name macro arguments and fail-fast iteration (a
 // #foreach whose body changes the size of its list or map fails as Java's iterator does).
 //
 // # Known differences
@@ -49,8 +49,6 @@
 //     are emulated and pinned in the corpus (quirk_*.vm). Also not emulated: the text
 //     Velocity substitutes for a null arithmetic result in string + (for a null reference it
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
-//   - A BigInteger combined with a double is BigDecimal arithmetic in Velocity and double
-//     arithmetic here.
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
 //     get(Integer)); Velocity would also find no method for a Long index.
 //   - toUpperCase and toLowerCase apply Java's one-to-many mappings (ß to SS, İ to i and a
@@ -70,7 +68,10 @@
 // $input.path and $util.parseJson give maps and lists; $input.json and the printing of JSON
 // lists write compact JSON escaped the way json-smart does (including "\/" for a slash),
 // which matches AWS's recorded output shape ([{"foo":"bar"}]); the slash escape itself is not
-// recorded for AWS. The JSONPath subset is documented in jsonpath.go and checked against
+// recorded for AWS. Numbers follow json-smart's model: an integer is an Integer or Long, a
+// BigInteger beyond that; a decimal literal is a Double, unless it is longer than 18
+// characters, when it is a BigDecimal that prints as written ("1.000000000000000000") and
+// stays exact in arithmetic (BigDecimal scales past 4096 digits are a render error). The JSONPath subset is documented in jsonpath.go and checked against
 // Jayway JsonPath 2.0, filters included: as there, the right operand of a comparison takes
 // the left one's type, a double-quoted filter literal keeps its quotes, and $["k"] is an
 // error.

@@ -106,6 +106,8 @@ func rangeBound(v any) (int64, bool) {
 			return 0, false
 		}
 		return int64(v), true
+	case *decimal:
+		return int64(int32(lowBits(v.integer()))), true
 	case string:
 		// Velocity 1.7 accepts numeric strings in a range.
 		var i int64
