@@ -169,7 +169,7 @@ func TestLimits(t *testing.T) {
 	lowLimits(t)
 	MaxLoopIterations = 5
 	got, err := render("t", "#foreach($i in [1..10])$i#if($foreach.hasNext),#end#end", nil)
-	if err != nil || got != "1,2,3,4,5" {
+	if err != nil || got != "1,2,3,4,5," {
 		t.Errorf("loop limit: %q, %v", got, err)
 	}
 	MaxOutputSize = 10

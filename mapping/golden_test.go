@@ -75,7 +75,8 @@ func goldenVars() map[string]any {
 //     (LocalStack; unrecorded for AWS);
 //   - $util functions return null for null and convert other values to text (unrecorded);
 //   - a #foreach stops quietly after 1000 iterations, AWS's documented limit
-//     (directive.foreach.maxloops; what AWS does at the limit is unrecorded).
+//     (directive.foreach.maxloops; what AWS does at the limit is unrecorded), leaving
+//     $foreach.hasNext true at the last iteration when items remain, as Velocity does.
 //
 // Maps from $input.path and $util.parseJson printing as {k=v} and lists as compact JSON need
 // no rule: that is how Jayway JsonPath's json-smart values (LinkedHashMap, JSONArray) print.
