@@ -134,8 +134,8 @@ func (q *call) serve() {
 }
 
 // requestParams gathers the method request parameters. A query string parameter or header
-// sent more than once gives its last value, as in the single-value maps API Gateway builds
-// for Lambda proxy events (unverified for templates).
+// sent more than once gives its last value, as API Gateway's $input.params() does; the
+// multivalue* parameter mappings (requestSource) give them all.
 func (q *call) requestParams() mapping.Params {
 	p := mapping.Params{Path: q.pathParams}
 	if q.r.URL.RawQuery != "" {
@@ -145,13 +145,26 @@ func (q *call) requestParams() mapping.Params {
 			p.QueryString[k] = v[len(v)-1]
 		}
 	}
-	p.Header = make(map[string]string, len(q.r.Header))
+	// Header names as the client spelled them, Host included, as API Gateway gives them
+	// (net/http canonicalises names and moves Host out of the map).
+	names := headerNames(q.r)
+	p.Header = make(map[string]string, len(q.r.Header)+1)
 	for k, v := range q.r.Header {
 		if len(v) > 0 {
-			p.Header[k] = v[len(v)-1]
+			p.Header[rawName(names, k)] = v[len(v)-1]
 		}
 	}
+	if q.r.Host != "" {
+		p.Header[rawName(names, "Host")] = q.r.Host
+	}
 	return p
+}
+
+func rawName(names map[string]string, canonical string) string {
+	if n, ok := names[canonical]; ok {
+		return n
+	}
+	return canonical
 }
 
 // context returns $context as API Gateway fills it for a template (aws-semantics.md A.2).

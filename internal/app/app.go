@@ -212,6 +212,8 @@ func (a *App) Listen() error {
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", a.cfg.Listen, err)
 	}
+	// The gateway gives templates header names as clients spelled them.
+	ln = gateway.RawHeaderListener(ln)
 	a.ln = ln
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -221,6 +223,7 @@ func (a *App) Listen() error {
 		Handler:           a.Handler(),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 30 * time.Second,
+		ConnContext:       gateway.ConnContext,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
 	a.serveCh = make(chan error, 1)
