@@ -402,7 +402,7 @@ func TestContextVariables(t *testing.T) {
 		"resourcePath": "/things/{id}", "resourceId": res.ID, "httpMethod": "PATCH", "stage": "prod", "apiId": "testapi",
 		"accountId": "123456789012", "protocol": "HTTP/1.1", "domainName": "localhost:4566", "domainPrefix": "localhost:4566",
 		"sourceIp": "192.0.2.7", "userAgent": "curl/8.0", "apiKey": goodKey, "apiKeyId": "kid", "caller": "",
-		"env": "test", "envIndex": "test", "id": "a b", "q": "2", "h": "c", "body": M{"n": float64(1)},
+		"env": "test", "envIndex": "test", "id": "a%20b", "q": "2", "h": "c", "body": M{"n": float64(1)},
 	}
 	for k, v := range want {
 		if fmt.Sprint(got[k]) != fmt.Sprint(v) {

@@ -202,3 +202,19 @@ func TestHeaderNamesOverTheWire(t *testing.T) {
 		t.Errorf("fallback: %s", b)
 	}
 }
+
+// TestPathParamsReachTemplatesUndecoded: a REST API hands path parameters over as they
+// appear in the request path, percent escapes and all. Recorded for Lambda proxy events,
+// which carry the same method request parameters: /posts/%40 gives pathParameters.id "%40"
+// (github.com/serverless/serverless issue 5037), and live captures show REST APIs keep the
+// path encoded where HTTP APIs decode it (github.com/middleapi/standard-server pull 93,
+// citing hotsock/voker pull 8). Back-end URIs still get the value decoded and re-escaped
+// once (TestHTTPIntegration).
+func TestPathParamsReachTemplatesUndecoded(t *testing.T) {
+	e := newEnv(t, docJSON(M{"/posts/{id}/{rest+}": M{"post": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `$input.params('id')|$input.params().path.rest|$input.params().path`}}}}, nil)}}, nil))
+	w := e.do(req{target: "/_aws/execute-api/testapi/prod/posts/%40me%2Fx/a%20b/c+d", body: `{}`, header: map[string]string{"Content-Type": "application/json"}})
+	if want := "%40me%2Fx|a%20b/c+d|{id=%40me%2Fx, rest=a%20b/c+d}"; w.Code != 200 || w.Body.String() != want {
+		t.Errorf("%d %s\nwant %s", w.Code, w.Body, want)
+	}
+}

@@ -32,10 +32,13 @@ type call struct {
 	stageName  string
 	path       string // escaped path below the stage
 	p          *plan
-	pathParams map[string]string
-	params     mapping.Params
-	body       []byte
-	key        *APIKey
+	pathParams map[string]string // percent-decoded, for parameter mappings and back-end URIs
+	// rawPathParams are the path parameters as sent, still percent-encoded: API Gateway gives
+	// REST API templates and Lambda proxy events the undecoded value (TestPathParamsReachTemplatesUndecoded).
+	rawPathParams map[string]string
+	params        mapping.Params
+	body          []byte
+	key           *APIKey
 
 	ctx map[string]any // $context, built on first use
 
@@ -79,7 +82,7 @@ func (q *call) serve() {
 		q.gatewayError(errTooLarge)
 		return
 	}
-	m, _, pathParams, ok := q.d.api.Match(q.r.Method, path)
+	m, _, rawPathParams, ok := q.d.api.match(q.r.Method, path)
 	if !ok {
 		q.gatewayError(errMissingToken)
 		return
@@ -90,7 +93,13 @@ func (q *call) serve() {
 		q.gatewayError(errMissingToken)
 		return
 	}
-	q.pathParams = pathParams
+	q.rawPathParams = rawPathParams
+	if rawPathParams != nil {
+		q.pathParams = make(map[string]string, len(rawPathParams))
+		for k, v := range rawPathParams {
+			q.pathParams[k] = unescape(v)
+		}
+	}
 	if q.r.Body != nil {
 		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxPayloadSize+1))
 		if err != nil {
@@ -137,7 +146,7 @@ func (q *call) serve() {
 // sent more than once gives its last value, as API Gateway's $input.params() does; the
 // multivalue* parameter mappings (requestSource) give them all.
 func (q *call) requestParams() mapping.Params {
-	p := mapping.Params{Path: q.pathParams}
+	p := mapping.Params{Path: q.rawPathParams}
 	if q.r.URL.RawQuery != "" {
 		vals, _ := url.ParseQuery(q.r.URL.RawQuery)
 		p.QueryString = make(map[string]string, len(vals))
