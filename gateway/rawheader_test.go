@@ -218,3 +218,27 @@ func TestPathParamsReachTemplatesUndecoded(t *testing.T) {
 		t.Errorf("%d %s\nwant %s", w.Code, w.Body, want)
 	}
 }
+
+// TestNonJSONBodyIs400: a request template that reads a body that is not JSON through
+// $input.path or $input.json gets API Gateway's 400 "Could not parse request body into json"
+// (widely reported), the integration is not called, and $input.body alone still works.
+func TestNonJSONBodyIs400(t *testing.T) {
+	e := newEnv(t, docJSON(M{
+		"/path": M{"post": op(awsInteg("kinesis:action/PutRecord", M{"application/json": `{"Data":"$util.base64Encode($input.path('$'))"}`}, nil, nil), nil)},
+		"/body": M{"post": op(awsInteg("kinesis:action/PutRecord", M{"application/json": `{"Data":"$util.base64Encode($input.body)"}`}, nil, nil), nil)},
+	}, nil))
+	for _, body := range []string{"a=b&c=d", "eyJ0b3AiOjF9", "{'a': 1}"} {
+		w := e.do(req{target: "/_aws/execute-api/testapi/prod/path", body: body, header: map[string]string{"Content-Type": "application/json"}})
+		m := decodeJSON(t, w.Body.Bytes())
+		msg, _ := m["message"].(string)
+		if w.Code != 400 || !strings.HasPrefix(msg, "Could not parse request body into json: ") || strings.Join(w.Header()["x-amzn-ErrorType"], "") != "BadRequestException" {
+			t.Errorf("%q: %d %v %s", body, w.Code, w.Header(), w.Body)
+		}
+	}
+	if n := e.inv.count(); n != 0 {
+		t.Errorf("the integration was called %d times", n)
+	}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/body", body: "a=b", header: map[string]string{"Content-Type": "application/json"}}); w.Code != 200 {
+		t.Errorf("$input.body of a form body: %d %s", w.Code, w.Body)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime"
 	"net"
@@ -414,6 +415,13 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
 					"method", p.where, "template", t.Name(), "err", err)
+				var be *mapping.BodyError
+				if errors.As(err, &be) {
+					// API Gateway's answer when a template reads a body that is not JSON
+					// (widely reported; the gateway response type is unverified).
+					q.gatewayError(gwError{typ: "BAD_REQUEST_BODY", status: 400, message: be.Error(), errorType: "BadRequestException"})
+					return nil, false
+				}
 				q.gatewayError(errInternal)
 				return nil, false
 			}

@@ -204,4 +204,7 @@ var awsCaseDifferences = map[string]string{
 	"a9_12_create_stream_default": "a missing $input.path value equals ''",
 	"a9_17_put_records_range":     "an undefined reference equals ''",
 	"input_path_count":            "AWS documents count() on a $input.path list",
+	"i18_nonjson_form_path":       "AWS answers 400 Could not parse request body into json; json-smart's permissive parser reads a bare token",
+	"i18_nonjson_base64_json":     "AWS answers 400 Could not parse request body into json; json-smart's permissive parser reads a bare token",
+	"i18_nonjson_single_quotes":   "AWS answers 400 Could not parse request body into json; json-smart's permissive parser accepts single quotes",
 }

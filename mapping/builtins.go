@@ -394,15 +394,8 @@ func (o *inputObj) call(name string, args []any) (any, bool, error) {
 		}
 		doc, derr := o.document()
 		if derr != nil {
-			// The body is not JSON. The root path gives the raw body; anything else is
-			// missing. AWS's behaviour is unrecorded (LocalStack does the same).
-			if name == "path" {
-				if len(jp.segs) == 0 {
-					return o.body(), true, nil
-				}
-				return nil, true, nil
-			}
-			return `""`, true, nil
+			// API Gateway fails the request (awsDifferences in golden_test.go).
+			return nil, true, &BodyError{JSON: derr.(*JSONError)}
 		}
 		v, found, err := jp.eval(doc)
 		if err != nil {
@@ -423,6 +416,17 @@ func (o *inputObj) call(name string, args []any) (any, bool, error) {
 		return b.String(), true, nil
 	}
 	return nil, false, nil
+}
+
+// BodyError is why a render failed that read, through $input.path or $input.json, a body
+// that is not JSON. API Gateway answers such a request 400 with Error's text as the message
+// (widely reported; the rest of its text is Jackson's description, ours is JSONError's).
+type BodyError struct {
+	JSON *JSONError
+}
+
+func (e *BodyError) Error() string {
+	return "Could not parse request body into json: Could not parse payload into json: " + e.JSON.Error()
 }
 
 // utilObj is $util.

@@ -290,7 +290,9 @@ func (s *state) evalRef(n *refNode) (any, error) {
 			}
 			v, found, err := callMethod(cur, p.Name, args)
 			if err != nil {
-				return nil, s.errorf(n.offset, "%s: calling %s: %v", n.Src, p.Name, err)
+				e := s.errorf(n.offset, "%s: calling %s: %v", n.Src, p.Name, err)
+				e.(*Error).Err = err
+				return nil, e
 			}
 			if str, ok := v.(string); ok {
 				if len(str) > MaxOutputSize {

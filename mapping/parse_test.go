@@ -87,7 +87,7 @@ func TestRenderErrors(t *testing.T) {
 		{"a\n  $list.get(9)", "t:2:3: $list.get(9): calling get: index out of range"},
 		{"$list[5]", "t:1:1: $list[5]: index 5 out of range"},
 		{"$name.substring(9)", "t:1:1: $name.substring(9): calling substring"},
-		{"$util.base64Decode('%%%')", "invalid base64"},
+		{"$util.base64Decode('%%%')", "Illegal base64 character"},
 		{"$util.urlDecode('%zz')", "urlDecode"},
 		{"$util.parseJson('{')", "not valid JSON at line 1 column 2"},
 		{"$name.replaceAll('(?=a)', 'b')", "not supported"},

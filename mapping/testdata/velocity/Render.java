@@ -45,13 +45,20 @@ public class Render {
 
         static final Object NOT_JSON = new Object();
 
+        // AWS answers $input.path or $input.json of a body that is not JSON with 400 "Could
+        // not parse request body into json"; the render fails here too. (What json-smart's
+        // permissive parser accepts, a bare token or single quotes, it reads; AWS does not:
+        // awsCaseDifferences in mapping/aws_test.go.)
+        private Object doc() {
+            if (doc == NOT_JSON) throw new IllegalArgumentException("Could not parse request body into json");
+            return doc;
+        }
+
         public String getBody() { return body; }
 
         // A definite path that matches nothing is null (AWS prints it as nothing).
         public Object path(String p) {
-            // A body that is not JSON: the root is the raw body, anything else is missing
-            // (LocalStack's rule; AWS's is unrecorded).
-            if (doc == NOT_JSON) return p.trim().equals("$") ? body : null;
+            Object doc = doc();
             try {
                 return JsonPath.read(doc, p);
             } catch (PathNotFoundException e) {
@@ -61,7 +68,7 @@ public class Render {
 
         // A missing path gives "" (a JSON empty string), as LocalStack does; unverified for AWS.
         public String json(String p) {
-            if (doc == NOT_JSON) return "\"\"";
+            Object doc = doc();
             try {
                 return JSONValue.toJSONString(JsonPath.read(doc, p));
             } catch (PathNotFoundException e) {
