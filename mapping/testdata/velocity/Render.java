@@ -305,6 +305,49 @@ public class Render {
         return c;
     }
 
+    // serve renders requests from stdin until it closes, for FuzzVelocityOracle: each request
+    // is a template and a body, each as a decimal byte count, a newline and the UTF-8 bytes;
+    // each answer is the output the same way, or the count -1 when the render failed. The
+    // context is context() with $input over the request's body.
+    static void serve(VelocityEngine ve) throws IOException {
+        DataInputStream in = new DataInputStream(new BufferedInputStream(System.in));
+        OutputStream out = new BufferedOutputStream(System.out);
+        while (true) {
+            byte[] src = frame(in), req = frame(in);
+            if (src == null || req == null) return;
+            body = new String(req, StandardCharsets.UTF_8);
+            byte[] answer;
+            try {
+                StringWriter w = new StringWriter();
+                ve.evaluate(context(), w, "fuzz", new String(src, StandardCharsets.UTF_8));
+                answer = w.toString().getBytes(StandardCharsets.UTF_8);
+            } catch (AssertionError e) {
+                throw e; // the harness itself failed (parseJson)
+            } catch (Throwable e) {
+                // StackOverflowError and the like are Velocity's failures too.
+                answer = null;
+            }
+            if (answer == null) {
+                out.write("-1\n".getBytes(StandardCharsets.UTF_8));
+            } else {
+                out.write((answer.length + "\n").getBytes(StandardCharsets.UTF_8));
+                out.write(answer);
+            }
+            out.flush();
+        }
+    }
+
+    static byte[] frame(DataInputStream in) throws IOException {
+        StringBuilder n = new StringBuilder();
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) return null;
+            n.append((char) c);
+        }
+        byte[] b = new byte[Integer.parseInt(n.toString())];
+        in.readFully(b);
+        return b;
+    }
+
     public static void main(String[] args) throws Exception {
         VelocityEngine ve = new VelocityEngine();
         ve.setProperty("runtime.log.logsystem.class", "org.apache.velocity.runtime.log.NullLogChute");
@@ -317,6 +360,10 @@ public class Render {
             ve.setProperty("eventhandler.referenceinsertion.class", "Render$EmptyNull");
         }
         ve.init();
+        if (args.length > 0 && args[0].equals("--serve")) {
+            serve(ve);
+            return;
+        }
         if (args.length > 1) body = new String(Files.readAllBytes(Paths.get(args[1])), StandardCharsets.UTF_8).trim();
         File dir = new File(args[0]);
         File[] files = dir.listFiles((d, n) -> n.endsWith(".vm"));
