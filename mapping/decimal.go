@@ -193,6 +193,12 @@ func (d *decimal) cmp(y *decimal) int {
 // half-down to the dividend's scale (BigDecimal.divide(d, ROUND_HALF_DOWN)), null for a
 // division by zero, and % an ArithmeticException.
 func decimalArith(op string, a, b any) any {
+	if (op == "/" || op == "%") && toFloat(b) == 0 {
+		// Velocity checks for a zero divisor first, so even % gives null here (probed).
+		if d, ok := b.(*decimal); !ok || d.u.Sign() == 0 {
+			return nil
+		}
+	}
 	x, ok1 := toDecimal(a)
 	y, ok2 := toDecimal(b)
 	if !ok1 || !ok2 {
