@@ -76,7 +76,7 @@ func velocityGap(src string) bool {
 		return true // lexer state after references
 	}
 	for _, s := range []string{
-		"\\", // escapes next to references and directives (lexer state)
+		"\\",                                    // escapes next to references and directives (lexer state)
 		"#define", "toUpperCase", "toLowerCase", // rendered at #set; one-to-many case maps
 		"split", "replaceAll", "replaceFirst", "matches", // java.util.regex vs RE2
 		"keySet", "values", "entrySet", // copies, not views
