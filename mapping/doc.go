@@ -20,7 +20,9 @@
 //
 // Where AWS's recorded behaviour differs from stock Velocity 1.7 (aws-semantics.md A.1, A.5)
 // this package follows AWS: a null reference renders as empty text, null compares equal to
-// the empty string, an empty body reads as {}. awsDifferences in golden_test.go is the one
+// the empty string, an empty body reads as {}, and $input.path or $input.json of a body that
+// is not JSON fails the render with a *BodyError, which the gateway answers 400 "Could not
+// parse request body into json" as API Gateway does. awsDifferences in golden_test.go is the one
 // list of these rules, says which the reference-engine harness applies too, and names the
 // corpus templates that show the others. A map from $input.path or $util.parseJson prints as
 // Java's {k=v}, a list as compact JSON: that is how Jayway JsonPath's json-smart values print,
@@ -46,7 +48,9 @@
 //     a method call or index, a "." after a word right after "$a.b()", and a "[" right after
 //     #end when the block ends in a property glued to another reference ("$a.b$c#end[",
 //     which Velocity rejects) sometimes print differently or fail there; the common forms
-//     are emulated and pinned in the corpus (quirk_*.vm). Also not emulated: the text
+//     are emulated and pinned in the corpus (quirk_*.vm). Also after an index, a word glued
+//     to it and followed by a dot: Velocity prints "$list[0]x.y z" as "1x z" (FuzzVelocityOracle
+//     found it), here it is "1x.y z". Also not emulated: the text
 //     Velocity substitutes for a null arithmetic result in string + (for a null reference it
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's

@@ -402,7 +402,10 @@ func lexRefTail(l *lexer) stateFn {
 		for strings.HasPrefix(l.input[l.pos:], "#*") {
 			end := strings.Index(l.input[l.pos+2:], "*#")
 			if end < 0 {
-				return l.errorf("unclosed comment #*")
+				if !commentRunsToEnd(l.input[l.pos+2:]) {
+					return l.errorf("unclosed comment #*")
+				}
+				end = len(l.input) - l.pos - 4
 			}
 			l.pos += 2 + end + 2
 			l.start = l.pos
@@ -485,7 +488,10 @@ func (l *lexer) lexHash() stateFn {
 		l.flushText(p)
 		end := strings.Index(s[2:], "*#")
 		if end < 0 {
-			return l.errorf("unclosed comment #*")
+			if !commentRunsToEnd(s[2:]) {
+				return l.errorf("unclosed comment #*")
+			}
+			end = len(s) - 4
 		}
 		l.pos = p + 2 + end + 2
 		l.start = l.pos
@@ -820,4 +826,12 @@ func lexString(l *lexer, quote rune) stateFn {
 	}
 	l.emitVal(t, b.String())
 	return lexCode
+}
+
+// commentRunsToEnd reports whether Velocity 1.7 takes an unclosed "#*" comment whose text is
+// rest as a comment to the end of the template: it does unless the comment is empty or the
+// template ends with '#' or '$', which leave its lexer inside a token (probed; found by
+// FuzzVelocityOracle).
+func commentRunsToEnd(rest string) bool {
+	return rest != "" && !strings.HasSuffix(rest, "#") && !strings.HasSuffix(rest, "$")
 }
