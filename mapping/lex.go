@@ -518,7 +518,9 @@ func (l *lexer) lexHash() stateFn {
 	// "#word(" is a macro call even when no such macro is defined yet: Velocity 1.7 resolves
 	// macros at render time (a call may come before the #macro) and prints calls to
 	// unknown macros as their source text.
-	call := name != "" && !strings.HasPrefix(s, "#{") && strings.HasPrefix(s[n:], "(")
+	// Blanks may come before the "(" (probed: "#A (" is an unclosed call; found by
+	// FuzzVelocityOracle).
+	call := name != "" && !strings.HasPrefix(s, "#{") && strings.HasPrefix(strings.TrimLeft(s[n:], " \t"), "(")
 	if name == "" || !directives[name] && !call && (l.isMacro == nil || !l.isMacro(name)) {
 		// A # that starts nothing is text, and so are backslashes right after it: Velocity
 		// renders "#\$a" as "#\" and the value of $a (probed).
