@@ -832,8 +832,16 @@ func lexString(l *lexer, quote rune) stateFn {
 
 // commentRunsToEnd reports whether Velocity 1.7 takes an unclosed "#*" comment whose text is
 // rest as a comment to the end of the template: it does unless the comment is empty or the
-// template ends with '#' or '$', which leave its lexer inside a token (probed; found by
-// FuzzVelocityOracle).
+// template ends inside or right after a token its lexer still matches there ("#", "$",
+// "$!", "#*", "#[["; probed, found by FuzzVelocityOracle).
 func commentRunsToEnd(rest string) bool {
-	return rest != "" && !strings.HasSuffix(rest, "#") && !strings.HasSuffix(rest, "$")
+	if rest == "" {
+		return false
+	}
+	for _, end := range []string{"#", "$", "$!", "#*", "#[["} {
+		if strings.HasSuffix("#*"+rest, end) {
+			return false
+		}
+	}
+	return true
 }

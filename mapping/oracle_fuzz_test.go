@@ -100,6 +100,13 @@ func velocityGap(src string) bool {
 			if i+1 < len(src) {
 				next = src[i+1]
 			}
+			if c == '$' && next == '!' {
+				// "$!" counts as a reference only when a name or "{" follows.
+				next = 0
+				if i+2 < len(src) {
+					next = src[i+2]
+				}
+			}
 			if !(next >= 'a' && next <= 'z' || next >= 'A' && next <= 'Z' || next == '{' || next == '!' || next == '*' ||
 				next == '[' && c == '#' || next == '#' && c == '#') {
 				return true
@@ -165,6 +172,9 @@ func FuzzVelocityOracle(f *testing.F) {
 		want, ok, rerr := ref.render(src, body)
 		if rerr != nil {
 			t.Fatalf("the reference engine: %v", rerr)
+		}
+		if strings.Contains(want, "Render$") {
+			return // the harness's own objects print their identity ($input, $util)
 		}
 		switch {
 		case !ok && err == nil:
