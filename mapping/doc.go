@@ -50,7 +50,8 @@
 //     which Velocity rejects) sometimes print differently or fail there; the common forms
 //     are emulated and pinned in the corpus (quirk_*.vm). Also after an index, a word glued
 //     to it and followed by a dot: Velocity prints "$list[0]x.y z" as "1x z" (FuzzVelocityOracle
-//     found it), here it is "1x.y z". Also not emulated: the text
+//     found it), here it is "1x.y z"; and a "{" glued to a reference, which Velocity reads
+//     as the start of something else ("$name{x}" prints "world{", "$a.b{x" fails). Also not emulated: the text
 //     Velocity substitutes for a null arithmetic result in string + (for a null reference it
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's

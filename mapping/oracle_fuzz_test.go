@@ -69,7 +69,10 @@ func (r *velocityRef) render(src, body string) (out string, ok bool, err error) 
 	return string(b), true, nil
 }
 
-var indexThenDottedWord = regexp.MustCompile(`\][A-Za-z_][A-Za-z0-9_-]*\.`)
+var (
+	indexThenDottedWord = regexp.MustCompile(`\][A-Za-z_][A-Za-z0-9_-]*\.`)
+	braceAfterWord      = regexp.MustCompile(`[A-Za-z0-9_)\]-]\{`)
+)
 
 // velocityGap reports templates that reach a documented difference from Velocity 1.7
 // ("Known differences" in doc.go) or one the generated batch of TestVelocityOracle also
@@ -89,8 +92,9 @@ func velocityGap(src string) bool {
 			return true
 		}
 	}
-	// Text glued to an index, then a dot: "$list[0]x.y" (lexer state, found by this target).
-	if indexThenDottedWord.MatchString(src) {
+	// Text glued to an index, then a dot: "$list[0]x.y"; a "{" glued to a reference:
+	// "$name{x}" (lexer state, both found by this target).
+	if indexThenDottedWord.MatchString(src) || braceAfterWord.MatchString(src) {
 		return true
 	}
 	// A lone "$" or "#" next to a reference or directive (lexer state).
