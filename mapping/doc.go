@@ -51,9 +51,15 @@
 //     are emulated and pinned in the corpus (quirk_*.vm). Also after an index, a word glued
 //     to it and followed by a dot: Velocity prints "$list[0]x.y z" as "1x z" (FuzzVelocityOracle
 //     found it), here it is "1x.y z"; and a "{" glued to a reference, which Velocity reads
-//     as the start of something else ("$name{x}" prints "world{", "$a.b{x" fails). Also not emulated: the text
+//     as the start of something else ("$name{x}" prints "world{", "$a.b{x" fails), and a
+//     reference with "(" glued to a property ("$map.a$x(0)" fails in Velocity, "$map.a$x(0"
+//     does not). Also not emulated: the text
 //     Velocity substitutes for a null arithmetic result in string + (for a null reference it
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
+//   - A #foreach header other than ($name in list) is an error here; Velocity 1.7 takes some
+//     (a literal for the variable, any word for "in", two arguments) in odd ways.
+//   - Block macro calls (#@name(…)…#end, with $bodyContent) are not supported: they print as
+//     text, and "#name@(" is not rejected as Velocity rejects it.
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
 //     get(Integer)); Velocity would also find no method for a Long index.
 //   - toUpperCase and toLowerCase apply Java's one-to-many mappings (ß to SS, İ to i and a

@@ -518,9 +518,9 @@ func (l *lexer) lexHash() stateFn {
 	// "#word(" is a macro call even when no such macro is defined yet: Velocity 1.7 resolves
 	// macros at render time (a call may come before the #macro) and prints calls to
 	// unknown macros as their source text.
-	// Blanks may come before the "(" (probed: "#A (" is an unclosed call; found by
-	// FuzzVelocityOracle).
-	call := name != "" && !strings.HasPrefix(s, "#{") && strings.HasPrefix(strings.TrimLeft(s[n:], " \t"), "(")
+	// Blanks and line breaks may come before the "(" (probed: "#A (" and "#A\n(" are
+	// unclosed calls; found by FuzzVelocityOracle).
+	call := name != "" && !strings.HasPrefix(s, "#{") && strings.HasPrefix(strings.TrimLeft(s[n:], " \t\r\n"), "(")
 	if name == "" || !directives[name] && !call && (l.isMacro == nil || !l.isMacro(name)) {
 		// A # that starts nothing is text, and so are backslashes right after it: Velocity
 		// renders "#\$a" as "#\" and the value of $a (probed).
@@ -554,9 +554,14 @@ func (l *lexer) lexHash() stateFn {
 	l.start = p
 	l.pos = p + n
 	l.emitVal(itemDirective, name)
-	// Velocity allows spaces between a directive and its (.
+	// Velocity allows blanks between a directive and its (, line breaks too except after
+	// #set (probed; found by FuzzVelocityOracle).
+	blanks := " \t\r\n"
+	if name == "set" {
+		blanks = " \t"
+	}
 	q := l.pos
-	for q < len(l.input) && (l.input[q] == ' ' || l.input[q] == '\t') {
+	for q < len(l.input) && strings.IndexByte(blanks, l.input[q]) >= 0 {
 		q++
 	}
 	if q < len(l.input) && l.input[q] == '(' {

@@ -72,6 +72,11 @@ func (r *velocityRef) render(src, body string) (out string, ok bool, err error) 
 var (
 	indexThenDottedWord = regexp.MustCompile(`\][A-Za-z_][A-Za-z0-9_-]*\.`)
 	braceAfterWord      = regexp.MustCompile(`[A-Za-z0-9_)\]-]\{`)
+	// Velocity 1.7's block macro calls, #@name(…)…#end, which this package does not have.
+	blockMacro = regexp.MustCompile(`#@|#[A-Za-z][A-Za-z0-9_-]*@`)
+	// "$a.b$c(": what follows a property glued to a reference with "(" (lexer state).
+	callGluedToProperty = regexp.MustCompile(`\.[A-Za-z][A-Za-z0-9_-]*\$!?[A-Za-z][A-Za-z0-9_-]*\(`)
+	wellFormedForeach   = regexp.MustCompile(`#\{?foreach\}?[ \t]*\([ \t]*\$[A-Za-z][A-Za-z0-9_-]*[ \t]+in[ \t]`)
 )
 
 // velocityGap reports templates that reach a documented difference from Velocity 1.7
@@ -94,7 +99,12 @@ func velocityGap(src string) bool {
 	}
 	// Text glued to an index, then a dot: "$list[0]x.y"; a "{" glued to a reference:
 	// "$name{x}" (lexer state, both found by this target).
-	if indexThenDottedWord.MatchString(src) || braceAfterWord.MatchString(src) {
+	if indexThenDottedWord.MatchString(src) || braceAfterWord.MatchString(src) || blockMacro.MatchString(src) ||
+		callGluedToProperty.MatchString(src) {
+		return true
+	}
+	// A #foreach header other than ($name in …), which Velocity 1.7 takes in odd ways.
+	if strings.Count(src, "foreach") != len(wellFormedForeach.FindAllStringIndex(src, -1)) {
 		return true
 	}
 	// A lone "$" or "#" next to a reference or directive (lexer state).
