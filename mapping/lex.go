@@ -357,7 +357,10 @@ func lexRefTail(l *lexer) stateFn {
 	switch {
 	case strings.HasPrefix(s, "."):
 		r, _ := utf8.DecodeRuneInString(s[1:])
-		if len(s) > 1 && isIdentStart(r) {
+		// A property or method name starts with a letter: Velocity 1.7 prints "$a._b" as
+		// the value of $a and "._b", though "$_b" is a reference (probed; found by
+		// FuzzVelocityOracle).
+		if len(s) > 1 && isWordStart(r) {
 			l.pos++
 			l.emit(itemDot)
 			l.rootIdent = false
