@@ -587,19 +587,19 @@ func (l *lexer) lexHash() stateFn {
 func directiveName(s string) (string, int) {
 	if strings.HasPrefix(s, "#{") {
 		i := 2
-		for i < len(s) && isIdentChar(rune(s[i])) {
+		for i < len(s) && isDirectiveChar(s[i]) {
 			i++
 		}
-		if i > 2 && i < len(s) && s[i] == '}' && isWordStart(rune(s[2])) {
+		if i > 2 && i < len(s) && s[i] == '}' && isDirectiveStart(s[2]) {
 			return s[2:i], i + 1
 		}
 		return "", 0
 	}
 	i := 1
-	for i < len(s) && (isIdentChar(rune(s[i]))) {
+	for i < len(s) && isDirectiveChar(s[i]) {
 		i++
 	}
-	if i == 1 || !isWordStart(rune(s[1])) {
+	if i == 1 || !isDirectiveStart(s[1]) {
 		return "", 0
 	}
 	name := s[1:i]
@@ -607,6 +607,13 @@ func directiveName(s string) (string, int) {
 	// but Velocity reads "#else" followed by letters as #else only via the braced form.
 	return name, i
 }
+
+// Directive and macro names are letters, digits and '_', not starting with a digit; unlike
+// references they take no '-' (probed: "#A-(" is text, "#_m()" calls macro _m; found by
+// FuzzVelocityOracle).
+func isDirectiveStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+
+func isDirectiveChar(c byte) bool { return isDirectiveStart(c) || c >= '0' && c <= '9' }
 
 // lexBackslash handles escapes: \$ref, \#directive and runs of backslashes before them.
 func (l *lexer) lexBackslash() stateFn {
