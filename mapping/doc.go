@@ -58,6 +58,8 @@
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
 //   - A #foreach header other than ($name in list) is an error here; Velocity 1.7 takes some
 //     (a literal for the variable, any word for "in", two arguments) in odd ways.
+//   - A "#" among the arguments of a call to an unknown macro fails the template here;
+//     Velocity prints "#A(#A)" as text.
 //   - Block macro calls (#@name(…)…#end, with $bodyContent) are not supported: they print as
 //     text, and "#name@(" is not rejected as Velocity rejects it.
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's

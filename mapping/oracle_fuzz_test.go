@@ -75,6 +75,8 @@ var (
 	// Velocity 1.7's block macro calls, #@name(…)…#end, which this package does not have.
 	blockMacro = regexp.MustCompile(`#@|#[A-Za-z][A-Za-z0-9_-]*@`)
 	// "$a.b$c(": what follows a property glued to a reference with "(" (lexer state).
+	// A "#" among a macro call's arguments: "#A(#A)" prints as text in Velocity.
+	hashInCallArgs      = regexp.MustCompile(`#\{?[A-Za-z_][A-Za-z0-9_]*\}?[ \t\r\n]*\([^)]*#`)
 	callGluedToProperty = regexp.MustCompile(`\.[A-Za-z][A-Za-z0-9_-]*\$!?[A-Za-z][A-Za-z0-9_-]*\(`)
 	wellFormedForeach   = regexp.MustCompile(`#\{?foreach\}?[ \t]*\([ \t]*\$[A-Za-z][A-Za-z0-9_-]*[ \t]+in[ \t]`)
 )
@@ -100,7 +102,7 @@ func velocityGap(src string) bool {
 	// Text glued to an index, then a dot: "$list[0]x.y"; a "{" glued to a reference:
 	// "$name{x}" (lexer state, both found by this target).
 	if indexThenDottedWord.MatchString(src) || braceAfterWord.MatchString(src) || blockMacro.MatchString(src) ||
-		callGluedToProperty.MatchString(src) {
+		callGluedToProperty.MatchString(src) || hashInCallArgs.MatchString(src) {
 		return true
 	}
 	// A #foreach header other than ($name in …), which Velocity 1.7 takes in odd ways.
@@ -114,15 +116,24 @@ func velocityGap(src string) bool {
 			if i+1 < len(src) {
 				next = src[i+1]
 			}
-			if c == '$' && next == '!' {
-				// "$!" counts as a reference only when a name or "{" follows.
+			if c == '$' {
+				// "$!", "${" and "$!{" count as a reference only when a name follows.
+				j := i + 1
+				for _, p := range []string{"!", "{"} {
+					if strings.HasPrefix(src[j:], p) {
+						j++
+					}
+				}
 				next = 0
-				if i+2 < len(src) {
-					next = src[i+2]
+				if j < len(src) {
+					next = src[j]
+				}
+				if next == '_' {
+					next = 'a'
 				}
 			}
-			if !(next >= 'a' && next <= 'z' || next >= 'A' && next <= 'Z' || next == '{' || next == '!' || next == '*' ||
-				next == '[' && c == '#' || next == '#' && c == '#') {
+			letter := next >= 'a' && next <= 'z' || next >= 'A' && next <= 'Z'
+			if c == '$' && !letter || c == '#' && !(letter || next == '{' || next == '*' || next == '[' || next == '#') {
 				return true
 			}
 		}
