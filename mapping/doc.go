@@ -58,8 +58,10 @@
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
 //   - A #foreach header other than ($name in list) is an error here; Velocity 1.7 takes some
 //     (a literal for the variable, any word for "in", two arguments) in odd ways.
-//   - A "#" among the arguments of a call to an unknown macro fails the template here;
-//     Velocity prints "#A(#A)" as text.
+//   - An unclosed block comment runs to the end of the template, as in Velocity, but one with
+//     another "#*" or "#**" inside sometimes fails there ("#*#**0").
+//   - A "#" among the arguments of a call to an unknown macro or a method fails the
+//     template here; Velocity prints "#A(#A)" and "$a.b(#A" as text.
 //   - Block macro calls (#@name(…)…#end, with $bodyContent) are not supported: they print as
 //     text, and "#name@(" is not rejected as Velocity rejects it.
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
