@@ -33,6 +33,16 @@ import (
 // pathParams is nil when the path has no variables. Besides that map, Match allocates only
 // to decode percent escapes.
 func (a *API) Match(method, path string) (m *Method, res *Resource, pathParams map[string]string, ok bool) {
+	m, res, pathParams, ok = a.match(method, path)
+	for k, v := range pathParams {
+		pathParams[k] = unescape(v)
+	}
+	return m, res, pathParams, ok
+}
+
+// match is Match with the path parameters as they appear in the request path, still
+// percent-encoded, which is how API Gateway hands them to templates ($input.params()).
+func (a *API) match(method, path string) (m *Method, res *Resource, pathParams map[string]string, ok bool) {
 	node := a.root
 	if node == nil {
 		return nil, nil, nil, false
@@ -68,7 +78,7 @@ func (a *API) Match(method, path string) (m *Method, res *Resource, pathParams m
 	if len(vars) > 0 {
 		pathParams = make(map[string]string, len(vars))
 		for _, kv := range vars {
-			pathParams[kv.name] = unescape(kv.value)
+			pathParams[kv.name] = kv.value
 		}
 	}
 	if m = node.Methods[method]; m == nil {

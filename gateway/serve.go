@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime"
 	"net"
@@ -32,10 +33,13 @@ type call struct {
 	stageName  string
 	path       string // escaped path below the stage
 	p          *plan
-	pathParams map[string]string
-	params     mapping.Params
-	body       []byte
-	key        *APIKey
+	pathParams map[string]string // percent-decoded, for parameter mappings and back-end URIs
+	// rawPathParams are the path parameters as sent, still percent-encoded: API Gateway gives
+	// REST API templates and Lambda proxy events the undecoded value (TestPathParamsReachTemplatesUndecoded).
+	rawPathParams map[string]string
+	params        mapping.Params
+	body          []byte
+	key           *APIKey
 
 	ctx map[string]any // $context, built on first use
 
@@ -79,7 +83,7 @@ func (q *call) serve() {
 		q.gatewayError(errTooLarge)
 		return
 	}
-	m, _, pathParams, ok := q.d.api.Match(q.r.Method, path)
+	m, _, rawPathParams, ok := q.d.api.match(q.r.Method, path)
 	if !ok {
 		q.gatewayError(errMissingToken)
 		return
@@ -90,7 +94,13 @@ func (q *call) serve() {
 		q.gatewayError(errMissingToken)
 		return
 	}
-	q.pathParams = pathParams
+	q.rawPathParams = rawPathParams
+	if rawPathParams != nil {
+		q.pathParams = make(map[string]string, len(rawPathParams))
+		for k, v := range rawPathParams {
+			q.pathParams[k] = unescape(v)
+		}
+	}
 	if q.r.Body != nil {
 		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxPayloadSize+1))
 		if err != nil {
@@ -134,10 +144,10 @@ func (q *call) serve() {
 }
 
 // requestParams gathers the method request parameters. A query string parameter or header
-// sent more than once gives its last value, as in the single-value maps API Gateway builds
-// for Lambda proxy events (unverified for templates).
+// sent more than once gives its last value, as API Gateway's $input.params() does; the
+// multivalue* parameter mappings (requestSource) give them all.
 func (q *call) requestParams() mapping.Params {
-	p := mapping.Params{Path: q.pathParams}
+	p := mapping.Params{Path: q.rawPathParams}
 	if q.r.URL.RawQuery != "" {
 		vals, _ := url.ParseQuery(q.r.URL.RawQuery)
 		p.QueryString = make(map[string]string, len(vals))
@@ -145,13 +155,26 @@ func (q *call) requestParams() mapping.Params {
 			p.QueryString[k] = v[len(v)-1]
 		}
 	}
-	p.Header = make(map[string]string, len(q.r.Header))
+	// Header names as the client spelled them, Host included, as API Gateway gives them
+	// (net/http canonicalises names and moves Host out of the map).
+	names := headerNames(q.r)
+	p.Header = make(map[string]string, len(q.r.Header)+1)
 	for k, v := range q.r.Header {
 		if len(v) > 0 {
-			p.Header[k] = v[len(v)-1]
+			p.Header[rawName(names, k)] = v[len(v)-1]
 		}
 	}
+	if q.r.Host != "" {
+		p.Header[rawName(names, "Host")] = q.r.Host
+	}
 	return p
+}
+
+func rawName(names map[string]string, canonical string) string {
+	if n, ok := names[canonical]; ok {
+		return n
+	}
+	return canonical
 }
 
 // context returns $context as API Gateway fills it for a template (aws-semantics.md A.2).
@@ -392,6 +415,13 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
 					"method", p.where, "template", t.Name(), "err", err)
+				var be *mapping.BodyError
+				if errors.As(err, &be) {
+					// API Gateway's answer when a template reads a body that is not JSON
+					// (widely reported; the gateway response type is unverified).
+					q.gatewayError(gwError{typ: "BAD_REQUEST_BODY", status: 400, message: be.Error(), errorType: "BadRequestException"})
+					return nil, false
+				}
 				q.gatewayError(errInternal)
 				return nil, false
 			}

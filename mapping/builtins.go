@@ -132,7 +132,7 @@ func fromGo(v any, depth int) (any, error) {
 		return nil, errors.New("nested too deeply")
 	}
 	switch v := v.(type) {
-	case nil, bool, string, int64, float64, *vlist, *vmap:
+	case nil, bool, string, int64, float64, *decimal, *vlist, *vmap:
 		return v, nil
 	case int:
 		return int64(v), nil
@@ -220,10 +220,111 @@ func javaUTF8(b []byte) string {
 	var sb strings.Builder
 	for len(b) > 0 {
 		r, w := utf8.DecodeRune(b)
-		sb.WriteRune(r) // utf8.RuneError is U+FFFD
+		if r == utf8.RuneError && w == 1 {
+			// Java replaces the longest valid prefix of a broken sequence with one U+FFFD
+			// (Unicode's "maximal subpart" practice, probed with the JDK's decoder); Go's
+			// decoder would give one per byte.
+			w = maximalSubpart(b)
+		}
+		sb.WriteRune(r)
 		b = b[w:]
 	}
 	return sb.String()
+}
+
+// maximalSubpart is the length of the start of b that begins a UTF-8 sequence but does not
+// complete it (at least 1).
+func maximalSubpart(b []byte) int {
+	c := b[0]
+	var n int
+	lo, hi := byte(0x80), byte(0xBF)
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		n = 2
+	case c >= 0xE0 && c <= 0xEF:
+		n = 3
+		// Java's decoder also reads an encoded surrogate (ED A0-BF xx) as one broken
+		// sequence, so ED takes any continuation byte here.
+		if c == 0xE0 {
+			lo = 0xA0
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		n = 4
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+	default:
+		return 1
+	}
+	i := 1
+	for ; i < n && i < len(b); i++ {
+		if b[i] < lo || b[i] > hi {
+			break
+		}
+		lo, hi = 0x80, 0xBF
+	}
+	return i
+}
+
+// javaBase64Decode is java.util.Base64.getDecoder().decode(String), which AWS's
+// $util.base64Decode runs: the standard alphabet, padding optional but, when present, only
+// in its place ("YQ" and "YQ==" decode, "YQ=" does not), unused low bits ignored, and any
+// other character (a line break, a space, the URL-safe '-' and '_', non-ASCII) an error.
+func javaBase64Decode(s string) ([]byte, error) {
+	out := make([]byte, 0, len(s)*3/4)
+	bits, shift := 0, 18
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		i++
+		var v int
+		switch {
+		case c >= 'A' && c <= 'Z':
+			v = int(c - 'A')
+		case c >= 'a' && c <= 'z':
+			v = int(c-'a') + 26
+		case c >= '0' && c <= '9':
+			v = int(c-'0') + 52
+		case c == '+':
+			v = 62
+		case c == '/':
+			v = 63
+		case c == '=':
+			if shift == 6 && (i == len(s) || s[i] != '=') || shift == 18 {
+				return nil, errors.New("java.lang.IllegalArgumentException: Input byte array has wrong 4-byte ending unit")
+			}
+			if shift == 6 {
+				i++ // the second '='
+			}
+			goto end
+		default:
+			if c >= utf8.RuneSelf {
+				c = '?' // Java encodes the string as ISO-8859-1 first
+			}
+			return nil, fmt.Errorf("java.lang.IllegalArgumentException: Illegal base64 character %x", c)
+		}
+		bits |= v << shift
+		shift -= 6
+		if shift < 0 {
+			out = append(out, byte(bits>>16), byte(bits>>8), byte(bits))
+			bits, shift = 0, 18
+		}
+	}
+end:
+	switch shift {
+	case 6:
+		out = append(out, byte(bits>>16))
+	case 0:
+		out = append(out, byte(bits>>16), byte(bits>>8))
+	case 12:
+		return nil, errors.New("java.lang.IllegalArgumentException: Last unit does not have enough valid bits")
+	}
+	if i < len(s) {
+		return nil, fmt.Errorf("java.lang.IllegalArgumentException: Input byte array has incorrect ending byte at %d", i)
+	}
+	return out, nil
 }
 
 func (o *inputObj) document() (any, error) {
@@ -293,15 +394,8 @@ func (o *inputObj) call(name string, args []any) (any, bool, error) {
 		}
 		doc, derr := o.document()
 		if derr != nil {
-			// The body is not JSON. The root path gives the raw body; anything else is
-			// missing. AWS's behaviour is unrecorded (LocalStack does the same).
-			if name == "path" {
-				if len(jp.segs) == 0 {
-					return o.body(), true, nil
-				}
-				return nil, true, nil
-			}
-			return `""`, true, nil
+			// API Gateway fails the request (awsDifferences in golden_test.go).
+			return nil, true, &BodyError{JSON: derr.(*JSONError)}
 		}
 		v, found, err := jp.eval(doc)
 		if err != nil {
@@ -322,6 +416,17 @@ func (o *inputObj) call(name string, args []any) (any, bool, error) {
 		return b.String(), true, nil
 	}
 	return nil, false, nil
+}
+
+// BodyError is why a render failed that read, through $input.path or $input.json, a body
+// that is not JSON. API Gateway answers such a request 400 with Error's text as the message
+// (widely reported; the rest of its text is Jackson's description, ours is JSONError's).
+type BodyError struct {
+	JSON *JSONError
+}
+
+func (e *BodyError) Error() string {
+	return "Could not parse request body into json: Could not parse payload into json: " + e.JSON.Error()
 }
 
 // utilObj is $util.
@@ -372,9 +477,9 @@ func (utilObj) call(name string, args []any) (any, bool, error) {
 	case "base64Encode":
 		return base64.StdEncoding.EncodeToString([]byte(s)), true, nil
 	case "base64Decode":
-		b, err := base64.StdEncoding.DecodeString(strings.TrimRight(s, "\r\n"))
+		b, err := javaBase64Decode(s)
 		if err != nil {
-			return nil, true, fmt.Errorf("invalid base64: %v", err)
+			return nil, true, err
 		}
 		return javaUTF8(b), true, nil
 	}

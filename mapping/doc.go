@@ -20,7 +20,9 @@
 //
 // Where AWS's recorded behaviour differs from stock Velocity 1.7 (aws-semantics.md A.1, A.5)
 // this package follows AWS: a null reference renders as empty text, null compares equal to
-// the empty string, an empty body reads as {}. awsDifferences in golden_test.go is the one
+// the empty string, an empty body reads as {}, and $input.path or $input.json of a body that
+// is not JSON fails the render with a *BodyError, which the gateway answers 400 "Could not
+// parse request body into json" as API Gateway does. awsDifferences in golden_test.go is the one
 // list of these rules, says which the reference-engine harness applies too, and names the
 // corpus templates that show the others. A map from $input.path or $util.parseJson prints as
 // Java's {k=v}, a list as compact JSON: that is how Jayway JsonPath's json-smart values print,
@@ -31,8 +33,8 @@
 // swallow the line break after them), its grammar (method arguments, list and map items,
 // indexes, range bounds, #foreach lists and macro arguments take only references and
 // literals; there is no null literal outside method arguments, where a bare word is null too;
-// "$a.b(" and "$a[" must be complete calls and indexes), Integer/Long/BigInteger/Double
-// arithmetic, Java number printing, call-by-name macro arguments and fail-fast iteration (a
+// "$a.b(" and "$a[" must be complete calls and indexes), Integer/Long/BigInteger/Double/
+// BigDecimal arithmetic, Java number printing, call-by-name macro arguments and fail-fast iteration (a
 // #foreach whose body changes the size of its list or map fails as Java's iterator does).
 //
 // # Known differences
@@ -46,11 +48,22 @@
 //     a method call or index, a "." after a word right after "$a.b()", and a "[" right after
 //     #end when the block ends in a property glued to another reference ("$a.b$c#end[",
 //     which Velocity rejects) sometimes print differently or fail there; the common forms
-//     are emulated and pinned in the corpus (quirk_*.vm). Also not emulated: the text
+//     are emulated and pinned in the corpus (quirk_*.vm). Also after an index, a word glued
+//     to it and followed by a dot: Velocity prints "$list[0]x.y z" as "1x z" (FuzzVelocityOracle
+//     found it), here it is "1x.y z"; and a "{" glued to a reference, which Velocity reads
+//     as the start of something else ("$name{x}" prints "world{", "$a.b{x" fails), and a
+//     reference with "(" glued to a property ("$map.a$x(0)" fails in Velocity, "$map.a$x(0"
+//     does not). Also not emulated: the text
 //     Velocity substitutes for a null arithmetic result in string + (for a null reference it
 //     is the reference's source, "a" + $undef is "a$undef", which is emulated).
-//   - A BigInteger combined with a double is BigDecimal arithmetic in Velocity and double
-//     arithmetic here.
+//   - A #foreach header other than ($name in list) is an error here; Velocity 1.7 takes some
+//     (a literal for the variable, any word for "in", two arguments) in odd ways.
+//   - An unclosed block comment runs to the end of the template, as in Velocity, but one with
+//     another "#*" or "#**" inside sometimes fails there ("#*#**0").
+//   - A "#" among the arguments of a call to an unknown macro or a method fails the
+//     template here; Velocity prints "#A(#A)" and "$a.b(#A" as text.
+//   - Block macro calls (#@name(…)…#end, with $bodyContent) are not supported: they print as
+//     text, and "#name@(" is not rejected as Velocity rejects it.
 //   - Map keys are strings: {1: 'a'} has the key "1". A list index must be an integer (Java's
 //     get(Integer)); Velocity would also find no method for a Long index.
 //   - toUpperCase and toLowerCase apply Java's one-to-many mappings (ß to SS, İ to i and a
@@ -70,7 +83,10 @@
 // $input.path and $util.parseJson give maps and lists; $input.json and the printing of JSON
 // lists write compact JSON escaped the way json-smart does (including "\/" for a slash),
 // which matches AWS's recorded output shape ([{"foo":"bar"}]); the slash escape itself is not
-// recorded for AWS. The JSONPath subset is documented in jsonpath.go and checked against
+// recorded for AWS. Numbers follow json-smart's model: an integer is an Integer or Long, a
+// BigInteger beyond that; a decimal literal is a Double, unless it is longer than 18
+// characters, when it is a BigDecimal that prints as written ("1.000000000000000000") and
+// stays exact in arithmetic (BigDecimal scales past 4096 digits are a render error). The JSONPath subset is documented in jsonpath.go and checked against
 // Jayway JsonPath 2.0, filters included: as there, the right operand of a comparison takes
 // the left one's type, a double-quoted filter literal keeps its quotes, and $["k"] is an
 // error.

@@ -106,6 +106,8 @@ func rangeBound(v any) (int64, bool) {
 			return 0, false
 		}
 		return int64(v), true
+	case *decimal:
+		return int64(int32(lowBits(v.integer()))), true
 	case string:
 		// Velocity 1.7 accepts numeric strings in a range.
 		var i int64
@@ -288,7 +290,9 @@ func (s *state) evalRef(n *refNode) (any, error) {
 			}
 			v, found, err := callMethod(cur, p.Name, args)
 			if err != nil {
-				return nil, s.errorf(n.offset, "%s: calling %s: %v", n.Src, p.Name, err)
+				e := s.errorf(n.offset, "%s: calling %s: %v", n.Src, p.Name, err)
+				e.(*Error).Err = err
+				return nil, e
 			}
 			if str, ok := v.(string); ok {
 				if len(str) > MaxOutputSize {

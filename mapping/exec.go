@@ -391,7 +391,9 @@ func (s *state) foreach(n *foreachNode) error {
 			more = i+1 < len(m.keys)
 		}
 		ls.index = i
-		ls.hasNext = more && i+1 < MaxLoopIterations
+		// Velocity's maxloops stops the loop without touching $foreach.hasNext, which
+		// stays true at the last allowed iteration when items remain (probed).
+		ls.hasNext = more
 		if v == nil {
 			delete(s.vars, n.Var)
 		} else {
@@ -476,6 +478,9 @@ func (s *state) lookupIn(name string, frames int) (any, error) {
 			return s.loops[len(s.loops)-1], nil
 		case "velocityCount":
 			return int64(s.loops[len(s.loops)-1].index + 1), nil
+		case "velocityHasNext":
+			// Velocity 1.7's deprecated directive.foreach.iterator.name.
+			return s.loops[len(s.loops)-1].hasNext, nil
 		}
 	}
 	if v, ok := s.vars[name]; ok {

@@ -67,22 +67,27 @@ func goldenVars() map[string]any {
 // Rules testdata/velocity/Render.java applies as well, so that outputs stay comparable:
 //   - a null reference (undefined, a missing $input.path value) renders as empty text, where
 //     stock Velocity prints its source (an insertion event handler);
-//   - an empty body reads as {}; for a body that is not JSON, $input.path('$') is the raw
-//     body and other paths are missing (LocalStack's rule; AWS's is unrecorded);
+//   - an empty body reads as {}; $input.path and $input.json of a body that is not JSON
+//     fail the render, which the gateway answers 400 {"message": "Could not parse request
+//     body into json: …"} as API Gateway does (widely reported; a *BodyError here);
 //   - $input.path of a definite path that matches nothing is null, and $input.json of it is
 //     "" (LocalStack's choice; AWS's is unrecorded);
 //   - $input.params(name) looks in path, query string, then header, and is "" when missing
 //     (LocalStack; unrecorded for AWS);
 //   - $util functions return null for null and convert other values to text (unrecorded);
 //   - a #foreach stops quietly after 1000 iterations, AWS's documented limit
-//     (directive.foreach.maxloops; what AWS does at the limit is unrecorded).
+//     (directive.foreach.maxloops; what AWS does at the limit is unrecorded), leaving
+//     $foreach.hasNext true at the last iteration when items remain, as Velocity does.
 //
 // Maps from $input.path and $util.parseJson printing as {k=v} and lists as compact JSON need
 // no rule: that is how Jayway JsonPath's json-smart values (LinkedHashMap, JSONArray) print.
 // Macros are local to each template in the harness (velocimacro.permissions.allow.inline.
 // local.scope), which is configuration, not an AWS rule.
 //
-// Rules the harness does not apply: null compares equal to the empty string as well as to
+// Rules the harness does not apply: a body json-smart's permissive parser reads but AWS's
+// JSON parser rejects (a bare token such as form data or unpadded base64, single-quoted JSON)
+// fails here as on AWS, where Velocity with Jayway renders the token as a string; null
+// compares equal to the empty string as well as to
 // null (Velocity's == decides it), and a list from $input.path has AWS's documented count()
 // (Jayway's JSONArray has no such method). The corpus templates that show them are the keys
 // below, with the output AWS gives and why; the AWS example cases that show them are in

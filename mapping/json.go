@@ -40,7 +40,8 @@ type jsonParser struct {
 }
 
 // parseJSON parses a JSON document into template values: objects become *vmap (keys in
-// document order), arrays *vlist marked as JSON, integers int64 and other numbers float64.
+// document order), arrays *vlist marked as JSON, and numbers by json-smart's model: int64 for
+// an Integer or Long, *big.Int beyond that, *decimal for a long decimal literal, else float64.
 func parseJSON(s string, build bool) (v any, err error) {
 	p := &jsonParser{s: s, build: build}
 	defer func() {
@@ -340,6 +341,16 @@ func (p *jsonParser) number() any {
 		if v, ok := new(big.Int).SetString(text, 10); ok && v.BitLen() <= maxBigBits {
 			return v
 		}
+	}
+	// json-smart (JSONParserBase.extractFloat with its high-precision mode, which Jayway's
+	// provider turns on) keeps a decimal literal longer than 18 characters, sign and exponent
+	// included, as a BigDecimal, and reads a shorter one as a double.
+	if !isInt && len(text) > 18 {
+		if d, ok := parseDecimal(text); ok {
+			return d
+		}
+		p.i = start
+		p.fail("number %s out of range", text)
 	}
 	f, _ := strconv.ParseFloat(text, 64)
 	return f

@@ -76,7 +76,12 @@ func parsePath(s string) (jp *jsonPath, err error) {
 			jp, err = nil, pe
 		}
 	}()
-	src := strings.TrimSpace(s)
+	// Java's String.trim, as Jayway trims: every character up to U+0020 goes, Unicode
+	// spaces stay (found by FuzzVelocityOracle).
+	src := strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	if src == "" {
+		panic(&pathError{Path: s, Msg: "path can not be null or empty"})
+	}
 	// Jayway reads a path without a root as relative to $.
 	if !strings.HasPrefix(src, "$") {
 		if strings.HasPrefix(src, "[") || strings.HasPrefix(src, ".") {

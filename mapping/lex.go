@@ -357,7 +357,10 @@ func lexRefTail(l *lexer) stateFn {
 	switch {
 	case strings.HasPrefix(s, "."):
 		r, _ := utf8.DecodeRuneInString(s[1:])
-		if len(s) > 1 && isIdentStart(r) {
+		// A property or method name starts with a letter: Velocity 1.7 prints "$a._b" as
+		// the value of $a and "._b", though "$_b" is a reference (probed; found by
+		// FuzzVelocityOracle).
+		if len(s) > 1 && isWordStart(r) {
 			l.pos++
 			l.emit(itemDot)
 			l.rootIdent = false
@@ -400,9 +403,12 @@ func lexRefTail(l *lexer) stateFn {
 		// followed by whatever comes next (probed: "$a.b## c" prints "## c", and
 		// "$a.b##end" ends a block).
 		for strings.HasPrefix(l.input[l.pos:], "#*") {
-			end := strings.Index(l.input[l.pos+2:], "*#")
+			end := commentEnd(l.input[l.pos+2:])
 			if end < 0 {
-				return l.errorf("unclosed comment #*")
+				if !commentRunsToEnd(l.input[l.pos+2:]) {
+					return l.errorf("unclosed comment #*")
+				}
+				end = len(l.input) - l.pos - 4
 			}
 			l.pos += 2 + end + 2
 			l.start = l.pos
@@ -483,9 +489,12 @@ func (l *lexer) lexHash() stateFn {
 		return lexText
 	case strings.HasPrefix(s, "#*"):
 		l.flushText(p)
-		end := strings.Index(s[2:], "*#")
+		end := commentEnd(s[2:])
 		if end < 0 {
-			return l.errorf("unclosed comment #*")
+			if !commentRunsToEnd(s[2:]) {
+				return l.errorf("unclosed comment #*")
+			}
+			end = len(s) - 4
 		}
 		l.pos = p + 2 + end + 2
 		l.start = l.pos
@@ -512,7 +521,9 @@ func (l *lexer) lexHash() stateFn {
 	// "#word(" is a macro call even when no such macro is defined yet: Velocity 1.7 resolves
 	// macros at render time (a call may come before the #macro) and prints calls to
 	// unknown macros as their source text.
-	call := name != "" && !strings.HasPrefix(s, "#{") && strings.HasPrefix(s[n:], "(")
+	// Blanks and line breaks may come before the "(" (probed: "#A (" and "#A\n(" are
+	// unclosed calls; found by FuzzVelocityOracle).
+	call := name != "" && !strings.HasPrefix(s, "#{") && strings.HasPrefix(strings.TrimLeft(s[n:], " \t\r\n"), "(")
 	if name == "" || !directives[name] && !call && (l.isMacro == nil || !l.isMacro(name)) {
 		// A # that starts nothing is text, and so are backslashes right after it: Velocity
 		// renders "#\$a" as "#\" and the value of $a (probed).
@@ -546,9 +557,14 @@ func (l *lexer) lexHash() stateFn {
 	l.start = p
 	l.pos = p + n
 	l.emitVal(itemDirective, name)
-	// Velocity allows spaces between a directive and its (.
+	// Velocity allows blanks between a directive and its (, line breaks too except after
+	// #set (probed; found by FuzzVelocityOracle).
+	blanks := " \t\r\n"
+	if name == "set" {
+		blanks = " \t"
+	}
 	q := l.pos
-	for q < len(l.input) && (l.input[q] == ' ' || l.input[q] == '\t') {
+	for q < len(l.input) && strings.IndexByte(blanks, l.input[q]) >= 0 {
 		q++
 	}
 	if q < len(l.input) && l.input[q] == '(' {
@@ -571,19 +587,19 @@ func (l *lexer) lexHash() stateFn {
 func directiveName(s string) (string, int) {
 	if strings.HasPrefix(s, "#{") {
 		i := 2
-		for i < len(s) && isIdentChar(rune(s[i])) {
+		for i < len(s) && isDirectiveChar(s[i]) {
 			i++
 		}
-		if i > 2 && i < len(s) && s[i] == '}' && isWordStart(rune(s[2])) {
+		if i > 2 && i < len(s) && s[i] == '}' && isDirectiveStart(s[2]) {
 			return s[2:i], i + 1
 		}
 		return "", 0
 	}
 	i := 1
-	for i < len(s) && (isIdentChar(rune(s[i]))) {
+	for i < len(s) && isDirectiveChar(s[i]) {
 		i++
 	}
-	if i == 1 || !isWordStart(rune(s[1])) {
+	if i == 1 || !isDirectiveStart(s[1]) {
 		return "", 0
 	}
 	name := s[1:i]
@@ -591,6 +607,13 @@ func directiveName(s string) (string, int) {
 	// but Velocity reads "#else" followed by letters as #else only via the braced form.
 	return name, i
 }
+
+// Directive and macro names are letters, digits and '_', not starting with a digit; unlike
+// references they take no '-' (probed: "#A-(" is text, "#_m()" calls macro _m; found by
+// FuzzVelocityOracle).
+func isDirectiveStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+
+func isDirectiveChar(c byte) bool { return isDirectiveStart(c) || c >= '0' && c <= '9' }
 
 // lexBackslash handles escapes: \$ref, \#directive and runs of backslashes before them.
 func (l *lexer) lexBackslash() stateFn {
@@ -820,4 +843,35 @@ func lexString(l *lexer, quote rune) stateFn {
 	}
 	l.emitVal(t, b.String())
 	return lexCode
+}
+
+// commentRunsToEnd reports whether Velocity 1.7 takes an unclosed "#*" comment whose text is
+// rest as a comment to the end of the template: it does unless the comment is empty or the
+// template ends inside or right after a token its lexer still matches there ("#", "$",
+// "$!", "#*", "#[["; probed, found by FuzzVelocityOracle).
+func commentRunsToEnd(rest string) bool {
+	if rest == "" {
+		return false
+	}
+	for _, end := range []string{"#", "$", "$!", "#*", "#[["} {
+		if strings.HasSuffix("#*"+rest, end) {
+			return false
+		}
+	}
+	return true
+}
+
+// commentEnd returns where the "*#" that closes a block comment with text rest starts, or -1.
+// Velocity's lexer reads "#*" inside a comment as one token, so its "*" closes nothing:
+// "#* ##*# x" is a comment to the end (probed; found by FuzzVelocityOracle).
+func commentEnd(rest string) int {
+	for i := 0; i+1 < len(rest); i++ {
+		switch {
+		case rest[i] == '*' && rest[i+1] == '#':
+			return i
+		case rest[i] == '#' && rest[i+1] == '*':
+			i++
+		}
+	}
+	return -1
 }

@@ -155,7 +155,7 @@ func callMethod(recv any, name string, args []any) (v any, found bool, err error
 		return listMethod(r, name, args)
 	case *vmap:
 		return mapMethod(r, name, args)
-	case int64, float64, *big.Int:
+	case int64, float64, *big.Int, *decimal:
 		return numberMethod(r, name, args)
 	case bool:
 		switch {
@@ -634,6 +634,12 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 			if !isNumber(args[0]) {
 				return nil, false, nil
 			}
+			if _, ok := n.(*decimal); ok {
+				if _, ok := args[0].(*decimal); !ok {
+					// BigDecimal.compareTo takes only a BigDecimal (probed).
+					return nil, true, errors.New("java.lang.ClassCastException: not a java.math.BigDecimal")
+				}
+			}
 			return int64(compareNumbers(n, args[0])), true, nil
 		}
 		return nil, false, nil
@@ -652,6 +658,8 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 			return int64(int32(lowBits(x))), true, nil
 		case float64:
 			return int64(javaD2I(x, math.MinInt32, math.MaxInt32)), true, nil
+		case *decimal:
+			return int64(int32(lowBits(x.integer()))), true, nil
 		}
 	case "longValue":
 		switch x := n.(type) {
@@ -661,9 +669,15 @@ func numberMethod(n any, name string, args []any) (any, bool, error) {
 			return lowBits(x), true, nil
 		case float64:
 			return javaD2I(x, math.MinInt64, math.MaxInt64), true, nil
+		case *decimal:
+			return lowBits(x.integer()), true, nil
 		}
 	case "doubleValue", "floatValue":
 		return toFloat(n), true, nil
+	case "scale":
+		if d, ok := n.(*decimal); ok {
+			return d.scale, true, nil
+		}
 	}
 	return nil, false, nil
 }

@@ -21,9 +21,9 @@ var velocityClasspath = append([]string{
 	"/usr/share/java/commons-lang.jar",
 }, jaywayClasspath...)
 
-// runVelocity compiles testdata/velocity/Render.java and renders every .vm file in dir with
-// Apache Velocity 1.7. It skips the test, saying so, when Java or the jars are missing.
-func runVelocity(t *testing.T, dir string) {
+// compileHarness compiles testdata/velocity/Render.java and returns the java command line
+// that runs it. It skips the test, saying so, when Java or the jars are missing.
+func compileHarness(t testing.TB) []string {
 	t.Helper()
 	javac, err1 := exec.LookPath("javac")
 	java, err2 := exec.LookPath("java")
@@ -40,7 +40,14 @@ func runVelocity(t *testing.T, dir string) {
 	if out, err := exec.Command(javac, "-d", classes, "-cp", cp, "testdata/velocity/Render.java").CombinedOutput(); err != nil {
 		t.Fatalf("javac: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(java, "-cp", classes+":"+cp, "Render", dir, "testdata/velocity/body.json").CombinedOutput(); err != nil {
+	return []string{java, "-cp", classes + ":" + cp, "Render"}
+}
+
+// runVelocity renders every .vm file in dir with Apache Velocity 1.7 (compileHarness).
+func runVelocity(t *testing.T, dir string) {
+	t.Helper()
+	cmd := compileHarness(t)
+	if out, err := exec.Command(cmd[0], append(cmd[1:], dir, "testdata/velocity/body.json")...).CombinedOutput(); err != nil {
 		t.Fatalf("java Render: %v\n%s", err, out)
 	}
 }

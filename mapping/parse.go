@@ -23,11 +23,14 @@ type Error struct {
 	Line int
 	Col  int
 	Msg  string
+	Err  error // the cause, when a method call failed (a *BodyError, say)
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg)
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // Template is a parsed mapping template. It is immutable and safe for concurrent use.
 type Template struct {

@@ -9,9 +9,10 @@ import (
 	"strings"
 )
 
-// Values at render time are a closed set: nil, bool, string, int64, float64, *vlist, *vmap,
-// *entry and the built-in objects. int64 stands for Java's Integer and Long (Velocity widens
-// Integer to Long on overflow, so one Go type behaves the same); float64 is Java's Double.
+// Values at render time are a closed set: nil, bool, string, int64, *big.Int, float64,
+// *decimal, *vlist, *vmap, *entry and the built-in objects. int64 stands for Java's Integer
+// and Long (Velocity widens Integer to Long on overflow, so one Go type behaves the same);
+// *big.Int is BigInteger, float64 Java's Double and *decimal BigDecimal.
 
 // vlist is a Velocity list. JSON marks lists that came from a JSON document ($input.path,
 // $util.parseJson): AWS prints those as compact JSON (json-smart's JSONArray), while lists
@@ -107,6 +108,8 @@ func writeString(b *strings.Builder, v any, depth int) {
 	case int64:
 		b.WriteString(strconv.FormatInt(v, 10))
 	case *big.Int:
+		b.WriteString(v.String())
+	case *decimal:
 		b.WriteString(v.String())
 	case float64:
 		b.WriteString(javaDouble(v))
@@ -205,6 +208,8 @@ func writeJSONDepth(b *strings.Builder, v any, depth int) {
 		b.WriteString(strconv.FormatInt(v, 10))
 	case *big.Int:
 		b.WriteString(v.String())
+	case *decimal:
+		b.WriteString(v.String())
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			b.WriteString("null")
@@ -293,7 +298,7 @@ func truthy(v any) bool {
 
 func isNumber(v any) bool {
 	switch v.(type) {
-	case int64, float64, *big.Int:
+	case int64, float64, *big.Int, *decimal:
 		return true
 	}
 	return false
@@ -308,6 +313,8 @@ func toFloat(v any) float64 {
 		return f
 	case float64:
 		return v
+	case *decimal:
+		return v.float()
 	}
 	return 0
 }
@@ -419,6 +426,10 @@ func javaEqualsDepth(a, b any, depth int) bool {
 	case float64:
 		y, ok := b.(float64)
 		return ok && x == y
+	case *decimal:
+		// BigDecimal.equals also compares scales: 1.0 is not 1.00.
+		y, ok := b.(*decimal)
+		return ok && x.scale == y.scale && x.u.Cmp(y.u) == 0
 	case string:
 		y, ok := b.(string)
 		return ok && x == y
@@ -452,6 +463,13 @@ func compareNumbers(a, b any) int {
 			return x.Cmp(y)
 		}
 	}
+	if decimalBase(a, b) {
+		if x, ok := toDecimal(a); ok {
+			if y, ok := toDecimal(b); ok {
+				return x.cmp(y)
+			}
+		}
+	}
 	x, y := toFloat(a), toFloat(b)
 	switch {
 	case x < y:
@@ -466,9 +484,12 @@ func compareNumbers(a, b any) int {
 // integers (Java division truncates), anything with a decimal is double arithmetic (probed:
 // 0.1 * 3 is 0.30000000000000004). An integer result that overflows a long becomes a
 // BigInteger, and arithmetic with a BigInteger stays BigInteger; division or remainder by zero
-// yields null, as Velocity logs the error and returns null. A BigInteger with a double is
-// BigDecimal arithmetic in Velocity and double arithmetic here ("Known differences" in doc.go).
+// yields null, as Velocity logs the error and returns null. A BigDecimal operand, or a
+// BigInteger with a double, is BigDecimal arithmetic (decimalArith).
 func arith(op string, a, b any) any {
+	if decimalBase(a, b) {
+		return decimalArith(op, a, b)
+	}
 	x, xi := a.(int64)
 	y, yi := b.(int64)
 	if xi && yi {

@@ -229,7 +229,9 @@ func (a *App) Listen() error {
 		return fmt.Errorf("--listen %s: %w", a.cfg.Listen, err)
 	}
 	h := a.Handler()
-	a.ln = newLimitListener(ln, a.edge.limits.MaxConns, a.edge.metrics.conns)
+	// The gateway gives templates header names as clients spelled them; its listener is the
+	// outer one so that ConnContext finds its connections.
+	a.ln = gateway.RawHeaderListener(newLimitListener(ln, a.edge.limits.MaxConns, a.edge.metrics.conns))
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	// Cleartext HTTP/2 with prior knowledge: the JavaScript SDK v3 Kinesis client speaks it.
@@ -239,6 +241,7 @@ func (a *App) Listen() error {
 		Protocols:         &protocols,
 		ReadHeaderTimeout: a.edge.limits.ReadHeaderTimeout,
 		IdleTimeout:       a.edge.limits.IdleTimeout,
+		ConnContext:       gateway.ConnContext,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
 	a.serveCh = make(chan error, 1)

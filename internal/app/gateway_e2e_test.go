@@ -261,7 +261,7 @@ func TestGatewayHTTPIntegration(t *testing.T) {
 			t.Fatalf("%s: rendered template is not JSON: %v\n%s", stage.name, err, e.Body)
 		}
 		want := map[string]any{
-			"id": "a b", "q": "hello", "custom": "c", "name": "n", "raw": map[string]any{"name": "n", "n": 1.0},
+			"id": "a%20b", "q": "hello", "custom": "c", "name": "n", "raw": map[string]any{"name": "n", "n": 1.0},
 			"stage": stage.name, "apiId": e2eAPI, "resourcePath": "/things/{id}", "httpMethod": "POST",
 			"color": stage.color, "hasRequestId": true,
 		}

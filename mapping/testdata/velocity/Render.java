@@ -8,9 +8,11 @@ import java.util.*;
 import org.apache.velocity.VelocityContext;
 import org.apache.velocity.app.VelocityEngine;
 import com.jayway.jsonpath.Configuration;
+import com.jayway.jsonpath.InvalidJsonException;
 import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.PathNotFoundException;
 import net.minidev.json.JSONValue;
+import net.minidev.json.parser.ParseException;
 
 public class Render {
     // AWS prints a null reference as empty text (aws-semantics.md A.1) where stock Velocity
@@ -35,7 +37,7 @@ public class Render {
             this.body = body.isEmpty() ? "{}" : body;
             Object d;
             try {
-                d = Configuration.defaultConfiguration().jsonProvider().parse(this.body);
+                d = parseJson(this.body);
             } catch (RuntimeException e) {
                 d = NOT_JSON;
             }
@@ -45,13 +47,20 @@ public class Render {
 
         static final Object NOT_JSON = new Object();
 
+        // AWS answers $input.path or $input.json of a body that is not JSON with 400 "Could
+        // not parse request body into json"; the render fails here too. (What json-smart's
+        // permissive parser accepts, a bare token or single quotes, it reads; AWS does not:
+        // awsCaseDifferences in mapping/aws_test.go.)
+        private Object doc() {
+            if (doc == NOT_JSON) throw new IllegalArgumentException("Could not parse request body into json");
+            return doc;
+        }
+
         public String getBody() { return body; }
 
         // A definite path that matches nothing is null (AWS prints it as nothing).
         public Object path(String p) {
-            // A body that is not JSON: the root is the raw body, anything else is missing
-            // (LocalStack's rule; AWS's is unrecorded).
-            if (doc == NOT_JSON) return p.trim().equals("$") ? body : null;
+            Object doc = doc();
             try {
                 return JsonPath.read(doc, p);
             } catch (PathNotFoundException e) {
@@ -61,7 +70,7 @@ public class Render {
 
         // A missing path gives "" (a JSON empty string), as LocalStack does; unverified for AWS.
         public String json(String p) {
-            if (doc == NOT_JSON) return "\"\"";
+            Object doc = doc();
             try {
                 return JSONValue.toJSONString(JsonPath.read(doc, p));
             } catch (PathNotFoundException e) {
@@ -90,10 +99,142 @@ public class Render {
         public String urlDecode(Object s) throws Exception { return s == null ? null : java.net.URLDecoder.decode(text(s), "UTF-8"); }
         public String base64Encode(Object s) { return s == null ? null : Base64.getEncoder().encodeToString(text(s).getBytes(StandardCharsets.UTF_8)); }
         public String base64Decode(Object s) { return s == null ? null : new String(Base64.getDecoder().decode(text(s)), StandardCharsets.UTF_8); }
-        public Object parseJson(Object s) { return s == null ? null : Configuration.defaultConfiguration().jsonProvider().parse(text(s)); }
+        public Object parseJson(Object s) { return s == null ? null : Render.parseJson(text(s)); }
     }
 
     static String body = "";
+
+    // parseJson is Jayway's json-smart provider, as AWS parses. Debian's json-smart (its
+    // CVE-2023-1370 patch) miscounts depth and rejects an array of 399 or more objects
+    // ("Malicious payload, having non natural depths"); such a document is read again by
+    // StrictJson into the same objects. If that fails too the harness stops (an Error, which
+    // no template's catch takes), so a large input is never compared as a silent error.
+    static Object parseJson(String s) {
+        try {
+            return Configuration.defaultConfiguration().jsonProvider().parse(s);
+        } catch (InvalidJsonException e) {
+            if (!(e.getCause() instanceof ParseException)
+                    || ((ParseException) e.getCause()).getErrorType() != ParseException.ERROR_UNEXPECTED_JSON_DEPTH) {
+                throw e;
+            }
+            try {
+                return new StrictJson(s).document();
+            } catch (RuntimeException e2) {
+                throw new AssertionError("the harness cannot parse a document json-smart rejected for its depth: " + e2, e2);
+            }
+        }
+    }
+
+    // StrictJson reads RFC 8259 JSON into json-smart's objects under Jayway: LinkedHashMap,
+    // JSONArray, String, Boolean, null, and numbers by json-smart's model (Integer, Long or
+    // BigInteger by size; a decimal longer than 18 characters a BigDecimal, else a Double).
+    static final class StrictJson {
+        private final String s;
+        private int i;
+
+        StrictJson(String s) { this.s = s; }
+
+        Object document() {
+            ws();
+            Object v = value();
+            ws();
+            if (i != s.length()) throw fail("trailing data");
+            return v;
+        }
+
+        private RuntimeException fail(String what) { return new IllegalArgumentException(what + " at " + i); }
+
+        private void ws() {
+            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) i++;
+        }
+
+        private Object value() {
+            if (i >= s.length()) throw fail("end of input");
+            char c = s.charAt(i);
+            if (c == '{') {
+                Map<String, Object> m = new LinkedHashMap<String, Object>();
+                i++;
+                ws();
+                if (i < s.length() && s.charAt(i) == '}') { i++; return m; }
+                while (true) {
+                    ws();
+                    if (i >= s.length() || s.charAt(i) != '"') throw fail("expected a key");
+                    String k = string();
+                    ws();
+                    if (i >= s.length() || s.charAt(i) != ':') throw fail("expected :");
+                    i++;
+                    ws();
+                    m.put(k, value());
+                    ws();
+                    if (i < s.length() && s.charAt(i) == ',') { i++; continue; }
+                    if (i < s.length() && s.charAt(i) == '}') { i++; return m; }
+                    throw fail("expected , or }");
+                }
+            }
+            if (c == '[') {
+                net.minidev.json.JSONArray a = new net.minidev.json.JSONArray();
+                i++;
+                ws();
+                if (i < s.length() && s.charAt(i) == ']') { i++; return a; }
+                while (true) {
+                    ws();
+                    a.add(value());
+                    ws();
+                    if (i < s.length() && s.charAt(i) == ',') { i++; continue; }
+                    if (i < s.length() && s.charAt(i) == ']') { i++; return a; }
+                    throw fail("expected , or ]");
+                }
+            }
+            if (c == '"') return string();
+            if (s.startsWith("true", i)) { i += 4; return Boolean.TRUE; }
+            if (s.startsWith("false", i)) { i += 5; return Boolean.FALSE; }
+            if (s.startsWith("null", i)) { i += 4; return null; }
+            return number();
+        }
+
+        private String string() {
+            StringBuilder b = new StringBuilder();
+            i++;
+            while (true) {
+                if (i >= s.length()) throw fail("unterminated string");
+                char c = s.charAt(i++);
+                if (c == '"') return b.toString();
+                if (c != '\\') { b.append(c); continue; }
+                if (i >= s.length()) throw fail("unterminated escape");
+                char e = s.charAt(i++);
+                switch (e) {
+                    case 'b': b.append('\b'); break;
+                    case 'f': b.append('\f'); break;
+                    case 'n': b.append('\n'); break;
+                    case 'r': b.append('\r'); break;
+                    case 't': b.append('\t'); break;
+                    case 'u':
+                        if (i + 4 > s.length()) throw fail("short \\u escape");
+                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+                        i += 4;
+                        break;
+                    case '"': case '\\': case '/': b.append(e); break;
+                    default: throw fail("bad escape");
+                }
+            }
+        }
+
+        private Object number() {
+            int start = i;
+            boolean decimal = false;
+            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
+                if (".eE".indexOf(s.charAt(i)) >= 0) decimal = true;
+                i++;
+            }
+            String t = s.substring(start, i);
+            if (t.isEmpty()) throw fail("unexpected character");
+            if (decimal) return t.length() > 18 ? (Object) new java.math.BigDecimal(t) : (Object) Double.valueOf(t);
+            java.math.BigInteger n = new java.math.BigInteger(t);
+            if (n.bitLength() < 32) return Integer.valueOf(n.intValue());
+            if (n.bitLength() < 64) return Long.valueOf(n.longValue());
+            return n;
+        }
+    }
 
     // caseContext is the context for a template that comes with a NAME.json request (the
     // AWS example cases): its body, parameters (each map sorted by name, as the Go side
@@ -164,6 +305,49 @@ public class Render {
         return c;
     }
 
+    // serve renders requests from stdin until it closes, for FuzzVelocityOracle: each request
+    // is a template and a body, each as a decimal byte count, a newline and the UTF-8 bytes;
+    // each answer is the output the same way, or the count -1 when the render failed. The
+    // context is context() with $input over the request's body.
+    static void serve(VelocityEngine ve) throws IOException {
+        DataInputStream in = new DataInputStream(new BufferedInputStream(System.in));
+        OutputStream out = new BufferedOutputStream(System.out);
+        while (true) {
+            byte[] src = frame(in), req = frame(in);
+            if (src == null || req == null) return;
+            body = new String(req, StandardCharsets.UTF_8);
+            byte[] answer;
+            try {
+                StringWriter w = new StringWriter();
+                ve.evaluate(context(), w, "fuzz", new String(src, StandardCharsets.UTF_8));
+                answer = w.toString().getBytes(StandardCharsets.UTF_8);
+            } catch (AssertionError e) {
+                throw e; // the harness itself failed (parseJson)
+            } catch (Throwable e) {
+                // StackOverflowError and the like are Velocity's failures too.
+                answer = null;
+            }
+            if (answer == null) {
+                out.write("-1\n".getBytes(StandardCharsets.UTF_8));
+            } else {
+                out.write((answer.length + "\n").getBytes(StandardCharsets.UTF_8));
+                out.write(answer);
+            }
+            out.flush();
+        }
+    }
+
+    static byte[] frame(DataInputStream in) throws IOException {
+        StringBuilder n = new StringBuilder();
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) return null;
+            n.append((char) c);
+        }
+        byte[] b = new byte[Integer.parseInt(n.toString())];
+        in.readFully(b);
+        return b;
+    }
+
     public static void main(String[] args) throws Exception {
         VelocityEngine ve = new VelocityEngine();
         ve.setProperty("runtime.log.logsystem.class", "org.apache.velocity.runtime.log.NullLogChute");
@@ -176,6 +360,10 @@ public class Render {
             ve.setProperty("eventhandler.referenceinsertion.class", "Render$EmptyNull");
         }
         ve.init();
+        if (args.length > 0 && args[0].equals("--serve")) {
+            serve(ve);
+            return;
+        }
         if (args.length > 1) body = new String(Files.readAllBytes(Paths.get(args[1])), StandardCharsets.UTF_8).trim();
         File dir = new File(args[0]);
         File[] files = dir.listFiles((d, n) -> n.endsWith(".vm"));
