@@ -105,6 +105,12 @@ func (a *API) Resource(path string) *Resource {
 // part is "{name}" or, greedy, "{name+}"; a parent has at most one variable child; a greedy
 // resource has no children; and sibling path parts are unique.
 func (a *API) AddResource(parent *Resource, pathPart string) (*Resource, error) {
+	return a.addResource(parent, pathPart, newResourceID())
+}
+
+// addResource is AddResource with the new resource's id chosen by the caller, so an API
+// rebuilt from the control plane's stored model keeps the ids clients were given.
+func (a *API) addResource(parent *Resource, pathPart, id string) (*Resource, error) {
 	name, greedy, variable, err := parsePathPart(pathPart)
 	if err != nil {
 		return nil, err
@@ -123,7 +129,7 @@ func (a *API) AddResource(parent *Resource, pathPart string) (*Resource, error) 
 		return nil, fmt.Errorf("a sibling (%s) of this resource already has a variable path part -- only one is allowed", parent.variable.PathPart)
 	}
 	r := &Resource{
-		ID:       newResourceID(),
+		ID:       id,
 		ParentID: parent.ID,
 		PathPart: pathPart,
 		Path:     joinPath(parent.Path, pathPart),
@@ -250,6 +256,10 @@ type Method struct {
 	// or ANY for all of them.
 	HTTPMethod    string
 	OperationName string
+
+	// AuthorizationType is what PutMethod was given: NONE or AWS_IAM ("" means NONE).
+	// localpipe checks no signatures, so AWS_IAM is recorded, not enforced.
+	AuthorizationType string `json:",omitempty"`
 
 	// APIKeyRequired is set when the operation's security names an apiKey scheme read
 	// from the x-api-key header.

@@ -91,6 +91,48 @@ var (
 // first time, so invoke URLs stay the same across restarts.
 var gatewayIDsBucket = []byte("gateway.ids")
 
+// gatewayAPIsBucket holds the REST APIs created through the control plane, by id: each
+// the gateway's own JSON document of the API, its deployments and stages.
+var gatewayAPIsBucket = []byte("gateway.apis")
+
+// boltAPIStore is gateway.Store in the metadata file. bbolt syncs each Update's commit
+// before it returns, so an API the control plane answered for survives a SIGKILL.
+type boltAPIStore struct{ db *bolt.DB }
+
+func (s boltAPIStore) LoadAPIs() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(gatewayAPIsBucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			out[string(k)] = bytes.Clone(v)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s boltAPIStore) SaveAPI(id string, doc []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(gatewayAPIsBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), doc)
+	})
+}
+
+func (s boltAPIStore) DeleteAPI(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(gatewayAPIsBucket); b != nil {
+			return b.Delete([]byte(id))
+		}
+		return nil
+	})
+}
+
 // applyGateway imports and deploys the config's REST APIs and registers its API keys.
 func (a *App) applyGateway(res *Resources) error {
 	names := map[string]int{}

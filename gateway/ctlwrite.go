@@ -1,0 +1,755 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The control plane's writes. Each one checks its input, applies it to a clone of the API's
+// document, saves the clone and only then publishes it, so a refused or failed call
+// changes nothing. Messages are API Gateway's where it is known what they are.
+
+// maxControlBody bounds a control-plane request body; API Gateway's own limit for an
+// import is 6 MB, and no other operation takes anything near it.
+const maxControlBody = 6 << 20
+
+// decodeBody decodes the JSON body of c into v; an empty body leaves v as it is.
+func decodeBody(c *ctlReq, v any) *controlError {
+	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxControlBody+1))
+	if err != nil {
+		return badRequest("Invalid request input: the body could not be read")
+	}
+	if len(b) > maxControlBody {
+		return badRequest(fmt.Sprintf("Invalid request input: the body is larger than %d bytes", maxControlBody))
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return badRequest("Invalid request input: " + err.Error())
+	}
+	return nil
+}
+
+// edit runs fn on a clone of API id's document and publishes the result. fn may return
+// stages to serve from the clone (compiled) and stages to stop serving.
+func (s *Server) edit(id string, fn func(d *apiDoc) (stages map[string]*deployment, dropped []string, cerr *controlError)) *controlError {
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	if s.deployment(id) != nil {
+		return badRequest(fmt.Sprintf("REST API %s comes from the --config file (restApis:), so it is read-only here: "+
+			"change the file and restart localpipe, or build an API of your own with CreateRestApi.", id))
+	}
+	old := s.doc(id)
+	if old == nil {
+		return s.invalidAPI(id)
+	}
+	d := old.clone()
+	stages, dropped, cerr := fn(d)
+	if cerr != nil {
+		return cerr
+	}
+	if err := s.publish(d, stages, dropped); err != nil {
+		return s.internalError("save the change", err)
+	}
+	return nil
+}
+
+// describeAfter answers a write with what a read of the same thing would now say.
+func (s *Server) describeAfter(status int, c *ctlReq, read ctlFunc) (int, any, *controlError) {
+	_, out, cerr := read(c)
+	return status, out, cerr
+}
+
+type createRestAPIIn struct {
+	Name                  string   `json:"name"`
+	Description           string   `json:"description"`
+	Version               string   `json:"version"`
+	CloneFrom             string   `json:"cloneFrom"`
+	BinaryMediaTypes      []string `json:"binaryMediaTypes"`
+	APIKeySource          string   `json:"apiKeySource"`
+	EndpointConfiguration *struct {
+		Types []string `json:"types"`
+	} `json:"endpointConfiguration"`
+	DisableExecuteAPIEndpoint bool `json:"disableExecuteApiEndpoint"`
+}
+
+func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
+	var in createRestAPIIn
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return 0, nil, badRequest("Invalid REST API name specified")
+	}
+	if in.CloneFrom != "" {
+		return 0, nil, badRequest("localpipe does not implement cloneFrom yet: create the API and its resources, or import it with --config")
+	}
+	types := []string{"EDGE"}
+	if in.EndpointConfiguration != nil && len(in.EndpointConfiguration.Types) > 0 {
+		types = in.EndpointConfiguration.Types
+		if len(types) != 1 || !slices.Contains([]string{"EDGE", "REGIONAL", "PRIVATE"}, types[0]) {
+			return 0, nil, badRequest("Invalid endpoint configuration types specified: give exactly one of EDGE, REGIONAL or PRIVATE")
+		}
+	}
+	src := in.APIKeySource
+	if src == "" {
+		src = APIKeySourceHeader
+	}
+	if src != APIKeySourceHeader && src != APIKeySourceAuthorizer {
+		return 0, nil, badRequest(fmt.Sprintf("Invalid API key source specified: %s; valid values are HEADER and AUTHORIZER", src))
+	}
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	id := NewID()
+	for s.deployment(id) != nil || s.doc(id) != nil {
+		id = NewID()
+	}
+	d := &apiDoc{
+		V: apiDocVersion, ID: id, Name: in.Name, Description: in.Description, Version: in.Version,
+		Created: s.now().Unix(), APIKeySource: src, BinaryMediaTypes: in.BinaryMediaTypes, EndpointTypes: types,
+		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint, RootID: NewID(),
+		Resources: map[string]*resourceDoc{},
+	}
+	d.Resources[d.RootID] = &resourceDoc{}
+	if err := s.publish(d, nil, nil); err != nil {
+		return 0, nil, s.internalError("save the new API", err)
+	}
+	return http.StatusCreated, restAPIOfDoc(d), nil
+}
+
+func (s *Server) deleteRestAPI(c *ctlReq) (int, any, *controlError) {
+	id := c.p["api"]
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	if s.deployment(id) != nil {
+		return 0, nil, badRequest(fmt.Sprintf("REST API %s comes from the --config file (restApis:), so it is read-only here: "+
+			"remove it from the file and restart localpipe.", id))
+	}
+	if s.doc(id) == nil {
+		return 0, nil, s.invalidAPI(id)
+	}
+	if err := s.unpublish(id); err != nil {
+		return 0, nil, s.internalError("delete the API", err)
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+// pathPartMessage is API Gateway's answer to a path part it does not accept.
+const pathPartMessage = "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace."
+
+func (s *Server) createResource(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		PathPart string `json:"pathPart"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	var id string
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		parent := d.Resources[c.p["res"]]
+		if parent == nil {
+			return nil, nil, notFound("Invalid Resource identifier specified")
+		}
+		_, _, variable, err := parsePathPart(in.PathPart)
+		if err != nil {
+			return nil, nil, badRequest(pathPartMessage)
+		}
+		if strings.HasSuffix(parent.PathPart, "+}") {
+			return nil, nil, badRequest(fmt.Sprintf("Cannot create a child of %s: a resource with a greedy path variable cannot have children", pathOf(d.Resources, c.p["res"])))
+		}
+		for _, sib := range d.Resources {
+			if sib.ParentID != c.p["res"] {
+				continue
+			}
+			if sib.PathPart == in.PathPart {
+				return nil, nil, conflict("Another resource with the same parent already has this name: " + in.PathPart)
+			}
+			if variable && strings.HasPrefix(sib.PathPart, "{") {
+				return nil, nil, badRequest(fmt.Sprintf("A sibling (%s) of this resource already has a variable path part -- only one is allowed", sib.PathPart))
+			}
+		}
+		id = newResourceID()
+		for d.Resources[id] != nil {
+			id = newResourceID()
+		}
+		d.Resources[id] = &resourceDoc{ParentID: c.p["res"], PathPart: in.PathPart}
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	c.p["res"] = id
+	return s.describeAfter(http.StatusCreated, c, s.getResource)
+}
+
+func (s *Server) deleteResource(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		id := c.p["res"]
+		if d.Resources[id] == nil {
+			return nil, nil, notFound("Invalid Resource identifier specified")
+		}
+		if id == d.RootID {
+			return nil, nil, badRequest("Cannot delete the root resource")
+		}
+		// Children go with their parent; repeat until no resource's parent is missing.
+		delete(d.Resources, id)
+		for removed := true; removed; {
+			removed = false
+			for cid, r := range d.Resources {
+				if cid != d.RootID && d.Resources[r.ParentID] == nil {
+					delete(d.Resources, cid)
+					removed = true
+				}
+			}
+		}
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+// httpVerbs are the methods PutMethod accepts.
+var httpVerbs = []string{"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"}
+
+// methodOfDoc finds the method the path names in d's model.
+func methodOfDoc(d *apiDoc, c *ctlReq) (*resourceDoc, *Method, *controlError) {
+	r := d.Resources[c.p["res"]]
+	if r == nil {
+		return nil, nil, notFound("Invalid Resource identifier specified")
+	}
+	m := r.Methods[strings.ToUpper(c.p["verb"])]
+	if m == nil {
+		return r, nil, notFound("Invalid Method identifier specified")
+	}
+	return r, m, nil
+}
+
+var methodParamRe = regexp.MustCompile(`^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.\s]+$`)
+
+func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		AuthorizationType  string            `json:"authorizationType"`
+		AuthorizerID       string            `json:"authorizerId"`
+		APIKeyRequired     bool              `json:"apiKeyRequired"`
+		OperationName      string            `json:"operationName"`
+		RequestParameters  map[string]bool   `json:"requestParameters"`
+		RequestModels      map[string]string `json:"requestModels"`
+		RequestValidatorID string            `json:"requestValidatorId"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	verb := c.p["verb"]
+	if !slices.Contains(httpVerbs, verb) {
+		return 0, nil, badRequest("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+	}
+	switch in.AuthorizationType {
+	case "NONE", "AWS_IAM":
+	case "CUSTOM", "COGNITO_USER_POOLS":
+		return 0, nil, badRequest("Invalid authorizer ID specified. Setting the authorization type to " + in.AuthorizationType +
+			" requires a valid authorizer (localpipe runs no authorizers).")
+	default:
+		return 0, nil, badRequest(fmt.Sprintf("Invalid authorization type specified: %q. Valid values are NONE, AWS_IAM, CUSTOM and COGNITO_USER_POOLS", in.AuthorizationType))
+	}
+	for _, k := range sortedKeys(in.RequestParameters) {
+		if !methodParamRe.MatchString(k) {
+			return 0, nil, badRequest("Invalid mapping expression specified: " + k)
+		}
+	}
+	if in.RequestValidatorID != "" {
+		return 0, nil, badRequest("Invalid Request Validator identifier specified")
+	}
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		r := d.Resources[c.p["res"]]
+		if r == nil {
+			return nil, nil, notFound("Invalid Resource identifier specified")
+		}
+		if r.Methods[verb] != nil {
+			return nil, nil, conflict("Method already exists for this resource")
+		}
+		if r.Methods == nil {
+			r.Methods = map[string]*Method{}
+		}
+		m := &Method{
+			HTTPMethod: verb, OperationName: in.OperationName, APIKeyRequired: in.APIKeyRequired,
+			RequestParameters: in.RequestParameters, RequestModels: in.RequestModels,
+		}
+		if in.AuthorizationType != "NONE" {
+			m.AuthorizationType = in.AuthorizationType
+		}
+		r.Methods[verb] = m
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return s.describeAfter(http.StatusCreated, c, s.getMethod)
+}
+
+func (s *Server) deleteMethod(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		r, _, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		delete(r.Methods, strings.ToUpper(c.p["verb"]))
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+
+func checkStatusCode(code string) *controlError {
+	if !statusCodeRe.MatchString(code) {
+		return badRequest("Invalid response status code specified")
+	}
+	return nil
+}
+
+func (s *Server) putMethodResponse(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		ResponseParameters map[string]bool   `json:"responseParameters"`
+		ResponseModels     map[string]string `json:"responseModels"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	code := c.p["code"]
+	if cerr := checkStatusCode(code); cerr != nil {
+		return 0, nil, cerr
+	}
+	for _, k := range sortedKeys(in.ResponseParameters) {
+		if name, ok := strings.CutPrefix(k, "method.response.header."); !ok || name == "" {
+			return 0, nil, badRequest("Invalid mapping expression specified: " + k)
+		}
+	}
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		if _, dup := m.MethodResponses[code]; dup {
+			return nil, nil, conflict("Response already exists for this resource")
+		}
+		if m.MethodResponses == nil {
+			m.MethodResponses = map[string]MethodResponse{}
+		}
+		m.MethodResponses[code] = MethodResponse{StatusCode: code, ResponseParameters: in.ResponseParameters, ResponseModels: in.ResponseModels}
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return s.describeAfter(http.StatusCreated, c, s.getMethodResponse)
+}
+
+func (s *Server) deleteMethodResponse(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		if _, ok := m.MethodResponses[c.p["code"]]; !ok {
+			return nil, nil, notFound("Invalid Response status code specified")
+		}
+		delete(m.MethodResponses, c.p["code"])
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// putIntegrationIn is PutIntegrationRequest's body.
+type putIntegrationIn struct {
+	Type                  string            `json:"type"`
+	IntegrationHTTPMethod string            `json:"integrationHttpMethod"`
+	URI                   string            `json:"uri"`
+	ConnectionType        string            `json:"connectionType"`
+	Credentials           string            `json:"credentials"`
+	RequestParameters     map[string]string `json:"requestParameters"`
+	RequestTemplates      map[string]string `json:"requestTemplates"`
+	PassthroughBehavior   string            `json:"passthroughBehavior"`
+	CacheNamespace        string            `json:"cacheNamespace"`
+	CacheKeyParameters    []string          `json:"cacheKeyParameters"`
+	ContentHandling       string            `json:"contentHandling"`
+	TimeoutInMillis       *int              `json:"timeoutInMillis"`
+	TLSConfig             *struct {
+		InsecureSkipVerification bool `json:"insecureSkipVerification"`
+	} `json:"tlsConfig"`
+}
+
+// integrationOfInput checks a PutIntegration body as API Gateway does at the call (not
+// at deployment): the type, the back end's URI and method, and that every mapping
+// template and parameter mapping parses.
+func integrationOfInput(in putIntegrationIn) (*Integration, *controlError) {
+	typ := IntegrationType(in.Type)
+	switch typ {
+	case IntegrationAWS, IntegrationAWSProxy, IntegrationHTTP, IntegrationHTTPProxy, IntegrationMock:
+	case "":
+		return nil, badRequest("Enumeration value for IntegrationType must be non-empty")
+	default:
+		return nil, badRequest(fmt.Sprintf("Invalid integration type specified: %s; valid values are HTTP, HTTP_PROXY, AWS, AWS_PROXY and MOCK", in.Type))
+	}
+	out := &Integration{
+		Type: typ, URI: in.URI, HTTPMethod: in.IntegrationHTTPMethod, Credentials: in.Credentials,
+		RequestParameters: in.RequestParameters, RequestTemplates: in.RequestTemplates,
+		PassthroughBehavior: in.PassthroughBehavior, ContentHandling: in.ContentHandling,
+		CacheNamespace: in.CacheNamespace, CacheKeyParameters: in.CacheKeyParameters,
+	}
+	if typ != IntegrationMock {
+		if in.IntegrationHTTPMethod == "" {
+			return nil, badRequest("Enumeration value for HttpMethod must be non-empty")
+		}
+		if !slices.Contains(httpVerbs, in.IntegrationHTTPMethod) {
+			return nil, badRequest("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+		}
+	}
+	switch typ {
+	case IntegrationAWS, IntegrationAWSProxy:
+		if _, err := ParseAWSURI(in.URI); err != nil {
+			if strings.HasPrefix(in.URI, "arn:") {
+				return nil, badRequest("AWS ARN for integration must contain path or action")
+			}
+			return nil, badRequest("Invalid ARN specified in the request")
+		}
+	case IntegrationHTTP, IntegrationHTTPProxy:
+		u, err := url.Parse(in.URI)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, badRequest("Invalid HTTP endpoint specified for URI")
+		}
+	}
+	switch in.PassthroughBehavior {
+	case "", PassthroughWhenNoMatch, PassthroughWhenNoTemplates, PassthroughNever:
+	default:
+		return nil, badRequest(fmt.Sprintf("Invalid passthrough behavior specified: %s; valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES and NEVER", in.PassthroughBehavior))
+	}
+	switch in.ContentHandling {
+	case "", ConvertToBinary, ConvertToText:
+	default:
+		return nil, badRequest(fmt.Sprintf("Invalid content handling specified: %s; valid values are CONVERT_TO_BINARY and CONVERT_TO_TEXT", in.ContentHandling))
+	}
+	if in.TimeoutInMillis != nil {
+		if *in.TimeoutInMillis < MinTimeoutMillis || *in.TimeoutInMillis > MaxTimeoutMillis {
+			return nil, badRequest(fmt.Sprintf("Timeout should be between %d ms and %d ms", MinTimeoutMillis, MaxTimeoutMillis))
+		}
+		out.TimeoutInMillis = *in.TimeoutInMillis
+	}
+	if in.TLSConfig != nil {
+		out.InsecureSkipVerification = in.TLSConfig.InsecureSkipVerification
+	}
+	if _, errs := compileTemplates("requestTemplates", in.RequestTemplates); len(errs) > 0 {
+		return nil, badRequest("Invalid mapping template specified: " + errs[0].Error())
+	}
+	for _, dst := range sortedKeys(in.RequestParameters) {
+		if _, err := compileRequestParam(dst, in.RequestParameters[dst]); err != nil {
+			return nil, badRequest(fmt.Sprintf("Invalid mapping expression specified: %s: %v", dst, err))
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) putIntegration(c *ctlReq) (int, any, *controlError) {
+	var in putIntegrationIn
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	integ, cerr := integrationOfInput(in)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		// A new integration replaces the old one whole, its integration responses too.
+		m.Integration = integ
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return s.describeAfter(http.StatusCreated, c, s.getIntegration)
+}
+
+func (s *Server) deleteIntegration(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		if m.Integration == nil {
+			return nil, nil, notFound("No integration defined for method")
+		}
+		m.Integration = nil
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Server) putIntegrationResponse(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		SelectionPattern   string            `json:"selectionPattern"`
+		ResponseParameters map[string]string `json:"responseParameters"`
+		ResponseTemplates  map[string]string `json:"responseTemplates"`
+		ContentHandling    string            `json:"contentHandling"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	code := c.p["code"]
+	if cerr := checkStatusCode(code); cerr != nil {
+		return 0, nil, cerr
+	}
+	switch in.ContentHandling {
+	case "", ConvertToBinary, ConvertToText:
+	default:
+		return 0, nil, badRequest(fmt.Sprintf("Invalid content handling specified: %s; valid values are CONVERT_TO_BINARY and CONVERT_TO_TEXT", in.ContentHandling))
+	}
+	ir := IntegrationResponse{
+		StatusCode: code, SelectionPattern: in.SelectionPattern, ResponseParameters: in.ResponseParameters,
+		ResponseTemplates: in.ResponseTemplates, ContentHandling: in.ContentHandling,
+	}
+	if _, errs := compileResponse("integration response "+code, ir); len(errs) > 0 {
+		return 0, nil, badRequest("Invalid integration response specified: " + errs[0].Error())
+	}
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		if m.Integration == nil {
+			return nil, nil, notFound("No integration defined for method")
+		}
+		if m.Integration.Responses == nil {
+			m.Integration.Responses = map[string]IntegrationResponse{}
+		}
+		m.Integration.Responses[code] = ir
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return s.describeAfter(http.StatusCreated, c, s.getIntegrationResponse)
+}
+
+func (s *Server) deleteIntegrationResponse(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		if m.Integration == nil {
+			return nil, nil, notFound("No integration defined for method")
+		}
+		if _, ok := m.Integration.Responses[c.p["code"]]; !ok {
+			return nil, nil, notFound("Invalid Response status code specified")
+		}
+		delete(m.Integration.Responses, c.p["code"])
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+// checkStageInput checks a stage name and its variables as CreateStage does.
+func checkStageInput(name string, vars map[string]string) *controlError {
+	if !stageNameRe.MatchString(name) {
+		return badRequest("Stage name only allows a-zA-Z0-9_-")
+	}
+	if len(vars) > 100 {
+		return badRequest("A stage can have at most 100 stage variables")
+	}
+	for _, k := range sortedKeys(vars) {
+		if !stageVarKeyRe.MatchString(k) {
+			return badRequest(fmt.Sprintf("Stage variable name %q is invalid: only alphanumeric characters and underscores are allowed, up to 64", k))
+		}
+		if v := vars[k]; v == "" || len(v) > 512 || !stageVarValueRe.MatchString(v) {
+			return badRequest(fmt.Sprintf("Stage variable value %q is invalid: it must match [A-Za-z0-9-._~:/?#&=,]+ and be at most 512 characters", v))
+		}
+	}
+	return nil
+}
+
+var stageVarValueRe = regexp.MustCompile(`^[A-Za-z0-9\-._~:/?#&=,]+$`)
+
+// deployable checks that the model compiles, as CreateDeployment does, and answers
+// API Gateway's messages for the commonest reasons it does not.
+func deployable(d *apiDoc) *controlError {
+	api, err := buildAPI(d, d.Resources)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	methods := 0
+	for _, r := range api.Resources() {
+		for _, m := range r.Methods {
+			methods++
+			if m.Integration == nil {
+				return badRequest("No integration defined for method")
+			}
+		}
+	}
+	if methods == 0 {
+		return badRequest("The REST API doesn't contain any methods")
+	}
+	if _, err := compileDeployment(api, nil); err != nil {
+		return badRequest(err.Error())
+	}
+	return nil
+}
+
+func (s *Server) createDeployment(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		StageName        string            `json:"stageName"`
+		StageDescription string            `json:"stageDescription"`
+		Description      string            `json:"description"`
+		Variables        map[string]string `json:"variables"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	if in.StageName != "" {
+		if cerr := checkStageInput(in.StageName, in.Variables); cerr != nil {
+			return 0, nil, cerr
+		}
+	}
+	var out deploymentOut
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		if cerr := deployable(d); cerr != nil {
+			return nil, nil, cerr
+		}
+		id := newResourceID()
+		for d.Deployments[id] != nil {
+			id = newResourceID()
+		}
+		now := s.now().Unix()
+		if d.Deployments == nil {
+			d.Deployments = map[string]*deploymentDoc{}
+		}
+		d.Deployments[id] = &deploymentDoc{Description: in.Description, Created: now, Resources: cloneResources(d.Resources)}
+		out = deploymentOut{ID: id, Description: in.Description, CreatedDate: now}
+		if in.StageName == "" {
+			return nil, nil, nil
+		}
+		if d.Stages == nil {
+			d.Stages = map[string]*stageDoc{}
+		}
+		st := d.Stages[in.StageName]
+		if st == nil {
+			st = &stageDoc{Created: now, Description: in.StageDescription}
+			d.Stages[in.StageName] = st
+		}
+		st.DeploymentID, st.Updated = id, now
+		if in.Variables != nil {
+			st.Variables = maps.Clone(in.Variables)
+		}
+		dd, err := compileStage(d, in.StageName)
+		if err != nil {
+			return nil, nil, badRequest(err.Error())
+		}
+		return map[string]*deployment{in.StageName: dd}, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	if in.StageName != "" {
+		s.log.Info("gateway: deployed", "api", c.p["api"], "stage", in.StageName, "deployment", out.ID)
+	}
+	return http.StatusCreated, out, nil
+}
+
+func (s *Server) deleteDeployment(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		id := c.p["dep"]
+		if d.Deployments[id] == nil {
+			return nil, nil, notFound("Invalid Deployment identifier specified")
+		}
+		for _, st := range d.Stages {
+			if st.DeploymentID == id {
+				return nil, nil, badRequest("Active stages pointing to this deployment must be moved or deleted")
+			}
+		}
+		delete(d.Deployments, id)
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusAccepted, nil, nil
+}
+
+func (s *Server) createStage(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		StageName    string            `json:"stageName"`
+		DeploymentID string            `json:"deploymentId"`
+		Description  string            `json:"description"`
+		Variables    map[string]string `json:"variables"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	if cerr := checkStageInput(in.StageName, in.Variables); cerr != nil {
+		return 0, nil, cerr
+	}
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		if d.Deployments[in.DeploymentID] == nil {
+			return nil, nil, notFound("Invalid Deployment identifier specified")
+		}
+		if d.Stages[in.StageName] != nil {
+			return nil, nil, conflict("Stage already exists")
+		}
+		if d.Stages == nil {
+			d.Stages = map[string]*stageDoc{}
+		}
+		now := s.now().Unix()
+		d.Stages[in.StageName] = &stageDoc{
+			DeploymentID: in.DeploymentID, Description: in.Description, Variables: maps.Clone(in.Variables), Created: now, Updated: now,
+		}
+		dd, err := compileStage(d, in.StageName)
+		if err != nil {
+			return nil, nil, badRequest(err.Error())
+		}
+		return map[string]*deployment{in.StageName: dd}, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	c.p["stage"] = in.StageName
+	return s.describeAfter(http.StatusCreated, c, s.getStage)
+}
+
+func (s *Server) deleteStage(c *ctlReq) (int, any, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		name := c.p["stage"]
+		if d.Stages[name] == nil {
+			return nil, nil, notFound("Invalid stage identifier specified")
+		}
+		delete(d.Stages, name)
+		return nil, []string{name}, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return http.StatusAccepted, nil, nil
+}
