@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // The control plane describes the --config file's APIs (read-only: writes to them are

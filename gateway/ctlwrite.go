@@ -312,7 +312,6 @@ func (s *Server) deleteMethod(c *ctlReq) (int, any, *controlError) {
 	return http.StatusNoContent, nil, nil
 }
 
-
 func checkStatusCode(code string) *controlError {
 	if !statusCodeRe.MatchString(code) {
 		return badRequest("Invalid response status code specified")
