@@ -377,7 +377,7 @@ func (s *Server) deleteMethodResponse(c *ctlReq) (int, any, *controlError) {
 // putIntegrationIn is PutIntegrationRequest's body.
 type putIntegrationIn struct {
 	Type                  string            `json:"type"`
-	IntegrationHTTPMethod string            `json:"integrationHttpMethod"`
+	IntegrationHTTPMethod string            `json:"httpMethod"` // the model's locationName
 	URI                   string            `json:"uri"`
 	ConnectionType        string            `json:"connectionType"`
 	Credentials           string            `json:"credentials"`
