@@ -1,0 +1,329 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+)
+
+var awsIDRe = regexp.MustCompile(`^[a-z0-9]{10}$`)
+
+// TestGatewayControlPlaneWrites builds an API with the SDK's apigateway client (a Kinesis
+// PutRecord method and a MOCK one), deploys it, calls it, and checks that a stage serves the
+// deployment it points at: an edit shows after the next deployment, not before, and a second
+// stage can keep serving the first deployment.
+func TestGatewayControlPlaneWrites(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
+		Name: aws.String("built"), Description: aws.String("by the SDK"),
+		EndpointConfiguration: &agtypes.EndpointConfiguration{Types: []agtypes.EndpointType{agtypes.EndpointTypeRegional}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !awsIDRe.MatchString(aws.ToString(api.Id)) || !awsIDRe.MatchString(aws.ToString(api.RootResourceId)) ||
+		api.ApiKeySource != agtypes.ApiKeySourceTypeHeader || api.CreatedDate == nil ||
+		len(api.EndpointConfiguration.Types) != 1 || api.EndpointConfiguration.Types[0] != agtypes.EndpointTypeRegional {
+		t.Fatalf("CreateRestApi: %+v", api)
+	}
+	id := api.Id
+	apis, err := ag.GetRestApis(ctx, &apigateway.GetRestApisInput{})
+	if err != nil || len(apis.Items) != 2 {
+		t.Fatalf("GetRestApis: %+v, %v", apis, err)
+	}
+
+	stream, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: api.RootResourceId, PathPart: aws.String("stream")})
+	if err != nil || aws.ToString(stream.Path) != "/stream" || len(aws.ToString(stream.Id)) != 6 {
+		t.Fatalf("CreateResource /stream: %+v, %v", stream, err)
+	}
+	items, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: api.RootResourceId, PathPart: aws.String("items")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: items.Id, PathPart: aws.String("{id}")})
+	if err != nil || aws.ToString(item.Path) != "/items/{id}" {
+		t.Fatalf("CreateResource /items/{id}: %+v, %v", item, err)
+	}
+
+	m, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), AuthorizationType: aws.String("NONE")})
+	if err != nil || aws.ToString(m.HttpMethod) != "POST" || aws.ToString(m.AuthorizationType) != "NONE" {
+		t.Fatalf("PutMethod: %+v, %v", m, err)
+	}
+	tmpl := `{"StreamName": "e2e-stream", "Data": "$util.base64Encode($input.body)", "PartitionKey": "$context.requestId"}`
+	in, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{
+		RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), Type: agtypes.IntegrationTypeAws,
+		IntegrationHttpMethod: aws.String("POST"), Uri: aws.String("arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"),
+		RequestTemplates: map[string]string{"application/json": tmpl}, PassthroughBehavior: aws.String("WHEN_NO_TEMPLATES"),
+	})
+	if err != nil || in.Type != agtypes.IntegrationTypeAws || aws.ToString(in.HttpMethod) != "POST" || in.RequestTemplates["application/json"] != tmpl ||
+		aws.ToString(in.PassthroughBehavior) != "WHEN_NO_TEMPLATES" || in.TimeoutInMillis != 29000 {
+		t.Fatalf("PutIntegration: %+v, %v", in, err)
+	}
+	if _, err := ag.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), StatusCode: aws.String("200")}); err != nil {
+		t.Fatal(err)
+	}
+	ir, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{
+		RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), StatusCode: aws.String("200"),
+		ResponseTemplates: map[string]string{"application/json": `{"seq": "$input.path('$.SequenceNumber')"}`},
+	})
+	if err != nil || aws.ToString(ir.StatusCode) != "200" {
+		t.Fatalf("PutIntegrationResponse: %+v, %v", ir, err)
+	}
+
+	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{
+		RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), AuthorizationType: aws.String("NONE"),
+		RequestParameters: map[string]bool{"method.request.path.id": true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{
+		RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), Type: agtypes.IntegrationTypeMock,
+		RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{
+		RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), StatusCode: aws.String("200"),
+		ResponseTemplates: map[string]string{"application/json": `{"version": 1}`},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: id, Embed: []string{"methods"}})
+	if err != nil || len(res.Items) != 4 {
+		t.Fatalf("GetResources: %+v, %v", res, err)
+	}
+	for _, r := range res.Items {
+		if aws.ToString(r.Path) == "/stream" {
+			mi := r.ResourceMethods["POST"].MethodIntegration
+			if mi == nil || aws.ToString(mi.Uri) != "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord" || mi.IntegrationResponses["200"].StatusCode == nil {
+				t.Errorf("GetResources embed=methods /stream: %+v", r.ResourceMethods["POST"])
+			}
+		}
+	}
+
+	// Nothing is served before a deployment.
+	if r := s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""); r.status != 403 {
+		t.Errorf("GET before CreateDeployment: %d %s", r.status, r.body)
+	}
+	dep1, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{
+		RestApiId: id, StageName: aws.String("v1"), Description: aws.String("first"), Variables: map[string]string{"color": "green"},
+	})
+	if err != nil || len(aws.ToString(dep1.Id)) != 6 || aws.ToString(dep1.Description) != "first" {
+		t.Fatalf("CreateDeployment: %+v, %v", dep1, err)
+	}
+	r := s.do(t, "POST", s.url(*id, "v1", "/stream"), `{"n": 1}`)
+	var seq struct{ Seq string }
+	if json.Unmarshal([]byte(r.body), &seq); r.status != 200 || len(seq.Seq) != 56 {
+		t.Fatalf("POST /stream: %d %s", r.status, r.body)
+	}
+	if recs := s.records(t, "e2e-stream"); len(recs) != 1 || string(recs[0].Data) != `{"n": 1}` || aws.ToString(recs[0].SequenceNumber) != seq.Seq {
+		t.Fatalf("e2e-stream holds %+v", recs)
+	}
+	wantJSON(t, "GET /items/7", s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""), 200, `{"version": 1}`)
+
+	// An edit is not served until it is deployed; a stage made from the first deployment
+	// keeps serving that one.
+	if _, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{
+		RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), StatusCode: aws.String("200"),
+		ResponseTemplates: map[string]string{"application/json": `{"version": 2}`},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON(t, "GET /items/7 after an undeployed edit", s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""), 200, `{"version": 1}`)
+	got, err := ag.GetIntegrationResponse(ctx, &apigateway.GetIntegrationResponseInput{RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")})
+	if err != nil || got.ResponseTemplates["application/json"] != `{"version": 2}` {
+		t.Errorf("GetIntegrationResponse: %+v, %v", got, err)
+	}
+	if _, err := ag.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: id, StageName: aws.String("old"), DeploymentId: dep1.Id}); err != nil {
+		t.Fatal(err)
+	}
+	dep2, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("v1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON(t, "GET /items/7 on v1 after the deployment", s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""), 200, `{"version": 2}`)
+	wantJSON(t, "GET /items/7 on old", s.do(t, "GET", s.url(*id, "old", "/items/7"), ""), 200, `{"version": 1}`)
+
+	st, err := ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: id, StageName: aws.String("v1")})
+	if err != nil || aws.ToString(st.DeploymentId) != aws.ToString(dep2.Id) || st.Variables["color"] != "green" {
+		t.Errorf("GetStage v1: %+v, %v", st, err)
+	}
+	stages, err := ag.GetStages(ctx, &apigateway.GetStagesInput{RestApiId: id, DeploymentId: dep1.Id})
+	if err != nil || len(stages.Item) != 1 || aws.ToString(stages.Item[0].StageName) != "old" {
+		t.Errorf("GetStages of the first deployment: %+v, %v", stages, err)
+	}
+	deps, err := ag.GetDeployments(ctx, &apigateway.GetDeploymentsInput{RestApiId: id})
+	if err != nil || len(deps.Items) != 2 {
+		t.Errorf("GetDeployments: %+v, %v", deps, err)
+	}
+	_, err = ag.DeleteDeployment(ctx, &apigateway.DeleteDeploymentInput{RestApiId: id, DeploymentId: dep1.Id})
+	wantAPIError(t, "DeleteDeployment of a stage's deployment", err, "BadRequestException", "Active stages pointing to this deployment must be moved or deleted")
+	if _, err := ag.DeleteStage(ctx, &apigateway.DeleteStageInput{RestApiId: id, StageName: aws.String("old")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.do(t, "GET", s.url(*id, "old", "/items/7"), ""); r.status != 403 {
+		t.Errorf("GET on a deleted stage: %d %s", r.status, r.body)
+	}
+	if _, err := ag.DeleteDeployment(ctx, &apigateway.DeleteDeploymentInput{RestApiId: id, DeploymentId: dep1.Id}); err != nil {
+		t.Errorf("DeleteDeployment: %v", err)
+	}
+
+	// Deletes, each checked by the read that follows it.
+	if _, err := ag.DeleteIntegrationResponse(ctx, &apigateway.DeleteIntegrationResponseInput{RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetIntegrationResponse(ctx, &apigateway.GetIntegrationResponseInput{RestApiId: id, ResourceId: item.Id, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")})
+	wantAPIError(t, "GetIntegrationResponse after delete", err, "NotFoundException", "Invalid Response status code specified")
+	if _, err := ag.DeleteMethodResponse(ctx, &apigateway.DeleteMethodResponseInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), StatusCode: aws.String("200")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetMethodResponse(ctx, &apigateway.GetMethodResponseInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), StatusCode: aws.String("200")})
+	wantAPIError(t, "GetMethodResponse after delete", err, "NotFoundException", "Invalid Response status code specified")
+	if _, err := ag.DeleteIntegration(ctx, &apigateway.DeleteIntegrationInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetIntegration(ctx, &apigateway.GetIntegrationInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST")})
+	wantAPIError(t, "GetIntegration after delete", err, "NotFoundException", "No integration defined for method")
+	if _, err := ag.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST")})
+	wantAPIError(t, "GetMethod after delete", err, "NotFoundException", "Invalid Method identifier specified")
+	if _, err := ag.DeleteResource(ctx, &apigateway.DeleteResourceInput{RestApiId: id, ResourceId: items.Id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetResource(ctx, &apigateway.GetResourceInput{RestApiId: id, ResourceId: item.Id})
+	wantAPIError(t, "GetResource of a deleted resource's child", err, "NotFoundException", "Invalid Resource identifier specified")
+	// The deployed stage still serves what it froze.
+	wantJSON(t, "GET /items/7 after the deletes", s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""), 200, `{"version": 2}`)
+	if _, err := ag.DeleteRestApi(ctx, &apigateway.DeleteRestApiInput{RestApiId: id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: id})
+	wantAPIError(t, "GetRestApi after delete", err, "NotFoundException", "Invalid API identifier specified 000000000000:"+*id)
+	if r := s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""); r.status != 403 {
+		t.Errorf("GET on a deleted API: %d %s", r.status, r.body)
+	}
+	if _, err := ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(e2eAPI)}); err != nil {
+		t.Errorf("the config's API: %v", err)
+	}
+}
+
+// TestGatewayControlPlaneWriteErrors sends each write a bad input and checks API Gateway's
+// error, then that none of them changed anything.
+func TestGatewayControlPlaneWriteErrors(t *testing.T) {
+	s := startE2E(t)
+	base := s.a.Endpoint()
+	call := func(method, path, body string) map[string]any {
+		t.Helper()
+		r := s.do(t, method, base+path, body)
+		if r.status >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, r.status, r.body)
+		}
+		out := map[string]any{}
+		json.Unmarshal([]byte(r.body), &out)
+		return out
+	}
+	api := call("POST", "/restapis", `{"name": "errors"}`)["id"].(string)
+	root := call("GET", "/restapis/"+api+"/resources", "")["item"].([]any)[0].(map[string]any)["id"].(string)
+	stream := call("POST", "/restapis/"+api+"/resources/"+root, `{"pathPart": "stream"}`)["id"].(string)
+	items := call("POST", "/restapis/"+api+"/resources/"+root, `{"pathPart": "items"}`)["id"].(string)
+	call("POST", "/restapis/"+api+"/resources/"+items, `{"pathPart": "{id}"}`)
+	greedy := call("POST", "/restapis/"+api+"/resources/"+root, `{"pathPart": "{proxy+}"}`)["id"].(string)
+	call("PUT", "/restapis/"+api+"/resources/"+stream+"/methods/POST", `{"authorizationType": "NONE"}`)
+	call("PUT", "/restapis/"+api+"/resources/"+stream+"/methods/POST/responses/200", `{}`)
+	empty := call("POST", "/restapis", `{"name": "no methods"}`)["id"].(string)
+
+	res := "/restapis/" + api + "/resources/"
+	post := res + stream + "/methods/POST"
+	aws := `"type": "AWS", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"`
+	snapshot := func() string {
+		return s.do(t, "GET", base+"/restapis", "").body + s.do(t, "GET", base+res[:len(res)-1]+"?embed=methods", "").body
+	}
+	before := snapshot()
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		errType, msg       string
+	}{
+		{"POST", "/restapis", `{}`, 400, "BadRequestException", "Invalid REST API name specified"},
+		{"POST", "/restapis", `{"name": 7}`, 400, "BadRequestException", "Invalid request input"},
+		{"POST", "/restapis", `{"name": "x"`, 400, "BadRequestException", "Invalid request input"},
+		{"POST", "/restapis", `{"name": "x", "endpointConfiguration": {"types": ["EDGE", "REGIONAL"]}}`, 400, "BadRequestException", "endpoint configuration"},
+		{"POST", "/restapis", `{"name": "x", "endpointConfiguration": {"types": ["CLOUD"]}}`, 400, "BadRequestException", "endpoint configuration"},
+		{"POST", "/restapis", `{"name": "x", "apiKeySource": "QUERY"}`, 400, "BadRequestException", "Invalid API key source specified"},
+		{"POST", "/restapis", `{"name": "x", "cloneFrom": "` + api + `"}`, 400, "BadRequestException", "cloneFrom"},
+		{"POST", res + root, `{"pathPart": "a b"}`, 400, "BadRequestException", "Resource's path part only allow a-zA-Z0-9._-"},
+		{"POST", res + root, `{}`, 400, "BadRequestException", "Resource's path part only allow"},
+		{"POST", res + root, `{"pathPart": "{}"}`, 400, "BadRequestException", "Resource's path part only allow"},
+		{"POST", res + root, `{"pathPart": "stream"}`, 409, "ConflictException", "Another resource with the same parent already has this name: stream"},
+		{"POST", res + items, `{"pathPart": "{other}"}`, 400, "BadRequestException", "only one is allowed"},
+		{"POST", res + greedy, `{"pathPart": "child"}`, 400, "BadRequestException", "greedy path variable cannot have children"},
+		{"POST", res + "nope00", `{"pathPart": "x"}`, 404, "NotFoundException", "Invalid Resource identifier specified"},
+		{"POST", "/restapis/nosuchapi0/resources/" + root, `{"pathPart": "x"}`, 404, "NotFoundException", "Invalid API identifier specified 000000000000:nosuchapi0"},
+		{"DELETE", res + root, ``, 400, "BadRequestException", "root resource"},
+		{"DELETE", res + "nope00", ``, 404, "NotFoundException", "Invalid Resource identifier specified"},
+		{"PUT", res + stream + "/methods/FETCH", `{"authorizationType": "NONE"}`, 400, "BadRequestException", "Invalid HttpMethod specified"},
+		{"PUT", post, `{"authorizationType": "NONE"}`, 409, "ConflictException", "Method already exists for this resource"},
+		{"PUT", res + stream + "/methods/GET", `{}`, 400, "BadRequestException", "Invalid authorization type specified"},
+		{"PUT", res + stream + "/methods/GET", `{"authorizationType": "CUSTOM"}`, 400, "BadRequestException", "Invalid authorizer ID specified"},
+		{"PUT", res + stream + "/methods/GET", `{"authorizationType": "NONE", "requestParameters": {"method.request.body.x": true}}`, 400, "BadRequestException", "Invalid mapping expression specified"},
+		{"PUT", res + stream + "/methods/GET", `{"authorizationType": "NONE", "requestValidatorId": "abc123"}`, 400, "BadRequestException", "Invalid Request Validator identifier specified"},
+		{"PUT", res + "nope00/methods/GET", `{"authorizationType": "NONE"}`, 404, "NotFoundException", "Invalid Resource identifier specified"},
+		{"DELETE", res + stream + "/methods/GET", ``, 404, "NotFoundException", "Invalid Method identifier specified"},
+		{"PUT", res + stream + "/methods/GET/integration", `{` + aws + `}`, 404, "NotFoundException", "Invalid Method identifier specified"},
+		{"PUT", post + "/integration", `{}`, 400, "BadRequestException", "Enumeration value for IntegrationType must be non-empty"},
+		{"PUT", post + "/integration", `{"type": "LAMBDA"}`, 400, "BadRequestException", "Invalid integration type specified"},
+		{"PUT", post + "/integration", `{"type": "AWS", "uri": "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"}`, 400, "BadRequestException", "Enumeration value for HttpMethod must be non-empty"},
+		{"PUT", post + "/integration", `{"type": "AWS", "httpMethod": "POST", "uri": "kinesis"}`, 400, "BadRequestException", "Invalid ARN specified in the request"},
+		{"PUT", post + "/integration", `{"type": "AWS", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:kinesis:PutRecord"}`, 400, "BadRequestException", "AWS ARN for integration must contain path or action"},
+		{"PUT", post + "/integration", `{"type": "HTTP", "httpMethod": "POST", "uri": "ftp://example.com/"}`, 400, "BadRequestException", "Invalid HTTP endpoint specified for URI"},
+		{"PUT", post + "/integration", `{` + aws + `, "timeoutInMillis": 10}`, 400, "BadRequestException", "Timeout should be between 50 ms and 29000 ms"},
+		{"PUT", post + "/integration", `{` + aws + `, "passthroughBehavior": "SOMETIMES"}`, 400, "BadRequestException", "Invalid passthrough behavior specified"},
+		{"PUT", post + "/integration", `{` + aws + `, "contentHandling": "CONVERT_TO_JSON"}`, 400, "BadRequestException", "Invalid content handling specified"},
+		{"PUT", post + "/integration", `{` + aws + `, "requestTemplates": {"application/json": "#if($x"}}`, 400, "BadRequestException", "Invalid mapping template specified"},
+		{"PUT", post + "/integration", `{` + aws + `, "requestTemplates": {"application/json": "$util.base64Encode($input.body"}}`, 400, "BadRequestException", "Invalid mapping template specified"},
+		{"PUT", post + "/integration", `{` + aws + `, "requestParameters": {"integration.request.header.X": "nope.x"}}`, 400, "BadRequestException", "Invalid mapping expression specified"},
+		{"PUT", post + "/integration/responses/200", `{}`, 404, "NotFoundException", "No integration defined for method"},
+		{"DELETE", post + "/integration", ``, 404, "NotFoundException", "No integration defined for method"},
+		{"PUT", post + "/responses/2000", `{}`, 400, "BadRequestException", "Invalid response status code specified"},
+		{"PUT", post + "/responses/200", `{}`, 409, "ConflictException", "Response already exists for this resource"},
+		{"PUT", post + "/responses/201", `{"responseParameters": {"header.X": true}}`, 400, "BadRequestException", "Invalid mapping expression specified"},
+		{"DELETE", post + "/responses/404", ``, 404, "NotFoundException", "Invalid Response status code specified"},
+		{"POST", "/restapis/" + api + "/deployments", `{"stageName": "bad name"}`, 400, "BadRequestException", "Stage name only allows a-zA-Z0-9_-"},
+		{"POST", "/restapis/" + api + "/deployments", `{"stageName": "ok", "variables": {"bad-name": "x"}}`, 400, "BadRequestException", "Stage variable name"},
+		{"POST", "/restapis/" + api + "/deployments", `{"stageName": "ok", "variables": {"v": "a b"}}`, 400, "BadRequestException", "Stage variable value"},
+		{"POST", "/restapis/" + api + "/deployments", `{"stageName": "prod"}`, 400, "BadRequestException", "No integration defined for method"},
+		{"POST", "/restapis/" + empty + "/deployments", `{"stageName": "prod"}`, 400, "BadRequestException", "The REST API doesn't contain any methods"},
+		{"POST", "/restapis/" + api + "/stages", `{"stageName": "s", "deploymentId": "nope00"}`, 404, "NotFoundException", "Invalid Deployment identifier specified"},
+		{"GET", "/restapis/" + api + "/stages/nope", ``, 404, "NotFoundException", "Invalid stage identifier specified"},
+		{"DELETE", "/restapis/" + api + "/stages/nope", ``, 404, "NotFoundException", "Invalid stage identifier specified"},
+		{"DELETE", "/restapis/" + api + "/deployments/nope00", ``, 404, "NotFoundException", "Invalid Deployment identifier specified"},
+		{"DELETE", "/restapis/nosuchapi0", ``, 404, "NotFoundException", "Invalid API identifier specified"},
+		{"POST", "/restapis/" + e2eAPI + "/deployments", `{"stageName": "prod"}`, 400, "BadRequestException", "read-only"},
+	} {
+		r := s.do(t, tc.method, base+tc.path, tc.body)
+		var body struct{ Message string }
+		if err := json.Unmarshal([]byte(r.body), &body); err != nil {
+			t.Errorf("%s %s %s: body not JSON: %d %q", tc.method, tc.path, tc.body, r.status, r.body)
+			continue
+		}
+		if r.status != tc.status || r.header.Get("X-Amzn-Errortype") != tc.errType || !strings.Contains(body.Message, tc.msg) {
+			t.Errorf("%s %s %s: %d %s %q, want %d %s containing %q", tc.method, tc.path, tc.body,
+				r.status, r.header.Get("X-Amzn-Errortype"), body.Message, tc.status, tc.errType, tc.msg)
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("refused writes changed the APIs:\nbefore %s\nafter  %s", before, after)
+	}
+}
