@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/localpipe/localpipe/gateway/jsonschema"
 	"github.com/localpipe/localpipe/mapping"
 )
 
@@ -57,9 +58,9 @@ type plan struct {
 	fallback  *compiledResponse   // the "default" response
 
 	validateParams bool
-	required       []string           // required "method.request.{loc}.name" keys
-	bodyModels     map[string]*schema // by lower-case media type, when the body is validated
-	bodyModelNames map[string]string  // for logs
+	required       []string                      // required "method.request.{loc}.name" keys
+	bodyModels     map[string]*jsonschema.Schema // by lower-case media type, when the body is validated
+	bodyModelNames map[string]string             // for logs
 	timeoutMillis  int
 }
 
@@ -289,10 +290,10 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 			}
 		}
 		if v.ValidateRequestBody {
-			sc := newSchemaCompiler(api)
+			sc := jsonschema.NewCompiler(api.Models)
 			for _, ct := range sortedKeys(m.RequestModels) {
 				name := m.RequestModels[ct]
-				s, err := sc.model(name)
+				s, err := sc.Model(name)
 				if err != nil {
 					fail("request model %q for %s: %v", name, ct, err)
 					continue
@@ -301,7 +302,7 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 					continue // "Empty" and friends: nothing to check
 				}
 				if p.bodyModels == nil {
-					p.bodyModels = map[string]*schema{}
+					p.bodyModels = map[string]*jsonschema.Schema{}
 					p.bodyModelNames = map[string]string{}
 				}
 				p.bodyModels[strings.ToLower(ct)] = s

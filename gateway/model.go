@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/localpipe/localpipe/gateway/jsonschema"
 )
 
 // API is one REST API (API Gateway's RestApi).
@@ -464,19 +466,7 @@ func ParseAWSURI(uri string) (AWSURI, error) {
 // ModelName returns the name of the model a "$ref" points at: "#/definitions/Name" (Swagger
 // 2.0), "#/components/schemas/Name" (OpenAPI 3.0) or API Gateway's own
 // "https://apigateway.amazonaws.com/restapis/{id}/models/Name".
-func ModelName(ref string) (string, bool) {
-	for _, prefix := range []string{"#/definitions/", "#/components/schemas/"} {
-		if name, ok := strings.CutPrefix(ref, prefix); ok && name != "" && !strings.Contains(name, "/") {
-			return unescapePointer(name), true
-		}
-	}
-	if rest, ok := strings.CutPrefix(ref, "https://apigateway.amazonaws.com/restapis/"); ok {
-		if _, name, ok := strings.Cut(rest, "/models/"); ok && name != "" && !strings.Contains(name, "/") {
-			return name, true
-		}
-	}
-	return "", false
-}
+func ModelName(ref string) (string, bool) { return jsonschema.ModelName(ref) }
 
 // unescapePointer undoes JSON Pointer escaping (RFC 6901): "~1" is '/', "~0" is '~'.
 func unescapePointer(s string) string {
