@@ -109,11 +109,6 @@ type compiledGatewayResponse struct {
 	order     []string
 }
 
-var (
-	stageNameRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	stageVarKeyRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-)
-
 func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 	if api == nil || api.root == nil {
 		return nil, errors.New("gateway: no API to deploy (build it with ImportOpenAPI or NewAPI)")
@@ -138,7 +133,7 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 		if _, dup := d.stages[st.Name]; dup {
 			fail("stage "+st.Name, "listed twice")
 		}
-		if len(st.Variables) > 100 {
+		if len(st.Variables) > MaxStageVariables {
 			fail("stage "+st.Name, "%d stage variables, more than API Gateway's 100", len(st.Variables))
 		}
 		for k, v := range st.Variables {

@@ -574,24 +574,24 @@ func (s *Server) deleteIntegrationResponse(c *ctlReq) (int, any, *controlError) 
 
 // checkStageInput checks a stage name and its variables as CreateStage does.
 func checkStageInput(name string, vars map[string]string) *controlError {
-	if !stageNameRe.MatchString(name) {
+	if !ValidStageName(name) {
 		return badRequest("Stage name only allows a-zA-Z0-9_-")
 	}
-	if len(vars) > 100 {
-		return badRequest("A stage can have at most 100 stage variables")
+	if len(vars) > MaxStageVariables {
+		return badRequest(fmt.Sprintf("A stage can have at most %d stage variables", MaxStageVariables))
 	}
 	for _, k := range sortedKeys(vars) {
-		if !stageVarKeyRe.MatchString(k) {
+		v := vars[k]
+		nameOK, valueOK := ValidStageVariable(k, v)
+		if !nameOK {
 			return badRequest(fmt.Sprintf("Stage variable name %q is invalid: only alphanumeric characters and underscores are allowed, up to 64", k))
 		}
-		if v := vars[k]; v == "" || len(v) > 512 || !stageVarValueRe.MatchString(v) {
+		if !valueOK {
 			return badRequest(fmt.Sprintf("Stage variable value %q is invalid: it must match [A-Za-z0-9-._~:/?#&=,]+ and be at most 512 characters", v))
 		}
 	}
 	return nil
 }
-
-var stageVarValueRe = regexp.MustCompile(`^[A-Za-z0-9\-._~:/?#&=,]+$`)
 
 // deployable checks that the model compiles, as CreateDeployment does, and answers
 // API Gateway's messages for the commonest reasons it does not.

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -73,19 +72,6 @@ type apiKeyConfig struct {
 		StageName string `json:"stageName"`
 	} `json:"stageKeys"`
 }
-
-var (
-	// A rest API id as API Gateway makes them; it is also the first label of the
-	// {id}.execute-api.* host name, so it must be a DNS label anyway.
-	restAPIIDRe = regexp.MustCompile(`^[a-z0-9]{10}$`)
-	// CreateStage: "Stage names can only contain alphanumeric characters, hyphens, and
-	// underscores. Maximum length is 128 characters."
-	stageNameRe = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
-	// CreateStage: "Variable names can have alphanumeric and underscore characters, and the
-	// values must match [A-Za-z0-9-._~:/?#&=,]+."
-	stageVarNameRe  = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	stageVarValueRe = regexp.MustCompile(`^[A-Za-z0-9\-._~:/?#&=,]{1,512}$`)
-)
 
 // gatewayIDsBucket maps "restapi/NAME" and "apikey/NAME" to the id generated for it the
 // first time, so invoke URLs stay the same across restarts.
@@ -208,7 +194,7 @@ func parseRestAPI(raw []byte, dir string) (*gateway.API, []gateway.Stage, error)
 	if err := strictDecode(raw, &c); err != nil {
 		return nil, nil, fmt.Errorf(": want {name, id, openapi: FILE | body: {...}, stages: [{stageName, variables}]}: %w", err)
 	}
-	if c.ID != "" && !restAPIIDRe.MatchString(c.ID) {
+	if c.ID != "" && !gateway.IsRestAPIID(c.ID) {
 		return nil, nil, fmt.Errorf(": id %q: an API Gateway id is 10 lower-case letters or digits, e.g. %q", c.ID, gateway.NewID())
 	}
 	if len(c.Stages) == 0 {
@@ -295,17 +281,18 @@ func (c *restAPIConfig) document(dir string) ([]byte, string, error) {
 }
 
 func checkStage(name string, vars map[string]string) error {
-	if !stageNameRe.MatchString(name) {
+	if !gateway.ValidStageName(name) {
 		return fmt.Errorf("stageName %q: 1 to 128 letters, digits, hyphens and underscores", name)
 	}
-	if len(vars) > 100 {
-		return fmt.Errorf("%d stage variables: API Gateway allows 100", len(vars))
+	if len(vars) > gateway.MaxStageVariables {
+		return fmt.Errorf("%d stage variables: API Gateway allows %d", len(vars), gateway.MaxStageVariables)
 	}
 	for k, v := range vars {
-		if !stageVarNameRe.MatchString(k) {
+		nameOK, valueOK := gateway.ValidStageVariable(k, v)
+		if !nameOK {
 			return fmt.Errorf("stage variable %q: names are 1 to 64 letters, digits and underscores", k)
 		}
-		if !stageVarValueRe.MatchString(v) {
+		if !valueOK {
 			return fmt.Errorf("stage variable %s=%q: values are 1 to 512 characters of A-Za-z0-9-._~:/?#&=,", k, v)
 		}
 	}
