@@ -3,6 +3,8 @@
 // OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
 // Server deploys it at stages and answers invoke requests as API Gateway does, calling
 // Kinesis and Firehose through an Invoker, HTTP back ends directly, or answering MOCKs.
+// The Server also answers API Gateway's control plane: it describes those APIs, and
+// creates, edits, deploys and deletes APIs of its own, kept in a Store (OpenControlPlane).
 //
 // An API is not safe for concurrent mutation. Once built, any number of goroutines may call
 // Match and read it at the same time; once deployed it must not change.

@@ -130,6 +130,7 @@ func TestGatewayControlPlaneWrites(t *testing.T) {
 		t.Fatalf("e2e-stream holds %+v", recs)
 	}
 	wantJSON(t, "GET /items/7", s.do(t, "GET", s.url(*id, "v1", "/items/7"), ""), 200, `{"version": 1}`)
+	wantJSON(t, "GET /items/7 in the host form", s.do(t, "GET", "http://"+*id+".execute-api.localhost:"+s.port+"/v1/items/7", ""), 200, `{"version": 1}`)
 
 	// An edit is not served until it is deployed; a stage made from the first deployment
 	// keeps serving that one.
