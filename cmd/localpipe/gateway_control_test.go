@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -50,11 +51,34 @@ func postSeed(t *testing.T, u, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// javaSeedClient compiles the seed's Java client (examples/seed/java) and returns a function
+// that runs it against an invoke URL and returns what it printed; nil without a JDK.
+func javaSeedClient(t *testing.T) func(url string) string {
+	t.Helper()
+	javac, err1 := exec.LookPath("javac")
+	java, err2 := exec.LookPath("java")
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	classes := t.TempDir()
+	if out, err := exec.Command(javac, "-d", classes, "../../examples/seed/java/KinesisDataStreamExample.java").CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	return func(url string) string {
+		out, err := exec.Command(java, "-cp", classes, "KinesisDataStreamExample", url).CombinedOutput()
+		if err != nil {
+			t.Fatalf("java: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+}
+
 // TestSeedStepsWithAWSCLI replays the seed's console steps as `aws apigateway` commands
 // (create-rest-api, get-resources, create-resource, put-method, put-integration,
 // put-method-response, put-integration-response, create-deployment) against the binary that
 // runs the seed's stream, delivery stream and bucket, then sends what the seed's Java client
-// sends: the record is in Kinesis and, after a flush, in S3. An edit that is not deployed
+// sends (the client itself when a JDK is installed): the record is in Kinesis and, after a
+// flush, in S3. An edit that is not deployed
 // leaves the stage serving its last deployment; after a SIGKILL and a restart on the same
 // data dir the API is still there and still answers.
 func TestSeedStepsWithAWSCLI(t *testing.T) {
@@ -139,7 +163,11 @@ func TestSeedStepsWithAWSCLI(t *testing.T) {
 	}
 	invoke := ep + "/restapis/" + api.ID + "/prod/_user_request_/stream"
 	body := `{ "message": "Hello, Kinesis!" }`
-	if code, out := postSeed(t, invoke, body); code != 200 || !strings.Contains(out, "SequenceNumber") {
+	if java := javaSeedClient(t); java != nil {
+		if out := java(invoke); !strings.Contains(out, "Response Code: 200") {
+			t.Fatalf("the seed's Java client printed:\n%s", out)
+		}
+	} else if code, out := postSeed(t, invoke, body); code != 200 || !strings.Contains(out, "SequenceNumber") {
 		t.Fatalf("POST %s: %d %s", invoke, code, out)
 	}
 	found := false
