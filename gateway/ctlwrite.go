@@ -262,10 +262,8 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 	default:
 		return 0, nil, badRequest(fmt.Sprintf("Invalid authorization type specified: %q. Valid values are NONE, AWS_IAM, CUSTOM and COGNITO_USER_POOLS", in.AuthorizationType))
 	}
-	for _, k := range sortedKeys(in.RequestParameters) {
-		if !methodParamRe.MatchString(k) {
-			return 0, nil, badRequest("Invalid mapping expression specified: " + k)
-		}
+	if cerr := checkMethodParams(in.RequestParameters); cerr != nil {
+		return 0, nil, cerr
 	}
 	if in.RequestValidatorID != "" {
 		return 0, nil, badRequest("Invalid Request Validator identifier specified")
@@ -331,10 +329,8 @@ func (s *Server) putMethodResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkStatusCode(code); cerr != nil {
 		return 0, nil, cerr
 	}
-	for _, k := range sortedKeys(in.ResponseParameters) {
-		if name, ok := strings.CutPrefix(k, "method.response.header."); !ok || name == "" {
-			return 0, nil, badRequest("Invalid mapping expression specified: " + k)
-		}
+	if cerr := checkMethodResponseParams(in.ResponseParameters); cerr != nil {
+		return 0, nil, cerr
 	}
 	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
@@ -393,55 +389,14 @@ type putIntegrationIn struct {
 	} `json:"tlsConfig"`
 }
 
-// integrationOfInput checks a PutIntegration body as API Gateway does at the call (not
-// at deployment): the type, the back end's URI and method, and that every mapping
-// template and parameter mapping parses.
+// integrationOfInput makes the integration a PutIntegration body describes and checks it
+// (checkIntegration).
 func integrationOfInput(in putIntegrationIn) (*Integration, *controlError) {
-	typ := IntegrationType(in.Type)
-	switch typ {
-	case IntegrationAWS, IntegrationAWSProxy, IntegrationHTTP, IntegrationHTTPProxy, IntegrationMock:
-	case "":
-		return nil, badRequest("Enumeration value for IntegrationType must be non-empty")
-	default:
-		return nil, badRequest(fmt.Sprintf("Invalid integration type specified: %s; valid values are HTTP, HTTP_PROXY, AWS, AWS_PROXY and MOCK", in.Type))
-	}
 	out := &Integration{
-		Type: typ, URI: in.URI, HTTPMethod: in.IntegrationHTTPMethod, Credentials: in.Credentials,
+		Type: IntegrationType(in.Type), URI: in.URI, HTTPMethod: in.IntegrationHTTPMethod, Credentials: in.Credentials,
 		RequestParameters: in.RequestParameters, RequestTemplates: in.RequestTemplates,
 		PassthroughBehavior: in.PassthroughBehavior, ContentHandling: in.ContentHandling,
 		CacheNamespace: in.CacheNamespace, CacheKeyParameters: in.CacheKeyParameters,
-	}
-	if typ != IntegrationMock {
-		if in.IntegrationHTTPMethod == "" {
-			return nil, badRequest("Enumeration value for HttpMethod must be non-empty")
-		}
-		if !slices.Contains(httpVerbs, in.IntegrationHTTPMethod) {
-			return nil, badRequest("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
-		}
-	}
-	switch typ {
-	case IntegrationAWS, IntegrationAWSProxy:
-		if _, err := ParseAWSURI(in.URI); err != nil {
-			if strings.HasPrefix(in.URI, "arn:") {
-				return nil, badRequest("AWS ARN for integration must contain path or action")
-			}
-			return nil, badRequest("Invalid ARN specified in the request")
-		}
-	case IntegrationHTTP, IntegrationHTTPProxy:
-		u, err := url.Parse(in.URI)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, badRequest("Invalid HTTP endpoint specified for URI")
-		}
-	}
-	switch in.PassthroughBehavior {
-	case "", PassthroughWhenNoMatch, PassthroughWhenNoTemplates, PassthroughNever:
-	default:
-		return nil, badRequest(fmt.Sprintf("Invalid passthrough behavior specified: %s; valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES and NEVER", in.PassthroughBehavior))
-	}
-	switch in.ContentHandling {
-	case "", ConvertToBinary, ConvertToText:
-	default:
-		return nil, badRequest(fmt.Sprintf("Invalid content handling specified: %s; valid values are CONVERT_TO_BINARY and CONVERT_TO_TEXT", in.ContentHandling))
 	}
 	if in.TimeoutInMillis != nil {
 		if *in.TimeoutInMillis < MinTimeoutMillis || *in.TimeoutInMillis > MaxTimeoutMillis {
@@ -452,15 +407,104 @@ func integrationOfInput(in putIntegrationIn) (*Integration, *controlError) {
 	if in.TLSConfig != nil {
 		out.InsecureSkipVerification = in.TLSConfig.InsecureSkipVerification
 	}
+	if cerr := checkIntegration(out); cerr != nil {
+		return nil, cerr
+	}
+	return out, nil
+}
+
+// checkIntegration checks an integration as API Gateway does at PutIntegration and
+// UpdateIntegration (not at deployment): the type, the back end's URI and method, and that
+// every mapping template and parameter mapping parses.
+func checkIntegration(in *Integration) *controlError {
+	switch in.Type {
+	case IntegrationAWS, IntegrationAWSProxy, IntegrationHTTP, IntegrationHTTPProxy, IntegrationMock:
+	case "":
+		return badRequest("Enumeration value for IntegrationType must be non-empty")
+	default:
+		return badRequest(fmt.Sprintf("Invalid integration type specified: %s; valid values are HTTP, HTTP_PROXY, AWS, AWS_PROXY and MOCK", in.Type))
+	}
+	if in.Type != IntegrationMock {
+		if in.HTTPMethod == "" {
+			return badRequest("Enumeration value for HttpMethod must be non-empty")
+		}
+		if !slices.Contains(httpVerbs, in.HTTPMethod) {
+			return badRequest("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+		}
+	}
+	switch in.Type {
+	case IntegrationAWS, IntegrationAWSProxy:
+		if _, err := ParseAWSURI(in.URI); err != nil {
+			if strings.HasPrefix(in.URI, "arn:") {
+				return badRequest("AWS ARN for integration must contain path or action")
+			}
+			return badRequest("Invalid ARN specified in the request")
+		}
+	case IntegrationHTTP, IntegrationHTTPProxy:
+		u, err := url.Parse(in.URI)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return badRequest("Invalid HTTP endpoint specified for URI")
+		}
+	}
+	switch in.PassthroughBehavior {
+	case "", PassthroughWhenNoMatch, PassthroughWhenNoTemplates, PassthroughNever:
+	default:
+		return badRequest(fmt.Sprintf("Invalid passthrough behavior specified: %s; valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES and NEVER", in.PassthroughBehavior))
+	}
+	if cerr := checkContentHandling(in.ContentHandling); cerr != nil {
+		return cerr
+	}
+	if in.TimeoutInMillis != 0 && (in.TimeoutInMillis < MinTimeoutMillis || in.TimeoutInMillis > MaxTimeoutMillis) {
+		return badRequest(fmt.Sprintf("Timeout should be between %d ms and %d ms", MinTimeoutMillis, MaxTimeoutMillis))
+	}
 	if _, errs := compileTemplates("requestTemplates", in.RequestTemplates); len(errs) > 0 {
-		return nil, badRequest("Invalid mapping template specified: " + errs[0].Error())
+		return badRequest("Invalid mapping template specified: " + errs[0].Error())
 	}
 	for _, dst := range sortedKeys(in.RequestParameters) {
 		if _, err := compileRequestParam(dst, in.RequestParameters[dst]); err != nil {
-			return nil, badRequest(fmt.Sprintf("Invalid mapping expression specified: %s: %v", dst, err))
+			return badRequest(fmt.Sprintf("Invalid mapping expression specified: %s: %v", dst, err))
 		}
 	}
-	return out, nil
+	return nil
+}
+
+func checkContentHandling(ch string) *controlError {
+	switch ch {
+	case "", ConvertToBinary, ConvertToText:
+		return nil
+	}
+	return badRequest(fmt.Sprintf("Invalid content handling specified: %s; valid values are CONVERT_TO_BINARY and CONVERT_TO_TEXT", ch))
+}
+
+// checkIntegrationResponse checks an integration response as PutIntegrationResponse does.
+func checkIntegrationResponse(ir IntegrationResponse) *controlError {
+	if cerr := checkContentHandling(ir.ContentHandling); cerr != nil {
+		return cerr
+	}
+	if _, errs := compileResponse("integration response "+ir.StatusCode, ir); len(errs) > 0 {
+		return badRequest("Invalid integration response specified: " + errs[0].Error())
+	}
+	return nil
+}
+
+// checkMethodParams checks a method's request parameters' names.
+func checkMethodParams(params map[string]bool) *controlError {
+	for _, k := range sortedKeys(params) {
+		if !methodParamRe.MatchString(k) {
+			return badRequest("Invalid mapping expression specified: " + k)
+		}
+	}
+	return nil
+}
+
+// checkMethodResponseParams checks a method response's header names.
+func checkMethodResponseParams(params map[string]bool) *controlError {
+	for _, k := range sortedKeys(params) {
+		if name, ok := strings.CutPrefix(k, "method.response.header."); !ok || name == "" {
+			return badRequest("Invalid mapping expression specified: " + k)
+		}
+	}
+	return nil
 }
 
 func (s *Server) putIntegration(c *ctlReq) (int, any, *controlError) {
@@ -519,17 +563,12 @@ func (s *Server) putIntegrationResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkStatusCode(code); cerr != nil {
 		return 0, nil, cerr
 	}
-	switch in.ContentHandling {
-	case "", ConvertToBinary, ConvertToText:
-	default:
-		return 0, nil, badRequest(fmt.Sprintf("Invalid content handling specified: %s; valid values are CONVERT_TO_BINARY and CONVERT_TO_TEXT", in.ContentHandling))
-	}
 	ir := IntegrationResponse{
 		StatusCode: code, SelectionPattern: in.SelectionPattern, ResponseParameters: in.ResponseParameters,
 		ResponseTemplates: in.ResponseTemplates, ContentHandling: in.ContentHandling,
 	}
-	if _, errs := compileResponse("integration response "+code, ir); len(errs) > 0 {
-		return 0, nil, badRequest("Invalid integration response specified: " + errs[0].Error())
+	if cerr := checkIntegrationResponse(ir); cerr != nil {
+		return 0, nil, cerr
 	}
 	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
