@@ -44,6 +44,7 @@ func (s *Server) controlRouter() http.Handler {
 	r.Post("/restapis", h(s.createRestAPI))
 	r.Get(pathAPI, h(s.getRestAPI))
 	r.Delete(pathAPI, h(s.deleteRestAPI))
+	r.Patch(pathAPI, h(s.updateRestAPI))
 
 	r.Get(pathAPI+"/resources", h(s.getResources))
 	r.Get(pathResource, h(s.getResource))
@@ -53,25 +54,31 @@ func (s *Server) controlRouter() http.Handler {
 	r.Get(pathMethod, h(s.getMethod))
 	r.Put(pathMethod, h(s.putMethod))
 	r.Delete(pathMethod, h(s.deleteMethod))
+	r.Patch(pathMethod, h(s.updateMethod))
 	r.Get(pathMethod+"/responses/{code}", h(s.getMethodResponse))
 	r.Put(pathMethod+"/responses/{code}", h(s.putMethodResponse))
 	r.Delete(pathMethod+"/responses/{code}", h(s.deleteMethodResponse))
+	r.Patch(pathMethod+"/responses/{code}", h(s.updateMethodResponse))
 
 	r.Get(pathIntegration, h(s.getIntegration))
 	r.Put(pathIntegration, h(s.putIntegration))
 	r.Delete(pathIntegration, h(s.deleteIntegration))
+	r.Patch(pathIntegration, h(s.updateIntegration))
 	r.Get(pathIntegration+"/responses/{code}", h(s.getIntegrationResponse))
 	r.Put(pathIntegration+"/responses/{code}", h(s.putIntegrationResponse))
 	r.Delete(pathIntegration+"/responses/{code}", h(s.deleteIntegrationResponse))
+	r.Patch(pathIntegration+"/responses/{code}", h(s.updateIntegrationResponse))
 
 	r.Get(pathAPI+"/deployments", h(s.getDeployments))
 	r.Post(pathAPI+"/deployments", h(s.createDeployment))
 	r.Get(pathAPI+"/deployments/{dep}", h(s.getDeployment))
 	r.Delete(pathAPI+"/deployments/{dep}", h(s.deleteDeployment))
+	r.Patch(pathAPI+"/deployments/{dep}", h(s.updateDeployment))
 	r.Get(pathAPI+"/stages", h(s.getStages))
 	r.Post(pathAPI+"/stages", h(s.createStage))
 	r.Get(pathAPI+"/stages/{stage}", h(s.getStage))
 	r.Delete(pathAPI+"/stages/{stage}", h(s.deleteStage))
+	r.Patch(pathAPI+"/stages/{stage}", h(s.updateStage))
 
 	r.Get(pathAPI+"/models", h(s.getModels))
 	r.Get(pathAPI+"/models/{name}", h(s.getModel))
@@ -163,8 +170,8 @@ func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeControlError(w, badRequest(fmt.Sprintf(
-		"localpipe's API Gateway control plane does not implement %s %s yet. It creates and edits REST APIs, resources, "+
-			"methods, method responses, integrations, integration responses, deployments and stages; "+
+		"localpipe's API Gateway control plane does not implement %s %s yet. It creates, updates and deletes REST APIs, "+
+			"methods, method responses, integrations, integration responses, deployments and stages, and creates and deletes resources; "+
 			"API keys and usage plans come from the --config file (apiKeys:).", r.Method, r.URL.Path)))
 }
 

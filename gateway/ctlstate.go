@@ -51,10 +51,15 @@ type resourceDoc struct {
 	Methods  map[string]*Method `json:"methods,omitempty"`
 }
 
+// deploymentDoc is what CreateDeployment froze: the resources and the API-wide settings
+// that change how requests are served, so UpdateRestApi, like any edit, shows only once
+// deployed.
 type deploymentDoc struct {
-	Description string                  `json:"description,omitempty"`
-	Created     int64                   `json:"created"`
-	Resources   map[string]*resourceDoc `json:"resources"`
+	Description      string                  `json:"description,omitempty"`
+	Created          int64                   `json:"created"`
+	Resources        map[string]*resourceDoc `json:"resources"`
+	APIKeySource     string                  `json:"apiKeySource,omitempty"`
+	BinaryMediaTypes []string                `json:"binaryMediaTypes,omitempty"`
 }
 
 type stageDoc struct {
@@ -193,7 +198,9 @@ func compileStage(d *apiDoc, name string) (*deployment, error) {
 	if dep == nil {
 		return nil, fmt.Errorf("gateway: API %s stage %s: no deployment %q", d.ID, name, st.DeploymentID)
 	}
-	api, err := buildAPI(d, dep.Resources)
+	frozen := *d
+	frozen.APIKeySource, frozen.BinaryMediaTypes = dep.APIKeySource, dep.BinaryMediaTypes
+	api, err := buildAPI(&frozen, dep.Resources)
 	if err != nil {
 		return nil, err
 	}

@@ -685,7 +685,10 @@ func (s *Server) createDeployment(c *ctlReq) (int, any, *controlError) {
 		if d.Deployments == nil {
 			d.Deployments = map[string]*deploymentDoc{}
 		}
-		d.Deployments[id] = &deploymentDoc{Description: in.Description, Created: now, Resources: cloneResources(d.Resources)}
+		d.Deployments[id] = &deploymentDoc{
+			Description: in.Description, Created: now, Resources: cloneResources(d.Resources),
+			APIKeySource: d.APIKeySource, BinaryMediaTypes: slices.Clone(d.BinaryMediaTypes),
+		}
 		out = deploymentOut{ID: id, Description: in.Description, CreatedDate: now}
 		if in.StageName == "" {
 			return nil, nil, nil

@@ -211,7 +211,9 @@ func TestSeedStepsWithAWSCLI(t *testing.T) {
 	if in.RequestTemplates["application/json"] != seedTemplate {
 		t.Errorf("get-integration after restart: %+v", in)
 	}
-	var stages struct{ Item []struct{ StageName, DeploymentID string } }
+	var stages struct {
+		Item []struct{ StageName, DeploymentID string }
+	}
 	awsJSON(t, ep, &stages, "apigateway", "get-stages", "--rest-api-id", api.ID)
 	if len(stages.Item) != 1 || stages.Item[0].DeploymentID != dep.ID {
 		t.Errorf("get-stages after restart: %+v", stages)

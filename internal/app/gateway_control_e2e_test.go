@@ -256,7 +256,7 @@ func TestGatewayControlPlane(t *testing.T) {
 	_, err = ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k")})
 	wantAPIError(t, "CreateApiKey", err, "BadRequestException", "does not implement")
 	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(e2eAPI), StageName: aws.String("prod")})
-	wantAPIError(t, "UpdateStage", err, "BadRequestException", "does not implement")
+	wantAPIError(t, "UpdateStage", err, "BadRequestException", "read-only")
 	if _, err := ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(e2eAPI)}); err != nil {
 		t.Errorf("the API is gone after a refused delete: %v", err)
 	}

@@ -328,3 +328,153 @@ func TestGatewayControlPlaneWriteErrors(t *testing.T) {
 		t.Errorf("refused writes changed the APIs:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// TestGatewayControlPlaneUpdates changes an API with the Update operations' patchOperations:
+// a stage's variables apply at once, an edit of the API at the next deployment, and a bad
+// patch gets API Gateway's error and changes nothing.
+func TestGatewayControlPlaneUpdates(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("patched")})
+	must("CreateRestApi", err)
+	id := api.Id
+	res, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: api.RootResourceId, PathPart: aws.String("stream")})
+	must("CreateResource", err)
+	post := func() (*string, *string, *string) { return id, res.Id, aws.String("POST") }
+	a, r, m := post()
+	_, err = ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: a, ResourceId: r, HttpMethod: m, AuthorizationType: aws.String("NONE")})
+	must("PutMethod", err)
+	_, err = ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{
+		RestApiId: a, ResourceId: r, HttpMethod: m, Type: agtypes.IntegrationTypeAws, IntegrationHttpMethod: aws.String("POST"),
+		Uri:              aws.String("arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"),
+		RequestTemplates: map[string]string{"application/json": `{"StreamName": "$stageVariables.stream", "Data": "$util.base64Encode($input.body)", "PartitionKey": "k"}`},
+	})
+	must("PutIntegration", err)
+	_, err = ag.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: a, ResourceId: r, HttpMethod: m, StatusCode: aws.String("200")})
+	must("PutMethodResponse", err)
+	_, err = ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{
+		RestApiId: a, ResourceId: r, HttpMethod: m, StatusCode: aws.String("200"),
+		ResponseTemplates: map[string]string{"application/json": `{"tag": "$stageVariables.tag"}`},
+	})
+	must("PutIntegrationResponse", err)
+	dep, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("s"),
+		Variables: map[string]string{"stream": "e2e-stream", "tag": "one"}})
+	must("CreateDeployment", err)
+	invoke := func() response { return s.do(t, "POST", s.url(*id, "s", "/stream"), `{"x": 1}`, "X-Api-Key", keyAll) }
+	wantJSON(t, "POST", invoke(), 200, `{"tag": "one"}`)
+
+	// A stage's variables apply as soon as UpdateStage returns.
+	st, err := ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: id, StageName: aws.String("s"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/variables/tag"), Value: aws.String("two")},
+		{Op: agtypes.OpReplace, Path: aws.String("/description"), Value: aws.String("patched")},
+	}})
+	if err != nil || st.Variables["tag"] != "two" || aws.ToString(st.Description) != "patched" {
+		t.Fatalf("UpdateStage: %+v, %v", st, err)
+	}
+	wantJSON(t, "POST after UpdateStage", invoke(), 200, `{"tag": "two"}`)
+
+	// Edits of the API apply at the next deployment.
+	ir, err := ag.UpdateIntegrationResponse(ctx, &apigateway.UpdateIntegrationResponseInput{RestApiId: a, ResourceId: r, HttpMethod: m,
+		StatusCode: aws.String("200"), PatchOperations: []agtypes.PatchOperation{
+			{Op: agtypes.OpReplace, Path: aws.String("/responseTemplates/application~1json"), Value: aws.String(`{"tag": "$stageVariables.tag", "v": 2}`)},
+		}})
+	if err != nil || ir.ResponseTemplates["application/json"] != `{"tag": "$stageVariables.tag", "v": 2}` {
+		t.Fatalf("UpdateIntegrationResponse: %+v, %v", ir, err)
+	}
+	meth, err := ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: a, ResourceId: r, HttpMethod: m, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/apiKeyRequired"), Value: aws.String("true")},
+	}})
+	if err != nil || !aws.ToBool(meth.ApiKeyRequired) {
+		t.Fatalf("UpdateMethod: %+v, %v", meth, err)
+	}
+	in, err := ag.UpdateIntegration(ctx, &apigateway.UpdateIntegrationInput{RestApiId: a, ResourceId: r, HttpMethod: m, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/timeoutInMillis"), Value: aws.String("1000")},
+	}})
+	if err != nil || in.TimeoutInMillis != 1000 {
+		t.Fatalf("UpdateIntegration: %+v, %v", in, err)
+	}
+	mr, err := ag.UpdateMethodResponse(ctx, &apigateway.UpdateMethodResponseInput{RestApiId: a, ResourceId: r, HttpMethod: m,
+		StatusCode: aws.String("200"), PatchOperations: []agtypes.PatchOperation{
+			{Op: agtypes.OpAdd, Path: aws.String("/responseParameters/method.response.header.X-Tag"), Value: aws.String("false")},
+		}})
+	if err != nil || !hasKey(mr.ResponseParameters, "method.response.header.X-Tag") {
+		t.Fatalf("UpdateMethodResponse: %+v, %v", mr, err)
+	}
+	ra, err := ag.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/name"), Value: aws.String("renamed")},
+		{Op: agtypes.OpAdd, Path: aws.String("/binaryMediaTypes/image~1png")},
+	}})
+	if err != nil || aws.ToString(ra.Name) != "renamed" || len(ra.BinaryMediaTypes) != 1 || ra.BinaryMediaTypes[0] != "image/png" {
+		t.Fatalf("UpdateRestApi: %+v, %v", ra, err)
+	}
+	if r := s.do(t, "POST", s.url(*id, "s", "/stream"), `{"x": 1}`); r.status != 200 {
+		t.Errorf("POST without a key before the deployment: %d %s", r.status, r.body)
+	}
+	wantJSON(t, "POST before the deployment", invoke(), 200, `{"tag": "two"}`)
+	_, err = ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("s")})
+	must("CreateDeployment", err)
+	wantJSON(t, "POST after the deployment", invoke(), 200, `{"tag": "two", "v": 2}`)
+	if r := s.do(t, "POST", s.url(*id, "s", "/stream"), `{"x": 1}`); r.status != 403 {
+		t.Errorf("POST without a key after the deployment: %d %s", r.status, r.body)
+	}
+	d, err := ag.UpdateDeployment(ctx, &apigateway.UpdateDeploymentInput{RestApiId: id, DeploymentId: dep.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/description"), Value: aws.String("the first")},
+	}})
+	if err != nil || aws.ToString(d.Description) != "the first" {
+		t.Errorf("UpdateDeployment: %+v, %v", d, err)
+	}
+
+	// Bad patches change nothing.
+	before, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: id, Embed: []string{"methods"}})
+	must("GetResources", err)
+	stBefore, err := ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: id, StageName: aws.String("s")})
+	must("GetStage", err)
+	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: id, StageName: aws.String("s"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/variables/tag"), Value: aws.String("three")},
+		{Op: agtypes.OpReplace, Path: aws.String("/variable/tag"), Value: aws.String("four")},
+	}})
+	wantAPIError(t, "UpdateStage of a bad path", err, "BadRequestException", "Invalid patch path '/variable/tag' specified for op 'replace'")
+	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: id, StageName: aws.String("s"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/variables/tag"), Value: aws.String("a b")},
+	}})
+	wantAPIError(t, "UpdateStage with a bad value", err, "BadRequestException", "Stage variable value")
+	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: id, StageName: aws.String("s"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/deploymentId"), Value: aws.String("nope00")},
+	}})
+	wantAPIError(t, "UpdateStage to a missing deployment", err, "BadRequestException", "Invalid Deployment identifier specified")
+	_, err = ag.UpdateIntegration(ctx, &apigateway.UpdateIntegrationInput{RestApiId: a, ResourceId: r, HttpMethod: m, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpAdd, Path: aws.String("/requestTemplates/text~1plain"), Value: aws.String("#if($x")},
+	}})
+	wantAPIError(t, "UpdateIntegration with a bad template", err, "BadRequestException", "Invalid mapping template specified")
+	_, err = ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: a, ResourceId: r, HttpMethod: m, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/apiKeyRequired"), Value: aws.String("maybe")},
+	}})
+	wantAPIError(t, "UpdateMethod with a bad boolean", err, "BadRequestException", "it must be true or false")
+	_, err = ag.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/name"), Value: aws.String("")},
+	}})
+	wantAPIError(t, "UpdateRestApi to no name", err, "BadRequestException", "Invalid REST API name specified")
+	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: id, StageName: aws.String("nope"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/description"), Value: aws.String("x")},
+	}})
+	wantAPIError(t, "UpdateStage of a missing stage", err, "NotFoundException", "Invalid stage identifier specified")
+	after, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: id, Embed: []string{"methods"}})
+	must("GetResources", err)
+	stAfter, err := ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: id, StageName: aws.String("s")})
+	must("GetStage", err)
+	b, _ := json.Marshal(before.Items)
+	if a, _ := json.Marshal(after.Items); string(a) != string(b) {
+		t.Errorf("refused patches changed the resources:\n%s\n%s", b, a)
+	}
+	if stAfter.Variables["tag"] != stBefore.Variables["tag"] || aws.ToString(stAfter.DeploymentId) != aws.ToString(stBefore.DeploymentId) {
+		t.Errorf("refused patches changed the stage: %+v", stAfter)
+	}
+	wantJSON(t, "POST after the refused patches", invoke(), 200, `{"tag": "two", "v": 2}`)
+}
