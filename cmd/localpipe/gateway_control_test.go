@@ -161,6 +161,14 @@ func TestSeedStepsWithAWSCLI(t *testing.T) {
 	if dep.ID == "" || stage.DeploymentID != dep.ID || stage.StageName != "prod" {
 		t.Fatalf("create-deployment %+v, get-stage %+v", dep, stage)
 	}
+	var patched struct{ Description string }
+	awsJSON(t, ep, &patched, "apigateway", "update-stage", "--rest-api-id", api.ID, "--stage-name", "prod",
+		"--patch-operations", "op=replace,path=/description,value=seed-stage")
+	if patched.Description != "seed-stage" {
+		t.Errorf("update-stage: %+v", patched)
+	}
+	wantAWSError(t, ep, "BadRequestException", "Invalid patch path '/descriptions'",
+		"apigateway", "update-stage", "--rest-api-id", api.ID, "--stage-name", "prod", "--patch-operations", "op=replace,path=/descriptions,value=x")
 	invoke := ep + "/restapis/" + api.ID + "/prod/_user_request_/stream"
 	body := `{ "message": "Hello, Kinesis!" }`
 	if java := javaSeedClient(t); java != nil {
