@@ -250,6 +250,7 @@ type restAPIOut struct {
 	EndpointConfiguration     endpointConfigurationOut `json:"endpointConfiguration"`
 	DisableExecuteAPIEndpoint bool                     `json:"disableExecuteApiEndpoint"`
 	RootResourceID            string                   `json:"rootResourceId"`
+	Warnings                  []string                 `json:"warnings,omitempty"`
 }
 
 func restAPIOf(d *deployment) restAPIOut {

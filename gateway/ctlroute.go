@@ -170,7 +170,7 @@ func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeControlError(w, badRequest(fmt.Sprintf(
-		"localpipe's API Gateway control plane does not implement %s %s yet. It creates, updates and deletes REST APIs, "+
+		"localpipe's API Gateway control plane does not implement %s %s yet. It imports, creates, updates and deletes REST APIs, "+
 			"methods, method responses, integrations, integration responses, deployments and stages, and creates and deletes resources; "+
 			"API keys and usage plans come from the --config file (apiKeys:).", r.Method, r.URL.Path)))
 }

@@ -26,20 +26,30 @@ const apiDocVersion = 1
 // stages' deployments froze, as on AWS. A published apiDoc is never mutated: a write works
 // on a clone and swaps it in only once the store has it.
 type apiDoc struct {
-	V                         int                       `json:"v"`
-	ID                        string                    `json:"id"`
-	Name                      string                    `json:"name"`
-	Description               string                    `json:"description,omitempty"`
-	Version                   string                    `json:"version,omitempty"`
-	Created                   int64                     `json:"created"`
-	APIKeySource              string                    `json:"apiKeySource"`
-	BinaryMediaTypes          []string                  `json:"binaryMediaTypes,omitempty"`
+	V           int    `json:"v"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Version     string `json:"version,omitempty"`
+	Created     int64  `json:"created"`
+	apiSettings
 	EndpointTypes             []string                  `json:"endpointTypes"`
 	DisableExecuteAPIEndpoint bool                      `json:"disableExecuteApiEndpoint,omitempty"`
 	RootID                    string                    `json:"rootId"`
 	Resources                 map[string]*resourceDoc   `json:"resources"`
 	Deployments               map[string]*deploymentDoc `json:"deployments,omitempty"`
 	Stages                    map[string]*stageDoc      `json:"stages,omitempty"`
+}
+
+// apiSettings are the API-wide settings that change how requests are served, so a
+// deployment freezes them with the resources.
+type apiSettings struct {
+	APIKeySource      string                      `json:"apiKeySource"`
+	BinaryMediaTypes  []string                    `json:"binaryMediaTypes,omitempty"`
+	Models            map[string]json.RawMessage  `json:"models,omitempty"`
+	RequestValidators map[string]RequestValidator `json:"requestValidators,omitempty"`
+	DefaultValidator  string                      `json:"defaultValidator,omitempty"`
+	GatewayResponses  map[string]GatewayResponse  `json:"gatewayResponses,omitempty"`
 }
 
 // resourceDoc is one resource of the tree, linked to its parent by id. Its methods'
@@ -51,15 +61,13 @@ type resourceDoc struct {
 	Methods  map[string]*Method `json:"methods,omitempty"`
 }
 
-// deploymentDoc is what CreateDeployment froze: the resources and the API-wide settings
-// that change how requests are served, so UpdateRestApi, like any edit, shows only once
-// deployed.
+// deploymentDoc is what CreateDeployment froze: the resources and the API-wide settings,
+// so UpdateRestApi, like any edit, shows only once deployed.
 type deploymentDoc struct {
-	Description      string                  `json:"description,omitempty"`
-	Created          int64                   `json:"created"`
-	Resources        map[string]*resourceDoc `json:"resources"`
-	APIKeySource     string                  `json:"apiKeySource,omitempty"`
-	BinaryMediaTypes []string                `json:"binaryMediaTypes,omitempty"`
+	Description string                  `json:"description,omitempty"`
+	Created     int64                   `json:"created"`
+	Resources   map[string]*resourceDoc `json:"resources"`
+	Settings    apiSettings             `json:"settings"`
 }
 
 type stageDoc struct {
@@ -132,7 +140,8 @@ func buildAPI(d *apiDoc, resources map[string]*resourceDoc) (*API, error) {
 	res := cloneResources(resources)
 	api := &API{
 		ID: d.ID, Name: d.Name, Description: d.Description, Version: d.Version,
-		APIKeySource: d.APIKeySource, BinaryMediaTypes: d.BinaryMediaTypes,
+		APIKeySource: d.APIKeySource, BinaryMediaTypes: d.BinaryMediaTypes, Models: d.Models,
+		RequestValidators: d.RequestValidators, DefaultValidator: d.DefaultValidator, GatewayResponses: d.GatewayResponses,
 	}
 	rootDoc := res[d.RootID]
 	if rootDoc == nil {
@@ -199,7 +208,7 @@ func compileStage(d *apiDoc, name string) (*deployment, error) {
 		return nil, fmt.Errorf("gateway: API %s stage %s: no deployment %q", d.ID, name, st.DeploymentID)
 	}
 	frozen := *d
-	frozen.APIKeySource, frozen.BinaryMediaTypes = dep.APIKeySource, dep.BinaryMediaTypes
+	frozen.apiSettings = dep.Settings
 	api, err := buildAPI(&frozen, dep.Resources)
 	if err != nil {
 		return nil, err

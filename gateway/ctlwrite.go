@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,14 +22,23 @@ import (
 // import is 6 MB, and no other operation takes anything near it.
 const maxControlBody = 6 << 20
 
-// decodeBody decodes the JSON body of c into v; an empty body leaves v as it is.
-func decodeBody(c *ctlReq, v any) *controlError {
+// readBody reads the body of c, up to maxControlBody bytes.
+func readBody(c *ctlReq) ([]byte, *controlError) {
 	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxControlBody+1))
 	if err != nil {
-		return badRequest("Invalid request input: the body could not be read")
+		return nil, badRequest("Invalid request input: the body could not be read")
 	}
 	if len(b) > maxControlBody {
-		return badRequest(fmt.Sprintf("Invalid request input: the body is larger than %d bytes", maxControlBody))
+		return nil, badRequest(fmt.Sprintf("Invalid request input: the body is larger than %d bytes", maxControlBody))
+	}
+	return b, nil
+}
+
+// decodeBody decodes the JSON body of c into v; an empty body leaves v as it is.
+func decodeBody(c *ctlReq, v any) *controlError {
+	b, cerr := readBody(c)
+	if cerr != nil {
+		return cerr
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
@@ -82,7 +92,30 @@ type createRestAPIIn struct {
 	DisableExecuteAPIEndpoint bool `json:"disableExecuteApiEndpoint"`
 }
 
+// endpointTypes checks an endpoint configuration's types; none means EDGE.
+func endpointTypes(types []string) ([]string, *controlError) {
+	if len(types) == 0 {
+		return []string{"EDGE"}, nil
+	}
+	if len(types) != 1 || !slices.Contains([]string{"EDGE", "REGIONAL", "PRIVATE"}, types[0]) {
+		return nil, badRequest("Invalid endpoint configuration types specified: give exactly one of EDGE, REGIONAL or PRIVATE")
+	}
+	return types, nil
+}
+
+// newAPIID draws an API id no API has. The caller holds ctlMu.
+func (s *Server) newAPIID() string {
+	id := NewID()
+	for s.deployment(id) != nil || s.doc(id) != nil {
+		id = NewID()
+	}
+	return id
+}
+
 func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
+	if c.q.Get("mode") == "import" {
+		return s.importRestAPI(c)
+	}
 	var in createRestAPIIn
 	if cerr := decodeBody(c, &in); cerr != nil {
 		return 0, nil, cerr
@@ -93,12 +126,13 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	if in.CloneFrom != "" {
 		return 0, nil, badRequest("localpipe does not implement cloneFrom yet: create the API and its resources, or import it with --config")
 	}
-	types := []string{"EDGE"}
-	if in.EndpointConfiguration != nil && len(in.EndpointConfiguration.Types) > 0 {
-		types = in.EndpointConfiguration.Types
-		if len(types) != 1 || !slices.Contains([]string{"EDGE", "REGIONAL", "PRIVATE"}, types[0]) {
-			return 0, nil, badRequest("Invalid endpoint configuration types specified: give exactly one of EDGE, REGIONAL or PRIVATE")
-		}
+	var asked []string
+	if in.EndpointConfiguration != nil {
+		asked = in.EndpointConfiguration.Types
+	}
+	types, cerr := endpointTypes(asked)
+	if cerr != nil {
+		return 0, nil, cerr
 	}
 	src := in.APIKeySource
 	if src == "" {
@@ -109,13 +143,10 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	}
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
-	id := NewID()
-	for s.deployment(id) != nil || s.doc(id) != nil {
-		id = NewID()
-	}
+	id := s.newAPIID()
 	d := &apiDoc{
 		V: apiDocVersion, ID: id, Name: in.Name, Description: in.Description, Version: in.Version,
-		Created: s.now().Unix(), APIKeySource: src, BinaryMediaTypes: in.BinaryMediaTypes, EndpointTypes: types,
+		Created: s.now().Unix(), apiSettings: apiSettings{APIKeySource: src, BinaryMediaTypes: in.BinaryMediaTypes}, EndpointTypes: types,
 		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint, RootID: NewID(),
 		Resources: map[string]*resourceDoc{},
 	}
@@ -124,6 +155,87 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 		return 0, nil, s.internalError("save the new API", err)
 	}
 	return http.StatusCreated, restAPIOfDoc(d), nil
+}
+
+// importRestAPI is ImportRestApi: the body is an OpenAPI 3.0 or Swagger 2.0 document, in
+// JSON or YAML, imported as the --config file's restApis are.
+func (s *Server) importRestAPI(c *ctlReq) (int, any, *controlError) {
+	body, cerr := readBody(c)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	// The CLI's --parameters arrive as query parameters of their own.
+	var asked []string
+	if t := c.q.Get("endpointConfigurationTypes"); t != "" {
+		asked = []string{t}
+	}
+	types, cerr := endpointTypes(asked)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	api, err := ImportOpenAPI(body)
+	if err != nil {
+		return 0, nil, badRequest("Errors found during import:\n\t" + strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+	}
+	if c.q.Get("failonwarnings") == "true" && len(api.Warnings) > 0 {
+		return 0, nil, badRequest("Warnings found during import:\n\t" + strings.Join(api.Warnings, "\n\t"))
+	}
+	if api.Name == "" {
+		return 0, nil, badRequest("Invalid REST API name specified: give the document an info.title")
+	}
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	api.ID = s.newAPIID()
+	d := docOfAPI(api, s.now().Unix(), types)
+	if _, err := buildAPI(d, d.Resources); err != nil {
+		return 0, nil, s.internalError("rebuild the imported API", err)
+	}
+	if err := s.publish(d, nil, nil); err != nil {
+		return 0, nil, s.internalError("save the new API", err)
+	}
+	out := restAPIOfDoc(d)
+	out.Warnings = api.Warnings
+	return http.StatusCreated, out, nil
+}
+
+// docOfAPI is the control plane's document of an imported API. Integration responses are
+// keyed by status code, as PutIntegrationResponse keys them; of two selection patterns
+// mapping to one status code, the later in pattern order stays.
+func docOfAPI(api *API, created int64, types []string) *apiDoc {
+	d := &apiDoc{
+		V: apiDocVersion, ID: api.ID, Name: api.Name, Description: api.Description, Version: api.Version, Created: created,
+		apiSettings: apiSettings{
+			APIKeySource: cmp.Or(api.APIKeySource, APIKeySourceHeader), BinaryMediaTypes: api.BinaryMediaTypes,
+			Models: api.Models, RequestValidators: api.RequestValidators, DefaultValidator: api.DefaultValidator,
+			GatewayResponses: api.GatewayResponses,
+		},
+		EndpointTypes: types, RootID: api.root.ID, Resources: map[string]*resourceDoc{},
+	}
+	for _, r := range api.Resources() {
+		rd := &resourceDoc{ParentID: r.ParentID, PathPart: r.PathPart}
+		for verb, m := range r.Methods {
+			mc := *m
+			if m.Integration != nil && len(m.Integration.Responses) > 0 {
+				in := *m.Integration
+				in.Responses = map[string]IntegrationResponse{}
+				for _, pattern := range sortedKeys(m.Integration.Responses) {
+					ir := m.Integration.Responses[pattern]
+					if pattern != "default" && ir.SelectionPattern == "" {
+						ir.SelectionPattern = pattern
+					}
+					in.Responses[ir.StatusCode] = ir
+				}
+				mc.Integration = &in
+			}
+			if rd.Methods == nil {
+				rd.Methods = map[string]*Method{}
+			}
+			rd.Methods[verb] = &mc
+		}
+		d.Resources[r.ID] = rd
+	}
+	// Detach the document from the importer's maps.
+	return d.clone()
 }
 
 func (s *Server) deleteRestAPI(c *ctlReq) (int, any, *controlError) {
@@ -685,10 +797,8 @@ func (s *Server) createDeployment(c *ctlReq) (int, any, *controlError) {
 		if d.Deployments == nil {
 			d.Deployments = map[string]*deploymentDoc{}
 		}
-		d.Deployments[id] = &deploymentDoc{
-			Description: in.Description, Created: now, Resources: cloneResources(d.Resources),
-			APIKeySource: d.APIKeySource, BinaryMediaTypes: slices.Clone(d.BinaryMediaTypes),
-		}
+		// d is a clone nothing else holds, so its settings can be shared with the deployment.
+		d.Deployments[id] = &deploymentDoc{Description: in.Description, Created: now, Resources: cloneResources(d.Resources), Settings: d.apiSettings}
 		out = deploymentOut{ID: id, Description: in.Description, CreatedDate: now}
 		if in.StageName == "" {
 			return nil, nil, nil

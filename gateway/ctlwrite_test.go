@@ -164,6 +164,8 @@ func FuzzControlPlane(f *testing.F) {
 		{"PATCH", "/restapis/{api}/stages/prod", `{"patchOperations": [{"op": "replace", "path": "/variables/a", "value": "b"}]}`},
 		{"PUT", "/restapis/{api}/resources/{res}/methods/POST/integration", `{"type": "MOCK", "timeoutInMillis": 1e9}`},
 		{"POST", "/restapis/%7Bapi%7D/resources/{root}", `null`},
+		{"POST", "/restapis?mode=import&failonwarnings=true", "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /p:\n    get:\n      x-amazon-apigateway-integration: {type: mock}\n"},
+		{"POST", "/restapis?mode=import&endpointConfigurationTypes=PRIVATE", `{"swagger": "2.0", "info": {"title": "s"}, "paths": {}}`},
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}

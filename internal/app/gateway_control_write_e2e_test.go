@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -477,4 +478,77 @@ func TestGatewayControlPlaneUpdates(t *testing.T) {
 		t.Errorf("refused patches changed the stage: %+v", stAfter)
 	}
 	wantJSON(t, "POST after the refused patches", invoke(), 200, `{"tag": "two", "v": 2}`)
+}
+
+// TestGatewayControlPlaneImport imports the seed's OpenAPI document with ImportRestApi,
+// deploys it, and sends the seed's request through it; a document with errors, or with
+// warnings under failonwarnings, is refused and creates nothing.
+func TestGatewayControlPlaneImport(t *testing.T) {
+	s := startServer(t, seedConfig, nil)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	doc, err := os.ReadFile("../../examples/seed/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := ag.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: doc, Parameters: map[string]string{"endpointConfigurationTypes": "REGIONAL"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !awsIDRe.MatchString(aws.ToString(api.Id)) || aws.ToString(api.Id) == "seedapi001" || aws.ToString(api.Name) == "" ||
+		api.EndpointConfiguration == nil || api.EndpointConfiguration.Types[0] != agtypes.EndpointTypeRegional {
+		t.Fatalf("ImportRestApi: %+v", api)
+	}
+	res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: api.Id, Embed: []string{"methods"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream *agtypes.Resource
+	for i := range res.Items {
+		if aws.ToString(res.Items[i].Path) == "/stream" {
+			stream = &res.Items[i]
+		}
+	}
+	if stream == nil || stream.ResourceMethods["POST"].MethodIntegration == nil || stream.ResourceMethods["OPTIONS"].MethodIntegration == nil {
+		t.Fatalf("GetResources of the imported API: %+v", res.Items)
+	}
+	ir, err := ag.GetIntegrationResponse(ctx, &apigateway.GetIntegrationResponseInput{RestApiId: api.Id, ResourceId: stream.Id,
+		HttpMethod: aws.String("POST"), StatusCode: aws.String("200")})
+	if err != nil || ir.ResponseParameters["method.response.header.Access-Control-Allow-Origin"] != "'*'" {
+		t.Errorf("GetIntegrationResponse of the imported API: %+v, %v", ir, err)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"message": "through the imported API"}`
+	if r := s.do(t, "POST", s.url(*api.Id, "prod", "/stream"), body); r.status != 200 || !strings.Contains(r.body, "SequenceNumber") {
+		t.Fatalf("POST /stream: %d %s", r.status, r.body)
+	}
+	checkSeedDelivery(t, s, body)
+
+	before, err := ag.GetRestApis(ctx, &apigateway.GetRestApisInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.ImportRestApi(ctx, &apigateway.ImportRestApiInput{
+		Body: []byte("openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /p:\n    post:\n      x-amazon-apigateway-integration: {type: frob}\n")})
+	wantAPIError(t, "ImportRestApi of a bad document", err, "BadRequestException", "Errors found during import")
+	warned := `openapi: 3.0.1
+info: {title: t, version: '1'}
+paths:
+  /p:
+    get:
+      parameters: [{name: c, in: cookie, schema: {type: string}}]
+      x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{"statusCode": 200}'}, responses: {default: {statusCode: "200"}}}
+`
+	_, err = ag.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: []byte(warned), FailOnWarnings: true})
+	wantAPIError(t, "ImportRestApi failing on warnings", err, "BadRequestException", "Warnings found during import")
+	after, err := ag.GetRestApis(ctx, &apigateway.GetRestApisInput{})
+	if err != nil || len(after.Items) != len(before.Items) {
+		t.Errorf("refused imports created APIs: %d before, %d after (%v)", len(before.Items), len(after.Items), err)
+	}
+	ok, err := ag.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: []byte(warned)})
+	if err != nil || len(ok.Warnings) == 0 {
+		t.Errorf("ImportRestApi with warnings: %+v, %v", ok, err)
+	}
 }
