@@ -45,6 +45,7 @@ func (s *Server) controlRouter() http.Handler {
 	r.Get(pathAPI, h(s.getRestAPI))
 	r.Delete(pathAPI, h(s.deleteRestAPI))
 	r.Patch(pathAPI, h(s.updateRestAPI))
+	r.Put(pathAPI, h(s.putRestAPI))
 
 	r.Get(pathAPI+"/resources", h(s.getResources))
 	r.Get(pathResource, h(s.getResource))

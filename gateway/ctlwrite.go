@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -54,15 +55,10 @@ func decodeBody(c *ctlReq, v any) *controlError {
 func (s *Server) edit(id string, fn func(d *apiDoc) (stages map[string]*deployment, dropped []string, cerr *controlError)) *controlError {
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
-	if s.deployment(id) != nil {
-		return badRequest(fmt.Sprintf("REST API %s comes from the --config file (restApis:), so it is read-only here: "+
-			"change the file and restart localpipe, or build an API of your own with CreateRestApi.", id))
+	if cerr := s.writable(id); cerr != nil {
+		return cerr
 	}
-	old := s.doc(id)
-	if old == nil {
-		return s.invalidAPI(id)
-	}
-	d := old.clone()
+	d := s.doc(id).clone()
 	stages, dropped, cerr := fn(d)
 	if cerr != nil {
 		return cerr
@@ -160,10 +156,6 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 // importRestAPI is ImportRestApi: the body is an OpenAPI 3.0 or Swagger 2.0 document, in
 // JSON or YAML, imported as the --config file's restApis are.
 func (s *Server) importRestAPI(c *ctlReq) (int, any, *controlError) {
-	body, cerr := readBody(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
 	// The CLI's --parameters arrive as query parameters of their own.
 	var asked []string
 	if t := c.q.Get("endpointConfigurationTypes"); t != "" {
@@ -173,12 +165,9 @@ func (s *Server) importRestAPI(c *ctlReq) (int, any, *controlError) {
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	api, err := ImportOpenAPI(body)
-	if err != nil {
-		return 0, nil, badRequest("Errors found during import:\n\t" + strings.ReplaceAll(err.Error(), "\n", "\n\t"))
-	}
-	if c.q.Get("failonwarnings") == "true" && len(api.Warnings) > 0 {
-		return 0, nil, badRequest("Warnings found during import:\n\t" + strings.Join(api.Warnings, "\n\t"))
+	api, cerr := importDocument(c)
+	if cerr != nil {
+		return 0, nil, cerr
 	}
 	if api.Name == "" {
 		return 0, nil, badRequest("Invalid REST API name specified: give the document an info.title")
@@ -196,6 +185,121 @@ func (s *Server) importRestAPI(c *ctlReq) (int, any, *controlError) {
 	out := restAPIOfDoc(d)
 	out.Warnings = api.Warnings
 	return http.StatusCreated, out, nil
+}
+
+// importDocument imports the body of an ImportRestApi or PutRestApi call.
+func importDocument(c *ctlReq) (*API, *controlError) {
+	body, cerr := readBody(c)
+	if cerr != nil {
+		return nil, cerr
+	}
+	api, err := ImportOpenAPI(body)
+	if err != nil {
+		return nil, badRequest("Errors found during import:\n\t" + strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+	}
+	if c.q.Get("failonwarnings") == "true" && len(api.Warnings) > 0 {
+		return nil, badRequest("Warnings found during import:\n\t" + strings.Join(api.Warnings, "\n\t"))
+	}
+	return api, nil
+}
+
+// putRestAPI is PutRestApi: the document replaces the API's resources and settings
+// (mode=overwrite), or is added to them, its methods replacing those of the same path and
+// verb (mode=merge, the default). The API keeps its id, root resource, name, deployments
+// and stages; what the stages serve changes at the next deployment.
+func (s *Server) putRestAPI(c *ctlReq) (int, any, *controlError) {
+	mode := cmp.Or(c.q.Get("mode"), "merge")
+	if mode != "merge" && mode != "overwrite" {
+		return 0, nil, badRequest(fmt.Sprintf("Invalid mode specified: %s; valid values are merge and overwrite", mode))
+	}
+	if cerr := s.writable(c.p["api"]); cerr != nil {
+		return 0, nil, cerr
+	}
+	api, cerr := importDocument(c)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		api.ID = d.ID
+		imp := docOfAPI(api, d.Created, d.EndpointTypes)
+		if mode == "overwrite" {
+			d.Resources = map[string]*resourceDoc{d.RootID: {}}
+			d.apiSettings = imp.apiSettings
+		} else {
+			d.BinaryMediaTypes = append(d.BinaryMediaTypes, slices.DeleteFunc(imp.BinaryMediaTypes, func(t string) bool { return slices.Contains(d.BinaryMediaTypes, t) })...)
+			d.Models = mergeMaps(d.Models, imp.Models)
+			d.RequestValidators = mergeMaps(d.RequestValidators, imp.RequestValidators)
+			d.GatewayResponses = mergeMaps(d.GatewayResponses, imp.GatewayResponses)
+			if imp.DefaultValidator != "" {
+				d.DefaultValidator = imp.DefaultValidator
+			}
+		}
+		byPath := map[string]string{}
+		for id := range d.Resources {
+			byPath[pathOf(d.Resources, id)] = id
+		}
+		// Parents before children: a path sorts after its parent's.
+		ids := sortedKeys(imp.Resources)
+		sort.SliceStable(ids, func(i, j int) bool {
+			return strings.Count(pathOf(imp.Resources, ids[i]), "/") < strings.Count(pathOf(imp.Resources, ids[j]), "/")
+		})
+		for _, rid := range ids {
+			r, path := imp.Resources[rid], pathOf(imp.Resources, rid)
+			target, ok := byPath[path]
+			if !ok {
+				parent := byPath[pathOf(imp.Resources, r.ParentID)]
+				target = newResourceID()
+				for d.Resources[target] != nil {
+					target = newResourceID()
+				}
+				d.Resources[target] = &resourceDoc{ParentID: parent, PathPart: r.PathPart}
+				byPath[path] = target
+			}
+			for verb, m := range r.Methods {
+				if d.Resources[target].Methods == nil {
+					d.Resources[target].Methods = map[string]*Method{}
+				}
+				d.Resources[target].Methods[verb] = m
+			}
+		}
+		if _, err := buildAPI(d, d.Resources); err != nil {
+			return nil, nil, badRequest("The merged API is not valid: " + err.Error())
+		}
+		return nil, nil, nil
+	})
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	_, out, cerr := s.getRestAPI(c)
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	o := out.(restAPIOut)
+	o.Warnings = api.Warnings
+	return http.StatusOK, o, nil
+}
+
+func mergeMaps[V any](dst, src map[string]V) map[string]V {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = map[string]V{}
+	}
+	maps.Copy(dst, src)
+	return dst
+}
+
+// writable reports why API id cannot be changed through the control plane, if it cannot.
+func (s *Server) writable(id string) *controlError {
+	if s.deployment(id) != nil {
+		return badRequest(fmt.Sprintf("REST API %s comes from the --config file (restApis:), so it is read-only here: "+
+			"change the file and restart localpipe, or build an API of your own with CreateRestApi.", id))
+	}
+	if s.doc(id) == nil {
+		return s.invalidAPI(id)
+	}
+	return nil
 }
 
 // docOfAPI is the control plane's document of an imported API. Integration responses are

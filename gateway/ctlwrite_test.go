@@ -166,6 +166,8 @@ func FuzzControlPlane(f *testing.F) {
 		{"POST", "/restapis/%7Bapi%7D/resources/{root}", `null`},
 		{"POST", "/restapis?mode=import&failonwarnings=true", "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /p:\n    get:\n      x-amazon-apigateway-integration: {type: mock}\n"},
 		{"POST", "/restapis?mode=import&endpointConfigurationTypes=PRIVATE", `{"swagger": "2.0", "info": {"title": "s"}, "paths": {}}`},
+		{"PUT", "/restapis/{api}?mode=merge", `{"swagger": "2.0", "info": {"title": "s"}, "paths": {"/stream/{id}": {"get": {}}}}`},
+		{"PUT", "/restapis/{api}?mode=overwrite", `{"openapi": "3.0.1", "info": {"title": "s"}, "paths": {"/{proxy+}": {}}}`},
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -550,5 +551,61 @@ paths:
 	ok, err := ag.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: []byte(warned)})
 	if err != nil || len(ok.Warnings) == 0 {
 		t.Errorf("ImportRestApi with warnings: %+v, %v", ok, err)
+	}
+
+	// PutRestApi: overwrite replaces the tree under the same root; merge adds to it. The
+	// stage keeps serving its deployment until the next one.
+	paths := func() []string {
+		t.Helper()
+		res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: api.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range res.Items {
+			out = append(out, aws.ToString(r.Path))
+		}
+		slices.Sort(out)
+		return out
+	}
+	mock := func(path string) string {
+		return `{"openapi": "3.0.1", "info": {"title": "t", "version": "1"}, "paths": {"` + path + `": {"get": {"x-amazon-apigateway-integration": ` +
+			`{"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}, "responses": {"default": {"statusCode": "200"}}}}}}}`
+	}
+	rootBefore, err := ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: api.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, err := ag.PutRestApi(ctx, &apigateway.PutRestApiInput{RestApiId: api.Id, Mode: agtypes.PutModeOverwrite, Body: []byte(mock("/other"))})
+	if err != nil || aws.ToString(put.RootResourceId) != aws.ToString(rootBefore.RootResourceId) || aws.ToString(put.Name) != aws.ToString(rootBefore.Name) {
+		t.Fatalf("PutRestApi overwrite: %+v, %v", put, err)
+	}
+	if got := paths(); !slices.Equal(got, []string{"/", "/other"}) {
+		t.Errorf("after overwrite: %q", got)
+	}
+	if r := s.do(t, "POST", s.url(*api.Id, "prod", "/stream"), body); r.status != 200 {
+		t.Errorf("POST /stream before redeploying the overwrite: %d %s", r.status, r.body)
+	}
+	if _, err := ag.PutRestApi(ctx, &apigateway.PutRestApiInput{RestApiId: api.Id, Mode: agtypes.PutModeMerge, Body: []byte(mock("/other/deeper"))}); err != nil {
+		t.Fatal(err)
+	}
+	if got := paths(); !slices.Equal(got, []string{"/", "/other", "/other/deeper"}) {
+		t.Errorf("after merge: %q", got)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.do(t, "POST", s.url(*api.Id, "prod", "/stream"), body); r.status != 403 {
+		t.Errorf("POST /stream after deploying the overwrite: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, "GET", s.url(*api.Id, "prod", "/other/deeper"), ""); r.status != 200 {
+		t.Errorf("GET /other/deeper: %d %s", r.status, r.body)
+	}
+	_, err = ag.PutRestApi(ctx, &apigateway.PutRestApiInput{RestApiId: api.Id, Mode: agtypes.PutModeMerge, Body: []byte("{")})
+	wantAPIError(t, "PutRestApi of a bad document", err, "BadRequestException", "Errors found during import")
+	_, err = ag.PutRestApi(ctx, &apigateway.PutRestApiInput{RestApiId: aws.String("seedapi001"), Body: []byte(mock("/x"))})
+	wantAPIError(t, "PutRestApi of the config's API", err, "BadRequestException", "read-only")
+	if got := paths(); !slices.Equal(got, []string{"/", "/other", "/other/deeper"}) {
+		t.Errorf("after the refused puts: %q", got)
 	}
 }
