@@ -119,9 +119,6 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	if strings.TrimSpace(in.Name) == "" {
 		return 0, nil, badRequest("Invalid REST API name specified")
 	}
-	if in.CloneFrom != "" {
-		return 0, nil, badRequest("localpipe does not implement cloneFrom yet: create the API and its resources, or import it with --config")
-	}
 	var asked []string
 	if in.EndpointConfiguration != nil {
 		asked = in.EndpointConfiguration.Types
@@ -139,6 +136,17 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	}
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
+	var source *apiDoc
+	if in.CloneFrom != "" {
+		switch dd, doc := s.deployment(in.CloneFrom), s.doc(in.CloneFrom); {
+		case dd != nil:
+			source = docOfAPI(dd.api, 0, nil)
+		case doc != nil:
+			source = doc.clone()
+		default:
+			return 0, nil, s.invalidAPI(in.CloneFrom)
+		}
+	}
 	id := s.newAPIID()
 	d := &apiDoc{
 		V: apiDocVersion, ID: id, Name: in.Name, Description: in.Description, Version: in.Version,
@@ -147,10 +155,45 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 		Resources: map[string]*resourceDoc{},
 	}
 	d.Resources[d.RootID] = &resourceDoc{}
+	if source != nil {
+		cloneInto(d, source, in.APIKeySource != "", in.BinaryMediaTypes != nil)
+	}
 	if err := s.publish(d, nil, nil); err != nil {
 		return 0, nil, s.internalError("save the new API", err)
 	}
 	return http.StatusCreated, restAPIOfDoc(d), nil
+}
+
+// cloneInto gives d, a new API, the resources, methods and settings of source under new
+// resource ids (CreateRestApi's cloneFrom); deployments and stages are not cloned. The
+// settings d was given explicitly (keySource, mediaTypes) are kept.
+func cloneInto(d, source *apiDoc, keySource, mediaTypes bool) {
+	settings := source.apiSettings
+	if keySource {
+		settings.APIKeySource = d.APIKeySource
+	}
+	if mediaTypes {
+		settings.BinaryMediaTypes = d.BinaryMediaTypes
+	}
+	d.apiSettings = settings
+	ids := map[string]string{source.RootID: d.RootID}
+	for old := range source.Resources {
+		if old != source.RootID {
+			id := newResourceID()
+			for d.Resources[id] != nil || slices.Contains(slices.Collect(maps.Values(ids)), id) {
+				id = newResourceID()
+			}
+			ids[old] = id
+		}
+	}
+	d.Resources = map[string]*resourceDoc{}
+	for old, r := range source.Resources {
+		c := *r
+		if c.ParentID != "" {
+			c.ParentID = ids[c.ParentID]
+		}
+		d.Resources[ids[old]] = &c
+	}
 }
 
 // importRestAPI is ImportRestApi: the body is an OpenAPI 3.0 or Swagger 2.0 document, in

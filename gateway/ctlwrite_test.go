@@ -143,6 +143,7 @@ func mustJSON(t testing.TB, v any) string {
 func FuzzControlPlane(f *testing.F) {
 	for _, seed := range [][3]string{
 		{"POST", "/restapis", `{"name": "x", "endpointConfiguration": {"types": ["REGIONAL"]}}`},
+		{"POST", "/restapis", `{"name": "x", "cloneFrom": "{api}", "binaryMediaTypes": ["*/*"]}`},
 		{"POST", "/restapis/{api}/resources/{root}", `{"pathPart": "{proxy+}"}`},
 		{"POST", "/restapis/{api}/resources/{res}", `{"pathPart": "{id}"}`},
 		{"POST", "/restapis/{api}/resources/{res}", `{"pathPart": "a b"}`},

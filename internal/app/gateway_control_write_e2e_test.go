@@ -265,7 +265,7 @@ func TestGatewayControlPlaneWriteErrors(t *testing.T) {
 		{"POST", "/restapis", `{"name": "x", "endpointConfiguration": {"types": ["EDGE", "REGIONAL"]}}`, 400, "BadRequestException", "endpoint configuration"},
 		{"POST", "/restapis", `{"name": "x", "endpointConfiguration": {"types": ["CLOUD"]}}`, 400, "BadRequestException", "endpoint configuration"},
 		{"POST", "/restapis", `{"name": "x", "apiKeySource": "QUERY"}`, 400, "BadRequestException", "Invalid API key source specified"},
-		{"POST", "/restapis", `{"name": "x", "cloneFrom": "` + api + `"}`, 400, "BadRequestException", "cloneFrom"},
+		{"POST", "/restapis", `{"name": "x", "cloneFrom": "nosuchapi0"}`, 404, "NotFoundException", "Invalid API identifier specified 000000000000:nosuchapi0"},
 		{"POST", res + root, `{"pathPart": "a b"}`, 400, "BadRequestException", "Resource's path part only allow a-zA-Z0-9._-"},
 		{"POST", res + root, `{}`, 400, "BadRequestException", "Resource's path part only allow"},
 		{"POST", res + root, `{"pathPart": "{}"}`, 400, "BadRequestException", "Resource's path part only allow"},
@@ -551,6 +551,30 @@ paths:
 	ok, err := ag.ImportRestApi(ctx, &apigateway.ImportRestApiInput{Body: []byte(warned)})
 	if err != nil || len(ok.Warnings) == 0 {
 		t.Errorf("ImportRestApi with warnings: %+v, %v", ok, err)
+	}
+
+	// CreateRestApi with cloneFrom copies the tree of a config API or of one of the control
+	// plane's, under new ids.
+	for _, from := range []string{"seedapi001", *api.Id} {
+		clone, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("clone"), CloneFrom: aws.String(from)})
+		if err != nil {
+			t.Fatalf("CreateRestApi cloneFrom %s: %v", from, err)
+		}
+		res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: clone.Id, Embed: []string{"methods"}})
+		if err != nil || len(res.Items) != 2 {
+			t.Fatalf("GetResources of the clone of %s: %+v, %v", from, res, err)
+		}
+		for _, r := range res.Items {
+			if aws.ToString(r.Id) == aws.ToString(stream.Id) || aws.ToString(r.Path) == "/stream" && r.ResourceMethods["POST"].MethodIntegration == nil {
+				t.Errorf("the clone of %s: %+v", from, r)
+			}
+		}
+		if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: clone.Id, StageName: aws.String("c")}); err != nil {
+			t.Fatalf("CreateDeployment of the clone of %s: %v", from, err)
+		}
+		if r := s.do(t, "POST", s.url(*clone.Id, "c", "/stream"), body); r.status != 200 {
+			t.Errorf("POST /stream of the clone of %s: %d %s", from, r.status, r.body)
+		}
 	}
 
 	// PutRestApi: overwrite replaces the tree under the same root; merge adds to it. The
