@@ -81,6 +81,12 @@ func (s *Server) controlRouter() http.Handler {
 	r.Delete(pathAPI+"/stages/{stage}", h(s.deleteStage))
 	r.Patch(pathAPI+"/stages/{stage}", h(s.updateStage))
 
+	r.Get(pathAPI+"/gatewayresponses", h(s.getGatewayResponses))
+	r.Get(pathAPI+"/gatewayresponses/{type}", h(s.getGatewayResponse))
+	r.Put(pathAPI+"/gatewayresponses/{type}", h(s.putGatewayResponse))
+	r.Patch(pathAPI+"/gatewayresponses/{type}", h(s.updateGatewayResponse))
+	r.Delete(pathAPI+"/gatewayresponses/{type}", h(s.deleteGatewayResponse))
+
 	r.Get(pathAPI+"/models", h(s.getModels))
 	r.Get(pathAPI+"/models/{name}", h(s.getModel))
 	r.Get(pathAPI+"/requestvalidators", h(s.getRequestValidators))
@@ -172,7 +178,8 @@ func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	writeControlError(w, badRequest(fmt.Sprintf(
 		"localpipe's API Gateway control plane does not implement %s %s yet. It imports, creates, updates and deletes REST APIs, "+
-			"methods, method responses, integrations, integration responses, deployments and stages, and creates and deletes resources; "+
+			"methods, method responses, integrations, integration responses, gateway responses, deployments and stages, "+
+			"and creates and deletes resources; "+
 			"API keys and usage plans come from the --config file (apiKeys:).", r.Method, r.URL.Path)))
 }
 

@@ -433,6 +433,42 @@ func TestGatewayControlPlaneUpdates(t *testing.T) {
 		t.Errorf("UpdateDeployment: %+v, %v", d, err)
 	}
 
+	// Gateway responses: the defaults described, a customisation served after deploying.
+	thr, err := ag.GetGatewayResponse(ctx, &apigateway.GetGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseTypeThrottled})
+	if err != nil || !thr.DefaultResponse || aws.ToString(thr.StatusCode) != "429" {
+		t.Errorf("GetGatewayResponse THROTTLED: %+v, %v", thr, err)
+	}
+	_, err = ag.PutGatewayResponse(ctx, &apigateway.PutGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseTypeMissingAuthenticationToken,
+		StatusCode: aws.String("404"), ResponseTemplates: map[string]string{"application/json": `{"missing": "$context.path"}`},
+		ResponseParameters: map[string]string{"gatewayresponse.header.X-Why": "'no such path'"}})
+	must("PutGatewayResponse", err)
+	_, err = ag.PutGatewayResponse(ctx, &apigateway.PutGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseType("NOPE")})
+	wantAPIError(t, "PutGatewayResponse of an unknown type", err, "BadRequestException", "Invalid gateway response type specified: NOPE")
+	_, err = ag.PutGatewayResponse(ctx, &apigateway.PutGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseTypeDefault4xx,
+		ResponseTemplates: map[string]string{"application/json": `#foreach(`}})
+	wantAPIError(t, "PutGatewayResponse with a bad template", err, "BadRequestException", "Invalid gateway response specified")
+	gws, err := ag.GetGatewayResponses(ctx, &apigateway.GetGatewayResponsesInput{RestApiId: id})
+	if err != nil || len(gws.Items) != 21 {
+		t.Errorf("GetGatewayResponses: %d items, %v", len(gws.Items), err)
+	}
+	if r := s.do(t, "GET", s.url(*id, "s", "/nowhere"), ""); r.status != 403 {
+		t.Errorf("GET /nowhere before the deployment: %d %s", r.status, r.body)
+	}
+	_, err = ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("s")})
+	must("CreateDeployment", err)
+	if r := s.do(t, "GET", s.url(*id, "s", "/nowhere"), ""); r.status != 404 || r.header.Get("X-Why") != "no such path" || !strings.Contains(r.body, `"missing"`) {
+		t.Errorf("GET /nowhere after the deployment: %d %v %s", r.status, r.header, r.body)
+	}
+	gw, err := ag.UpdateGatewayResponse(ctx, &apigateway.UpdateGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseTypeMissingAuthenticationToken,
+		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/statusCode"), Value: aws.String("410")}}})
+	if err != nil || aws.ToString(gw.StatusCode) != "410" || gw.DefaultResponse {
+		t.Errorf("UpdateGatewayResponse: %+v, %v", gw, err)
+	}
+	_, err = ag.DeleteGatewayResponse(ctx, &apigateway.DeleteGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseTypeMissingAuthenticationToken})
+	must("DeleteGatewayResponse", err)
+	_, err = ag.DeleteGatewayResponse(ctx, &apigateway.DeleteGatewayResponseInput{RestApiId: id, ResponseType: agtypes.GatewayResponseTypeMissingAuthenticationToken})
+	wantAPIError(t, "DeleteGatewayResponse again", err, "NotFoundException", "Invalid Gateway Response identifier specified")
+
 	// Bad patches change nothing.
 	before, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: id, Embed: []string{"methods"}})
 	must("GetResources", err)
