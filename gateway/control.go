@@ -520,6 +520,7 @@ func deploymentOf(d *deployment) deploymentOut {
 type modelOut struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
 	Schema      string `json:"schema"`
 	ContentType string `json:"contentType"`
 }

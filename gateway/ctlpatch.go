@@ -261,7 +261,11 @@ func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
 		if cerr != nil {
 			return nil, nil, cerr
 		}
-		auth, validator := cmp.Or(m.AuthorizationType, "NONE"), ""
+		validator := ""
+		if m.RequestValidator != "" {
+			validator = derivedID(d.ID, "requestvalidator", m.RequestValidator)
+		}
+		auth := cmp.Or(m.AuthorizationType, "NONE")
 		if cerr := applyPatch(ops, map[string]patchField{
 			"authorizationType": {str: &auth}, "apiKeyRequired": {boolean: &m.APIKeyRequired},
 			"operationName": {str: &m.OperationName}, "requestValidatorId": {str: &validator},
@@ -277,8 +281,8 @@ func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
 		default:
 			return nil, nil, badRequest(fmt.Sprintf("Invalid authorization type specified: %q. localpipe accepts NONE and AWS_IAM (it runs no authorizers)", auth))
 		}
-		if validator != "" {
-			return nil, nil, badRequest("Invalid Request Validator identifier specified")
+		if cerr := setMethodRefs(d, m, validator); cerr != nil {
+			return nil, nil, cerr
 		}
 		return nil, nil, checkMethodParams(m.RequestParameters)
 	})

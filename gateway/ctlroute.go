@@ -89,8 +89,14 @@ func (s *Server) controlRouter() http.Handler {
 
 	r.Get(pathAPI+"/models", h(s.getModels))
 	r.Get(pathAPI+"/models/{name}", h(s.getModel))
+	r.Post(pathAPI+"/models", h(s.createModel))
+	r.Patch(pathAPI+"/models/{name}", h(s.updateModel))
+	r.Delete(pathAPI+"/models/{name}", h(s.deleteModel))
 	r.Get(pathAPI+"/requestvalidators", h(s.getRequestValidators))
 	r.Get(pathAPI+"/requestvalidators/{id}", h(s.getRequestValidator))
+	r.Post(pathAPI+"/requestvalidators", h(s.createRequestValidator))
+	r.Patch(pathAPI+"/requestvalidators/{id}", h(s.updateRequestValidator))
+	r.Delete(pathAPI+"/requestvalidators/{id}", h(s.deleteRequestValidator))
 
 	r.Get("/apikeys", h(s.getAPIKeys))
 	r.Get("/apikeys/{key}", h(s.getAPIKey))
@@ -178,7 +184,8 @@ func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	writeControlError(w, badRequest(fmt.Sprintf(
 		"localpipe's API Gateway control plane does not implement %s %s yet. It imports, creates, updates and deletes REST APIs, "+
-			"methods, method responses, integrations, integration responses, gateway responses, deployments and stages, "+
+			"methods, method responses, integrations, integration responses, gateway responses, models, request validators, "+
+			"deployments and stages, "+
 			"and creates and deletes resources; "+
 			"API keys and usage plans come from the --config file (apiKeys:).", r.Method, r.URL.Path)))
 }
@@ -435,20 +442,20 @@ func (s *Server) getDeployment(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) getModels(c *ctlReq) (int, any, *controlError) {
-	api, _, _, cerr := s.described(c.p["api"])
+	api, _, doc, cerr := s.described(c.p["api"])
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	out, cerr := listPage(c.q, modelsOf(api), func(o modelOut) string { return o.ID })
+	out, cerr := listPage(c.q, describeModels(api, doc), func(o modelOut) string { return o.ID })
 	return http.StatusOK, out, cerr
 }
 
 func (s *Server) getModel(c *ctlReq) (int, any, *controlError) {
-	api, _, _, cerr := s.described(c.p["api"])
+	api, _, doc, cerr := s.described(c.p["api"])
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	for _, o := range modelsOf(api) {
+	for _, o := range describeModels(api, doc) {
 		if o.Name == c.p["name"] {
 			return http.StatusOK, o, nil
 		}

@@ -33,6 +33,7 @@ type apiDoc struct {
 	Version     string `json:"version,omitempty"`
 	Created     int64  `json:"created"`
 	apiSettings
+	ModelInfo                 map[string]modelInfo      `json:"modelInfo,omitempty"`
 	EndpointTypes             []string                  `json:"endpointTypes"`
 	DisableExecuteAPIEndpoint bool                      `json:"disableExecuteApiEndpoint,omitempty"`
 	RootID                    string                    `json:"rootId"`

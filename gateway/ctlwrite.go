@@ -478,6 +478,26 @@ func (s *Server) deleteResource(c *ctlReq) (int, any, *controlError) {
 	return http.StatusAccepted, nil, nil
 }
 
+// setMethodRefs points m at the validator whose id is validatorID ("" for none) and checks
+// that the models its requestModels name exist.
+func setMethodRefs(d *apiDoc, m *Method, validatorID string) *controlError {
+	m.RequestValidator = ""
+	if validatorID != "" {
+		name, ok := validatorName(d, validatorID)
+		if !ok {
+			return badRequest("Invalid Request Validator identifier specified")
+		}
+		m.RequestValidator = name
+	}
+	for _, ct := range sortedKeys(m.RequestModels) {
+		name := m.RequestModels[ct]
+		if _, ok := d.Models[name]; !ok && name != "Empty" && name != "Error" {
+			return badRequest("Invalid model identifier specified: " + name)
+		}
+	}
+	return nil
+}
+
 // httpVerbs are the methods PutMethod accepts.
 var httpVerbs = []string{"GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"}
 
@@ -524,9 +544,6 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkMethodParams(in.RequestParameters); cerr != nil {
 		return 0, nil, cerr
 	}
-	if in.RequestValidatorID != "" {
-		return 0, nil, badRequest("Invalid Request Validator identifier specified")
-	}
 	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
 		r := d.Resources[c.p["res"]]
 		if r == nil {
@@ -541,6 +558,9 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 		m := &Method{
 			HTTPMethod: verb, OperationName: in.OperationName, APIKeyRequired: in.APIKeyRequired,
 			RequestParameters: in.RequestParameters, RequestModels: in.RequestModels,
+		}
+		if cerr := setMethodRefs(d, m, in.RequestValidatorID); cerr != nil {
+			return nil, nil, cerr
 		}
 		if in.AuthorizationType != "NONE" {
 			m.AuthorizationType = in.AuthorizationType

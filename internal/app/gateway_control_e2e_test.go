@@ -296,7 +296,8 @@ func TestGatewayControlPlaneBadRequests(t *testing.T) {
 		{"PUT", "/restapis/" + e2eAPI + "/resources", 400, "BadRequestException", "does not implement"},
 		{"PATCH", "/apikeys/k", 400, "BadRequestException", "does not implement"},
 		{"DELETE", "/usageplans/p", 400, "BadRequestException", "does not implement"},
-		{"POST", "/restapis/" + e2eAPI + "/models", 400, "BadRequestException", "does not implement"},
+		{"POST", "/restapis/" + e2eAPI + "/authorizers", 400, "BadRequestException", "does not implement"},
+		{"DELETE", "/restapis/" + e2eAPI + "/models/Nope", 400, "BadRequestException", "read-only"},
 		{"POST", "/restapis/" + e2eAPI + "/deployments", 400, "BadRequestException", "read-only"},
 		{"DELETE", "/restapis/nosuchapi0", 404, "NotFoundException", "Invalid API identifier specified 000000000000:nosuchapi0"},
 	} {

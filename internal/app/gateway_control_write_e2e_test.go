@@ -669,3 +669,102 @@ paths:
 		t.Errorf("after the refused puts: %q", got)
 	}
 }
+
+// TestGatewayControlPlaneModels creates a model and a request validator, puts them on a
+// method, and checks that the deployed method validates bodies against the model.
+func TestGatewayControlPlaneModels(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("models")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := api.Id
+	schema := `{"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}`
+	model, err := ag.CreateModel(ctx, &apigateway.CreateModelInput{RestApiId: id, Name: aws.String("Thing"), ContentType: aws.String("application/json"),
+		Schema: aws.String(schema), Description: aws.String("a thing")})
+	if err != nil || len(aws.ToString(model.Id)) != 6 || aws.ToString(model.Description) != "a thing" || aws.ToString(model.Schema) != schema {
+		t.Fatalf("CreateModel: %+v, %v", model, err)
+	}
+	for _, tc := range []struct {
+		in        apigateway.CreateModelInput
+		code, msg string
+	}{
+		{apigateway.CreateModelInput{Name: aws.String("a-b"), ContentType: aws.String("application/json")}, "BadRequestException", "Model name must be alphanumeric"},
+		{apigateway.CreateModelInput{Name: aws.String("Thing"), ContentType: aws.String("application/json")}, "ConflictException", "Model name already exists for this REST API"},
+		{apigateway.CreateModelInput{Name: aws.String("Bad"), ContentType: aws.String("application/json"), Schema: aws.String(`{"type": 7}`)}, "BadRequestException", "Invalid model schema specified"},
+		{apigateway.CreateModelInput{Name: aws.String("Bad"), ContentType: aws.String("application/json"), Schema: aws.String(`{`)}, "BadRequestException", "Invalid model schema specified"},
+		{apigateway.CreateModelInput{Name: aws.String("Bad"), ContentType: aws.String("application/json"), Schema: aws.String(`{"$ref": "#/definitions/Nope"}`)}, "BadRequestException", "Invalid model schema specified"},
+	} {
+		in := tc.in
+		in.RestApiId = id
+		_, err := ag.CreateModel(ctx, &in)
+		wantAPIError(t, "CreateModel "+aws.ToString(in.Name), err, tc.code, tc.msg)
+	}
+	v, err := ag.CreateRequestValidator(ctx, &apigateway.CreateRequestValidatorInput{RestApiId: id, Name: aws.String("body"), ValidateRequestBody: true})
+	if err != nil || len(aws.ToString(v.Id)) != 6 || !v.ValidateRequestBody {
+		t.Fatalf("CreateRequestValidator: %+v, %v", v, err)
+	}
+	res, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: api.RootResourceId, PathPart: aws.String("things")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: res.Id, HttpMethod: aws.String("POST"), AuthorizationType: aws.String("NONE"),
+		RequestModels: map[string]string{"application/json": "Nope"}})
+	wantAPIError(t, "PutMethod with a missing model", err, "BadRequestException", "Invalid model identifier specified: Nope")
+	m, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: res.Id, HttpMethod: aws.String("POST"), AuthorizationType: aws.String("NONE"),
+		RequestModels: map[string]string{"application/json": "Thing"}, RequestValidatorId: v.Id})
+	if err != nil || aws.ToString(m.RequestValidatorId) != aws.ToString(v.Id) {
+		t.Fatalf("PutMethod: %+v, %v", m, err)
+	}
+	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: res.Id, HttpMethod: aws.String("POST"), Type: agtypes.IntegrationTypeMock,
+		RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: id, ResourceId: res.Id, HttpMethod: aws.String("POST"),
+		StatusCode: aws.String("200"), ResponseTemplates: map[string]string{"application/json": `{"ok": true}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.do(t, "POST", s.url(*id, "v", "/things"), `{}`); r.status != 400 || !strings.Contains(r.body, "Invalid request body") {
+		t.Errorf("POST {}: %d %s", r.status, r.body)
+	}
+	wantJSON(t, "POST a thing", s.do(t, "POST", s.url(*id, "v", "/things"), `{"name": "x"}`), 200, `{"ok": true}`)
+
+	_, err = ag.DeleteModel(ctx, &apigateway.DeleteModelInput{RestApiId: id, ModelName: aws.String("Thing")})
+	wantAPIError(t, "DeleteModel in use", err, "ConflictException", "Cannot delete model 'Thing'")
+	_, err = ag.DeleteRequestValidator(ctx, &apigateway.DeleteRequestValidatorInput{RestApiId: id, RequestValidatorId: v.Id})
+	wantAPIError(t, "DeleteRequestValidator in use", err, "ConflictException", "used by a method")
+	um, err := ag.UpdateModel(ctx, &apigateway.UpdateModelInput{RestApiId: id, ModelName: aws.String("Thing"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/description"), Value: aws.String("still a thing")}}})
+	if err != nil || aws.ToString(um.Description) != "still a thing" {
+		t.Errorf("UpdateModel: %+v, %v", um, err)
+	}
+	uv, err := ag.UpdateRequestValidator(ctx, &apigateway.UpdateRequestValidatorInput{RestApiId: id, RequestValidatorId: v.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/validateRequestBody"), Value: aws.String("false")}}})
+	if err != nil || uv.ValidateRequestBody {
+		t.Errorf("UpdateRequestValidator: %+v, %v", uv, err)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: id, StageName: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON(t, "POST {} without body validation", s.do(t, "POST", s.url(*id, "v", "/things"), `{}`), 200, `{"ok": true}`)
+	if _, err := ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: id, ResourceId: res.Id, HttpMethod: aws.String("POST"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/requestValidatorId"), Value: aws.String("")},
+		{Op: agtypes.OpRemove, Path: aws.String("/requestModels/application~1json")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.DeleteModel(ctx, &apigateway.DeleteModelInput{RestApiId: id, ModelName: aws.String("Thing")}); err != nil {
+		t.Errorf("DeleteModel: %v", err)
+	}
+	if _, err := ag.DeleteRequestValidator(ctx, &apigateway.DeleteRequestValidatorInput{RestApiId: id, RequestValidatorId: v.Id}); err != nil {
+		t.Errorf("DeleteRequestValidator: %v", err)
+	}
+	models, err := ag.GetModels(ctx, &apigateway.GetModelsInput{RestApiId: id})
+	if err != nil || len(models.Items) != 0 {
+		t.Errorf("GetModels after the delete: %+v, %v", models, err)
+	}
+}
