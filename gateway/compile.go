@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/localpipe/localpipe/gateway/jsonschema"
 	"github.com/localpipe/localpipe/mapping"
 )
 
@@ -57,9 +58,9 @@ type plan struct {
 	fallback  *compiledResponse   // the "default" response
 
 	validateParams bool
-	required       []string           // required "method.request.{loc}.name" keys
-	bodyModels     map[string]*schema // by lower-case media type, when the body is validated
-	bodyModelNames map[string]string  // for logs
+	required       []string                      // required "method.request.{loc}.name" keys
+	bodyModels     map[string]*jsonschema.Schema // by lower-case media type, when the body is validated
+	bodyModelNames map[string]string             // for logs
 	timeoutMillis  int
 }
 
@@ -108,11 +109,6 @@ type compiledGatewayResponse struct {
 	order     []string
 }
 
-var (
-	stageNameRe   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	stageVarKeyRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-)
-
 func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 	if api == nil || api.root == nil {
 		return nil, errors.New("gateway: no API to deploy (build it with ImportOpenAPI or NewAPI)")
@@ -137,7 +133,7 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 		if _, dup := d.stages[st.Name]; dup {
 			fail("stage "+st.Name, "listed twice")
 		}
-		if len(st.Variables) > 100 {
+		if len(st.Variables) > MaxStageVariables {
 			fail("stage "+st.Name, "%d stage variables, more than API Gateway's 100", len(st.Variables))
 		}
 		for k, v := range st.Variables {
@@ -289,10 +285,10 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 			}
 		}
 		if v.ValidateRequestBody {
-			sc := newSchemaCompiler(api)
+			sc := jsonschema.NewCompiler(api.Models)
 			for _, ct := range sortedKeys(m.RequestModels) {
 				name := m.RequestModels[ct]
-				s, err := sc.model(name)
+				s, err := sc.Model(name)
 				if err != nil {
 					fail("request model %q for %s: %v", name, ct, err)
 					continue
@@ -301,7 +297,7 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 					continue // "Empty" and friends: nothing to check
 				}
 				if p.bodyModels == nil {
-					p.bodyModels = map[string]*schema{}
+					p.bodyModels = map[string]*jsonschema.Schema{}
 					p.bodyModelNames = map[string]string{}
 				}
 				p.bodyModels[strings.ToLower(ct)] = s

@@ -1,8 +1,8 @@
 package gateway
 
 import (
+	"cmp"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,13 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/localpipe/localpipe/internal/awsjson"
 )
 
-// The control plane is read-only: what is deployed comes from the --config file, so the
-// answers describe that and writes are refused with a message saying where to change it.
-// Shapes and member names are the apigateway 2015-07-09 model's (REST-JSON, timestamps in
+// The control plane describes the --config file's APIs (read-only: writes to them are
+// refused with a message saying where to change them) and creates, edits, deploys and
+// deletes APIs of its own (ctlwrite.go), kept in a Store. Shapes and member names are the apigateway 2015-07-09 model's (REST-JSON, timestamps in
 // epoch seconds, list members named "item").
 
 // controlOp is one control-plane operation localpipe answers.
@@ -177,152 +175,8 @@ func badRequest(msg string) *controlError {
 	return &controlError{http.StatusBadRequest, "BadRequestException", msg}
 }
 
-// ServeControl answers a control-plane request (ControlTarget). Reads describe what is
-// deployed; anything else is refused, because APIs and keys come from --config.
-func (s *Server) ServeControl(w http.ResponseWriter, r *http.Request) {
-	reqID := awsjson.NewRequestID()
-	h := w.Header()
-	h["x-amzn-RequestId"] = []string{reqID}
-	h.Set("Content-Type", "application/json")
-	out, cerr := s.control(r)
-	if cerr != nil {
-		h["x-amzn-ErrorType"] = []string{cerr.typ}
-		body, _ := json.Marshal(map[string]string{"message": cerr.msg})
-		w.WriteHeader(cerr.status)
-		w.Write(body)
-		return
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		// Every answer is built from strings, numbers and maps of them.
-		s.log.Error("gateway: control plane answer does not encode", "error", err)
-		h["x-amzn-ErrorType"] = []string{"InternalServerErrorException"}
-		w.WriteHeader(http.StatusInternalServerError)
-		w.Write([]byte(`{"message":"internal error encoding the answer"}`))
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
-}
-
-func (s *Server) control(r *http.Request) (any, *controlError) {
-	rt, ok := parseControlPath(r.URL.EscapedPath())
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return nil, badRequest(fmt.Sprintf("localpipe's API Gateway control plane is read-only: %s %s is not supported. "+
-			"REST APIs, stages and API keys come from the --config file (restApis:, apiKeys:); change it and restart localpipe.",
-			r.Method, r.URL.Path))
-	}
-	if !ok || rt.op == opUnknown {
-		return nil, &controlError{http.StatusNotFound, "UnknownOperationException", fmt.Sprintf(
-			"localpipe's API Gateway control plane does not answer GET %s; it answers GetRestApis, GetRestApi, GetResources, "+
-				"GetResource, GetMethod, GetIntegration, GetStages, GetStage, GetDeployments, GetDeployment, GetModels, GetModel, "+
-				"GetRequestValidators, GetRequestValidator, GetApiKeys, GetApiKey and GetUsagePlans", r.URL.Path)}
-	}
-	q := r.URL.Query()
-	switch rt.op {
-	case opGetApiKeys:
-		return s.getAPIKeys(q)
-	case opGetApiKey:
-		return s.getAPIKey(rt.keyID, q.Get("includeValue") == "true")
-	case opGetUsagePlans:
-		if _, err := pageLimit(q); err != nil {
-			return nil, err
-		}
-		// Keys are not metered, so there are no usage plans to show.
-		return map[string]any{"item": []any{}}, nil
-	case opGetRestApis:
-		return s.getRestAPIs(q)
-	}
-	d := s.deployment(rt.apiID)
-	if d == nil {
-		// AWS's words, with the account: "Invalid API identifier specified 123456789012:abc".
-		return nil, notFound(fmt.Sprintf("Invalid API identifier specified %s:%s", s.opts.AccountID, rt.apiID))
-	}
-	switch rt.op {
-	case opGetRestApi:
-		return restAPIOf(d), nil
-	case opGetResources:
-		limit, err := pageLimit(q)
-		if err != nil {
-			return nil, err
-		}
-		all := d.api.Resources()
-		page, next, err := paginate(all, q.Get("position"), limit, func(r *Resource) string { return r.ID })
-		if err != nil {
-			return nil, err
-		}
-		embed := embedsMethods(q)
-		items := make([]resourceOut, len(page))
-		for i, res := range page {
-			items[i] = resourceOf(d.api, res, embed)
-		}
-		return listOut[resourceOut]{Position: next, Item: items}, nil
-	case opGetResource:
-		res := findResource(d.api, rt.resourceID)
-		if res == nil {
-			return nil, notFound("Invalid Resource identifier specified")
-		}
-		return resourceOf(d.api, res, embedsMethods(q)), nil
-	case opGetMethod, opGetIntegration:
-		res := findResource(d.api, rt.resourceID)
-		if res == nil {
-			return nil, notFound("Invalid Resource identifier specified")
-		}
-		m := res.Methods[strings.ToUpper(rt.httpMethod)]
-		if m == nil {
-			return nil, notFound("Invalid Method identifier specified")
-		}
-		if rt.op == opGetMethod {
-			return methodOf(d.api, res, m), nil
-		}
-		if m.Integration == nil {
-			return nil, notFound("No integration defined for method")
-		}
-		return integrationOf(res, m.Integration), nil
-	case opGetStages:
-		var items []stageOut
-		if want := q.Get("deploymentId"); want == "" || want == d.deploymentID {
-			for _, name := range sortedKeys(d.stages) {
-				items = append(items, stageOf(d, d.stages[name]))
-			}
-		}
-		if items == nil {
-			items = []stageOut{}
-		}
-		return map[string]any{"item": items}, nil
-	case opGetStage:
-		st, ok := d.stages[rt.stage]
-		if !ok {
-			return nil, notFound("Invalid stage identifier specified")
-		}
-		return stageOf(d, st), nil
-	case opGetDeployments:
-		return listPage(q, []deploymentOut{deploymentOf(d)}, func(o deploymentOut) string { return o.ID })
-	case opGetDeployment:
-		if rt.item != d.deploymentID {
-			return nil, notFound("Invalid Deployment identifier specified")
-		}
-		return deploymentOf(d), nil
-	case opGetModels:
-		return listPage(q, modelsOf(d.api), func(o modelOut) string { return o.ID })
-	case opGetModel:
-		for _, o := range modelsOf(d.api) {
-			if o.Name == rt.item {
-				return o, nil
-			}
-		}
-		return nil, notFound("Invalid model name specified: " + rt.item)
-	case opGetRequestValidators:
-		return listPage(q, validatorsOf(d.api), func(o validatorOut) string { return o.ID })
-	case opGetRequestValidator:
-		for _, o := range validatorsOf(d.api) {
-			if o.ID == rt.item {
-				return o, nil
-			}
-		}
-		return nil, notFound("Invalid Request Validator identifier specified")
-	}
-	return nil, &controlError{http.StatusNotFound, "UnknownOperationException", "unknown operation"}
+func conflict(msg string) *controlError {
+	return &controlError{http.StatusConflict, "ConflictException", msg}
 }
 
 // listOut is the model's paged list shape (RestApis, Resources, ApiKeys, ...).
@@ -396,6 +250,7 @@ type restAPIOut struct {
 	EndpointConfiguration     endpointConfigurationOut `json:"endpointConfiguration"`
 	DisableExecuteAPIEndpoint bool                     `json:"disableExecuteApiEndpoint"`
 	RootResourceID            string                   `json:"rootResourceId"`
+	Warnings                  []string                 `json:"warnings,omitempty"`
 }
 
 func restAPIOf(d *deployment) restAPIOut {
@@ -411,29 +266,6 @@ func restAPIOf(d *deployment) restAPIOut {
 		EndpointConfiguration: endpointConfigurationOut{Types: []string{"EDGE"}},
 		RootResourceID:        a.root.ID,
 	}
-}
-
-func (s *Server) getRestAPIs(q url.Values) (any, *controlError) {
-	limit, err := pageLimit(q)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	all := make([]*deployment, 0, len(s.apis))
-	for _, d := range s.apis {
-		all = append(all, d)
-	}
-	s.mu.RUnlock()
-	sort.Slice(all, func(i, j int) bool { return all[i].api.ID < all[j].api.ID })
-	page, next, err := paginate(all, q.Get("position"), limit, func(d *deployment) string { return d.api.ID })
-	if err != nil {
-		return nil, err
-	}
-	items := make([]restAPIOut, len(page))
-	for i, d := range page {
-		items[i] = restAPIOf(d)
-	}
-	return listOut[restAPIOut]{Position: next, Item: items}, nil
 }
 
 type resourceOut struct {
@@ -490,7 +322,7 @@ type methodOut struct {
 
 func methodOf(api *API, res *Resource, m *Method) methodOut {
 	out := methodOut{
-		HTTPMethod: m.HTTPMethod, AuthorizationType: "NONE", APIKeyRequired: m.APIKeyRequired,
+		HTTPMethod: m.HTTPMethod, AuthorizationType: cmp.Or(m.AuthorizationType, "NONE"), APIKeyRequired: m.APIKeyRequired,
 		OperationName: m.OperationName, RequestParameters: m.RequestParameters, RequestModels: m.RequestModels,
 	}
 	if m.RequestValidator != "" {
@@ -594,6 +426,7 @@ func integrationResponseOf(ir IntegrationResponse, pattern string) integrationRe
 type stageOut struct {
 	DeploymentID        string            `json:"deploymentId"`
 	StageName           string            `json:"stageName"`
+	Description         string            `json:"description,omitempty"`
 	Variables           map[string]string `json:"variables,omitempty"`
 	CacheClusterEnabled bool              `json:"cacheClusterEnabled"`
 	CacheClusterStatus  string            `json:"cacheClusterStatus"`
@@ -649,36 +482,6 @@ func (s *Server) apiKeys() []*APIKey {
 	return out
 }
 
-func (s *Server) getAPIKeys(q url.Values) (any, *controlError) {
-	limit, err := pageLimit(q)
-	if err != nil {
-		return nil, err
-	}
-	all := s.apiKeys()
-	// nameQuery matches names that start with it; no key has a customer id.
-	name, customer := q.Get("name"), q.Get("customerId")
-	all = slices.DeleteFunc(all, func(k *APIKey) bool { return !strings.HasPrefix(k.Name, name) || customer != "" })
-	page, next, err := paginate(all, q.Get("position"), limit, func(k *APIKey) string { return k.ID })
-	if err != nil {
-		return nil, err
-	}
-	withValues := q.Get("includeValues") == "true"
-	items := make([]apiKeyOut, len(page))
-	for i, k := range page {
-		items[i] = apiKeyOf(k, withValues)
-	}
-	return listOut[apiKeyOut]{Position: next, Item: items}, nil
-}
-
-func (s *Server) getAPIKey(id string, withValue bool) (any, *controlError) {
-	for _, k := range s.apiKeys() {
-		if k.ID == id {
-			return apiKeyOf(k, withValue), nil
-		}
-	}
-	return nil, notFound("Invalid API Key identifier specified")
-}
-
 // listPage answers one page of a list operation.
 func listPage[T any](q url.Values, all []T, id func(T) string) (any, *controlError) {
 	limit, err := pageLimit(q)
@@ -706,6 +509,7 @@ func derivedID(parts ...string) string {
 
 type deploymentOut struct {
 	ID          string `json:"id"`
+	Description string `json:"description,omitempty"`
 	CreatedDate int64  `json:"createdDate"`
 }
 
@@ -716,6 +520,7 @@ func deploymentOf(d *deployment) deploymentOut {
 type modelOut struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
 	Schema      string `json:"schema"`
 	ContentType string `json:"contentType"`
 }

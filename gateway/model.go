@@ -3,6 +3,8 @@
 // OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
 // Server deploys it at stages and answers invoke requests as API Gateway does, calling
 // Kinesis and Firehose through an Invoker, HTTP back ends directly, or answering MOCKs.
+// The Server also answers API Gateway's control plane: it describes those APIs, and
+// creates, edits, deploys and deletes APIs of its own, kept in a Store (OpenControlPlane).
 //
 // An API is not safe for concurrent mutation. Once built, any number of goroutines may call
 // Match and read it at the same time; once deployed it must not change.
@@ -14,6 +16,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/localpipe/localpipe/gateway/jsonschema"
 )
 
 // API is one REST API (API Gateway's RestApi).
@@ -105,6 +109,12 @@ func (a *API) Resource(path string) *Resource {
 // part is "{name}" or, greedy, "{name+}"; a parent has at most one variable child; a greedy
 // resource has no children; and sibling path parts are unique.
 func (a *API) AddResource(parent *Resource, pathPart string) (*Resource, error) {
+	return a.addResource(parent, pathPart, newResourceID())
+}
+
+// addResource is AddResource with the new resource's id chosen by the caller, so an API
+// rebuilt from the control plane's stored model keeps the ids clients were given.
+func (a *API) addResource(parent *Resource, pathPart, id string) (*Resource, error) {
 	name, greedy, variable, err := parsePathPart(pathPart)
 	if err != nil {
 		return nil, err
@@ -123,7 +133,7 @@ func (a *API) AddResource(parent *Resource, pathPart string) (*Resource, error) 
 		return nil, fmt.Errorf("a sibling (%s) of this resource already has a variable path part -- only one is allowed", parent.variable.PathPart)
 	}
 	r := &Resource{
-		ID:       newResourceID(),
+		ID:       id,
 		ParentID: parent.ID,
 		PathPart: pathPart,
 		Path:     joinPath(parent.Path, pathPart),
@@ -250,6 +260,10 @@ type Method struct {
 	// or ANY for all of them.
 	HTTPMethod    string
 	OperationName string
+
+	// AuthorizationType is what PutMethod was given: NONE or AWS_IAM ("" means NONE).
+	// localpipe checks no signatures, so AWS_IAM is recorded, not enforced.
+	AuthorizationType string `json:",omitempty"`
 
 	// APIKeyRequired is set when the operation's security names an apiKey scheme read
 	// from the x-api-key header.
@@ -454,19 +468,7 @@ func ParseAWSURI(uri string) (AWSURI, error) {
 // ModelName returns the name of the model a "$ref" points at: "#/definitions/Name" (Swagger
 // 2.0), "#/components/schemas/Name" (OpenAPI 3.0) or API Gateway's own
 // "https://apigateway.amazonaws.com/restapis/{id}/models/Name".
-func ModelName(ref string) (string, bool) {
-	for _, prefix := range []string{"#/definitions/", "#/components/schemas/"} {
-		if name, ok := strings.CutPrefix(ref, prefix); ok && name != "" && !strings.Contains(name, "/") {
-			return unescapePointer(name), true
-		}
-	}
-	if rest, ok := strings.CutPrefix(ref, "https://apigateway.amazonaws.com/restapis/"); ok {
-		if _, name, ok := strings.Cut(rest, "/models/"); ok && name != "" && !strings.Contains(name, "/") {
-			return name, true
-		}
-	}
-	return "", false
-}
+func ModelName(ref string) (string, bool) { return jsonschema.ModelName(ref) }
 
 // unescapePointer undoes JSON Pointer escaping (RFC 6901): "~1" is '/', "~0" is '~'.
 func unescapePointer(s string) string {

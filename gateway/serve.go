@@ -68,7 +68,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (q *call) serve() {
 	apiID, stage, path, _ := InvokeTarget(q.r)
 	q.stageName, q.path = stage, path
-	q.d = q.s.deployment(apiID)
+	q.d = q.s.deploymentAt(apiID, stage)
 	if q.d == nil {
 		q.gatewayError(errMissingToken)
 		return

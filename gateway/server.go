@@ -76,15 +76,25 @@ type Server struct {
 	client  *http.Client
 	metrics *metrics
 
-	mu   sync.RWMutex
-	apis map[string]*deployment // by API id
-	keys map[string]*APIKey     // by value
-	ids  map[string]string      // key id → value
+	// ctlMu serialises control-plane writes; readers take mu only.
+	ctlMu   sync.Mutex
+	control http.Handler // the control plane's router
+
+	mu     sync.RWMutex
+	apis   map[string]*deployment            // by API id: the --config file's APIs
+	store  Store                             // where control-plane APIs are saved; nil keeps them in memory
+	docs   map[string]*apiDoc                // control-plane APIs by id
+	staged map[string]map[string]*deployment // control-plane APIs' stages: API id → stage → deployment
+	keys   map[string]*APIKey                // by value
+	ids    map[string]string                 // key id → value
 }
 
 // NewServer returns a Server with nothing deployed.
 func NewServer(opts Options) *Server {
-	s := &Server{opts: opts, apis: map[string]*deployment{}, keys: map[string]*APIKey{}, ids: map[string]string{}}
+	s := &Server{
+		opts: opts, apis: map[string]*deployment{}, keys: map[string]*APIKey{}, ids: map[string]string{},
+		docs: map[string]*apiDoc{}, staged: map[string]map[string]*deployment{},
+	}
 	if s.opts.Region == "" {
 		s.opts.Region = DefaultRegion
 	}
@@ -105,6 +115,7 @@ func NewServer(opts Options) *Server {
 		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	s.metrics = newMetrics(opts.Registerer)
+	s.control = s.controlRouter()
 	return s
 }
 
@@ -170,6 +181,14 @@ func (s *Server) Deployments() []Deployment {
 			out = append(out, Deployment{APIID: id, Name: d.api.Name, Stage: name})
 		}
 	}
+	for id, stages := range s.staged {
+		if _, ok := s.apis[id]; ok {
+			continue // the config's API of the same id is the one served
+		}
+		for name, d := range stages {
+			out = append(out, Deployment{APIID: id, Name: d.api.Name, Stage: name})
+		}
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].APIID != out[j].APIID {
 			return out[i].APIID < out[j].APIID
@@ -184,6 +203,17 @@ func (s *Server) deployment(id string) *deployment {
 	d := s.apis[id]
 	s.mu.RUnlock()
 	return d
+}
+
+// deploymentAt returns what serves stage of API id: the config's API, or the deployment
+// the control plane's stage points at.
+func (s *Server) deploymentAt(id, stage string) *deployment {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if d := s.apis[id]; d != nil {
+		return d
+	}
+	return s.staged[id][stage]
 }
 
 // apiKey returns the key with the given value if it may call stage of apiID.

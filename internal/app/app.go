@@ -148,6 +148,9 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
 	})
+	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
+		return nil, err
+	}
 
 	res := cfg.Resources
 	if res == nil && cfg.ConfigFile != "" {

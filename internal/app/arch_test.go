@@ -26,7 +26,9 @@ func TestImportDirection(t *testing.T) {
 		{pkg: "firehose", forbidden: []string{"net/http"}, onlyOurs: []string{"firehose"}},
 		{pkg: "mapping", onlyOurs: []string{"mapping"}},
 		// internal/awsjson is shared infrastructure (request ids), not a service.
-		{pkg: "gateway", onlyOurs: []string{"gateway", "mapping", "internal/awsjson"}},
+		{pkg: "gateway", onlyOurs: []string{"gateway", "gateway/jsonschema", "mapping", "internal/awsjson"}},
+		// The models' schema validator is a library: no HTTP, nothing else of ours.
+		{pkg: "gateway/jsonschema", forbidden: []string{"net/http"}, onlyOurs: []string{"gateway/jsonschema"}},
 		{pkg: "stream/kinesisapi", onlyOurs: []string{"stream/kinesisapi", "stream", "internal/awsjson"}},
 		{pkg: "firehose/firehoseapi", onlyOurs: []string{"firehose/firehoseapi", "firehose", "internal/awsjson"}},
 		{pkg: "objectstore/s3api", onlyOurs: []string{"objectstore/s3api", "objectstore", "internal/awsjson"}},

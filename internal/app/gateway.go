@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,22 +73,51 @@ type apiKeyConfig struct {
 	} `json:"stageKeys"`
 }
 
-var (
-	// A rest API id as API Gateway makes them; it is also the first label of the
-	// {id}.execute-api.* host name, so it must be a DNS label anyway.
-	restAPIIDRe = regexp.MustCompile(`^[a-z0-9]{10}$`)
-	// CreateStage: "Stage names can only contain alphanumeric characters, hyphens, and
-	// underscores. Maximum length is 128 characters."
-	stageNameRe = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
-	// CreateStage: "Variable names can have alphanumeric and underscore characters, and the
-	// values must match [A-Za-z0-9-._~:/?#&=,]+."
-	stageVarNameRe  = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	stageVarValueRe = regexp.MustCompile(`^[A-Za-z0-9\-._~:/?#&=,]{1,512}$`)
-)
-
 // gatewayIDsBucket maps "restapi/NAME" and "apikey/NAME" to the id generated for it the
 // first time, so invoke URLs stay the same across restarts.
 var gatewayIDsBucket = []byte("gateway.ids")
+
+// gatewayAPIsBucket holds the REST APIs created through the control plane, by id: each
+// the gateway's own JSON document of the API, its deployments and stages.
+var gatewayAPIsBucket = []byte("gateway.apis")
+
+// boltAPIStore is gateway.Store in the metadata file. bbolt syncs each Update's commit
+// before it returns, so an API the control plane answered for survives a SIGKILL.
+type boltAPIStore struct{ db *bolt.DB }
+
+func (s boltAPIStore) LoadAPIs() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(gatewayAPIsBucket)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			out[string(k)] = bytes.Clone(v)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s boltAPIStore) SaveAPI(id string, doc []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(gatewayAPIsBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(id), doc)
+	})
+}
+
+func (s boltAPIStore) DeleteAPI(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(gatewayAPIsBucket); b != nil {
+			return b.Delete([]byte(id))
+		}
+		return nil
+	})
+}
 
 // applyGateway imports and deploys the config's REST APIs and registers its API keys.
 func (a *App) applyGateway(res *Resources) error {
@@ -166,7 +194,7 @@ func parseRestAPI(raw []byte, dir string) (*gateway.API, []gateway.Stage, error)
 	if err := strictDecode(raw, &c); err != nil {
 		return nil, nil, fmt.Errorf(": want {name, id, openapi: FILE | body: {...}, stages: [{stageName, variables}]}: %w", err)
 	}
-	if c.ID != "" && !restAPIIDRe.MatchString(c.ID) {
+	if c.ID != "" && !gateway.IsRestAPIID(c.ID) {
 		return nil, nil, fmt.Errorf(": id %q: an API Gateway id is 10 lower-case letters or digits, e.g. %q", c.ID, gateway.NewID())
 	}
 	if len(c.Stages) == 0 {
@@ -253,17 +281,18 @@ func (c *restAPIConfig) document(dir string) ([]byte, string, error) {
 }
 
 func checkStage(name string, vars map[string]string) error {
-	if !stageNameRe.MatchString(name) {
+	if !gateway.ValidStageName(name) {
 		return fmt.Errorf("stageName %q: 1 to 128 letters, digits, hyphens and underscores", name)
 	}
-	if len(vars) > 100 {
-		return fmt.Errorf("%d stage variables: API Gateway allows 100", len(vars))
+	if len(vars) > gateway.MaxStageVariables {
+		return fmt.Errorf("%d stage variables: API Gateway allows %d", len(vars), gateway.MaxStageVariables)
 	}
 	for k, v := range vars {
-		if !stageVarNameRe.MatchString(k) {
+		nameOK, valueOK := gateway.ValidStageVariable(k, v)
+		if !nameOK {
 			return fmt.Errorf("stage variable %q: names are 1 to 64 letters, digits and underscores", k)
 		}
-		if !stageVarValueRe.MatchString(v) {
+		if !valueOK {
 			return fmt.Errorf("stage variable %s=%q: values are 1 to 512 characters of A-Za-z0-9-._~:/?#&=,", k, v)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/localpipe/localpipe/gateway"
 )
 
 const miniDoc = `{"openapi":"3.0.1","info":{"title":"t","version":"1"},"paths":{"/p":{"get":{"responses":{"200":{"description":"ok"}},"x-amazon-apigateway-integration":{"type":"mock","requestTemplates":{"application/json":"{\"statusCode\": 200}"},"responses":{"default":{"statusCode":"200"}}}}}}}`
@@ -132,7 +134,7 @@ func TestGeneratedIDIsStable(t *testing.T) {
 		ids = append(ids, d[0].APIID)
 		a.Shutdown(t.Context())
 	}
-	if ids[0] != ids[1] || !restAPIIDRe.MatchString(ids[0]) {
+	if ids[0] != ids[1] || !gateway.IsRestAPIID(ids[0]) {
 		t.Fatalf("ids across restarts: %q", ids)
 	}
 }

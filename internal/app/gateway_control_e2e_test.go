@@ -248,13 +248,13 @@ func TestGatewayControlPlane(t *testing.T) {
 		t.Errorf("GetUsagePlans: %+v, %v", plans, err)
 	}
 
-	// Writes are refused and say why.
-	_, err = ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("new")})
-	wantAPIError(t, "CreateRestApi", err, "BadRequestException", "read-only")
+	// Writes to the config's API, and operations not implemented yet, are refused and say why.
 	_, err = ag.DeleteRestApi(ctx, &apigateway.DeleteRestApiInput{RestApiId: aws.String(e2eAPI)})
 	wantAPIError(t, "DeleteRestApi", err, "BadRequestException", "--config")
+	_, err = ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: aws.String(e2eAPI), ParentId: aws.String("x"), PathPart: aws.String("y")})
+	wantAPIError(t, "CreateResource on the config's API", err, "BadRequestException", "read-only")
 	_, err = ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k")})
-	wantAPIError(t, "CreateApiKey", err, "BadRequestException", "read-only")
+	wantAPIError(t, "CreateApiKey", err, "BadRequestException", "does not implement")
 	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(e2eAPI), StageName: aws.String("prod")})
 	wantAPIError(t, "UpdateStage", err, "BadRequestException", "read-only")
 	if _, err := ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(e2eAPI)}); err != nil {
@@ -291,11 +291,15 @@ func TestGatewayControlPlaneBadRequests(t *testing.T) {
 		{"GET", "/restapis/" + strings.Repeat("a", 300), 404, "NotFoundException", "Invalid API identifier specified"},
 		{"GET", "/restapis/" + e2eAPI + "/stages/%2E%2E", 404, "NotFoundException", "Invalid stage identifier specified"},
 		{"GET", "/restapis/" + e2eAPI + "/resources/x/methods/GET", 404, "NotFoundException", "Invalid Resource identifier specified"},
-		{"POST", "/restapis", 400, "BadRequestException", "read-only"},
+		{"POST", "/restapis", 400, "BadRequestException", "Invalid REST API name specified"},
 		{"PUT", "/restapis/" + e2eAPI, 400, "BadRequestException", "read-only"},
-		{"PATCH", "/apikeys/k", 400, "BadRequestException", "read-only"},
-		{"DELETE", "/usageplans/p", 400, "BadRequestException", "read-only"},
-		{"POST", "/restapis/" + e2eAPI + "/models", 400, "BadRequestException", "read-only"},
+		{"PUT", "/restapis/" + e2eAPI + "/resources", 400, "BadRequestException", "does not implement"},
+		{"PATCH", "/apikeys/k", 400, "BadRequestException", "does not implement"},
+		{"DELETE", "/usageplans/p", 400, "BadRequestException", "does not implement"},
+		{"POST", "/restapis/" + e2eAPI + "/authorizers", 400, "BadRequestException", "does not implement"},
+		{"DELETE", "/restapis/" + e2eAPI + "/models/Nope", 400, "BadRequestException", "read-only"},
+		{"POST", "/restapis/" + e2eAPI + "/deployments", 400, "BadRequestException", "read-only"},
+		{"DELETE", "/restapis/nosuchapi0", 404, "NotFoundException", "Invalid API identifier specified 000000000000:nosuchapi0"},
 	} {
 		r := s.do(t, tc.method, base+tc.path, "")
 		var body struct{ Message string }
@@ -325,7 +329,7 @@ func TestGatewayControlPlaneBadRequests(t *testing.T) {
 	}
 }
 
-// TestGatewayControlPlaneCLI lists the APIs with the AWS CLI.
+// TestGatewayControlPlaneCLI lists the APIs with the AWS CLI, and cannot delete the config's.
 func TestGatewayControlPlaneCLI(t *testing.T) {
 	const cli = "/usr/bin/aws"
 	if _, err := os.Stat(cli); err != nil {
@@ -359,9 +363,9 @@ func TestGatewayControlPlaneCLI(t *testing.T) {
 		!slices.Equal(apis.Items[0].EndpointConfiguration.Types, []string{"EDGE"}) {
 		t.Errorf("get-rest-apis: %s", out)
 	}
-	_, stderr, err = run("apigateway", "create-rest-api", "--name", "x")
+	_, stderr, err = run("apigateway", "delete-rest-api", "--rest-api-id", e2eAPI)
 	if err == nil || !strings.Contains(stderr, "BadRequestException") || !strings.Contains(stderr, "read-only") {
-		t.Errorf("create-rest-api: %v\n%s", err, stderr)
+		t.Errorf("delete-rest-api of the config's API: %v\n%s", err, stderr)
 	}
 }
 
