@@ -210,6 +210,43 @@ func seqLess(a, b string) bool {
 	return a < b
 }
 
+// TestJavaScriptSDKSubscribeToShard receives records through an enhanced fan-out subscription
+// with the AWS SDK for JavaScript v3, over cleartext HTTP/2: every record put while the
+// subscription is open arrives, in order.
+func TestJavaScriptSDKSubscribeToShard(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/jsclient")
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not installed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@aws-sdk", "client-kinesis")); err != nil {
+		t.Skip("run `npm ci` in cmd/localpipe/testdata/jsclient (.ci/run does)")
+	}
+	s := start(t, "--ephemeral")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(dir, "subscribe.mjs"), s.endpoint, "20")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s\n%s", err, stderr.String(), s.stderr)
+	}
+	var res struct {
+		Handler string
+		Records []string
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("output %q", out)
+	}
+	want := make([]string, 20)
+	for i := range want {
+		want[i] = fmt.Sprintf("r%d", i)
+	}
+	if res.Handler != "NodeHttp2Handler" || strings.Join(res.Records, ",") != strings.Join(want, ",") {
+		t.Fatalf("%+v", res)
+	}
+}
+
 // TestJavaScriptSDKOverH2C drives the server with the AWS SDK for JavaScript v3, whose
 // Kinesis client speaks cleartext HTTP/2 by default. .ci/run installs the package.
 func TestJavaScriptSDKOverH2C(t *testing.T) {
