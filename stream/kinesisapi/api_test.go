@@ -47,7 +47,7 @@ type env struct {
 	reg   *prometheus.Registry
 }
 
-func newEnv(t *testing.T, mod func(*stream.Options)) *env {
+func newEnv(t testing.TB, mod func(*stream.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
@@ -65,7 +65,13 @@ func newEnv(t *testing.T, mod func(*stream.Options)) *env {
 	}
 	reg := prometheus.NewRegistry()
 	h := New(eng, Options{Now: clk.Now, Registerer: reg})
-	srv := httptest.NewServer(h)
+	// HTTP/1.1 and cleartext HTTP/2, as the app serves them.
+	srv := httptest.NewUnstartedServer(h)
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	srv.Config.Protocols = &protos
+	srv.Start()
 	t.Cleanup(func() { srv.Close(); eng.Close(); db.Close() })
 	kc := kinesis.New(kinesis.Options{
 		Region: "eu-central-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 3,
@@ -88,7 +94,7 @@ func wantErr(t *testing.T, err error, code, msg string) {
 	}
 }
 
-func (e *env) create(t *testing.T, name string, shards int32) {
+func (e *env) create(t testing.TB, name string, shards int32) {
 	t.Helper()
 	if _, err := e.kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatal(err)
