@@ -90,6 +90,8 @@ type Resources struct {
 	DeliveryStreams []json.RawMessage `json:"deliveryStreams,omitempty"`
 	RestApis        []json.RawMessage `json:"restApis,omitempty"`
 	APIKeys         []json.RawMessage `json:"apiKeys,omitempty"`
+	// Faults are injected failures (FaultSpec), active from the start.
+	Faults []json.RawMessage `json:"faults,omitempty"`
 
 	// Dir is the directory of the config file; relative paths in it resolve against Dir.
 	Dir string `json:"-"`
@@ -124,7 +126,7 @@ func ParseResources(raw []byte) (*Resources, error) {
 	dec := json.NewDecoder(strings.NewReader(string(js)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
-		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys: %w", err)
+		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys, faults: %w", err)
 	}
 	return r, nil
 }

@@ -31,6 +31,7 @@ func (a *App) openFirehose() error {
 		BucketExists: storeSink{a.objects}.BucketExists,
 		CreateDelay:  a.cfg.StreamCreateDelay,
 		Space:        a.reserve,
+		Intercept:    a.faults.interceptor("firehose"),
 	})
 	return nil
 }
