@@ -111,6 +111,7 @@ func (o *options) add(r *Resources) {
 	o.res.Buckets = append(o.res.Buckets, r.Buckets...)
 	o.res.DeliveryStreams = append(o.res.DeliveryStreams, r.DeliveryStreams...)
 	o.res.RestApis = append(o.res.RestApis, r.RestApis...)
+	o.res.Faults = append(o.res.Faults, r.Faults...)
 	if r.Dir != "" {
 		o.res.Dir = r.Dir
 	}
