@@ -174,3 +174,38 @@ func TestJSONResource(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFaultInterceptor isolates the registry's cost per call from HTTP's noise: a bare
+// Invoke, the hook with no faults, and the hook with a fault on another operation or on
+// another stream (which makes it read the stream name from the body).
+func BenchmarkFaultInterceptor(b *testing.B) {
+	body := []byte(`{"StreamName":"bench","PartitionKey":"k","Data":"aGVsbG8gd29ybGQ="}`)
+	next := func(context.Context, string, []byte, string) (int, []byte) { return 200, nil }
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name   string
+		faults []FaultSpec
+	}{
+		{"none", nil},
+		{"otherOperation", []FaultSpec{{Service: "kinesis", Operation: "PutRecords", Error: "InternalFailure"}}},
+		{"otherStream", []FaultSpec{{Service: "kinesis", Operation: "PutRecord", Resource: "other", Error: "InternalFailure"}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newFaultRegistry()
+			if _, err := f.add(bc.faults); err != nil {
+				b.Fatal(err)
+			}
+			hook := f.interceptor("kinesis")
+			b.ReportAllocs()
+			for range b.N {
+				hook(ctx, "PutRecord", body, "", next)
+			}
+		})
+	}
+	b.Run("bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			next(ctx, "PutRecord", body, "")
+		}
+	})
+}
