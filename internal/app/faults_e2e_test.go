@@ -317,3 +317,23 @@ faults:
 		t.Fatalf("got %v, want the bad fault named with the valid codes", err)
 	}
 }
+
+// TestFaultReachesGatewayIntegration: a Kinesis fault meets the gateway's in-process AWS
+// integration as it meets an SDK client, and the method's integration responses map it
+// (the e2e API maps 4xx to 400).
+func TestFaultReachesGatewayIntegration(t *testing.T) {
+	s := startE2E(t)
+	if r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/faults",
+		`[{"service":"kinesis","operation":"PutRecord","resource":"e2e-stream","error":"ProvisionedThroughputExceededException","count":1}]`); r.status != 200 {
+		t.Fatalf("POST /_localpipe/faults: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, "POST", s.url(e2eAPI, "test", "/stream"), `{"n": 1}`); r.status != 400 {
+		t.Errorf("throttled integration: %d %s, want the 4xx response's 400", r.status, r.body)
+	}
+	if r := s.do(t, "POST", s.url(e2eAPI, "test", "/stream"), `{"n": 2}`); r.status != 200 {
+		t.Errorf("after the fault: %d %s", r.status, r.body)
+	}
+	if recs := s.records(t, "e2e-stream"); len(recs) != 1 || string(recs[0].Data) != `{"n": 2}` {
+		t.Errorf("stream holds %d records, want only the second", len(recs))
+	}
+}
