@@ -337,3 +337,42 @@ func TestFaultReachesGatewayIntegration(t *testing.T) {
 		t.Errorf("stream holds %d records, want only the second", len(recs))
 	}
 }
+
+// TestFaultS3MetByFirehose: Firehose's writes to S3 meet S3 faults; the batch stays and is
+// written again, once, when the fault has passed.
+func TestFaultS3MetByFirehose(t *testing.T) {
+	s := startServer(t, "", map[string]string{"localpipe.yaml": `
+buckets: [out]
+deliveryStreams:
+  - {DeliveryStreamName: d, ExtendedS3DestinationConfiguration: {BucketARN: 'arn:aws:s3:::out', RoleARN: 'arn:aws:iam::000000000000:role/r'}}
+faults:
+  - {service: s3, operation: PutObject, resource: out, error: SlowDown, count: 3}
+`})
+	fc := firehose.New(firehose.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.a.Endpoint()), Credentials: s.kin.Options().Credentials})
+	if _, err := fc.PutRecord(context.Background(), &firehose.PutRecordInput{DeliveryStreamName: aws.String("d"), Record: &fhtypes.Record{Data: []byte("once\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.flushResponse(t, "d"); r.status != 500 {
+		t.Fatalf("flush through an S3 fault: %d %s, want the failure reported", r.status, r.body)
+	}
+	// Firehose also retries on its own every second; either way the fault runs out.
+	delivered := false
+	for range 5 {
+		if s.flushResponse(t, "d").status == 200 {
+			delivered = true
+			break
+		}
+	}
+	if !delivered {
+		t.Fatal("Firehose did not deliver once the fault was spent")
+	}
+	if got := s.objects(t, "out"); len(got) != 1 {
+		t.Fatalf("%d objects, want one: %v", len(got), got)
+	} else {
+		for _, body := range got {
+			if body != "once\n" {
+				t.Fatalf("object holds %q", body)
+			}
+		}
+	}
+}
