@@ -112,6 +112,9 @@ func (o *options) add(r *Resources) {
 	o.res.DeliveryStreams = append(o.res.DeliveryStreams, r.DeliveryStreams...)
 	o.res.RestApis = append(o.res.RestApis, r.RestApis...)
 	o.res.Faults = append(o.res.Faults, r.Faults...)
+	if r.Seed != nil {
+		o.res.Seed = r.Seed
+	}
 	if r.Dir != "" {
 		o.res.Dir = r.Dir
 	}

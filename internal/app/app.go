@@ -168,6 +168,10 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 			if err != nil {
 				return nil, fmt.Errorf("--config faults[%d]: %w", i, err)
 			}
+			if res.Seed != nil && s.Probability != nil && s.Seed == nil {
+				seed := *res.Seed + uint64(i)
+				s.Seed = &seed
+			}
 			faults = append(faults, s)
 		}
 		if err := a.apply(res); err != nil {

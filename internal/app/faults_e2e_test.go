@@ -376,3 +376,41 @@ faults:
 		}
 	}
 }
+
+// TestFaultSeedRepeatsARun: the config's top-level seed seeds a probability fault that has
+// none of its own, so two servers started from the same config fail the same calls.
+func TestFaultSeedRepeatsARun(t *testing.T) {
+	run := func(config string) string {
+		srv := localpipetest.Start(t, localpipetest.Config(config))
+		kc := kinesis.NewFromConfig(srv.AWSConfig, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+		var b strings.Builder
+		for range 40 {
+			_, err := kc.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")})
+			var ie *ktypes.InternalFailureException
+			switch {
+			case err == nil:
+				b.WriteByte('.')
+			case errors.As(err, &ie):
+				b.WriteByte('x')
+			default:
+				t.Fatal(err)
+			}
+		}
+		return b.String()
+	}
+	const top = `
+seed: 11
+streams: [{StreamName: s, ShardCount: 1}]
+faults: [{service: kinesis, error: InternalFailureException, probability: 0.5}]
+`
+	first := run(top)
+	if again := run(top); again != first {
+		t.Fatalf("same seed, different runs:\n%s\n%s", first, again)
+	}
+	if !strings.Contains(first, "x") || !strings.Contains(first, ".") {
+		t.Fatalf("probability 0.5 failed %s", first)
+	}
+	if own := run(strings.Replace(top, "probability: 0.5", "probability: 0.5, seed: 11", 1)); own != first {
+		t.Errorf("top-level seed 11 and the entry's own seed 11 differ:\n%s\n%s", first, own)
+	}
+}
