@@ -524,3 +524,22 @@ func (a *App) serveFaults(w http.ResponseWriter, r *http.Request) {
 		reply(http.StatusMethodNotAllowed, map[string]string{"message": "use GET, POST or DELETE"})
 	}
 }
+
+// AddFaults declares faults in-process, as POST /_localpipe/faults does, and returns their
+// ids.
+func (a *App) AddFaults(specs ...FaultSpec) ([]string, error) { return a.faults.add(specs) }
+
+// RemoveFaults removes the faults with the given ids, or every fault when none is given, and
+// reports how many it removed.
+func (a *App) RemoveFaults(ids ...string) int {
+	if len(ids) == 0 {
+		return a.faults.remove("")
+	}
+	n := 0
+	for _, id := range ids {
+		if id != "" {
+			n += a.faults.remove(id)
+		}
+	}
+	return n
+}
