@@ -407,7 +407,8 @@ func (r *faultRule) message(service, resource string) string {
 // partialBatch fails the entries at even positions (the first, third, …) of a PutRecords or
 // PutRecordBatch and sends the rest on, then answers as AWS does for a partly failed batch:
 // per-entry ErrorCode and ErrorMessage in request order, and the failed count. A failed
-// entry is never stored. If every entry fails, the call is answered without running it.
+// entry is never stored. If every entry fails, the call is answered without running it,
+// once the stream it names is known to exist.
 func (r *faultRule) partialBatch(ctx context.Context, service, action string, body []byte, region string, next awsjson.InvokeFunc) (int, []byte) {
 	respList, countKey := "Records", "FailedRecordCount"
 	if service == "firehose" {
@@ -438,8 +439,23 @@ func (r *faultRule) partialBatch(ctx context.Context, service, action string, bo
 		if status != http.StatusOK || json.Unmarshal(resp, &out) != nil || json.Unmarshal(out[respList], &okEntries) != nil {
 			return status, resp
 		}
-	} else if service == "firehose" {
-		out["Encrypted"] = json.RawMessage("false")
+	} else {
+		// Nothing is sent on, but a call naming no stream that exists still fails as it
+		// would: ask the service about the stream the batch names.
+		probe, probeBody := "DescribeStreamSummary", map[string]json.RawMessage{"StreamName": req["StreamName"], "StreamARN": req["StreamARN"]}
+		if service == "firehose" {
+			probe, probeBody = "DescribeDeliveryStream", map[string]json.RawMessage{"DeliveryStreamName": req["DeliveryStreamName"]}
+			out["Encrypted"] = json.RawMessage("false")
+		}
+		for k, v := range probeBody {
+			if v == nil {
+				delete(probeBody, k)
+			}
+		}
+		b, _ := json.Marshal(probeBody)
+		if status, resp := next(ctx, probe, b, region); status != http.StatusOK {
+			return status, resp
+		}
 	}
 	var prior int
 	json.Unmarshal(out[countKey], &prior)

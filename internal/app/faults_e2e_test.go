@@ -414,3 +414,24 @@ faults: [{service: kinesis, error: InternalFailureException, probability: 0.5}]
 		t.Errorf("top-level seed 11 and the entry's own seed 11 differ:\n%s\n%s", first, own)
 	}
 }
+
+// TestFaultPartialOfOneRecord: a one-record batch under a partial fault fails its record,
+// and a batch to a stream that does not exist still fails as a whole.
+func TestFaultPartialOfOneRecord(t *testing.T) {
+	srv := localpipetest.Start(t, localpipetest.Stream("events", 1))
+	addFaults(t, srv, `[{"service":"kinesis","operation":"PutRecords","entries":"partial"}]`)
+	kc := kinesis.NewFromConfig(srv.AWSConfig, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	one := []ktypes.PutRecordsRequestEntry{{PartitionKey: aws.String("k"), Data: []byte("x")}}
+	out, err := kc.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String("events"), Records: one})
+	if err != nil || aws.ToInt32(out.FailedRecordCount) != 1 || aws.ToString(out.Records[0].ErrorCode) == "" {
+		t.Fatalf("one record: %v %+v", err, out)
+	}
+	_, err = kc.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String("nope"), Records: one})
+	var rnf *ktypes.ResourceNotFoundException
+	if !errors.As(err, &rnf) {
+		t.Fatalf("to a missing stream: %v, want ResourceNotFoundException", err)
+	}
+	if n := len(srv.Records("events")); n != 0 {
+		t.Errorf("stored %d records", n)
+	}
+}
