@@ -86,7 +86,8 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry(), faults: newFaultRegistry()}
+	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	a.faults = newFaultRegistry(a.registry)
 	defer func() {
 		if err != nil {
 			a.closeEngines()

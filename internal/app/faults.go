@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore/s3api"
@@ -228,10 +230,20 @@ type faultRegistry struct {
 	rules  atomic.Pointer[[]*faultRule] // nil when there are none
 	// sleep waits out a latency fault; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
+	fired *prometheus.CounterVec
 }
 
-func newFaultRegistry() *faultRegistry {
-	return &faultRegistry{sleep: sleepCtx}
+// newFaultRegistry makes an empty registry; reg (nil for none) gets its counter of fired
+// faults.
+func newFaultRegistry(reg prometheus.Registerer) *faultRegistry {
+	f := &faultRegistry{sleep: sleepCtx, fired: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "localpipe_faults_fired_total",
+		Help: "Calls an injected fault (/_localpipe/faults, the config's faults:) failed, slowed or partly failed.",
+	}, []string{"service", "operation"})}
+	if reg != nil {
+		reg.MustRegister(f.fired)
+	}
+	return f
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -331,6 +343,7 @@ func (f *faultRegistry) match(service, op string, resource func() string) *fault
 			}
 		}
 		if r.fire() {
+			f.fired.WithLabelValues(service, op).Inc()
 			return r
 		}
 	}

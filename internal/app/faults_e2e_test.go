@@ -366,6 +366,9 @@ faults:
 	if !delivered {
 		t.Fatal("Firehose did not deliver once the fault was spent")
 	}
+	if n := metric(t, s, "localpipe_faults_fired_total"); n != 3 {
+		t.Errorf("localpipe_faults_fired_total %v, want 3", n)
+	}
 	if got := s.objects(t, "out"); len(got) != 1 {
 		t.Fatalf("%d objects, want one: %v", len(got), got)
 	} else {

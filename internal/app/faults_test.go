@@ -83,7 +83,7 @@ func FuzzParseFaults(f *testing.F) {
 			return
 		}
 		// What the parser accepts the registry activates.
-		if _, err := newFaultRegistry().add(specs); err != nil {
+		if _, err := newFaultRegistry(nil).add(specs); err != nil {
 			t.Fatalf("parsed but not added: %v", err)
 		}
 	})
@@ -96,7 +96,7 @@ func fires(t *testing.T, specs string, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFaultRegistry()
+	f := newFaultRegistry(nil)
 	if _, err := f.add(parsed); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestFaultCountAndMatching(t *testing.T) {
 }
 
 func TestFaultLatencyWaitsBeforeRunning(t *testing.T) {
-	f := newFaultRegistry()
+	f := newFaultRegistry(nil)
 	var slept []time.Duration
 	f.sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
 	if _, err := f.add([]FaultSpec{{Service: "kinesis", Latency: "250ms"}}); err != nil {
@@ -191,7 +191,7 @@ func BenchmarkFaultInterceptor(b *testing.B) {
 		{"otherStream", []FaultSpec{{Service: "kinesis", Operation: "PutRecord", Resource: "other", Error: "InternalFailure"}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			f := newFaultRegistry()
+			f := newFaultRegistry(nil)
 			if _, err := f.add(bc.faults); err != nil {
 				b.Fatal(err)
 			}
