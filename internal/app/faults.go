@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
+	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore/s3api"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
@@ -59,11 +60,16 @@ var faultErrors = map[string]map[string]int{
 		"ConcurrentModificationException": 400, "ThrottlingException": 400,
 		"InternalFailure": 500, "ServiceUnavailable": 503,
 	},
+	// API Gateway answers an invoke with one of its gateway responses.
+	"apigateway": gateway.FaultResponseTypes(),
 	"s3": {
 		"SlowDown": 503, "InternalError": 500, "ServiceUnavailable": 503, "AccessDenied": 403,
 		"NoSuchBucket": 404, "NoSuchKey": 404, "RequestTimeout": 400,
 	},
 }
+
+// gatewayMethods are the methods an apigateway fault may name; ANY matches every method.
+var gatewayMethods = []string{"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
 
 // partialOps are the batch operations `entries: partial` applies to, per service.
 var partialOps = map[string]string{"kinesis": "PutRecords", "firehose": "PutRecordBatch"}
@@ -139,13 +145,16 @@ type faultRule struct {
 func compileFault(s FaultSpec) (*faultRule, error) {
 	codes, ok := faultErrors[s.Service]
 	if !ok {
-		if s.Service == "apigateway" {
-			return nil, errors.New(`service "apigateway": gateway faults are not supported yet; a fault on kinesis or firehose also reaches the gateway's integrations`)
-		}
-		return nil, fmt.Errorf("service %q: want one of firehose, kinesis, s3", s.Service)
+		return nil, fmt.Errorf("service %q: want one of apigateway, firehose, kinesis, s3", s.Service)
 	}
 	r := &faultRule{spec: s}
-	if s.Operation != "" {
+	if s.Service == "apigateway" && s.Operation != "" {
+		method, path, _ := strings.Cut(s.Operation, " ")
+		if !slices.Contains(gatewayMethods, method) || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?") {
+			return nil, fmt.Errorf("operation %q: for apigateway, want METHOD /resource/path as the API declares it, e.g. \"POST /streams/{name}/record\" (METHOD one of %s)",
+				s.Operation, strings.Join(gatewayMethods, ", "))
+		}
+	} else if s.Operation != "" {
 		if ops := faultOperations(s.Service); !slices.Contains(ops, s.Operation) {
 			return nil, fmt.Errorf("operation %q is not a %s operation localpipe serves: want one of %s", s.Operation, s.Service, strings.Join(ops, ", "))
 		}
@@ -331,7 +340,7 @@ func (f *faultRegistry) match(service, op string, resource func() string) *fault
 	}
 	res, resDone := "", false
 	for _, r := range *rules {
-		if r.spec.Service != service || r.spec.Operation != "" && r.spec.Operation != op {
+		if r.spec.Service != service || !r.matchesOperation(op) {
 			continue
 		}
 		if r.spec.Resource != "" {
@@ -348,6 +357,36 @@ func (f *faultRegistry) match(service, op string, resource func() string) *fault
 		}
 	}
 	return nil
+}
+
+func (r *faultRule) matchesOperation(op string) bool {
+	switch want := r.spec.Operation; {
+	case want == "" || want == op:
+		return true
+	case r.spec.Service == "apigateway":
+		// "ANY /p" matches every method on /p.
+		path, ok := strings.CutPrefix(want, "ANY ")
+		_, opPath, _ := strings.Cut(op, " ")
+		return ok && path == opPath
+	}
+	return false
+}
+
+// gatewayFault is the gateway's hook into the registry: the operation is "METHOD /path".
+func (f *faultRegistry) gatewayFault(ctx context.Context, apiID, method, resourcePath string) string {
+	if f.rules.Load() == nil {
+		return ""
+	}
+	r := f.match("apigateway", method+" "+resourcePath, func() string { return apiID })
+	if r == nil {
+		return ""
+	}
+	if r.latency > 0 {
+		if err := f.sleep(ctx, r.latency); err != nil {
+			return "INTEGRATION_TIMEOUT"
+		}
+	}
+	return r.spec.Error
 }
 
 // jsonResource is the stream or delivery stream a JSON 1.1 request names, by name or ARN.

@@ -438,3 +438,29 @@ func TestFaultPartialOfOneRecord(t *testing.T) {
 		t.Errorf("stored %d records", n)
 	}
 }
+
+// TestFaultOnGatewayMethod: a fault on "METHOD /resource/path" answers the method's invokes
+// with the gateway response it names, before the integration runs; other methods and other
+// APIs are untouched; ANY matches every method of the resource.
+func TestFaultOnGatewayMethod(t *testing.T) {
+	s := startE2E(t)
+	add := func(specs string) {
+		t.Helper()
+		if r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/faults", specs); r.status != 200 {
+			t.Fatalf("POST /_localpipe/faults: %d %s", r.status, r.body)
+		}
+	}
+	add(`[{"service":"apigateway","operation":"POST /stream","resource":"` + e2eAPI + `","error":"THROTTLED","count":1},
+		{"service":"apigateway","operation":"ANY /streams/{stream-name}/record","error":"INTEGRATION_TIMEOUT","count":1},
+		{"service":"apigateway","resource":"another-api","error":"API_CONFIGURATION_ERROR"}]`)
+	r := s.do(t, "POST", s.url(e2eAPI, "test", "/stream"), `{"n": 1}`)
+	gatewayError(t, "THROTTLED", r, 429, "Too Many Requests", "TooManyRequestsException")
+	r = s.do(t, "PUT", s.url(e2eAPI, "test", "/streams/e2e-stream/record"), `{"Data": "x", "PartitionKey": "k"}`)
+	gatewayError(t, "INTEGRATION_TIMEOUT", r, 504, "Endpoint request timed out", "InternalServerErrorException")
+	if r := s.do(t, "POST", s.url(e2eAPI, "test", "/stream"), `{"n": 2}`); r.status != 200 {
+		t.Errorf("after the fault: %d %s", r.status, r.body)
+	}
+	if recs := s.records(t, "e2e-stream"); len(recs) != 1 || string(recs[0].Data) != `{"n": 2}` {
+		t.Errorf("stream holds %d records, want only the one sent after the faults", len(recs))
+	}
+}
