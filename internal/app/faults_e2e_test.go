@@ -369,6 +369,10 @@ faults:
 	if n := metric(t, s, "localpipe_faults_fired_total"); n != 3 {
 		t.Errorf("localpipe_faults_fired_total %v, want 3", n)
 	}
+	// DeliveryToS3.Success counts every put attempt by result: three failed, one succeeded.
+	if n := metric(t, s, "localpipe_firehose_delivery_to_s3_success_total"); n != 4 {
+		t.Errorf("localpipe_firehose_delivery_to_s3_success_total %v, want 4 attempts", n)
+	}
 	if got := s.objects(t, "out"); len(got) != 1 {
 		t.Fatalf("%d objects, want one: %v", len(got), got)
 	} else {
