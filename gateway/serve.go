@@ -129,6 +129,9 @@ func (q *call) serve() {
 		q.gatewayError(e)
 		return
 	}
+	if q.injectFault() {
+		return
+	}
 	switch q.p.kind {
 	case backendAWS:
 		q.serveAWS()

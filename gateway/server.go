@@ -56,6 +56,8 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
+	// Fault, when set, may fail or delay invoke requests (fault injection); see FaultFunc.
+	Fault FaultFunc
 }
 
 // Defaults for zero Options fields.

@@ -111,6 +111,10 @@ func (o *options) add(r *Resources) {
 	o.res.Buckets = append(o.res.Buckets, r.Buckets...)
 	o.res.DeliveryStreams = append(o.res.DeliveryStreams, r.DeliveryStreams...)
 	o.res.RestApis = append(o.res.RestApis, r.RestApis...)
+	o.res.Faults = append(o.res.Faults, r.Faults...)
+	if r.Seed != nil {
+		o.res.Seed = r.Seed
+	}
 	if r.Dir != "" {
 		o.res.Dir = r.Dir
 	}
@@ -309,3 +313,22 @@ func (s *Server) Records(stream string) []types.Record {
 		in = &kinesis.ListShardsInput{NextToken: page.NextToken}
 	}
 }
+
+// FaultSpec declares an injected fault: see the README's "Testing failures".
+type FaultSpec = app.FaultSpec
+
+// Fault makes the running server fail, slow down or throttle the calls f matches, until
+// ClearFaults, and returns its id. An invalid declaration ends the test with the reason.
+func (s *Server) Fault(f FaultSpec) string {
+	if s.tb != nil {
+		s.tb.Helper()
+	}
+	ids, err := s.app.AddFaults(f)
+	if err != nil {
+		s.fatalf("Fault: %v", err)
+	}
+	return ids[0]
+}
+
+// ClearFaults removes the faults with the given ids, or every fault when none is given.
+func (s *Server) ClearFaults(ids ...string) { s.app.RemoveFaults(ids...) }

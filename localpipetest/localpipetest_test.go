@@ -3,6 +3,7 @@ package localpipetest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/localpipe/localpipe/localpipetest"
 )
@@ -124,5 +126,28 @@ func TestStartFailsTheTestOnBadConfig(t *testing.T) {
 		if !strings.HasPrefix(f.msg, "localpipetest: ") {
 			t.Errorf("%s: Start reported %q", name, f.msg)
 		}
+	}
+}
+
+func TestFaultHelpers(t *testing.T) {
+	srv := localpipetest.Start(t, localpipetest.Stream("s", 1))
+	count := int64(1)
+	srv.Fault(localpipetest.FaultSpec{Service: "kinesis", Operation: "PutRecord", Error: "InternalFailure", Count: &count})
+	kc := kinesis.NewFromConfig(srv.AWSConfig, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	put := func() error {
+		_, err := kc.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte("x")})
+		return err
+	}
+	var ae smithy.APIError
+	if err := put(); !errors.As(err, &ae) || ae.ErrorCode() != "InternalFailure" {
+		t.Fatalf("first put: %v, want the fault's InternalFailure", err)
+	}
+	if err := put(); err != nil {
+		t.Fatalf("second put, the fault spent: %v", err)
+	}
+	srv.Fault(localpipetest.FaultSpec{Service: "kinesis", Error: "InternalFailure"})
+	srv.ClearFaults()
+	if err := put(); err != nil {
+		t.Fatalf("after ClearFaults: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
@@ -35,6 +36,9 @@ type Options struct {
 	// full, a full disk is answered with a retryable 503, and a delete that finds it full
 	// is retried once the reserve is freed. Nil means unguarded.
 	Space awsjson.Space
+	// Intercept wraps every operation, over HTTP and in-process (fault injection); nil means
+	// none.
+	Intercept awsjson.Interceptor
 }
 
 // Handler is the Firehose JSON 1.1 endpoint.
@@ -67,6 +71,7 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
 		Invoke:       h.invoke,
 		MaxBody:      maxBody,
+		Intercept:    opts.Intercept,
 	}
 	return h
 }
@@ -176,4 +181,14 @@ func (c *call) describe(name string) (firehose.Info, *awsjson.Error) {
 
 func (c *call) creating(in firehose.Info) bool {
 	return c.h.opts.CreateDelay > 0 && c.now.Before(in.Created.Add(c.h.opts.CreateDelay))
+}
+
+// Operations lists the operations the handler serves, sorted.
+func Operations() []string {
+	ops := make([]string, 0, len(actions))
+	for a := range actions {
+		ops = append(ops, a)
+	}
+	slices.Sort(ops)
+	return ops
 }

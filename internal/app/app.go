@@ -63,6 +63,7 @@ type App struct {
 	s3      *s3api.Handler
 	fh      *firehose.Engine
 	gw      *gateway.Server
+	faults  *faultRegistry
 
 	firehoseAPI *firehoseapi.Handler
 
@@ -86,6 +87,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
+	a.faults = newFaultRegistry(a.registry)
 	defer func() {
 		if err != nil {
 			a.closeEngines()
@@ -132,13 +134,14 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
-	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve})
+	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve,
+		Intercept: a.faults.interceptor("kinesis")})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
 		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)
 	}
-	a.s3 = s3api.New(a.objects, s3api.Options{Logger: logger, Registerer: a.registry})
+	a.s3 = s3api.New(a.objects, s3api.Options{Logger: logger, Registerer: a.registry, Fault: a.faults.s3Fault})
 	if err := a.openFirehose(); err != nil {
 		return nil, fmt.Errorf("firehose: %w", err)
 	}
@@ -147,6 +150,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
+		Fault: a.faults.gatewayFault,
 	})
 	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
 		return nil, err
@@ -159,8 +163,24 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		}
 	}
 	if res != nil {
+		// Checked before anything is created, declared after, so the bootstrap meets no fault.
+		var faults []FaultSpec
+		for i, raw := range res.Faults {
+			s, err := parseFault(raw)
+			if err != nil {
+				return nil, fmt.Errorf("--config faults[%d]: %w", i, err)
+			}
+			if res.Seed != nil && s.Probability != nil && s.Seed == nil {
+				seed := *res.Seed + uint64(i)
+				s.Seed = &seed
+			}
+			faults = append(faults, s)
+		}
 		if err := a.apply(res); err != nil {
 			return nil, err
+		}
+		if _, err := a.faults.add(faults); err != nil {
+			return nil, fmt.Errorf("--config %w", err)
 		}
 	}
 	return a, nil
@@ -352,7 +372,13 @@ func (a *App) Handler() http.Handler {
 					a.serveHealth(w, r)
 				case "/metrics":
 					metrics.ServeHTTP(w, r)
+				case "/_localpipe/faults":
+					a.serveFaults(w, r)
 				default:
+					if strings.HasPrefix(r.URL.Path, "/_localpipe/faults/") {
+						a.serveFaults(w, r)
+						return
+					}
 					a.serveFlush(w, r)
 				}
 			default:
@@ -391,6 +417,7 @@ func (a *App) route(r *http.Request) service {
 		return svcGatewayControl
 	case r.URL.Path == "/_localpipe/health",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
+		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"),
 		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
 		return svcAdmin
 	}

@@ -90,6 +90,11 @@ type Resources struct {
 	DeliveryStreams []json.RawMessage `json:"deliveryStreams,omitempty"`
 	RestApis        []json.RawMessage `json:"restApis,omitempty"`
 	APIKeys         []json.RawMessage `json:"apiKeys,omitempty"`
+	// Faults are injected failures (FaultSpec), active from the start.
+	Faults []json.RawMessage `json:"faults,omitempty"`
+	// Seed seeds the faults that give a probability and no seed of their own (each with
+	// Seed plus its position), so a run repeats.
+	Seed *uint64 `json:"seed,omitempty"`
 
 	// Dir is the directory of the config file; relative paths in it resolve against Dir.
 	Dir string `json:"-"`
@@ -124,7 +129,7 @@ func ParseResources(raw []byte) (*Resources, error) {
 	dec := json.NewDecoder(strings.NewReader(string(js)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
-		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys: %w", err)
+		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys, faults, seed: %w", err)
 	}
 	return r, nil
 }

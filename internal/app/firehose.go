@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // stay CREATING for --stream-create-delay, like Kinesis streams.
 func (a *App) openFirehose() error {
 	var err error
-	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects},
+	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects, a.faults},
 		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry)})
 	if err != nil {
 		return err
@@ -28,9 +29,10 @@ func (a *App) openFirehose() error {
 			info, err := a.streams.Describe(name)
 			return err == nil && !info.Hidden
 		},
-		BucketExists: storeSink{a.objects}.BucketExists,
+		BucketExists: storeSink{a.objects, nil}.BucketExists,
 		CreateDelay:  a.cfg.StreamCreateDelay,
 		Space:        a.reserve,
+		Intercept:    a.faults.interceptor("firehose"),
 	})
 	return nil
 }
@@ -97,8 +99,12 @@ func (s streamSource) Watch(name string, shard int) (uint64, <-chan struct{}, er
 	return s.e.Watch(name, shard)
 }
 
-// storeSink gives Firehose the object store as its Sink.
-type storeSink struct{ s *objectstore.Store }
+// storeSink gives Firehose the object store as its Sink. Its writes meet the S3 faults
+// declared for PutObject, as Firehose's writes to S3 do on AWS.
+type storeSink struct {
+	s      *objectstore.Store
+	faults *faultRegistry
+}
 
 func (k storeSink) BucketExists(ctx context.Context, bucket string) bool {
 	_, err := k.s.HeadBucket(ctx, bucket)
@@ -106,6 +112,9 @@ func (k storeSink) BucketExists(ctx context.Context, bucket string) bool {
 }
 
 func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string) error {
+	if code, msg, _ := k.faults.s3Fault(ctx, "PutObject", bucket); code != "" {
+		return fmt.Errorf("S3 PutObject %s/%s: %s: %s", bucket, key, code, msg)
+	}
 	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
 	return err
 }

@@ -18,6 +18,24 @@ type Service struct {
 	// a JSON body.
 	Invoke  func(ctx context.Context, action string, body []byte, region string) (status int, resp []byte)
 	MaxBody int64 // bodies above this get 413 (AWS answers that before anything else)
+	// Intercept, when set, runs in place of Invoke for HTTP and in-process calls alike and
+	// decides whether and how to call it (fault injection). It sees only requests that got
+	// past the HTTP prelude, as a fault on AWS would.
+	Intercept Interceptor
+}
+
+// InvokeFunc is the signature of Service.Invoke.
+type InvokeFunc = func(ctx context.Context, action string, body []byte, region string) (status int, resp []byte)
+
+// Interceptor wraps a service's Invoke: it may answer itself, delay, or call next with the
+// same or a changed body and change the answer.
+type Interceptor func(ctx context.Context, action string, body []byte, region string, next InvokeFunc) (status int, resp []byte)
+
+func (s *Service) invoke(ctx context.Context, action string, body []byte, region string) (int, []byte) {
+	if s.Intercept != nil {
+		return s.Intercept(ctx, action, body, region, s.Invoke)
+	}
+	return s.Invoke(ctx, action, body, region)
 }
 
 // CBORContentType is the binary protocol the Java SDKs use for Kinesis by default.
@@ -116,7 +134,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respond(e.Status, e.Body())
 		return
 	}
-	status, out := s.Invoke(r.Context(), action, body, Region(r))
+	status, out := s.invoke(r.Context(), action, body, Region(r))
 	respond(status, out)
 }
 
@@ -127,7 +145,7 @@ func (s *Service) Call(ctx context.Context, action string, body []byte, region s
 	if region == "" {
 		region = DefaultRegion
 	}
-	status, resp = s.Invoke(ctx, action, body, region)
+	status, resp = s.invoke(ctx, action, body, region)
 	return status, ContentType, resp
 }
 

@@ -5,12 +5,14 @@
 package s3api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,9 @@ type Options struct {
 	// Region is the region a bucket is created in when the request names none (no
 	// LocationConstraint and no SigV4 scope).
 	Region string
+	// Fault, when set, is asked before an emulated operation runs (fault injection): a
+	// non-empty code is answered as that S3 error with status instead of running it.
+	Fault func(ctx context.Context, operation, bucket string) (code, message string, status int)
 }
 
 // Handler is the S3 REST endpoint.
@@ -37,6 +42,7 @@ type Handler struct {
 	metrics *metrics
 	// completed remembers recent CompleteMultipartUpload answers, for retries.
 	completed completedUploads
+	fault     func(ctx context.Context, operation, bucket string) (code, message string, status int)
 }
 
 // New returns a Handler serving store.
@@ -47,7 +53,7 @@ func New(store *objectstore.Store, opts Options) *Handler {
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
-	return &Handler{store: store, logger: opts.Logger, region: opts.Region, metrics: newMetrics(opts.Registerer)}
+	return &Handler{store: store, logger: opts.Logger, region: opts.Region, metrics: newMetrics(opts.Registerer), fault: opts.Fault}
 }
 
 // Owner is the canonical user every bucket and object belongs to: localpipe has one account.
@@ -264,7 +270,24 @@ func (q *request) dispatch() *s3Error {
 		return errMsg("InvalidArgument", "Missing required query parameter for this request: "+name,
 			[2]string{"ArgumentName", name})
 	}
+	if q.h.fault != nil {
+		if code, msg, status := q.h.fault(r.Context(), op.name, q.bucket); code != "" {
+			e := errMsg(code, msg)
+			e.status = status
+			return e
+		}
+	}
 	return run(q)
+}
+
+// Operations lists the S3 operations localpipe emulates, sorted.
+func Operations() []string {
+	ops := make([]string, 0, len(operationHandlers))
+	for op := range operationHandlers {
+		ops = append(ops, op)
+	}
+	slices.Sort(ops)
+	return ops
 }
 
 // operationHandlers are the operations localpipe emulates, by model name.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type Options struct {
 	// full, a full disk is answered with a retryable 503, and a delete that finds it full
 	// is retried once the reserve is freed. Nil means unguarded.
 	Space awsjson.Space
+	// Intercept wraps every operation, over HTTP and in-process (fault injection); nil means
+	// none.
+	Intercept awsjson.Interceptor
 }
 
 // Handler is the Kinesis JSON 1.1 endpoint.
@@ -65,6 +69,7 @@ func New(eng *stream.Engine, opts Options) *Handler {
 		Known:        func(a string) bool { _, ok := actions[a]; return ok },
 		Invoke:       h.invoke,
 		MaxBody:      maxBody,
+		Intercept:    opts.Intercept,
 	}
 	return h
 }
@@ -215,4 +220,14 @@ func (c *call) target(name, arn *string) (string, *awsjson.Error) {
 	}
 	// Both members are optional in the model, so this is not a ValidationException.
 	return "", awsjson.NewError("InvalidArgumentException", "Either StreamName or StreamARN must be provided")
+}
+
+// Operations lists the operations the handler serves, sorted.
+func Operations() []string {
+	ops := make([]string, 0, len(actions))
+	for a := range actions {
+		ops = append(ops, a)
+	}
+	slices.Sort(ops)
+	return ops
 }

@@ -1,0 +1,217 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFaultsRejectsBadDeclarations(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string // substrings of the error
+	}{
+		{"not a list", `{"service":"kinesis","error":"InternalFailure"}`, []string{"want a JSON list"}},
+		{"not JSON", `[`, []string{"want a JSON list"}},
+		{"unknown field", `[{"service":"kinesis","error":"InternalFailure","errror":"x"}]`, []string{"faults[0]", "errror"}},
+		{"unknown service", `[{"service":"sqs","error":"InternalFailure"}]`, []string{`service "sqs"`, "firehose, kinesis, s3"}},
+		{"no service", `[{"error":"InternalFailure"}]`, []string{`service ""`}},
+		{"apigateway operation without a method", `[{"service":"apigateway","operation":"/stream","error":"THROTTLED"}]`,
+			[]string{"METHOD /resource/path", "ANY, DELETE"}},
+		{"apigateway operation without a path", `[{"service":"apigateway","operation":"POST stream","error":"THROTTLED"}]`,
+			[]string{"METHOD /resource/path"}},
+		{"apigateway code", `[{"service":"apigateway","error":"ThrottlingException"}]`,
+			[]string{"API_CONFIGURATION_ERROR", "INTEGRATION_TIMEOUT", "THROTTLED"}},
+		{"unknown operation", `[{"service":"kinesis","operation":"PutRecordz","error":"InternalFailure"}]`,
+			[]string{`"PutRecordz"`, "PutRecord, PutRecords"}},
+		{"operation of another service", `[{"service":"s3","operation":"PutRecord","error":"SlowDown"}]`,
+			[]string{`"PutRecord" is not a s3 operation`, "PutObject"}},
+		{"unknown error code", `[{"service":"kinesis","error":"SlowDown"}]`,
+			[]string{`error "SlowDown" is not a kinesis error code`, "ProvisionedThroughputExceededException"}},
+		{"s3 code", `[{"service":"s3","error":"Throttled"}]`, []string{"SlowDown", "InternalError"}},
+		{"no effect", `[{"service":"kinesis"}]`, []string{"no effect"}},
+		{"bad latency", `[{"service":"kinesis","latency":"soon"}]`, []string{`latency "soon"`}},
+		{"negative latency", `[{"service":"kinesis","latency":"-1s"}]`, []string{"positive duration"}},
+		{"probability above 1", `[{"service":"kinesis","error":"InternalFailure","probability":1.5}]`, []string{"from 0 to 1"}},
+		{"probability and count", `[{"service":"kinesis","error":"InternalFailure","probability":0.5,"count":2}]`, []string{"not both"}},
+		{"zero count", `[{"service":"kinesis","error":"InternalFailure","count":0}]`, []string{"1 or more"}},
+		{"seed alone", `[{"service":"kinesis","error":"InternalFailure","seed":3}]`, []string{"seed needs probability"}},
+		{"partial on PutRecord", `[{"service":"kinesis","operation":"PutRecord","entries":"partial"}]`, []string{"PutRecords"}},
+		{"partial on s3", `[{"service":"s3","operation":"PutObject","entries":"partial"}]`, []string{"partial applies to"}},
+		{"entries all", `[{"service":"kinesis","operation":"PutRecords","entries":"all"}]`, []string{`entries "all"`}},
+		{"second entry bad", `[{"service":"s3","error":"SlowDown"},{"service":"s3","error":"Nope"}]`, []string{"faults[1]"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseFaults([]byte(tc.in))
+			if err == nil {
+				t.Fatalf("accepted %s", tc.in)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseFaultsAcceptsEachForm(t *testing.T) {
+	specs, err := ParseFaults([]byte(`[
+		{"service":"kinesis","operation":"PutRecord","error":"ProvisionedThroughputExceededException","count":2},
+		{"service":"kinesis","operation":"PutRecords","entries":"partial","resource":"events"},
+		{"service":"firehose","operation":"PutRecordBatch","entries":"partial","error":"InternalFailure"},
+		{"service":"s3","operation":"PutObject","error":"SlowDown","latency":"10ms","probability":0.5,"seed":7}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 4 || *specs[0].Count != 2 || specs[3].Latency != "10ms" {
+		t.Fatalf("%+v", specs)
+	}
+}
+
+func FuzzParseFaults(f *testing.F) {
+	for _, s := range []string{
+		`[{"service":"kinesis","operation":"PutRecord","error":"ProvisionedThroughputExceededException","count":2}]`,
+		`[{"service":"s3","error":"SlowDown","probability":0.3,"seed":1}]`,
+		`[{"service":"kinesis","operation":"PutRecords","entries":"partial"}]`,
+		`[{"service":"firehose","latency":"1ms"}]`,
+		`[{"service":"apigateway","operation":"ANY /things/{id}","resource":"abc","error":"THROTTLED"}]`,
+		`[{"service":"kinesis","probability":NaN}]`,
+		`[{}]`, `[]`, `null`, `[1]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		specs, err := ParseFaults(raw)
+		if err != nil {
+			return
+		}
+		// What the parser accepts the registry activates.
+		if _, err := newFaultRegistry(nil).add(specs); err != nil {
+			t.Fatalf("parsed but not added: %v", err)
+		}
+	})
+}
+
+// fires records which of n matching calls a fresh registry with specs lets through.
+func fires(t *testing.T, specs string, n int) string {
+	t.Helper()
+	parsed, err := ParseFaults([]byte(specs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFaultRegistry(nil)
+	if _, err := f.add(parsed); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for range n {
+		if f.match("kinesis", "PutRecord", func() string { return "s" }) != nil {
+			b.WriteByte('x')
+		} else {
+			b.WriteByte('.')
+		}
+	}
+	return b.String()
+}
+
+func TestFaultProbabilityIsReproducibleWithASeed(t *testing.T) {
+	const spec = `[{"service":"kinesis","error":"InternalFailure","probability":0.3,"seed":42}]`
+	first, again := fires(t, spec, 200), fires(t, spec, 200)
+	if first != again {
+		t.Fatalf("same seed, different runs:\n%s\n%s", first, again)
+	}
+	if n := strings.Count(first, "x"); n < 30 || n > 90 {
+		t.Errorf("%d of 200 calls failed at probability 0.3: %s", n, first)
+	}
+	other := fires(t, `[{"service":"kinesis","error":"InternalFailure","probability":0.3,"seed":43}]`, 200)
+	if other == first {
+		t.Error("another seed drew the same calls")
+	}
+}
+
+func TestFaultCountAndMatching(t *testing.T) {
+	if got := fires(t, `[{"service":"kinesis","error":"InternalFailure","count":2}]`, 5); got != "xx..." {
+		t.Errorf("count 2: %s", got)
+	}
+	if got := fires(t, `[{"service":"kinesis","operation":"PutRecords","error":"InternalFailure"}]`, 3); got != "..." {
+		t.Errorf("another operation: %s", got)
+	}
+	if got := fires(t, `[{"service":"kinesis","resource":"other","error":"InternalFailure"}]`, 3); got != "..." {
+		t.Errorf("another stream: %s", got)
+	}
+	if got := fires(t, `[{"service":"s3","error":"SlowDown"}]`, 3); got != "..." {
+		t.Errorf("another service: %s", got)
+	}
+	if got := fires(t, `[{"service":"kinesis","resource":"s","latency":"1ms"}]`, 3); got != "xxx" {
+		t.Errorf("every call: %s", got)
+	}
+}
+
+func TestFaultLatencyWaitsBeforeRunning(t *testing.T) {
+	f := newFaultRegistry(nil)
+	var slept []time.Duration
+	f.sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	if _, err := f.add([]FaultSpec{{Service: "kinesis", Latency: "250ms"}}); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	status, _ := f.interceptor("kinesis")(context.Background(), "PutRecord", []byte(`{}`), "", func(context.Context, string, []byte, string) (int, []byte) {
+		ran = true
+		return 200, []byte(`{}`)
+	})
+	if status != 200 || !ran || len(slept) != 1 || slept[0] != 250*time.Millisecond {
+		t.Fatalf("status %d ran %v slept %v", status, ran, slept)
+	}
+}
+
+func TestJSONResource(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"StreamName":"a"}`: "a",
+		`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/b"}`:                "b",
+		`{"ConsumerARN":"arn:aws:kinesis:us-east-1:000000000000:stream/c/consumer/x:1"}`: "c",
+		`{"DeliveryStreamName":"d"}`: "d",
+		`not json`:                   "",
+	} {
+		if got := jsonResource([]byte(in)); got != want {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// BenchmarkFaultInterceptor isolates the registry's cost per call from HTTP's noise: a bare
+// Invoke, the hook with no faults, and the hook with a fault on another operation or on
+// another stream (which makes it read the stream name from the body).
+func BenchmarkFaultInterceptor(b *testing.B) {
+	body := []byte(`{"StreamName":"bench","PartitionKey":"k","Data":"aGVsbG8gd29ybGQ="}`)
+	next := func(context.Context, string, []byte, string) (int, []byte) { return 200, nil }
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name   string
+		faults []FaultSpec
+	}{
+		{"none", nil},
+		{"otherOperation", []FaultSpec{{Service: "kinesis", Operation: "PutRecords", Error: "InternalFailure"}}},
+		{"otherStream", []FaultSpec{{Service: "kinesis", Operation: "PutRecord", Resource: "other", Error: "InternalFailure"}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newFaultRegistry(nil)
+			if _, err := f.add(bc.faults); err != nil {
+				b.Fatal(err)
+			}
+			hook := f.interceptor("kinesis")
+			b.ReportAllocs()
+			for range b.N {
+				hook(ctx, "PutRecord", body, "", next)
+			}
+		})
+	}
+	b.Run("bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			next(ctx, "PutRecord", body, "")
+		}
+	})
+}
