@@ -177,3 +177,14 @@ func (c *call) describe(name string) (firehose.Info, *awsjson.Error) {
 func (c *call) creating(in firehose.Info) bool {
 	return c.h.opts.CreateDelay > 0 && c.now.Before(in.Created.Add(c.h.opts.CreateDelay))
 }
+
+// RequestShape returns a new zero value of the type action's request body decodes into, or
+// nil. The wire ignores members it does not know, as AWS does; the --config file must not,
+// so it checks its entries against these types.
+func RequestShape(action string) any {
+	switch action {
+	case "CreateDeliveryStream":
+		return &createIn{}
+	}
+	return nil
+}

@@ -177,10 +177,7 @@ func (a *App) apply(res *Resources) error {
 		}
 	}
 	for i, raw := range res.Buckets {
-		var b struct {
-			Bucket                    string
-			CreateBucketConfiguration struct{ LocationConstraint string }
-		}
+		var b bucketConfig
 		// A bare name is accepted too: `buckets: [my-bucket]`.
 		if err := json.Unmarshal(raw, &b.Bucket); err != nil {
 			if err := json.Unmarshal(raw, &b); err != nil {

@@ -110,8 +110,8 @@ func LoadResources(path string) (*Resources, error) {
 	return r, nil
 }
 
-// ParseResources decodes config text. Unknown top-level keys are errors so a typo such as
-// `stream:` does not silently create nothing.
+// ParseResources decodes config text. Unknown keys, top-level or nested, are errors so a typo
+// such as `stream:` or `Shards:` does not silently create something else.
 func ParseResources(raw []byte) (*Resources, error) {
 	js, err := yaml.YAMLToJSON(raw)
 	if err != nil {
@@ -125,6 +125,9 @@ func ParseResources(raw []byte) (*Resources, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
 		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys: %w", err)
+	}
+	if err := checkResources(r); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

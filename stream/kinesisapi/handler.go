@@ -216,3 +216,14 @@ func (c *call) target(name, arn *string) (string, *awsjson.Error) {
 	// Both members are optional in the model, so this is not a ValidationException.
 	return "", awsjson.NewError("InvalidArgumentException", "Either StreamName or StreamARN must be provided")
 }
+
+// RequestShape returns a new zero value of the type action's request body decodes into, or
+// nil. The wire ignores members it does not know, as AWS does; the --config file must not,
+// so it checks its entries against these types.
+func RequestShape(action string) any {
+	switch action {
+	case "CreateStream":
+		return &createStreamIn{}
+	}
+	return nil
+}
