@@ -216,6 +216,13 @@ func (s *Server) deploymentAt(id, stage string) *deployment {
 	return s.staged[id][stage]
 }
 
+// hasAPI reports whether id names an API deployed at some stage.
+func (s *Server) hasAPI(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.apis[id] != nil || len(s.staged[id]) > 0
+}
+
 // apiKey returns the key with the given value if it may call stage of apiID.
 func (s *Server) apiKey(value, apiID, stage string) (*APIKey, bool) {
 	s.mu.RLock()

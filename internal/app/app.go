@@ -328,8 +328,15 @@ func (a *App) Handler() http.Handler {
 		a.edge = newEdge(a.cfg, a.registry)
 	}
 	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.HandlerFunc
+	h = func(w http.ResponseWriter, r *http.Request) {
 		svc := a.route(r)
+		if a.cfg.LogRequests && awsjson.NoteFrom(r.Context()) == nil {
+			// The log line covers the edge's own refusals too: logged serves the request
+			// through h again, carrying the note the wire layers fill in.
+			a.logged(svc, w, r, h)
+			return
+		}
 		a.guard(svc, w, r, func(w http.ResponseWriter, r *http.Request) {
 			switch svc {
 			case svcGatewayInvoke:
@@ -356,7 +363,8 @@ func (a *App) Handler() http.Handler {
 				a.s3.ServeHTTP(w, r)
 			}
 		})
-	})
+	}
+	return h
 }
 
 // route decides which service answers r.

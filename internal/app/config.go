@@ -16,12 +16,14 @@ import (
 // Config is everything the binary's flags decide. DefaultConfig gives the documented
 // defaults; Validate says what to change when a value cannot work.
 type Config struct {
-	Listen            string
-	DataDir           string
-	Ephemeral         bool
-	ConfigFile        string
-	Fsync             string // "always" or a Go duration such as "200ms"
-	LogLevel          string
+	Listen     string
+	DataDir    string
+	Ephemeral  bool
+	ConfigFile string
+	Fsync      string // "always" or a Go duration such as "200ms"
+	LogLevel   string
+	// LogRequests writes one info line per request (--log-requests).
+	LogRequests       bool
 	StreamCreateDelay time.Duration
 	// AllowedHosts are Host names served besides loopback ones (--allowed-hosts); see
 	// hostPolicy.
@@ -35,11 +37,12 @@ type Config struct {
 // DefaultConfig returns the defaults the flags document.
 func DefaultConfig() Config {
 	return Config{
-		Listen:   "127.0.0.1:4566",
-		DataDir:  "./.localpipe",
-		Fsync:    "1s",
-		LogLevel: "info",
-		Limits:   DefaultLimits(),
+		Listen:      "127.0.0.1:4566",
+		DataDir:     "./.localpipe",
+		Fsync:       "1s",
+		LogLevel:    "info",
+		LogRequests: true,
+		Limits:      DefaultLimits(),
 	}
 }
 
