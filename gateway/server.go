@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -235,4 +236,22 @@ func (s *Server) apiKey(value, apiID, stage string) (*APIKey, bool) {
 		return k, true
 	}
 	return nil, false
+}
+
+// Reset forgets every API, stage and API key, the control plane's saved APIs included, so
+// the server is as NewServer left it (with its store still open).
+func (s *Server) Reset() error {
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.store != nil {
+		for id := range s.docs {
+			errs = append(errs, s.store.DeleteAPI(id))
+		}
+	}
+	s.apis, s.keys, s.ids = map[string]*deployment{}, map[string]*APIKey{}, map[string]string{}
+	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*deployment{}
+	return errors.Join(errs...)
 }

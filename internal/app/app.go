@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,6 +66,10 @@ type App struct {
 	gw      *gateway.Server
 
 	firehoseAPI *firehoseapi.Handler
+
+	// res is the --config file as applied at start; Reset applies it again.
+	res     *Resources
+	resetMu sync.Mutex
 
 	// metaLoaded is set once the engines have loaded the metadata without trouble, so a
 	// clean shutdown may be recorded in it.
@@ -158,6 +163,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	a.res = res
 	if res != nil {
 		if err := a.apply(res); err != nil {
 			return nil, err
@@ -356,6 +362,8 @@ func (a *App) Handler() http.Handler {
 					a.serveHealth(w, r)
 				case "/metrics":
 					metrics.ServeHTTP(w, r)
+				case "/_localpipe/reset":
+					a.serveReset(w, r)
 				default:
 					a.serveFlush(w, r)
 				}
@@ -394,7 +402,7 @@ func (a *App) route(r *http.Request) service {
 	switch {
 	case gateway.ControlTarget(r):
 		return svcGatewayControl
-	case r.URL.Path == "/_localpipe/health",
+	case r.URL.Path == "/_localpipe/health", r.URL.Path == "/_localpipe/reset",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
 		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
 		return svcAdmin
