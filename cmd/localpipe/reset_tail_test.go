@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/localpipe/localpipe/localpipetest"
 )
@@ -47,4 +51,30 @@ func TestTailNoFollow(t *testing.T) {
 		t.Fatalf("tail --no-follow --from latest printed %q", r.stdout)
 	}
 	lp(t, srv.Endpoint, "", "tail", "nope", "--no-follow").want(t, 1, "ResourceNotFoundException")
+}
+
+// TestResetCommand: `localpipe reset` leaves the config's resources, empty, and nothing else.
+func TestResetCommand(t *testing.T) {
+	t.Parallel()
+	srv := localpipetest.Start(t, localpipetest.Stream("kept", 1))
+	ctx := context.Background()
+	kc := srv.Kinesis()
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("made-by-hand"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	lp(t, srv.Endpoint, "a\nb\n", "put", "kept").want(t, 0, "2 record(s) put into kept")
+
+	lp(t, srv.Endpoint, "", "reset").want(t, 0, "every resource deleted")
+	list, err := kc.ListStreams(ctx, &kinesis.ListStreamsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(list.StreamNames, ",") != "kept" {
+		t.Fatalf("streams after reset: %q", list.StreamNames)
+	}
+	if r := lp(t, srv.Endpoint, "", "tail", "kept", "--no-follow").want(t, 0, ""); r.stdout != "" {
+		t.Fatalf("kept still holds records after reset:\n%s", r.stdout)
+	}
+	lp(t, srv.Endpoint, "", "reset", "extra").want(t, 2, "unexpected argument")
+	lp(t, deadEndpoint(t), "", "reset").want(t, 1, "nothing is listening at")
 }
