@@ -173,13 +173,17 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 }
 
 // apply creates the config file's resources through the same handlers API calls use, so
-// they are validated the same way. Resources that already exist are left as they are.
+// they are validated the same way. Resources that already exist are left as they are, with
+// a warning for each member the config changed.
 func (a *App) apply(res *Resources) error {
 	ctx := context.Background()
 	for i, raw := range res.Streams {
 		status, _, body := a.kinesis.Invoke(ctx, "CreateStream", raw, "")
 		if err := configError(status, body, "ResourceInUseException"); err != nil {
 			return fmt.Errorf("--config streams[%d]: %w", i, err)
+		}
+		if status/100 != 2 {
+			a.warnStreamDrift(ctx, fmt.Sprintf("streams[%d]", i), raw)
 		}
 	}
 	for i, raw := range res.Buckets {
@@ -205,6 +209,9 @@ func (a *App) apply(res *Resources) error {
 		status, _, body := a.firehoseAPI.Invoke(ctx, "CreateDeliveryStream", raw, "")
 		if err := configError(status, body, "ResourceInUseException"); err != nil {
 			return fmt.Errorf("--config deliveryStreams[%d]: %w", i, err)
+		}
+		if status/100 != 2 {
+			a.warnDeliveryStreamDrift(ctx, fmt.Sprintf("deliveryStreams[%d]", i), raw)
 		}
 	}
 	return a.applyGateway(res)
