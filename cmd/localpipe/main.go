@@ -130,6 +130,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a, err := app.Open(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "localpipe:", err)
+		if ce := (*app.ConfigError)(nil); errors.As(err, &ce) {
+			return 2
+		}
 		return 1
 	}
 	if err := a.Listen(); err != nil {

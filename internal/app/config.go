@@ -98,16 +98,29 @@ type Resources struct {
 	Dir string `json:"-"`
 }
 
+// ConfigError is a --config file that cannot be read, or that asks for something its
+// resources' create calls do not take. The binary exits 2 for it, as for a wrong flag.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // LoadResources reads a YAML or JSON config file. YAML is converted to JSON first so both
 // decode into the same request types the JSON 1.1 handlers use.
 func LoadResources(path string) (*Resources, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--config: %w", err)
+		// A relative path resolves against the working directory, which in a container or
+		// under a process manager is rarely where the user thinks.
+		abs, _ := filepath.Abs(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &ConfigError{fmt.Errorf("--config %s: no such file (looked for %s)", path, abs)}
+		}
+		return nil, &ConfigError{fmt.Errorf("--config %s (%s): %w", path, abs, errors.Unwrap(err))}
 	}
 	r, err := ParseResources(raw)
 	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
+		return nil, &ConfigError{fmt.Errorf("--config %s: %w", path, err)}
 	}
 	r.Dir = filepath.Dir(path)
 	return r, nil

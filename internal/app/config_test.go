@@ -1,6 +1,9 @@
 package app
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -99,6 +102,28 @@ func TestConfigUnknownFields(t *testing.T) {
 	} {
 		if _, err := ParseResources([]byte(ok)); err != nil {
 			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// TestLoadResourcesErrors: a config that cannot be read or parsed is a ConfigError naming
+// the file; a missing one names the path it resolved to.
+func TestLoadResourcesErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("streams: [{StreamName: a, Shards: 2}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tc := range []struct{ path, want string }{
+		{"missing.yaml", "--config missing.yaml: no such file (looked for " + filepath.Join(dir, "missing.yaml") + ")"},
+		{bad, "--config " + bad + ": streams[0].Shards: unknown field; did you mean ShardCount?"},
+		{dir, "--config " + dir + " (" + dir + "): "},
+	} {
+		_, err := LoadResources(tc.path)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a ConfigError containing %q", tc.path, err, tc.want)
 		}
 	}
 }
