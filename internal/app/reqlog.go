@@ -57,7 +57,9 @@ func (w *logWriter) Flush() {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	http.NewResponseController(w.ResponseWriter).Flush()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 func (w *logWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -99,7 +101,11 @@ func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve 
 			attrs = append(attrs, slog.String("resourcePath", note.Resource))
 		}
 	case svcS3:
-		attrs = append(attrs, slog.String("operation", note.Operation))
+		if note.Operation != "" { // else the edge refused it before S3 resolved an operation
+			attrs = append(attrs, slog.String("operation", note.Operation))
+			break
+		}
+		fallthrough
 	default:
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 200)))
 	}

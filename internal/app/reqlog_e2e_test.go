@@ -76,6 +76,9 @@ func TestRequestLog(t *testing.T) {
 		"no such resource": s.do(t, "POST", s.url(e2eAPI, "test", "/nowhere"), `{}`),
 		"no such method":   s.do(t, "DELETE", s.url(e2eAPI, "test", "/firehose"), ""),
 	}
+	if r := s.do(t, "GET", "http://evil.example:"+s.port+"/e2e-bucket", ""); r.status != 403 {
+		t.Fatalf("GET with a foreign Host: %d %s", r.status, r.body)
+	}
 	s.flush(t, "e2e-direct")
 	s.do(t, "POST", s.url(e2eAPI, "test", "/firehose"), `{"b":2}`) // delivered at shutdown
 	logs := stopForLogs(t, s)
@@ -85,6 +88,8 @@ func TestRequestLog(t *testing.T) {
 	logLine(t, logs, "msg=request", "service=s3", "operation=GetObject", "status=404", "error=NoSuchKey", "requestId=")
 	logLine(t, logs, "msg=request", "service=apigateway", "apiId="+e2eAPI, "stage=test", "method=POST", "path=/firehose",
 		"resourcePath=/firehose", "status=200", "requestId="+ok.header.Get("x-amzn-RequestId"))
+	// Refused at the edge, before S3 resolved an operation: the method and path say what it was.
+	logLine(t, logs, "msg=request", "service=s3", "method=GET", "path=/e2e-bucket", "status=403", "error=AccessDenied")
 	for reason, r := range refused {
 		if r.status != 403 {
 			t.Errorf("%s: status %d, want 403", reason, r.status)
