@@ -41,7 +41,7 @@ invocation.
 			from := fs.String("from", "latest", "where to start: latest or trim-horizon")
 			asJSON := fs.Bool("json", false, "print JSON lines instead of text")
 			var count int
-			fs.IntVar(&count, "count", 0, "stop after this many records (0: follow until interrupted)")
+			fs.IntVar(&count, "count", 0, "stop after this many records (0: no limit)")
 			fs.IntVar(&count, "n", 0, "short for --count")
 			interval := fs.Duration("interval", 200*time.Millisecond, "how long to wait before asking a shard again when it had nothing new")
 			noFollow := fs.Bool("no-follow", false, "print the records there are now (from trim-horizon unless --from is given) and exit")

@@ -31,6 +31,7 @@ func (a *App) Reset(ctx context.Context) error {
 		if err := a.streams.DeleteStreamNow(st.Name); err != nil && !errors.Is(err, stream.ErrStreamNotFound) {
 			return fmt.Errorf("stream %s: %w", st.Name, err)
 		}
+		a.kinesis.Forget(st.Name)
 	}
 	buckets, err := a.objects.ListBuckets(ctx)
 	if err != nil {

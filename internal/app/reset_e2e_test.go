@@ -74,6 +74,9 @@ func TestReset(t *testing.T) {
 	if recs := s.records(t, "e2e-stream"); len(recs) != 0 {
 		t.Errorf("e2e-stream kept %d record(s) through the reset", len(recs))
 	}
+	if n := metric(t, s, "localpipe_kinesis_incoming_records_total"); n != 0 {
+		t.Errorf("incoming records counted after the reset: %v, want 0", n)
+	}
 	buckets, err := s.s3.ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil {
 		t.Fatal(err)

@@ -227,3 +227,7 @@ func RequestShape(action string) any {
 	}
 	return nil
 }
+
+// Forget drops the metric series of a stream deleted other than through the API (by a
+// reset), so a stream created again under its name counts from zero.
+func (h *Handler) Forget(name string) { h.metrics.forget(name) }
