@@ -286,7 +286,7 @@ func (r *reader) run() {
 		// same object again (same key, same records) before anything else.
 	redo:
 		for {
-			keys, err := r.deliver(pending)
+			keys, err := r.deliver(pending, triggerRedo)
 			if err == nil {
 				pos = pending.Last + 1
 				break
@@ -296,7 +296,7 @@ func (r *reader) run() {
 				return
 			case reply := <-r.flush:
 				// A flush retries at once, and on success goes on to the rest of the log.
-				if keys, err = r.deliver(pending); err != nil {
+				if keys, err = r.deliver(pending, triggerFlush); err != nil {
 					reply <- flushResult{err: err}
 					continue
 				}
@@ -340,7 +340,7 @@ func (r *reader) run() {
 				r.report(buf.Bytes) // before answering: whoever flushed may read the gauge next
 				reply <- flushResult{keys: keys, err: err}
 			case <-time.After(time.Second):
-				if _, err := r.deliver(&buf); err == nil {
+				if _, err := r.deliver(&buf, triggerRetry); err == nil {
 					buf = batch{}
 					resetTimer()
 				}
@@ -371,7 +371,7 @@ func (r *reader) run() {
 			buf.add(rec, extra, ps)
 			in.take(rec)
 			if r.full(&buf, cur.SizeBytes, cur, ps) {
-				if _, err := r.deliver(&buf); err != nil {
+				if _, err := r.deliver(&buf, triggerSize); err != nil {
 					// Keep the batch; what is past it stays in the source until it goes.
 					next = buf.Last + 1
 					retry = time.After(time.Second)
@@ -402,7 +402,7 @@ func (r *reader) run() {
 		case <-changed:
 		case <-timerC:
 			timerC, timer = nil, nil
-			if _, err := r.deliver(&buf); err != nil {
+			if _, err := r.deliver(&buf, triggerInterval); err != nil {
 				retry = time.After(time.Second)
 			} else {
 				buf = batch{}
@@ -410,7 +410,7 @@ func (r *reader) run() {
 		case <-retry:
 			retry = nil
 			if !buf.empty() {
-				if _, err := r.deliver(&buf); err != nil {
+				if _, err := r.deliver(&buf, triggerRetry); err != nil {
 					retry = time.After(time.Second)
 				} else {
 					buf = batch{}
@@ -437,7 +437,7 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 	e := r.d.e
 	var keys []string
 	if buf.Spec != nil {
-		k, err := r.deliver(buf)
+		k, err := r.deliver(buf, triggerFlush)
 		if err != nil {
 			return nil, err
 		}
@@ -460,7 +460,7 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 			buf.add(rec, extra, ps)
 			in.take(rec)
 			if r.full(buf, cur.SizeBytes, cur, ps) {
-				k, err := r.deliver(buf)
+				k, err := r.deliver(buf, triggerSize)
 				if err != nil {
 					r.reportIncoming(cur, in)
 					*pos = buf.Last + 1
@@ -476,7 +476,7 @@ func (r *reader) catchUpAndDeliver(stream string, pos *uint64, buf *batch) ([]st
 			break
 		}
 	}
-	k, err := r.deliver(buf)
+	k, err := r.deliver(buf, triggerFlush)
 	return append(keys, k...), err
 }
 

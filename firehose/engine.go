@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -142,7 +143,19 @@ type Engine struct {
 	streams map[string]*delivery
 	closed  bool
 	wg      sync.WaitGroup
+	// closing tells the deliveries of Close's last flush apart from those a user asked for.
+	closing atomic.Bool
 }
+
+// What made a batch go to S3, as the delivery log line says.
+const (
+	triggerSize     = "size"
+	triggerInterval = "interval"
+	triggerFlush    = "flush"
+	triggerShutdown = "shutdown"
+	triggerRetry    = "retry" // a delivery that failed, tried again
+	triggerRedo     = "redo"  // a batch a crash interrupted, written again at start
+)
 
 var (
 	rootBucket  = []byte("firehose")
@@ -455,6 +468,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	if closed {
 		return nil
 	}
+	e.closing.Store(true)
 	_, err := e.FlushAll(ctx)
 	e.mu.Lock()
 	if e.closed {

@@ -52,7 +52,7 @@ func (sp *spec) location() *time.Location {
 // and its key are recorded first, so a crash in between is redone with the same keys (see
 // run), and every key depends only on what its object holds: S3 ends up with every record
 // exactly once.
-func (r *reader) deliver(b *batch) ([]string, error) {
+func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 	if b.empty() {
 		return nil, nil
 	}
@@ -97,7 +97,11 @@ func (r *reader) deliver(b *batch) ([]string, error) {
 		return nil, err
 	}
 	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
-	e.logger.Debug("firehose: delivered", "deliveryStream", in.Name, "keys", keys, "records", b.Records, "bytes", b.Bytes)
+	if trigger == triggerFlush && e.closing.Load() {
+		trigger = triggerShutdown
+	}
+	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
+		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
 	return keys, nil
 }
 

@@ -65,16 +65,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.observe(q)
 }
 
+// explain tells the request log, if there is one, the resource matched and why a request
+// was refused: API Gateway's own answer says only "Missing Authentication Token".
+func (q *call) explain(resource, reason string) {
+	if n := awsjson.NoteFrom(q.r.Context()); n != nil {
+		n.Resource, n.Reason = resource, reason
+	}
+}
+
 func (q *call) serve() {
 	apiID, stage, path, _ := InvokeTarget(q.r)
 	q.stageName, q.path = stage, path
 	q.d = q.s.deploymentAt(apiID, stage)
 	if q.d == nil {
+		q.explain("", "no such API")
+		if q.s.hasAPI(apiID) {
+			q.explain("", "no such stage")
+		}
 		q.gatewayError(errMissingToken)
 		return
 	}
 	st, ok := q.d.stages[stage]
 	if !ok {
+		q.explain("", "no such stage")
 		q.gatewayError(errMissingToken)
 		return
 	}
@@ -83,17 +96,24 @@ func (q *call) serve() {
 		q.gatewayError(errTooLarge)
 		return
 	}
-	m, _, rawPathParams, ok := q.d.api.match(q.r.Method, path)
+	m, res, rawPathParams, ok := q.d.api.match(q.r.Method, path)
 	if !ok {
+		if res != nil {
+			q.explain(res.Path, "no such method")
+		} else {
+			q.explain("", "no such resource")
+		}
 		q.gatewayError(errMissingToken)
 		return
 	}
 	q.p = q.d.plans[m]
 	if q.p == nil {
 		// Deploy compiles every method; a method added after Deploy is not deployed.
+		q.explain(res.Path, "method not deployed")
 		q.gatewayError(errMissingToken)
 		return
 	}
+	q.explain(res.Path, "")
 	q.rawPathParams = rawPathParams
 	if rawPathParams != nil {
 		q.pathParams = make(map[string]string, len(rawPathParams))

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -218,6 +219,13 @@ func (s *Server) deploymentAt(id, stage string) *deployment {
 	return s.staged[id][stage]
 }
 
+// hasAPI reports whether id names an API deployed at some stage.
+func (s *Server) hasAPI(id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.apis[id] != nil || len(s.staged[id]) > 0
+}
+
 // apiKey returns the key with the given value if it may call stage of apiID.
 func (s *Server) apiKey(value, apiID, stage string) (*APIKey, bool) {
 	s.mu.RLock()
@@ -230,4 +238,22 @@ func (s *Server) apiKey(value, apiID, stage string) (*APIKey, bool) {
 		return k, true
 	}
 	return nil, false
+}
+
+// Reset forgets every API, stage and API key, the control plane's saved APIs included, so
+// the server is as NewServer left it (with its store still open).
+func (s *Server) Reset() error {
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.store != nil {
+		for id := range s.docs {
+			errs = append(errs, s.store.DeleteAPI(id))
+		}
+	}
+	s.apis, s.keys, s.ids = map[string]*deployment{}, map[string]*APIKey{}, map[string]string{}
+	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*deployment{}
+	return errors.Join(errs...)
 }

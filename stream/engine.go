@@ -399,6 +399,21 @@ func (e *Engine) CreateStream(in CreateInput) error {
 	return nil
 }
 
+// DeleteStreamNow deletes a stream at once, whatever CreateDelay says, for a reset that
+// creates streams of the same names right after. A delayed deletion already under way
+// finds the stream gone and does nothing.
+func (e *Engine) DeleteStreamNow(name string) error {
+	e.mu.Lock()
+	st, ok := e.streams[name]
+	if !ok {
+		e.mu.Unlock()
+		return ErrStreamNotFound
+	}
+	delete(e.streams, name)
+	e.mu.Unlock()
+	return e.remove(st)
+}
+
 // DeleteStream marks the stream DELETING and removes it and its data after
 // Options.CreateDelay (at once when that is zero).
 func (e *Engine) DeleteStream(name string) error {

@@ -59,6 +59,48 @@ stream does not exist or the flush failed, 2 for a wrong invocation.
 			}
 		},
 	})
+	register(&command{
+		name:    "reset",
+		summary: "delete every resource and all data, then apply the config again",
+		help: `Asks POST /_localpipe/reset: deletes every stream, delivery stream, bucket (with its
+objects), REST API and API key, and every record, then creates the server's --config
+resources again, empty. Use it for a clean start between test runs without restarting.
+Exit status 0 when done, 1 when the reset failed (or nothing answers), 2 for a wrong
+invocation.
+`,
+		setup: func(fs *flag.FlagSet) func(*client, []string) int {
+			return func(c *client, args []string) int {
+				if len(args) > 0 {
+					return c.usageError("unexpected argument %q", args[0])
+				}
+				return c.reset()
+			}
+		},
+	})
+}
+
+func (c *client) reset() int {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/_localpipe/reset", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		var out struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &out) != nil || out.Message == "" {
+			out.Message = strings.TrimSpace(string(body))
+		}
+		fmt.Fprintf(c.stderr, "localpipe reset: %s: %s\n", resp.Status, out.Message)
+		return exitFail
+	}
+	fmt.Fprintf(c.stderr, "localpipe reset: every resource deleted at %s; the config's are created again\n", c.endpoint)
+	return exitOK
 }
 
 func (c *client) health(wait, timeout time.Duration, quiet bool) int {

@@ -29,7 +29,8 @@ func init() {
 		summary: "print a Kinesis stream's records as they arrive",
 		help: `Reads every shard of STREAM, from the newest record on (--from latest) or from the oldest
 kept (--from trim-horizon), and follows until interrupted or until --count records are
-printed. Text output is one line per record: shard id, sequence number, partition key and the
+printed. --no-follow prints the records there are now, from the oldest kept unless --from
+says otherwise, and exits (after --count records at most). Text output is one line per record: shard id, sequence number, partition key and the
 data (quoted Go-style when it is not printable UTF-8 on one line). --json prints one JSON
 object per line: shard, sequenceNumber, partitionKey, approximateArrivalTimestamp, and data
 (the bytes as text) or dataBase64 (when they are not UTF-8).
@@ -40,10 +41,18 @@ invocation.
 			from := fs.String("from", "latest", "where to start: latest or trim-horizon")
 			asJSON := fs.Bool("json", false, "print JSON lines instead of text")
 			var count int
-			fs.IntVar(&count, "count", 0, "stop after this many records (0: follow until interrupted)")
+			fs.IntVar(&count, "count", 0, "stop after this many records (0: no limit)")
 			fs.IntVar(&count, "n", 0, "short for --count")
 			interval := fs.Duration("interval", 200*time.Millisecond, "how long to wait before asking a shard again when it had nothing new")
+			noFollow := fs.Bool("no-follow", false, "print the records there are now (from trim-horizon unless --from is given) and exit")
 			return func(c *client, args []string) int {
+				if *noFollow {
+					fromGiven := false
+					fs.Visit(func(f *flag.Flag) { fromGiven = fromGiven || f.Name == "from" })
+					if !fromGiven {
+						*from = "trim-horizon"
+					}
+				}
 				if len(args) != 1 || args[0] == "" {
 					return c.usageError("want exactly one stream name")
 				}
@@ -59,7 +68,7 @@ invocation.
 				}
 				ctx, stop := interruptible()
 				defer stop()
-				return c.tail(ctx, args[0], typ, *asJSON, count, *interval)
+				return c.tail(ctx, args[0], typ, *asJSON, count, *interval, !*noFollow)
 			}
 		},
 	})
@@ -109,7 +118,7 @@ type tailRecord struct {
 	DataBase64     []byte    `json:"dataBase64,omitempty"`
 }
 
-func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorType, asJSON bool, count int, interval time.Duration) int {
+func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorType, asJSON bool, count int, interval time.Duration, follow bool) int {
 	kc := kinesis.NewFromConfig(c.awsConfig())
 	var shards []types.Shard
 	// ListShards takes the stream name or a NextToken, never both.
@@ -135,8 +144,12 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 		}
 		iters[i] = aws.ToString(out.ShardIterator)
 	}
-	// Tests (and people) can tell from this line that records put from now on will show.
-	fmt.Fprintf(c.stderr, "localpipe tail: following %d shard(s) of %s from %s\n", len(shards), name, typ)
+	if follow {
+		// Tests (and people) can tell from this line that records put from now on will show.
+		fmt.Fprintf(c.stderr, "localpipe tail: following %d shard(s) of %s from %s\n", len(shards), name, typ)
+	} else {
+		fmt.Fprintf(c.stderr, "localpipe tail: reading %d shard(s) of %s from %s to the latest record\n", len(shards), name, typ)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -187,9 +200,17 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 				}
 				// A nil next iterator means the shard is closed (resharded) and read to its end.
 				it = aws.ToString(out.NextShardIterator)
-				if len(out.Records) == 0 {
-					sleep(ctx, interval)
+				if len(out.Records) > 0 {
+					continue
 				}
+				if !follow {
+					// AWS may answer empty while records lie further on; it says so.
+					if aws.ToInt64(out.MillisBehindLatest) == 0 {
+						return
+					}
+					continue
+				}
+				sleep(ctx, interval)
 			}
 		}(aws.ToString(s.ShardId), iters[i])
 	}

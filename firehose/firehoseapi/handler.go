@@ -192,3 +192,14 @@ func Operations() []string {
 	slices.Sort(ops)
 	return ops
 }
+
+// RequestShape returns a new zero value of the type action's request body decodes into, or
+// nil. The wire ignores members it does not know, as AWS does; the --config file must not,
+// so it checks its entries against these types.
+func RequestShape(action string) any {
+	switch action {
+	case "CreateDeliveryStream":
+		return &createIn{}
+	}
+	return nil
+}

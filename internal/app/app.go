@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,8 +65,14 @@ type App struct {
 	fh      *firehose.Engine
 	gw      *gateway.Server
 	faults  *faultRegistry
+	// configFaults are the config's faults, declared again by a reset.
+	configFaults []FaultSpec
 
 	firehoseAPI *firehoseapi.Handler
+
+	// res is the --config file as applied at start; Reset applies it again.
+	res     *Resources
+	resetMu sync.Mutex
 
 	// metaLoaded is set once the engines have loaded the metadata without trouble, so a
 	// clean shutdown may be recorded in it.
@@ -162,6 +169,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	a.res = res
 	if res != nil {
 		// Checked before anything is created, declared after, so the bootstrap meets no fault.
 		var faults []FaultSpec
@@ -182,12 +190,14 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		if _, err := a.faults.add(faults); err != nil {
 			return nil, fmt.Errorf("--config %w", err)
 		}
+		a.configFaults = faults
 	}
 	return a, nil
 }
 
 // apply creates the config file's resources through the same handlers API calls use, so
-// they are validated the same way. Resources that already exist are left as they are.
+// they are validated the same way. Resources that already exist are left as they are, with
+// a warning for each member the config changed.
 func (a *App) apply(res *Resources) error {
 	ctx := context.Background()
 	for i, raw := range res.Streams {
@@ -195,12 +205,12 @@ func (a *App) apply(res *Resources) error {
 		if err := configError(status, body, "ResourceInUseException"); err != nil {
 			return fmt.Errorf("--config streams[%d]: %w", i, err)
 		}
+		if status/100 != 2 {
+			a.warnStreamDrift(ctx, fmt.Sprintf("streams[%d]", i), raw)
+		}
 	}
 	for i, raw := range res.Buckets {
-		var b struct {
-			Bucket                    string
-			CreateBucketConfiguration struct{ LocationConstraint string }
-		}
+		var b bucketConfig
 		// A bare name is accepted too: `buckets: [my-bucket]`.
 		if err := json.Unmarshal(raw, &b.Bucket); err != nil {
 			if err := json.Unmarshal(raw, &b); err != nil {
@@ -222,6 +232,9 @@ func (a *App) apply(res *Resources) error {
 		status, _, body := a.firehoseAPI.Invoke(ctx, "CreateDeliveryStream", raw, "")
 		if err := configError(status, body, "ResourceInUseException"); err != nil {
 			return fmt.Errorf("--config deliveryStreams[%d]: %w", i, err)
+		}
+		if status/100 != 2 {
+			a.warnDeliveryStreamDrift(ctx, fmt.Sprintf("deliveryStreams[%d]", i), raw)
 		}
 	}
 	return a.applyGateway(res)
@@ -351,8 +364,15 @@ func (a *App) Handler() http.Handler {
 		a.edge = newEdge(a.cfg, a.registry)
 	}
 	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.HandlerFunc
+	h = func(w http.ResponseWriter, r *http.Request) {
 		svc := a.route(r)
+		if a.cfg.LogRequests && awsjson.NoteFrom(r.Context()) == nil {
+			// The log line covers the edge's own refusals too: logged serves the request
+			// through h again, carrying the note the wire layers fill in.
+			a.logged(svc, w, r, h)
+			return
+		}
 		a.guard(svc, w, r, func(w http.ResponseWriter, r *http.Request) {
 			switch svc {
 			case svcGatewayInvoke:
@@ -374,6 +394,8 @@ func (a *App) Handler() http.Handler {
 					metrics.ServeHTTP(w, r)
 				case "/_localpipe/faults":
 					a.serveFaults(w, r)
+				case "/_localpipe/reset":
+					a.serveReset(w, r)
 				default:
 					if strings.HasPrefix(r.URL.Path, "/_localpipe/faults/") {
 						a.serveFaults(w, r)
@@ -385,7 +407,8 @@ func (a *App) Handler() http.Handler {
 				a.s3.ServeHTTP(w, r)
 			}
 		})
-	})
+	}
+	return h
 }
 
 // route decides which service answers r.
@@ -415,7 +438,7 @@ func (a *App) route(r *http.Request) service {
 	switch {
 	case gateway.ControlTarget(r):
 		return svcGatewayControl
-	case r.URL.Path == "/_localpipe/health",
+	case r.URL.Path == "/_localpipe/health", r.URL.Path == "/_localpipe/reset",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
 		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"),
 		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":

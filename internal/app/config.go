@@ -16,12 +16,14 @@ import (
 // Config is everything the binary's flags decide. DefaultConfig gives the documented
 // defaults; Validate says what to change when a value cannot work.
 type Config struct {
-	Listen            string
-	DataDir           string
-	Ephemeral         bool
-	ConfigFile        string
-	Fsync             string // "always" or a Go duration such as "200ms"
-	LogLevel          string
+	Listen     string
+	DataDir    string
+	Ephemeral  bool
+	ConfigFile string
+	Fsync      string // "always" or a Go duration such as "200ms"
+	LogLevel   string
+	// LogRequests writes one info line per request (--log-requests).
+	LogRequests       bool
 	StreamCreateDelay time.Duration
 	// AllowedHosts are Host names served besides loopback ones (--allowed-hosts); see
 	// hostPolicy.
@@ -35,11 +37,12 @@ type Config struct {
 // DefaultConfig returns the defaults the flags document.
 func DefaultConfig() Config {
 	return Config{
-		Listen:   "127.0.0.1:4566",
-		DataDir:  "./.localpipe",
-		Fsync:    "1s",
-		LogLevel: "info",
-		Limits:   DefaultLimits(),
+		Listen:      "127.0.0.1:4566",
+		DataDir:     "./.localpipe",
+		Fsync:       "1s",
+		LogLevel:    "info",
+		LogRequests: true,
+		Limits:      DefaultLimits(),
 	}
 }
 
@@ -100,23 +103,36 @@ type Resources struct {
 	Dir string `json:"-"`
 }
 
+// ConfigError is a --config file that cannot be read, or that asks for something its
+// resources' create calls do not take. The binary exits 2 for it, as for a wrong flag.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // LoadResources reads a YAML or JSON config file. YAML is converted to JSON first so both
 // decode into the same request types the JSON 1.1 handlers use.
 func LoadResources(path string) (*Resources, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--config: %w", err)
+		// A relative path resolves against the working directory, which in a container or
+		// under a process manager is rarely where the user thinks.
+		abs, _ := filepath.Abs(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &ConfigError{fmt.Errorf("--config %s: no such file (looked for %s)", path, abs)}
+		}
+		return nil, &ConfigError{fmt.Errorf("--config %s (%s): %w", path, abs, errors.Unwrap(err))}
 	}
 	r, err := ParseResources(raw)
 	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
+		return nil, &ConfigError{fmt.Errorf("--config %s: %w", path, err)}
 	}
 	r.Dir = filepath.Dir(path)
 	return r, nil
 }
 
-// ParseResources decodes config text. Unknown top-level keys are errors so a typo such as
-// `stream:` does not silently create nothing.
+// ParseResources decodes config text. Unknown keys, top-level or nested, are errors so a typo
+// such as `stream:` or `Shards:` does not silently create something else.
 func ParseResources(raw []byte) (*Resources, error) {
 	js, err := yaml.YAMLToJSON(raw)
 	if err != nil {
@@ -130,6 +146,9 @@ func ParseResources(raw []byte) (*Resources, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
 		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys, faults, seed: %w", err)
+	}
+	if err := checkResources(r); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -53,7 +56,74 @@ func FuzzParseResources(f *testing.F) {
 	f.Add("streams:\n  - StreamName: a\n")
 	f.Add(`{"buckets":[{"Bucket":"b"}]}`)
 	f.Add("&a [*a, *a]")
+	f.Add("streams: [{StreamName: a, Shards: 2, StreamModeDetails: {Mode: x}}]")
+	f.Add(`{"deliveryStreams":[{"ExtendedS3DestinationConfiguration":{"BufferingHints":{"SizeInMBs":1.5}}}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseResources([]byte(s))
 	})
+}
+
+// TestConfigUnknownFields: every resource type refuses members its create call does not
+// take, miscased ones included, naming the path and a likely meaning.
+func TestConfigUnknownFields(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"stream typo", "streams: [{StreamName: orders, Shards: 2}]", "streams[0].Shards: unknown field; did you mean ShardCount?"},
+		{"stream miscased", "streams: [{StreamName: a}, {streamName: b}]", "streams[1].streamName: unknown field; did you mean StreamName?"},
+		{"stream nested", "streams: [{StreamName: a, StreamModeDetails: {Mode: ON_DEMAND}}]", "streams[0].StreamModeDetails.Mode: unknown field; did you mean StreamMode?"},
+		{"stream wrong type", "streams: [{StreamName: a, ShardCount: two}]", "streams[0].ShardCount: want a number, got a string"},
+		{"stream fraction", "streams: [{StreamName: a, ShardCount: 1.5}]", "streams[0].ShardCount: want a whole number"},
+		{"stream tags not a map", "streams: [{StreamName: a, Tags: [x]}]", "streams[0].Tags: want an object, got a list"},
+		{"bucket typo", "buckets: [{Bucket: b, Region: eu-west-1}]", "buckets[0].Region: unknown field"},
+		{"bucket nested", "buckets: [{Bucket: b, CreateBucketConfiguration: {Location: eu-west-1}}]", "buckets[0].CreateBucketConfiguration.Location: unknown field; did you mean LocationConstraint?"},
+		{"bucket miscased", "buckets: [{bucket: b}]", "buckets[0].bucket: unknown field; did you mean Bucket?"},
+		{"delivery stream compression at the top", "deliveryStreams: [{DeliveryStreamName: d, Compression: GZIP}]",
+			"deliveryStreams[0].Compression: unknown field; did you mean ExtendedS3DestinationConfiguration.CompressionFormat or S3DestinationConfiguration.CompressionFormat?"},
+		{"delivery stream nested", "deliveryStreams: [{DeliveryStreamName: d, ExtendedS3DestinationConfiguration: {BucketARN: 'arn:aws:s3:::b', BufferingHints: {IntervalInSecond: 60}}}]",
+			"deliveryStreams[0].ExtendedS3DestinationConfiguration.BufferingHints.IntervalInSecond: unknown field; did you mean IntervalInSeconds?"},
+		{"delivery stream processor", "deliveryStreams: [{DeliveryStreamName: d, ExtendedS3DestinationConfiguration: {ProcessingConfiguration: {Processors: [{Type: Lambda, Params: []}]}}}]",
+			"deliveryStreams[0].ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors[0].Params: unknown field; did you mean Parameters?"},
+		{"rest api", "restApis: [{name: a, Stages: [{stageName: p}]}]", "restApis[0].Stages: unknown field; did you mean stages?"},
+		{"rest api stage", "restApis: [{name: a, stages: [{stage: p}]}]", "restApis[0].stages[0].stage: unknown field; did you mean stageName?"},
+		{"api key", "apiKeys: [{name: k, value: 0123456789abcdefghij, enabled: 'yes'}]", "apiKeys[0].enabled: want true or false, got a string"},
+		{"api key stage keys", "apiKeys: [{name: k, stageKeys: [{restApiID: a, stageName: p}]}]", "apiKeys[0].stageKeys[0].restApiID: unknown field; did you mean restApiId?"},
+		{"no guess", "streams: [{StreamName: a, Colour: red}]", "streams[0].Colour: unknown field"},
+	} {
+		_, err := ParseResources([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	for _, ok := range []string{
+		"buckets: [plain-name, {Bucket: b, CreateBucketConfiguration: {LocationConstraint: eu-west-1}}]",
+		"streams: [{StreamName: a, StreamModeDetails: {StreamMode: ON_DEMAND}, Tags: {team: x}}]",
+		// Other destination types are detected, not modelled: what they hold is the handler's to refuse.
+		"deliveryStreams: [{DeliveryStreamName: d, SplunkDestinationConfiguration: {HECEndpoint: x}}]",
+		"restApis: [{name: a, body: {openapi: '3.0.1', anything: [1]}, stages: [{stageName: p, variables: {v: x}}]}]",
+	} {
+		if _, err := ParseResources([]byte(ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// TestLoadResourcesErrors: a config that cannot be read or parsed is a ConfigError naming
+// the file; a missing one names the path it resolved to.
+func TestLoadResourcesErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("streams: [{StreamName: a, Shards: 2}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tc := range []struct{ path, want string }{
+		{"missing.yaml", "--config missing.yaml: no such file (looked for " + filepath.Join(dir, "missing.yaml") + ")"},
+		{bad, "--config " + bad + ": streams[0].Shards: unknown field; did you mean ShardCount?"},
+		{dir, "--config " + dir + " (" + dir + "): "},
+	} {
+		_, err := LoadResources(tc.path)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a ConfigError containing %q", tc.path, err, tc.want)
+		}
+	}
 }

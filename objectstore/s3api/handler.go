@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore"
 )
 
@@ -159,6 +160,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		q.status = err.statusCode()
 		h.writeError(w, r, rid, err)
+	}
+	if n := awsjson.NoteFrom(r.Context()); n != nil {
+		n.Operation = q.op
 	}
 	h.metrics.observe(q, time.Since(start))
 }

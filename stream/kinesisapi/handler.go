@@ -231,3 +231,18 @@ func Operations() []string {
 	slices.Sort(ops)
 	return ops
 }
+
+// RequestShape returns a new zero value of the type action's request body decodes into, or
+// nil. The wire ignores members it does not know, as AWS does; the --config file must not,
+// so it checks its entries against these types.
+func RequestShape(action string) any {
+	switch action {
+	case "CreateStream":
+		return &createStreamIn{}
+	}
+	return nil
+}
+
+// Forget drops the metric series of a stream deleted other than through the API (by a
+// reset), so a stream created again under its name counts from zero.
+func (h *Handler) Forget(name string) { h.metrics.forget(name) }
