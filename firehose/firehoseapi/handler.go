@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
@@ -184,14 +183,7 @@ func (c *call) creating(in firehose.Info) bool {
 }
 
 // Operations lists the operations the handler serves, sorted.
-func Operations() []string {
-	ops := make([]string, 0, len(actions))
-	for a := range actions {
-		ops = append(ops, a)
-	}
-	slices.Sort(ops)
-	return ops
-}
+func Operations() []string { return awsjson.OperationNames(actions) }
 
 // RequestShape returns a new zero value of the type action's request body decodes into, or
 // nil. The wire ignores members it does not know, as AWS does; the --config file must not,

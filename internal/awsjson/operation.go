@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 )
 
 // Operation is one operation of a JSON 1.1 service: given the service's per-request state C
@@ -61,4 +62,14 @@ func ErrorOrInternal(err error, logger *slog.Logger, msg string, args ...any) *E
 	}
 	logger.Error(msg, append(args, "err", err)...)
 	return &Error{Status: http.StatusInternalServerError, Type: "InternalFailure"}
+}
+
+// OperationNames lists a service's operations, sorted (for messages that name the valid ones).
+func OperationNames[C any](ops map[string]Operation[C]) []string {
+	names := make([]string, 0, len(ops))
+	for a := range ops {
+		names = append(names, a)
+	}
+	slices.Sort(names)
+	return names
 }
