@@ -250,9 +250,13 @@ type guardedBody struct {
 }
 
 func (b *guardedBody) charge(n int64) bool {
-	ctx, cancel := context.WithTimeout(b.ctx, b.e.limits.InflightWait)
-	defer cancel()
-	got := b.e.gate.acquire(ctx, n)
+	got := b.e.gate.tryAcquire(n)
+	if got == 0 {
+		// Only a request that must wait pays for a timer.
+		ctx, cancel := context.WithTimeout(b.ctx, b.e.limits.InflightWait)
+		got = b.e.gate.acquire(ctx, n)
+		cancel()
+	}
 	b.mu.Lock()
 	b.charged += got
 	b.mu.Unlock()

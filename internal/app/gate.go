@@ -23,6 +23,22 @@ type gateWaiter struct {
 
 func newByteGate(size int64) *byteGate { return &byteGate{size: size} }
 
+// tryAcquire takes n bytes if they are free now and nobody waits; it reports how many it
+// took (n or 0).
+func (g *byteGate) tryAcquire(n int64) int64 {
+	n = min(n, g.size)
+	if n <= 0 {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.used+n <= g.size && g.waiters.Len() == 0 {
+		g.used += n
+		return n
+	}
+	return 0
+}
+
 // acquire takes n bytes (at most the gate's size, so one huge request can still pass alone),
 // waiting until they are free or ctx ends; it reports how many it took, 0 on failure.
 func (g *byteGate) acquire(ctx context.Context, n int64) int64 {

@@ -1,6 +1,7 @@
 package awsjson
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -345,4 +346,49 @@ func TestCBORError(t *testing.T) {
 	if got := cborError("A", long); string(got[len(got)-303:len(got)-300]) != "\x79\x01\x2c" {
 		t.Fatalf("%x", got[:20])
 	}
+}
+
+// FuzzNodeSplit holds the scanner that splits objects and arrays to what encoding/json makes
+// of the same valid input: the same members with the same bytes, the same elements.
+func FuzzNodeSplit(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":1,"b":"x\"y","c":[1,{"d":"}"}],"e":null}`, ` { "a" : [ 1 , 2 ] , "b" : { } } `,
+		`[1,"a",{"b":[]},true,false,null,-1.5e3,"\\"]`, `{"a":"\u00e9","a":2}`, `{"k\"ey":{"x":"]"}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimSpace(b)
+		if !json.Valid(b) || len(b) == 0 {
+			return
+		}
+		switch b[0] {
+		case '{':
+			var want map[string]json.RawMessage
+			if json.Unmarshal(b, &want) != nil {
+				return
+			}
+			got := node(b).object()
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d members, want %d", b, len(got), len(want))
+			}
+			for k, v := range want {
+				if string(got[k]) != string(v) {
+					t.Fatalf("%s: member %q is %s, want %s", b, k, got[k], v)
+				}
+			}
+		case '[':
+			var want []json.RawMessage
+			if json.Unmarshal(b, &want) != nil {
+				return
+			}
+			got := node(b).array()
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d elements, want %d", b, len(got), len(want))
+			}
+			for i := range want {
+				if string(got[i]) != string(want[i]) {
+					t.Fatalf("%s: element %d is %s, want %s", b, i, got[i], want[i])
+				}
+			}
+		}
+	})
 }

@@ -101,16 +101,88 @@ func (n node) str() string {
 	return s
 }
 
+// object splits an object node into its members and array an array node into its elements.
+// They scan the bytes themselves rather than ask encoding/json, which would validate each
+// level again: the body was validated once, and a PutRecords of 500 records spent most of its
+// time re-validating them.
 func (n node) object() map[string]node {
-	var m map[string]node
-	json.Unmarshal(n, &m)
+	m := map[string]node{}
+	i := skipSpace(n, 1)
+	for i < len(n) && n[i] == '"' {
+		kEnd := stringEnd(n, i)
+		key := node(n[i:kEnd]).str()
+		i = skipSpace(n, kEnd)
+		i = skipSpace(n, i+1) // past ':'
+		vEnd := valueEnd(n, i)
+		m[key] = n[i:vEnd]
+		i = skipSpace(n, vEnd)
+		if i < len(n) && n[i] == ',' {
+			i = skipSpace(n, i+1)
+		}
+	}
 	return m
 }
 
 func (n node) array() []node {
 	var a []node
-	json.Unmarshal(n, &a)
+	i := skipSpace(n, 1)
+	for i < len(n) && n[i] != ']' {
+		end := valueEnd(n, i)
+		a = append(a, n[i:end])
+		i = skipSpace(n, end)
+		if i < len(n) && n[i] == ',' {
+			i = skipSpace(n, i+1)
+		}
+	}
 	return a
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd is the index after the closing quote of the string that opens at i.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd is the index after the (valid) JSON value that starts at i.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && !strings.ContainsRune(",]} \t\r\n", rune(b[j])) {
+		j++
+	}
+	return j
 }
 
 // Valid reports whether body is one JSON object, the only body a JSON 1.1 operation takes.
