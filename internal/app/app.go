@@ -367,7 +367,9 @@ func (a *App) Handler() http.Handler {
 	var h http.HandlerFunc
 	h = func(w http.ResponseWriter, r *http.Request) {
 		svc := a.route(r)
-		if a.cfg.LogRequests && awsjson.NoteFrom(r.Context()) == nil {
+		// Nothing is noted for a log no level would write (--log-level warn, a discarding
+		// logger): the request goes straight on.
+		if a.cfg.LogRequests && awsjson.NoteFrom(r.Context()) == nil && a.logger.Enabled(r.Context(), slog.LevelInfo) {
 			// The log line covers the edge's own refusals too: logged serves the request
 			// through h again, carrying the note the wire layers fill in.
 			a.logged(svc, w, r, h)
