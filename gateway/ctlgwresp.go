@@ -121,15 +121,11 @@ func (s *Server) putGatewayResponse(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) updateGatewayResponse(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
 	typ := c.p["type"]
 	if cerr := checkGatewayResponseType(typ); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getGatewayResponse, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		g := d.GatewayResponses[typ]
 		if cerr := applyPatch(ops, map[string]patchField{
 			"statusCode": {str: &g.StatusCode}, "responseParameters": {strMap: &g.ResponseParameters},
@@ -146,10 +142,6 @@ func (s *Server) updateGatewayResponse(c *ctlReq) (int, any, *controlError) {
 		d.GatewayResponses[typ] = g
 		return nil, nil, nil
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getGatewayResponse)
 }
 
 func (s *Server) deleteGatewayResponse(c *ctlReq) (int, any, *controlError) {

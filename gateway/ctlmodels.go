@@ -101,12 +101,8 @@ func (s *Server) createModel(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) updateModel(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
 	name := c.p["name"]
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getModel, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		raw, ok := d.Models[name]
 		if !ok {
 			return nil, nil, notFound("Invalid model name specified: " + name)
@@ -122,10 +118,6 @@ func (s *Server) updateModel(c *ctlReq) (int, any, *controlError) {
 		d.ModelInfo = mergeMaps(d.ModelInfo, map[string]modelInfo{name: info})
 		return nil, nil, checkModels(d.Models)
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getModel)
 }
 
 func (s *Server) deleteModel(c *ctlReq) (int, any, *controlError) {
@@ -185,11 +177,7 @@ func (s *Server) createRequestValidator(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) updateRequestValidator(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getRequestValidator, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		name, ok := validatorName(d, c.p["id"])
 		if !ok {
 			return nil, nil, notFound("Invalid Request Validator identifier specified")
@@ -203,10 +191,6 @@ func (s *Server) updateRequestValidator(c *ctlReq) (int, any, *controlError) {
 		d.RequestValidators[name] = v
 		return nil, nil, nil
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getRequestValidator)
 }
 
 func (s *Server) deleteRequestValidator(c *ctlReq) (int, any, *controlError) {

@@ -171,12 +171,24 @@ func applyPatch(ops []patchOp, fields map[string]patchField) *controlError {
 	return nil
 }
 
-func (s *Server) updateRestAPI(c *ctlReq) (int, any, *controlError) {
+// patchDoc runs an Update* call: it decodes patchOperations, lets fn apply them to a clone of
+// the API's document (nothing changes unless fn returns nil, see edit), and answers with
+// what read describes afterwards.
+func (s *Server) patchDoc(c *ctlReq, status int, read ctlFunc,
+	fn func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError)) (int, any, *controlError) {
 	ops, cerr := decodePatch(c)
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) { return fn(d, ops) })
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	return s.describeAfter(status, c, read)
+}
+
+func (s *Server) updateRestAPI(c *ctlReq) (int, any, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getRestAPI, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		if cerr := applyPatch(ops, map[string]patchField{
 			"name": {str: &d.Name}, "description": {str: &d.Description}, "version": {str: &d.Version},
 			"apiKeySource": {str: &d.APIKeySource}, "binaryMediaTypes": {list: &d.BinaryMediaTypes},
@@ -192,19 +204,11 @@ func (s *Server) updateRestAPI(c *ctlReq) (int, any, *controlError) {
 		}
 		return nil, nil, nil
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getRestAPI)
 }
 
 func (s *Server) updateStage(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
 	name := c.p["stage"]
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getStage, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		st := d.Stages[name]
 		if st == nil {
 			return nil, nil, notFound("Invalid stage identifier specified")
@@ -227,36 +231,20 @@ func (s *Server) updateStage(c *ctlReq) (int, any, *controlError) {
 		}
 		return map[string]*deployment{name: dd}, nil, nil
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getStage)
 }
 
 func (s *Server) updateDeployment(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getDeployment, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		dep := d.Deployments[c.p["dep"]]
 		if dep == nil {
 			return nil, nil, notFound("Invalid Deployment identifier specified")
 		}
 		return nil, nil, applyPatch(ops, map[string]patchField{"description": {str: &dep.Description}})
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getDeployment)
 }
 
 func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getMethod, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -286,19 +274,12 @@ func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
 		}
 		return nil, nil, checkMethodParams(m.RequestParameters)
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getMethod)
 }
 
 func (s *Server) updateMethodResponse(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
 	code := c.p["code"]
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	// UpdateMethodResponse answers 201, as the model says.
+	return s.patchDoc(c, http.StatusCreated, s.getMethodResponse, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -315,19 +296,10 @@ func (s *Server) updateMethodResponse(c *ctlReq) (int, any, *controlError) {
 		m.MethodResponses[code] = mr
 		return nil, nil, checkMethodResponseParams(mr.ResponseParameters)
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	// UpdateMethodResponse answers 201, as the model says.
-	return s.describeAfter(http.StatusCreated, c, s.getMethodResponse)
 }
 
 func (s *Server) updateIntegration(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getIntegration, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -353,19 +325,11 @@ func (s *Server) updateIntegration(c *ctlReq) (int, any, *controlError) {
 		in.TimeoutInMillis = timeout
 		return nil, nil, checkIntegration(in)
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getIntegration)
 }
 
 func (s *Server) updateIntegrationResponse(c *ctlReq) (int, any, *controlError) {
-	ops, cerr := decodePatch(c)
-	if cerr != nil {
-		return 0, nil, cerr
-	}
 	code := c.p["code"]
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getIntegrationResponse, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -387,8 +351,4 @@ func (s *Server) updateIntegrationResponse(c *ctlReq) (int, any, *controlError) 
 		m.Integration.Responses[code] = ir
 		return nil, nil, checkIntegrationResponse(ir)
 	})
-	if cerr != nil {
-		return 0, nil, cerr
-	}
-	return s.describeAfter(http.StatusOK, c, s.getIntegrationResponse)
 }
