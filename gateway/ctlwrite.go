@@ -66,6 +66,17 @@ func (s *Server) edit(id string, fn func(d *apiDoc) (stages map[string]*deployme
 	return nil
 }
 
+// editMethod is edit for a change to the one method the request's path names.
+func (s *Server) editMethod(c *ctlReq, fn func(m *Method) *controlError) *controlError {
+	return s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+		_, m, cerr := methodOfDoc(d, c)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		return nil, nil, fn(m)
+	})
+}
+
 // describeAfter answers a write with what a read of the same thing would now say.
 func (s *Server) describeAfter(status int, c *ctlReq, read ctlFunc) (int, any, *controlError) {
 	_, out, cerr := read(c)
@@ -399,19 +410,15 @@ func (s *Server) putMethodResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkMethodResponseParams(in.ResponseParameters); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		_, m, cerr := methodOfDoc(d, c)
-		if cerr != nil {
-			return nil, nil, cerr
-		}
+	cerr := s.editMethod(c, func(m *Method) *controlError {
 		if _, dup := m.MethodResponses[code]; dup {
-			return nil, nil, conflict("Response already exists for this resource")
+			return conflict("Response already exists for this resource")
 		}
 		if m.MethodResponses == nil {
 			m.MethodResponses = map[string]MethodResponse{}
 		}
 		m.MethodResponses[code] = MethodResponse{StatusCode: code, ResponseParameters: in.ResponseParameters, ResponseModels: in.ResponseModels}
-		return nil, nil, nil
+		return nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -420,16 +427,12 @@ func (s *Server) putMethodResponse(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteMethodResponse(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		_, m, cerr := methodOfDoc(d, c)
-		if cerr != nil {
-			return nil, nil, cerr
-		}
+	cerr := s.editMethod(c, func(m *Method) *controlError {
 		if _, ok := m.MethodResponses[c.p["code"]]; !ok {
-			return nil, nil, notFound("Invalid Response status code specified")
+			return notFound("Invalid Response status code specified")
 		}
 		delete(m.MethodResponses, c.p["code"])
-		return nil, nil, nil
+		return nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -583,14 +586,10 @@ func (s *Server) putIntegration(c *ctlReq) (int, any, *controlError) {
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		_, m, cerr := methodOfDoc(d, c)
-		if cerr != nil {
-			return nil, nil, cerr
-		}
+	cerr = s.editMethod(c, func(m *Method) *controlError {
 		// A new integration replaces the old one whole, its integration responses too.
 		m.Integration = integ
-		return nil, nil, nil
+		return nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -599,16 +598,12 @@ func (s *Server) putIntegration(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteIntegration(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		_, m, cerr := methodOfDoc(d, c)
-		if cerr != nil {
-			return nil, nil, cerr
-		}
+	cerr := s.editMethod(c, func(m *Method) *controlError {
 		if m.Integration == nil {
-			return nil, nil, notFound("No integration defined for method")
+			return notFound("No integration defined for method")
 		}
 		m.Integration = nil
-		return nil, nil, nil
+		return nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -637,19 +632,15 @@ func (s *Server) putIntegrationResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkIntegrationResponse(ir); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		_, m, cerr := methodOfDoc(d, c)
-		if cerr != nil {
-			return nil, nil, cerr
-		}
+	cerr := s.editMethod(c, func(m *Method) *controlError {
 		if m.Integration == nil {
-			return nil, nil, notFound("No integration defined for method")
+			return notFound("No integration defined for method")
 		}
 		if m.Integration.Responses == nil {
 			m.Integration.Responses = map[string]IntegrationResponse{}
 		}
 		m.Integration.Responses[code] = ir
-		return nil, nil, nil
+		return nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -658,19 +649,15 @@ func (s *Server) putIntegrationResponse(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteIntegrationResponse(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		_, m, cerr := methodOfDoc(d, c)
-		if cerr != nil {
-			return nil, nil, cerr
-		}
+	cerr := s.editMethod(c, func(m *Method) *controlError {
 		if m.Integration == nil {
-			return nil, nil, notFound("No integration defined for method")
+			return notFound("No integration defined for method")
 		}
 		if _, ok := m.Integration.Responses[c.p["code"]]; !ok {
-			return nil, nil, notFound("Invalid Response status code specified")
+			return notFound("Invalid Response status code specified")
 		}
 		delete(m.Integration.Responses, c.p["code"])
-		return nil, nil, nil
+		return nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
