@@ -407,31 +407,32 @@ func deploymentsOfDoc(doc *apiDoc) []deploymentOut {
 	return out
 }
 
+// deploymentsOf lists an API's deployments: the one a config API has, or those of an API
+// built through the control plane.
+func (s *Server) deploymentsOf(api string) ([]deploymentOut, *controlError) {
+	_, d, doc, cerr := s.described(api)
+	if cerr != nil {
+		return nil, cerr
+	}
+	if d != nil {
+		return []deploymentOut{deploymentOf(d)}, nil
+	}
+	return deploymentsOfDoc(doc), nil
+}
+
 func (s *Server) getDeployments(c *ctlReq) (int, any, *controlError) {
-	_, d, doc, cerr := s.described(c.p["api"])
+	all, cerr := s.deploymentsOf(c.p["api"])
 	if cerr != nil {
 		return 0, nil, cerr
-	}
-	all := []deploymentOut{}
-	if d != nil {
-		all = append(all, deploymentOf(d))
-	} else {
-		all = deploymentsOfDoc(doc)
 	}
 	out, cerr := listPage(c.q, all, func(o deploymentOut) string { return o.ID })
 	return http.StatusOK, out, cerr
 }
 
 func (s *Server) getDeployment(c *ctlReq) (int, any, *controlError) {
-	_, d, doc, cerr := s.described(c.p["api"])
+	all, cerr := s.deploymentsOf(c.p["api"])
 	if cerr != nil {
 		return 0, nil, cerr
-	}
-	all := []deploymentOut{}
-	if d != nil {
-		all = append(all, deploymentOf(d))
-	} else {
-		all = deploymentsOfDoc(doc)
 	}
 	for _, o := range all {
 		if o.ID == c.p["dep"] {
