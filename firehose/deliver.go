@@ -72,6 +72,27 @@ type reader struct {
 	reported int64
 	// parts measures partitions for the size trigger of a partitioned stream.
 	parts *partSizer
+	// failures counts the deliveries that failed in a row, for the backoff; failure is the
+	// error the latest of them met (nil after a success), for DescribeDeliveryStream.
+	failures int
+	failure  atomic.Pointer[DeliveryError]
+}
+
+// backoff is the wait before retrying after n failed deliveries in a row (n ≥ 1): base,
+// doubled per further failure, capped at max. There is no jitter: jitter spreads the retries
+// of many clients of one service, while here every retry goes to one local store, and a test
+// reading the log is better served by a schedule it can predict.
+func backoff(n int, base, max time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// retryAfter is when the reader retries a failed delivery.
+func (r *reader) retryAfter() <-chan time.Time {
+	return time.After(backoff(r.failures, r.d.e.retryBase, r.d.e.retryMax))
 }
 
 // report publishes how many bytes the reader holds in its buffer (positions in the log, not
@@ -309,7 +330,7 @@ func (r *reader) run() {
 				r.report(buf.Bytes)
 				reply <- flushResult{keys: append(keys, more...), err: err}
 				break redo
-			case <-time.After(time.Second):
+			case <-r.retryAfter():
 			}
 		}
 	}
@@ -339,7 +360,7 @@ func (r *reader) run() {
 				}
 				r.report(buf.Bytes) // before answering: whoever flushed may read the gauge next
 				reply <- flushResult{keys: keys, err: err}
-			case <-time.After(time.Second):
+			case <-r.retryAfter():
 				if _, err := r.deliver(&buf, triggerRetry); err == nil {
 					buf = batch{}
 					resetTimer()
@@ -374,7 +395,7 @@ func (r *reader) run() {
 				if _, err := r.deliver(&buf, triggerSize); err != nil {
 					// Keep the batch; what is past it stays in the source until it goes.
 					next = buf.Last + 1
-					retry = time.After(time.Second)
+					retry = r.retryAfter()
 					break
 				}
 				buf = batch{}
@@ -403,7 +424,7 @@ func (r *reader) run() {
 		case <-timerC:
 			timerC, timer = nil, nil
 			if _, err := r.deliver(&buf, triggerInterval); err != nil {
-				retry = time.After(time.Second)
+				retry = r.retryAfter()
 			} else {
 				buf = batch{}
 			}
@@ -411,7 +432,7 @@ func (r *reader) run() {
 			retry = nil
 			if !buf.empty() {
 				if _, err := r.deliver(&buf, triggerRetry); err != nil {
-					retry = time.After(time.Second)
+					retry = r.retryAfter()
 				} else {
 					buf = batch{}
 					resetTimer()

@@ -119,6 +119,37 @@ type Options struct {
 	Now    func() time.Time
 	// Metrics receives delivery events; nil discards them.
 	Metrics Metrics
+	// RetryBase is the wait before the first retry of a failed delivery, doubled after each
+	// further failure up to RetryMax (zero: DefaultRetryBase and DefaultRetryMax). Tests
+	// lower them so a fault lasting several retries takes milliseconds.
+	RetryBase, RetryMax time.Duration
+}
+
+// The default backoff of a failed delivery. AWS retries S3 delivery for up to 24 hours
+// without documenting its schedule; the cap keeps a local developer's wait short once the
+// cause is gone (a flush retries at once in any case).
+const (
+	DefaultRetryBase = time.Second
+	DefaultRetryMax  = 16 * time.Second
+)
+
+// SinkError is an error a Sink returns when the store refused a write with an S3 error
+// code, so the delivery error is described with it (S3.SlowDown) as Firehose does.
+type SinkError struct {
+	Code    string // S3's error code: SlowDown, AccessDenied, NoSuchBucket, InternalError, …
+	Message string
+}
+
+func (e *SinkError) Error() string { return e.Code + ": " + e.Message }
+
+// DeliveryError is what the latest failed attempt to deliver a batch met, kept until a
+// delivery succeeds: Firehose's error code for it (S3.SlowDown; InternalError for an error
+// without an S3 code), the message, when the failures began and how many attempts failed.
+type DeliveryError struct {
+	Code     string
+	Message  string
+	Since    time.Time
+	Attempts int
 }
 
 // Metrics observes deliveries, for Firehose's CloudWatch-named series.
@@ -138,6 +169,8 @@ type Engine struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics Metrics
+	// retryBase and retryMax bound the backoff of a failed delivery (see backoff).
+	retryBase, retryMax time.Duration
 
 	mu      sync.Mutex
 	streams map[string]*delivery
@@ -178,8 +211,14 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = DefaultRetryBase
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = max(DefaultRetryMax, opts.RetryBase)
+	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
-		metrics: opts.Metrics, streams: map[string]*delivery{}}
+		metrics: opts.Metrics, retryBase: opts.RetryBase, retryMax: opts.RetryMax, streams: map[string]*delivery{}}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)
@@ -309,6 +348,25 @@ func (e *Engine) Describe(name string) (Info, error) {
 		return Info{}, ErrNotFound
 	}
 	return *d.info.Load(), nil
+}
+
+// DeliveryError returns the error the delivery stream's latest failed delivery met, or nil
+// once its delivery succeeds again (of the shards of a Kinesis source, the one failing
+// longest).
+func (e *Engine) DeliveryError(name string) (*DeliveryError, error) {
+	e.mu.Lock()
+	d, ok := e.streams[name]
+	e.mu.Unlock()
+	if !ok {
+		return nil, ErrNotFound
+	}
+	var latest *DeliveryError
+	for _, r := range d.readers {
+		if de := r.failure.Load(); de != nil && (latest == nil || de.Since.Before(latest.Since)) {
+			latest = de
+		}
+	}
+	return latest, nil
 }
 
 // List returns every delivery stream, sorted by name.

@@ -85,17 +85,26 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		// writing would replace those objects with empty ones: keep them, and move on.
 		e.logger.Warn("firehose: every record of a batch to write again is gone from the source; objects already written are kept",
 			"deliveryStream", in.Name, "first", b.First, "last", b.Last)
-		return nil, r.commit(in, b)
+		if err := r.commit(in, b); err != nil {
+			return nil, err
+		}
+		r.failures = 0
+		r.failure.Store(nil)
+		return nil, nil
 	}
 	keys, err := r.write(in, b)
 	if err != nil {
 		e.metrics.DeliveryFailed(in.Name)
-		e.logger.Warn("firehose: delivery to S3 failed; will retry", "deliveryStream", in.Name, "bucket", in.Bucket, "first", b.First, "last", b.Last, "err", err)
+		de := r.failed(err)
+		e.logger.Warn("firehose: delivery to S3 failed; will retry", "deliveryStream", in.Name, "bucket", in.Bucket, "first", b.First, "last", b.Last,
+			"errorCode", de.Code, "attempts", de.Attempts, "retryIn", backoff(r.failures, e.retryBase, e.retryMax), "err", err)
 		return nil, err
 	}
 	if err := r.commit(in, b); err != nil {
 		return nil, err
 	}
+	r.failures = 0
+	r.failure.Store(nil)
 	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
 	if trigger == triggerFlush && e.closing.Load() {
 		trigger = triggerShutdown
@@ -103,6 +112,23 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
 		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
 	return keys, nil
+}
+
+// failed counts a failed delivery and records the error it met as Firehose names it: S3's
+// error code under "S3.", or InternalError for a failure that carries no S3 code (a local
+// disk error, say).
+func (r *reader) failed(err error) *DeliveryError {
+	r.failures++
+	de := &DeliveryError{Code: "InternalError", Message: err.Error(), Since: r.d.e.now(), Attempts: 1}
+	var se *SinkError
+	if errors.As(err, &se) {
+		de.Code, de.Message = "S3."+se.Code, se.Message
+	}
+	if prev := r.failure.Load(); prev != nil {
+		de.Since, de.Attempts = prev.Since, prev.Attempts+1
+	}
+	r.failure.Store(de)
+	return de
 }
 
 // commit moves the checkpoint past the batch and forgets it.
