@@ -502,6 +502,16 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	if info.Version > 1 {
 		out.LastUpdateTimestamp = ptr(awsjson.Timestamp(info.Updated))
 	}
+	// AWS reports S3 delivery errors in the destination's CloudWatch error log, which
+	// localpipe has not; FailureDescription is the one member of the describe output a
+	// client can read them from. UNKNOWN_ERROR is the failure type that covers them (the
+	// others name KMS, ENI and VPC set-up failures), and Details carries the error code AWS
+	// logs, so a test can tell a stream that is stuck retrying from a quiet one. It is
+	// absent again once a delivery succeeds.
+	if de, _ := c.h.eng.DeliveryError(info.Name); de != nil {
+		out.FailureDescription = &failureDescription{Type: "UNKNOWN_ERROR", Details: fmt.Sprintf(
+			"%s: %s (delivery to S3 failed %d times since %s; retrying)", de.Code, de.Message, de.Attempts, de.Since.UTC().Format(time.RFC3339))}
+	}
 	if info.Type == firehose.DirectPut {
 		out.DeliveryStreamEncryptionConfiguration = &encryptionState{Status: "DISABLED"}
 		if st.Encryption != nil {

@@ -14,6 +14,7 @@ type Metrics struct {
 	incomingRecords, incomingBytes   *prometheus.CounterVec
 	deliveredRecords, deliveredBytes *prometheus.CounterVec
 	deliveries                       *prometheus.CounterVec
+	success                          *prometheus.GaugeVec
 	freshness                        *prometheus.GaugeVec
 	bufferBytes                      *prometheus.GaugeVec
 	vecs                             []interface{ DeletePartialMatch(prometheus.Labels) int }
@@ -32,15 +33,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		deliveredBytes:   counter("localpipe_firehose_delivery_to_s3_bytes_total", "Firehose DeliveryToS3.Bytes: bytes of record data delivered to S3 (before compression)."),
 		deliveries: counter("localpipe_firehose_delivery_to_s3_success_total",
 			"Firehose DeliveryToS3.Success: S3 put attempts by result (CloudWatch reports successful/total as a ratio).", "result"),
+		success: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "localpipe_firehose_delivery_to_s3_success",
+			Help: "Firehose DeliveryToS3.Success of the latest S3 put attempt: 1 when it succeeded, 0 while deliveries fail and are retried."}, label),
 		freshness: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "localpipe_firehose_delivery_to_s3_data_freshness_seconds",
 			Help: "Firehose DeliveryToS3.DataFreshness: age of the oldest record in the latest object delivered to S3."}, label),
 		bufferBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "localpipe_firehose_buffer_bytes",
 			Help: "Bytes of record data buffered for the next object (Firehose reports buffering through BytesPerSecondLimit and friends; localpipe shows the buffer itself)."}, label),
 	}
 	m.vecs = []interface{ DeletePartialMatch(prometheus.Labels) int }{m.incomingRecords, m.incomingBytes, m.deliveredRecords,
-		m.deliveredBytes, m.deliveries, m.freshness, m.bufferBytes}
+		m.deliveredBytes, m.deliveries, m.success, m.freshness, m.bufferBytes}
 	if reg != nil {
-		reg.MustRegister(m.incomingRecords, m.incomingBytes, m.deliveredRecords, m.deliveredBytes, m.deliveries, m.freshness, m.bufferBytes)
+		reg.MustRegister(m.incomingRecords, m.incomingBytes, m.deliveredRecords, m.deliveredBytes, m.deliveries, m.success, m.freshness, m.bufferBytes)
 	}
 	return m
 }
@@ -54,11 +57,13 @@ func (m *Metrics) Delivered(stream string, records, bytes int, freshness time.Du
 	m.deliveredRecords.WithLabelValues(stream).Add(float64(records))
 	m.deliveredBytes.WithLabelValues(stream).Add(float64(bytes))
 	m.deliveries.WithLabelValues(stream, "success").Inc()
+	m.success.WithLabelValues(stream).Set(1)
 	m.freshness.WithLabelValues(stream).Set(max(freshness, 0).Seconds())
 }
 
 func (m *Metrics) DeliveryFailed(stream string) {
 	m.deliveries.WithLabelValues(stream, "failure").Inc()
+	m.success.WithLabelValues(stream).Set(0)
 }
 
 func (m *Metrics) Buffered(stream string, bytes int64) {

@@ -165,17 +165,24 @@ type describeOut struct {
 }
 
 type deliveryStreamDescription struct {
-	DeliveryStreamName                    string             `json:"DeliveryStreamName"`
-	DeliveryStreamARN                     string             `json:"DeliveryStreamARN"`
-	DeliveryStreamStatus                  string             `json:"DeliveryStreamStatus"`
-	DeliveryStreamEncryptionConfiguration *encryptionState   `json:"DeliveryStreamEncryptionConfiguration,omitempty"`
-	DeliveryStreamType                    string             `json:"DeliveryStreamType"`
-	VersionId                             string             `json:"VersionId"`
-	CreateTimestamp                       awsjson.Timestamp  `json:"CreateTimestamp"`
-	LastUpdateTimestamp                   *awsjson.Timestamp `json:"LastUpdateTimestamp,omitempty"`
-	Source                                *sourceDescription `json:"Source,omitempty"`
-	Destinations                          []destinationDesc  `json:"Destinations"`
-	HasMoreDestinations                   bool               `json:"HasMoreDestinations"`
+	DeliveryStreamName                    string              `json:"DeliveryStreamName"`
+	DeliveryStreamARN                     string              `json:"DeliveryStreamARN"`
+	DeliveryStreamStatus                  string              `json:"DeliveryStreamStatus"`
+	DeliveryStreamEncryptionConfiguration *encryptionState    `json:"DeliveryStreamEncryptionConfiguration,omitempty"`
+	FailureDescription                    *failureDescription `json:"FailureDescription,omitempty"`
+	DeliveryStreamType                    string              `json:"DeliveryStreamType"`
+	VersionId                             string              `json:"VersionId"`
+	CreateTimestamp                       awsjson.Timestamp   `json:"CreateTimestamp"`
+	LastUpdateTimestamp                   *awsjson.Timestamp  `json:"LastUpdateTimestamp,omitempty"`
+	Source                                *sourceDescription  `json:"Source,omitempty"`
+	Destinations                          []destinationDesc   `json:"Destinations"`
+	HasMoreDestinations                   bool                `json:"HasMoreDestinations"`
+}
+
+// failureDescription is the model's FailureDescription: Type is a DeliveryStreamFailureType.
+type failureDescription struct {
+	Type    string `json:"Type"`
+	Details string `json:"Details"`
 }
 
 type sourceDescription struct {

@@ -355,7 +355,24 @@ faults:
 	if r := s.flushResponse(t, "d"); r.status != 500 {
 		t.Fatalf("flush through an S3 fault: %d %s, want the failure reported", r.status, r.body)
 	}
-	// Firehose also retries on its own every second; either way the fault runs out.
+	failure := func() *fhtypes.FailureDescription {
+		t.Helper()
+		out, err := fc.DescribeDeliveryStream(context.Background(), &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("d")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := out.DeliveryStreamDescription.DeliveryStreamStatus; st != fhtypes.DeliveryStreamStatusActive {
+			t.Errorf("status %s while retrying, want ACTIVE", st)
+		}
+		return out.DeliveryStreamDescription.FailureDescription
+	}
+	if f := failure(); f == nil || f.Type != fhtypes.DeliveryStreamFailureTypeUnknownError || !strings.HasPrefix(aws.ToString(f.Details), "S3.SlowDown: Please reduce your request rate.") {
+		t.Errorf("while the fault lasts, FailureDescription %+v, want S3.SlowDown", f)
+	}
+	if n := metric(t, s, "localpipe_firehose_delivery_to_s3_success"); n != 0 {
+		t.Errorf("DeliveryToS3.Success %v after a failed put, want 0", n)
+	}
+	// Firehose also retries on its own, with backoff; either way the fault runs out.
 	delivered := false
 	for range 5 {
 		if s.flushResponse(t, "d").status == 200 {
@@ -372,6 +389,12 @@ faults:
 	// DeliveryToS3.Success counts every put attempt by result: three failed, one succeeded.
 	if n := metric(t, s, "localpipe_firehose_delivery_to_s3_success_total"); n != 4 {
 		t.Errorf("localpipe_firehose_delivery_to_s3_success_total %v, want 4 attempts", n)
+	}
+	if f := failure(); f != nil {
+		t.Errorf("after the delivery, FailureDescription %+v, want none", f)
+	}
+	if n := metric(t, s, "localpipe_firehose_delivery_to_s3_success"); n != 1 {
+		t.Errorf("DeliveryToS3.Success %v after the delivery, want 1", n)
 	}
 	if got := s.objects(t, "out"); len(got) != 1 {
 		t.Fatalf("%d objects, want one: %v", len(got), got)

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -113,9 +112,12 @@ func (k storeSink) BucketExists(ctx context.Context, bucket string) bool {
 
 func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string) error {
 	if code, msg, _ := k.faults.s3Fault(ctx, "PutObject", bucket); code != "" {
-		return fmt.Errorf("S3 PutObject %s/%s: %s: %s", bucket, key, code, msg)
+		return &firehose.SinkError{Code: code, Message: msg}
 	}
 	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
+	if errors.Is(err, objectstore.ErrNoSuchBucket) {
+		return &firehose.SinkError{Code: "NoSuchBucket", Message: "The specified bucket does not exist"}
+	}
 	return err
 }
 
