@@ -71,8 +71,16 @@ var faultErrors = map[string]map[string]int{
 // gatewayMethods are the methods an apigateway fault may name; ANY matches every method.
 var gatewayMethods = []string{"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
 
-// partialOps are the batch operations `entries: partial` applies to, per service.
-var partialOps = map[string]string{"kinesis": "PutRecords", "firehose": "PutRecordBatch"}
+// partialOps are the batch operations `entries: partial` applies to, per service, and
+// partialCodes the error codes AWS gives a failed entry of them (PutRecordsResultEntry,
+// PutRecordBatchResponseEntry), the first being a partial fault's default.
+var (
+	partialOps   = map[string]string{"kinesis": "PutRecords", "firehose": "PutRecordBatch"}
+	partialCodes = map[string][]string{
+		"kinesis":  {"ProvisionedThroughputExceededException", "InternalFailure"},
+		"firehose": {"ServiceUnavailableException", "InternalFailure"},
+	}
+)
 
 func faultOperations(service string) []string {
 	switch service {
@@ -179,7 +187,14 @@ func compileFault(s FaultSpec) (*faultRule, error) {
 	case "partial":
 		op, ok := partialOps[s.Service]
 		if !ok || s.Operation != op {
-			return nil, errors.New("entries: partial applies to kinesis PutRecords and firehose PutRecordBatch only; name the operation")
+			given := strings.TrimSpace(s.Service + " " + s.Operation)
+			if s.Operation == "" {
+				given += " (every operation)"
+			}
+			return nil, fmt.Errorf("entries: partial applies to kinesis PutRecords and firehose PutRecordBatch only, not %s: give service and operation", given)
+		}
+		if codes := partialCodes[s.Service]; s.Error != "" && !slices.Contains(codes, s.Error) {
+			return nil, fmt.Errorf("error %q: a failed entry of %s has one of %s", s.Error, op, strings.Join(codes, ", "))
 		}
 		r.partial = true
 	default:
@@ -459,9 +474,13 @@ func (r *faultRule) message(service, resource string) string {
 // partialBatch fails the entries at even positions (the first, third, …) of a PutRecords or
 // PutRecordBatch and sends the rest on, then answers as AWS does for a partly failed batch:
 // per-entry ErrorCode and ErrorMessage in request order, and the failed count. A failed
-// entry is never stored. If every entry fails, the call is answered without running it,
-// once the stream it names is known to exist.
+// entry is never stored. The whole request is checked first, as the operation checks it
+// (input, limits, the stream it names), so a request that is itself invalid gets the error
+// it would get without the fault, never a partial result.
 func (r *faultRule) partialBatch(ctx context.Context, service, action string, body []byte, region string, next awsjson.InvokeFunc) (int, []byte) {
+	if status, resp := next(awsjson.CheckOnly(ctx), action, body, region); status != http.StatusOK {
+		return status, resp
+	}
 	respList, countKey := "Records", "FailedRecordCount"
 	if service == "firehose" {
 		respList, countKey = "RequestResponses", "FailedPutCount"
@@ -469,7 +488,7 @@ func (r *faultRule) partialBatch(ctx context.Context, service, action string, bo
 	var req map[string]json.RawMessage
 	var records []json.RawMessage
 	if json.Unmarshal(body, &req) != nil || json.Unmarshal(req["Records"], &records) != nil || len(records) == 0 {
-		return next(ctx, action, body, region) // malformed: the operation answers as it would
+		return next(ctx, action, body, region) // not reached: the check refused it
 	}
 	var kept []json.RawMessage
 	for i, rec := range records {
@@ -479,7 +498,7 @@ func (r *faultRule) partialBatch(ctx context.Context, service, action string, bo
 	}
 	code := r.spec.Error
 	if code == "" {
-		code = map[string]string{"kinesis": "ProvisionedThroughputExceededException", "firehose": "ServiceUnavailableException"}[service]
+		code = partialCodes[service][0]
 	}
 	failed, _ := json.Marshal(map[string]string{"ErrorCode": code, "ErrorMessage": r.message(service, jsonResource(body))})
 	out := map[string]json.RawMessage{}
@@ -491,23 +510,8 @@ func (r *faultRule) partialBatch(ctx context.Context, service, action string, bo
 		if status != http.StatusOK || json.Unmarshal(resp, &out) != nil || json.Unmarshal(out[respList], &okEntries) != nil {
 			return status, resp
 		}
-	} else {
-		// Nothing is sent on, but a call naming no stream that exists still fails as it
-		// would: ask the service about the stream the batch names.
-		probe, probeBody := "DescribeStreamSummary", map[string]json.RawMessage{"StreamName": req["StreamName"], "StreamARN": req["StreamARN"]}
-		if service == "firehose" {
-			probe, probeBody = "DescribeDeliveryStream", map[string]json.RawMessage{"DeliveryStreamName": req["DeliveryStreamName"]}
-			out["Encrypted"] = json.RawMessage("false")
-		}
-		for k, v := range probeBody {
-			if v == nil {
-				delete(probeBody, k)
-			}
-		}
-		b, _ := json.Marshal(probeBody)
-		if status, resp := next(ctx, probe, b, region); status != http.StatusOK {
-			return status, resp
-		}
+	} else if service == "firehose" {
+		out["Encrypted"] = json.RawMessage("false")
 	}
 	var prior int
 	json.Unmarshal(out[countKey], &prior)

@@ -201,6 +201,68 @@ faults:
 	}
 }
 
+// TestFaultPartialOnAnInvalidBatch: a partial fault does not hide what is wrong with the
+// request itself. A batch whose invalid entry is one the fault would fail, a batch over the
+// size limit, and a batch of one record to a stream that does not exist each get the error
+// they get without the fault, and nothing is stored.
+func TestFaultPartialOnAnInvalidBatch(t *testing.T) {
+	srv := localpipetest.Start(t, localpipetest.Config(`
+streams: [{StreamName: events, ShardCount: 1}]
+buckets: [out]
+deliveryStreams:
+  - {DeliveryStreamName: d, ExtendedS3DestinationConfiguration: {BucketARN: 'arn:aws:s3:::out', RoleARN: 'arn:aws:iam::000000000000:role/r'}}
+faults:
+  - {service: kinesis, operation: PutRecords, entries: partial}
+  - {service: firehose, operation: PutRecordBatch, entries: partial}
+`))
+	ctx := context.Background()
+	kc := kinesis.NewFromConfig(srv.AWSConfig, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	entry := func(key string, data []byte) ktypes.PutRecordsRequestEntry {
+		return ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(key), Data: data}
+	}
+	for _, c := range []struct {
+		name    string
+		stream  string
+		records []ktypes.PutRecordsRequestEntry
+		want    string // error code
+	}{
+		// The first entry is one the fault fails: only the check of the whole batch sees it.
+		{"partition key over 256", "events", []ktypes.PutRecordsRequestEntry{entry(strings.Repeat("k", 257), []byte("x")), entry("k", []byte("y"))}, "ValidationException"},
+		{"record over 1 MiB", "events", []ktypes.PutRecordsRequestEntry{entry("k", make([]byte, 1<<20+1)), entry("k", []byte("y"))}, "ValidationException"},
+		{"batch over 5 MiB", "events", func() (out []ktypes.PutRecordsRequestEntry) {
+			for range 6 {
+				out = append(out, entry("k", make([]byte, 1000<<10)))
+			}
+			return out
+		}(), "InvalidArgumentException"},
+		{"no such stream", "nope", []ktypes.PutRecordsRequestEntry{entry("k", []byte("x"))}, "ResourceNotFoundException"},
+	} {
+		_, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(c.stream), Records: c.records})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != c.want {
+			t.Errorf("PutRecords, %s: got %v, want %s", c.name, err, c.want)
+		}
+	}
+	if n := len(srv.Records("events")); n != 0 {
+		t.Errorf("invalid batches stored %d records", n)
+	}
+	fc := firehose.NewFromConfig(srv.AWSConfig, func(o *firehose.Options) { o.RetryMaxAttempts = 1 })
+	_, err := fc.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("d"),
+		Records: []fhtypes.Record{{Data: make([]byte, 1000<<10+1)}, {Data: []byte("b")}}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+		t.Errorf("PutRecordBatch with a record over 1,000 KiB: got %v, want ValidationException", err)
+	}
+	if keys := srv.Flush("d"); len(keys) != 0 {
+		t.Errorf("an invalid batch delivered %v", keys)
+	}
+	// A valid batch still meets the fault.
+	out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("events"), Records: []ktypes.PutRecordsRequestEntry{entry("k", []byte("x"))}})
+	if err != nil || aws.ToInt32(out.FailedRecordCount) != 1 {
+		t.Fatalf("a valid batch: %v %+v", err, out)
+	}
+}
+
 func objectBodies(t *testing.T, srv *localpipetest.Server, bucket string) []string {
 	t.Helper()
 	sc := srv.S3()

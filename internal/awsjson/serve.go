@@ -31,6 +31,20 @@ type InvokeFunc = func(ctx context.Context, action string, body []byte, region s
 // same or a changed body and change the answer.
 type Interceptor func(ctx context.Context, action string, body []byte, region string, next InvokeFunc) (status int, resp []byte)
 
+type checkOnlyKey struct{}
+
+// CheckOnly marks a call to be checked as the operation checks it (input, limits, the
+// resource it names) and answered 200 with an empty object instead of being carried out.
+// An interceptor that answers for part of a batch uses it so that a request that is itself
+// invalid gets the error it would get anyway. Only the operations that look for it honour
+// it (PutRecords, PutRecordBatch).
+func CheckOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, checkOnlyKey{}, true)
+}
+
+// IsCheckOnly reports whether the call is only to be checked (see CheckOnly).
+func IsCheckOnly(ctx context.Context) bool { return ctx.Value(checkOnlyKey{}) != nil }
+
 func (s *Service) invoke(ctx context.Context, action string, body []byte, region string) (int, []byte) {
 	if s.Intercept != nil {
 		return s.Intercept(ctx, action, body, region, s.Invoke)

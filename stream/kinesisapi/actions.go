@@ -1033,6 +1033,9 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	if total > putRecordsMaxSize {
 		return nil, awsjson.NewError("InvalidArgumentException", "Records size exceeds 5 MB limit")
 	}
+	if awsjson.IsCheckOnly(c.ctx) {
+		return []byte("{}"), nil
+	}
 	if !c.h.space.Writable() {
 		return nil, noSpace()
 	}
