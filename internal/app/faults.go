@@ -346,25 +346,19 @@ func (f *faultRegistry) list() []faultStatus {
 	return out
 }
 
-// match finds the first fault that fires for a call; resource is computed only if a fault
-// that names a resource gets that far.
-func (f *faultRegistry) match(service, op string, resource func() string) *faultRule {
+// match finds the first fault that fires for a call; names reports whether the call names
+// the resource a fault gives, and is asked only if such a fault gets that far.
+func (f *faultRegistry) match(service, op string, names func(resource string) bool) *faultRule {
 	rules := f.rules.Load()
 	if rules == nil {
 		return nil
 	}
-	res, resDone := "", false
 	for _, r := range *rules {
 		if r.spec.Service != service || !r.matchesOperation(op) {
 			continue
 		}
-		if r.spec.Resource != "" {
-			if !resDone {
-				res, resDone = resource(), true
-			}
-			if res != r.spec.Resource {
-				continue
-			}
+		if r.spec.Resource != "" && !names(r.spec.Resource) {
+			continue
 		}
 		if r.fire() {
 			f.fired.WithLabelValues(service, op).Inc()
@@ -372,6 +366,28 @@ func (f *faultRegistry) match(service, op string, resource func() string) *fault
 		}
 	}
 	return nil
+}
+
+// is is the names function of a call whose resource is known.
+func is(resource string) func(string) bool {
+	return func(want string) bool { return want == resource }
+}
+
+// jsonNames is the names function of a JSON 1.1 call. Decoding the body for the stream it
+// names is what a declared fault on one stream costs the calls to every other stream, so the
+// body is searched first: a name that does not occur in it, as it cannot without JSON
+// escapes, is not the one it names. The decoded name is kept for the call's other faults.
+func jsonNames(body []byte) func(string) bool {
+	res, done := "", false
+	return func(want string) bool {
+		if !bytes.Contains(body, []byte(want)) && bytes.IndexByte(body, '\\') < 0 {
+			return false
+		}
+		if !done {
+			res, done = jsonResource(body), true
+		}
+		return res == want
+	}
 }
 
 func (r *faultRule) matchesOperation(op string) bool {
@@ -392,7 +408,7 @@ func (f *faultRegistry) gatewayFault(ctx context.Context, apiID, method, resourc
 	if f.rules.Load() == nil {
 		return ""
 	}
-	r := f.match("apigateway", method+" "+resourcePath, func() string { return apiID })
+	r := f.match("apigateway", method+" "+resourcePath, is(apiID))
 	if r == nil {
 		return ""
 	}
@@ -432,7 +448,7 @@ func (f *faultRegistry) interceptor(service string) awsjson.Interceptor {
 		if f.rules.Load() == nil {
 			return next(ctx, action, body, region)
 		}
-		r := f.match(service, action, func() string { return jsonResource(body) })
+		r := f.match(service, action, jsonNames(body))
 		if r == nil {
 			return next(ctx, action, body, region)
 		}
@@ -534,7 +550,7 @@ func (f *faultRegistry) s3Fault(ctx context.Context, op, bucket string) (code, m
 	if f.rules.Load() == nil {
 		return "", "", 0
 	}
-	r := f.match("s3", op, func() string { return bucket })
+	r := f.match("s3", op, is(bucket))
 	if r == nil {
 		return "", "", 0
 	}

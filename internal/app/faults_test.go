@@ -115,7 +115,7 @@ func fires(t *testing.T, specs string, n int) string {
 	}
 	var b strings.Builder
 	for range n {
-		if f.match("kinesis", "PutRecord", func() string { return "s" }) != nil {
+		if f.match("kinesis", "PutRecord", is("s")) != nil {
 			b.WriteByte('x')
 		} else {
 			b.WriteByte('.')
@@ -154,6 +154,33 @@ func TestFaultCountAndMatching(t *testing.T) {
 	}
 	if got := fires(t, `[{"service":"kinesis","resource":"s","latency":"1ms"}]`, 3); got != "xxx" {
 		t.Errorf("every call: %s", got)
+	}
+}
+
+// TestJSONNames: the search that spares a call to another stream decoding its body never
+// decides differently from decoding it.
+func TestJSONNames(t *testing.T) {
+	for _, c := range []struct {
+		body, want string
+		names      bool
+	}{
+		{`{"StreamName":"bench","Data":"eA=="}`, "bench", true},
+		{`{"StreamName":"bench","Data":"eA=="}`, "other", false},
+		{`{"StreamName":"bench2"}`, "bench", false},                   // occurs, as a prefix of another name
+		{`{"StreamName":"a","PartitionKey":"bench"}`, "bench", false}, // occurs, in another member
+		{`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/bench"}`, "bench", true},
+		{`{"DeliveryStreamName":"bench"}`, "bench", true},
+		{`{"StreamName":"\u0062ench"}`, "bench", true}, // escaped: only decoding finds it
+		{`{"StreamName":"\u0062ench"}`, "other", false},
+		{`not json`, "bench", false},
+	} {
+		names := jsonNames([]byte(c.body))
+		if got := names(c.want); got != c.names {
+			t.Errorf("%s names %s: %v, want %v", c.body, c.want, got, c.names)
+		}
+		if again := names(c.want); again != c.names {
+			t.Errorf("%s names %s: %v the second time", c.body, c.want, again)
+		}
 	}
 }
 
