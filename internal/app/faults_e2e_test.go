@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -551,5 +552,93 @@ func TestFaultOnGatewayMethod(t *testing.T) {
 	}
 	if recs := s.records(t, "e2e-stream"); len(recs) != 1 || string(recs[0].Data) != `{"n": 2}` {
 		t.Errorf("stream holds %d records, want only the one sent after the faults", len(recs))
+	}
+}
+
+// TestFaultNeverCorruptsState: a call a fault fails leaves everything as it was. Kinesis
+// PutRecords and Firehose PutRecordBatch store no record (GetRecords reads none, a flush
+// delivers none), also when the fault waits first; S3 keeps the old object, its body and
+// ETag, through a failed PutObject, CopyObject, DeleteObject and CompleteMultipartUpload.
+func TestFaultNeverCorruptsState(t *testing.T) {
+	srv := localpipetest.Start(t, localpipetest.Config(`
+streams: [{StreamName: events, ShardCount: 2}]
+buckets: [out, bkt]
+deliveryStreams:
+  - {DeliveryStreamName: d, ExtendedS3DestinationConfiguration: {BucketARN: 'arn:aws:s3:::out', RoleARN: 'arn:aws:iam::000000000000:role/r'}}
+faults:
+  - {service: kinesis, operation: PutRecords, error: InternalFailure, latency: 5ms}
+  - {service: firehose, operation: PutRecordBatch, error: ServiceUnavailableException}
+`))
+	ctx := context.Background()
+	kc := kinesis.NewFromConfig(srv.AWSConfig, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	if _, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("events"), Records: []ktypes.PutRecordsRequestEntry{
+		{PartitionKey: aws.String("a"), Data: []byte("x")}, {PartitionKey: aws.String("b"), Data: []byte("y")}}}); err == nil {
+		t.Fatal("PutRecords succeeded through the fault")
+	}
+	if n := len(srv.Records("events")); n != 0 {
+		t.Errorf("a failed PutRecords stored %d records", n)
+	}
+	fc := firehose.NewFromConfig(srv.AWSConfig, func(o *firehose.Options) { o.RetryMaxAttempts = 1 })
+	if _, err := fc.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("d"),
+		Records: []fhtypes.Record{{Data: []byte("x")}}}); err == nil {
+		t.Fatal("PutRecordBatch succeeded through the fault")
+	}
+	if keys := srv.Flush("d"); len(keys) != 0 {
+		t.Errorf("a failed PutRecordBatch delivered %v", keys)
+	}
+
+	sc := s3.NewFromConfig(srv.AWSConfig, func(o *s3.Options) { o.UsePathStyle = true; o.RetryMaxAttempts = 1 })
+	old, err := sc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("old")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := sc.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := sc.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("bkt"), Key: aws.String("k"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader("new")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Fault(localpipetest.FaultSpec{Service: "s3", Resource: "bkt", Error: "InternalError"})
+	for name, call := range map[string]func() error{
+		"PutObject": func() error {
+			_, err := sc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("new")})
+			return err
+		},
+		"CopyObject": func() error {
+			_, err := sc.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), CopySource: aws.String("out/none")})
+			return err
+		},
+		"DeleteObject": func() error {
+			_, err := sc.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+			return err
+		},
+		"CompleteMultipartUpload": func() error {
+			_, err := sc.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("k"), UploadId: up.UploadId,
+				MultipartUpload: &s3types.CompletedMultipartUpload{Parts: []s3types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}})
+			return err
+		},
+	} {
+		var ae smithy.APIError
+		if err := call(); !errors.As(err, &ae) || ae.ErrorCode() != "InternalError" {
+			t.Errorf("%s: got %v, want the fault's InternalError", name, err)
+		}
+	}
+	srv.ClearFaults()
+	get, err := sc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatalf("the object is gone after failed calls: %v", err)
+	}
+	body, err := io.ReadAll(get.Body)
+	get.Body.Close()
+	if err != nil || string(body) != "old" || aws.ToString(get.ETag) != aws.ToString(old.ETag) {
+		t.Errorf("after failed calls the object holds %q (ETag %s), want the old one (ETag %s)", body, aws.ToString(get.ETag), aws.ToString(old.ETag))
+	}
+	// The upload the fault refused to complete is still open, and completes now.
+	if _, err := sc.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("k"), UploadId: up.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: []s3types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}}); err != nil {
+		t.Errorf("completing the upload once the fault is gone: %v", err)
 	}
 }
