@@ -368,6 +368,15 @@ func (f *faultRegistry) match(service, op string, names func(resource string) bo
 	return nil
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // is is the names function of a call whose resource is known.
 func is(resource string) func(string) bool {
 	return func(want string) bool { return want == resource }
@@ -375,12 +384,14 @@ func is(resource string) func(string) bool {
 
 // jsonNames is the names function of a JSON 1.1 call. Decoding the body for the stream it
 // names is what a declared fault on one stream costs the calls to every other stream, so the
-// body is searched first: a name that does not occur in it, as it cannot without JSON
-// escapes, is not the one it names. The decoded name is kept for the call's other faults.
+// body is searched first: an ASCII name (every stream and delivery stream name is) that does
+// not occur in it is not the one it names, unless JSON escapes spell it. Decoding replaces
+// only invalid UTF-8, never with ASCII, so it cannot make such a name appear. The decoded
+// name is kept for the call's other faults.
 func jsonNames(body []byte) func(string) bool {
 	res, done := "", false
 	return func(want string) bool {
-		if !bytes.Contains(body, []byte(want)) && bytes.IndexByte(body, '\\') < 0 {
+		if isASCII(want) && !bytes.Contains(body, []byte(want)) && bytes.IndexByte(body, '\\') < 0 {
 			return false
 		}
 		if !done {

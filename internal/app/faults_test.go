@@ -184,6 +184,22 @@ func TestJSONNames(t *testing.T) {
 	}
 }
 
+// FuzzJSONNames holds the search in the body to what decoding it decides.
+func FuzzJSONNames(f *testing.F) {
+	for _, s := range [][2]string{
+		{`{"StreamName":"bench"}`, "bench"}, {`{"StreamName":"bench2"}`, "bench"},
+		{`{"StreamName":"\u0062ench"}`, "bench"}, {`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c"}`, "s"},
+		{"{\"StreamName\":\"\xff\"}", "\ufffd"}, {`{"DeliveryStreamName":"d","StreamName":"s"}`, "d"}, {`[`, "x"},
+	} {
+		f.Add([]byte(s[0]), s[1])
+	}
+	f.Fuzz(func(t *testing.T, body []byte, want string) {
+		if got, decoded := jsonNames(body)(want), jsonResource(body) == want; got != decoded {
+			t.Fatalf("%q names %q: %v, decoding says %v", body, want, got, decoded)
+		}
+	})
+}
+
 func TestFaultLatencyWaitsBeforeRunning(t *testing.T) {
 	f := newFaultRegistry(nil)
 	var slept []time.Duration
