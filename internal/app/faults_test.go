@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/localpipe/localpipe/internal/awsjson"
 )
 
 func TestParseFaultsRejectsBadDeclarations(t *testing.T) {
@@ -262,6 +266,81 @@ func BenchmarkFaultInterceptor(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			next(ctx, "PutRecord", body, "")
+		}
+	})
+}
+
+// FuzzPartialBatch runs a partial fault over the real Kinesis and Firehose handlers with any
+// body. Whatever the whole request's check answers when it refuses is the answer; a request
+// it accepts gets one result per entry in order, the first, third, … failed with the
+// fault's code and the others stored, and the failed count to match.
+func FuzzPartialBatch(f *testing.F) {
+	cfg := DefaultConfig()
+	cfg.Ephemeral, cfg.Listen, cfg.LogRequests = true, "127.0.0.1:0", false
+	cfg.Resources = &Resources{
+		Streams:         []json.RawMessage{json.RawMessage(`{"StreamName":"s","ShardCount":2}`)},
+		Buckets:         []json.RawMessage{json.RawMessage(`{"Bucket":"out"}`)},
+		DeliveryStreams: []json.RawMessage{json.RawMessage(`{"DeliveryStreamName":"d","ExtendedS3DestinationConfiguration":{"BucketARN":"arn:aws:s3:::out","RoleARN":"arn:aws:iam::000000000000:role/r"}}`)},
+	}
+	a, err := Open(cfg, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { a.Shutdown(context.Background()) })
+	for _, s := range []string{
+		`{"StreamName":"s","Records":[{"PartitionKey":"a","Data":"eA=="},{"PartitionKey":"b","Data":"eQ=="},{"PartitionKey":"c","Data":"eg=="}]}`,
+		`{"StreamName":"s","Records":[{"PartitionKey":"a","Data":"eA=="}]}`,
+		`{"StreamName":"s","Records":[{"Data":"eA=="},{"PartitionKey":"b","Data":"eQ=="}]}`,
+		`{"StreamName":"nope","Records":[{"PartitionKey":"a","Data":"eA=="}]}`,
+		`{"StreamName":"s","Records":[]}`, `{"StreamName":"s","Records":{}}`, `{"StreamName":"s"}`,
+		`{"DeliveryStreamName":"d","Records":[{"Data":"eA=="},{"Data":"eQ=="}]}`,
+		`{"DeliveryStreamName":"d","Records":[{"Data":"!!"}]}`, `{"DeliveryStreamName":"nope","Records":[{"Data":"eA=="}]}`,
+		`{`, `null`, `[]`, ``, `{"StreamName":"s","Records":[{"PartitionKey":"a","Data":"eA=="}],"Records":[]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	services := []struct {
+		name, action, list, count string
+		invoke                    func(context.Context, string, []byte, string) (int, string, []byte)
+	}{
+		{"kinesis", "PutRecords", "Records", "FailedRecordCount", a.kinesis.Invoke},
+		{"firehose", "PutRecordBatch", "RequestResponses", "FailedPutCount", a.firehoseAPI.Invoke},
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, svc := range services {
+			rule, err := compileFault(FaultSpec{Service: svc.name, Operation: svc.action, Entries: "partial"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// No fault is declared, so the handler's own interceptor lets every call through.
+			next := func(ctx context.Context, action string, body []byte, region string) (int, []byte) {
+				status, _, resp := svc.invoke(ctx, action, body, region)
+				return status, resp
+			}
+			checked, checkResp := next(awsjson.CheckOnly(context.Background()), svc.action, body, "")
+			status, resp := rule.partialBatch(context.Background(), svc.name, svc.action, body, "", next)
+			if checked != http.StatusOK {
+				if status != checked || string(resp) != string(checkResp) {
+					t.Fatalf("%s refused %q with %d %s, the partial fault answered %d %s", svc.action, body, checked, checkResp, status, resp)
+				}
+				continue
+			}
+			var req struct{ Records []json.RawMessage }
+			var out map[string]json.RawMessage
+			var entries []struct{ ErrorCode, SequenceNumber, RecordId *string }
+			var failed int
+			if json.Unmarshal(body, &req) != nil || status != http.StatusOK || json.Unmarshal(resp, &out) != nil ||
+				json.Unmarshal(out[svc.list], &entries) != nil || json.Unmarshal(out[svc.count], &failed) != nil {
+				t.Fatalf("%s accepted %q, the partial fault answered %d %s", svc.action, body, status, resp)
+			}
+			if len(entries) != len(req.Records) || failed != (len(req.Records)+1)/2 {
+				t.Fatalf("%q: %d results, %d failed, for %d records", body, len(entries), failed, len(req.Records))
+			}
+			for i, e := range entries {
+				if (e.ErrorCode != nil) != (i%2 == 0) || (e.ErrorCode == nil) != (e.SequenceNumber != nil || e.RecordId != nil) {
+					t.Fatalf("%q: entry %d is %s", body, i, resp)
+				}
+			}
 		}
 	})
 }
