@@ -456,8 +456,16 @@ func jsonResource(body []byte) string {
 // interceptor is the JSON 1.1 services' hook into the registry.
 func (f *faultRegistry) interceptor(service string) awsjson.Interceptor {
 	return func(ctx context.Context, action string, body []byte, region string, next awsjson.InvokeFunc) (int, []byte) {
-		if f.rules.Load() == nil {
+		rules := f.rules.Load()
+		if rules == nil {
 			return next(ctx, action, body, region)
+		}
+		if action == partialOps[service] && slices.ContainsFunc(*rules, func(r *faultRule) bool { return r.partial && r.spec.Service == service }) {
+			// A partial fault answers only a batch the operation would take: one that is
+			// itself invalid gets the error it gets anyway, and spends no count or draw.
+			if status, resp := next(awsjson.CheckOnly(ctx), action, body, region); status != http.StatusOK {
+				return status, resp
+			}
 		}
 		r := f.match(service, action, jsonNames(body))
 		if r == nil {
@@ -501,13 +509,10 @@ func (r *faultRule) message(service, resource string) string {
 // partialBatch fails the entries at even positions (the first, third, …) of a PutRecords or
 // PutRecordBatch and sends the rest on, then answers as AWS does for a partly failed batch:
 // per-entry ErrorCode and ErrorMessage in request order, and the failed count. A failed
-// entry is never stored. The whole request is checked first, as the operation checks it
-// (input, limits, the stream it names), so a request that is itself invalid gets the error
-// it would get without the fault, never a partial result.
+// entry is never stored. The interceptor has checked the whole request as the operation
+// checks it (input, limits, the stream it names), so a request that is itself invalid got
+// the error it would get without the fault, never a partial result.
 func (r *faultRule) partialBatch(ctx context.Context, service, action string, body []byte, region string, next awsjson.InvokeFunc) (int, []byte) {
-	if status, resp := next(awsjson.CheckOnly(ctx), action, body, region); status != http.StatusOK {
-		return status, resp
-	}
 	respList, countKey := "Records", "FailedRecordCount"
 	if service == "firehose" {
 		respList, countKey = "RequestResponses", "FailedPutCount"

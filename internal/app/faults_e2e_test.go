@@ -205,7 +205,7 @@ faults:
 // TestFaultPartialOnAnInvalidBatch: a partial fault does not hide what is wrong with the
 // request itself. A batch whose invalid entry is one the fault would fail, a batch over the
 // size limit, and a batch of one record to a stream that does not exist each get the error
-// they get without the fault, and nothing is stored.
+// they get without the fault, nothing is stored, and a count is not spent on them.
 func TestFaultPartialOnAnInvalidBatch(t *testing.T) {
 	srv := localpipetest.Start(t, localpipetest.Config(`
 streams: [{StreamName: events, ShardCount: 1}]
@@ -213,7 +213,7 @@ buckets: [out]
 deliveryStreams:
   - {DeliveryStreamName: d, ExtendedS3DestinationConfiguration: {BucketARN: 'arn:aws:s3:::out', RoleARN: 'arn:aws:iam::000000000000:role/r'}}
 faults:
-  - {service: kinesis, operation: PutRecords, entries: partial}
+  - {service: kinesis, operation: PutRecords, entries: partial, count: 1}
   - {service: firehose, operation: PutRecordBatch, entries: partial}
 `))
 	ctx := context.Background()
@@ -257,7 +257,7 @@ faults:
 	if keys := srv.Flush("d"); len(keys) != 0 {
 		t.Errorf("an invalid batch delivered %v", keys)
 	}
-	// A valid batch still meets the fault.
+	// The invalid batches did not spend the fault: the first valid one meets it.
 	out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("events"), Records: []ktypes.PutRecordsRequestEntry{entry("k", []byte("x"))}})
 	if err != nil || aws.ToInt32(out.FailedRecordCount) != 1 {
 		t.Fatalf("a valid batch: %v %+v", err, out)

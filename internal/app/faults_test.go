@@ -270,10 +270,10 @@ func BenchmarkFaultInterceptor(b *testing.B) {
 	})
 }
 
-// FuzzPartialBatch runs a partial fault over the real Kinesis and Firehose handlers with any
-// body. Whatever the whole request's check answers when it refuses is the answer; a request
-// it accepts gets one result per entry in order, the first, third, … failed with the
-// fault's code and the others stored, and the failed count to match.
+// FuzzPartialBatch runs a partial fault (count 1) over the real Kinesis and Firehose handlers
+// with any body. Whatever the whole request's check answers when it refuses is the answer,
+// and the fault is not spent; a request it accepts gets one result per entry in order, the
+// first, third, … failed and the others stored, and the failed count to match.
 func FuzzPartialBatch(f *testing.F) {
 	cfg := DefaultConfig()
 	cfg.Ephemeral, cfg.Listen, cfg.LogRequests = true, "127.0.0.1:0", false
@@ -306,19 +306,23 @@ func FuzzPartialBatch(f *testing.F) {
 		{"kinesis", "PutRecords", "Records", "FailedRecordCount", a.kinesis.Invoke},
 		{"firehose", "PutRecordBatch", "RequestResponses", "FailedPutCount", a.firehoseAPI.Invoke},
 	}
+	one := int64(1)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, svc := range services {
-			rule, err := compileFault(FaultSpec{Service: svc.name, Operation: svc.action, Entries: "partial"})
-			if err != nil {
+			f := newFaultRegistry(nil)
+			if _, err := f.add([]FaultSpec{{Service: svc.name, Operation: svc.action, Entries: "partial", Count: &one}}); err != nil {
 				t.Fatal(err)
 			}
-			// No fault is declared, so the handler's own interceptor lets every call through.
+			// The app declares no fault, so its own interceptor lets every call through.
 			next := func(ctx context.Context, action string, body []byte, region string) (int, []byte) {
 				status, _, resp := svc.invoke(ctx, action, body, region)
 				return status, resp
 			}
 			checked, checkResp := next(awsjson.CheckOnly(context.Background()), svc.action, body, "")
-			status, resp := rule.partialBatch(context.Background(), svc.name, svc.action, body, "", next)
+			status, resp := f.interceptor(svc.name)(context.Background(), svc.action, body, "", next)
+			if fired := f.list()[0].Fired; fired != map[bool]int64{true: 1, false: 0}[checked == http.StatusOK] {
+				t.Fatalf("%q (checked %d): the fault fired %d times", body, checked, fired)
+			}
 			if checked != http.StatusOK {
 				if status != checked || string(resp) != string(checkResp) {
 					t.Fatalf("%s refused %q with %d %s, the partial fault answered %d %s", svc.action, body, checked, checkResp, status, resp)
