@@ -47,6 +47,9 @@ type API struct {
 	// written. A "$ref" inside a schema names another model; ModelName resolves it.
 	Models map[string]json.RawMessage
 
+	// Authorizers by name; methods name theirs in Method.Authorizer.
+	Authorizers map[string]*Authorizer `json:",omitempty"`
+
 	// Warnings lists what the import left out because API Gateway has no use for it
 	// either (a cookie parameter, a "default" OpenAPI response), like RestApi.warnings.
 	Warnings []string
@@ -261,9 +264,12 @@ type Method struct {
 	HTTPMethod    string
 	OperationName string
 
-	// AuthorizationType is what PutMethod was given: NONE or AWS_IAM ("" means NONE).
-	// localpipe checks no signatures, so AWS_IAM is recorded, not enforced.
+	// AuthorizationType is what PutMethod was given: NONE, AWS_IAM, CUSTOM or
+	// COGNITO_USER_POOLS ("" means NONE). localpipe checks no signatures, so AWS_IAM is
+	// recorded, not enforced.
 	AuthorizationType string `json:",omitempty"`
+	// Authorizer names the API's authorizer (API.Authorizers) that guards the method.
+	Authorizer string `json:",omitempty"`
 
 	// APIKeyRequired is set when the operation's security names an apiKey scheme read
 	// from the x-api-key header.
