@@ -52,7 +52,9 @@ func (f *fnStub) event(t *testing.T, name string) map[string]any {
 }
 
 func answer(payload string) func(context.Context, []byte) (FunctionResult, error) {
-	return func(context.Context, []byte) (FunctionResult, error) { return FunctionResult{Payload: []byte(payload)}, nil }
+	return func(context.Context, []byte) (FunctionResult, error) {
+		return FunctionResult{Payload: []byte(payload)}, nil
+	}
 }
 
 func failWith(payload string) func(context.Context, []byte) (FunctionResult, error) {
