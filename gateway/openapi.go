@@ -526,8 +526,8 @@ func (im *importer) authorizer(where, name string, v any, typ, in, keyName strin
 	a.IdentitySource = str("identitySource")
 	a.IdentityValidationExpression = str("identityValidationExpression")
 	if v, ok := obj["authorizerResultTtlInSeconds"]; ok && v != nil {
-		n, isNum := v.(float64)
-		if !isNum || n != float64(int(n)) {
+		n, isInt := integer(v)
+		if !isInt || n < -1<<31 || n > 1<<31 {
 			im.fail(join(where, "authorizerResultTtlInSeconds"), "must be an integer, not %s", jsonText(v))
 		} else {
 			ttl := int(n)
