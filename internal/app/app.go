@@ -166,7 +166,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
-		Fault: a.faults.gatewayFault,
+		Fault: a.faults.gatewayFault, Functions: gatewayFunctions(a.functions),
 	})
 	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
 		return nil, err

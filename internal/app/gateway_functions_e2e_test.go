@@ -283,7 +283,14 @@ restApis:
 			}
 		}
 		r := s.do(t, "GET", u("/secure"), "", "Authorization", "Bearer alice")
-		if r.status != 200 || !strings.Contains(r.body, `\"authorizer\":{\"integrationLatency\":`) || !strings.Contains(r.body, `\"principalId\":\"alice\",\"tier\":\"gold\"`) {
+		var seen struct {
+			Authorizer map[string]any `json:"authorizer"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &seen); err != nil {
+			t.Fatalf("%d %s: %v", r.status, r.body, err)
+		}
+		a := seen.Authorizer
+		if _, ok := a["integrationLatency"].(float64); r.status != 200 || !ok || a["principalId"] != "alice" || a["tier"] != "gold" || a["n"] != "1" {
 			t.Errorf("proxy with authorizer: %d %s", r.status, r.body)
 		}
 		calls := lambda.Calls("auth")
