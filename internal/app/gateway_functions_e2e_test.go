@@ -1,9 +1,14 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 
 	"github.com/localpipe/localpipe/internal/functions/functionstest"
 )
@@ -321,4 +326,94 @@ func jsonEqual(a, b string) bool {
 		return false
 	}
 	return jsonText(x) == jsonText(y)
+}
+
+// TestGatewayControlPlaneAuthorizers builds a TOKEN authorizer and an AWS_PROXY method
+// guarded by it with the SDK's apigateway client, deploys, and calls it.
+func TestGatewayControlPlaneAuthorizers(t *testing.T) {
+	lambda := functionstest.NewLambda(t, map[string]functionstest.Func{
+		"auth": func(event []byte) ([]byte, bool) {
+			if fnEvent(event)["authorizationToken"] == "letmein" {
+				return []byte(`{"principalId":"u1","policyDocument":{"Version":"2012-10-17","Statement":[` +
+					`{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"role":"admin"}}`), false
+			}
+			return []byte(`{"errorMessage":"Unauthorized"}`), true
+		},
+		"who": func(event []byte) ([]byte, bool) {
+			rc, _ := fnEvent(event)["requestContext"].(map[string]any)
+			a, _ := rc["authorizer"].(map[string]any)
+			return []byte(`{"statusCode":200,"body":` + jsonText(jsonText(a["principalId"])+" "+jsonText(a["role"])) + `}`), false
+		},
+	})
+	config := "functions:\n  - {name: auth, endpoint: " + lambda.URL + "}\n  - {name: who, endpoint: " + lambda.URL + "}\n"
+	s := startServer(t, "", map[string]string{"localpipe.yaml": config})
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("authz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: api.RootResourceId, PathPart: aws.String("me")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.CreateAuthorizer(ctx, &apigateway.CreateAuthorizerInput{RestApiId: api.Id, Name: aws.String("tok"), Type: agtypes.AuthorizerTypeToken})
+	wantAPIError(t, "CreateAuthorizer without a URI", err, "BadRequestException", "Authorizer URI must be specified")
+	authURI := "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:auth/invocations"
+	az, err := ag.CreateAuthorizer(ctx, &apigateway.CreateAuthorizerInput{
+		RestApiId: api.Id, Name: aws.String("tok"), Type: agtypes.AuthorizerTypeToken, AuthorizerUri: aws.String(authURI),
+		IdentitySource: aws.String("method.request.header.X-Token"), AuthorizerResultTtlInSeconds: aws.Int32(0),
+	})
+	if err != nil || len(aws.ToString(az.Id)) != 6 || aws.ToString(az.AuthorizerUri) != authURI || aws.ToInt32(az.AuthorizerResultTtlInSeconds) != 0 {
+		t.Fatalf("CreateAuthorizer: %+v, %v", az, err)
+	}
+	list, err := ag.GetAuthorizers(ctx, &apigateway.GetAuthorizersInput{RestApiId: api.Id})
+	if err != nil || len(list.Items) != 1 || aws.ToString(list.Items[0].Name) != "tok" {
+		t.Fatalf("GetAuthorizers: %+v, %v", list, err)
+	}
+	_, err = ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("GET"), AuthorizationType: aws.String("CUSTOM")})
+	wantAPIError(t, "PutMethod CUSTOM without an authorizer", err, "BadRequestException", "requires a valid authorizer")
+	m, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("GET"),
+		AuthorizationType: aws.String("CUSTOM"), AuthorizerId: az.Id})
+	if err != nil || aws.ToString(m.AuthorizerId) != aws.ToString(az.Id) || aws.ToString(m.AuthorizationType) != "CUSTOM" {
+		t.Fatalf("PutMethod: %+v, %v", m, err)
+	}
+	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("GET"),
+		Type: agtypes.IntegrationTypeAwsProxy, IntegrationHttpMethod: aws.String("POST"),
+		Uri: aws.String("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:who/invocations")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("dev")}); err != nil {
+		t.Fatal(err)
+	}
+	u := s.url(aws.ToString(api.Id), "dev", "/me")
+	if r := s.do(t, "GET", u, ""); r.status != 401 {
+		t.Errorf("no token: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, "GET", u, "", "X-Token", "nope"); r.status != 401 {
+		t.Errorf("bad token: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, "GET", u, "", "X-Token", "letmein"); r.status != 200 || r.body != `"u1" "admin"` {
+		t.Errorf("good token: %d %s", r.status, r.body)
+	}
+
+	_, err = ag.DeleteAuthorizer(ctx, &apigateway.DeleteAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id})
+	wantAPIError(t, "DeleteAuthorizer in use", err, "ConflictException", "is referenced in method: GET:/me")
+	up, err := ag.UpdateAuthorizer(ctx, &apigateway.UpdateAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id,
+		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/authorizerResultTtlInSeconds"), Value: aws.String("60")}}})
+	if err != nil || aws.ToInt32(up.AuthorizerResultTtlInSeconds) != 60 {
+		t.Fatalf("UpdateAuthorizer: %+v, %v", up, err)
+	}
+	if _, err := ag.UpdateMethod(ctx, &apigateway.UpdateMethodInput{RestApiId: api.Id, ResourceId: res.Id, HttpMethod: aws.String("GET"),
+		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/authorizationType"), Value: aws.String("NONE")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.DeleteAuthorizer(ctx, &apigateway.DeleteAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id}); err != nil {
+		t.Errorf("DeleteAuthorizer: %v", err)
+	}
+	// The stage still serves the deployment made with the authorizer.
+	if r := s.do(t, "GET", u, ""); r.status != 401 {
+		t.Errorf("deployed method after the model changed: %d %s", r.status, r.body)
+	}
 }
