@@ -146,6 +146,7 @@ func (q *call) proxyRequestFields() proxyRequest {
 			ev.Headers[n], ev.MultiValueHeaders[n] = v[len(v)-1], append([]string(nil), v...)
 		}
 	}
+	q.forwardedHeaders(&ev)
 	if r.URL.RawQuery != "" {
 		vals, _ := url.ParseQuery(r.URL.RawQuery)
 		if len(vals) > 0 {
@@ -182,6 +183,45 @@ func (q *call) proxyRequestFields() proxyRequest {
 		APIID: q.d.api.ID, Authorizer: q.authorizer,
 	}
 	return ev
+}
+
+// forwardedHeaders adds the X-Forwarded-For, -Port and -Proto headers API Gateway's edge
+// adds to what a function sees: the client's address appended to any X-Forwarded-For it
+// sent, and the port and scheme it connected to.
+func (q *call) forwardedHeaders(ev *proxyRequest) {
+	r := q.r
+	if ev.Headers == nil {
+		ev.Headers, ev.MultiValueHeaders = map[string]string{}, map[string][]string{}
+	}
+	ip := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	proto, port := "http", "80"
+	if r.TLS != nil {
+		proto, port = "https", "443"
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(la.String()); err == nil {
+			port = p
+		}
+	}
+	set := func(name, v string) {
+		for k := range ev.Headers {
+			if strings.EqualFold(k, name) {
+				delete(ev.Headers, k)
+				delete(ev.MultiValueHeaders, k)
+			}
+		}
+		ev.Headers[name], ev.MultiValueHeaders[name] = v, []string{v}
+	}
+	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		set("X-Forwarded-For", strings.Join(prior, ", ")+", "+ip)
+	} else {
+		set("X-Forwarded-For", ip)
+	}
+	set("X-Forwarded-Port", port)
+	set("X-Forwarded-Proto", proto)
 }
 
 // proxyEvent is the event an AWS_PROXY integration's function receives. A body of a binary
@@ -539,4 +579,29 @@ func (q *call) serveLambdaAWS() {
 		return
 	}
 	q.applyResponse(cr, http.Header{"Content-Type": {"application/json"}}, res.Payload)
+}
+
+// Functions lists the functions the API's Lambda integrations and authorizers call, each
+// with the places that call it ("POST /items", "authorizer tok"), so a start can say which
+// are not declared. An ARN that depends on a stage variable is left out.
+func (a *API) Functions() map[string][]string {
+	out := map[string][]string{}
+	add := func(uri, where string) {
+		if fn, err := lambdaFunction(uri); err == nil && !strings.Contains(fn, "${") {
+			out[fn] = append(out[fn], where)
+		}
+	}
+	for _, name := range sortedKeys(a.Authorizers) {
+		if z := a.Authorizers[name]; z.Type != AuthorizerCognito {
+			add(z.URI, "authorizer "+name)
+		}
+	}
+	for _, res := range a.Resources() {
+		for _, verb := range sortedKeys(res.Methods) {
+			if in := res.Methods[verb].Integration; in != nil && (in.Type == IntegrationAWS || in.Type == IntegrationAWSProxy) {
+				add(in.URI, verb+" "+res.Path)
+			}
+		}
+	}
+	return out
 }

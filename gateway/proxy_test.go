@@ -111,7 +111,8 @@ func TestProxyEvent(t *testing.T) {
 		}
 	}
 	h := ev["headers"].(map[string]any)
-	if h["X-Multi"] != "two" || h["Host"] != "localhost:4566" || h["Content-Type"] != "application/json" {
+	if h["X-Multi"] != "two" || h["Host"] != "localhost:4566" || h["Content-Type"] != "application/json" ||
+		h["X-Forwarded-For"] != "192.0.2.7" || h["X-Forwarded-Proto"] != "http" || h["X-Forwarded-Port"] != "80" {
 		t.Errorf("headers %v", h)
 	}
 	if mv := ev["multiValueHeaders"].(map[string]any); !reflect.DeepEqual(mv["X-Multi"], []any{"one", "two"}) {
@@ -142,8 +143,11 @@ func TestProxyEvent(t *testing.T) {
 	}
 
 	// Nothing to send is null: no query string, no body.
-	w = e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/items/1"})
+	w = e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/items/1", header: map[string]string{"x-forwarded-for": "10.0.0.1"}})
 	ev = f.event(t, fnARN+"echo")
+	if xff := ev["headers"].(map[string]any)["X-Forwarded-For"]; xff != "10.0.0.1, 192.0.2.7" {
+		t.Errorf("X-Forwarded-For %v", xff)
+	}
 	for _, k := range []string{"queryStringParameters", "multiValueQueryStringParameters", "body"} {
 		if v, ok := ev[k]; !ok || v != nil {
 			t.Errorf("%s = %#v, %v; want null", k, v, ok)

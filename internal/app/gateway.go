@@ -153,6 +153,7 @@ func (a *App) applyGateway(res *Resources) error {
 		for _, w := range api.Warnings {
 			a.logger.Warn("gateway: import warning", "api", api.Name, "id", api.ID, "warning", w)
 		}
+		warnUndeclaredFunctions(a.logger, a.functions, api)
 	}
 	keyNames := map[string]bool{}
 	for i, raw := range res.APIKeys {
@@ -361,6 +362,20 @@ func (a *App) eachInvokeURL(fn func(gateway.Deployment, string)) {
 	for _, d := range a.gw.Deployments() {
 		fn(d, fmt.Sprintf("http://%s/restapis/%s/%s/_user_request_/", net.JoinHostPort(host, port), d.APIID, d.Stage))
 		fn(d, fmt.Sprintf("http://%s.execute-api.localhost:%s/%s/", d.APIID, port, d.Stage))
+	}
+}
+
+// warnUndeclaredFunctions says at start which Lambda integrations and authorizers of api
+// call a function no functions: entry declares: their requests will be answered 500.
+func warnUndeclaredFunctions(log *slog.Logger, reg *functions.Registry, api *gateway.API) {
+	for fn, where := range api.Functions() {
+		if reg != nil {
+			if _, ok := reg.Lookup(fn); ok {
+				continue
+			}
+		}
+		log.Warn("gateway: the config's functions: declares no function of this name, so these methods will answer 500",
+			"api", api.Name, "id", api.ID, "function", fn, "calledBy", strings.Join(where, ", "))
 	}
 }
 

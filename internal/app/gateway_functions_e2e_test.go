@@ -44,7 +44,19 @@ components:
         authorizerUri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/plainauth/invocations
         identitySource: method.request.querystring.tenant
         authorizerResultTtlInSeconds: 0
+    pool:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: cognito_user_pools
+      x-amazon-apigateway-authorizer:
+        type: cognito_user_pools
+        providerARNs: [arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_local]
 paths:
+  /cognito:
+    get:
+      security: [{pool: []}]
+      x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{"statusCode": 200}'}, responses: {default: {statusCode: "200"}}}
   /hello/{name}:
     x-amazon-apigateway-any-method:
       x-amazon-apigateway-integration:
@@ -255,6 +267,12 @@ restApis:
 		if !strings.Contains(s.logs.String(), `reason="Execution failed due to configuration error: Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody`) {
 			t.Errorf("the request log gives no reason:\n%s", s.logs)
 		}
+		if !strings.Contains(s.logs.String(), `function=arn:aws:lambda:us-east-1:000000000000:function:nobody calledBy="GET /missing"`) {
+			t.Errorf("no warning at start:\n%s", s.logs)
+		}
+		if strings.Contains(s.logs.String(), `function=arn:aws:lambda:us-east-1:000000000000:function:hello calledBy`) {
+			t.Errorf("a warning for a declared function:\n%s", s.logs)
+		}
 	})
 	t.Run("AWS Lambda integration", func(t *testing.T) {
 		r := s.do(t, "POST", u("/calc"), `{"n": 7}`)
@@ -305,6 +323,16 @@ restApis:
 		}
 		if lambda.Calls("auth") != calls {
 			t.Errorf("the cached policy was not used: %d calls, then %d", calls, lambda.Calls("auth"))
+		}
+	})
+	t.Run("Cognito authorizer", func(t *testing.T) {
+		// The API starts; the start says the method cannot be served, and a call says why.
+		if !strings.Contains(s.logs.String(), "Cognito user pool authorizers are not available locally") {
+			t.Errorf("no warning at start:\n%s", s.logs)
+		}
+		r := s.do(t, "GET", u("/cognito"), "", "Authorization", "token")
+		if r.status != 500 || !jsonEqual(r.body, internal) || !strings.Contains(s.logs.String(), `reason="the Cognito user pool authorizer \"pool\" is not available locally`) {
+			t.Errorf("%d %s\n%s", r.status, r.body, s.logs)
 		}
 	})
 	t.Run("REQUEST authorizer", func(t *testing.T) {
