@@ -2,7 +2,9 @@
 // resources, methods, integrations, models, validators and gateway responses) from an
 // OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
 // Server deploys it at stages and answers invoke requests as API Gateway does, calling
-// Kinesis and Firehose through an Invoker, HTTP back ends directly, or answering MOCKs.
+// Kinesis and Firehose through an Invoker, HTTP back ends directly, Lambda functions (AWS and
+// AWS_PROXY integrations, TOKEN and REQUEST authorizers) through a FunctionInvoker, or
+// answering MOCKs.
 // The Server also answers API Gateway's control plane: it describes those APIs, and
 // creates, edits, deploys and deletes APIs of its own, kept in a Store (OpenControlPlane).
 //
