@@ -205,6 +205,15 @@ func (q *call) authorize() bool {
 	return true
 }
 
+// apiKeyValue is the API key the request presents: the x-api-key header's, or with the API
+// key source AUTHORIZER the usageIdentifierKey of the method's Lambda authorizer.
+func (q *call) apiKeyValue() string {
+	if q.d.api.APIKeySource == APIKeySourceAuthorizer {
+		return q.usageKey
+	}
+	return q.r.Header.Get("X-Api-Key")
+}
+
 func (q *call) denyUnauthorized(reason string) {
 	q.fail(errUnauthorized, reason)
 }

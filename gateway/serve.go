@@ -143,10 +143,7 @@ func (q *call) serve() {
 		return
 	}
 	if q.p.method.APIKeyRequired {
-		v := q.r.Header.Get("X-Api-Key")
-		if q.d.api.APIKeySource == APIKeySourceAuthorizer {
-			v = q.usageKey
-		}
+		v := q.apiKeyValue()
 		k, ok := q.s.apiKey(v, q.d.api.ID, stage)
 		if v == "" || !ok {
 			q.gatewayError(errForbidden)
