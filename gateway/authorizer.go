@@ -138,23 +138,43 @@ func compileAuthorizer(a *Authorizer) (*compiledAuthorizer, error) {
 
 // authorize runs the method's authorizer; ok false means a gateway response has been sent.
 func (q *call) authorize() bool {
-	ca := q.p.auth
-	if ca.cognito {
-		q.fail(errInternal, fmt.Sprintf("the Cognito user pool authorizer %q is not available locally: localpipe runs Lambda authorizers only", ca.a.Name))
+	out, latency, refusal := q.askAuthorizer(q.p.auth, true)
+	if refusal != nil {
+		q.fail(refusal.e, refusal.reason)
 		return false
+	}
+	auth := make(map[string]any, len(out.context)+2)
+	for k, v := range out.context {
+		auth[k] = v
+	}
+	auth["principalId"] = out.principalID
+	auth["integrationLatency"] = latency.Milliseconds()
+	q.authorizer, q.usageKey = auth, out.usageIdentifierKey
+	return true
+}
+
+// refusal is why an authorizer did not let a request through, and the gateway response.
+type refusal struct {
+	e      gwError
+	reason string
+}
+
+// askAuthorizer gets ca's policy for the request, from its cache or its function, and (when
+// decide is set) evaluates it for the method being called.
+func (q *call) askAuthorizer(ca *compiledAuthorizer, decide bool) (*authorizerOutput, time.Duration, *refusal) {
+	if ca.cognito {
+		return nil, 0, &refusal{errInternal, fmt.Sprintf("the Cognito user pool authorizer %q is not available locally: localpipe runs Lambda authorizers only", ca.a.Name)}
 	}
 	values := make([]string, 0, len(ca.sources))
 	for _, src := range ca.sources {
 		vals, ok := q.requestSource(src)
 		if !ok || len(vals) == 0 || vals[len(vals)-1] == "" {
-			q.denyUnauthorized(fmt.Sprintf("the authorizer %q's identity source is missing from the request", ca.a.Name))
-			return false
+			return nil, 0, &refusal{errUnauthorized, fmt.Sprintf("the authorizer %q's identity source is missing from the request", ca.a.Name)}
 		}
 		values = append(values, strings.Join(vals, ","))
 	}
 	if ca.validate != nil && !ca.validate.MatchString(values[0]) {
-		q.denyUnauthorized(fmt.Sprintf("the token does not match the authorizer %q's identityValidationExpression", ca.a.Name))
-		return false
+		return nil, 0, &refusal{errUnauthorized, fmt.Sprintf("the token does not match the authorizer %q's identityValidationExpression", ca.a.Name)}
 	}
 	key := strings.Join(values, "\x00")
 	out, latency, ok := ca.cached(key, q.s.now())
@@ -169,40 +189,30 @@ func (q *call) authorize() bool {
 		latency = took
 		switch {
 		case f != nil:
-			q.fail(errAuthorizerConfig, "authorizer "+ca.a.Name+": "+f.reason)
-			return false
+			return nil, latency, &refusal{errAuthorizerConfig, "authorizer " + ca.a.Name + ": " + f.reason}
 		case res.FunctionError != "":
 			msg := functionErrorMessage(res.Payload)
 			if msg == "Unauthorized" {
-				q.denyUnauthorized("the authorizer " + ca.a.Name + " answered Unauthorized")
-				return false
+				return nil, latency, &refusal{errUnauthorized, "the authorizer " + ca.a.Name + " answered Unauthorized"}
 			}
-			q.fail(errAuthorizerConfig, "authorizer "+ca.a.Name+": Execution failed due to configuration error: Authorizer error: "+msg)
-			return false
+			return nil, latency, &refusal{errAuthorizerConfig, "authorizer " + ca.a.Name + ": Execution failed due to configuration error: Authorizer error: " + msg}
 		}
 		var err error
 		if out, err = parseAuthorizerOutput(res.Payload); err != nil {
-			q.fail(errAuthorizerConfig, "authorizer "+ca.a.Name+": Execution failed due to configuration error: Invalid JSON in response: "+err.Error())
-			return false
+			return nil, latency, &refusal{errAuthorizerConfig, "authorizer " + ca.a.Name + ": Execution failed due to configuration error: Invalid JSON in response: " + err.Error()}
 		}
 		ca.store(key, out, q.s.now())
 	}
+	if !decide {
+		return out, latency, nil
+	}
 	switch out.decide(q.methodArn()) {
 	case policyDeny:
-		q.fail(errExplicitDeny, fmt.Sprintf("the authorizer %s's policy for principal %q denies %s explicitly", ca.a.Name, out.principalID, q.methodArn()))
-		return false
+		return out, latency, &refusal{errExplicitDeny, fmt.Sprintf("the authorizer %s's policy for principal %q denies %s explicitly", ca.a.Name, out.principalID, q.methodArn())}
 	case policyNoMatch:
-		q.fail(errNotAllowed, fmt.Sprintf("the authorizer %s's policy for principal %q does not allow %s", ca.a.Name, out.principalID, q.methodArn()))
-		return false
+		return out, latency, &refusal{errNotAllowed, fmt.Sprintf("the authorizer %s's policy for principal %q does not allow %s", ca.a.Name, out.principalID, q.methodArn())}
 	}
-	auth := make(map[string]any, len(out.context)+2)
-	for k, v := range out.context {
-		auth[k] = v
-	}
-	auth["principalId"] = out.principalID
-	auth["integrationLatency"] = latency.Milliseconds()
-	q.authorizer, q.usageKey = auth, out.usageIdentifierKey
-	return true
+	return out, latency, nil
 }
 
 // apiKeyValue is the API key the request presents: the x-api-key header's, or with the API
@@ -212,10 +222,6 @@ func (q *call) apiKeyValue() string {
 		return q.usageKey
 	}
 	return q.r.Header.Get("X-Api-Key")
-}
-
-func (q *call) denyUnauthorized(reason string) {
-	q.fail(errUnauthorized, reason)
 }
 
 // cached returns an unexpired policy for key.
@@ -276,6 +282,7 @@ type authorizerOutput struct {
 	statements         []policyStatement
 	context            map[string]string // values as text, as API Gateway passes them on
 	usageIdentifierKey string
+	policy             json.RawMessage // the policyDocument as the function wrote it
 }
 
 type policyStatement struct {
@@ -387,6 +394,7 @@ func parseAuthorizerOutput(payload []byte) (*authorizerOutput, error) {
 	if doc.PolicyDocument == nil {
 		return nil, errors.New("policyDocument is missing")
 	}
+	out.policy, _ = json.Marshal(doc.PolicyDocument)
 	raw, ok := doc.PolicyDocument["Statement"]
 	if !ok {
 		return nil, errors.New("policyDocument.Statement is missing")

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/localpipe/localpipe/internal/awsjson"
 )
 
 // authorizerOut is the control plane's Authorizer.
@@ -209,4 +212,81 @@ func setMethodAuth(d *apiDoc, m *Method, authType, authorizerID string) *control
 	}
 	m.AuthorizationType, m.Authorizer = authType, name
 	return nil
+}
+
+// testStage is the stage name API Gateway gives test invocations, as methodArn shows it.
+const testStage = "ESTestInvoke-stage"
+
+// testInvokeAuthorizer runs an authorizer of the current model against a made-up request
+// (TestInvokeAuthorizer): the function is called (no cache), and the answer says what a
+// client would get and the policy it returned.
+func (s *Server) testInvokeAuthorizer(c *ctlReq) (int, any, *controlError) {
+	var in struct {
+		Headers             map[string]string   `json:"headers"`
+		MultiValueHeaders   map[string][]string `json:"multiValueHeaders"`
+		PathWithQueryString string              `json:"pathWithQueryString"`
+		Body                string              `json:"body"`
+		StageVariables      map[string]string   `json:"stageVariables"`
+	}
+	if cerr := decodeBody(c, &in); cerr != nil {
+		return 0, nil, cerr
+	}
+	api, _, _, cerr := s.described(c.p["api"])
+	if cerr != nil {
+		return 0, nil, cerr
+	}
+	var a *Authorizer
+	for name, z := range api.Authorizers {
+		if derivedID(api.ID, "authorizer", name) == c.p["id"] {
+			a = z
+		}
+	}
+	if a == nil {
+		return 0, nil, notFound("Invalid Authorizer identifier specified")
+	}
+	ca, err := compileAuthorizer(a)
+	if err != nil {
+		return 0, nil, badRequest(err.Error())
+	}
+	ca.ttl = 0
+	target := in.PathWithQueryString
+	if !strings.HasPrefix(target, "/") {
+		target = "/" + target
+	}
+	r, err := http.NewRequestWithContext(c.r.Context(), http.MethodGet, "http://"+api.ID+".execute-api.localhost"+target, strings.NewReader(in.Body))
+	if err != nil {
+		return 0, nil, badRequest("Invalid pathWithQueryString: " + err.Error())
+	}
+	for k, vs := range in.MultiValueHeaders {
+		for _, v := range vs {
+			r.Header.Add(k, v)
+		}
+	}
+	for k, v := range in.Headers {
+		r.Header.Set(k, v)
+	}
+	r.RemoteAddr = "test-invoke-source-ip"
+	q := &call{
+		s: s, r: r, start: s.now(), requestID: awsjson.NewRequestID(), extendedID: newExtendedID(),
+		d: &deployment{api: api}, stage: Stage{Name: testStage, Variables: in.StageVariables}, stageName: testStage,
+		path: r.URL.EscapedPath(), p: &plan{where: "TestInvokeAuthorizer " + a.Name, res: api.Root(), auth: ca},
+	}
+	q.params = q.requestParams()
+	var log strings.Builder
+	log.WriteString(q.start.UTC().Format("Mon Jan 02 15:04:05 UTC 2006") + " : Starting authorizer: " + c.p["id"] + " for request: " + q.requestID + "\n")
+	out, latency, ref := q.askAuthorizer(ca, false)
+	res := map[string]any{"latency": latency.Milliseconds()}
+	if ref != nil {
+		log.WriteString(ref.reason + "\n")
+		res["clientStatus"] = ref.e.status
+		res["log"] = log.String()
+		return http.StatusOK, res, nil
+	}
+	ctx, _ := json.Marshal(out.context)
+	log.WriteString("Authorizer result: principalId " + strconv.Quote(out.principalID) + ", policy " + string(out.policy) + ", context " + string(ctx) + "\n")
+	res["clientStatus"] = http.StatusOK
+	res["principalId"] = out.principalID
+	res["policy"] = string(out.policy)
+	res["log"] = log.String()
+	return http.StatusOK, res, nil
 }

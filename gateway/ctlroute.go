@@ -102,6 +102,7 @@ func (s *Server) controlRouter() http.Handler {
 	r.Post(pathAPI+"/authorizers", h(s.createAuthorizer))
 	r.Patch(pathAPI+"/authorizers/{id}", h(s.updateAuthorizer))
 	r.Delete(pathAPI+"/authorizers/{id}", h(s.deleteAuthorizer))
+	r.Post(pathAPI+"/authorizers/{id}", h(s.testInvokeAuthorizer))
 
 	r.Get("/apikeys", h(s.getAPIKeys))
 	r.Get("/apikeys/{key}", h(s.getAPIKey))

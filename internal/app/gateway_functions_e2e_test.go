@@ -426,6 +426,18 @@ func TestGatewayControlPlaneAuthorizers(t *testing.T) {
 		t.Errorf("good token: %d %s", r.status, r.body)
 	}
 
+	ti, err := ag.TestInvokeAuthorizer(ctx, &apigateway.TestInvokeAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id,
+		Headers: map[string]string{"X-Token": "letmein"}, PathWithQueryString: aws.String("/me")})
+	if err != nil || ti.ClientStatus != 200 || aws.ToString(ti.PrincipalId) != "u1" || !strings.Contains(aws.ToString(ti.Policy), `"Effect":"Allow"`) ||
+		!strings.Contains(aws.ToString(ti.Log), `"role":"admin"`) {
+		t.Errorf("TestInvokeAuthorizer: %+v, %v", ti, err)
+	}
+	ti, err = ag.TestInvokeAuthorizer(ctx, &apigateway.TestInvokeAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id,
+		Headers: map[string]string{"X-Token": "nope"}})
+	if err != nil || ti.ClientStatus != 401 || ti.PrincipalId != nil {
+		t.Errorf("TestInvokeAuthorizer, refused: %+v, %v", ti, err)
+	}
+
 	_, err = ag.DeleteAuthorizer(ctx, &apigateway.DeleteAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id})
 	wantAPIError(t, "DeleteAuthorizer in use", err, "ConflictException", "is referenced in method: GET:/me")
 	up, err := ag.UpdateAuthorizer(ctx, &apigateway.UpdateAuthorizerInput{RestApiId: api.Id, AuthorizerId: az.Id,
