@@ -146,6 +146,7 @@ type importer struct {
 type securityScheme struct {
 	apiKey     bool // type apiKey, in header, name x-api-key: what apiKeyRequired means
 	authorizer bool // it has x-amazon-apigateway-authorizer: API.Authorizers has it by name
+	authType   string // x-amazon-apigateway-authtype, the console's label ("awsSigv4" for IAM)
 	reported   bool // an error was already given for its definition
 }
 
@@ -483,8 +484,12 @@ func (im *importer) securitySchemes() {
 		in, _ := so["in"].(string)
 		keyName, _ := so["name"].(string)
 		for _, k := range sortedKeys(so) {
-			if !strings.HasPrefix(k, extPrefix) || k == extAuthType {
-				continue // authtype only labels the scheme for the console
+			if k == extAuthType {
+				sc.authType, _ = so[k].(string)
+				continue
+			}
+			if !strings.HasPrefix(k, extPrefix) {
+				continue
 			}
 			n := len(im.errs)
 			if k == extAuthorizer {
@@ -594,6 +599,8 @@ func (im *importer) security(where string, v any) (apiKey bool, authorizer strin
 					im.fail(where, "names two authorizers, %q and %q; an API Gateway method has one", authorizer, name)
 				}
 				authorizer = name
+			case !sc.reported && strings.EqualFold(sc.authType, "awsSigv4"):
+				im.fail(where, "%q: localpipe does not support IAM authorization (x-amazon-apigateway-authtype awsSigv4)", name)
 			case !sc.reported:
 				im.fail(where, "%q: localpipe supports the API key scheme (type apiKey, in header, name x-api-key) and schemes with x-amazon-apigateway-authorizer", name)
 			}

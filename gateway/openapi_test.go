@@ -616,7 +616,7 @@ paths:
 				"x-amazon-apigateway-integration: is not allowed here\n" +
 				"x-amazon-apigateway-policy: localpipe does not support it (resource policies)\n" +
 				"components.securitySchemes: lambda: x-amazon-apigateway-authorizer: authorizerUri is required: the Lambda function's arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations\n" +
-				`GET /a: security: "sigv4": localpipe supports the API key scheme (type apiKey, in header, name x-api-key) and schemes with x-amazon-apigateway-authorizer` + "\n" +
+				`GET /a: security: "sigv4": localpipe does not support IAM authorization (x-amazon-apigateway-authtype awsSigv4)` + "\n" +
 				`GET /a: security: "oauth": localpipe supports the API key scheme (type apiKey, in header, name x-api-key) and schemes with x-amazon-apigateway-authorizer` + "\n" +
 				`GET /a: security: unknown security scheme "nope"` + "\n" +
 				"GET /a: x-amazon-apigateway-any-method: is not allowed here\n" +
