@@ -144,10 +144,10 @@ type importer struct {
 }
 
 type securityScheme struct {
-	apiKey     bool // type apiKey, in header, name x-api-key: what apiKeyRequired means
-	authorizer bool // it has x-amazon-apigateway-authorizer: API.Authorizers has it by name
+	apiKey     bool   // type apiKey, in header, name x-api-key: what apiKeyRequired means
+	authorizer bool   // it has x-amazon-apigateway-authorizer: API.Authorizers has it by name
 	authType   string // x-amazon-apigateway-authtype, the console's label ("awsSigv4" for IAM)
-	reported   bool // an error was already given for its definition
+	reported   bool   // an error was already given for its definition
 }
 
 func (im *importer) fail(where, format string, args ...any) {
