@@ -199,7 +199,7 @@ func (q *call) askAuthorizer(ca *compiledAuthorizer, decide bool) (*authorizerOu
 		}
 		var err error
 		if out, err = parseAuthorizerOutput(res.Payload); err != nil {
-			return nil, latency, &refusal{errAuthorizerConfig, "authorizer " + ca.a.Name + ": Execution failed due to configuration error: Invalid JSON in response: " + err.Error()}
+			return nil, latency, &refusal{errAuthorizerConfig, "authorizer " + ca.a.Name + ": Execution failed due to configuration error: Could not parse policy: " + err.Error()}
 		}
 		ca.store(key, out, q.s.now())
 	}
