@@ -462,6 +462,11 @@ type callFailure struct {
 
 // callFunction calls fn with payload within timeoutMillis.
 func (q *call) callFunction(fn string, payload []byte, timeoutMillis int) (FunctionResult, time.Duration, *callFailure) {
+	return q.callFunctionIn(q.r.Context(), fn, payload, timeoutMillis)
+}
+
+// callFunctionIn is callFunction under parent rather than the request's context.
+func (q *call) callFunctionIn(parent context.Context, fn string, payload []byte, timeoutMillis int) (FunctionResult, time.Duration, *callFailure) {
 	name, found := q.functionName(fn)
 	if !found {
 		return FunctionResult{}, 0, &callFailure{reason: "Execution failed due to configuration error: the function ARN " + fn + " names a stage variable the stage does not define"}
@@ -470,13 +475,13 @@ func (q *call) callFunction(fn string, payload []byte, timeoutMillis int) (Funct
 	if invoke == nil {
 		return FunctionResult{}, 0, &callFailure{reason: "Execution failed due to configuration error: no functions are configured, so " + name + " cannot be called (declare it under functions: in the config)"}
 	}
-	ctx, cancel := context.WithTimeout(q.r.Context(), time.Duration(timeoutMillis)*time.Millisecond)
+	ctx, cancel := context.WithTimeout(parent, time.Duration(timeoutMillis)*time.Millisecond)
 	defer cancel()
 	t0 := time.Now()
 	res, err := invoke(ctx, name, payload)
 	took := time.Since(t0)
 	switch {
-	case ctx.Err() == context.DeadlineExceeded && q.r.Context().Err() == nil:
+	case ctx.Err() == context.DeadlineExceeded && parent.Err() == nil:
 		return FunctionResult{}, took, &callFailure{timeout: true, reason: fmt.Sprintf("Execution failed due to a timeout error: the function %s did not answer within %d ms", name, timeoutMillis)}
 	case errors.Is(err, ErrFunctionNotFound):
 		return FunctionResult{}, took, &callFailure{reason: "Execution failed due to configuration error: Function not found: " + name + " (declare it under functions: in the config)"}
@@ -560,6 +565,10 @@ func (q *call) serveLambdaAWS() {
 	if !ok {
 		return
 	}
+	if typ := ir.header.Get("X-Amz-Invocation-Type"); typ == "Event" || typ == "DryRun" {
+		q.serveLambdaAsync(ir, typ == "DryRun")
+		return
+	}
 	res, ok := q.invokeFunction(q.p.function, ir.body, q.p.timeoutMillis)
 	if !ok {
 		return
@@ -579,6 +588,36 @@ func (q *call) serveLambdaAWS() {
 		return
 	}
 	q.applyResponse(cr, http.Header{"Content-Type": {"application/json"}}, res.Payload)
+}
+
+// serveLambdaAsync answers an integration whose request parameters set
+// X-Amz-Invocation-Type to 'Event' as API Gateway does: Lambda accepts the event at once
+// (202, no payload), the default integration response answers the client, and the function
+// runs afterwards. Here it runs once the answer has been flushed, in the request's handler,
+// so a server shutdown waits for it; its failures go to the log, where Lambda would retry.
+// 'DryRun' answers the same without running the function.
+func (q *call) serveLambdaAsync(ir *integrationRequest, dryRun bool) {
+	cr := q.p.fallback
+	if cr == nil {
+		q.fail(errInternal, "Execution failed due to configuration error: No match for output mapping and no default output mapping configured")
+		return
+	}
+	q.applyResponse(cr, http.Header{}, nil)
+	if dryRun {
+		return
+	}
+	if f, ok := q.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	// The client may hang up once it has its answer; the event is Lambda's by then.
+	res, took, f := q.callFunctionIn(context.WithoutCancel(q.r.Context()), q.p.function, ir.body, q.p.timeoutMillis)
+	q.integrationLatency, q.called = took, true
+	switch {
+	case f != nil:
+		q.s.log.Warn("gateway: an asynchronous invocation failed: "+f.reason, "requestId", q.requestID, "method", q.p.where)
+	case res.FunctionError != "":
+		q.s.log.Warn("gateway: an asynchronously invoked function failed: "+functionErrorMessage(res.Payload), "requestId", q.requestID, "method", q.p.where)
+	}
 }
 
 // Functions lists the functions the API's Lambda integrations and authorizers call, each

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -384,4 +385,47 @@ func FuzzParseProxyResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLambdaAsyncInvocation(t *testing.T) {
+	integ := func(typ string) M {
+		return M{"type": "aws", "httpMethod": "POST", "uri": lambdaURI(fnARN + "bg"),
+			"requestParameters": M{"integration.request.header.X-Amz-Invocation-Type": "'" + typ + "'"},
+			"requestTemplates":  M{"application/json": `{"job": $input.json('$.job')}`},
+			"responses":         M{"default": M{"statusCode": "202", "responseTemplates": M{"application/json": `{"queued": "$context.requestId"}`}}}}
+	}
+	e := newEnv(t, docJSON(M{"/jobs": M{"post": op(integ("Event"), nil)}, "/dry": M{"post": op(integ("DryRun"), nil)}}, nil))
+	release, ran := make(chan struct{}), make(chan string, 1)
+	f := withFunctions(e, map[string]func(context.Context, []byte) (FunctionResult, error){
+		fnARN + "bg": func(_ context.Context, event []byte) (FunctionResult, error) {
+			<-release
+			ran <- string(event)
+			return FunctionResult{Payload: []byte(`{"errorMessage":"failed later"}`), FunctionError: "Unhandled"}, nil
+		},
+	})
+	srv := httptest.NewServer(e.s)
+	defer srv.Close()
+	// The answer arrives while the function is still waiting to be released.
+	resp, err := srv.Client().Post(srv.URL+"/_aws/execute-api/testapi/prod/jobs", "application/json", strings.NewReader(`{"job": 7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 202 || !strings.HasPrefix(string(body), `{"queued": "`) {
+		t.Errorf("%d %s", resp.StatusCode, body)
+	}
+	close(release)
+	if ev := <-ran; ev != `{"job": 7}` {
+		t.Errorf("the function got %s", ev)
+	}
+	srv.Close() // waits for the handler, which logs the function's failure
+	if !strings.Contains(e.log.String(), "an asynchronously invoked function failed: failed later") {
+		t.Errorf("the failure is not logged:\n%s", e.log)
+	}
+	// DryRun answers without calling the function.
+	w := e.do(req{target: "/_aws/execute-api/testapi/prod/dry", body: `{"job": 8}`})
+	if w.Code != 202 || f.count(fnARN+"bg") != 1 {
+		t.Errorf("DryRun: %d %s, %d calls", w.Code, w.Body, f.count(fnARN+"bg"))
+	}
 }
