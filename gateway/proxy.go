@@ -606,9 +606,7 @@ func (q *call) serveLambdaAsync(ir *integrationRequest, dryRun bool) {
 	if dryRun {
 		return
 	}
-	if f, ok := q.w.(http.Flusher); ok {
-		f.Flush()
-	}
+	_ = http.NewResponseController(q.w).Flush() // a writer that cannot flush answers at the end
 	// The client may hang up once it has its answer; the event is Lambda's by then.
 	res, took, f := q.callFunctionIn(context.WithoutCancel(q.r.Context()), q.p.function, ir.body, q.p.timeoutMillis)
 	q.integrationLatency, q.called = took, true

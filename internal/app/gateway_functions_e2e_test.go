@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,6 +91,15 @@ paths:
           "Negative.*":
             statusCode: "400"
             responseTemplates: {application/json: '{"error": "$input.path(''$.errorMessage'')"}'}
+  /jobs:
+    post:
+      x-amazon-apigateway-integration:
+        type: aws
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:bg/invocations
+        requestParameters: {integration.request.header.X-Amz-Invocation-Type: "'Event'"}
+        responses:
+          default: {statusCode: "202", responseTemplates: {application/json: '{"accepted": true}'}}
   /secure:
     get:
       security: [{token: []}]
@@ -143,7 +153,13 @@ func allowAll(principal, ctx string) []byte {
 }
 
 func TestGatewayFunctions(t *testing.T) {
+	release, ran := make(chan struct{}), make(chan string, 1)
 	lambda := functionstest.NewLambda(t, map[string]functionstest.Func{
+		"bg": func(event []byte) ([]byte, bool) {
+			<-release
+			ran <- string(event)
+			return []byte(`null`), false
+		},
 		"hello": func(event []byte) ([]byte, bool) {
 			ev := fnEvent(event)
 			rc, _ := ev["requestContext"].(map[string]any)
@@ -199,6 +215,7 @@ func TestGatewayFunctions(t *testing.T) {
 functions:
   - {name: arn:aws:lambda:us-east-1:000000000000:function:hello, endpoint: ` + lambda.URL + `}
   - {name: calc, endpoint: ` + lambda.URL + `}
+  - {name: bg, endpoint: ` + lambda.URL + `}
   - {name: auth, endpoint: ` + lambda.URL + `}
   - {name: plain, url: ` + plain + `}
   - {name: plainauth, url: ` + plainAuth + `}
@@ -208,6 +225,9 @@ restApis:
   - {name: fn, id: fnapi00001, openapi: api.yaml, stages: [{stageName: prod}]}
 `
 	s := startServer(t, "", map[string]string{"localpipe.yaml": config, "api.yaml": fnAPI, "fn.sh": fnScript})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // runs before the server's shutdown, which waits for the function
 	u := func(path string) string { return s.url("fnapi00001", "prod", path) }
 	internal := `{"message": "Internal server error"}`
 
@@ -282,6 +302,17 @@ restApis:
 		r = s.do(t, "POST", u("/calc"), `{"n": -1}`)
 		if r.status != 400 || !jsonEqual(r.body, `{"error":"Negative input"}`) {
 			t.Errorf("selected by errorMessage: %d %s", r.status, r.body)
+		}
+	})
+	t.Run("asynchronous AWS Lambda integration", func(t *testing.T) {
+		// The client has its answer while the function still waits to be released.
+		r := s.do(t, "POST", u("/jobs"), `{"job": 1}`)
+		free()
+		if r.status != 202 || !jsonEqual(r.body, `{"accepted": true}`) {
+			t.Errorf("%d %s", r.status, r.body)
+		}
+		if ev := <-ran; ev != `{"job": 1}` {
+			t.Errorf("the function got %s", ev)
 		}
 	})
 	t.Run("TOKEN authorizer", func(t *testing.T) {
