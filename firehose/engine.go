@@ -41,6 +41,9 @@ type Record struct {
 	Position uint64
 	Arrival  time.Time
 	Data     []byte
+	// PartitionKey is the Kinesis record's partition key, for a function's
+	// kinesisRecordMetadata; empty for a DirectPut log.
+	PartitionKey string
 }
 
 // Source is where records come from: Kinesis streams, and the hidden one-shard logs that make
@@ -90,6 +93,8 @@ type Config struct {
 	// TimeZone is CustomTimeZone (an IANA name) for !{timestamp:…} and the default time
 	// prefix; empty means UTC.
 	TimeZone string `json:"timeZone,omitempty"`
+	// Lambda, when set, is the Lambda processor: every record goes through the function.
+	Lambda *Lambda `json:"lambda,omitempty"`
 	// Description is the wire layer's own record of the stream (for Describe), kept verbatim.
 	Description json.RawMessage `json:"description,omitempty"`
 }
@@ -123,6 +128,12 @@ type Options struct {
 	// further failure up to RetryMax (zero: DefaultRetryBase and DefaultRetryMax). Tests
 	// lower them so a fault lasting several retries takes milliseconds.
 	RetryBase, RetryMax time.Duration
+	// Transformer calls Lambda processors' functions; nil fails every transformation as a
+	// function that does not exist.
+	Transformer Transformer
+	// Region and Account name the delivery stream's ARN in a function's event; empty means
+	// us-east-1 and 000000000000.
+	Region, Account string
 }
 
 // The default backoff of a failed delivery. AWS retries S3 delivery for up to 24 hours
@@ -172,6 +183,9 @@ type Engine struct {
 	// retryBase and retryMax bound the backoff of a failed delivery (see backoff).
 	retryBase, retryMax time.Duration
 
+	transformer     Transformer
+	region, account string
+
 	mu      sync.Mutex
 	streams map[string]*delivery
 	closed  bool
@@ -217,8 +231,15 @@ func Open(opts Options) (*Engine, error) {
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = max(DefaultRetryMax, opts.RetryBase)
 	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Account == "" {
+		opts.Account = "000000000000"
+	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
-		metrics: opts.Metrics, retryBase: opts.RetryBase, retryMax: opts.RetryMax, streams: map[string]*delivery{}}
+		metrics: opts.Metrics, retryBase: opts.RetryBase, retryMax: opts.RetryMax, streams: map[string]*delivery{},
+		transformer: opts.Transformer, region: opts.Region, account: opts.Account}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)

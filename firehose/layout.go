@@ -30,12 +30,13 @@ type spec struct {
 	TimeZone           string  `json:"timeZone,omitempty"`
 	Compression        string  `json:"compression,omitempty"`
 	FileExtension      string  `json:"fileExtension,omitempty"`
+	Lambda             *Lambda `json:"lambda,omitempty"`
 }
 
 func specOf(in Info) *spec {
 	return &spec{Version: in.Version, Prefix: in.Prefix, ErrorPrefix: in.ErrorPrefix, Delimiter: in.Delimiter,
 		SubRecordType: in.SubRecordType, SubRecordDelimiter: in.SubRecordDelimiter, PartitionQuery: in.PartitionQuery,
-		TimeZone: in.TimeZone, Compression: in.Compression, FileExtension: in.FileExtension}
+		TimeZone: in.TimeZone, Compression: in.Compression, FileExtension: in.FileExtension, Lambda: in.Lambda}
 }
 
 func (sp *spec) location() *time.Location {
@@ -223,6 +224,9 @@ func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, da
 // one per error type.
 func (r *reader) write(in Info, b *batch) ([]string, error) {
 	sp := b.Spec
+	if sp.Lambda != nil {
+		return r.writeTransformed(in, b)
+	}
 	if sp.PartitionQuery != "" {
 		return r.writePartitioned(in, b)
 	}

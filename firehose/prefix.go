@@ -133,6 +133,16 @@ func parsePrefix(field, s string) (*prefixExpr, error) {
 // text is AWS's message (the wire layer answers it as InvalidArgumentException).
 // partitioned says whether dynamic partitioning is enabled.
 func CheckPrefixes(prefix, errorPrefix string, partitioned bool) error {
+	return checkPrefixes(prefix, errorPrefix, partitioned, false)
+}
+
+// CheckLambdaPrefixes is CheckPrefixes for a delivery stream with a Lambda processor, whose
+// function may give the partition keys (!{partitionKeyFromLambda:…}).
+func CheckLambdaPrefixes(prefix, errorPrefix string, partitioned bool) error {
+	return checkPrefixes(prefix, errorPrefix, partitioned, true)
+}
+
+func checkPrefixes(prefix, errorPrefix string, partitioned, lambda bool) error {
 	p, err := parsePrefix("Prefix", prefix)
 	if err != nil {
 		return err
@@ -147,8 +157,11 @@ func CheckPrefixes(prefix, errorPrefix string, partitioned bool) error {
 	if len(errorPrefix) > maxPrefixLen {
 		return errors.New(constraintMsg + "ErrorOutputPrefix can't be greater than 512 characters")
 	}
-	if p.has(partLambda) || ep.has(partLambda) {
-		return errors.New("!{partitionKeyFromLambda:…} needs a Lambda processor, and Lambda functions are not available in localpipe; use MetadataExtraction with !{partitionKeyFromQuery:…}")
+	if ep.has(partLambda) {
+		return errors.New(constraintMsg + "ErrorOutputPrefix can't contain !{partitionKeyFromLambda:…}")
+	}
+	if p.has(partLambda) && !(partitioned && lambda) {
+		return errors.New(constraintMsg + "Prefix can contain !{partitionKeyFromLambda:…} only when dynamic partitioning is enabled with a Lambda processor (a function declared in the config's functions:)")
 	}
 	if p.has(partErrType) {
 		return errors.New(constraintMsg + "Prefix can't contain !{firehose:error-output-type}")
@@ -165,8 +178,8 @@ func CheckPrefixes(prefix, errorPrefix string, partitioned bool) error {
 	if p.has(partQuery) && !partitioned {
 		return errors.New(constraintMsg + "Prefix can contain !{partitionKeyFromQuery:…} only when dynamic partitioning is enabled")
 	}
-	if partitioned && !p.has(partQuery) {
-		return errors.New(constraintMsg + "When dynamic partitioning is enabled, Prefix must contain at least one !{partitionKeyFromQuery:…} expression")
+	if partitioned && !p.has(partQuery) && !p.has(partLambda) {
+		return errors.New(constraintMsg + "When dynamic partitioning is enabled, Prefix must contain at least one !{partitionKeyFromQuery:…} or !{partitionKeyFromLambda:…} expression")
 	}
 	return nil
 }
@@ -218,7 +231,9 @@ type prefixEnv struct {
 	t       time.Time // the oldest record's approximate arrival, in the stream's time zone
 	errType string
 	keys    map[string]string
-	random  func() string // called once per !{firehose:random-string}
+	// lambdaKeys are the function's metadata.partitionKeys, for !{partitionKeyFromLambda:…}.
+	lambdaKeys map[string]string
+	random     func() string // called once per !{firehose:random-string}
 }
 
 // eval evaluates the prefix. It fails when a partition key the prefix names is missing or the
@@ -242,7 +257,11 @@ func (p *prefixExpr) eval(env prefixEnv) (string, error) {
 			}
 			b.WriteString(v)
 		case partLambda:
-			return b.String(), errors.New("partitionKeyFromLambda is not available locally")
+			v, ok := env.lambdaKeys[pt.lit]
+			if !ok {
+				return b.String(), fmt.Errorf("partition key %q is not in the Lambda function's metadata.partitionKeys", pt.lit)
+			}
+			b.WriteString(v)
 		}
 	}
 	if b.Len() > maxPrefixLen {

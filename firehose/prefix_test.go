@@ -156,7 +156,7 @@ func TestCheckPrefixesBad(t *testing.T) {
 		{"a/!{partitionKeyFromQuery:k}/", "e/!{firehose:error-output-type}", false, "only when dynamic partitioning is enabled"},
 		{"a/!{timestamp:yyyy}/", "e/!{firehose:error-output-type}", true, "must contain at least one !{partitionKeyFromQuery"},
 		{"a/!{partitionKeyFromQuery:k}/", "e/!{firehose:error-output-type}/!{partitionKeyFromQuery:k}", true, c + "ErrorOutputPrefix can't contain !{partitionKeyFromQuery"},
-		{"a/!{partitionKeyFromLambda:k}/", "e/!{firehose:error-output-type}", true, "Lambda functions are not available in localpipe"},
+		{"a/!{partitionKeyFromLambda:k}/", "e/!{firehose:error-output-type}", true, "only when dynamic partitioning is enabled with a Lambda processor"},
 		{strings.Repeat("p", 513), "", false, c + "Prefix can't be greater than 512 characters"},
 		{"a/", strings.Repeat("e", 513), false, c + "ErrorOutputPrefix can't be greater than 512 characters"},
 		{"a/!{timestamp:yyyy", "e/", false, c + "The sequence !{ in Prefix can only appear in !{namespace:value} expressions"},

@@ -62,16 +62,6 @@ func (q *call) serveAWS() {
 	q.integrationResponse(status, h, resp)
 }
 
-// serveLambda answers a method whose integration is a Lambda function.
-func (q *call) serveLambda() {
-	msg := fmt.Sprintf("localpipe does not run Lambda functions: %s has an %s integration (%s) that cannot be called here",
-		q.p.where, q.p.integ.Type, q.p.integ.URI)
-	q.s.log.Error("gateway: "+msg, "requestId", q.requestID, "api", q.d.api.ID)
-	e := errInternal
-	e.message = msg
-	q.gatewayError(e)
-}
-
 // serveMock answers from the integration request template: its JSON's statusCode chooses the
 // integration response, 200 when it names none.
 func (q *call) serveMock() {
@@ -329,6 +319,11 @@ func (q *call) integrationResponse(status int, header http.Header, body []byte) 
 		q.gatewayError(errInternal)
 		return
 	}
+	q.applyResponse(cr, header, body)
+}
+
+// applyResponse maps a back end's answer through the integration response cr.
+func (q *call) applyResponse(cr *compiledResponse, header http.Header, body []byte) {
 	out := http.Header{}
 	for _, pm := range cr.params {
 		if v, ok := q.responseSource(pm.src, header, body); ok {

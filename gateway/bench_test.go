@@ -116,3 +116,43 @@ func BenchmarkPutRecordRatio(b *testing.B) {
 	b.ReportMetric(float64(tg.Nanoseconds())/float64(n), "gateway-ns/op")
 	b.ReportMetric(float64(tb.Nanoseconds())/float64(n), "bare-ns/op")
 }
+
+// BenchmarkServeHTTPLambdaProxy is an AWS_PROXY method behind a TOKEN authorizer whose policy
+// is cached, with a function that answers at once: the cost of building the proxy event,
+// checking the cached policy and mapping the proxy response.
+func BenchmarkServeHTTPLambdaProxy(b *testing.B) {
+	doc := docJSON(M{"/items/{id}": M{"post": op(M{"type": "aws_proxy", "httpMethod": "POST",
+		"uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations"}, M{"security": []any{M{"tok": []any{}}}})}},
+		M{"components": M{"securitySchemes": M{"tok": M{"type": "apiKey", "name": "Authorization", "in": "header",
+			"x-amazon-apigateway-authorizer": M{"type": "token", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/auth/invocations"}}}}})
+	api, err := ImportOpenAPI([]byte(doc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	api.ID = "benchapi"
+	allow := []byte(`{"principalId":"p","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"k":"v"}}`)
+	answer := []byte(`{"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"ok\":true}"}`)
+	s := NewServer(Options{Registerer: prometheus.NewRegistry(), Functions: func(_ context.Context, fn string, _ []byte) (FunctionResult, error) {
+		if fn == "auth" {
+			return FunctionResult{Payload: allow}, nil
+		}
+		return FunctionResult{Payload: answer}, nil
+	}})
+	if err := s.Deploy(api, []Stage{{Name: "prod"}}); err != nil {
+		b.Fatal(err)
+	}
+	body := strings.NewReader(benchBody)
+	r := httptest.NewRequest("POST", "http://localhost:4566/_aws/execute-api/benchapi/prod/items/42?x=1", body)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "token")
+	r.RemoteAddr = "127.0.0.1:50000"
+	b.ReportAllocs()
+	for b.Loop() {
+		body.Reset(benchBody)
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}

@@ -34,8 +34,9 @@ type deployment struct {
 type backendKind int
 
 const (
-	backendAWS backendKind = iota
-	backendLambda
+	backendAWS         backendKind = iota
+	backendLambda                  // AWS integration of a Lambda function: mapped like any AWS integration
+	backendLambdaProxy             // AWS_PROXY: the proxy event in, the function's answer out
 	backendMock
 	backendHTTP
 	backendHTTPProxy
@@ -50,12 +51,15 @@ type plan struct {
 	kind   backendKind
 
 	service, action, region string // AWS integrations
+	function                string // Lambda integrations: the function ARN, maybe with ${stageVariables.x}
 
 	reqTemplates map[string]*template // by lower-case media type; nil value: empty template
 	reqParams    []paramMapping
 
 	responses []*compiledResponse // non-default, ordered by selection pattern
 	fallback  *compiledResponse   // the "default" response
+
+	auth *compiledAuthorizer // nil when the method has no authorizer
 
 	validateParams bool
 	required       []string                      // required "method.request.{loc}.name" keys
@@ -151,6 +155,15 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 	if src != "" && src != APIKeySourceHeader && src != APIKeySourceAuthorizer {
 		fail("x-amazon-apigateway-api-key-source", "unknown value %q", src)
 	}
+	auths := map[string]*compiledAuthorizer{}
+	for _, name := range sortedKeys(api.Authorizers) {
+		ca, err := compileAuthorizer(api.Authorizers[name])
+		if err != nil {
+			fail("authorizer "+name, "%v", err)
+			continue
+		}
+		auths[name] = ca
+	}
 	for _, res := range api.Resources() {
 		verbs := make([]string, 0, len(res.Methods))
 		for v := range res.Methods {
@@ -160,12 +173,19 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 		for _, verb := range verbs {
 			m := res.Methods[verb]
 			where := verb + " " + res.Path
-			if m.APIKeyRequired && src == APIKeySourceAuthorizer {
-				fail(where, "the API reads API keys from an authorizer (x-amazon-apigateway-api-key-source AUTHORIZER), and localpipe runs no Lambda authorizers")
+			var auth *compiledAuthorizer
+			if m.Authorizer != "" {
+				if auth = auths[m.Authorizer]; auth == nil && api.Authorizers[m.Authorizer] == nil {
+					fail(where, "the method's authorizer %q is not defined", m.Authorizer)
+				}
+			}
+			if m.APIKeyRequired && src == APIKeySourceAuthorizer && (auth == nil || auth.cognito) {
+				fail(where, "the API reads API keys from an authorizer (x-amazon-apigateway-api-key-source AUTHORIZER), and the method has no Lambda authorizer to give one")
 			}
 			p, perrs := compilePlan(api, res, m, where)
 			errs = append(errs, perrs...)
 			if p != nil {
+				p.auth = auth
 				d.plans[m] = p
 			}
 		}
@@ -220,9 +240,15 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		}
 		switch {
 		case in.Type == IntegrationAWSProxy || u.Service == "lambda":
-			// Lambda functions do not run here; the method deploys so that the rest of the
-			// API works, and a call to it is answered with an explanation (see serveLambda).
-			p.kind = backendLambda
+			fn, err := lambdaFunction(in.URI)
+			if err != nil {
+				fail("%v", err)
+				break
+			}
+			p.kind, p.function = backendLambda, fn
+			if in.Type == IntegrationAWSProxy {
+				p.kind = backendLambdaProxy
+			}
 		case u.Kind != "action":
 			fail("integration uri %q: localpipe calls AWS services by action (arn:aws:apigateway:REGION:kinesis:action/ACTION), not by path", in.URI)
 		case u.Service != "kinesis" && u.Service != "firehose":
@@ -244,7 +270,7 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 	default:
 		fail("unknown integration type %q", in.Type)
 	}
-	if p.kind != backendHTTPProxy && p.kind != backendLambda {
+	if p.kind != backendHTTPProxy && p.kind != backendLambdaProxy {
 		tm, terrs := compileTemplates(where+": requestTemplates", in.RequestTemplates)
 		errs = append(errs, terrs...)
 		p.reqTemplates = tm
@@ -257,7 +283,7 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		}
 		p.reqParams = append(p.reqParams, pm)
 	}
-	if p.kind != backendHTTPProxy && p.kind != backendLambda {
+	if p.kind != backendHTTPProxy && p.kind != backendLambdaProxy {
 		for _, key := range sortedKeys(in.Responses) {
 			cr, rerrs := compileResponse(fmt.Sprintf("%s: integration response %q", where, key), in.Responses[key])
 			errs = append(errs, rerrs...)

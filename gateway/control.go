@@ -311,6 +311,7 @@ type methodResponseOut struct {
 type methodOut struct {
 	HTTPMethod         string                       `json:"httpMethod"`
 	AuthorizationType  string                       `json:"authorizationType"`
+	AuthorizerID       string                       `json:"authorizerId,omitempty"`
 	APIKeyRequired     bool                         `json:"apiKeyRequired"`
 	OperationName      string                       `json:"operationName,omitempty"`
 	RequestValidatorID string                       `json:"requestValidatorId,omitempty"`
@@ -327,6 +328,9 @@ func methodOf(api *API, res *Resource, m *Method) methodOut {
 	}
 	if m.RequestValidator != "" {
 		out.RequestValidatorID = derivedID(api.ID, "requestvalidator", m.RequestValidator)
+	}
+	if m.Authorizer != "" {
+		out.AuthorizerID = derivedID(api.ID, "authorizer", m.Authorizer)
 	}
 	if len(m.MethodResponses) > 0 {
 		out.MethodResponses = make(map[string]methodResponseOut, len(m.MethodResponses))

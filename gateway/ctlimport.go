@@ -191,7 +191,7 @@ func docOfAPI(api *API, created int64, types []string) *apiDoc {
 		apiSettings: apiSettings{
 			APIKeySource: cmp.Or(api.APIKeySource, APIKeySourceHeader), BinaryMediaTypes: api.BinaryMediaTypes,
 			Models: api.Models, RequestValidators: api.RequestValidators, DefaultValidator: api.DefaultValidator,
-			GatewayResponses: api.GatewayResponses,
+			GatewayResponses: api.GatewayResponses, Authorizers: api.Authorizers,
 		},
 		EndpointTypes: types, RootID: api.root.ID, Resources: map[string]*resourceDoc{},
 	}

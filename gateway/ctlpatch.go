@@ -254,20 +254,19 @@ func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
 			validator = derivedID(d.ID, "requestvalidator", m.RequestValidator)
 		}
 		auth := cmp.Or(m.AuthorizationType, "NONE")
+		authorizerID := ""
+		if m.Authorizer != "" {
+			authorizerID = derivedID(d.ID, "authorizer", m.Authorizer)
+		}
 		if cerr := applyPatch(ops, map[string]patchField{
-			"authorizationType": {str: &auth}, "apiKeyRequired": {boolean: &m.APIKeyRequired},
+			"authorizationType": {str: &auth}, "authorizerId": {str: &authorizerID}, "apiKeyRequired": {boolean: &m.APIKeyRequired},
 			"operationName": {str: &m.OperationName}, "requestValidatorId": {str: &validator},
 			"requestParameters": {boolMap: &m.RequestParameters}, "requestModels": {strMap: &m.RequestModels},
 		}); cerr != nil {
 			return nil, nil, cerr
 		}
-		switch auth {
-		case "NONE":
-			m.AuthorizationType = ""
-		case "AWS_IAM":
-			m.AuthorizationType = auth
-		default:
-			return nil, nil, badRequest(fmt.Sprintf("Invalid authorization type specified: %q. localpipe accepts NONE and AWS_IAM (it runs no authorizers)", auth))
+		if cerr := setMethodAuth(d, m, auth, authorizerID); cerr != nil {
+			return nil, nil, cerr
 		}
 		if cerr := setMethodRefs(d, m, validator); cerr != nil {
 			return nil, nil, cerr

@@ -97,6 +97,12 @@ func (s *Server) controlRouter() http.Handler {
 	r.Post(pathAPI+"/requestvalidators", h(s.createRequestValidator))
 	r.Patch(pathAPI+"/requestvalidators/{id}", h(s.updateRequestValidator))
 	r.Delete(pathAPI+"/requestvalidators/{id}", h(s.deleteRequestValidator))
+	r.Get(pathAPI+"/authorizers", h(s.getAuthorizers))
+	r.Get(pathAPI+"/authorizers/{id}", h(s.getAuthorizer))
+	r.Post(pathAPI+"/authorizers", h(s.createAuthorizer))
+	r.Patch(pathAPI+"/authorizers/{id}", h(s.updateAuthorizer))
+	r.Delete(pathAPI+"/authorizers/{id}", h(s.deleteAuthorizer))
+	r.Post(pathAPI+"/authorizers/{id}", h(s.testInvokeAuthorizer))
 
 	r.Get("/apikeys", h(s.getAPIKeys))
 	r.Get("/apikeys/{key}", h(s.getAPIKey))
@@ -184,7 +190,7 @@ func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	writeControlError(w, badRequest(fmt.Sprintf(
 		"localpipe's API Gateway control plane does not implement %s %s yet. It imports, creates, updates and deletes REST APIs, "+
-			"methods, method responses, integrations, integration responses, gateway responses, models, request validators, "+
+			"methods, method responses, integrations, integration responses, gateway responses, models, request validators, authorizers, "+
 			"deployments and stages, "+
 			"and creates and deletes resources; "+
 			"API keys and usage plans come from the --config file (apiKeys:).", r.Method, r.URL.Path)))

@@ -51,6 +51,7 @@ type apiSettings struct {
 	RequestValidators map[string]RequestValidator `json:"requestValidators,omitempty"`
 	DefaultValidator  string                      `json:"defaultValidator,omitempty"`
 	GatewayResponses  map[string]GatewayResponse  `json:"gatewayResponses,omitempty"`
+	Authorizers       map[string]*Authorizer      `json:"authorizers,omitempty"`
 }
 
 // resourceDoc is one resource of the tree, linked to its parent by id. Its methods'
@@ -143,6 +144,7 @@ func buildAPI(d *apiDoc, resources map[string]*resourceDoc) (*API, error) {
 		ID: d.ID, Name: d.Name, Description: d.Description, Version: d.Version,
 		APIKeySource: d.APIKeySource, BinaryMediaTypes: d.BinaryMediaTypes, Models: d.Models,
 		RequestValidators: d.RequestValidators, DefaultValidator: d.DefaultValidator, GatewayResponses: d.GatewayResponses,
+		Authorizers: d.Authorizers,
 	}
 	rootDoc := res[d.RootID]
 	if rootDoc == nil {

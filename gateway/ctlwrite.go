@@ -332,13 +332,8 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 	if !slices.Contains(httpVerbs, verb) {
 		return 0, nil, badRequest("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
 	}
-	switch in.AuthorizationType {
-	case "NONE", "AWS_IAM":
-	case "CUSTOM", "COGNITO_USER_POOLS":
-		return 0, nil, badRequest("Invalid authorizer ID specified. Setting the authorization type to " + in.AuthorizationType +
-			" requires a valid authorizer (localpipe runs no authorizers).")
-	default:
-		return 0, nil, badRequest(fmt.Sprintf("Invalid authorization type specified: %q. Valid values are NONE, AWS_IAM, CUSTOM and COGNITO_USER_POOLS", in.AuthorizationType))
+	if in.AuthorizationType == "" {
+		return 0, nil, badRequest(`Invalid authorization type specified: "". Valid values are NONE, AWS_IAM, CUSTOM and COGNITO_USER_POOLS`)
 	}
 	if cerr := checkMethodParams(in.RequestParameters); cerr != nil {
 		return 0, nil, cerr
@@ -361,8 +356,8 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 		if cerr := setMethodRefs(d, m, in.RequestValidatorID); cerr != nil {
 			return nil, nil, cerr
 		}
-		if in.AuthorizationType != "NONE" {
-			m.AuthorizationType = in.AuthorizationType
+		if cerr := setMethodAuth(d, m, in.AuthorizationType, in.AuthorizerID); cerr != nil {
+			return nil, nil, cerr
 		}
 		r.Methods[verb] = m
 		return nil, nil, nil

@@ -174,6 +174,13 @@ func FuzzControlPlane(f *testing.F) {
 		{"POST", "/restapis?mode=import&failonwarnings=true", "openapi: 3.0.1\ninfo: {title: t, version: '1'}\npaths:\n  /p:\n    get:\n      x-amazon-apigateway-integration: {type: mock}\n"},
 		{"POST", "/restapis?mode=import&endpointConfigurationTypes=PRIVATE", `{"swagger": "2.0", "info": {"title": "s"}, "paths": {}}`},
 		{"PUT", "/restapis/{api}?mode=merge", `{"swagger": "2.0", "info": {"title": "s"}, "paths": {"/stream/{id}": {"get": {}}}}`},
+		{"POST", "/restapis/{api}/authorizers", `{"name": "tok", "type": "TOKEN", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations", "identitySource": "method.request.header.Authorization"}`},
+		{"POST", "/restapis/{api}/authorizers", `{"name": "req", "type": "REQUEST", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations", "identitySource": "method.request.querystring.t, context.x", "authorizerResultTtlInSeconds": 0}`},
+		{"POST", "/restapis/{api}/authorizers", `{"name": "pool", "type": "COGNITO_USER_POOLS", "providerARNs": ["arn:aws:cognito-idp:us-east-1:1:userpool/p"]}`},
+		{"PATCH", "/restapis/{api}/authorizers/xxxxxx", `{"patchOperations": [{"op": "replace", "path": "/authorizerResultTtlInSeconds", "value": "60"}]}`},
+		{"POST", "/restapis/{api}/authorizers/xxxxxx", `{"headers": {"Authorization": "t"}, "pathWithQueryString": "/x?y=1"}`},
+		{"DELETE", "/restapis/{api}/authorizers/xxxxxx", ``},
+		{"PUT", "/restapis/{api}/resources/{res}/methods/GET", `{"authorizationType": "CUSTOM", "authorizerId": "xxxxxx"}`},
 		{"PUT", "/restapis/{api}?mode=overwrite", `{"openapi": "3.0.1", "info": {"title": "s"}, "paths": {"/{proxy+}": {}}}`},
 	} {
 		f.Add(seed[0], seed[1], seed[2])

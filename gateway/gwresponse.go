@@ -17,6 +17,9 @@ type gwError struct {
 	message    string // $context.error.message
 	errorType  string // x-amzn-ErrorType
 	validation string // $context.error.validationErrorString
+	// nullMessage makes $context.error.message null, as API Gateway's authorizer
+	// configuration errors have it ({"message": null}).
+	nullMessage bool
 }
 
 // The gateway responses localpipe produces, with AWS's default status codes and messages
@@ -69,9 +72,14 @@ func (q *call) gatewayError(e gwError) {
 		}
 	}
 	ctx := q.context()
+	var msg any = e.message
+	msgString := jsonString(e.message)
+	if e.nullMessage {
+		msg, msgString = nil, "null"
+	}
 	ctx["error"] = map[string]any{
-		"message":               e.message,
-		"messageString":         jsonString(e.message),
+		"message":               msg,
+		"messageString":         msgString,
 		"responseType":          e.typ,
 		"validationErrorString": e.validation,
 	}
@@ -99,7 +107,7 @@ func (q *call) gatewayError(e gwError) {
 			q.s.log.Warn("gateway: rendering a gateway response template failed", "requestId", q.requestID,
 				"responseType", e.typ, "template", t.Name(), "err", err)
 			out.Reset()
-			out.WriteString(`{"message":` + jsonString(e.message) + `}`)
+			out.WriteString(`{"message":` + msgString + `}`)
 		} else if over != nil {
 			if over.Status != 0 {
 				status = over.Status

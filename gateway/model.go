@@ -2,7 +2,9 @@
 // resources, methods, integrations, models, validators and gateway responses) from an
 // OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
 // Server deploys it at stages and answers invoke requests as API Gateway does, calling
-// Kinesis and Firehose through an Invoker, HTTP back ends directly, or answering MOCKs.
+// Kinesis and Firehose through an Invoker, HTTP back ends directly, Lambda functions (AWS and
+// AWS_PROXY integrations, TOKEN and REQUEST authorizers) through a FunctionInvoker, or
+// answering MOCKs.
 // The Server also answers API Gateway's control plane: it describes those APIs, and
 // creates, edits, deploys and deletes APIs of its own, kept in a Store (OpenControlPlane).
 //
@@ -46,6 +48,9 @@ type API struct {
 	// Models maps a model name to its JSON schema (draft 4, as API Gateway uses), kept as
 	// written. A "$ref" inside a schema names another model; ModelName resolves it.
 	Models map[string]json.RawMessage
+
+	// Authorizers by name; methods name theirs in Method.Authorizer.
+	Authorizers map[string]*Authorizer `json:",omitempty"`
 
 	// Warnings lists what the import left out because API Gateway has no use for it
 	// either (a cookie parameter, a "default" OpenAPI response), like RestApi.warnings.
@@ -261,9 +266,12 @@ type Method struct {
 	HTTPMethod    string
 	OperationName string
 
-	// AuthorizationType is what PutMethod was given: NONE or AWS_IAM ("" means NONE).
-	// localpipe checks no signatures, so AWS_IAM is recorded, not enforced.
+	// AuthorizationType is what PutMethod was given: NONE, AWS_IAM, CUSTOM or
+	// COGNITO_USER_POOLS ("" means NONE). localpipe checks no signatures, so AWS_IAM is
+	// recorded, not enforced.
 	AuthorizationType string `json:",omitempty"`
+	// Authorizer names the API's authorizer (API.Authorizers) that guards the method.
+	Authorizer string `json:",omitempty"`
 
 	// APIKeyRequired is set when the operation's security names an apiKey scheme read
 	// from the x-api-key header.

@@ -103,6 +103,8 @@ const (
 	extGatewayResponses  = "x-amazon-apigateway-gateway-responses"
 	extRequestValidators = "x-amazon-apigateway-request-validators"
 	extRequestValidator  = "x-amazon-apigateway-request-validator"
+	extAuthorizer        = "x-amazon-apigateway-authorizer"
+	extAuthType          = "x-amazon-apigateway-authtype"
 	extPrefix            = "x-amazon-apigateway-"
 )
 
@@ -117,8 +119,6 @@ var ignoredExtensions = map[string]string{
 // unsupportedExtensions are API Gateway extensions that change behaviour localpipe does not
 // emulate (the list: "OpenAPI extensions for API Gateway", api-gateway-swagger-extensions.md).
 var unsupportedExtensions = map[string]string{
-	"x-amazon-apigateway-authorizer":               "localpipe does not support it (Lambda and Cognito authorizers)",
-	"x-amazon-apigateway-authtype":                 "localpipe does not support it (authorizers and IAM authorization)",
 	"x-amazon-apigateway-auth":                     "localpipe does not support it (IAM authorization)",
 	"x-amazon-apigateway-policy":                   "localpipe does not support it (resource policies)",
 	"x-amazon-apigateway-minimum-compression-size": "localpipe does not support it (response compression)",
@@ -144,8 +144,10 @@ type importer struct {
 }
 
 type securityScheme struct {
-	apiKey   bool // type apiKey, in header, name x-api-key: what apiKeyRequired means
-	reported bool // an error was already given for its definition
+	apiKey     bool   // type apiKey, in header, name x-api-key: what apiKeyRequired means
+	authorizer bool   // it has x-amazon-apigateway-authorizer: API.Authorizers has it by name
+	authType   string // x-amazon-apigateway-authtype, the console's label ("awsSigv4" for IAM)
+	reported   bool   // an error was already given for its definition
 }
 
 func (im *importer) fail(where, format string, args ...any) {
@@ -279,7 +281,7 @@ func (im *importer) extension(where, key string) {
 	}
 	switch key {
 	case extIntegration, extAnyMethod, extAPIKeySource, extBinaryMediaTypes, extGatewayResponses,
-		extRequestValidators, extRequestValidator:
+		extRequestValidators, extRequestValidator, extAuthorizer, extAuthType:
 		im.fail(join(where, key), "is not allowed here")
 	default:
 		im.fail(join(where, key), "unknown API Gateway extension")
@@ -478,37 +480,111 @@ func (im *importer) securitySchemes() {
 			sc.reported = true
 			continue
 		}
-		for _, k := range sortedKeys(so) {
-			if strings.HasPrefix(k, extPrefix) {
-				n := len(im.errs)
-				im.extension(w, k)
-				sc.reported = sc.reported || len(im.errs) > n
-			}
-		}
 		typ, _ := so["type"].(string)
 		in, _ := so["in"].(string)
 		keyName, _ := so["name"].(string)
-		sc.apiKey = !sc.reported && typ == "apiKey" && in == "header" && strings.EqualFold(keyName, "x-api-key")
+		for _, k := range sortedKeys(so) {
+			if k == extAuthType {
+				sc.authType, _ = so[k].(string)
+				continue
+			}
+			if !strings.HasPrefix(k, extPrefix) {
+				continue
+			}
+			n := len(im.errs)
+			if k == extAuthorizer {
+				im.authorizer(join(w, k), name, so[k], typ, in, keyName)
+				sc.authorizer = len(im.errs) == n
+			} else {
+				im.extension(w, k)
+			}
+			sc.reported = sc.reported || len(im.errs) > n
+		}
+		sc.apiKey = !sc.reported && !sc.authorizer && typ == "apiKey" && in == "header" && strings.EqualFold(keyName, "x-api-key")
 	}
 }
 
-// apiKeyRequired reads a security requirement list. A method requires an API key when every
-// alternative names the API key scheme; an empty alternative ({}) makes it optional.
-func (im *importer) apiKeyRequired(where string, v any) bool {
+// authorizer reads a scheme's x-amazon-apigateway-authorizer into API.Authorizers. A TOKEN
+// authorizer's token comes from the scheme's header (type apiKey, in header) unless
+// identitySource says otherwise.
+func (im *importer) authorizer(where, name string, v any, typ, in, keyName string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		im.fail(where, "must be an object")
+		return
+	}
+	a := &Authorizer{Name: name}
+	str := func(k string) string {
+		v, ok := obj[k]
+		if !ok || v == nil {
+			return ""
+		}
+		s, isStr := v.(string)
+		if !isStr {
+			im.fail(join(where, k), "must be a string, not %s", jsonText(v))
+		}
+		return s
+	}
+	a.Type = strings.ToUpper(str("type"))
+	a.URI = str("authorizerUri")
+	a.Credentials = str("authorizerCredentials")
+	a.IdentitySource = str("identitySource")
+	a.IdentityValidationExpression = str("identityValidationExpression")
+	if v, ok := obj["authorizerResultTtlInSeconds"]; ok && v != nil {
+		n, isInt := integer(v)
+		if !isInt || n < -1<<31 || n > 1<<31 {
+			im.fail(join(where, "authorizerResultTtlInSeconds"), "must be an integer, not %s", jsonText(v))
+		} else {
+			ttl := int(n)
+			a.ResultTTLInSeconds = &ttl
+		}
+	}
+	if v, ok := obj["providerARNs"]; ok {
+		a.ProviderARNs = im.stringList(join(where, "providerARNs"), v)
+	}
+	switch a.Type {
+	case AuthorizerToken:
+		if a.IdentitySource == "" && typ == "apiKey" && in == "header" && keyName != "" {
+			a.IdentitySource = "method.request.header." + keyName
+		}
+	case AuthorizerRequest:
+	case AuthorizerCognito:
+		im.warn(where, "Cognito user pool authorizers are not available locally: the methods that use %q answer 500, with the reason in the request log", name)
+	case "":
+		im.fail(where, "type is required: token, request or cognito_user_pools")
+		return
+	default:
+		im.fail(where, "unknown type %q; API Gateway's are token, request and cognito_user_pools", a.Type)
+		return
+	}
+	if _, err := compileAuthorizer(a); err != nil {
+		im.fail(where, "%v", err)
+		return
+	}
+	if im.api.Authorizers == nil {
+		im.api.Authorizers = map[string]*Authorizer{}
+	}
+	im.api.Authorizers[name] = a
+}
+
+// security reads a security requirement list: whether the method requires an API key (every
+// alternative names the API key scheme; an empty alternative ({}) makes it optional), and the
+// authorizer an alternative names, if any (API Gateway gives a method one).
+func (im *importer) security(where string, v any) (apiKey bool, authorizer string) {
 	list, ok := v.([]any)
 	if !ok {
 		im.fail(where, "must be a list of security requirements")
-		return false
+		return false, ""
 	}
 	if len(list) == 0 {
-		return false
+		return false, ""
 	}
 	required := true
 	for _, alt := range list {
 		req, ok := alt.(map[string]any)
 		if !ok {
 			im.fail(where, "a security requirement must be an object")
-			return false
+			return false, ""
 		}
 		hasKey := false
 		for _, name := range sortedKeys(req) {
@@ -518,13 +594,20 @@ func (im *importer) apiKeyRequired(where string, v any) bool {
 				im.fail(where, "unknown security scheme %q", name)
 			case sc.apiKey:
 				hasKey = true
+			case sc.authorizer:
+				if authorizer != "" && authorizer != name {
+					im.fail(where, "names two authorizers, %q and %q; an API Gateway method has one", authorizer, name)
+				}
+				authorizer = name
+			case !sc.reported && strings.EqualFold(sc.authType, "awsSigv4"):
+				im.fail(where, "%q: localpipe does not support IAM authorization (x-amazon-apigateway-authtype awsSigv4)", name)
 			case !sc.reported:
-				im.fail(where, "%q: localpipe supports only the API key scheme (type apiKey, in header, name x-api-key)", name)
+				im.fail(where, "%q: localpipe supports the API key scheme (type apiKey, in header, name x-api-key) and schemes with x-amazon-apigateway-authorizer", name)
 			}
 		}
 		required = required && hasKey
 	}
-	return required
+	return required, authorizer
 }
 
 var methodVerbs = map[string]string{
@@ -627,9 +710,15 @@ func (im *importer) method(res *Resource, verb, path string, op map[string]any, 
 	im.methodResponses(where, m, op)
 
 	if sec, ok := op["security"]; ok {
-		m.APIKeyRequired = im.apiKeyRequired(where+": security", sec)
+		m.APIKeyRequired, m.Authorizer = im.security(where+": security", sec)
 	} else if im.hasRootSecurity {
-		m.APIKeyRequired = im.apiKeyRequired("security", im.rootSecurity)
+		m.APIKeyRequired, m.Authorizer = im.security("security", im.rootSecurity)
+	}
+	if a := im.api.Authorizers[m.Authorizer]; a != nil {
+		m.AuthorizationType = "CUSTOM"
+		if a.Type == AuthorizerCognito {
+			m.AuthorizationType = AuthorizerCognito
+		}
 	}
 	for _, key := range sortedKeys(op) {
 		switch key {

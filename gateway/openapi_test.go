@@ -615,15 +615,15 @@ paths:
 				"x-amazon-apigateway-frobnicate: unknown API Gateway extension\n" +
 				"x-amazon-apigateway-integration: is not allowed here\n" +
 				"x-amazon-apigateway-policy: localpipe does not support it (resource policies)\n" +
-				"components.securitySchemes: lambda: x-amazon-apigateway-authorizer: localpipe does not support it (Lambda and Cognito authorizers)\n" +
-				"components.securitySchemes: sigv4: x-amazon-apigateway-authtype: localpipe does not support it (authorizers and IAM authorization)\n" +
-				`GET /a: security: "oauth": localpipe supports only the API key scheme (type apiKey, in header, name x-api-key)` + "\n" +
+				"components.securitySchemes: lambda: x-amazon-apigateway-authorizer: authorizerUri is required: the Lambda function's arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations\n" +
+				`GET /a: security: "sigv4": localpipe does not support IAM authorization (x-amazon-apigateway-authtype awsSigv4)` + "\n" +
+				`GET /a: security: "oauth": localpipe supports the API key scheme (type apiKey, in header, name x-api-key) and schemes with x-amazon-apigateway-authorizer` + "\n" +
 				`GET /a: security: unknown security scheme "nope"` + "\n" +
 				"GET /a: x-amazon-apigateway-any-method: is not allowed here\n" +
 				"GET /a: x-amazon-apigateway-auth: localpipe does not support it (IAM authorization)\n" +
 				"/a: x-amazon-apigateway-auth: localpipe does not support it (IAM authorization)"},
 		{"api key in query", head2 + "securityDefinitions:\n  k: {type: apiKey, in: query, name: api_key}\nsecurity: [{k: []}]\npaths:\n  /a:\n    get: {}\n",
-			`security: "k": localpipe supports only the API key scheme (type apiKey, in header, name x-api-key)`},
+			`security: "k": localpipe supports the API key scheme (type apiKey, in header, name x-api-key) and schemes with x-amazon-apigateway-authorizer`},
 
 		// every problem at once, in document order
 		{"all at once", head3 + `paths:

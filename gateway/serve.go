@@ -43,6 +43,9 @@ type call struct {
 
 	ctx map[string]any // $context, built on first use
 
+	authorizer map[string]any // $context.authorizer: a Lambda authorizer's principalId and context
+	usageKey   string         // the authorizer's usageIdentifierKey, for API key source AUTHORIZER
+
 	status             int
 	integrationLatency time.Duration
 	called             bool // the integration was called (IntegrationLatency applies)
@@ -136,8 +139,11 @@ func (q *call) serve() {
 	}
 	q.params = q.requestParams()
 
+	if q.p.auth != nil && !q.authorize() {
+		return
+	}
 	if q.p.method.APIKeyRequired {
-		v := q.r.Header.Get("X-Api-Key")
+		v := q.apiKeyValue()
 		k, ok := q.s.apiKey(v, q.d.api.ID, stage)
 		if v == "" || !ok {
 			q.gatewayError(errForbidden)
@@ -156,7 +162,9 @@ func (q *call) serve() {
 	case backendAWS:
 		q.serveAWS()
 	case backendLambda:
-		q.serveLambda()
+		q.serveLambdaAWS()
+	case backendLambdaProxy:
+		q.serveLambdaProxy()
 	case backendMock:
 		q.serveMock()
 	case backendHTTP:
@@ -216,9 +224,9 @@ func (q *call) context() map[string]any {
 }
 
 // contextNames are the $context variables a template can read (aws-semantics.md A.2), less
-// those that are always null here (authorizer, awsEndpointRequestId, wafResponseCode, …):
+// those that are always null here (awsEndpointRequestId, wafResponseCode, …):
 // a template reads an absent variable exactly as a null one.
-var contextNames = []string{"accountId", "apiId", "domainName", "domainPrefix", "extendedRequestId", "httpMethod",
+var contextNames = []string{"accountId", "authorizer", "apiId", "domainName", "domainPrefix", "extendedRequestId", "httpMethod",
 	"identity", "path", "protocol", "requestId", "requestTime", "requestTimeEpoch", "resourceId", "resourcePath", "stage"}
 
 // contextVar computes one top-level $context variable.
@@ -227,6 +235,10 @@ func (q *call) contextVar(name string) (any, bool) {
 	switch name {
 	case "accountId":
 		return q.s.opts.AccountID, true
+	case "authorizer":
+		if q.authorizer != nil {
+			return q.authorizer, true
+		}
 	case "apiId":
 		if q.d != nil {
 			return q.d.api.ID, true

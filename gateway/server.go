@@ -59,6 +59,9 @@ type Options struct {
 	Now        func() time.Time
 	// Fault, when set, may fail or delay invoke requests (fault injection); see FaultFunc.
 	Fault FaultFunc
+	// Functions calls the functions of Lambda integrations and authorizers; nil answers
+	// them 500, with the reason in the log.
+	Functions FunctionInvoker
 }
 
 // Defaults for zero Options fields.

@@ -52,7 +52,7 @@ func FuzzServeHTTP(f *testing.F) {
 		"/stream":     M{"post": op(awsInteg("kinesis:action/PutRecord", M{"application/json": `{"Data":"$util.base64Encode($input.json('$.a'))","P":"$input.params('p')"}`}, nil, nil), nil)},
 		"/items/{id}": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": $input.params('code')}`}, "responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `$input.params('id')`}}}}, nil)},
 		"/p/{proxy+}": M{"x-amazon-apigateway-any-method": op(M{"type": "mock", "passthroughBehavior": "never", "requestTemplates": M{"text/plain": "{}"}, "responses": M{"default": M{"statusCode": "200"}}}, nil)},
-		"/lambda":     M{"post": op(M{"type": "aws_proxy", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:lambda:path/f"}, nil)},
+		"/lambda":     M{"post": op(M{"type": "aws_proxy", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations"}, nil)},
 		"/v":          M{"put": op(awsInteg("firehose:action/PutRecord", nil, M{`4\d{2}`: M{"statusCode": "400"}}, nil), M{"x-amazon-apigateway-request-validator": "all", "requestBody": M{"content": M{"application/json": M{"schema": M{"type": "object", "required": []any{"a"}}}}}})},
 	}, M{"x-amazon-apigateway-request-validators": M{"all": M{"validateRequestBody": true, "validateRequestParameters": true}}}))
 	f.Add("POST", "/_aws/execute-api/testapi/prod/stream?p=1", "application/json", `{"a":1}`)

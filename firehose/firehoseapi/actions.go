@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -295,11 +296,15 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 		}
 		cfg.TimeZone = *d.CustomTimeZone
 	}
-	if err := firehose.CheckPrefixes(cfg.Prefix, cfg.ErrorPrefix, partitioned); err != nil {
-		return invalidArg("%s", err.Error())
-	}
 	if aerr := processors(cfg, d.ProcessingConfiguration, partitioned); aerr != nil {
 		return aerr
+	}
+	check := firehose.CheckPrefixes
+	if cfg.Lambda != nil {
+		check = firehose.CheckLambdaPrefixes
+	}
+	if err := check(cfg.Prefix, cfg.ErrorPrefix, partitioned); err != nil {
+		return invalidArg("%s", err.Error())
 	}
 	return nil
 }
@@ -308,7 +313,7 @@ func (c *call) apply(cfg *firehose.Config, st *stored, create bool) *awsjson.Err
 // only when processing is enabled; an absent Enabled is taken as enabled, so a configuration
 // that lists processors is never silently ignored.
 func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *awsjson.Error {
-	cfg.Delimiter, cfg.SubRecordType, cfg.SubRecordDelimiter, cfg.PartitionQuery = nil, "", "", ""
+	cfg.Delimiter, cfg.SubRecordType, cfg.SubRecordDelimiter, cfg.PartitionQuery, cfg.Lambda = nil, "", "", "", nil
 	enabled := pc != nil && (pc.Enabled == nil || *pc.Enabled)
 	seen := map[string]bool{}
 	if enabled {
@@ -329,10 +334,9 @@ func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *a
 				"AppendDelimiterToRecord": {"Delimiter"},
 				"RecordDeAggregation":     {"SubRecordType", "Delimiter"},
 				"MetadataExtraction":      {"MetadataExtractionQuery", "JsonParsingEngine"},
+				"Lambda":                  {"LambdaArn", "NumberOfRetries", "RoleArn", "BufferSizeInMBs", "BufferIntervalInSeconds"},
 			}[typ]
 			switch typ {
-			case "Lambda":
-				return invalidArg("Lambda processing is not available locally: localpipe cannot invoke Lambda functions. Remove the Lambda processor, or set ProcessingConfiguration.Enabled to false; MetadataExtraction covers partitioning by JSON fields.")
 			case "Decompression", "CloudWatchLogProcessing":
 				return invalidArg("The %s processor is not available locally: localpipe does not emulate CloudWatch Logs subscriptions.", typ)
 			}
@@ -371,6 +375,12 @@ func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *a
 				default:
 					return invalidArg("RecordDeAggregation needs the SubRecordType parameter, JSON or DELIMITED.")
 				}
+			case "Lambda":
+				l, aerr := lambdaProcessor(params)
+				if aerr != nil {
+					return aerr
+				}
+				cfg.Lambda = l
 			case "MetadataExtraction":
 				q, ok := params["MetadataExtractionQuery"]
 				if !ok {
@@ -384,12 +394,49 @@ func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *a
 		}
 	}
 	switch {
-	case partitioned && cfg.PartitionQuery == "":
-		return invalidArg("Dynamic partitioning needs a MetadataExtraction processor (a Lambda processor is not available locally) to produce the partition keys.")
+	case partitioned && cfg.PartitionQuery == "" && cfg.Lambda == nil:
+		return invalidArg("Dynamic partitioning needs a MetadataExtraction or a Lambda processor to produce the partition keys.")
 	case !partitioned && cfg.PartitionQuery != "":
 		return invalidArg("The MetadataExtraction processor is only supported when DynamicPartitioningConfiguration is enabled.")
 	}
 	return nil
+}
+
+// lambdaARN is a function ARN as Firehose's LambdaArn takes it, qualifier optional.
+var lambdaARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9$_-]{1,128})?$`)
+
+// lambdaProcessor reads a Lambda processor's parameters, with AWS's defaults (3 retries, a
+// 1 MB buffer) and ranges (BufferSizeInMBs 0.2–3, BufferIntervalInSeconds 0–900).
+func lambdaProcessor(params map[string]string) (*firehose.Lambda, *awsjson.Error) {
+	arn, ok := params["LambdaArn"]
+	if !ok {
+		return nil, invalidArg("The Lambda processor needs the LambdaArn parameter.")
+	}
+	if !lambdaARN.MatchString(arn) {
+		return nil, invalidArg("LambdaArn %s is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME).", arn)
+	}
+	l := &firehose.Lambda{ARN: arn, Retries: firehose.DefaultLambdaRetries, BufferBytes: firehose.DefaultLambdaBuffer}
+	if v, ok := params["NumberOfRetries"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 300 {
+			return nil, invalidArg("NumberOfRetries %s must be an integer from 0 to 300.", v)
+		}
+		l.Retries = n
+	}
+	if v, ok := params["BufferSizeInMBs"]; ok {
+		mb, err := strconv.ParseFloat(v, 64)
+		if err != nil || mb < 0.2 || mb > 3 {
+			return nil, invalidArg("BufferSizeInMBs %s must be a number from 0.2 to 3.", v)
+		}
+		l.BufferBytes = int64(mb * (1 << 20))
+	}
+	if v, ok := params["BufferIntervalInSeconds"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 900 {
+			return nil, invalidArg("BufferIntervalInSeconds %s must be an integer from 0 to 900.", v)
+		}
+	}
+	return l, nil
 }
 
 func encryption(e *encryptionInput) (*encryptionState, *awsjson.Error) {

@@ -28,6 +28,7 @@ import (
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/internal/functions"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/objectstore/s3api"
 	"github.com/localpipe/localpipe/stream"
@@ -65,6 +66,9 @@ type App struct {
 	fh      *firehose.Engine
 	gw      *gateway.Server
 	faults  *faultRegistry
+	// functions are the config's functions, for Firehose's Lambda processors and the
+	// gateway's Lambda integrations; empty without a config.
+	functions *functions.Registry
 	// configFaults are the config's faults, declared again by a reset.
 	configFaults []FaultSpec
 
@@ -132,6 +136,11 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		}
 	}()
 	a.reserve = openReserve(a.dataDir, logger)
+	// The config is read before the engines open: Firehose may redo a transforming delivery
+	// as soon as it opens, and needs the functions for it.
+	if a.res, err = loadFunctions(a, cfg); err != nil {
+		return nil, err
+	}
 	always, interval, _ := cfg.fsyncPolicy()
 	a.streams, err = stream.Open(stream.Options{
 		Dir: filepath.Join(a.dataDir, "kinesis"), DB: a.db, LostFound: filepath.Join(a.dataDir, "lost+found", "kinesis"),
@@ -157,19 +166,13 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
-		Fault: a.faults.gatewayFault,
+		Fault: a.faults.gatewayFault, Functions: gatewayFunctions(a.functions),
 	})
 	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
 		return nil, err
 	}
 
-	res := cfg.Resources
-	if res == nil && cfg.ConfigFile != "" {
-		if res, err = LoadResources(cfg.ConfigFile); err != nil {
-			return nil, err
-		}
-	}
-	a.res = res
+	res := a.res
 	if res != nil {
 		// Checked before anything is created, declared after, so the bootstrap meets no fault.
 		var faults []FaultSpec

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/localpipe/localpipe/internal/functions"
 )
 
 // Config is everything the binary's flags decide. DefaultConfig gives the documented
@@ -93,6 +95,9 @@ type Resources struct {
 	DeliveryStreams []json.RawMessage `json:"deliveryStreams,omitempty"`
 	RestApis        []json.RawMessage `json:"restApis,omitempty"`
 	APIKeys         []json.RawMessage `json:"apiKeys,omitempty"`
+	// Functions say where each function a Lambda processor or integration names runs
+	// (functions.Spec).
+	Functions []json.RawMessage `json:"functions,omitempty"`
 	// Faults are injected failures (FaultSpec), active from the start.
 	Faults []json.RawMessage `json:"faults,omitempty"`
 	// Seed seeds the faults that give a probability and no seed of their own (each with
@@ -145,10 +150,30 @@ func ParseResources(raw []byte) (*Resources, error) {
 	dec := json.NewDecoder(strings.NewReader(string(js)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(r); err != nil {
-		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys, faults, seed: %w", err)
+		return nil, fmt.Errorf("want top-level keys streams, buckets, deliveryStreams, restApis, apiKeys, functions, faults, seed: %w", err)
 	}
 	if err := checkResources(r); err != nil {
 		return nil, err
 	}
+	if _, err := r.functionSpecs(); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// functionSpecs decodes and checks the config's functions (checkResources has held their
+// members to functions.Spec already).
+func (r *Resources) functionSpecs() ([]functions.Spec, error) {
+	specs := make([]functions.Spec, len(r.Functions))
+	for i, raw := range r.Functions {
+		if err := json.Unmarshal(raw, &specs[i]); err != nil {
+			return nil, fmt.Errorf("functions[%d]: %w", i, err)
+		}
+	}
+	// Built once here only to check: commands resolve against the config's directory when
+	// the app builds the registry it uses.
+	if _, err := functions.New(specs, functions.Options{}); err != nil {
+		return nil, err
+	}
+	return specs, nil
 }

@@ -58,6 +58,7 @@ func FuzzParseResources(f *testing.F) {
 	f.Add("&a [*a, *a]")
 	f.Add("streams: [{StreamName: a, Shards: 2, StreamModeDetails: {Mode: x}}]")
 	f.Add(`{"deliveryStreams":[{"ExtendedS3DestinationConfiguration":{"BufferingHints":{"SizeInMBs":1.5}}}]}`)
+	f.Add(`{"functions":[{"name":"f","command":["x"],"timeout":"1s","environment":{"A":"b"}},{"name":"arn:aws:lambda:us-east-1:000000000000:function:g","url":"http://x/"}]}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseResources([]byte(s))
 	})
@@ -87,6 +88,15 @@ func TestConfigUnknownFields(t *testing.T) {
 		{"api key", "apiKeys: [{name: k, value: 0123456789abcdefghij, enabled: 'yes'}]", "apiKeys[0].enabled: want true or false, got a string"},
 		{"api key stage keys", "apiKeys: [{name: k, stageKeys: [{restApiID: a, stageName: p}]}]", "apiKeys[0].stageKeys[0].restApiID: unknown field; did you mean restApiId?"},
 		{"no guess", "streams: [{StreamName: a, Colour: red}]", "streams[0].Colour: unknown field"},
+		{"function typo", "functions: [{name: f, urll: 'http://127.0.0.1:9000/'}]", "functions[0].urll: unknown field; did you mean url?"},
+		{"function command not a list", "functions: [{name: f, command: 'python3 t.py'}]", "functions[0].command: want a list, got a string"},
+		{"function two runners", "functions: [{name: f, url: 'http://127.0.0.1:9000/', endpoint: 'http://127.0.0.1:3001'}]", "functions[0]: f: give exactly one of url, command, endpoint"},
+		{"function none", "functions: [{name: f}]", "functions[0]: f: give exactly one of url, command, endpoint"},
+		{"function timeout", "functions: [{name: f, url: 'http://x/', timeout: 3}]", "functions[0].timeout: want a string, got a number"},
+		{"function timeout unit", "functions: [{name: f, url: 'http://x/', timeout: '3 seconds'}]", "timeout \"3 seconds\": want a positive Go duration"},
+		{"function name", "functions: [{name: 'arn:aws:lambda:us-east-1:1:function:f', url: 'http://x/'}]", "functions[0]: name: function ARN"},
+		{"function environment", "functions: [{name: f, url: 'http://x/', environment: {A: b}}]", "environment applies only to a command"},
+		{"function twice", "functions: [{name: f, url: 'http://x/'}, {name: f, command: [x]}]", "functions[1]: f is declared twice"},
 	} {
 		_, err := ParseResources([]byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -99,6 +109,7 @@ func TestConfigUnknownFields(t *testing.T) {
 		// Other destination types are detected, not modelled: what they hold is the handler's to refuse.
 		"deliveryStreams: [{DeliveryStreamName: d, SplunkDestinationConfiguration: {HECEndpoint: x}}]",
 		"restApis: [{name: a, body: {openapi: '3.0.1', anything: [1]}, stages: [{stageName: p, variables: {v: x}}]}]",
+		"functions: [{name: 'arn:aws:lambda:us-east-1:000000000000:function:t', url: 'http://127.0.0.1:9000/t'}, {name: 'u:live', command: [python3, t.py], timeout: 10s, environment: {STAGE: local}}, {name: v, endpoint: 'http://127.0.0.1:3001'}]",
 	} {
 		if _, err := ParseResources([]byte(ok)); err != nil {
 			t.Errorf("%q: %v", ok, err)

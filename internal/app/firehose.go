@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
+	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/stream"
+	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
 
 // openFirehose opens the Firehose engine over the stream and object engines, with its
@@ -18,7 +21,8 @@ import (
 func (a *App) openFirehose() error {
 	var err error
 	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects, a.faults},
-		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry)})
+		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry),
+		Transformer: transformer{a.functions}, Region: awsjson.DefaultRegion, Account: awsjson.Account})
 	if err != nil {
 		return err
 	}
@@ -89,9 +93,26 @@ func (s streamSource) Read(name string, shard int, from uint64, max int) ([]fire
 	}
 	out := make([]firehose.Record, len(res.Records))
 	for i, r := range res.Records {
-		out[i] = firehose.Record{Position: r.Position, Arrival: r.Arrival, Data: r.Data}
+		out[i] = firehose.Record{Position: r.Position, Arrival: r.Arrival, Data: r.Data, PartitionKey: r.PartitionKey}
 	}
 	return out, res.Next, nil
+}
+
+// ShardSequence names a Kinesis shard's records as Kinesis does, for a function's
+// kinesisRecordMetadata.
+func (s streamSource) ShardSequence(name string, shard int) (string, func(uint64, time.Time) string, error) {
+	info, err := s.e.Describe(name)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, sh := range info.Shards {
+		if sh.Index == shard {
+			return sh.ID, func(pos uint64, arrival time.Time) string {
+				return kinesisapi.SequenceNumber(sh.Created, sh.Index, pos, arrival)
+			}, nil
+		}
+	}
+	return "", nil, fmt.Errorf("stream %s has no shard %d", name, shard)
 }
 
 func (s streamSource) Watch(name string, shard int) (uint64, <-chan struct{}, error) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/internal/functions"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
 
@@ -152,6 +153,7 @@ func (a *App) applyGateway(res *Resources) error {
 		for _, w := range api.Warnings {
 			a.logger.Warn("gateway: import warning", "api", api.Name, "id", api.ID, "warning", w)
 		}
+		warnUndeclaredFunctions(a.logger, a.functions, api)
 	}
 	keyNames := map[string]bool{}
 	for i, raw := range res.APIKeys {
@@ -360,5 +362,44 @@ func (a *App) eachInvokeURL(fn func(gateway.Deployment, string)) {
 	for _, d := range a.gw.Deployments() {
 		fn(d, fmt.Sprintf("http://%s/restapis/%s/%s/_user_request_/", net.JoinHostPort(host, port), d.APIID, d.Stage))
 		fn(d, fmt.Sprintf("http://%s.execute-api.localhost:%s/%s/", d.APIID, port, d.Stage))
+	}
+}
+
+// warnUndeclaredFunctions says at start which Lambda integrations and authorizers of api
+// call a function no functions: entry declares: their requests will be answered 500.
+func warnUndeclaredFunctions(log *slog.Logger, reg *functions.Registry, api *gateway.API) {
+	for fn, where := range api.Functions() {
+		if reg != nil {
+			if _, ok := reg.Lookup(fn); ok {
+				continue
+			}
+		}
+		log.Warn("gateway: the config's functions: declares no function of this name, so these methods will answer 500",
+			"api", api.Name, "id", api.ID, "function", fn, "calledBy", strings.Join(where, ", "))
+	}
+}
+
+// gatewayFunctions is gateway.FunctionInvoker over the config's functions. A function that
+// outlives its own timeout is, as on Lambda, a function error ("Task timed out"), which the
+// gateway answers 502; only the integration's timeout is a 504.
+func gatewayFunctions(reg *functions.Registry) gateway.FunctionInvoker {
+	return func(ctx context.Context, function string, payload []byte) (gateway.FunctionResult, error) {
+		if reg == nil {
+			return gateway.FunctionResult{}, fmt.Errorf("%w: %s (the config declares no functions)", gateway.ErrFunctionNotFound, function)
+		}
+		res, err := reg.Invoke(ctx, function, payload)
+		switch {
+		case err == nil:
+			return gateway.FunctionResult{Payload: res.Payload, FunctionError: res.FunctionError}, nil
+		case errors.Is(err, functions.ErrNotFound):
+			return gateway.FunctionResult{}, fmt.Errorf("%w: %w", gateway.ErrFunctionNotFound, err)
+		case errors.Is(err, functions.ErrTimeout) && ctx.Err() == nil:
+			msg, _ := json.Marshal("Task timed out: " + err.Error())
+			return gateway.FunctionResult{Payload: []byte(`{"errorMessage":` + string(msg) + `,"errorType":"Sandbox.Timedout"}`), FunctionError: "Unhandled"}, nil
+		case errors.Is(err, functions.ErrResponseTooLarge):
+			msg, _ := json.Marshal(err.Error())
+			return gateway.FunctionResult{Payload: []byte(`{"errorMessage":` + string(msg) + `,"errorType":"Function.ResponseSizeTooLarge"}`), FunctionError: "Unhandled"}, nil
+		}
+		return gateway.FunctionResult{}, err
 	}
 }

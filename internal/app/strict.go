@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
+	"github.com/localpipe/localpipe/internal/functions"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
 
@@ -34,6 +35,7 @@ func checkResources(r *Resources) error {
 		{"deliveryStreams", r.DeliveryStreams, firehoseapi.RequestShape("CreateDeliveryStream")},
 		{"restApis", r.RestApis, &restAPIConfig{}},
 		{"apiKeys", r.APIKeys, &apiKeyConfig{}},
+		{"functions", r.Functions, &functions.Spec{}},
 	} {
 		for i, raw := range sec.entries {
 			var v any

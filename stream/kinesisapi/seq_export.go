@@ -1,0 +1,10 @@
+package kinesisapi
+
+import "time"
+
+// SequenceNumber is the sequence number Kinesis gives the record at position of a shard
+// (created at shardCreated) that arrived at arrival, for other services that name records as
+// Kinesis does (Firehose's kinesisRecordMetadata).
+func SequenceNumber(shardCreated time.Time, shard int, position uint64, arrival time.Time) string {
+	return seqFor(shardCreated, shard, position, arrival)
+}
