@@ -275,7 +275,9 @@ func (r *reader) transform(in Info, sp *spec, b *batch) ([]xrec, error) {
 			size += int64(len(recs[hi].data))
 			hi++
 		}
-		r.invoke(in, lam, recs[lo:hi], out[lo:hi])
+		if err := r.invoke(in, lam, recs[lo:hi], out[lo:hi]); err != nil {
+			return nil, err
+		}
 		lo = hi
 	}
 	var dropped, failed int
@@ -294,9 +296,13 @@ func (r *reader) transform(in Info, sp *spec, b *batch) ([]xrec, error) {
 	return out, nil
 }
 
+// errStopping ends a transformation the delivery stream's stop cut short: the batch stays
+// decided and is transformed again at the next start, not failed.
+var errStopping = errors.New("firehose: delivery stream stopping")
+
 // invoke calls the function with one invocation's records, retrying a failed invocation
 // lam.Retries times, and fills out.
-func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) {
+func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) error {
 	e := r.d.e
 	ev := event{DeliveryStreamArn: e.arn("firehose", "deliverystream/"+in.Name), Region: e.region,
 		Records: make([]eventRecord, len(recs))}
@@ -316,6 +322,11 @@ func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) {
 		ev.InvocationID = newUUID()
 		payload, _ := json.Marshal(&ev)
 		answers, terr := r.invokeOnce(lam.ARN, payload, ids)
+		select {
+		case <-r.d.stop:
+			return errStopping
+		default:
+		}
 		if terr == nil {
 			for i, a := range answers {
 				x := xrec{arrival: recs[i].arrival, attempts: attempts}
@@ -333,7 +344,7 @@ func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) {
 				}
 				out[i] = x
 			}
-			return
+			return nil
 		}
 		last = terr
 		e.logger.Warn("firehose: transformation invocation failed", "deliveryStream", in.Name, "function", lam.ARN,
@@ -342,6 +353,7 @@ func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) {
 	for i, sr := range recs {
 		out[i] = xrec{arrival: sr.arrival, data: sr.data, code: last.code, msg: last.msg, attempts: attempts}
 	}
+	return nil
 }
 
 // invokeOnce makes one invocation and checks its answer.

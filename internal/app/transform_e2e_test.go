@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
@@ -191,8 +194,32 @@ buckets: [bkt]
 deliveryStreams:`, lambda.URL, url, script) +
 		transformStream("vialambda", "s1", "arn:aws:lambda:us-east-1:000000000000:function:upper", "") +
 		transformStream("viaurl", "s2", "arn:aws:lambda:us-east-1:000000000000:function:upper-url", "") +
-		transformStream("viacommand", "s3", "arn:aws:lambda:us-east-1:000000000000:function:py:live", "")
+		transformStream("viacommand", "s3", "arn:aws:lambda:us-east-1:000000000000:function:py:live", "") + `
+  - DeliveryStreamName: direct
+    ExtendedS3DestinationConfiguration:
+      BucketARN: 'arn:aws:s3:::bkt'
+      RoleARN: 'arn:aws:iam::000000000000:role/r'
+      Prefix: 'direct/'
+      ProcessingConfiguration:
+        Processors: [{Type: Lambda, Parameters: [{ParameterName: LambdaArn, ParameterValue: 'arn:aws:lambda:us-east-1:000000000000:function:upper'}]}]
+`
 	s := startServer(t, "", map[string]string{"localpipe.yaml": config})
+
+	// DirectPut: the function gets the record id PutRecord answered, and no Kinesis metadata.
+	fc := firehose.New(firehose.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.a.Endpoint()),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	put, err := fc.PutRecord(context.Background(), &firehose.PutRecordInput{DeliveryStreamName: aws.String("direct"), Record: &fhtypes.Record{Data: []byte("direct")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.flush(t, "direct")
+	if got := underPrefix(s.objects(t, "bkt"), "direct/"); got != "DIRECT\n" {
+		t.Errorf("direct: delivered %q", got)
+	}
+	if ev := viaLambda.event(); len(ev.Records) != 1 || ev.Records[0].RecordID != aws.ToString(put.RecordId) || ev.Records[0].KinesisRecordMetadata != nil ||
+		ev.SourceKinesisStreamArn != "" || ev.DeliveryStreamArn != "arn:aws:firehose:us-east-1:000000000000:deliverystream/direct" {
+		t.Errorf("direct: event %+v, want record id %s", ev, aws.ToString(put.RecordId))
+	}
 
 	for _, tc := range []struct {
 		stream, src string
