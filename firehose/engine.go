@@ -127,6 +127,8 @@ type Options struct {
 	// Transformer calls Lambda processors' functions; nil fails every transformation as a
 	// function that does not exist.
 	Transformer Transformer
+	// Processing receives Lambda processor events; nil discards them.
+	Processing ProcessingMetrics
 	// Region and Account name the delivery stream's ARN in a function's event; empty means
 	// us-east-1 and 000000000000.
 	Region, Account string
@@ -151,6 +153,7 @@ type Engine struct {
 	metrics Metrics
 
 	transformer     Transformer
+	processing      ProcessingMetrics
 	region, account string
 
 	mu      sync.Mutex
@@ -192,6 +195,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
+	if opts.Processing == nil {
+		opts.Processing = nopMetrics{}
+	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
@@ -200,7 +206,7 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
 		metrics: opts.Metrics, streams: map[string]*delivery{},
-		transformer: opts.Transformer, region: opts.Region, account: opts.Account}
+		transformer: opts.Transformer, processing: opts.Processing, region: opts.Region, account: opts.Account}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)
@@ -241,6 +247,8 @@ func (nopMetrics) Delivered(string, int, int, time.Duration) {}
 func (nopMetrics) DeliveryFailed(string)                     {}
 func (nopMetrics) Buffered(string, int64)                    {}
 func (nopMetrics) Forget(string)                             {}
+func (nopMetrics) Invoked(string, time.Duration, bool)       {}
+func (nopMetrics) Processed(string, int, int)                {}
 
 // logName is the hidden source log that holds a DirectPut stream's records. Its name cannot
 // collide with a Kinesis stream's (they allow no ':'), and it carries the creation time so a
@@ -388,6 +396,7 @@ func (e *Engine) Delete(name string) error {
 	d.wait()
 	e.purge(in)
 	e.metrics.Forget(name)
+	e.processing.Forget(name)
 	return nil
 }
 

@@ -20,6 +20,15 @@ type Transformer interface {
 	Transform(ctx context.Context, function string, event []byte) (TransformResult, error)
 }
 
+// ProcessingMetrics observes Lambda processors, for Firehose's ExecuteProcessing and
+// SucceedProcessing series.
+type ProcessingMetrics interface {
+	Invoked(stream string, d time.Duration, ok bool)
+	// Processed counts records answered Ok or Dropped, and the bytes of the Ok ones.
+	Processed(stream string, records, bytes int)
+	Forget(stream string)
+}
+
 // TransformResult is a function's answer; FunctionError is set, as Lambda's Invoke sets it,
 // when the function ran and failed.
 type TransformResult struct {
@@ -280,15 +289,18 @@ func (r *reader) transform(in Info, sp *spec, b *batch) ([]xrec, error) {
 		}
 		lo = hi
 	}
-	var dropped, failed int
+	var dropped, failed, okBytes int
 	for _, x := range out {
 		switch {
 		case x.dropped:
 			dropped++
 		case x.code != "":
 			failed++
+		default:
+			okBytes += len(x.data)
 		}
 	}
+	e.processing.Processed(in.Name, len(out)-failed, okBytes)
 	if dropped > 0 || failed > 0 {
 		e.logger.Info("firehose: transformed", "deliveryStream", in.Name, "function", lam.ARN, "records", len(out),
 			"dropped", dropped, "processingFailed", failed)
@@ -321,7 +333,9 @@ func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) erro
 		attempts++
 		ev.InvocationID = newUUID()
 		payload, _ := json.Marshal(&ev)
+		began := time.Now()
 		answers, terr := r.invokeOnce(lam.ARN, payload, ids)
+		e.processing.Invoked(in.Name, time.Since(began), terr == nil)
 		select {
 		case <-r.d.stop:
 			return errStopping

@@ -337,6 +337,10 @@ deliveryStreams:`, lambda.URL) +
 			t.Errorf("%s: the function ran %d times, want 2 (NumberOfRetries 1)", tc.stream, lambda.Calls(tc.calls))
 		}
 	}
+	// 4 streams × 2 failed attempts; the metric counts every invocation, found or not.
+	if n := metric(t, s, "localpipe_firehose_execute_processing_success_total"); n != 8 {
+		t.Errorf("localpipe_firehose_execute_processing_success_total %v, want 8 invocations", n)
+	}
 	if !strings.Contains(s.logs.String(), "nobody is not declared in the config's functions:") {
 		t.Errorf("the log does not say the function is not declared")
 	}
@@ -345,6 +349,9 @@ deliveryStreams:`, lambda.URL) +
 	putAll(t, s, "s5", "apple", "avocado", "banana", "drop it")
 	s.flush(t, "bylambda")
 	objs := s.objects(t, "bkt")
+	if n := metric(t, s, "localpipe_firehose_succeed_processing_records_total"); n != 4 {
+		t.Errorf("localpipe_firehose_succeed_processing_records_total %v, want 4 (3 Ok, 1 Dropped)", n)
+	}
 	if a, b := underPrefix(objs, "bylambda/first=a/"), underPrefix(objs, "bylambda/first=b/"); a != "APPLE\nAVOCADO\n" || b != "BANANA\n" {
 		t.Errorf("partitioned by the function's keys: a=%q b=%q (objects %v)", a, b, keysOf(objs))
 	}
