@@ -15,6 +15,9 @@ import (
 // DefaultTimeout is Lambda's default function timeout.
 const DefaultTimeout = 3 * time.Second
 
+// MaxTimeout is Lambda's longest function timeout.
+const MaxTimeout = 15 * time.Minute
+
 // MaxResponse is Lambda's limit on a synchronous invocation's response payload. A runner
 // reads one byte more than this, so callers can tell an answer that is over the limit
 // without holding an unbounded one in memory.
@@ -117,6 +120,9 @@ func newEntry(s Spec, opts Options) (*entry, error) {
 		d, err := time.ParseDuration(s.Timeout)
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s: timeout %q: want a positive Go duration such as 3s or 500ms", n, s.Timeout)
+		}
+		if d > MaxTimeout {
+			return nil, fmt.Errorf("%s: timeout %s: Lambda allows at most %s", n, s.Timeout, MaxTimeout)
 		}
 		e.timeout = d
 	}

@@ -143,6 +143,7 @@ func TestNewBadSpecs(t *testing.T) {
 		{Spec{Name: "f", Command: []string{""}}, "program"},
 		{Spec{Name: "f", URL: "http://x/", Timeout: "3"}, "Go duration"},
 		{Spec{Name: "f", URL: "http://x/", Timeout: "-1s"}, "positive"},
+		{Spec{Name: "f", URL: "http://x/", Timeout: "16m"}, "at most 15m0s"},
 		{Spec{Name: "f", URL: "http://x/", Environment: map[string]string{"A": "b"}}, "only to a command"},
 	} {
 		_, err := New([]Spec{c.spec}, Options{})
