@@ -202,6 +202,13 @@ func (r *Registry) lookup(function string) (*entry, Name, error) {
 		if e := r.byName[bare.String()]; e != nil {
 			return e, n, nil
 		}
+		if n.Account != "" && n.Qualifier != "" {
+			unq := n
+			unq.Qualifier = ""
+			if e := r.byARN[unq.String()]; e != nil {
+				return e, n, nil
+			}
+		}
 		if e := r.byName[n.Function]; e != nil {
 			return e, n, nil
 		}
