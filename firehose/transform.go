@@ -69,7 +69,11 @@ const (
 const maxInvokePayload = 6 << 20
 
 // Error codes of records the transformation could not deliver, as Firehose writes them in
-// processing-failed error records and its CloudWatch error logs.
+// processing-failed error records and its CloudWatch error logs. Lambda.ProcessingFailedStatus
+// (with the message "ProcessingFailed status set for record"), Lambda.MissingRecordId,
+// Lambda.DuplicatedRecordId, Lambda.JsonProcessingException and Lambda.FunctionError appear
+// in public material about real deliveries; the others name localpipe's own failures in the
+// same style and are unverified.
 const (
 	codeFunctionError    = "Lambda.FunctionError"
 	codeNotFound         = "Lambda.FunctionNotFound"
@@ -354,7 +358,7 @@ func (r *reader) invoke(in Info, lam *Lambda, recs []sourceRec, out []xrec) erro
 					x.dropped = true
 				default:
 					x.data, x.code = recs[i].data, codeProcessingFailed
-					x.msg = "The Lambda function returned ProcessingFailed for the record."
+					x.msg = "ProcessingFailed status set for record"
 				}
 				out[i] = x
 			}
@@ -418,8 +422,10 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// lambdaErrRecord is one line of a processing-failed object: the documented error record
-// with the function's ARN.
+// lambdaErrRecord is one line of a processing-failed object, as the developer guide
+// (data-transformation-failure-handling) documents it. Records that emulators' tests say were
+// captured from AWS spell the last member lambdaARN; the guide's lambdaArn is kept
+// (unverified either way).
 type lambdaErrRecord struct {
 	AttemptsMade           int    `json:"attemptsMade"`
 	ArrivalTimestamp       int64  `json:"arrivalTimestamp"`
