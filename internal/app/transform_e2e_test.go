@@ -204,6 +204,9 @@ deliveryStreams:`, lambda.URL, url, script) +
         Processors: [{Type: Lambda, Parameters: [{ParameterName: LambdaArn, ParameterValue: 'arn:aws:lambda:us-east-1:000000000000:function:upper'}]}]
 `
 	s := startServer(t, "", map[string]string{"localpipe.yaml": config})
+	if !strings.Contains(s.logs.String(), `msg="function declared" name=upper-url runs=http://`) {
+		t.Errorf("the declared functions are not logged at start")
+	}
 
 	// DirectPut: the function gets the record id PutRecord answered, and no Kinesis metadata.
 	fc := firehose.New(firehose.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.a.Endpoint()),
