@@ -51,7 +51,10 @@ var (
 // decides when, the Lambda buffer how much per call. The batch's records are read again from
 // the source and the function called again whenever the batch is written again (a retry after
 // an S3 failure, a redo after a crash), so a function may see a batch more than once, as on
-// AWS; the objects written are the same whenever its answers are.
+// AWS; the objects written are the same whenever its answers are. Unlike a delivery without
+// a function, which streams the batch from the log into the object, the batch's records and
+// the function's answers are held in memory while the batch is written (up to the S3 buffer
+// size, twice).
 type Lambda struct {
 	ARN         string `json:"arn"`
 	Retries     int    `json:"retries"`     // NumberOfRetries: further invocations after a failed one
