@@ -198,6 +198,8 @@ type testEnv struct {
 	sink *memSink
 	e    *Engine
 	met  *recMetrics
+	// tr, when set before reopen, is the engine's Transformer.
+	tr Transformer
 }
 
 var testClock = time.Date(2026, 3, 23, 9, 51, 59, 0, time.UTC)
@@ -216,7 +218,7 @@ func openTest(t *testing.T) *testEnv {
 
 func (env *testEnv) reopen(t *testing.T) {
 	t.Helper()
-	e, err := Open(Options{DB: env.db, Source: env.src, Sink: env.sink, Metrics: env.met, Now: func() time.Time { return testClock }})
+	e, err := Open(Options{DB: env.db, Source: env.src, Sink: env.sink, Metrics: env.met, Now: func() time.Time { return testClock }, Transformer: env.tr})
 	if err != nil {
 		t.Fatal(err)
 	}

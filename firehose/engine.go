@@ -131,6 +131,8 @@ type Options struct {
 	// Transformer calls Lambda processors' functions; nil fails every transformation as a
 	// function that does not exist.
 	Transformer Transformer
+	// Processing receives Lambda processor events; nil discards them.
+	Processing ProcessingMetrics
 	// Region and Account name the delivery stream's ARN in a function's event; empty means
 	// us-east-1 and 000000000000.
 	Region, Account string
@@ -184,6 +186,7 @@ type Engine struct {
 	retryBase, retryMax time.Duration
 
 	transformer     Transformer
+	processing      ProcessingMetrics
 	region, account string
 
 	mu      sync.Mutex
@@ -231,6 +234,9 @@ func Open(opts Options) (*Engine, error) {
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = max(DefaultRetryMax, opts.RetryBase)
 	}
+	if opts.Processing == nil {
+		opts.Processing = nopMetrics{}
+	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
@@ -239,7 +245,7 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
 		metrics: opts.Metrics, retryBase: opts.RetryBase, retryMax: opts.RetryMax, streams: map[string]*delivery{},
-		transformer: opts.Transformer, region: opts.Region, account: opts.Account}
+		transformer: opts.Transformer, processing: opts.Processing, region: opts.Region, account: opts.Account}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)
@@ -280,6 +286,8 @@ func (nopMetrics) Delivered(string, int, int, time.Duration) {}
 func (nopMetrics) DeliveryFailed(string)                     {}
 func (nopMetrics) Buffered(string, int64)                    {}
 func (nopMetrics) Forget(string)                             {}
+func (nopMetrics) Invoked(string, time.Duration, bool)       {}
+func (nopMetrics) Processed(string, int, int)                {}
 
 // logName is the hidden source log that holds a DirectPut stream's records. Its name cannot
 // collide with a Kinesis stream's (they allow no ':'), and it carries the creation time so a
@@ -446,6 +454,7 @@ func (e *Engine) Delete(name string) error {
 	d.wait()
 	e.purge(in)
 	e.metrics.Forget(name)
+	e.processing.Forget(name)
 	return nil
 }
 

@@ -22,8 +22,13 @@ func TestConfigMistakesExit2(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("streams: [{StreamName: orders, Shards: 2}]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	fn := filepath.Join(dir, "fn.yaml")
+	if err := os.WriteFile(fn, []byte("functions: [{name: t, url: 'http://127.0.0.1:9000/', command: [t.py]}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ config, want string }{
 		{bad, "streams[0].Shards: unknown field; did you mean ShardCount?"},
+		{fn, "functions[0]: t: give exactly one of url, command, endpoint"},
 		{filepath.Join(dir, "nope.yaml"), "no such file (looked for " + filepath.Join(dir, "nope.yaml") + ")"},
 	} {
 		cmd := exec.Command(binary, "--ephemeral", "--listen", "127.0.0.1:0", "--config", tc.config)

@@ -22,7 +22,7 @@ func (a *App) openFirehose() error {
 	var err error
 	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects, a.faults},
 		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry),
-		Transformer: transformer{a.functions}, Region: awsjson.DefaultRegion, Account: awsjson.Account})
+		Transformer: transformer{a.functions}, Processing: firehoseapi.NewProcessingMetrics(a.registry), Region: awsjson.DefaultRegion, Account: awsjson.Account})
 	if err != nil {
 		return err
 	}

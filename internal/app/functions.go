@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/internal/functions"
@@ -33,6 +34,16 @@ func loadFunctions(a *App, cfg Config) (*Resources, error) {
 		return nil, &ConfigError{fmt.Errorf("--config %w", err)}
 	}
 	a.functions = reg
+	for _, s := range specs {
+		where := s.URL
+		switch {
+		case len(s.Command) > 0:
+			where = "command " + strings.Join(s.Command, " ")
+		case s.Endpoint != "":
+			where = "Lambda endpoint " + s.Endpoint
+		}
+		a.logger.Info("function declared", "name", s.Name, "runs", where)
+	}
 	return res, nil
 }
 

@@ -18,8 +18,9 @@
 //
 // A declared name is a full ARN, a partial ARN or a bare function name, each with an optional
 // qualifier. A request matches, in order: the declaration with the same ARN (or partial ARN)
-// and qualifier; then the bare name with the same qualifier; then the bare name without a
-// qualifier, which stands for every qualifier of that function.
+// and qualifier; the bare name with the same qualifier; the same ARN without a qualifier;
+// the bare name without a qualifier. A declaration without a qualifier stands for every
+// qualifier of its function, and a bare name for every ARN with that function name.
 //
 // # Caveats
 //

@@ -15,6 +15,9 @@ import (
 // DefaultTimeout is Lambda's default function timeout.
 const DefaultTimeout = 3 * time.Second
 
+// MaxTimeout is Lambda's longest function timeout.
+const MaxTimeout = 15 * time.Minute
+
 // MaxResponse is Lambda's limit on a synchronous invocation's response payload. A runner
 // reads one byte more than this, so callers can tell an answer that is over the limit
 // without holding an unbounded one in memory.
@@ -118,6 +121,9 @@ func newEntry(s Spec, opts Options) (*entry, error) {
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("%s: timeout %q: want a positive Go duration such as 3s or 500ms", n, s.Timeout)
 		}
+		if d > MaxTimeout {
+			return nil, fmt.Errorf("%s: timeout %s: Lambda allows at most %s", n, s.Timeout, MaxTimeout)
+		}
 		e.timeout = d
 	}
 	set := 0
@@ -195,6 +201,13 @@ func (r *Registry) lookup(function string) (*entry, Name, error) {
 		bare := Name{Function: n.Function, Qualifier: n.Qualifier}
 		if e := r.byName[bare.String()]; e != nil {
 			return e, n, nil
+		}
+		if n.Account != "" && n.Qualifier != "" {
+			unq := n
+			unq.Qualifier = ""
+			if e := r.byARN[unq.String()]; e != nil {
+				return e, n, nil
+			}
 		}
 		if e := r.byName[n.Function]; e != nil {
 			return e, n, nil

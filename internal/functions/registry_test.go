@@ -63,8 +63,17 @@ func TestRunners(t *testing.T) {
 			t.Errorf("Invoke %s (fail): FunctionError %q, want Unhandled (payload %q)", c.function, res.FunctionError, res.Payload)
 		}
 	}
-	if lambda.Calls("upper") != 4 {
-		t.Errorf("the Lambda endpoint ran upper %d times, want 4", lambda.Calls("upper"))
+	// A qualifier the declaration does not give is not sent: sam local start-lambda refuses
+	// query parameters. One the declaration gives is.
+	if _, err := r.Invoke(context.Background(), "arn:aws:lambda:us-east-1:000000000000:function:upper:7", []byte("q")); err != nil || lambda.LastQuery() != "" {
+		t.Errorf("Invoke upper:7: %v, query %q, want none", err, lambda.LastQuery())
+	}
+	live := newRegistry(t, []Spec{{Name: "upper:live", Endpoint: lambda.URL}}, Options{})
+	if _, err := live.Invoke(context.Background(), "upper:live", []byte("q")); err != nil || lambda.LastQuery() != "Qualifier=live" {
+		t.Errorf("Invoke upper:live: %v, query %q, want Qualifier=live", err, lambda.LastQuery())
+	}
+	if lambda.Calls("upper") != 6 {
+		t.Errorf("the Lambda endpoint ran upper %d times, want 6", lambda.Calls("upper"))
 	}
 	if !strings.Contains(logs.String(), "got 5 bytes") || !strings.Contains(logs.String(), "failing on purpose") {
 		t.Errorf("the command's stderr is not in the log:\n%s", logs.String())
@@ -114,7 +123,8 @@ func TestLookupOrder(t *testing.T) {
 		{arn, arn},
 		{arn + ":live", arn + ":live"},
 		{arn + ":beta", "f:beta"},
-		{arn + ":7", "f"},
+		{arn + ":7", arn},
+		{"000000000000:function:f:7", "f"},
 		{"arn:aws:lambda:eu-west-1:000000000000:function:f", "f"},
 		{"f", "f"},
 		{"f:beta", "f:beta"},
@@ -143,6 +153,7 @@ func TestNewBadSpecs(t *testing.T) {
 		{Spec{Name: "f", Command: []string{""}}, "program"},
 		{Spec{Name: "f", URL: "http://x/", Timeout: "3"}, "Go duration"},
 		{Spec{Name: "f", URL: "http://x/", Timeout: "-1s"}, "positive"},
+		{Spec{Name: "f", URL: "http://x/", Timeout: "16m"}, "at most 15m0s"},
 		{Spec{Name: "f", URL: "http://x/", Environment: map[string]string{"A": "b"}}, "only to a command"},
 	} {
 		_, err := New([]Spec{c.spec}, Options{})

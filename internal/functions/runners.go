@@ -181,6 +181,10 @@ func quoteJSON(s string) string {
 
 type endpointRunner struct {
 	client *lambda.Client
+	// name is the declaration: the function is called by its bare name, with a qualifier only
+	// when the declaration gives one, whatever ARN the caller used. sam local start-lambda
+	// knows functions by their template name and refuses query parameters such as Qualifier.
+	name Name
 }
 
 func newEndpointRunner(endpoint string, n Name, hc *http.Client) *endpointRunner {
@@ -198,18 +202,17 @@ func newEndpointRunner(endpoint string, n Name, hc *http.Client) *endpointRunner
 		// The caller (Firehose's NumberOfRetries) owns retries.
 		RetryMaxAttempts: 1,
 	}
-	return &endpointRunner{client: lambda.NewFromConfig(cfg)}
+	return &endpointRunner{client: lambda.NewFromConfig(cfg), name: n}
 }
 
-func (e *endpointRunner) invoke(ctx context.Context, n Name, payload []byte) (Result, error) {
+func (e *endpointRunner) invoke(ctx context.Context, _ Name, payload []byte) (Result, error) {
 	in := &lambda.InvokeInput{
-		// The bare name: sam local start-lambda knows functions by their template name only.
-		FunctionName:   aws.String(n.Function),
+		FunctionName:   aws.String(e.name.Function),
 		Payload:        payload,
 		InvocationType: types.InvocationTypeRequestResponse,
 	}
-	if n.Qualifier != "" {
-		in.Qualifier = aws.String(n.Qualifier)
+	if e.name.Qualifier != "" {
+		in.Qualifier = aws.String(e.name.Qualifier)
 	}
 	out, err := e.client.Invoke(ctx, in)
 	if err != nil {

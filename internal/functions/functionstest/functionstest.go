@@ -22,8 +22,9 @@ type Func func(event []byte) (payload []byte, fail bool)
 type Lambda struct {
 	URL string
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu        sync.Mutex
+	calls     map[string]int
+	lastQuery string
 }
 
 // NewLambda starts the server; it stops when the test ends.
@@ -55,6 +56,7 @@ func NewLambda(t testing.TB, funcs map[string]Func) *Lambda {
 		}
 		l.mu.Lock()
 		l.calls[name]++
+		l.lastQuery = r.URL.RawQuery
 		l.mu.Unlock()
 		payload, fail := f(event)
 		if fail {
@@ -74,6 +76,13 @@ func (l *Lambda) Calls(name string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.calls[name]
+}
+
+// LastQuery is the query string of the last invocation (Qualifier=…).
+func (l *Lambda) LastQuery() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastQuery
 }
 
 // NewURL serves f as a plain URL function: the event is the POST body; a failure answers 500.
