@@ -67,6 +67,9 @@ func ControlTarget(r *http.Request) bool {
 	if _, _, _, ok := InvokeTarget(r); ok {
 		return false
 	}
+	if IsTagsPath(r.URL.EscapedPath()) {
+		return true
+	}
 	_, ok := parseControlPath(r.URL.EscapedPath())
 	return ok
 }
@@ -251,6 +254,7 @@ type restAPIOut struct {
 	DisableExecuteAPIEndpoint bool                     `json:"disableExecuteApiEndpoint"`
 	RootResourceID            string                   `json:"rootResourceId"`
 	Warnings                  []string                 `json:"warnings,omitempty"`
+	Tags                      map[string]string        `json:"tags,omitempty"`
 }
 
 func restAPIOf(d *deployment) restAPIOut {
@@ -434,6 +438,7 @@ type stageOut struct {
 	TracingEnabled      bool              `json:"tracingEnabled"`
 	CreatedDate         int64             `json:"createdDate"`
 	LastUpdatedDate     int64             `json:"lastUpdatedDate"`
+	Tags                map[string]string `json:"tags,omitempty"`
 }
 
 func stageOf(d *deployment, st Stage) stageOut {
@@ -445,14 +450,16 @@ func stageOf(d *deployment, st Stage) stageOut {
 }
 
 type apiKeyOut struct {
-	ID              string   `json:"id"`
-	Value           string   `json:"value,omitempty"`
-	Name            string   `json:"name"`
-	Description     string   `json:"description,omitempty"`
-	Enabled         bool     `json:"enabled"`
-	CreatedDate     int64    `json:"createdDate"`
-	LastUpdatedDate int64    `json:"lastUpdatedDate"`
-	StageKeys       []string `json:"stageKeys"`
+	ID              string            `json:"id"`
+	Value           string            `json:"value,omitempty"`
+	Name            string            `json:"name"`
+	Description     string            `json:"description,omitempty"`
+	CustomerID      string            `json:"customerId,omitempty"`
+	Enabled         bool              `json:"enabled"`
+	CreatedDate     int64             `json:"createdDate"`
+	LastUpdatedDate int64             `json:"lastUpdatedDate"`
+	StageKeys       []string          `json:"stageKeys"`
+	Tags            map[string]string `json:"tags,omitempty"`
 }
 
 func apiKeyOf(k *APIKey, withValue bool) apiKeyOut {

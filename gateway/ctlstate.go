@@ -15,6 +15,10 @@ type Store interface {
 	LoadAPIs() (map[string][]byte, error)
 	SaveAPI(id string, doc []byte) error
 	DeleteAPI(id string) error
+	// LoadAccount returns the stored account document (API keys, usage plans), nil if none.
+	LoadAccount() ([]byte, error)
+	// SaveAccount replaces the account document; nil removes it.
+	SaveAccount(doc []byte) error
 }
 
 // apiDocVersion is written into every stored document so a later format can tell it apart.
@@ -40,6 +44,7 @@ type apiDoc struct {
 	Resources                 map[string]*resourceDoc   `json:"resources"`
 	Deployments               map[string]*deploymentDoc `json:"deployments,omitempty"`
 	Stages                    map[string]*stageDoc      `json:"stages,omitempty"`
+	Tags                      map[string]string         `json:"tags,omitempty"`
 }
 
 // apiSettings are the API-wide settings that change how requests are served, so a
@@ -77,6 +82,7 @@ type stageDoc struct {
 	Variables    map[string]string `json:"variables,omitempty"`
 	Created      int64             `json:"created"`
 	Updated      int64             `json:"updated"`
+	Tags         map[string]string `json:"tags,omitempty"`
 }
 
 // clone returns a deep copy. Everything in a doc is plain data, so a JSON round trip is
@@ -254,6 +260,17 @@ func (s *Server) OpenControlPlane(st Store) error {
 			staged[id][name] = dd
 		}
 	}
+	rawAcct, err := st.LoadAccount()
+	if err != nil {
+		return fmt.Errorf("gateway: loading the control plane's API keys and usage plans: %w", err)
+	}
+	acct, err := decodeAccountDoc(rawAcct)
+	if err != nil {
+		// Keys are credentials: starting without them would silently let nobody in, or
+		// everybody, depending on the methods; refuse instead.
+		return fmt.Errorf("gateway: the stored API keys and usage plans do not decode: %w", err)
+	}
+	s.setAccount(acct)
 	s.mu.Lock()
 	s.store, s.docs, s.staged = st, docs, staged
 	s.mu.Unlock()

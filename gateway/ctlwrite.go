@@ -93,7 +93,8 @@ type createRestAPIIn struct {
 	EndpointConfiguration *struct {
 		Types []string `json:"types"`
 	} `json:"endpointConfiguration"`
-	DisableExecuteAPIEndpoint bool `json:"disableExecuteApiEndpoint"`
+	DisableExecuteAPIEndpoint bool              `json:"disableExecuteApiEndpoint"`
+	Tags                      map[string]string `json:"tags"`
 }
 
 // endpointTypes checks an endpoint configuration's types; none means EDGE.
@@ -126,6 +127,9 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return 0, nil, badRequest("Invalid REST API name specified")
+	}
+	if cerr := checkTags(in.Tags); cerr != nil {
+		return 0, nil, cerr
 	}
 	var asked []string
 	if in.EndpointConfiguration != nil {
@@ -160,7 +164,7 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 		V: apiDocVersion, ID: id, Name: in.Name, Description: in.Description, Version: in.Version,
 		Created: s.now().Unix(), apiSettings: apiSettings{APIKeySource: src, BinaryMediaTypes: in.BinaryMediaTypes}, EndpointTypes: types,
 		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint, RootID: NewID(),
-		Resources: map[string]*resourceDoc{},
+		Resources: map[string]*resourceDoc{}, Tags: in.Tags,
 	}
 	d.Resources[d.RootID] = &resourceDoc{}
 	if source != nil {

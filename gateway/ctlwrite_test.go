@@ -13,8 +13,9 @@ import (
 
 // memStore is a Store in memory, for tests of the gateway alone; internal/app's is bbolt.
 type memStore struct {
-	mu   sync.Mutex
-	docs map[string][]byte
+	mu      sync.Mutex
+	docs    map[string][]byte
+	account []byte
 }
 
 func newMemStore() *memStore { return &memStore{docs: map[string][]byte{}} }
@@ -222,4 +223,17 @@ func FuzzControlPlane(f *testing.F) {
 			}
 		}
 	})
+}
+
+func (m *memStore) LoadAccount() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Clone(m.account), nil
+}
+
+func (m *memStore) SaveAccount(doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.account = bytes.Clone(doc)
+	return nil
 }

@@ -136,14 +136,9 @@ func (q *call) serve() {
 	}
 	q.params = q.requestParams()
 
-	if q.p.method.APIKeyRequired {
-		v := q.r.Header.Get("X-Api-Key")
-		k, ok := q.s.apiKey(v, q.d.api.ID, stage)
-		if v == "" || !ok {
-			q.gatewayError(errForbidden)
-			return
-		}
-		q.key = k
+	if e, refused := q.admitKey(q.r.Header.Get("X-Api-Key")); refused {
+		q.gatewayError(e)
+		return
 	}
 	if e, bad := q.validate(); bad {
 		q.gatewayError(e)

@@ -90,6 +90,9 @@ type Server struct {
 	staged map[string]map[string]*deployment // control-plane APIs' stages: API id → stage → deployment
 	keys   map[string]*APIKey                // by value
 	ids    map[string]string                 // key id → value
+	acct   *accountDoc                       // control-plane API keys and usage plans
+	keyIDs map[string]string                 // acct's key values → key ids
+	meter  *meter                            // usage plans' throttles and counts
 }
 
 // NewServer returns a Server with nothing deployed.
@@ -97,6 +100,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts: opts, apis: map[string]*deployment{}, keys: map[string]*APIKey{}, ids: map[string]string{},
 		docs: map[string]*apiDoc{}, staged: map[string]map[string]*deployment{},
+		acct: (&accountDoc{}).clone(), keyIDs: map[string]string{}, meter: newMeter(),
 	}
 	if s.opts.Region == "" {
 		s.opts.Region = DefaultRegion
@@ -252,7 +256,9 @@ func (s *Server) Reset() error {
 		for id := range s.docs {
 			errs = append(errs, s.store.DeleteAPI(id))
 		}
+		errs = append(errs, s.store.SaveAccount(nil))
 	}
+	s.acct, s.keyIDs, s.meter = (&accountDoc{}).clone(), map[string]string{}, newMeter()
 	s.apis, s.keys, s.ids = map[string]*deployment{}, map[string]*APIKey{}, map[string]string{}
 	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*deployment{}
 	return errors.Join(errs...)

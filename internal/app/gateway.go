@@ -110,6 +110,37 @@ func (s boltAPIStore) SaveAPI(id string, doc []byte) error {
 	})
 }
 
+// gatewayAccountBucket holds the control plane's account document (API keys, usage plans)
+// under gatewayAccountKey.
+var gatewayAccountBucket, gatewayAccountKey = []byte("gateway.account"), []byte("account")
+
+func (s boltAPIStore) LoadAccount() ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(gatewayAccountBucket); b != nil {
+			out = bytes.Clone(b.Get(gatewayAccountKey))
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s boltAPIStore) SaveAccount(doc []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if doc == nil {
+			if b := tx.Bucket(gatewayAccountBucket); b != nil {
+				return b.Delete(gatewayAccountKey)
+			}
+			return nil
+		}
+		b, err := tx.CreateBucketIfNotExists(gatewayAccountBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(gatewayAccountKey, doc)
+	})
+}
+
 func (s boltAPIStore) DeleteAPI(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(gatewayAPIsBucket); b != nil {

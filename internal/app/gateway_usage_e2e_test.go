@@ -1,0 +1,338 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+)
+
+// buildMeteredAPI builds, through the control plane, an API whose GET /metered and GET
+// /other are MOCK methods that require an API key, deployed at stages prod and test.
+func buildMeteredAPI(t *testing.T, ag *apigateway.Client, tags map[string]string) (apiID string) {
+	t.Helper()
+	ctx := context.Background()
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("metered"), Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{"metered", "other"} {
+		res, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: api.RootResourceId, PathPart: aws.String(part)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		verb, id, rid := "GET", api.Id, res.Id
+		if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: rid, HttpMethod: aws.String(verb),
+			AuthorizationType: aws.String("NONE"), ApiKeyRequired: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: rid, HttpMethod: aws.String(verb),
+			Type: agtypes.IntegrationTypeMock, RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ag.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: id, ResourceId: rid, HttpMethod: aws.String(verb),
+			StatusCode: aws.String("200")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: id, ResourceId: rid, HttpMethod: aws.String(verb),
+			StatusCode: aws.String("200"), ResponseTemplates: map[string]string{"application/json": `{"ok": "$context.identity.apiKeyId"}`}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dep, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: api.Id, StageName: aws.String("test"), DeploymentId: dep.Id}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(api.Id)
+}
+
+// TestGatewayUsagePlans creates API keys and usage plans with the SDK and checks that the
+// invoke path enforces them as API Gateway does: no key or a key in no plan of the stage
+// 403 Forbidden, a plan's throttle (and a method's own) 429 Too Many Requests, its quota 429
+// Limit Exceeded; GetUsage counts, UpdateUsage resets; ImportApiKeys adds keys to plans.
+func TestGatewayUsagePlans(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	id := buildMeteredAPI(t, ag, nil)
+	get := func(stage, path, key string) response {
+		t.Helper()
+		if key == "" {
+			return s.do(t, "GET", s.url(id, stage, path), "")
+		}
+		return s.do(t, "GET", s.url(id, stage, path), "", "x-api-key", key)
+	}
+	wantStatus := func(what string, r response, status int, body string) {
+		t.Helper()
+		if r.status != status || !strings.Contains(r.body, body) {
+			t.Errorf("%s: %d %s, want %d with %s", what, r.status, r.body, status, body)
+		}
+	}
+	wantStatus("no key", get("prod", "/metered", ""), 403, `{"message":"Forbidden"}`)
+
+	k1, err := ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k1"), Enabled: true, Tags: map[string]string{"team": "a"}})
+	if err != nil || len(aws.ToString(k1.Value)) != 40 || !awsIDRe.MatchString(aws.ToString(k1.Id)) || !k1.Enabled || k1.Tags["team"] != "a" {
+		t.Fatalf("CreateApiKey: %+v, %v", k1, err)
+	}
+	wantStatus("a key in no usage plan", get("prod", "/metered", *k1.Value), 403, `{"message":"Forbidden"}`)
+	_, err = ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("dup"), Value: k1.Value})
+	wantAPIError(t, "CreateApiKey with a taken value", err, "ConflictException", "API Key already exists")
+	_, err = ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("short"), Value: aws.String("short")})
+	wantAPIError(t, "CreateApiKey with a short value", err, "BadRequestException", "at least 20 characters")
+
+	// Plan 1 throttles prod: two requests of burst for the plan, four for GET /other.
+	slow := 1e-9 // tokens a second: none come back while the test runs
+	p1, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{
+		Name:     aws.String("throttled"),
+		Throttle: &agtypes.ThrottleSettings{BurstLimit: 2, RateLimit: slow},
+		ApiStages: []agtypes.ApiStage{{ApiId: aws.String(id), Stage: aws.String("prod"),
+			Throttle: map[string]agtypes.ThrottleSettings{"/other/GET": {BurstLimit: 4, RateLimit: slow}}}},
+	})
+	if err != nil || len(p1.ApiStages) != 1 || p1.Throttle.BurstLimit != 2 || p1.ApiStages[0].Throttle["/other/GET"].BurstLimit != 4 {
+		t.Fatalf("CreateUsagePlan: %+v, %v", p1, err)
+	}
+	pk, err := ag.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: p1.Id, KeyId: k1.Id, KeyType: aws.String("API_KEY")})
+	if err != nil || aws.ToString(pk.Id) != aws.ToString(k1.Id) || aws.ToString(pk.Value) != aws.ToString(k1.Value) || aws.ToString(pk.Type) != "API_KEY" {
+		t.Fatalf("CreateUsagePlanKey: %+v, %v", pk, err)
+	}
+	for range 2 {
+		wantStatus("within the plan's burst", get("prod", "/metered", *k1.Value), 200, `{"ok": "`+*k1.Id+`"}`)
+	}
+	wantStatus("over the plan's burst", get("prod", "/metered", *k1.Value), 429, `{"message":"Too Many Requests"}`)
+	for range 4 {
+		wantStatus("within the method's burst", get("prod", "/other", *k1.Value), 200, `"ok"`)
+	}
+	wantStatus("over the method's burst", get("prod", "/other", *k1.Value), 429, `{"message":"Too Many Requests"}`)
+	wantStatus("a stage the plan does not list", get("test", "/metered", *k1.Value), 403, `{"message":"Forbidden"}`)
+
+	// Plan 2 gives test a quota of three a day.
+	p2, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{
+		Name: aws.String("quota"), Quota: &agtypes.QuotaSettings{Limit: 3, Period: agtypes.QuotaPeriodTypeDay},
+		ApiStages: []agtypes.ApiStage{{ApiId: aws.String(id), Stage: aws.String("test")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: p2.Id, KeyId: k1.Id, KeyType: aws.String("API_KEY")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		wantStatus("within the quota", get("test", "/metered", *k1.Value), 200, `"ok"`)
+	}
+	wantStatus("over the quota", get("test", "/metered", *k1.Value), 429, `{"message":"Limit Exceeded"}`)
+	today := time.Now().UTC().Format(time.DateOnly)
+	usage, err := ag.GetUsage(ctx, &apigateway.GetUsageInput{UsagePlanId: p2.Id, StartDate: aws.String(today), EndDate: aws.String(today)})
+	if err != nil || len(usage.Items[*k1.Id]) != 1 || usage.Items[*k1.Id][0][0] != 3 || usage.Items[*k1.Id][0][1] != 0 || aws.ToString(usage.UsagePlanId) != *p2.Id {
+		t.Errorf("GetUsage: %+v, %v", usage, err)
+	}
+	if _, err := ag.UpdateUsage(ctx, &apigateway.UpdateUsageInput{UsagePlanId: p2.Id, KeyId: k1.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/remaining"), Value: aws.String("1")}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus("after UpdateUsage", get("test", "/metered", *k1.Value), 200, `"ok"`)
+	wantStatus("over the quota again", get("test", "/metered", *k1.Value), 429, `{"message":"Limit Exceeded"}`)
+	_, err = ag.GetUsage(ctx, &apigateway.GetUsageInput{UsagePlanId: p2.Id, StartDate: aws.String("2026-13-01"), EndDate: aws.String(today)})
+	wantAPIError(t, "GetUsage with a bad date", err, "BadRequestException", "Invalid startDate")
+
+	// One key cannot be in two plans of one stage.
+	p3, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("also prod"),
+		ApiStages: []agtypes.ApiStage{{ApiId: aws.String(id), Stage: aws.String("prod")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: p3.Id, KeyId: k1.Id, KeyType: aws.String("API_KEY")})
+	wantAPIError(t, "CreateUsagePlanKey in a second plan of prod", err, "ConflictException", "cannot reference multiple Usage Plans with the same API Stage")
+	_, err = ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("bad"),
+		ApiStages: []agtypes.ApiStage{{ApiId: aws.String(id), Stage: aws.String("nope")}}})
+	wantAPIError(t, "CreateUsagePlan with a missing stage", err, "NotFoundException", "Invalid stage identifier specified")
+	_, err = ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("bad"),
+		Quota: &agtypes.QuotaSettings{Limit: 1, Period: "YEAR"}})
+	wantAPIError(t, "CreateUsagePlan with a bad period", err, "BadRequestException", "Invalid quota period")
+
+	// UpdateUsagePlan: raise the plan's burst with a patch, and the key gets through again.
+	up, err := ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: p1.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/name"), Value: aws.String("renamed")},
+		{Op: agtypes.OpReplace, Path: aws.String("/apiStages/" + id + ":prod/throttle/~1other~1GET/burstLimit"), Value: aws.String("5")},
+		{Op: agtypes.OpRemove, Path: aws.String("/throttle")}}})
+	if err != nil || aws.ToString(up.Name) != "renamed" || up.Throttle != nil || up.ApiStages[0].Throttle["/other/GET"].BurstLimit != 5 {
+		t.Fatalf("UpdateUsagePlan: %+v, %v", up, err)
+	}
+	wantStatus("without the plan's throttle", get("prod", "/metered", *k1.Value), 200, `"ok"`)
+	_, err = ag.UpdateUsagePlan(ctx, &apigateway.UpdateUsagePlanInput{UsagePlanId: p1.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/bogus"), Value: aws.String("x")}}})
+	wantAPIError(t, "UpdateUsagePlan bad path", err, "BadRequestException", "Invalid patch path '/bogus'")
+
+	// A disabled key, and a key taken out of the plan, are refused.
+	if _, err := ag.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: k1.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/enabled"), Value: aws.String("false")}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus("a disabled key", get("prod", "/metered", *k1.Value), 403, `{"message":"Forbidden"}`)
+	if _, err := ag.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: k1.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpReplace, Path: aws.String("/enabled"), Value: aws.String("true")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.DeleteUsagePlanKey(ctx, &apigateway.DeleteUsagePlanKeyInput{UsagePlanId: p1.Id, KeyId: k1.Id}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus("a key out of the plan", get("prod", "/metered", *k1.Value), 403, `{"message":"Forbidden"}`)
+	_, err = ag.GetUsagePlanKey(ctx, &apigateway.GetUsagePlanKeyInput{UsagePlanId: p1.Id, KeyId: k1.Id})
+	wantAPIError(t, "GetUsagePlanKey after the delete", err, "NotFoundException", "Invalid Usage Plan Key specified")
+
+	// ImportApiKeys: the documentation's CSV, two keys into plan 1 and one into a plan that
+	// does not exist (a warning).
+	csv := "Name,key,description,Enabled,usageplanIds\n" +
+		"imported1,apikey1234abcdefghij0123456789,An imported key,TRUE," + *p1.Id + "\n" +
+		"imported2,apikey1234abcdefghij0123456789b,,true,\"" + *p1.Id + ",nosuchplan\"\n"
+	imp, err := ag.ImportApiKeys(ctx, &apigateway.ImportApiKeysInput{Body: []byte(csv), Format: agtypes.ApiKeysFormatCsv})
+	if err != nil || len(imp.Ids) != 2 || len(imp.Warnings) != 1 || !strings.Contains(imp.Warnings[0], "nosuchplan") {
+		t.Fatalf("ImportApiKeys: %+v, %v", imp, err)
+	}
+	wantStatus("an imported key", get("prod", "/metered", "apikey1234abcdefghij0123456789"), 200, `{"ok": "`+imp.Ids[0]+`"}`)
+	_, err = ag.ImportApiKeys(ctx, &apigateway.ImportApiKeysInput{Body: []byte(csv), Format: agtypes.ApiKeysFormatCsv, FailOnWarnings: true})
+	wantAPIError(t, "ImportApiKeys failOnWarnings", err, "BadRequestException", "nosuchplan")
+	_, err = ag.ImportApiKeys(ctx, &apigateway.ImportApiKeysInput{Body: []byte("Name\nx"), Format: agtypes.ApiKeysFormatCsv})
+	wantAPIError(t, "ImportApiKeys without a Key column", err, "BadRequestException", "no key column")
+
+	keys, err := ag.GetApiKeys(ctx, &apigateway.GetApiKeysInput{NameQuery: aws.String("imported"), IncludeValues: aws.Bool(true)})
+	if err != nil || len(keys.Items) != 2 || aws.ToString(keys.Items[0].Value) == "" {
+		t.Errorf("GetApiKeys imported*: %+v, %v", keys, err)
+	}
+	all, err := ag.GetApiKeys(ctx, &apigateway.GetApiKeysInput{})
+	if err != nil || len(all.Items) != 5 { // two of the config's, k1, two imported
+		t.Errorf("GetApiKeys: %d keys, %v", len(all.Items), err)
+	}
+	plans, err := ag.GetUsagePlans(ctx, &apigateway.GetUsagePlansInput{KeyId: aws.String(imp.Ids[0])})
+	if err != nil || len(plans.Items) != 1 || aws.ToString(plans.Items[0].Id) != *p1.Id {
+		t.Errorf("GetUsagePlans keyId: %+v, %v", plans, err)
+	}
+	pks, err := ag.GetUsagePlanKeys(ctx, &apigateway.GetUsagePlanKeysInput{UsagePlanId: p1.Id})
+	if err != nil || len(pks.Items) != 2 {
+		t.Errorf("GetUsagePlanKeys: %+v, %v", pks, err)
+	}
+
+	if _, err := ag.DeleteApiKey(ctx, &apigateway.DeleteApiKeyInput{ApiKey: aws.String(imp.Ids[0])}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus("a deleted key", get("prod", "/metered", "apikey1234abcdefghij0123456789"), 403, `{"message":"Forbidden"}`)
+	if _, err := ag.DeleteUsagePlan(ctx, &apigateway.DeleteUsagePlanInput{UsagePlanId: p3.Id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ag.GetUsagePlan(ctx, &apigateway.GetUsagePlanInput{UsagePlanId: p3.Id})
+	wantAPIError(t, "GetUsagePlan after the delete", err, "NotFoundException", "Invalid Usage Plan ID specified")
+}
+
+// TestGatewayUsagePlanGatewayResponses customises THROTTLED and QUOTA_EXCEEDED, as an API
+// can on API Gateway.
+func TestGatewayUsagePlanGatewayResponses(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	id := buildMeteredAPI(t, ag, nil)
+	if _, err := ag.PutGatewayResponse(ctx, &apigateway.PutGatewayResponseInput{RestApiId: aws.String(id), ResponseType: agtypes.GatewayResponseTypeQuotaExceeded,
+		StatusCode: aws.String("402"), ResponseTemplates: map[string]string{"application/json": `{"quota": "$context.error.responseType"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: aws.String(id), StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k"), Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("one a month"),
+		Quota:     &agtypes.QuotaSettings{Limit: 1, Period: agtypes.QuotaPeriodTypeMonth},
+		ApiStages: []agtypes.ApiStage{{ApiId: aws.String(id), Stage: aws.String("prod")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{UsagePlanId: p.Id, KeyId: k.Id, KeyType: aws.String("API_KEY")}); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.do(t, "GET", s.url(id, "prod", "/metered"), "", "x-api-key", *k.Value); r.status != 200 {
+		t.Fatalf("first request: %d %s", r.status, r.body)
+	}
+	if r := s.do(t, "GET", s.url(id, "prod", "/metered"), "", "x-api-key", *k.Value); r.status != 402 || r.body != `{"quota": "QUOTA_EXCEEDED"}` {
+		t.Errorf("over the quota with QUOTA_EXCEEDED customised: %d %s", r.status, r.body)
+	}
+}
+
+// TestGatewayTags tags REST APIs, stages, keys and usage plans by ARN.
+func TestGatewayTags(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	id := buildMeteredAPI(t, ag, map[string]string{"env": "dev"})
+	api, err := ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(id)})
+	if err != nil || api.Tags["env"] != "dev" {
+		t.Fatalf("GetRestApi tags: %+v, %v", api.Tags, err)
+	}
+	arn := "arn:aws:apigateway:us-east-1::/restapis/" + id
+	if _, err := ag.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(arn), Tags: map[string]string{"owner": "me"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := ag.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)})
+	if err != nil || len(tags.Tags) != 2 || tags.Tags["owner"] != "me" {
+		t.Errorf("GetTags: %+v, %v", tags, err)
+	}
+	if _, err := ag.UntagResource(ctx, &apigateway.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"env"}}); err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := ag.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)}); err != nil || len(tags.Tags) != 1 {
+		t.Errorf("GetTags after UntagResource: %+v, %v", tags, err)
+	}
+	stageARN := arn + "/stages/prod"
+	if _, err := ag.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(stageARN), Tags: map[string]string{"tier": "gold"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ag.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(id), StageName: aws.String("prod")})
+	if err != nil || st.Tags["tier"] != "gold" {
+		t.Errorf("GetStage tags: %+v, %v", st, err)
+	}
+	created, err := ag.CreateStage(ctx, &apigateway.CreateStageInput{RestApiId: aws.String(id), StageName: aws.String("tagged"),
+		DeploymentId: st.DeploymentId, Tags: map[string]string{"a": "b"}})
+	if err != nil || created.Tags["a"] != "b" {
+		t.Errorf("CreateStage with tags: %+v, %v", created, err)
+	}
+	plan, err := ag.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{Name: aws.String("p"), Tags: map[string]string{"x": "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planARN := "arn:aws:apigateway:us-east-1::/usageplans/" + *plan.Id
+	if tags, err := ag.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(planARN)}); err != nil || tags.Tags["x"] != "y" {
+		t.Errorf("GetTags of a usage plan: %+v, %v", tags, err)
+	}
+
+	for _, tc := range []struct {
+		arn  string
+		tags map[string]string
+		code string
+		msg  string
+	}{
+		{"arn:aws:apigateway:us-east-1::/restapis/nosuchapi0", map[string]string{"a": "b"}, "NotFoundException", "Invalid API identifier specified"},
+		{arn + "/stages/nope", map[string]string{"a": "b"}, "NotFoundException", "Invalid stage identifier specified"},
+		{"arn:aws:apigateway:us-east-1::/restapis/" + e2eAPI, map[string]string{"a": "b"}, "BadRequestException", "read-only"},
+		{"arn:aws:apigateway:us-east-1::/vpclinks/x", map[string]string{"a": "b"}, "BadRequestException", "Invalid ARN specified"},
+		{"arn:aws:apigateway:us-east-1:/restapis/" + id, map[string]string{"a": "b"}, "BadRequestException", "Invalid ARN specified"},
+		{arn, map[string]string{"aws:x": "b"}, "BadRequestException", "reserved"},
+		{arn, map[string]string{strings.Repeat("k", 129): "b"}, "BadRequestException", "Invalid tag key"},
+		{arn, map[string]string{"k": strings.Repeat("v", 257)}, "BadRequestException", "Invalid tag value"},
+	} {
+		_, err := ag.TagResource(ctx, &apigateway.TagResourceInput{ResourceArn: aws.String(tc.arn), Tags: tc.tags})
+		wantAPIError(t, "TagResource "+tc.arn, err, tc.code, tc.msg)
+	}
+	if tags, err := ag.GetTags(ctx, &apigateway.GetTagsInput{ResourceArn: aws.String(arn)}); err != nil || len(tags.Tags) != 1 {
+		t.Errorf("a refused TagResource changed the tags: %+v, %v", tags, err)
+	}
+	// A bucket named tags is still S3's.
+	if r := s.do(t, "GET", s.a.Endpoint()+"/tags/some-key", ""); r.status != 404 || !strings.Contains(r.body, "<Code>NoSuchBucket</Code>") {
+		t.Errorf("GET /tags/some-key: %d %s", r.status, r.body)
+	}
+}
