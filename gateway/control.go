@@ -67,7 +67,7 @@ func ControlTarget(r *http.Request) bool {
 	if _, _, _, ok := InvokeTarget(r); ok {
 		return false
 	}
-	if IsTagsPath(r.URL.EscapedPath()) {
+	if IsTagsPath(r.URL.EscapedPath()) || signedFor(r, "apigateway") {
 		return true
 	}
 	_, ok := parseControlPath(r.URL.EscapedPath())
@@ -557,4 +557,18 @@ func validatorsOf(a *API) []validatorOut {
 		})
 	}
 	return out
+}
+
+// signedFor reports whether r carries a Signature Version 4 Authorization header whose
+// credential scope names service: what an SDK sends for an API Gateway operation on any
+// path (/account, /domainnames, …), while S3 requests are signed for s3.
+func signedFor(r *http.Request, service string) bool {
+	auth := r.Header.Get("Authorization")
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256") {
+		return false
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	return len(parts) == 5 && parts[3] == service
 }

@@ -195,6 +195,14 @@ func (s *Server) internalError(what string, err error) *controlError {
 }
 
 func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
+	if op, ok := matchModelOperation(r.Method, r.URL.EscapedPath(), r.URL.Query()); ok {
+		msg := fmt.Sprintf("localpipe's API Gateway control plane does not implement %s (%s %s).", op.Name, op.Method, op.URI)
+		if op.Name == "GetSdk" {
+			msg += " It does not generate client SDKs: export the API with GetExport (oas30 or swagger) and generate one from that."
+		}
+		writeControlError(w, &controlError{http.StatusNotImplemented, "NotImplementedException", msg})
+		return
+	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		writeControlError(w, &controlError{http.StatusNotFound, "UnknownOperationException", fmt.Sprintf(
 			"localpipe's API Gateway control plane does not answer GET %s; see the operations it answers in the README", r.URL.Path)})

@@ -336,3 +336,22 @@ func TestGatewayTags(t *testing.T) {
 		t.Errorf("GET /tags/some-key: %d %s", r.status, r.body)
 	}
 }
+
+// TestGatewayUnimplementedOperations: an operation of the model localpipe does not answer
+// is 501 NotImplementedException naming it, on any path the SDK signs for apigateway.
+func TestGatewayUnimplementedOperations(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	_, err := ag.GetSdk(ctx, &apigateway.GetSdkInput{RestApiId: aws.String(e2eAPI), StageName: aws.String("prod"), SdkType: aws.String("javascript")})
+	wantAPIError(t, "GetSdk", err, "NotImplementedException", "does not implement GetSdk")
+	wantAPIError(t, "GetSdk", err, "NotImplementedException", "GetExport")
+	_, err = ag.GetAccount(ctx, &apigateway.GetAccountInput{})
+	wantAPIError(t, "GetAccount", err, "NotImplementedException", "does not implement GetAccount (GET /account)")
+	_, err = ag.GetVpcLinks(ctx, &apigateway.GetVpcLinksInput{})
+	wantAPIError(t, "GetVpcLinks", err, "NotImplementedException", "does not implement GetVpcLinks")
+	// An unsigned request for /account is S3's, a bucket of that name.
+	if r := s.do(t, "GET", s.a.Endpoint()+"/account", ""); r.status != 404 || !strings.Contains(r.body, "<Code>NoSuchBucket</Code>") {
+		t.Errorf("unsigned GET /account: %d %s", r.status, r.body)
+	}
+}
