@@ -51,6 +51,7 @@ func (s *Server) controlRouter() http.Handler {
 	r.Get(pathResource, h(s.getResource))
 	r.Post(pathResource, h(s.createResource))
 	r.Delete(pathResource, h(s.deleteResource))
+	r.Patch(pathResource, h(s.updateResource))
 
 	r.Get(pathMethod, h(s.getMethod))
 	r.Put(pathMethod, h(s.putMethod))

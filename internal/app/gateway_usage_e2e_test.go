@@ -355,3 +355,49 @@ func TestGatewayUnimplementedOperations(t *testing.T) {
 		t.Errorf("unsigned GET /account: %d %s", r.status, r.body)
 	}
 }
+
+// TestGatewayUpdateResource renames and moves resources with UpdateResource; a move under
+// itself, a taken name and a bad path are refused and change nothing.
+func TestGatewayUpdateResource(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	id := buildMeteredAPI(t, ag, nil)
+	res, err := ag.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]string{}
+	for _, r := range res.Items {
+		byPath[aws.ToString(r.Path)] = aws.ToString(r.Id)
+	}
+	patch := func(res, path, value string) (*apigateway.UpdateResourceOutput, error) {
+		return ag.UpdateResource(ctx, &apigateway.UpdateResourceInput{RestApiId: aws.String(id), ResourceId: aws.String(res),
+			PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String(path), Value: aws.String(value)}}})
+	}
+	moved, err := patch(byPath["/other"], "/parentId", byPath["/metered"])
+	if err != nil || aws.ToString(moved.Path) != "/metered/other" {
+		t.Fatalf("UpdateResource /parentId: %+v, %v", moved, err)
+	}
+	renamed, err := patch(byPath["/metered"], "/pathPart", "counted")
+	if err != nil || aws.ToString(renamed.Path) != "/counted" {
+		t.Fatalf("UpdateResource /pathPart: %+v, %v", renamed, err)
+	}
+	_, err = patch(byPath["/metered"], "/parentId", byPath["/other"])
+	wantAPIError(t, "a move under a descendant", err, "BadRequestException", "under itself or one of its descendants")
+	_, err = patch(byPath["/other"], "/pathPart", "bad path")
+	wantAPIError(t, "a bad path part", err, "BadRequestException", "path part only allow")
+	if _, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: aws.String(id), ParentId: aws.String(byPath["/"]), PathPart: aws.String("taken")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = patch(byPath["/metered"], "/pathPart", "taken")
+	wantAPIError(t, "a taken name", err, "ConflictException", "Another resource with the same parent already has this name: taken")
+	_, err = patch(byPath["/"], "/pathPart", "x")
+	wantAPIError(t, "the root", err, "BadRequestException", "root resource")
+	_, err = patch(byPath["/metered"], "/bogus", "x")
+	wantAPIError(t, "a bad patch path", err, "BadRequestException", "Invalid patch path '/bogus'")
+	got, err := ag.GetResource(ctx, &apigateway.GetResourceInput{RestApiId: aws.String(id), ResourceId: aws.String(byPath["/other"])})
+	if err != nil || aws.ToString(got.Path) != "/counted/other" {
+		t.Errorf("after the refused updates: %+v, %v", got, err)
+	}
+}
