@@ -81,6 +81,7 @@ func (s *Server) controlRouter() http.Handler {
 	r.Get(pathAPI+"/stages/{stage}", h(s.getStage))
 	r.Delete(pathAPI+"/stages/{stage}", h(s.deleteStage))
 	r.Patch(pathAPI+"/stages/{stage}", h(s.updateStage))
+	r.Get(pathAPI+"/stages/{stage}/exports/{type}", h(s.getExport))
 
 	r.Get(pathAPI+"/gatewayresponses", h(s.getGatewayResponses))
 	r.Get(pathAPI+"/gatewayresponses/{type}", h(s.getGatewayResponse))
@@ -167,6 +168,13 @@ func (s *Server) ctlHandler(op ctlFunc) http.HandlerFunc {
 		}
 		if out == nil {
 			w.WriteHeader(status)
+			return
+		}
+		if raw, ok := out.(rawAnswer); ok {
+			w.Header().Set("Content-Type", raw.contentType)
+			w.Header().Set("Content-Disposition", raw.disposition)
+			w.WriteHeader(status)
+			w.Write(raw.body)
 			return
 		}
 		body, err := json.Marshal(out)
