@@ -55,6 +55,7 @@ func (s *Server) controlRouter() http.Handler {
 
 	r.Get(pathMethod, h(s.getMethod))
 	r.Put(pathMethod, h(s.putMethod))
+	r.Post(pathMethod, h(s.testInvokeMethod))
 	r.Delete(pathMethod, h(s.deleteMethod))
 	r.Patch(pathMethod, h(s.updateMethod))
 	r.Get(pathMethod+"/responses/{code}", h(s.getMethodResponse))

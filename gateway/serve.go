@@ -40,6 +40,7 @@ type call struct {
 	params        mapping.Params
 	body          []byte
 	key           *APIKey
+	test          *testInvoke // set for TestInvokeMethod, whose deployment d is its own
 
 	ctx map[string]any // $context, built on first use
 
@@ -76,7 +77,9 @@ func (q *call) explain(resource, reason string) {
 func (q *call) serve() {
 	apiID, stage, path, _ := InvokeTarget(q.r)
 	q.stageName, q.path = stage, path
-	q.d = q.s.deploymentAt(apiID, stage)
+	if q.test == nil {
+		q.d = q.s.deploymentAt(apiID, stage)
+	}
 	if q.d == nil {
 		q.explain("", "no such API")
 		if q.s.hasAPI(apiID) {
@@ -454,6 +457,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 		}
 	}
 	ir.body = body
+	defer q.noteIntegrationRequest(ir)
 	for _, pm := range p.reqParams {
 		vals, ok := q.requestSource(pm.src)
 		if !ok {

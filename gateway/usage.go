@@ -29,7 +29,7 @@ var (
 // value is the x-api-key header, or, for an API whose key source is AUTHORIZER, the
 // usageIdentifierKey the authorizer returned.
 func (q *call) admitKey(value string) (gwError, bool) {
-	if !q.p.method.APIKeyRequired {
+	if !q.p.method.APIKeyRequired || q.test != nil {
 		return gwError{}, false
 	}
 	if value == "" {

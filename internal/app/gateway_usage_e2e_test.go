@@ -401,3 +401,109 @@ func TestGatewayUpdateResource(t *testing.T) {
 		t.Errorf("after the refused updates: %+v, %v", got, err)
 	}
 }
+
+// TestGatewayTestInvokeMethod runs methods that are not deployed with TestInvokeMethod: the
+// seed's Kinesis integration (the record reaches the stream), a MOCK method with a path
+// parameter, a query string and a stage variable, and a method without an integration.
+func TestGatewayTestInvokeMethod(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	api, err := ag.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("tested")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := api.Id
+	stream, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: api.RootResourceId, PathPart: aws.String("stream")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"),
+		AuthorizationType: aws.String("NONE"), ApiKeyRequired: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Without an integration the test answers 500 and the log says why.
+	out, err := ag.TestInvokeMethod(ctx, &apigateway.TestInvokeMethodInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST")})
+	if err != nil || out.Status != 500 || !strings.Contains(aws.ToString(out.Log), "Execution failed due to configuration error") {
+		t.Errorf("TestInvokeMethod without an integration: %+v, %v", out, err)
+	}
+	tmpl := `{"StreamName": "e2e-stream", "Data": "$util.base64Encode($input.body)", "PartitionKey": "$context.requestId"}`
+	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"),
+		Type: agtypes.IntegrationTypeAws, IntegrationHttpMethod: aws.String("POST"), Uri: aws.String("arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"),
+		RequestTemplates: map[string]string{"application/json": tmpl}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"), StatusCode: aws.String("200")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"),
+		StatusCode: aws.String("200"), ResponseTemplates: map[string]string{"application/json": `{"seq": "$input.path('$.SequenceNumber')"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"message": "Hello, Kinesis!"}`
+	out, err = ag.TestInvokeMethod(ctx, &apigateway.TestInvokeMethodInput{RestApiId: id, ResourceId: stream.Id, HttpMethod: aws.String("POST"),
+		Body: aws.String(body), Headers: map[string]string{"Content-Type": "application/json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := aws.ToString(out.Log)
+	if out.Status != 200 || !strings.Contains(aws.ToString(out.Body), `"seq": "4`) || out.Headers["Content-Type"] != "application/json" ||
+		len(out.MultiValueHeaders["Content-Type"]) != 1 {
+		t.Errorf("TestInvokeMethod PutRecord: %d %s %v %v\n%s", out.Status, aws.ToString(out.Body), out.Headers, out.MultiValueHeaders, log)
+	}
+	for _, want := range []string{
+		"Starting execution for request: test-invoke-request",
+		"HTTP Method: POST, Resource Path: /stream",
+		"Method request body before transformations: " + body,
+		"Endpoint request URI: https://kinesis.us-east-1.amazonaws.com/?Action=PutRecord",
+		`Endpoint request body after transformations: {"StreamName": "e2e-stream", "Data": "eyJtZXNzYWdlIjogIkhlbGxvLCBLaW5lc2lzISJ9"`,
+		"Received response. Status: 200",
+		`Endpoint response body before transformations: {"SequenceNumber":`,
+		`Method response body after transformations: {"seq": "4`,
+		"Method completed with status: 200",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log has no %q:\n%s", want, log)
+		}
+	}
+	found := false
+	for _, r := range s.records(t, "e2e-stream") {
+		found = found || string(r.Data) == body
+	}
+	if !found {
+		t.Error("the test invocation's record is not in e2e-stream")
+	}
+
+	// A MOCK method under a path variable, with a query string and stage variables.
+	items, err := ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: id, ParentId: api.RootResourceId, PathPart: aws.String("{item}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: id, ResourceId: items.Id, HttpMethod: aws.String("GET"), AuthorizationType: aws.String("NONE")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: id, ResourceId: items.Id, HttpMethod: aws.String("GET"),
+		Type: agtypes.IntegrationTypeMock, RequestTemplates: map[string]string{"application/json": `{"statusCode": 201}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: id, ResourceId: items.Id, HttpMethod: aws.String("GET"),
+		StatusCode: aws.String("201"), SelectionPattern: aws.String("201"), ResponseParameters: map[string]string{"method.response.header.X-Color": "stageVariables.color"},
+		ResponseTemplates: map[string]string{"application/json": `{"item": "$input.params('item')", "q": "$input.params('q')", "color": "$stageVariables.color"}`}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = ag.TestInvokeMethod(ctx, &apigateway.TestInvokeMethodInput{RestApiId: id, ResourceId: items.Id, HttpMethod: aws.String("GET"),
+		PathWithQueryString: aws.String("/thing-1?q=find"), StageVariables: map[string]string{"color": "teal"}})
+	if err != nil || out.Status != 201 || aws.ToString(out.Body) != `{"item": "thing-1", "q": "find", "color": "teal"}` || out.Headers["X-Color"] != "teal" ||
+		!strings.Contains(aws.ToString(out.Log), "Method request path: {item=thing-1}") || !strings.Contains(aws.ToString(out.Log), "Method request query string: {q=find}") {
+		t.Errorf("TestInvokeMethod MOCK: %+v, %v\n%s", out, err, aws.ToString(out.Log))
+	}
+	// Nothing was deployed: the invoke URL does not answer.
+	if r := s.do(t, "GET", s.url(*id, "test-invoke-stage", "/thing-1"), ""); r.status != 403 {
+		t.Errorf("the test stage answers invokes: %d %s", r.status, r.body)
+	}
+	_, err = ag.TestInvokeMethod(ctx, &apigateway.TestInvokeMethodInput{RestApiId: id, ResourceId: items.Id, HttpMethod: aws.String("DELETE")})
+	wantAPIError(t, "TestInvokeMethod of a missing method", err, "NotFoundException", "Invalid Method identifier specified")
+	_, err = ag.TestInvokeMethod(ctx, &apigateway.TestInvokeMethodInput{RestApiId: id, ResourceId: items.Id, HttpMethod: aws.String("GET"),
+		StageVariables: map[string]string{"bad name": "x"}})
+	wantAPIError(t, "TestInvokeMethod with a bad stage variable", err, "BadRequestException", "")
+}
