@@ -387,9 +387,13 @@ func (s *Server) getIntegrationResponse(c *ctlReq) (int, any, *controlError) {
 }
 
 func stageOfDoc(name string, st *stageDoc) stageOut {
+	settings := map[string]any{}
+	for k, ms := range st.MethodSettings {
+		settings[k] = ms
+	}
 	return stageOut{
 		DeploymentID: st.DeploymentID, StageName: name, Description: st.Description, Variables: st.Variables,
-		CacheClusterStatus: "NOT_AVAILABLE", MethodSettings: map[string]any{},
+		CacheClusterStatus: "NOT_AVAILABLE", MethodSettings: settings,
 		CreatedDate: st.Created, LastUpdatedDate: st.Updated, Tags: st.Tags,
 	}
 }

@@ -83,6 +83,8 @@ type stageDoc struct {
 	Created      int64             `json:"created"`
 	Updated      int64             `json:"updated"`
 	Tags         map[string]string `json:"tags,omitempty"`
+	// MethodSettings by "*/*" or "resource/path/VERB" (methodsettings.go).
+	MethodSettings map[string]*methodSetting `json:"methodSettings,omitempty"`
 }
 
 // clone returns a deep copy. Everything in a doc is plain data, so a JSON round trip is
@@ -220,7 +222,7 @@ func compileStage(d *apiDoc, name string) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	dd, err := compileDeployment(api, []Stage{{Name: name, Variables: maps.Clone(st.Variables)}})
+	dd, err := compileDeployment(api, []Stage{{Name: name, Variables: maps.Clone(st.Variables), throttles: stageThrottles(st.MethodSettings)}})
 	if err != nil {
 		return nil, err
 	}

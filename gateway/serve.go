@@ -139,7 +139,7 @@ func (q *call) serve() {
 	}
 	q.params = q.requestParams()
 
-	if e, refused := q.admitKey(q.r.Header.Get("X-Api-Key")); refused {
+	if e, refused := q.admit(q.r.Header.Get("X-Api-Key")); refused {
 		q.gatewayError(e)
 		return
 	}

@@ -26,6 +26,8 @@ type Invoker interface {
 type Stage struct {
 	Name      string
 	Variables map[string]string
+
+	throttles map[string]throttle // from the stage's method settings, by "*/*" or "path/VERB"
 }
 
 // APIKey is an API key clients send in the x-api-key header.

@@ -24,11 +24,14 @@ var (
 	errQuota     = gwError{typ: "QUOTA_EXCEEDED", status: 429, message: "Limit Exceeded", errorType: "LimitExceededException"}
 )
 
-// admitKey decides whether the API key value may call the method q matched, when the
-// method requires a key; it also meters the request against the key's usage plan.
-// value is the x-api-key header, or, for an API whose key source is AUTHORIZER, the
-// usageIdentifierKey the authorizer returned.
-func (q *call) admitKey(value string) (gwError, bool) {
+// admit applies the stage's method throttling (methodsettings.go), then, when the method
+// requires an API key, decides whether the key value may call it and meters the request
+// against the key's usage plan. value is the x-api-key header, or, for an API whose key
+// source is AUTHORIZER, the usageIdentifierKey the authorizer returned.
+func (q *call) admit(value string) (gwError, bool) {
+	if e, refused := q.admitStage(); refused {
+		return e, true
+	}
 	if !q.p.method.APIKeyRequired || q.test != nil {
 		return gwError{}, false
 	}
@@ -146,23 +149,38 @@ func (m *meter) admit(now time.Time, planID string, p *planDoc, keyID, method st
 		if t != p.Throttle {
 			bk.method = method
 		}
-		b := m.buckets[bk]
-		if b == nil {
-			b = &bucket{tokens: float64(t.BurstLimit), last: now}
-			m.buckets[bk] = b
-		}
-		if dt := now.Sub(b.last).Seconds(); dt > 0 {
-			b.tokens = min(float64(t.BurstLimit), b.tokens+dt*t.RateLimit)
-		}
-		b.last = now
-		if b.tokens < 1 {
+		if !m.takeLocked(now, bk, *t) {
 			return errThrottled, true
 		}
-		b.tokens--
 	}
 	u.used++
 	u.days[now.UTC().Format(time.DateOnly)]++
 	return gwError{}, false
+}
+
+// take takes a token from the bucket bk, which holds up to t.BurstLimit tokens and gains
+// t.RateLimit a second; false when it is empty.
+func (m *meter) take(now time.Time, bk bucketKey, t throttle) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.takeLocked(now, bk, t)
+}
+
+func (m *meter) takeLocked(now time.Time, bk bucketKey, t throttle) bool {
+	b := m.buckets[bk]
+	if b == nil {
+		b = &bucket{tokens: float64(t.BurstLimit), last: now}
+		m.buckets[bk] = b
+	}
+	if dt := now.Sub(b.last).Seconds(); dt > 0 {
+		b.tokens = min(float64(t.BurstLimit), b.tokens+dt*t.RateLimit)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 func (m *meter) forgetPlan(planID string) {

@@ -507,3 +507,67 @@ func TestGatewayTestInvokeMethod(t *testing.T) {
 		StageVariables: map[string]string{"bad name": "x"}})
 	wantAPIError(t, "TestInvokeMethod with a bad stage variable", err, "BadRequestException", "")
 }
+
+// TestGatewayStageThrottling sets a stage's method settings with UpdateStage: "*/*" throttles
+// every method of the stage, a method's own entry replaces it for that method, and the
+// settings read back as API Gateway describes them.
+func TestGatewayStageThrottling(t *testing.T) {
+	s := startE2E(t)
+	ag := apigatewayClient(s)
+	ctx := context.Background()
+	id := buildMeteredAPI(t, ag, nil)
+	k, err := ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k"), Enabled: true,
+		StageKeys: []agtypes.StageKey{{RestApiId: aws.String(id), StageName: aws.String("prod")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replace := func(path, value string) agtypes.PatchOperation {
+		return agtypes.PatchOperation{Op: agtypes.OpReplace, Path: aws.String(path), Value: aws.String(value)}
+	}
+	st, err := ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(id), StageName: aws.String("prod"), PatchOperations: []agtypes.PatchOperation{
+		replace("/*/*/throttling/burstLimit", "2"), replace("/*/*/throttling/rateLimit", "0.000001"),
+		replace("/~1other/GET/throttling/burstLimit", "3"), replace("/other/GET/throttling/rateLimit", "0.000001"),
+		replace("/*/*/metrics/enabled", "true"), replace("/description", "throttled"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, other := st.MethodSettings["*/*"], st.MethodSettings["other/GET"]
+	if all.ThrottlingBurstLimit != 2 || !all.MetricsEnabled || aws.ToString(all.LoggingLevel) != "OFF" || other.ThrottlingBurstLimit != 3 ||
+		other.ThrottlingRateLimit != 0.000001 || aws.ToString(st.Description) != "throttled" {
+		t.Fatalf("UpdateStage method settings: %+v", st.MethodSettings)
+	}
+	get := func(stage, path string) response {
+		return s.do(t, "GET", s.url(id, stage, path), "", "x-api-key", *k.Value)
+	}
+	for range 2 {
+		if r := get("prod", "/metered"); r.status != 200 {
+			t.Fatalf("within the stage's burst: %d %s", r.status, r.body)
+		}
+	}
+	if r := get("prod", "/metered"); r.status != 429 || r.body != `{"message":"Too Many Requests"}` {
+		t.Errorf("over the stage's burst: %d %s", r.status, r.body)
+	}
+	for range 3 {
+		if r := get("prod", "/other"); r.status != 200 {
+			t.Fatalf("within the method's burst: %d %s", r.status, r.body)
+		}
+	}
+	if r := get("prod", "/other"); r.status != 429 {
+		t.Errorf("over the method's burst: %d %s", r.status, r.body)
+	}
+	if r := get("test", "/metered"); r.status != 403 {
+		t.Errorf("a stage the key's stageKeys do not name: %d %s", r.status, r.body)
+	}
+	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(id), StageName: aws.String("prod"), PatchOperations: []agtypes.PatchOperation{
+		replace("/*/*/throttling/rateLimit", "fast")}})
+	wantAPIError(t, "a bad rate", err, "BadRequestException", "Invalid value 'fast'")
+	st, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(id), StageName: aws.String("prod"), PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpRemove, Path: aws.String("/*/*")}, {Op: agtypes.OpRemove, Path: aws.String("/other/GET")}}})
+	if err != nil || len(st.MethodSettings) != 0 {
+		t.Fatalf("removing the method settings: %+v, %v", st, err)
+	}
+	if r := get("prod", "/metered"); r.status != 200 {
+		t.Errorf("without method settings: %d %s", r.status, r.body)
+	}
+}
