@@ -94,7 +94,7 @@ type Server struct {
 	ids    map[string]string                 // key id → value
 	acct   *accountDoc                       // control-plane API keys and usage plans
 	keyIDs map[string]string                 // acct's key values → key ids
-	meter  *meter                            // usage plans' throttles and counts
+	meter  *meter                            // usage plans' throttles and counts; never replaced
 }
 
 // NewServer returns a Server with nothing deployed.
@@ -260,7 +260,8 @@ func (s *Server) Reset() error {
 		}
 		errs = append(errs, s.store.SaveAccount(nil))
 	}
-	s.acct, s.keyIDs, s.meter = (&accountDoc{}).clone(), map[string]string{}, newMeter()
+	s.acct, s.keyIDs = (&accountDoc{}).clone(), map[string]string{}
+	s.meter.reset()
 	s.apis, s.keys, s.ids = map[string]*deployment{}, map[string]*APIKey{}, map[string]string{}
 	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*deployment{}
 	return errors.Join(errs...)

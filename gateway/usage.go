@@ -39,13 +39,13 @@ func (q *call) admit(value string) (gwError, bool) {
 		return errForbidden, true
 	}
 	apiID := q.d.api.ID
-	a := q.s.account()
+	q.s.mu.RLock()
+	a := q.s.acct
+	id, found := q.s.keyIDs[value]
+	q.s.mu.RUnlock()
 	if k, ok := q.s.apiKey(value, apiID, q.stageName); ok {
 		q.key = k
 	} else {
-		q.s.mu.RLock()
-		id, found := q.s.keyIDs[value]
-		q.s.mu.RUnlock()
 		kd := a.Keys[id]
 		if !found || kd == nil || !kd.Enabled {
 			return errForbidden, true
@@ -181,6 +181,13 @@ func (m *meter) takeLocked(now time.Time, bk bucketKey, t throttle) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// reset forgets every count and bucket.
+func (m *meter) reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buckets, m.usage = map[bucketKey]*bucket{}, map[usageKey]*keyUsage{}
 }
 
 func (m *meter) forgetPlan(planID string) {
