@@ -114,7 +114,40 @@ func TestUsagePlansWithAWSCLI(t *testing.T) {
 		t.Fatalf("import-api-keys: %+v", imp)
 	}
 	arn := "arn:aws:apigateway:us-east-1::/restapis/" + api.ID
-	cli(t, ep, "apigateway", "tag-resource", "--resource-arn", arn, "--tags", "env=dev")
+	cli(t, ep, "apigateway", "tag-resource", "--resource-arn", arn, "--tags", "env=dev,drop=me")
+	cli(t, ep, "apigateway", "untag-resource", "--resource-arn", arn, "--tag-keys", "drop")
+
+	// The reads and updates of keys, plans and plan keys.
+	var updated struct{ Name, Description string }
+	awsJSON(t, ep, &updated, "apigateway", "update-api-key", "--api-key", key.ID, "--patch-operations", "op=replace,path=/description,value=from the CLI")
+	if updated.Name != "cli-key" || updated.Description != "from the CLI" {
+		t.Errorf("update-api-key: %+v", updated)
+	}
+	var plans struct{ Items []struct{ ID, Name string } }
+	awsJSON(t, ep, &plans, "apigateway", "get-usage-plans", "--key-id", key.ID)
+	if len(plans.Items) != 1 || plans.Items[0].ID != plan.ID {
+		t.Errorf("get-usage-plans --key-id: %+v", plans)
+	}
+	var up struct {
+		Name     string
+		Throttle struct{ BurstLimit int }
+	}
+	awsJSON(t, ep, &up, "apigateway", "update-usage-plan", "--usage-plan-id", plan.ID,
+		"--patch-operations", "op=replace,path=/name,value=renamed", "op=replace,path=/throttle/burstLimit,value=50")
+	awsJSON(t, ep, &up, "apigateway", "get-usage-plan", "--usage-plan-id", plan.ID)
+	if up.Name != "renamed" || up.Throttle.BurstLimit != 50 {
+		t.Errorf("update-usage-plan, get-usage-plan: %+v", up)
+	}
+	var pks struct{ Items []struct{ ID, Name string } }
+	awsJSON(t, ep, &pks, "apigateway", "get-usage-plan-keys", "--usage-plan-id", plan.ID)
+	awsJSON(t, ep, &pk, "apigateway", "get-usage-plan-key", "--usage-plan-id", plan.ID, "--key-id", key.ID)
+	if len(pks.Items) != 2 || pk.ID != key.ID {
+		t.Errorf("get-usage-plan-keys %+v, get-usage-plan-key %+v", pks, pk)
+	}
+	var spare struct{ ID string }
+	awsJSON(t, ep, &spare, "apigateway", "create-usage-plan", "--name", "spare")
+	cli(t, ep, "apigateway", "delete-usage-plan", "--usage-plan-id", spare.ID)
+	wantAWSError(t, ep, "NotFoundException", "Invalid Usage Plan ID specified", "apigateway", "get-usage-plan", "--usage-plan-id", spare.ID)
 
 	var export struct {
 		OpenAPI string
@@ -169,7 +202,7 @@ func TestUsagePlansWithAWSCLI(t *testing.T) {
 	}
 	var tags struct{ Tags map[string]string }
 	awsJSON(t, ep, &tags, "apigateway", "get-tags", "--resource-arn", arn)
-	if tags.Tags["env"] != "dev" {
+	if tags.Tags["env"] != "dev" || len(tags.Tags) != 1 {
 		t.Errorf("get-tags after the restart: %+v", tags)
 	}
 	cli(t, ep, "apigateway", "delete-usage-plan-key", "--usage-plan-id", plan.ID, "--key-id", key.ID)
