@@ -19,6 +19,9 @@ type Store interface {
 	LoadAccount() ([]byte, error)
 	// SaveAccount replaces the account document; nil removes it.
 	SaveAccount(doc []byte) error
+	// LoadUsage and SaveUsage keep the usage plans' counts across a clean stop (SaveUsage).
+	LoadUsage() ([]byte, error)
+	SaveUsage(doc []byte) error
 }
 
 // apiDocVersion is written into every stored document so a later format can tell it apart.
@@ -273,6 +276,11 @@ func (s *Server) OpenControlPlane(st Store) error {
 		return fmt.Errorf("gateway: the stored API keys and usage plans do not decode: %w", err)
 	}
 	s.setAccount(acct)
+	if raw, err := st.LoadUsage(); err != nil {
+		s.log.Error("gateway: the usage plans' saved counts do not load; usage starts afresh", "error", err)
+	} else if err := s.meter.restore(raw); err != nil {
+		s.log.Error("gateway: the usage plans' saved counts do not decode; usage starts afresh", "error", err)
+	}
 	s.mu.Lock()
 	s.store, s.docs, s.staged = st, docs, staged
 	s.mu.Unlock()

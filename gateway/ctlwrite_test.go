@@ -16,6 +16,7 @@ type memStore struct {
 	mu      sync.Mutex
 	docs    map[string][]byte
 	account []byte
+	usage   []byte
 }
 
 func newMemStore() *memStore { return &memStore{docs: map[string][]byte{}} }
@@ -235,5 +236,18 @@ func (m *memStore) SaveAccount(doc []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.account = bytes.Clone(doc)
+	return nil
+}
+
+func (m *memStore) LoadUsage() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Clone(m.usage), nil
+}
+
+func (m *memStore) SaveUsage(doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.usage = bytes.Clone(doc)
 	return nil
 }

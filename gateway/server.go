@@ -258,7 +258,7 @@ func (s *Server) Reset() error {
 		for id := range s.docs {
 			errs = append(errs, s.store.DeleteAPI(id))
 		}
-		errs = append(errs, s.store.SaveAccount(nil))
+		errs = append(errs, s.store.SaveAccount(nil), s.store.SaveUsage(nil))
 	}
 	s.acct, s.keyIDs = (&accountDoc{}).clone(), map[string]string{}
 	s.meter.reset()

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -17,7 +18,8 @@ import (
 // rateLimit tokens a second up to burstLimit, a method's own throttle in the plan's API
 // stage replacing the plan's) apply, and the request is counted for GetUsage.
 //
-// Counts are kept in memory: a restart starts every key's usage and quota afresh.
+// Counts are kept in memory and saved at a clean stop (SaveUsage): after a crash every
+// key's usage and quota start from what the last clean stop saved.
 
 var (
 	errThrottled = gwError{typ: "THROTTLED", status: 429, message: "Too Many Requests", errorType: "TooManyRequestsException"}
@@ -330,7 +332,84 @@ func (s *Server) updateUsage(c *ctlReq) (int, any, *controlError) {
 		u := s.meter.current(now, planID, p, keyID)
 		u.used = int64(p.Quota.Limit) - remaining
 		s.meter.mu.Unlock()
+		// A change the caller was answered for is durable, like every control-plane write.
+		if err := s.SaveUsage(); err != nil {
+			return 0, nil, s.internalError("save the usage", err)
+		}
 	}
 	day := periodStart(now, "DAY")
 	return http.StatusOK, s.usage(planID, p, keyID, day, day), nil
+}
+
+// usageDoc is the saved form of the meter's counts. Token buckets are not saved: a
+// restart gives every key its burst again.
+type usageDoc struct {
+	V     int            `json:"v"`
+	Usage []usageDocItem `json:"usage"`
+}
+
+type usageDocItem struct {
+	Plan        string           `json:"plan"`
+	Key         string           `json:"key"`
+	Days        map[string]int64 `json:"days"`
+	PeriodStart int64            `json:"periodStart"`
+	Used        int64            `json:"used"`
+}
+
+// maxUsageAge is how long a day's count is kept.
+const maxUsageAge = 400 * 24 * time.Hour
+
+func (m *meter) snapshot(now time.Time) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	doc := usageDoc{V: apiDocVersion, Usage: []usageDocItem{}}
+	oldest := now.Add(-maxUsageAge).UTC().Format(time.DateOnly)
+	for k, u := range m.usage {
+		days := map[string]int64{}
+		for d, n := range u.days {
+			if d >= oldest {
+				days[d] = n
+			}
+		}
+		doc.Usage = append(doc.Usage, usageDocItem{Plan: k.plan, Key: k.key, Days: days, PeriodStart: u.periodStart.Unix(), Used: u.used})
+	}
+	return json.Marshal(doc)
+}
+
+func (m *meter) restore(raw []byte) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	var doc usageDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	if doc.V != apiDocVersion {
+		return fmt.Errorf("format version %d, this localpipe reads %d", doc.V, apiDocVersion)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, it := range doc.Usage {
+		if it.Days == nil {
+			it.Days = map[string]int64{}
+		}
+		m.usage[usageKey{it.Plan, it.Key}] = &keyUsage{days: it.Days, periodStart: time.Unix(it.PeriodStart, 0).UTC(), used: it.Used}
+	}
+	return nil
+}
+
+// SaveUsage saves the usage plans' counts to the store, so that a clean restart keeps every
+// key's usage and what its quota has left. Without a store it does nothing.
+func (s *Server) SaveUsage() error {
+	s.mu.RLock()
+	st := s.store
+	s.mu.RUnlock()
+	if st == nil {
+		return nil
+	}
+	b, err := s.meter.snapshot(s.now())
+	if err != nil {
+		return err
+	}
+	return st.SaveUsage(b)
 }

@@ -89,3 +89,34 @@ func TestQuotaPeriods(t *testing.T) {
 		t.Errorf("the next day: %d admitted", n)
 	}
 }
+
+// TestUsageSnapshot: the counts a clean stop saves come back, quota and all.
+func TestUsageSnapshot(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	p := &planDoc{Quota: &quota{Limit: 2, Period: "MONTH"}, Created: now.Add(-48 * time.Hour).Unix()}
+	m := newMeter()
+	for range 2 {
+		if _, refused := m.admit(now, "p", p, "k", "/x/GET", nil); refused {
+			t.Fatal("refused within the quota")
+		}
+	}
+	b, err := m.snapshot(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := newMeter()
+	if err := m2.restore(b); err != nil {
+		t.Fatal(err)
+	}
+	if e, refused := m2.admit(now.Add(time.Hour), "p", p, "k", "/x/GET", nil); !refused || e.typ != "QUOTA_EXCEEDED" {
+		t.Errorf("after the restore: %v %v, want QUOTA_EXCEEDED", e, refused)
+	}
+	if got := m2.usage[usageKey{"p", "k"}].days["2026-12-02"]; got != 2 {
+		t.Errorf("restored count %d, want 2", got)
+	}
+	for _, bad := range []string{"{", `{"v": 2, "usage": []}`, `{"v": 1, "usage": {}}`} {
+		if err := newMeter().restore([]byte(bad)); err == nil {
+			t.Errorf("restore(%s) accepted it", bad)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -27,8 +28,8 @@ const meteredOpenAPI = `{
 // TestUsagePlansWithAWSCLI builds API keys and usage plans with `aws apigateway` (import-rest-api,
 // create-api-key, import-api-keys, create-usage-plan, create-usage-plan-key, get-usage,
 // update-usage, tag-resource, get-export, test-invoke-method, get-sdk), checks that the
-// invoke URL enforces them, and that after a SIGKILL and a restart the keys, the plan and the
-// tags are still there and still enforced.
+// invoke URL enforces them, that a clean stop keeps the usage counts, and that after a
+// SIGKILL and a restart the keys, the plan and the tags are still there and still enforced.
 func TestUsagePlansWithAWSCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED: starts the race-built binary twice and runs the AWS CLI twenty times")
@@ -97,6 +98,19 @@ func TestUsagePlansWithAWSCLI(t *testing.T) {
 	awsJSON(t, ep, &usage, "apigateway", "get-usage", "--usage-plan-id", plan.ID, "--start-date", today, "--end-date", today)
 	if u := usage.Items[key.ID]; len(u) != 1 || u[0][0] != 2 || u[0][1] != 0 {
 		t.Errorf("get-usage: %+v", usage)
+	}
+	// A clean stop saves the counts: after the restart the quota is still spent.
+	if code := s.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, s.stderr)
+	}
+	s = start(t, args...)
+	ep = s.endpoint
+	if code, body := invoke(key.Value); code != 429 || body != `{"message":"Limit Exceeded"}` {
+		t.Errorf("over the quota after a clean restart: %d %s", code, body)
+	}
+	awsJSON(t, ep, &usage, "apigateway", "get-usage", "--usage-plan-id", plan.ID, "--key-id", key.ID, "--start-date", today, "--end-date", today)
+	if u := usage.Items[key.ID]; len(u) != 1 || u[0][0] != 2 {
+		t.Errorf("get-usage after a clean restart: %+v", usage)
 	}
 	awsJSON(t, ep, &usage, "apigateway", "update-usage", "--usage-plan-id", plan.ID, "--key-id", key.ID,
 		"--patch-operations", "op=replace,path=/remaining,value=5")
@@ -181,7 +195,6 @@ func TestUsagePlansWithAWSCLI(t *testing.T) {
 		"apigateway", "get-sdk", "--rest-api-id", api.ID, "--stage-name", "prod", "--sdk-type", "javascript", filepath.Join(dir, "sdk.zip"))
 
 	// The process dies without warning; keys, plan and tags are there after the restart.
-	// Usage counts are kept in memory, so the quota starts afresh.
 	s.kill()
 	s = start(t, args...)
 	ep = s.endpoint

@@ -114,22 +114,31 @@ func (s boltAPIStore) SaveAPI(id string, doc []byte) error {
 // under gatewayAccountKey.
 var gatewayAccountBucket, gatewayAccountKey = []byte("gateway.account"), []byte("account")
 
-func (s boltAPIStore) LoadAccount() ([]byte, error) {
+// gatewayUsageKey, in the same bucket, holds the usage plans' counts as of the last clean stop.
+var gatewayUsageKey = []byte("usage")
+
+func (s boltAPIStore) LoadAccount() ([]byte, error) { return s.load(gatewayAccountKey) }
+func (s boltAPIStore) SaveAccount(doc []byte) error { return s.save(gatewayAccountKey, doc) }
+func (s boltAPIStore) LoadUsage() ([]byte, error)   { return s.load(gatewayUsageKey) }
+func (s boltAPIStore) SaveUsage(doc []byte) error   { return s.save(gatewayUsageKey, doc) }
+
+func (s boltAPIStore) load(key []byte) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(gatewayAccountBucket); b != nil {
-			out = bytes.Clone(b.Get(gatewayAccountKey))
+			out = bytes.Clone(b.Get(key))
 		}
 		return nil
 	})
 	return out, err
 }
 
-func (s boltAPIStore) SaveAccount(doc []byte) error {
+// save puts doc under key in the account bucket; nil deletes it.
+func (s boltAPIStore) save(key, doc []byte) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if doc == nil {
 			if b := tx.Bucket(gatewayAccountBucket); b != nil {
-				return b.Delete(gatewayAccountKey)
+				return b.Delete(key)
 			}
 			return nil
 		}
@@ -137,7 +146,7 @@ func (s boltAPIStore) SaveAccount(doc []byte) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(gatewayAccountKey, doc)
+		return b.Put(key, doc)
 	})
 }
 
