@@ -332,6 +332,32 @@ func (s *Server) updateAPIKey(c *ctlReq) (int, any, *controlError) {
 		if k == nil {
 			return notFound("Invalid API Key identifier specified")
 		}
+		// "/stages" adds or removes a stage key, "restApiId/stageName", given as the value.
+		var fieldOps []patchOp
+		for _, op := range ops {
+			if op.Path != "/stages" {
+				fieldOps = append(fieldOps, op)
+				continue
+			}
+			if op.Value == nil || (op.Op != "add" && op.Op != "remove") {
+				return badRequest(fmt.Sprintf("Invalid patch operation specified: '%s' on '/stages' takes op add or remove and a value restApiId/stageName", op.Op))
+			}
+			apiID, stage, ok := strings.Cut(*op.Value, "/")
+			if !ok {
+				return badRequest(fmt.Sprintf("Invalid stage key specified: '%s'; give it as restApiId/stageName", *op.Value))
+			}
+			if op.Op == "remove" {
+				k.StageKeys = slices.DeleteFunc(k.StageKeys, func(s string) bool { return s == *op.Value })
+				continue
+			}
+			if cerr := s.checkAPIStage(apiID, stage); cerr != nil {
+				return cerr
+			}
+			if !slices.Contains(k.StageKeys, *op.Value) {
+				k.StageKeys = append(k.StageKeys, *op.Value)
+			}
+		}
+		ops = fieldOps
 		if cerr := applyPatch(ops, map[string]patchField{
 			"name": {str: &k.Name}, "description": {str: &k.Description}, "customerId": {str: &k.CustomerID},
 			"enabled": {boolean: &k.Enabled},

@@ -559,6 +559,17 @@ func TestGatewayStageThrottling(t *testing.T) {
 	if r := get("test", "/metered"); r.status != 403 {
 		t.Errorf("a stage the key's stageKeys do not name: %d %s", r.status, r.body)
 	}
+	uk, err := ag.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: k.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpAdd, Path: aws.String("/stages"), Value: aws.String(id + "/test")}}})
+	if err != nil || len(uk.StageKeys) != 2 {
+		t.Fatalf("UpdateApiKey add /stages: %+v, %v", uk, err)
+	}
+	if r := get("test", "/metered"); r.status != 200 {
+		t.Errorf("a stage added to the key's stageKeys: %d %s", r.status, r.body)
+	}
+	_, err = ag.UpdateApiKey(ctx, &apigateway.UpdateApiKeyInput{ApiKey: k.Id, PatchOperations: []agtypes.PatchOperation{
+		{Op: agtypes.OpAdd, Path: aws.String("/stages"), Value: aws.String(id + "/nope")}}})
+	wantAPIError(t, "UpdateApiKey add a missing stage", err, "NotFoundException", "Invalid stage identifier specified")
 	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(id), StageName: aws.String("prod"), PatchOperations: []agtypes.PatchOperation{
 		replace("/*/*/throttling/rateLimit", "fast")}})
 	wantAPIError(t, "a bad rate", err, "BadRequestException", "Invalid value 'fast'")
