@@ -420,13 +420,12 @@ func (s *Server) importAPIKeys(c *ctlReq) (int, any, *controlError) {
 	ids, warnings := []string{}, []string{}
 	cerr = s.editAccount(func(a *accountDoc) *controlError {
 		now := s.now().Unix()
+		byValue := make(map[string]string, len(a.Keys))
+		for kid, k := range a.Keys {
+			byValue[k.Value] = kid
+		}
 		for _, r := range rows {
-			id := ""
-			for kid, k := range a.Keys {
-				if k.Value == r.Key {
-					id = kid
-				}
-			}
+			id := byValue[r.Key]
 			if id == "" {
 				if s.keyValueTaken(a, r.Key, "") {
 					warnings = append(warnings, fmt.Sprintf("line %d: the key value belongs to a key of the --config file; the row is skipped", r.Line))
@@ -434,6 +433,7 @@ func (s *Server) importAPIKeys(c *ctlReq) (int, any, *controlError) {
 				}
 				id = s.newKeyID(a)
 				a.Keys[id] = &keyDoc{Created: now}
+				byValue[r.Key] = id
 			}
 			k := a.Keys[id]
 			k.Name, k.Value, k.Description, k.Enabled, k.Updated = r.Name, r.Key, r.Description, r.Enabled, now
