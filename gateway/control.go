@@ -67,7 +67,7 @@ func ControlTarget(r *http.Request) bool {
 	if _, _, _, ok := InvokeTarget(r); ok {
 		return false
 	}
-	if IsTagsPath(r.URL.EscapedPath()) || signedFor(r, "apigateway") {
+	if isTagsPath(r.URL.EscapedPath()) || signedFor(r, "apigateway") {
 		return true
 	}
 	_, ok := parseControlPath(r.URL.EscapedPath())

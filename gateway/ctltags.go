@@ -38,9 +38,9 @@ func checkTags(tags map[string]string) *controlError {
 	return nil
 }
 
-// IsTagsPath reports whether an escaped request path is /tags/{arn} for an API Gateway ARN:
+// isTagsPath reports whether an escaped request path is /tags/{arn} for an API Gateway ARN:
 // only those belong to the control plane, so a bucket named "tags" stays S3's.
-func IsTagsPath(escaped string) bool {
+func isTagsPath(escaped string) bool {
 	rest, ok := strings.CutPrefix(escaped, "/tags/")
 	if !ok {
 		return false

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/localpipe/localpipe/internal/awsjson"
 )
 
 // TestInvokeMethod runs one method of an API's current model (not a deployment: the method
@@ -175,7 +177,8 @@ func (s *Server) testInvokeMethod(c *ctlReq) (int, any, *controlError) {
 		}
 	}
 	t := &testInvoke{start: s.now()}
-	t.logf(t.start, "Starting execution for request: test-invoke-request")
+	requestID := awsjson.NewRequestID()
+	t.logf(t.start, "Starting execution for request: %s", requestID)
 	t.logf(t.start, "HTTP Method: %s, Resource Path: %s", m.HTTPMethod, u.EscapedPath())
 	w := &captureWriter{header: http.Header{}}
 	p, errs := compilePlan(api, res, m, m.HTTPMethod+" "+res.Path)
@@ -186,7 +189,7 @@ func (s *Server) testInvokeMethod(c *ctlReq) (int, any, *controlError) {
 			MultiValueHeaders: map[string][]string{}, Log: t.log.String(), Latency: s.now().Sub(t.start).Milliseconds()}, nil
 	}
 	d.plans[m] = p
-	q := &call{s: s, w: w, r: req, start: t.start, requestID: "test-invoke-request", extendedID: newExtendedID(), d: d, test: t}
+	q := &call{s: s, w: w, r: req, start: t.start, requestID: requestID, extendedID: newExtendedID(), d: d, test: t}
 	q.stage = d.stages[testInvokeStage]
 	params := q.requestParams()
 	t.logf(s.now(), "Method request path: %s", formatMap(q.pathParamsFor(res, u.EscapedPath())))

@@ -452,7 +452,7 @@ func TestGatewayTestInvokeMethod(t *testing.T) {
 		t.Errorf("TestInvokeMethod PutRecord: %d %s %v %v\n%s", out.Status, aws.ToString(out.Body), out.Headers, out.MultiValueHeaders, log)
 	}
 	for _, want := range []string{
-		"Starting execution for request: test-invoke-request",
+		"Starting execution for request: ",
 		"HTTP Method: POST, Resource Path: /stream",
 		"Method request body before transformations: " + body,
 		"Endpoint request URI: https://kinesis.us-east-1.amazonaws.com/?Action=PutRecord",
