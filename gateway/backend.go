@@ -310,6 +310,7 @@ func (q *call) integrationURL(ir *integrationRequest, proxy bool) (string, error
 // integrationResponse chooses the integration response for the back end's status code and
 // applies its parameters and template (aws-semantics.md A.6, A.7).
 func (q *call) integrationResponse(status int, header http.Header, body []byte) {
+	q.noteIntegrationResponse(status, header, body)
 	cr := q.p.selectResponse(status)
 	if cr == nil {
 		// API Gateway's execution log says "Execution failed due to configuration error:

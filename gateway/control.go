@@ -67,6 +67,9 @@ func ControlTarget(r *http.Request) bool {
 	if _, _, _, ok := InvokeTarget(r); ok {
 		return false
 	}
+	if isTagsPath(r.URL.EscapedPath()) || signedFor(r, "apigateway") {
+		return true
+	}
 	_, ok := parseControlPath(r.URL.EscapedPath())
 	return ok
 }
@@ -251,6 +254,7 @@ type restAPIOut struct {
 	DisableExecuteAPIEndpoint bool                     `json:"disableExecuteApiEndpoint"`
 	RootResourceID            string                   `json:"rootResourceId"`
 	Warnings                  []string                 `json:"warnings,omitempty"`
+	Tags                      map[string]string        `json:"tags,omitempty"`
 }
 
 func restAPIOf(d *deployment) restAPIOut {
@@ -438,6 +442,7 @@ type stageOut struct {
 	TracingEnabled      bool              `json:"tracingEnabled"`
 	CreatedDate         int64             `json:"createdDate"`
 	LastUpdatedDate     int64             `json:"lastUpdatedDate"`
+	Tags                map[string]string `json:"tags,omitempty"`
 }
 
 func stageOf(d *deployment, st Stage) stageOut {
@@ -449,14 +454,16 @@ func stageOf(d *deployment, st Stage) stageOut {
 }
 
 type apiKeyOut struct {
-	ID              string   `json:"id"`
-	Value           string   `json:"value,omitempty"`
-	Name            string   `json:"name"`
-	Description     string   `json:"description,omitempty"`
-	Enabled         bool     `json:"enabled"`
-	CreatedDate     int64    `json:"createdDate"`
-	LastUpdatedDate int64    `json:"lastUpdatedDate"`
-	StageKeys       []string `json:"stageKeys"`
+	ID              string            `json:"id"`
+	Value           string            `json:"value,omitempty"`
+	Name            string            `json:"name"`
+	Description     string            `json:"description,omitempty"`
+	CustomerID      string            `json:"customerId,omitempty"`
+	Enabled         bool              `json:"enabled"`
+	CreatedDate     int64             `json:"createdDate"`
+	LastUpdatedDate int64             `json:"lastUpdatedDate"`
+	StageKeys       []string          `json:"stageKeys"`
+	Tags            map[string]string `json:"tags,omitempty"`
 }
 
 func apiKeyOf(k *APIKey, withValue bool) apiKeyOut {
@@ -554,4 +561,18 @@ func validatorsOf(a *API) []validatorOut {
 		})
 	}
 	return out
+}
+
+// signedFor reports whether r carries a Signature Version 4 Authorization header whose
+// credential scope names service: what an SDK sends for an API Gateway operation on any
+// path (/account, /domainnames, …), while S3 requests are signed for s3.
+func signedFor(r *http.Request, service string) bool {
+	auth := r.Header.Get("Authorization")
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok || !strings.HasPrefix(auth, "AWS4-HMAC-SHA256") {
+		return false
+	}
+	cred, _, _ = strings.Cut(cred, ",")
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	return len(parts) == 5 && parts[3] == service
 }

@@ -142,11 +142,15 @@ func (s *Server) createStage(c *ctlReq) (int, any, *controlError) {
 		DeploymentID string            `json:"deploymentId"`
 		Description  string            `json:"description"`
 		Variables    map[string]string `json:"variables"`
+		Tags         map[string]string `json:"tags"`
 	}
 	if cerr := decodeBody(c, &in); cerr != nil {
 		return 0, nil, cerr
 	}
 	if cerr := checkStageInput(in.StageName, in.Variables); cerr != nil {
+		return 0, nil, cerr
+	}
+	if cerr := checkTags(in.Tags); cerr != nil {
 		return 0, nil, cerr
 	}
 	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
@@ -162,6 +166,7 @@ func (s *Server) createStage(c *ctlReq) (int, any, *controlError) {
 		now := s.now().Unix()
 		d.Stages[in.StageName] = &stageDoc{
 			DeploymentID: in.DeploymentID, Description: in.Description, Variables: maps.Clone(in.Variables), Created: now, Updated: now,
+			Tags: in.Tags,
 		}
 		dd, err := compileStage(d, in.StageName)
 		if err != nil {

@@ -213,6 +213,23 @@ func (s *Server) updateStage(c *ctlReq) (int, any, *controlError) {
 		if st == nil {
 			return nil, nil, notFound("Invalid stage identifier specified")
 		}
+		// Method settings have paths of their own ("/*/*/throttling/rateLimit"); the rest
+		// are the stage's fields.
+		var fieldOps []patchOp
+		for _, op := range ops {
+			key, setting, ok := methodSettingPath(op.Path)
+			if !ok {
+				fieldOps = append(fieldOps, op)
+				continue
+			}
+			if st.MethodSettings == nil {
+				st.MethodSettings = map[string]*methodSetting{}
+			}
+			if cerr := applyMethodSetting(st.MethodSettings, op, key, setting); cerr != nil {
+				return nil, nil, cerr
+			}
+		}
+		ops = fieldOps
 		if cerr := applyPatch(ops, map[string]patchField{
 			"description": {str: &st.Description}, "deploymentId": {str: &st.DeploymentID}, "variables": {strMap: &st.Variables},
 		}); cerr != nil {

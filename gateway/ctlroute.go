@@ -51,9 +51,11 @@ func (s *Server) controlRouter() http.Handler {
 	r.Get(pathResource, h(s.getResource))
 	r.Post(pathResource, h(s.createResource))
 	r.Delete(pathResource, h(s.deleteResource))
+	r.Patch(pathResource, h(s.updateResource))
 
 	r.Get(pathMethod, h(s.getMethod))
 	r.Put(pathMethod, h(s.putMethod))
+	r.Post(pathMethod, h(s.testInvokeMethod))
 	r.Delete(pathMethod, h(s.deleteMethod))
 	r.Patch(pathMethod, h(s.updateMethod))
 	r.Get(pathMethod+"/responses/{code}", h(s.getMethodResponse))
@@ -80,6 +82,7 @@ func (s *Server) controlRouter() http.Handler {
 	r.Get(pathAPI+"/stages/{stage}", h(s.getStage))
 	r.Delete(pathAPI+"/stages/{stage}", h(s.deleteStage))
 	r.Patch(pathAPI+"/stages/{stage}", h(s.updateStage))
+	r.Get(pathAPI+"/stages/{stage}/exports/{type}", h(s.getExport))
 
 	r.Get(pathAPI+"/gatewayresponses", h(s.getGatewayResponses))
 	r.Get(pathAPI+"/gatewayresponses/{type}", h(s.getGatewayResponse))
@@ -105,8 +108,26 @@ func (s *Server) controlRouter() http.Handler {
 	r.Post(pathAPI+"/authorizers/{id}", h(s.testInvokeAuthorizer))
 
 	r.Get("/apikeys", h(s.getAPIKeys))
+	r.Post("/apikeys", h(s.createAPIKey))
 	r.Get("/apikeys/{key}", h(s.getAPIKey))
+	r.Patch("/apikeys/{key}", h(s.updateAPIKey))
+	r.Delete("/apikeys/{key}", h(s.deleteAPIKey))
+
 	r.Get("/usageplans", h(s.getUsagePlans))
+	r.Post("/usageplans", h(s.createUsagePlan))
+	r.Get("/usageplans/{plan}", h(s.getUsagePlan))
+	r.Patch("/usageplans/{plan}", h(s.updateUsagePlan))
+	r.Delete("/usageplans/{plan}", h(s.deleteUsagePlan))
+	r.Get("/usageplans/{plan}/keys", h(s.getUsagePlanKeys))
+	r.Post("/usageplans/{plan}/keys", h(s.createUsagePlanKey))
+	r.Get("/usageplans/{plan}/keys/{key}", h(s.getUsagePlanKey))
+	r.Delete("/usageplans/{plan}/keys/{key}", h(s.deleteUsagePlanKey))
+	r.Get("/usageplans/{plan}/usage", h(s.getUsage))
+	r.Patch("/usageplans/{plan}/keys/{key}/usage", h(s.updateUsage))
+
+	r.Get("/tags/{arn}", h(s.getTags))
+	r.Put("/tags/{arn}", h(s.tagResource))
+	r.Delete("/tags/{arn}", h(s.untagResource))
 	return r
 }
 
@@ -156,6 +177,13 @@ func (s *Server) ctlHandler(op ctlFunc) http.HandlerFunc {
 			w.WriteHeader(status)
 			return
 		}
+		if raw, ok := out.(rawAnswer); ok {
+			w.Header().Set("Content-Type", raw.contentType)
+			w.Header().Set("Content-Disposition", raw.disposition)
+			w.WriteHeader(status)
+			w.Write(raw.body)
+			return
+		}
 		body, err := json.Marshal(out)
 		if err != nil {
 			// Every answer is built from strings, numbers and maps of them.
@@ -183,6 +211,14 @@ func (s *Server) internalError(what string, err error) *controlError {
 }
 
 func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
+	if op, ok := matchModelOperation(r.Method, r.URL.EscapedPath(), r.URL.Query()); ok {
+		msg := fmt.Sprintf("localpipe's API Gateway control plane does not implement %s (%s %s).", op.Name, op.Method, op.URI)
+		if op.Name == "GetSdk" {
+			msg += " It does not generate client SDKs: export the API with GetExport (oas30 or swagger) and generate one from that."
+		}
+		writeControlError(w, &controlError{http.StatusNotImplemented, "NotImplementedException", msg})
+		return
+	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		writeControlError(w, &controlError{http.StatusNotFound, "UnknownOperationException", fmt.Sprintf(
 			"localpipe's API Gateway control plane does not answer GET %s; see the operations it answers in the README", r.URL.Path)})
@@ -191,9 +227,8 @@ func (s *Server) unknownOperation(w http.ResponseWriter, r *http.Request) {
 	writeControlError(w, badRequest(fmt.Sprintf(
 		"localpipe's API Gateway control plane does not implement %s %s yet. It imports, creates, updates and deletes REST APIs, "+
 			"methods, method responses, integrations, integration responses, gateway responses, models, request validators, authorizers, "+
-			"deployments and stages, "+
-			"and creates and deletes resources; "+
-			"API keys and usage plans come from the --config file (apiKeys:).", r.Method, r.URL.Path)))
+			"deployments, stages, API keys, usage plans and usage plan keys, "+
+			"creates and deletes resources, imports API keys, reads and resets usage, and tags.", r.Method, r.URL.Path)))
 }
 
 // invalidAPI is AWS's answer for an unknown API, with the account: "Invalid API identifier
@@ -240,7 +275,7 @@ func restAPIOfDoc(d *apiDoc) restAPIOut {
 		ID: d.ID, Name: d.Name, Description: d.Description, CreatedDate: d.Created, Version: d.Version,
 		BinaryMediaTypes: d.BinaryMediaTypes, APIKeySource: d.APIKeySource,
 		EndpointConfiguration: endpointConfigurationOut{Types: d.EndpointTypes}, DisableExecuteAPIEndpoint: d.DisableExecuteAPIEndpoint,
-		RootResourceID: d.RootID,
+		RootResourceID: d.RootID, Tags: d.Tags,
 	}
 }
 
@@ -358,10 +393,14 @@ func (s *Server) getIntegrationResponse(c *ctlReq) (int, any, *controlError) {
 }
 
 func stageOfDoc(name string, st *stageDoc) stageOut {
+	settings := map[string]any{}
+	for k, ms := range st.MethodSettings {
+		settings[k] = ms
+	}
 	return stageOut{
 		DeploymentID: st.DeploymentID, StageName: name, Description: st.Description, Variables: st.Variables,
-		CacheClusterStatus: "NOT_AVAILABLE", MethodSettings: map[string]any{},
-		CreatedDate: st.Created, LastUpdatedDate: st.Updated,
+		CacheClusterStatus: "NOT_AVAILABLE", MethodSettings: settings,
+		CreatedDate: st.Created, LastUpdatedDate: st.Updated, Tags: st.Tags,
 	}
 }
 
@@ -490,42 +529,4 @@ func (s *Server) getRequestValidator(c *ctlReq) (int, any, *controlError) {
 		}
 	}
 	return 0, nil, notFound("Invalid Request Validator identifier specified")
-}
-
-func (s *Server) getAPIKeys(c *ctlReq) (int, any, *controlError) {
-	limit, err := pageLimit(c.q)
-	if err != nil {
-		return 0, nil, err
-	}
-	all := s.apiKeys()
-	// nameQuery matches names that start with it; no key has a customer id.
-	name, customer := c.q.Get("name"), c.q.Get("customerId")
-	all = slices.DeleteFunc(all, func(k *APIKey) bool { return !strings.HasPrefix(k.Name, name) || customer != "" })
-	page, next, err := paginate(all, c.q.Get("position"), limit, func(k *APIKey) string { return k.ID })
-	if err != nil {
-		return 0, nil, err
-	}
-	withValues := c.q.Get("includeValues") == "true"
-	items := make([]apiKeyOut, len(page))
-	for i, k := range page {
-		items[i] = apiKeyOf(k, withValues)
-	}
-	return http.StatusOK, listOut[apiKeyOut]{Position: next, Item: items}, nil
-}
-
-func (s *Server) getAPIKey(c *ctlReq) (int, any, *controlError) {
-	for _, k := range s.apiKeys() {
-		if k.ID == c.p["key"] {
-			return http.StatusOK, apiKeyOf(k, c.q.Get("includeValue") == "true"), nil
-		}
-	}
-	return 0, nil, notFound("Invalid API Key identifier specified")
-}
-
-func (s *Server) getUsagePlans(c *ctlReq) (int, any, *controlError) {
-	if _, err := pageLimit(c.q); err != nil {
-		return 0, nil, err
-	}
-	// Keys are not metered, so there are no usage plans to show.
-	return http.StatusOK, map[string]any{"item": []any{}}, nil
 }

@@ -15,6 +15,13 @@ type Store interface {
 	LoadAPIs() (map[string][]byte, error)
 	SaveAPI(id string, doc []byte) error
 	DeleteAPI(id string) error
+	// LoadAccount returns the stored account document (API keys, usage plans), nil if none.
+	LoadAccount() ([]byte, error)
+	// SaveAccount replaces the account document; nil removes it.
+	SaveAccount(doc []byte) error
+	// LoadUsage and SaveUsage keep the usage plans' counts across a clean stop (SaveUsage).
+	LoadUsage() ([]byte, error)
+	SaveUsage(doc []byte) error
 }
 
 // apiDocVersion is written into every stored document so a later format can tell it apart.
@@ -40,6 +47,7 @@ type apiDoc struct {
 	Resources                 map[string]*resourceDoc   `json:"resources"`
 	Deployments               map[string]*deploymentDoc `json:"deployments,omitempty"`
 	Stages                    map[string]*stageDoc      `json:"stages,omitempty"`
+	Tags                      map[string]string         `json:"tags,omitempty"`
 }
 
 // apiSettings are the API-wide settings that change how requests are served, so a
@@ -78,6 +86,9 @@ type stageDoc struct {
 	Variables    map[string]string `json:"variables,omitempty"`
 	Created      int64             `json:"created"`
 	Updated      int64             `json:"updated"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	// MethodSettings by "*/*" or "resource/path/VERB" (methodsettings.go).
+	MethodSettings map[string]*methodSetting `json:"methodSettings,omitempty"`
 }
 
 // clone returns a deep copy. Everything in a doc is plain data, so a JSON round trip is
@@ -216,7 +227,7 @@ func compileStage(d *apiDoc, name string) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	dd, err := compileDeployment(api, []Stage{{Name: name, Variables: maps.Clone(st.Variables)}})
+	dd, err := compileDeployment(api, []Stage{{Name: name, Variables: maps.Clone(st.Variables), throttles: stageThrottles(st.MethodSettings)}})
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +266,22 @@ func (s *Server) OpenControlPlane(st Store) error {
 			}
 			staged[id][name] = dd
 		}
+	}
+	rawAcct, err := st.LoadAccount()
+	if err != nil {
+		return fmt.Errorf("gateway: loading the control plane's API keys and usage plans: %w", err)
+	}
+	acct, err := decodeAccountDoc(rawAcct)
+	if err != nil {
+		// Keys are credentials: starting without them would silently let nobody in, or
+		// everybody, depending on the methods; refuse instead.
+		return fmt.Errorf("gateway: the stored API keys and usage plans do not decode: %w", err)
+	}
+	s.setAccount(acct)
+	if raw, err := st.LoadUsage(); err != nil {
+		s.log.Error("gateway: the usage plans' saved counts do not load; usage starts afresh", "error", err)
+	} else if err := s.meter.restore(raw); err != nil {
+		s.log.Error("gateway: the usage plans' saved counts do not decode; usage starts afresh", "error", err)
 	}
 	s.mu.Lock()
 	s.store, s.docs, s.staged = st, docs, staged

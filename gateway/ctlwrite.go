@@ -93,7 +93,8 @@ type createRestAPIIn struct {
 	EndpointConfiguration *struct {
 		Types []string `json:"types"`
 	} `json:"endpointConfiguration"`
-	DisableExecuteAPIEndpoint bool `json:"disableExecuteApiEndpoint"`
+	DisableExecuteAPIEndpoint bool              `json:"disableExecuteApiEndpoint"`
+	Tags                      map[string]string `json:"tags"`
 }
 
 // endpointTypes checks an endpoint configuration's types; none means EDGE.
@@ -126,6 +127,9 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return 0, nil, badRequest("Invalid REST API name specified")
+	}
+	if cerr := checkTags(in.Tags); cerr != nil {
+		return 0, nil, cerr
 	}
 	var asked []string
 	if in.EndpointConfiguration != nil {
@@ -160,7 +164,7 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 		V: apiDocVersion, ID: id, Name: in.Name, Description: in.Description, Version: in.Version,
 		Created: s.now().Unix(), apiSettings: apiSettings{APIKeySource: src, BinaryMediaTypes: in.BinaryMediaTypes}, EndpointTypes: types,
 		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint, RootID: NewID(),
-		Resources: map[string]*resourceDoc{},
+		Resources: map[string]*resourceDoc{}, Tags: in.Tags,
 	}
 	d.Resources[d.RootID] = &resourceDoc{}
 	if source != nil {
@@ -213,27 +217,8 @@ func (s *Server) createResource(c *ctlReq) (int, any, *controlError) {
 	}
 	var id string
 	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
-		parent := d.Resources[c.p["res"]]
-		if parent == nil {
-			return nil, nil, notFound("Invalid Resource identifier specified")
-		}
-		_, _, variable, err := parsePathPart(in.PathPart)
-		if err != nil {
-			return nil, nil, badRequest(pathPartMessage)
-		}
-		if strings.HasSuffix(parent.PathPart, "+}") {
-			return nil, nil, badRequest(fmt.Sprintf("Cannot create a child of %s: a resource with a greedy path variable cannot have children", pathOf(d.Resources, c.p["res"])))
-		}
-		for _, sib := range d.Resources {
-			if sib.ParentID != c.p["res"] {
-				continue
-			}
-			if sib.PathPart == in.PathPart {
-				return nil, nil, conflict("Another resource with the same parent already has this name: " + in.PathPart)
-			}
-			if variable && strings.HasPrefix(sib.PathPart, "{") {
-				return nil, nil, badRequest(fmt.Sprintf("A sibling (%s) of this resource already has a variable path part -- only one is allowed", sib.PathPart))
-			}
+		if cerr := checkPlacement(d, "", c.p["res"], in.PathPart); cerr != nil {
+			return nil, nil, cerr
 		}
 		id = newResourceID()
 		for d.Resources[id] != nil {
@@ -247,6 +232,71 @@ func (s *Server) createResource(c *ctlReq) (int, any, *controlError) {
 	}
 	c.p["res"] = id
 	return s.describeAfter(http.StatusCreated, c, s.getResource)
+}
+
+// checkPlacement checks that resource id ("" for a new one) may sit under parentID with
+// pathPart, as CreateResource and UpdateResource check it.
+func checkPlacement(d *apiDoc, id, parentID, pathPart string) *controlError {
+	parent := d.Resources[parentID]
+	if parent == nil {
+		return notFound("Invalid Resource identifier specified")
+	}
+	_, _, variable, err := parsePathPart(pathPart)
+	if err != nil {
+		return badRequest(pathPartMessage)
+	}
+	if strings.HasSuffix(parent.PathPart, "+}") {
+		return badRequest(fmt.Sprintf("Cannot create a child of %s: a resource with a greedy path variable cannot have children", pathOf(d.Resources, parentID)))
+	}
+	for sid, sib := range d.Resources {
+		if sib.ParentID != parentID || sid == id {
+			continue
+		}
+		if sib.PathPart == pathPart {
+			return conflict("Another resource with the same parent already has this name: " + pathPart)
+		}
+		if variable && strings.HasPrefix(sib.PathPart, "{") {
+			return badRequest(fmt.Sprintf("A sibling (%s) of this resource already has a variable path part -- only one is allowed", sib.PathPart))
+		}
+	}
+	return nil
+}
+
+// updateResource is UpdateResource: /pathPart and /parentId may be replaced. A resource
+// cannot move under itself or one of its descendants, and the root does not move.
+func (s *Server) updateResource(c *ctlReq) (int, any, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getResource, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+		id := c.p["res"]
+		r := d.Resources[id]
+		if r == nil {
+			return nil, nil, notFound("Invalid Resource identifier specified")
+		}
+		if id == d.RootID {
+			return nil, nil, badRequest("The root resource cannot be changed")
+		}
+		if cerr := applyPatch(ops, map[string]patchField{"pathPart": {str: &r.PathPart}, "parentId": {str: &r.ParentID}}); cerr != nil {
+			return nil, nil, cerr
+		}
+		for a := r.ParentID; a != ""; a = d.Resources[a].ParentID {
+			if a == id {
+				return nil, nil, badRequest("Cannot move a resource under itself or one of its descendants")
+			}
+			if d.Resources[a] == nil {
+				break
+			}
+		}
+		if cerr := checkPlacement(d, id, r.ParentID, r.PathPart); cerr != nil {
+			return nil, nil, cerr
+		}
+		if strings.HasSuffix(r.PathPart, "+}") {
+			for _, child := range d.Resources {
+				if child.ParentID == id {
+					return nil, nil, badRequest("A resource with children cannot have a greedy path variable")
+				}
+			}
+		}
+		return nil, nil, nil
+	})
 }
 
 func (s *Server) deleteResource(c *ctlReq) (int, any, *controlError) {

@@ -13,8 +13,10 @@ import (
 
 // memStore is a Store in memory, for tests of the gateway alone; internal/app's is bbolt.
 type memStore struct {
-	mu   sync.Mutex
-	docs map[string][]byte
+	mu      sync.Mutex
+	docs    map[string][]byte
+	account []byte
+	usage   []byte
 }
 
 func newMemStore() *memStore { return &memStore{docs: map[string][]byte{}} }
@@ -229,4 +231,30 @@ func FuzzControlPlane(f *testing.F) {
 			}
 		}
 	})
+}
+
+func (m *memStore) LoadAccount() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Clone(m.account), nil
+}
+
+func (m *memStore) SaveAccount(doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.account = bytes.Clone(doc)
+	return nil
+}
+
+func (m *memStore) LoadUsage() ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Clone(m.usage), nil
+}
+
+func (m *memStore) SaveUsage(doc []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.usage = bytes.Clone(doc)
+	return nil
 }

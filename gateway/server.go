@@ -26,6 +26,8 @@ type Invoker interface {
 type Stage struct {
 	Name      string
 	Variables map[string]string
+
+	throttles map[string]throttle // from the stage's method settings, by "*/*" or "path/VERB"
 }
 
 // APIKey is an API key clients send in the x-api-key header.
@@ -93,6 +95,9 @@ type Server struct {
 	staged map[string]map[string]*deployment // control-plane APIs' stages: API id → stage → deployment
 	keys   map[string]*APIKey                // by value
 	ids    map[string]string                 // key id → value
+	acct   *accountDoc                       // control-plane API keys and usage plans
+	keyIDs map[string]string                 // acct's key values → key ids
+	meter  *meter                            // usage plans' throttles and counts; never replaced
 }
 
 // NewServer returns a Server with nothing deployed.
@@ -100,6 +105,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts: opts, apis: map[string]*deployment{}, keys: map[string]*APIKey{}, ids: map[string]string{},
 		docs: map[string]*apiDoc{}, staged: map[string]map[string]*deployment{},
+		acct: (&accountDoc{}).clone(), keyIDs: map[string]string{}, meter: newMeter(),
 	}
 	if s.opts.Region == "" {
 		s.opts.Region = DefaultRegion
@@ -255,7 +261,10 @@ func (s *Server) Reset() error {
 		for id := range s.docs {
 			errs = append(errs, s.store.DeleteAPI(id))
 		}
+		errs = append(errs, s.store.SaveAccount(nil), s.store.SaveUsage(nil))
 	}
+	s.acct, s.keyIDs = (&accountDoc{}).clone(), map[string]string{}
+	s.meter.reset()
 	s.apis, s.keys, s.ids = map[string]*deployment{}, map[string]*APIKey{}, map[string]string{}
 	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*deployment{}
 	return errors.Join(errs...)

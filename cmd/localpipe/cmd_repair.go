@@ -93,6 +93,13 @@ func printRepair(w io.Writer, dataDir string, rep *app.RepairReport) {
 	if rep.KeptAs != "" {
 		fmt.Fprintf(w, "Salvaged from the damaged file: %d delivery streams %v with %d checkpoints.\n",
 			len(rep.Firehose.DeliveryStreams), rep.Firehose.DeliveryStreams, rep.Firehose.Checkpoints)
+		if rep.GatewayAPIs > 0 || rep.GatewayAccount {
+			fmt.Fprintf(w, "Salvaged from the damaged file: %d REST APIs of the API Gateway control plane", rep.GatewayAPIs)
+			if rep.GatewayAccount {
+				fmt.Fprint(w, ", and its API keys and usage plans")
+			}
+			fmt.Fprintln(w, ".")
+		}
 		for _, u := range rep.Unsalvaged {
 			fmt.Fprintf(w, "  could not read all of it: %s\n", u)
 		}
@@ -104,6 +111,6 @@ func printRepair(w io.Writer, dataDir string, rep *app.RepairReport) {
 			fmt.Fprintf(w, "  %s\n", a)
 		}
 	}
-	fmt.Fprintln(w, "Configuration the data does not hold (delivery streams and stream tags not salvaged, REST APIs):")
+	fmt.Fprintln(w, "Configuration the data does not hold (delivery streams, stream tags and REST APIs not salvaged):")
 	fmt.Fprintln(w, "recreate it, or let --config do it at the next start.")
 }

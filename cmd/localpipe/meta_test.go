@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,11 +75,27 @@ func seedDataDir(t *testing.T) (dir, config string) {
 			t.Fatal(err)
 		}
 	}
+	// What the API Gateway control plane builds lives only in meta.db.
+	for path, body := range map[string]string{
+		"/restapis": `{"name": "salvage-me"}`,
+		"/apikeys":  `{"name": "kept", "value": "` + salvagedKey + `", "enabled": true}`,
+	} {
+		resp, err := http.Post(s.endpoint+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 201 {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d\n%s", code, s.stderr)
 	}
 	return dir, config
 }
+
+const salvagedKey = "a-key-value-that-repair-salvages"
 
 // dataFiles lists every file under dir but the metadata and the lock, with its size.
 func dataFiles(t *testing.T, dir string) map[string]int64 {
@@ -341,6 +359,9 @@ func testRepairThenStart(t *testing.T, problem string, damage func(path string))
 		if !strings.Contains(r.stdout, "1 delivery streams [fh] with 2 checkpoints") {
 			t.Fatalf("delivery stream not salvaged:\n%s", r.stdout)
 		}
+		if !strings.Contains(r.stdout, "1 REST APIs of the API Gateway control plane, and its API keys and usage plans") {
+			t.Fatalf("the control plane's API and key not salvaged:\n%s", r.stdout)
+		}
 	}
 	if r := lp(t, "", "", "repair", "--data-dir", dir).want(t, 0, ""); !strings.Contains(r.stdout, "healthy") {
 		t.Fatalf("second repair: %s", r.stdout)
@@ -348,6 +369,19 @@ func testRepairThenStart(t *testing.T, problem string, damage func(path string))
 
 	s := start(t, "--data-dir", dir, "--config", config)
 	lp(t, "", "", "repair", "--data-dir", dir).want(t, 1, "in use by another localpipe")
+	if problem == "is damaged" {
+		for path, want := range map[string]string{"/restapis": `"name":"salvage-me"`, "/apikeys?includeValues=true": salvagedKey} {
+			resp, err := http.Get(s.endpoint + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), want) {
+				t.Errorf("GET %s after repair: %s, want %s in it", path, b, want)
+			}
+		}
+	}
 	ctx := context.Background()
 	kc, sc := kinesisClient(s.endpoint), s3Client(s.endpoint)
 	shards := []string{"shardId-000000000000", "shardId-000000000001"}

@@ -328,6 +328,10 @@ func (a *App) Shutdown(ctx context.Context) error {
 
 func (a *App) closeEngines() error {
 	var errs []error
+	if a.gw != nil && a.db != nil {
+		// The usage plans' counts live in memory; a clean stop saves them.
+		errs = append(errs, a.gw.SaveUsage())
+	}
 	if a.fh != nil {
 		// Firehose delivers what it buffered before the engines it reads and writes close.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

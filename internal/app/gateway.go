@@ -111,6 +111,46 @@ func (s boltAPIStore) SaveAPI(id string, doc []byte) error {
 	})
 }
 
+// gatewayAccountBucket holds the control plane's account document (API keys, usage plans)
+// under gatewayAccountKey.
+var gatewayAccountBucket, gatewayAccountKey = []byte("gateway.account"), []byte("account")
+
+// gatewayUsageKey, in the same bucket, holds the usage plans' counts as of the last clean stop.
+var gatewayUsageKey = []byte("usage")
+
+func (s boltAPIStore) LoadAccount() ([]byte, error) { return s.load(gatewayAccountKey) }
+func (s boltAPIStore) SaveAccount(doc []byte) error { return s.save(gatewayAccountKey, doc) }
+func (s boltAPIStore) LoadUsage() ([]byte, error)   { return s.load(gatewayUsageKey) }
+func (s boltAPIStore) SaveUsage(doc []byte) error   { return s.save(gatewayUsageKey, doc) }
+
+func (s boltAPIStore) load(key []byte) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(gatewayAccountBucket); b != nil {
+			out = bytes.Clone(b.Get(key))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// save puts doc under key in the account bucket; nil deletes it.
+func (s boltAPIStore) save(key, doc []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if doc == nil {
+			if b := tx.Bucket(gatewayAccountBucket); b != nil {
+				return b.Delete(key)
+			}
+			return nil
+		}
+		b, err := tx.CreateBucketIfNotExists(gatewayAccountBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, doc)
+	})
+}
+
 func (s boltAPIStore) DeleteAPI(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(gatewayAPIsBucket); b != nil {

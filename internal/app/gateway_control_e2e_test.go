@@ -253,8 +253,8 @@ func TestGatewayControlPlane(t *testing.T) {
 	wantAPIError(t, "DeleteRestApi", err, "BadRequestException", "--config")
 	_, err = ag.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: aws.String(e2eAPI), ParentId: aws.String("x"), PathPart: aws.String("y")})
 	wantAPIError(t, "CreateResource on the config's API", err, "BadRequestException", "read-only")
-	_, err = ag.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: aws.String("k")})
-	wantAPIError(t, "CreateApiKey", err, "BadRequestException", "does not implement")
+	_, err = ag.DeleteApiKey(ctx, &apigateway.DeleteApiKeyInput{ApiKey: names["all-stages"].Id})
+	wantAPIError(t, "DeleteApiKey of the config's key", err, "BadRequestException", "read-only")
 	_, err = ag.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(e2eAPI), StageName: aws.String("prod")})
 	wantAPIError(t, "UpdateStage", err, "BadRequestException", "read-only")
 	if _, err := ag.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: aws.String(e2eAPI)}); err != nil {
@@ -279,7 +279,7 @@ func TestGatewayControlPlaneBadRequests(t *testing.T) {
 		{"GET", "/apikeys?limit=-1", 400, "BadRequestException", "Invalid limit"},
 		{"GET", "/usageplans?limit=1000", 400, "BadRequestException", "Invalid limit"},
 		{"GET", "/restapis/" + e2eAPI + "/resources?position=nope", 400, "BadRequestException", "Invalid position"},
-		{"GET", "/restapis/" + e2eAPI + "/documentation/parts", 404, "UnknownOperationException", "does not answer"},
+		{"GET", "/restapis/" + e2eAPI + "/documentation/parts", 501, "NotImplementedException", "does not implement GetDocumentationParts"},
 		{"GET", "/restapis/" + e2eAPI + "/authorizers/nope", 404, "NotFoundException", "Invalid Authorizer identifier specified"},
 		{"GET", "/restapis/" + e2eAPI + "/models/Nope", 404, "NotFoundException", "Invalid model name specified: Nope"},
 		{"GET", "/restapis/" + e2eAPI + "/deployments/nope", 404, "NotFoundException", "Invalid Deployment identifier specified"},
@@ -288,16 +288,18 @@ func TestGatewayControlPlaneBadRequests(t *testing.T) {
 		{"GET", "/restapis/" + e2eAPI + "//stages", 404, "UnknownOperationException", "does not answer"},
 		{"GET", "/restapis/a%2Fb", 404, "NotFoundException", "Invalid API identifier specified 000000000000:a/b"},
 		{"GET", "/apikeys/a/b", 404, "UnknownOperationException", "does not answer"},
-		{"GET", "/usageplans/p1", 404, "UnknownOperationException", "does not answer"},
+		{"GET", "/usageplans/p1", 404, "NotFoundException", "Invalid Usage Plan ID specified"},
+		{"GET", "/usageplans/p1/keys/k/x", 404, "UnknownOperationException", "does not answer"},
 		{"GET", "/restapis/" + strings.Repeat("a", 300), 404, "NotFoundException", "Invalid API identifier specified"},
 		{"GET", "/restapis/" + e2eAPI + "/stages/%2E%2E", 404, "NotFoundException", "Invalid stage identifier specified"},
 		{"GET", "/restapis/" + e2eAPI + "/resources/x/methods/GET", 404, "NotFoundException", "Invalid Resource identifier specified"},
 		{"POST", "/restapis", 400, "BadRequestException", "Invalid REST API name specified"},
 		{"PUT", "/restapis/" + e2eAPI, 400, "BadRequestException", "read-only"},
 		{"PUT", "/restapis/" + e2eAPI + "/resources", 400, "BadRequestException", "does not implement"},
-		{"PATCH", "/apikeys/k", 400, "BadRequestException", "does not implement"},
-		{"DELETE", "/usageplans/p", 400, "BadRequestException", "does not implement"},
-		{"POST", "/restapis/" + e2eAPI + "/documentation/parts", 400, "BadRequestException", "does not implement"},
+		{"PATCH", "/apikeys/k", 404, "NotFoundException", "Invalid API Key identifier specified"},
+		{"DELETE", "/usageplans/p", 404, "NotFoundException", "Invalid Usage Plan ID specified"},
+		{"POST", "/usageplans/p/usage", 400, "BadRequestException", "does not implement"},
+		{"POST", "/restapis/" + e2eAPI + "/documentation/parts", 501, "NotImplementedException", "does not implement CreateDocumentationPart"},
 		{"POST", "/restapis/" + e2eAPI + "/authorizers", 400, "BadRequestException", "Authorizer name must be specified"},
 		{"DELETE", "/restapis/" + e2eAPI + "/models/Nope", 400, "BadRequestException", "read-only"},
 		{"POST", "/restapis/" + e2eAPI + "/deployments", 400, "BadRequestException", "read-only"},

@@ -28,6 +28,10 @@ type RepairReport struct {
 	// file; Unsalvaged says why reading it stopped, if it did.
 	Firehose   firehose.SalvageReport
 	Unsalvaged []string
+	// GatewayAPIs is how many REST APIs of the control plane were salvaged;
+	// GatewayAccount is set when its API keys and usage plans were.
+	GatewayAPIs    int
+	GatewayAccount bool
 }
 
 // salvage reads what the damaged file (rep.KeptAs) still yields: stream records to fill in
@@ -62,36 +66,54 @@ func salvage(rep *RepairReport, db *bolt.DB, logger *slog.Logger) (saved stream.
 		keep[l] = true
 	}
 	saved.KeepHidden = func(name string) bool { return keep[name] }
-	ids, rerr := readGatewayIDs(old)
-	if rerr != nil {
-		rep.Unsalvaged = append(rep.Unsalvaged, rerr.Error())
-	}
-	if len(ids) > 0 {
+	// The gateway's buckets are copied whole: its stable ids, and what the control plane
+	// built (APIs, keys, usage plans), which exists nowhere else. Each is read on its own, so
+	// a damaged one does not cost the others.
+	for _, name := range [][]byte{gatewayIDsBucket, gatewayAPIsBucket, gatewayAccountBucket} {
+		kv, rerr := readBucket(old, name)
+		if rerr != nil {
+			rep.Unsalvaged = append(rep.Unsalvaged, rerr.Error())
+			continue
+		}
+		if len(kv) == 0 {
+			continue
+		}
 		err = db.Update(func(tx *bolt.Tx) error {
-			b, err := tx.CreateBucketIfNotExists(gatewayIDsBucket)
+			b, err := tx.CreateBucketIfNotExists(name)
 			if err != nil {
 				return err
 			}
-			for k, v := range ids {
+			for k, v := range kv {
 				if err := b.Put([]byte(k), v); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
+		if err != nil {
+			return saved, err
+		}
+		switch {
+		case bytes.Equal(name, gatewayAPIsBucket):
+			rep.GatewayAPIs = len(kv)
+		case bytes.Equal(name, gatewayAccountBucket):
+			rep.GatewayAccount = true
+		}
 	}
-	return saved, err
+	return saved, nil
 }
 
-func readGatewayIDs(old *bolt.DB) (out map[string][]byte, err error) {
+// readBucket reads every key and value of a top-level bucket of old, recovering from the
+// panic a damaged page can cause.
+func readBucket(old *bolt.DB, name []byte) (out map[string][]byte, err error) {
 	out = map[string][]byte{}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("reading %s: %v", gatewayIDsBucket, r)
+			err = fmt.Errorf("reading %s: %v", name, r)
 		}
 	}()
 	err = old.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(gatewayIDsBucket)
+		b := tx.Bucket(name)
 		if b == nil {
 			return nil
 		}
@@ -111,7 +133,8 @@ func readGatewayIDs(old *bolt.DB) (out map[string][]byte, err error) {
 // from their blobs' labels; what the data cannot prove goes to lost+found (see
 // stream.Rebuild and objectstore.Rebuild). From a damaged file, whatever still reads is
 // salvaged: stream tags and settings, delivery streams with their checkpoints (so they
-// resume where they stopped), the gateway's ids. What is lost with the file is
+// resume where they stopped), the gateway's ids, and the REST APIs, API keys and usage
+// plans its control plane created. What is lost with the file is
 // configuration, not data: --config recreates what it declares at the next start. A
 // Kinesis-sourced delivery stream created anew starts at the stream's tip as of its
 // creation (as on AWS), so nothing is delivered twice; records that arrived after its last
