@@ -119,6 +119,9 @@ type Options struct {
 	Now    func() time.Time
 	// Metrics receives delivery events; nil discards them.
 	Metrics Metrics
+	// OnDelivered, when set, is told about every batch once it is durable in S3. It runs on
+	// the delivering goroutine: keep it quick.
+	OnDelivered func(Delivery)
 }
 
 // Metrics observes deliveries, for Firehose's CloudWatch-named series.
@@ -145,6 +148,8 @@ type Engine struct {
 	wg      sync.WaitGroup
 	// closing tells the deliveries of Close's last flush apart from those a user asked for.
 	closing atomic.Bool
+
+	onDelivered func(Delivery)
 }
 
 // What made a batch go to S3, as the delivery log line says.
@@ -179,7 +184,7 @@ func Open(opts Options) (*Engine, error) {
 		opts.Metrics = nopMetrics{}
 	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
-		metrics: opts.Metrics, streams: map[string]*delivery{}}
+		metrics: opts.Metrics, streams: map[string]*delivery{}, onDelivered: opts.OnDelivered}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)

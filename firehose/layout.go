@@ -102,6 +102,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 	}
 	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
 		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
+	if e.onDelivered != nil {
+		e.onDelivered(Delivery{DeliveryStream: in.Name, Bucket: in.Bucket, Keys: keys, Records: b.Records, Bytes: b.Bytes,
+			Trigger: trigger, Time: e.now()})
+	}
 	return keys, nil
 }
 

@@ -59,6 +59,9 @@ type Options struct {
 	Now        func() time.Time
 	// Fault, when set, may fail or delay invoke requests (fault injection); see FaultFunc.
 	Fault FaultFunc
+	// Observe, when set, is told about every invoke request once it is answered (the web
+	// console's recent invocations). It runs on the request's goroutine: keep it quick.
+	Observe func(Invocation)
 }
 
 // Defaults for zero Options fields.
