@@ -69,6 +69,7 @@ type App struct {
 	configFaults []FaultSpec
 
 	firehoseAPI *firehoseapi.Handler
+	console     *console
 
 	// res is the --config file as applied at start; Reset applies it again.
 	res     *Resources
@@ -95,6 +96,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	}
 	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	a.faults = newFaultRegistry(a.registry)
+	a.console = newConsole(a)
 	defer func() {
 		if err != nil {
 			a.closeEngines()
@@ -157,7 +159,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a.gw = gateway.NewServer(gateway.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
-		Fault: a.faults.gatewayFault,
+		Fault: a.faults.gatewayFault, Observe: a.console.observeInvocation,
 	})
 	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
 		return nil, err
@@ -280,6 +282,7 @@ func (a *App) Listen() error {
 		ConnContext:       gateway.ConnContext,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
+	a.srv.RegisterOnShutdown(a.console.close)
 	a.serveCh = make(chan error, 1)
 	a.ready.Store(true)
 	go func() { a.serveCh <- a.srv.Serve(a.ln) }()
@@ -399,6 +402,10 @@ func (a *App) Handler() http.Handler {
 				case "/_localpipe/reset":
 					a.serveReset(w, r)
 				default:
+					if isConsolePath(r.URL.Path) {
+						a.console.ServeHTTP(w, r)
+						return
+					}
 					if strings.HasPrefix(r.URL.Path, "/_localpipe/faults/") {
 						a.serveFaults(w, r)
 						return
@@ -442,7 +449,7 @@ func (a *App) route(r *http.Request) service {
 		return svcGatewayControl
 	case r.URL.Path == "/_localpipe/health", r.URL.Path == "/_localpipe/reset",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
-		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"),
+		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"), isConsolePath(r.URL.Path),
 		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
 		return svcAdmin
 	}
