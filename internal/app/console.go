@@ -114,11 +114,15 @@ func (c *console) routes() http.Handler {
 		panic(err) // the embedded directory is part of the binary
 	}
 	r := chi.NewRouter()
-	r.Get(consolePrefix, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, consolePrefix+"/", http.StatusMovedPermanently)
-	})
 	r.Route(consolePrefix, func(r chi.Router) {
-		r.Get("/", func(w http.ResponseWriter, r *http.Request) { serveAsset(w, static, "index.html") })
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == consolePrefix {
+				// Without the slash the page's relative asset URLs would miss.
+				http.Redirect(w, r, consolePrefix+"/", http.StatusMovedPermanently)
+				return
+			}
+			serveAsset(w, static, "index.html")
+		})
 		r.Get("/assets/{name}", func(w http.ResponseWriter, r *http.Request) { serveAsset(w, static, chi.URLParam(r, "name")) })
 		r.Get("/events", c.serveEvents)
 		r.Route("/api", func(r chi.Router) {
