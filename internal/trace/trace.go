@@ -1,0 +1,293 @@
+// Package trace is the cross-hop trace index: for the most recent requests, by the request id
+// localpipe answered them with, the hops each took through the pipeline (the API Gateway
+// method, the Kinesis or Firehose records it wrote, the S3 objects those records were
+// delivered in).
+//
+// The index is bounded: it keeps at most Size requests, and at most HopBudget hops among
+// them; the oldest requests go first. A record is found again by where it sits in its source
+// log (stream, shard, position), which is what Firehose reports when it delivers a range of
+// a shard, so the link from a record to its object costs one map entry per record, dropped
+// with its request.
+//
+// A request's hops are recorded as they happen (Begin, then Put), not when it answers:
+// Firehose may deliver a record before the request that wrote it has answered (the gateway
+// still mapping the integration's answer, a size trigger met by that very record).
+// Publish makes the request findable under its id once the id is known.
+package trace
+
+import (
+	"sync"
+)
+
+// Hop is one step of a request through the pipeline, in the JSON shape GET
+// /_localpipe/trace/{requestId} answers with. Which fields are set depends on Service and
+// on the step: an API Gateway method (apiId, stage, resourcePath, status), a Kinesis record
+// (streamName, shardId, sequenceNumber), a Firehose record (deliveryStreamName, recordId), or
+// a Firehose delivery (deliveryStreamName, bucket, key).
+type Hop struct {
+	Service            string `json:"service"`
+	APIID              string `json:"apiId,omitempty"`
+	Stage              string `json:"stage,omitempty"`
+	ResourcePath       string `json:"resourcePath,omitempty"`
+	Status             int    `json:"status,omitempty"`
+	StreamName         string `json:"streamName,omitempty"`
+	ShardID            string `json:"shardId,omitempty"`
+	SequenceNumber     string `json:"sequenceNumber,omitempty"`
+	DeliveryStreamName string `json:"deliveryStreamName,omitempty"`
+	RecordID           string `json:"recordId,omitempty"`
+	Bucket             string `json:"bucket,omitempty"`
+	Key                string `json:"key,omitempty"`
+}
+
+// Record is where a record sits in a source log: a Kinesis stream's shard, or the hidden
+// log of a DirectPut delivery stream.
+type Record struct {
+	Stream   string
+	Shard    int
+	Position uint64
+}
+
+type shardKey struct {
+	stream string
+	shard  int
+}
+
+// Request is the trace of one request, recorded while it runs. Its methods are safe for
+// concurrent use; a nil *Request records nothing.
+type Request struct {
+	x    *Index
+	id   string
+	hops []Hop
+	// delivered are the delivery hops, apart so that many records delivered in one object
+	// add one hop, found without looking through the record hops.
+	delivered []Hop
+	recs      []Record
+	published bool
+	dropped   bool
+}
+
+func (r *Request) cost() int { return len(r.hops) + len(r.delivered) }
+
+// Index is the bounded trace index. Its methods are safe for concurrent use.
+type Index struct {
+	size, budget int
+
+	mu sync.Mutex
+	// ring holds the published requests, oldest first, from head on.
+	ring  []*Request
+	head  int
+	count int
+	hops  int // hops held by every request, published or not
+	byID  map[string]*Request
+	recs  map[shardKey]map[uint64]*Request
+}
+
+// DefaultSize is the number of requests an index keeps by default.
+const DefaultSize = 10000
+
+// HopsPerRequest is what the hop budget allows a request on average: a PutRecords of 500
+// records is 500 hops, and traces of many such requests would hold far more memory than
+// their number suggests.
+const HopsPerRequest = 10
+
+// minBudget is the fewest hops an index may hold, so that however small it is, the trace of
+// the largest request (a PutRecords or PutRecordBatch of 500 records, each delivered) fits.
+const minBudget = 1024
+
+// New returns an index of the size most recent requests (DefaultSize if size <= 0), holding
+// at most HopsPerRequest*size hops (and no fewer than a thousand).
+func New(size int) *Index {
+	if size <= 0 {
+		size = DefaultSize
+	}
+	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget), ring: make([]*Request, size),
+		byID: map[string]*Request{}, recs: map[shardKey]map[uint64]*Request{}}
+}
+
+// Size is the number of requests the index keeps.
+func (x *Index) Size() int { return x.size }
+
+// Begin starts the trace of a request. Every Request begun must be Published (or Discarded),
+// or the records it put stay indexed.
+func (x *Index) Begin() *Request { return &Request{x: x} }
+
+// Put records hops of the request, each for the record at the same index of recs, by which
+// a later delivery finds the request. recs may be shorter than hops (hops of no record).
+func (r *Request) Put(hops []Hop, recs []Record) {
+	if r == nil || len(hops) == 0 {
+		return
+	}
+	x := r.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if r.dropped {
+		return
+	}
+	r.hops = append(r.hops, hops...)
+	x.hops += len(hops)
+	for _, rec := range recs {
+		k := shardKey{rec.Stream, rec.Shard}
+		m := x.recs[k]
+		if m == nil {
+			m = map[uint64]*Request{}
+			x.recs[k] = m
+		}
+		m[rec.Position] = r
+		r.recs = append(r.recs, rec)
+	}
+	x.evictLocked()
+}
+
+// Empty reports whether the request has recorded no hop.
+func (r *Request) Empty() bool {
+	if r == nil {
+		return true
+	}
+	r.x.mu.Lock()
+	defer r.x.mu.Unlock()
+	return len(r.hops) == 0 && len(r.delivered) == 0
+}
+
+// Publish makes the request findable under id, with first (when not nil) as its first hop.
+// An empty id discards it.
+func (r *Request) Publish(id string, first *Hop) {
+	if r == nil {
+		return
+	}
+	x := r.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if r.published {
+		return
+	}
+	if id == "" {
+		x.dropLocked(r)
+		return
+	}
+	if first != nil {
+		r.hops = append([]Hop{*first}, r.hops...)
+		x.hops++
+	}
+	r.id, r.published = id, true
+	if old := x.byID[id]; old != nil {
+		// Request ids are random UUIDs; should one come twice, the newer request wins.
+		old.id = ""
+	}
+	x.byID[id] = r
+	if x.count == x.size {
+		x.evictOldestLocked()
+	}
+	x.ring[(x.head+x.count)%x.size] = r
+	x.count++
+	x.evictLocked()
+}
+
+// Discard forgets a request that will not be published.
+func (r *Request) Discard() { r.Publish("", nil) }
+
+// evictLocked drops the oldest published requests while the index holds more than it may.
+func (x *Index) evictLocked() {
+	for x.count > 0 && x.hops > x.budget {
+		x.evictOldestLocked()
+	}
+}
+
+func (x *Index) evictOldestLocked() {
+	r := x.ring[x.head]
+	x.ring[x.head] = nil
+	x.head = (x.head + 1) % x.size
+	x.count--
+	x.dropLocked(r)
+}
+
+// dropLocked removes r and its records from the index.
+func (x *Index) dropLocked(r *Request) {
+	if r.id != "" && x.byID[r.id] == r {
+		delete(x.byID, r.id)
+	}
+	for _, rec := range r.recs {
+		k := shardKey{rec.Stream, rec.Shard}
+		if m := x.recs[k]; m != nil && m[rec.Position] == r {
+			delete(m, rec.Position)
+			if len(m) == 0 {
+				delete(x.recs, k)
+			}
+		}
+	}
+	x.hops -= r.cost()
+	r.hops, r.delivered, r.recs = nil, nil, nil
+	r.published, r.dropped = true, true // nothing more is recorded for it
+}
+
+// Delivered records that the records at positions first to last (inclusive) of a source
+// shard went into the objects hops name, against every request that put one of them.
+func (x *Index) Delivered(stream string, shard int, first, last uint64, hops []Hop) {
+	if x == nil || len(hops) == 0 || last < first {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	m := x.recs[shardKey{stream, shard}]
+	if len(m) == 0 {
+		return
+	}
+	var seen *Request // records of one request are mostly adjacent
+	add := func(r *Request) {
+		if r == seen {
+			return
+		}
+		seen = r
+		for _, h := range hops {
+			if !containsHop(r.delivered, h) {
+				r.delivered = append(r.delivered, h)
+				x.hops++
+			}
+		}
+	}
+	// Whichever is smaller: the range, or the records indexed for the shard.
+	if last-first < uint64(len(m)) {
+		for p := first; ; p++ {
+			if r := m[p]; r != nil {
+				add(r)
+			}
+			if p == last {
+				break
+			}
+		}
+	} else {
+		for p, r := range m {
+			if p >= first && p <= last {
+				add(r)
+			}
+		}
+	}
+	x.evictLocked()
+}
+
+func containsHop(hops []Hop, h Hop) bool {
+	for _, g := range hops {
+		if g == h {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns the hops of the request published under id: its own, then its deliveries.
+func (x *Index) Get(id string) ([]Hop, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	r := x.byID[id]
+	if r == nil {
+		return nil, false
+	}
+	out := make([]Hop, 0, r.cost())
+	return append(append(out, r.hops...), r.delivered...), true
+}
+
+// Len is the number of requests the index holds.
+func (x *Index) Len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.count
+}
