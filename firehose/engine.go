@@ -119,6 +119,30 @@ type Options struct {
 	Now    func() time.Time
 	// Metrics receives delivery events; nil discards them.
 	Metrics Metrics
+	// Hooks learn where records went, for the cross-hop trace.
+	Hooks Hooks
+}
+
+// Hooks learn where records went: into a DirectPut stream's log, then into objects. Nil
+// functions mean nobody asks.
+type Hooks struct {
+	// Put is called with Put's context when records were appended to the log of a DirectPut
+	// delivery stream, at these positions of its only shard, under these record ids.
+	Put func(ctx context.Context, deliveryStream, log string, positions []uint64, ids []string)
+	// Delivered is called once the objects a batch was written to are durable and the batch
+	// is committed (again after a redo or a retry of the same batch).
+	Delivered func(Delivery)
+}
+
+// Delivery is a batch committed: the records at positions First to Last (inclusive) of one
+// shard of the source log went into the objects Keys of Bucket.
+type Delivery struct {
+	DeliveryStream string
+	Source         string // the Kinesis stream, or a DirectPut stream's log
+	Shard          int
+	First, Last    uint64
+	Bucket         string
+	Keys           []string
 }
 
 // Metrics observes deliveries, for Firehose's CloudWatch-named series.
@@ -138,6 +162,7 @@ type Engine struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics Metrics
+	hooks   Hooks
 
 	mu      sync.Mutex
 	streams map[string]*delivery
@@ -179,7 +204,7 @@ func Open(opts Options) (*Engine, error) {
 		opts.Metrics = nopMetrics{}
 	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
-		metrics: opts.Metrics, streams: map[string]*delivery{}}
+		metrics: opts.Metrics, hooks: opts.Hooks, streams: map[string]*delivery{}}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)
@@ -418,6 +443,9 @@ func (e *Engine) Put(ctx context.Context, name string, records [][]byte) ([]stri
 	ids := make([]string, len(pos))
 	for i, p := range pos {
 		ids[i] = recordID(*in, p)
+	}
+	if e.hooks.Put != nil {
+		e.hooks.Put(ctx, name, logName(*in), pos, ids)
 	}
 	return ids, nil
 }

@@ -97,6 +97,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		return nil, err
 	}
 	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
+	if e.hooks.Delivered != nil {
+		e.hooks.Delivered(Delivery{DeliveryStream: in.Name, Source: sourceStream(in), Shard: r.shard,
+			First: b.First, Last: b.Last, Bucket: in.Bucket, Keys: keys})
+	}
 	if trigger == triggerFlush && e.closing.Load() {
 		trigger = triggerShutdown
 	}
