@@ -19,7 +19,7 @@ import (
 func (a *App) openFirehose() error {
 	var err error
 	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects, a.faults},
-		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry)})
+		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry), Hooks: traceHooks(a.trace)})
 	if err != nil {
 		return err
 	}
