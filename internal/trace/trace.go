@@ -113,6 +113,7 @@ func (x *Index) Begin() *Request { return &Request{x: x} }
 
 // Put records hops of the request, each for the record at the same index of recs, by which
 // a later delivery finds the request. recs may be shorter than hops (hops of no record).
+// The request keeps both slices: the caller must not use them again.
 func (r *Request) Put(hops []Hop, recs []Record) {
 	if r == nil || len(hops) == 0 {
 		return
@@ -123,8 +124,17 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 	if r.dropped {
 		return
 	}
-	r.hops = append(r.hops, hops...)
+	if r.hops == nil {
+		r.hops = hops // the caller's, given away: one allocation less per put
+	} else {
+		r.hops = append(r.hops, hops...)
+	}
 	x.hops += len(hops)
+	if r.recs == nil {
+		r.recs = recs[:len(recs):len(recs)]
+	} else {
+		r.recs = append(r.recs, recs...)
+	}
 	for _, rec := range recs {
 		k := shardKey{rec.Stream, rec.Shard}
 		m := x.recs[k]
@@ -133,7 +143,6 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 			x.recs[k] = m
 		}
 		m[rec.Position] = r
-		r.recs = append(r.recs, rec)
 	}
 	x.evictLocked()
 }
