@@ -6,8 +6,8 @@
 // The index is bounded: it keeps at most Size requests, and at most HopBudget hops among
 // them; the oldest requests go first. A record is found again by where it sits in its source
 // log (stream, shard, position), which is what Firehose reports when it delivers a range of
-// a shard, so the link from a record to its object costs one map entry per record, dropped
-// with its request.
+// a shard, so the link from a record to its object costs one entry in an ordered list of
+// the shard's positions, dropped with its request.
 //
 // A request's hops are recorded as they happen (Begin, then Put), not when it answers:
 // Firehose may deliver a record before the request that wrote it has answered (the gateway
@@ -16,7 +16,9 @@
 package trace
 
 import (
+	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Hop is one step of a request through the pipeline, in the JSON shape GET
@@ -52,6 +54,44 @@ type shardKey struct {
 	shard  int
 }
 
+// shardLog indexes the traced records of one source shard by position. Positions grow as
+// records are appended, so they are kept in order in a slice: added at the end, looked up by
+// binary search, and trimmed at the front as their requests leave the index (which happens
+// in about the order they were put).
+type shardLog struct {
+	key  shardKey
+	pos  []uint64
+	reqs []*Request
+}
+
+func (l *shardLog) add(p uint64, r *Request) {
+	n := len(l.pos)
+	if n == 0 || l.pos[n-1] < p {
+		l.pos, l.reqs = append(l.pos, p), append(l.reqs, r)
+		return
+	}
+	// Requests writing one shard at once may report their records in another order than
+	// they were written in.
+	i, found := slices.BinarySearch(l.pos, p)
+	if found { // the shard of a stream deleted and created again
+		l.reqs[i] = r
+		return
+	}
+	l.pos, l.reqs = slices.Insert(l.pos, i, p), slices.Insert(l.reqs, i, r)
+}
+
+// trim forgets the records at the front whose requests have left the index.
+func (l *shardLog) trim() {
+	i := 0
+	for i < len(l.reqs) && l.reqs[i].dropped {
+		i++
+	}
+	if i > 0 {
+		clear(l.reqs[:i])
+		l.pos, l.reqs = l.pos[i:], l.reqs[i:]
+	}
+}
+
 // Request is the trace of one request, recorded while it runs. Its methods are safe for
 // concurrent use; a nil *Request records nothing.
 type Request struct {
@@ -61,9 +101,12 @@ type Request struct {
 	// delivered are the delivery hops, apart so that many records delivered in one object
 	// add one hop, found without looking through the record hops.
 	delivered []Hop
-	recs      []Record
+	// logs are the shards the request put records in (mostly one).
+	logs      []*shardLog
 	published bool
 	dropped   bool
+	// put is set by the first Put, so that Empty needs no lock.
+	put atomic.Bool
 }
 
 func (r *Request) cost() int { return len(r.hops) + len(r.delivered) }
@@ -79,7 +122,7 @@ type Index struct {
 	count int
 	hops  int // hops held by every request, published or not
 	byID  map[string]*Request
-	recs  map[shardKey]map[uint64]*Request
+	recs  map[shardKey]*shardLog
 }
 
 // DefaultSize is the number of requests an index keeps by default.
@@ -101,7 +144,7 @@ func New(size int) *Index {
 		size = DefaultSize
 	}
 	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget), ring: make([]*Request, size),
-		byID: map[string]*Request{}, recs: map[shardKey]map[uint64]*Request{}}
+		byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
 }
 
 // Size is the number of requests the index keeps.
@@ -113,7 +156,7 @@ func (x *Index) Begin() *Request { return &Request{x: x} }
 
 // Put records hops of the request, each for the record at the same index of recs, by which
 // a later delivery finds the request. recs may be shorter than hops (hops of no record).
-// The request keeps both slices: the caller must not use them again.
+// The request keeps hops: the caller must not use it again.
 func (r *Request) Put(hops []Hop, recs []Record) {
 	if r == nil || len(hops) == 0 {
 		return
@@ -124,37 +167,32 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 	if r.dropped {
 		return
 	}
+	r.put.Store(true)
 	if r.hops == nil {
 		r.hops = hops // the caller's, given away: one allocation less per put
 	} else {
 		r.hops = append(r.hops, hops...)
 	}
 	x.hops += len(hops)
-	if r.recs == nil {
-		r.recs = recs[:len(recs):len(recs)]
-	} else {
-		r.recs = append(r.recs, recs...)
-	}
+	var l *shardLog
 	for _, rec := range recs {
-		k := shardKey{rec.Stream, rec.Shard}
-		m := x.recs[k]
-		if m == nil {
-			m = map[uint64]*Request{}
-			x.recs[k] = m
+		if k := (shardKey{rec.Stream, rec.Shard}); l == nil || l.key != k {
+			if l = x.recs[k]; l == nil {
+				l = &shardLog{key: k}
+				x.recs[k] = l
+			}
+			if !slices.Contains(r.logs, l) {
+				r.logs = append(r.logs, l)
+			}
 		}
-		m[rec.Position] = r
+		l.add(rec.Position, r)
 	}
 	x.evictLocked()
 }
 
-// Empty reports whether the request has recorded no hop.
+// Empty reports whether the request has put nothing.
 func (r *Request) Empty() bool {
-	if r == nil {
-		return true
-	}
-	r.x.mu.Lock()
-	defer r.x.mu.Unlock()
-	return len(r.hops) == 0 && len(r.delivered) == 0
+	return r == nil || !r.put.Load()
 }
 
 // Publish makes the request findable under id, with first (when not nil) as its first hop.
@@ -214,18 +252,15 @@ func (x *Index) dropLocked(r *Request) {
 	if r.id != "" && x.byID[r.id] == r {
 		delete(x.byID, r.id)
 	}
-	for _, rec := range r.recs {
-		k := shardKey{rec.Stream, rec.Shard}
-		if m := x.recs[k]; m != nil && m[rec.Position] == r {
-			delete(m, rec.Position)
-			if len(m) == 0 {
-				delete(x.recs, k)
-			}
+	x.hops -= r.cost()
+	r.published, r.dropped = true, true // nothing more is recorded for it
+	for _, l := range r.logs {
+		l.trim()
+		if len(l.pos) == 0 && x.recs[l.key] == l {
+			delete(x.recs, l.key)
 		}
 	}
-	x.hops -= r.cost()
-	r.hops, r.delivered, r.recs = nil, nil, nil
-	r.published, r.dropped = true, true // nothing more is recorded for it
+	r.hops, r.delivered, r.logs = nil, nil, nil
 }
 
 // Delivered records that the records at positions first to last (inclusive) of a source
@@ -236,37 +271,22 @@ func (x *Index) Delivered(stream string, shard int, first, last uint64, hops []H
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	m := x.recs[shardKey{stream, shard}]
-	if len(m) == 0 {
+	l := x.recs[shardKey{stream, shard}]
+	if l == nil {
 		return
 	}
 	var seen *Request // records of one request are mostly adjacent
-	add := func(r *Request) {
-		if r == seen {
-			return
+	i, _ := slices.BinarySearch(l.pos, first)
+	for ; i < len(l.pos) && l.pos[i] <= last; i++ {
+		r := l.reqs[i]
+		if r == seen || r.dropped {
+			continue
 		}
 		seen = r
 		for _, h := range hops {
 			if !containsHop(r.delivered, h) {
 				r.delivered = append(r.delivered, h)
 				x.hops++
-			}
-		}
-	}
-	// Whichever is smaller: the range, or the records indexed for the shard.
-	if last-first < uint64(len(m)) {
-		for p := first; ; p++ {
-			if r := m[p]; r != nil {
-				add(r)
-			}
-			if p == last {
-				break
-			}
-		}
-	} else {
-		for p, r := range m {
-			if p >= first && p <= last {
-				add(r)
 			}
 		}
 	}
