@@ -119,9 +119,34 @@ type Options struct {
 	Now    func() time.Time
 	// Metrics receives delivery events; nil discards them.
 	Metrics Metrics
-	// OnDelivered, when set, is told about every batch once it is durable in S3. It runs on
-	// the delivering goroutine: keep it quick.
-	OnDelivered func(Delivery)
+	// Hooks learn where records went, for the cross-hop trace.
+	Hooks Hooks
+}
+
+// Hooks learn where records went: into a DirectPut stream's log, then into objects. Nil
+// functions mean nobody asks.
+type Hooks struct {
+	// Put is called with Put's context when records were appended to the log of a DirectPut
+	// delivery stream, at these positions of its only shard, under these record ids.
+	Put func(ctx context.Context, deliveryStream, log string, positions []uint64, ids []string)
+	// Delivered is called once the objects a batch was written to are durable and the batch
+	// is committed (again after a redo or a retry of the same batch).
+	Delivered func(Delivery)
+}
+
+// Delivery is a batch committed: the records at positions First to Last (inclusive) of one
+// shard of the source log went into the objects Keys of Bucket.
+type Delivery struct {
+	DeliveryStream string
+	Source         string // the Kinesis stream, or a DirectPut stream's log
+	Shard          int
+	First, Last    uint64
+	Bucket         string
+	Keys           []string
+	Records        int
+	Bytes          int64
+	// Trigger is what sent the batch: size, interval, flush, shutdown, retry or redo.
+	Trigger string
 }
 
 // Metrics observes deliveries, for Firehose's CloudWatch-named series.
@@ -141,6 +166,7 @@ type Engine struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics Metrics
+	hooks   Hooks
 
 	mu      sync.Mutex
 	streams map[string]*delivery
@@ -148,8 +174,6 @@ type Engine struct {
 	wg      sync.WaitGroup
 	// closing tells the deliveries of Close's last flush apart from those a user asked for.
 	closing atomic.Bool
-
-	onDelivered func(Delivery)
 }
 
 // What made a batch go to S3, as the delivery log line says.
@@ -184,7 +208,7 @@ func Open(opts Options) (*Engine, error) {
 		opts.Metrics = nopMetrics{}
 	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
-		metrics: opts.Metrics, streams: map[string]*delivery{}, onDelivered: opts.OnDelivered}
+		metrics: opts.Metrics, hooks: opts.Hooks, streams: map[string]*delivery{}}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)
@@ -423,6 +447,9 @@ func (e *Engine) Put(ctx context.Context, name string, records [][]byte) ([]stri
 	ids := make([]string, len(pos))
 	for i, p := range pos {
 		ids[i] = recordID(*in, p)
+	}
+	if e.hooks.Put != nil {
+		e.hooks.Put(ctx, name, logName(*in), pos, ids)
 	}
 	return ids, nil
 }

@@ -207,25 +207,16 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	trace.Body.Close()
 
-	page.eval(`document.getElementById("search-id").value = ` + js(requestID) + `; document.getElementById("search").requestSubmit()`)
 	if trace.StatusCode != 200 {
-		// The trace endpoint is another branch's; until it is here the search box must say
-		// there is no trace, and the object is reached through Firehose's recent deliveries.
-		t.Logf("GET /_localpipe/trace/%s: %d; following the delivery instead of the trace", requestID, trace.StatusCode)
-		page.waitFor(`document.getElementById("trace-error")`)
-		page.screenshot(artifacts, "console-trace.png")
-		page.eval(`location.hash = "#/firehose"`)
-		page.waitFor(`document.querySelector('a[href*="?key="]')`)
-		page.screenshot(artifacts, "console-firehose.png")
-		page.eval(`document.querySelector('a[href*="?key="]').click()`)
-	} else {
-		page.waitFor(`document.querySelector(".hop-link[href*='?key=']")`)
-		if hops := page.eval(`[...document.querySelectorAll(".hop .svc")].map((e) => e.textContent).join(",")`); !strings.Contains(fmt.Sprint(hops), "apigateway") {
-			t.Errorf("trace hops: %v", hops)
-		}
-		page.screenshot(artifacts, "console-trace.png")
-		page.eval(`document.querySelector(".hop-link[href*='?key=']").click()`)
+		t.Fatalf("GET /_localpipe/trace/%s: %d", requestID, trace.StatusCode)
 	}
+	page.eval(`document.getElementById("search-id").value = ` + js(requestID) + `; document.getElementById("search").requestSubmit()`)
+	page.waitFor(`document.querySelector(".hop-link[href*='?key=']")`)
+	if hops := page.eval(`[...document.querySelectorAll(".hop .svc")].map((e) => e.textContent).join(",")`); hops != "1. apigateway,2. kinesis,3. firehose" {
+		t.Errorf("trace hops: %v", hops)
+	}
+	page.screenshot(artifacts, "console-trace.png")
+	page.eval(`document.querySelector(".hop-link[href*='?key=']").click()`)
 	page.waitFor(`document.getElementById("object-key")?.textContent === ` + js(keys[0]) +
 		` && document.getElementById("object-preview").textContent.includes(` + js(shown) + `)`)
 	page.screenshot(artifacts, "console-object.png")

@@ -42,7 +42,7 @@ var commands = map[string]*command{}
 func register(c *command) { commands[c.name] = c }
 
 // commandList is the order --help lists the subcommands in.
-var commandList = []string{"health", "flush", "reset", "tail", "put", "ls", "cat", "faults"}
+var commandList = []string{"health", "flush", "reset", "tail", "put", "ls", "cat", "faults", "trace"}
 
 const defaultEndpoint = "http://127.0.0.1:4566"
 

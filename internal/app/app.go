@@ -28,6 +28,7 @@ import (
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/internal/trace"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/objectstore/s3api"
 	"github.com/localpipe/localpipe/stream"
@@ -65,6 +66,8 @@ type App struct {
 	fh      *firehose.Engine
 	gw      *gateway.Server
 	faults  *faultRegistry
+	// trace is the cross-hop trace index; nil when tracing is off.
+	trace *trace.Index
 	// configFaults are the config's faults, declared again by a reset.
 	configFaults []FaultSpec
 
@@ -97,6 +100,10 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	a.faults = newFaultRegistry(a.registry)
 	a.console = newConsole(a)
+	var onPut func(context.Context, string, []kinesisapi.Put)
+	if cfg.TraceSize > 0 {
+		a.trace, onPut = trace.New(cfg.TraceSize), traceKinesisPut
+	}
 	defer func() {
 		if err != nil {
 			a.closeEngines()
@@ -144,7 +151,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve,
-		Intercept: a.faults.interceptor("kinesis")})
+		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
 		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
@@ -381,11 +388,11 @@ func (a *App) Handler() http.Handler {
 		a.guard(svc, w, r, func(w http.ResponseWriter, r *http.Request) {
 			switch svc {
 			case svcGatewayInvoke:
-				a.gw.ServeHTTP(w, r)
+				a.traced(svc, w, r, a.gw.ServeHTTP)
 			case svcKinesis:
-				a.kinesis.ServeHTTP(w, r)
+				a.traced(svc, w, r, a.kinesis.ServeHTTP)
 			case svcFirehose:
-				a.firehoseAPI.ServeHTTP(w, r)
+				a.traced(svc, w, r, a.firehoseAPI.ServeHTTP)
 			case svcUnknownJSON:
 				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
 					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
@@ -408,6 +415,10 @@ func (a *App) Handler() http.Handler {
 					}
 					if strings.HasPrefix(r.URL.Path, "/_localpipe/faults/") {
 						a.serveFaults(w, r)
+						return
+					}
+					if strings.HasPrefix(r.URL.Path, "/_localpipe/trace/") {
+						a.serveTrace(w, r)
 						return
 					}
 					a.serveFlush(w, r)
@@ -449,7 +460,8 @@ func (a *App) route(r *http.Request) service {
 		return svcGatewayControl
 	case r.URL.Path == "/_localpipe/health", r.URL.Path == "/_localpipe/reset",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
-		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"), isConsolePath(r.URL.Path),
+		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"),
+		strings.HasPrefix(r.URL.Path, "/_localpipe/trace/"), isConsolePath(r.URL.Path),
 		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
 		return svcAdmin
 	}

@@ -210,9 +210,21 @@ func (c *console) observeInvocation(in gateway.Invocation) {
 	c.publish(consoleEvent{"invocation", ci})
 }
 
-// observeDelivery keeps a delivered batch for the console (firehose.Options.OnDelivered).
+// firehoseHooks adds the console's to Firehose's other hooks (the trace's).
+func (c *console) firehoseHooks(h firehose.Hooks) firehose.Hooks {
+	next := h.Delivered
+	h.Delivered = func(d firehose.Delivery) {
+		if next != nil {
+			next(d)
+		}
+		c.observeDelivery(d)
+	}
+	return h
+}
+
+// observeDelivery keeps a delivered batch for the console.
 func (c *console) observeDelivery(d firehose.Delivery) {
-	cd := consoleDelivery{Time: d.Time, Bucket: d.Bucket, Keys: d.Keys, Records: d.Records, Bytes: d.Bytes, Trigger: d.Trigger}
+	cd := consoleDelivery{Time: time.Now(), Bucket: d.Bucket, Keys: d.Keys, Records: d.Records, Bytes: d.Bytes, Trigger: d.Trigger}
 	c.mu.Lock()
 	list := append(c.deliveries[d.DeliveryStream], cd)
 	if n := len(list) - consoleRecentDeliveries; n > 0 {

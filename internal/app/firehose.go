@@ -19,7 +19,7 @@ import (
 func (a *App) openFirehose() error {
 	var err error
 	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects, a.faults},
-		Logger: a.logger, Metrics: consoleMetrics{firehoseapi.NewMetrics(a.registry), a.console}, OnDelivered: a.console.observeDelivery})
+		Logger: a.logger, Metrics: consoleMetrics{firehoseapi.NewMetrics(a.registry), a.console}, Hooks: a.console.firehoseHooks(traceHooks(a.trace))})
 	if err != nil {
 		return err
 	}
