@@ -27,6 +27,7 @@ type devtools struct {
 	out     *bufio.Reader
 	id      int
 	session string
+	waiting string // the condition waitFor waits for, to name when the deadline ends it
 }
 
 // startChromium launches the browser at chromium; ctx's end kills it, which ends any read
@@ -80,7 +81,7 @@ func (d *devtools) call(method string, params, result any) {
 	for {
 		raw, err := d.out.ReadBytes(0)
 		if err != nil {
-			d.t.Fatalf("devtools %s: the browser stopped answering: %v", method, err)
+			d.t.Fatalf("devtools %s: the browser stopped answering (%v) while waiting for %s", method, err, d.waiting)
 		}
 		var resp struct {
 			ID     int
@@ -126,6 +127,8 @@ func (d *devtools) eval(expr string) any {
 // page; the test's deadline ends a wait for something that never comes.
 func (d *devtools) waitFor(cond string) {
 	d.t.Helper()
+	d.waiting = cond
+	defer func() { d.waiting = "" }()
 	d.eval(`new Promise((done) => {
 		const ok = () => { try { return (` + cond + `); } catch (e) { return false; } };
 		if (ok()) return done(true);
@@ -220,4 +223,22 @@ func TestConsoleInChromium(t *testing.T) {
 	page.waitFor(`document.getElementById("object-key")?.textContent === ` + js(keys[0]) +
 		` && document.getElementById("object-preview").textContent.includes(` + js(shown) + `)`)
 	page.screenshot(artifacts, "console-object.png")
+
+	// The test request form sends through the API; the invocation appears with its
+	// rendered integration request.
+	page.eval(`location.hash = "#/apis"`)
+	page.waitFor(`document.querySelector("form.test")`)
+	page.eval(`const f = document.querySelector("form.test"); f.closest("details").open = true;
+		f.elements.method.value = "POST"; f.elements.path.value = "/stream"; f.elements.body.value = '{"message": "from the form"}';
+		f.requestSubmit()`)
+	page.waitFor(`document.querySelector("details div p")?.textContent.startsWith("HTTP ")`)
+	if got := page.eval(`document.querySelector("details div p").textContent`); !strings.HasPrefix(fmt.Sprint(got), "HTTP 200 · request id ") {
+		t.Fatalf("the test request form said %q", got)
+	}
+	// The invocation list follows live; the rendered request carries the body base64, as
+	// the template makes it.
+	formData := base64.StdEncoding.EncodeToString([]byte(`{"message": "from the form"}`))
+	page.waitFor(`[...document.querySelectorAll("tr.invocation")].some((r) =>
+		r.textContent.includes(document.querySelector("details div p a").textContent) && r.textContent.includes(` + js(formData) + `))`)
+	page.screenshot(artifacts, "console-apis.png")
 }

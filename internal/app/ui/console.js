@@ -212,23 +212,37 @@ async function viewAPIs() {
         h("td", { class: "mono" }, (m.integrationType || "none") + " " + (m.integrationUri || ""))))),
       testForm(a, st)))),
     h("h2", {}, "Recent invocations"),
-    invocations.length === 0 ? h("p", { class: "muted" }, "None yet.") :
-      table(["time", "request", "status", "integration request", "integration status"], invocations.map((v) => h("tr", { class: "invocation" },
-        h("td", {}, time(v.time)),
-        h("td", {}, h("div", {}, `${v.method} ${v.path}`), h("div", { class: "muted" }, `${v.apiId}/${v.stage} ${v.resourcePath || "(no resource)"}`),
-          h("a", { class: "mono", href: "#/trace/" + enc(v.requestId) }, v.requestId)),
-        h("td", { class: v.status >= 400 ? "bad" : "ok" }, v.status),
-        h("td", {}, v.integrationRequest ? h("pre", {}, v.integrationRequest) : h("span", { class: "muted" }, "not rendered")),
-        h("td", {}, v.integrationStatus || "—")))));
+    h("div", { id: "invocations" }, invocationList(invocations)));
+}
+
+// refreshInvocations redraws only the list, so a test request being written is kept.
+async function refreshInvocations() {
+  const el = document.getElementById("invocations");
+  if (!el) return;
+  const { invocations } = await get(api + "apis");
+  el.replaceChildren(invocationList(invocations));
+}
+
+function invocationList(invocations) {
+  if (invocations.length === 0) return h("p", { class: "muted" }, "None yet.");
+  return table(["time", "request", "status", "integration request", "integration status"], invocations.map((v) => h("tr", { class: "invocation" },
+    h("td", {}, time(v.time)),
+    h("td", {}, h("div", {}, `${v.method} ${v.path}`), h("div", { class: "muted" }, `${v.apiId}/${v.stage} ${v.resourcePath || "(no resource)"}`),
+      h("a", { class: "mono", href: "#/trace/" + enc(v.requestId) }, v.requestId)),
+    h("td", { class: v.status >= 400 ? "bad" : "ok" }, v.status),
+    h("td", {}, v.integrationRequest ? h("pre", {}, v.integrationRequest) : h("span", { class: "muted" }, "not rendered")),
+    h("td", {}, v.integrationStatus || "—"))));
 }
 
 function testForm(a, st) {
   const out = h("div", {});
   const methods = [...new Set(st.methods.map((m) => m.httpMethod === "ANY" ? "GET" : m.httpMethod))];
   const first = st.methods.find((m) => m.httpMethod !== "OPTIONS") || st.methods[0];
+  if (first) methods.sort((x, y) => (y === first.httpMethod) - (x === first.httpMethod));
   const form = h("form", { class: "test", onsubmit: async (e) => {
     e.preventDefault();
-    const f = e.target;
+    // By elements: a form's own properties (method) hide fields of the same name.
+    const f = e.target.elements;
     const url = "/restapis/" + enc(a.id) + "/" + enc(st.stage) + "/_user_request_" + f.path.value;
     const init = { method: f.method.value, headers: {} };
     if (f["content-type"].value) init.headers["Content-Type"] = f["content-type"].value;
@@ -322,7 +336,9 @@ function listen() {
   });
   es.addEventListener("buffers", () => refresh("firehose"));
   es.addEventListener("delivery", () => { refresh("firehose"); refresh("buckets"); });
-  es.addEventListener("invocation", () => refresh("apis"));
+  es.addEventListener("invocation", () => {
+    if (route().section === "apis") rendering = rendering.then(refreshInvocations).catch(failed);
+  });
 }
 
 document.getElementById("search").addEventListener("submit", (e) => {
