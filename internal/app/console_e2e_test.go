@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -380,4 +381,33 @@ func TestConsoleEvents(t *testing.T) {
 	readEvents(t, br, func(e sseEvent) bool {
 		return e.name == "delivery" && strings.Contains(e.data, `"deliveryStream":"my-firehose-stream"`) && strings.Contains(e.data, `"records":2`)
 	})
+}
+
+// TestConsoleEventsEndAtShutdown: an open console does not hold a shutdown up: its event
+// stream ends as the server starts shutting down, instead of being cut off when the wait
+// for requests in flight runs out.
+func TestConsoleEventsEndAtShutdown(t *testing.T) {
+	s := startServer(t, seedConfig, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", s.a.Endpoint()+"/_localpipe/ui/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	readEvents(t, br, func(e sseEvent) bool { return e.name == "hello" })
+	if err := s.a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(br); err != nil {
+		t.Errorf("the event stream did not end cleanly: %v", err)
+	}
+	if logs := s.logs.String(); strings.Contains(logs, "did not finish in time") {
+		t.Errorf("the shutdown waited for the console:\n%s", logs)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -152,4 +153,30 @@ func FuzzDecompressed(f *testing.F) {
 			t.Fatalf("read %d bytes past the limit", len(b))
 		}
 	})
+}
+
+// TestConsolePutRate: the rate is records per second over the samples of the last window,
+// and a re-created stream (another creation time) starts over.
+func TestConsolePutRate(t *testing.T) {
+	c := newConsole(&App{})
+	t0 := time.Unix(1000, 0)
+	created := time.Unix(1, 0)
+	for _, tc := range []struct {
+		at    time.Duration
+		total uint64
+		want  float64
+	}{
+		{0, 0, 0},
+		{500 * time.Millisecond, 10, 0}, // under a second of samples: no rate yet
+		{2 * time.Second, 20, 10},
+		{4 * time.Second, 60, 15},
+		{14 * time.Second, 160, 10}, // the samples older than the window are dropped
+	} {
+		if got := c.putRate("s", created, tc.total, t0.Add(tc.at)); got != tc.want {
+			t.Errorf("at %v with %d records: %v/s, want %v", tc.at, tc.total, got, tc.want)
+		}
+	}
+	if got := c.putRate("s", created.Add(time.Second), 5, t0.Add(15*time.Second)); got != 0 {
+		t.Errorf("re-created stream: %v/s, want 0", got)
+	}
 }
