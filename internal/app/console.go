@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strconv"
 	"sync"
@@ -160,12 +162,7 @@ var assetTypes = map[string]string{".html": "text/html; charset=utf-8", ".js": "
 
 func serveAsset(w http.ResponseWriter, static fs.FS, name string) {
 	b, err := fs.ReadFile(static, name)
-	ct := ""
-	for ext, t := range assetTypes {
-		if len(name) > len(ext) && name[len(name)-len(ext):] == ext {
-			ct = t
-		}
-	}
+	ct := assetTypes[path.Ext(name)]
 	if err != nil || ct == "" {
 		consoleError(w, http.StatusNotFound, "no such console asset: "+name)
 		return
@@ -333,13 +330,13 @@ func (c *console) serveEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-tick.C:
-			if now := c.tips(); !equalTips(now, tips) {
+			if now := c.tips(); !maps.EqualFunc(now, tips, maps.Equal) {
 				tips = now
 				if !send(consoleEvent{"streams", tips}) {
 					return
 				}
 			}
-			if now := c.bufferFill(); !maps2Equal(now, buffers) {
+			if now := c.bufferFill(); !maps.Equal(now, buffers) {
 				buffers = now
 				if !send(consoleEvent{"buffers", buffers}) {
 					return
@@ -362,31 +359,6 @@ func (c *console) tips() map[string]map[string]uint64 {
 		out[s.Name] = m
 	}
 	return out
-}
-
-func equalTips(a, b map[string]map[string]uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		w, ok := b[k]
-		if !ok || !maps2Equal(v, w) {
-			return false
-		}
-	}
-	return true
-}
-
-func maps2Equal[V comparable](a, b map[string]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *console) bufferFill() map[string]int64 {
