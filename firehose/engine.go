@@ -136,6 +136,8 @@ type Options struct {
 	// Region and Account name the delivery stream's ARN in a function's event; empty means
 	// us-east-1 and 000000000000.
 	Region, Account string
+	// Hooks learn where records went, for the cross-hop trace.
+	Hooks Hooks
 }
 
 // The default backoff of a failed delivery. AWS retries S3 delivery for up to 24 hours
@@ -165,6 +167,32 @@ type DeliveryError struct {
 	Attempts int
 }
 
+// Hooks learn where records went: into a DirectPut stream's log, then into objects. Nil
+// functions mean nobody asks.
+type Hooks struct {
+	// Put is called with Put's context when records were appended to the log of a DirectPut
+	// delivery stream, at these positions of its only shard, under these record ids.
+	Put func(ctx context.Context, deliveryStream, log string, positions []uint64, ids []string)
+	// Delivered is called once the objects a batch was written to are durable and the batch
+	// is committed (again after a redo or a retry of the same batch).
+	Delivered func(Delivery)
+}
+
+// Delivery is a batch committed: the records at positions First to Last (inclusive) of one
+// shard of the source log went into the objects Keys of Bucket.
+type Delivery struct {
+	DeliveryStream string
+	Source         string // the Kinesis stream, or a DirectPut stream's log
+	Shard          int
+	First, Last    uint64
+	Bucket         string
+	Keys           []string
+	Records        int
+	Bytes          int64
+	// Trigger is what sent the batch: size, interval, flush, shutdown, retry or redo.
+	Trigger string
+}
+
 // Metrics observes deliveries, for Firehose's CloudWatch-named series.
 type Metrics interface {
 	Incoming(stream string, records, bytes int)
@@ -188,6 +216,7 @@ type Engine struct {
 	transformer     Transformer
 	processing      ProcessingMetrics
 	region, account string
+	hooks           Hooks
 
 	mu      sync.Mutex
 	streams map[string]*delivery
@@ -245,7 +274,8 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: opts.DB, src: opts.Source, sink: opts.Sink, logger: opts.Logger, now: opts.Now,
 		metrics: opts.Metrics, retryBase: opts.RetryBase, retryMax: opts.RetryMax, streams: map[string]*delivery{},
-		transformer: opts.Transformer, processing: opts.Processing, region: opts.Region, account: opts.Account}
+		transformer: opts.Transformer, processing: opts.Processing, region: opts.Region, account: opts.Account,
+		hooks: opts.Hooks}
 	var infos []Info
 	err := e.db.Update(func(tx *bolt.Tx) error {
 		root, err := tx.CreateBucketIfNotExists(rootBucket)
@@ -506,6 +536,9 @@ func (e *Engine) Put(ctx context.Context, name string, records [][]byte) ([]stri
 	ids := make([]string, len(pos))
 	for i, p := range pos {
 		ids[i] = recordID(*in, p)
+	}
+	if e.hooks.Put != nil {
+		e.hooks.Put(ctx, name, logName(*in), pos, ids)
 	}
 	return ids, nil
 }

@@ -110,6 +110,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 	if trigger == triggerFlush && e.closing.Load() {
 		trigger = triggerShutdown
 	}
+	if e.hooks.Delivered != nil {
+		e.hooks.Delivered(Delivery{DeliveryStream: in.Name, Source: sourceStream(in), Shard: r.shard,
+			First: b.First, Last: b.Last, Bucket: in.Bucket, Keys: keys, Records: b.Records, Bytes: b.Bytes, Trigger: trigger})
+	}
 	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
 		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
 	return keys, nil

@@ -49,7 +49,7 @@ func (q *call) serveAWS() {
 	defer cancel()
 	t0 := time.Now()
 	status, ct, resp := inv.Invoke(ctx, q.p.service, q.p.action, ir.body, q.p.region)
-	q.integrationLatency, q.called = time.Since(t0), true
+	q.integrationLatency, q.called, q.integrationStatus = time.Since(t0), true, status
 	if ctx.Err() == context.DeadlineExceeded && q.r.Context().Err() == nil {
 		q.s.log.Warn("gateway: the integration timed out", "requestId", q.requestID, "method", q.p.where, "timeoutInMillis", q.p.timeoutMillis)
 		q.gatewayError(errTimeout)

@@ -50,6 +50,9 @@ type call struct {
 	status             int
 	integrationLatency time.Duration
 	called             bool // the integration was called (IntegrationLatency applies)
+
+	rendered          []byte // the integration request body, for Options.Observe
+	integrationStatus int
 }
 
 // ServeHTTP answers an invoke request as API Gateway would.
@@ -67,6 +70,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := &call{s: s, w: w, r: r, start: s.now(), requestID: awsjson.NewRequestID(), extendedID: newExtendedID()}
 	q.serve()
 	s.metrics.observe(q)
+	q.observe()
 }
 
 // explain tells the request log, if there is one, the resource matched and why a request
@@ -505,6 +509,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			ir.path[k] = v
 		}
 	}
+	q.rendered = ir.body
 	return ir, true
 }
 

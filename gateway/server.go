@@ -64,6 +64,9 @@ type Options struct {
 	// Functions calls the functions of Lambda integrations and authorizers; nil answers
 	// them 500, with the reason in the log.
 	Functions FunctionInvoker
+	// Observe, when set, is told about every invoke request once it is answered (the web
+	// console's recent invocations). It runs on the request's goroutine: keep it quick.
+	Observe func(Invocation)
 }
 
 // Defaults for zero Options fields.

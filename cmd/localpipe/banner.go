@@ -44,6 +44,8 @@ func banner(a *app.App) string {
 	if n == 0 {
 		b.WriteString("  nothing created yet: use the AWS CLI or SDKs, or --config FILE\n")
 	}
+	url, _, _ := strings.Cut(reachable(a.Addr()), " ")
+	fmt.Fprintf(&b, "  web console      %s/_localpipe/ui/\n", url)
 	b.WriteString("\n")
 	return b.String()
 }

@@ -426,6 +426,7 @@ func TestBannerListsTheSeed(t *testing.T) {
 		"  s3 bucket        s3://my-delivery-bucket\n",
 		"  invoke URL       " + s.endpoint + "/restapis/seedapi001/prod/_user_request_/\n",
 		"  invoke URL       http://seedapi001.execute-api.localhost:" + port + "/prod/\n",
+		"  web console      " + s.endpoint + "/_localpipe/ui/\n",
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

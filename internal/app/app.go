@@ -29,6 +29,7 @@ import (
 	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/functions"
+	"github.com/localpipe/localpipe/internal/trace"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/objectstore/s3api"
 	"github.com/localpipe/localpipe/stream"
@@ -69,10 +70,13 @@ type App struct {
 	// functions are the config's functions, for Firehose's Lambda processors and the
 	// gateway's Lambda integrations; empty without a config.
 	functions *functions.Registry
+	// trace is the cross-hop trace index; nil when tracing is off.
+	trace *trace.Index
 	// configFaults are the config's faults, declared again by a reset.
 	configFaults []FaultSpec
 
 	firehoseAPI *firehoseapi.Handler
+	console     *console
 
 	// res is the --config file as applied at start; Reset applies it again.
 	res     *Resources
@@ -99,6 +103,11 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	}
 	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	a.faults = newFaultRegistry(a.registry)
+	a.console = newConsole(a)
+	var onPut func(context.Context, string, []kinesisapi.Put)
+	if cfg.TraceSize > 0 {
+		a.trace, onPut = trace.New(cfg.TraceSize), traceKinesisPut
+	}
 	defer func() {
 		if err != nil {
 			a.closeEngines()
@@ -151,7 +160,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve,
-		Intercept: a.faults.interceptor("kinesis")})
+		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
 		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
@@ -167,6 +176,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
 		Fault: a.faults.gatewayFault, Functions: gatewayFunctions(a.functions),
+		Observe: a.console.observeInvocation,
 	})
 	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
 		return nil, err
@@ -283,6 +293,7 @@ func (a *App) Listen() error {
 		ConnContext:       gateway.ConnContext,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
+	a.srv.RegisterOnShutdown(a.console.close)
 	a.serveCh = make(chan error, 1)
 	a.ready.Store(true)
 	go func() { a.serveCh <- a.srv.Serve(a.ln) }()
@@ -385,11 +396,11 @@ func (a *App) Handler() http.Handler {
 		a.guard(svc, w, r, func(w http.ResponseWriter, r *http.Request) {
 			switch svc {
 			case svcGatewayInvoke:
-				a.gw.ServeHTTP(w, r)
+				a.traced(svc, w, r, a.gw.ServeHTTP)
 			case svcKinesis:
-				a.kinesis.ServeHTTP(w, r)
+				a.traced(svc, w, r, a.kinesis.ServeHTTP)
 			case svcFirehose:
-				a.firehoseAPI.ServeHTTP(w, r)
+				a.traced(svc, w, r, a.firehoseAPI.ServeHTTP)
 			case svcUnknownJSON:
 				awsjson.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException",
 					fmt.Sprintf("localpipe does not implement the service behind X-Amz-Target %q", r.Header.Get("X-Amz-Target")))
@@ -406,8 +417,16 @@ func (a *App) Handler() http.Handler {
 				case "/_localpipe/reset":
 					a.serveReset(w, r)
 				default:
+					if isConsolePath(r.URL.Path) {
+						a.console.ServeHTTP(w, r)
+						return
+					}
 					if strings.HasPrefix(r.URL.Path, "/_localpipe/faults/") {
 						a.serveFaults(w, r)
+						return
+					}
+					if strings.HasPrefix(r.URL.Path, "/_localpipe/trace/") {
+						a.serveTrace(w, r)
 						return
 					}
 					a.serveFlush(w, r)
@@ -450,6 +469,7 @@ func (a *App) route(r *http.Request) service {
 	case r.URL.Path == "/_localpipe/health", r.URL.Path == "/_localpipe/reset",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,
 		r.URL.Path == "/_localpipe/faults" || strings.HasPrefix(r.URL.Path, "/_localpipe/faults/"),
+		strings.HasPrefix(r.URL.Path, "/_localpipe/trace/"), isConsolePath(r.URL.Path),
 		strings.HasPrefix(r.URL.Path, "/_localpipe/firehose/") && strings.HasSuffix(r.URL.Path, "/flush") || r.URL.Path == "/_localpipe/firehose/flush":
 		return svcAdmin
 	}

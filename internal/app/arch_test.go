@@ -31,6 +31,8 @@ func TestImportDirection(t *testing.T) {
 		{pkg: "gateway/jsonschema", forbidden: []string{"net/http"}, onlyOurs: []string{"gateway/jsonschema"}},
 		{pkg: "stream/kinesisapi", onlyOurs: []string{"stream/kinesisapi", "stream", "internal/awsjson"}},
 		{pkg: "firehose/firehoseapi", onlyOurs: []string{"firehose/firehoseapi", "firehose", "internal/awsjson"}},
+		// The trace index is plain data, filled in by internal/app from the services' callbacks.
+		{pkg: "internal/trace", forbidden: []string{"net/http"}, onlyOurs: []string{"internal/trace"}},
 		{pkg: "objectstore/s3api", onlyOurs: []string{"objectstore/s3api", "objectstore", "internal/awsjson"}},
 		// functions is a client (HTTP, processes, the Lambda SDK) that knows no service.
 		{pkg: "internal/functions", onlyOurs: []string{"internal/functions"}},

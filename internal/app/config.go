@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/localpipe/localpipe/internal/functions"
+	"github.com/localpipe/localpipe/internal/trace"
 )
 
 // Config is everything the binary's flags decide. DefaultConfig gives the documented
@@ -25,7 +26,10 @@ type Config struct {
 	Fsync      string // "always" or a Go duration such as "200ms"
 	LogLevel   string
 	// LogRequests writes one info line per request (--log-requests).
-	LogRequests       bool
+	LogRequests bool
+	// TraceSize is how many requests the cross-hop trace keeps (--trace-size); 0 turns
+	// tracing off.
+	TraceSize         int
 	StreamCreateDelay time.Duration
 	// AllowedHosts are Host names served besides loopback ones (--allowed-hosts); see
 	// hostPolicy.
@@ -44,6 +48,7 @@ func DefaultConfig() Config {
 		Fsync:       "1s",
 		LogLevel:    "info",
 		LogRequests: true,
+		TraceSize:   trace.DefaultSize,
 		Limits:      DefaultLimits(),
 	}
 }
@@ -69,6 +74,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxInflightBytes < 0 || c.Limits.MaxConns < 0 {
 		return errors.New("--max-inflight-mb and --max-connections must not be negative")
+	}
+	if c.TraceSize < 0 {
+		return fmt.Errorf("--trace-size %d: must not be negative (0 turns tracing off)", c.TraceSize)
 	}
 	if c.StreamCreateDelay < 0 {
 		return fmt.Errorf("--stream-create-delay %s: must not be negative", c.StreamCreateDelay)

@@ -21,8 +21,9 @@ import (
 func (a *App) openFirehose() error {
 	var err error
 	a.fh, err = firehose.Open(firehose.Options{DB: a.db, Source: streamSource{a.streams}, Sink: storeSink{a.objects, a.faults},
-		Logger: a.logger, Metrics: firehoseapi.NewMetrics(a.registry),
-		Transformer: transformer{a.functions}, Processing: firehoseapi.NewProcessingMetrics(a.registry), Region: awsjson.DefaultRegion, Account: awsjson.Account})
+		Logger: a.logger, Metrics: consoleMetrics{firehoseapi.NewMetrics(a.registry), a.console},
+		Transformer: transformer{a.functions}, Processing: firehoseapi.NewProcessingMetrics(a.registry), Region: awsjson.DefaultRegion, Account: awsjson.Account,
+		Hooks: a.console.firehoseHooks(traceHooks(a.trace))})
 	if err != nil {
 		return err
 	}

@@ -73,8 +73,8 @@ func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve 
 	serve(lw, r)
 
 	level := slog.LevelInfo
-	if svc == svcAdmin && (r.URL.Path == "/_localpipe/health" || r.URL.Path == "/metrics") {
-		level = slog.LevelDebug // polled by healthchecks and scrapers
+	if svc == svcAdmin && (r.URL.Path == "/_localpipe/health" || r.URL.Path == "/metrics" || isConsolePath(r.URL.Path)) {
+		level = slog.LevelDebug // polled by healthchecks, scrapers and the web console
 	}
 	if !a.logger.Enabled(r.Context(), level) {
 		return

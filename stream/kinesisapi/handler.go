@@ -34,6 +34,18 @@ type Options struct {
 	// Intercept wraps every operation, over HTTP and in-process (fault injection); nil means
 	// none.
 	Intercept awsjson.Interceptor
+	// OnPut learns the records a PutRecord or PutRecords wrote, with the request's context
+	// (the cross-hop trace); nil means nobody asks.
+	OnPut func(ctx context.Context, stream string, records []Put)
+}
+
+// Put is a record PutRecord or PutRecords wrote: the shard and sequence number the answer
+// gives for it, and its place in the engine's shard.
+type Put struct {
+	ShardID        string
+	SequenceNumber string
+	Shard          int
+	Position       uint64
 }
 
 // Handler is the Kinesis JSON 1.1 endpoint.
@@ -46,6 +58,7 @@ type Handler struct {
 	space   awsjson.Space
 	subs    subscriptions
 	account accountSettings
+	onPut   func(ctx context.Context, stream string, records []Put)
 }
 
 // New returns a handler serving eng.
@@ -59,7 +72,7 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	if opts.Space == nil {
 		opts.Space = awsjson.Unguarded
 	}
-	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space}
+	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space, onPut: opts.OnPut}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(newDamageCollector(eng))
 	}

@@ -1,0 +1,322 @@
+// Package trace is the cross-hop trace index: for the most recent requests, by the request id
+// localpipe answered them with, the hops each took through the pipeline (the API Gateway
+// method, the Kinesis or Firehose records it wrote, the S3 objects those records were
+// delivered in).
+//
+// The index is bounded: it keeps at most Size requests, and at most HopBudget hops among
+// them; the oldest requests go first. A record is found again by where it sits in its source
+// log (stream, shard, position), which is what Firehose reports when it delivers a range of
+// a shard, so the link from a record to its object costs one entry in an ordered list of
+// the shard's positions, dropped with its request.
+//
+// A request's hops are recorded as they happen (Begin, then Put), not when it answers:
+// Firehose may deliver a record before the request that wrote it has answered (the gateway
+// still mapping the integration's answer, a size trigger met by that very record).
+// Publish makes the request findable under its id once the id is known.
+package trace
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Hop is one step of a request through the pipeline, in the JSON shape GET
+// /_localpipe/trace/{requestId} answers with. Which fields are set depends on Service and
+// on the step: an API Gateway method (apiId, stage, resourcePath, status), a Kinesis record
+// (streamName, shardId, sequenceNumber), a Firehose record (deliveryStreamName, recordId), or
+// a Firehose delivery (deliveryStreamName, bucket, key).
+type Hop struct {
+	Service            string `json:"service"`
+	APIID              string `json:"apiId,omitempty"`
+	Stage              string `json:"stage,omitempty"`
+	ResourcePath       string `json:"resourcePath,omitempty"`
+	Status             int    `json:"status,omitempty"`
+	StreamName         string `json:"streamName,omitempty"`
+	ShardID            string `json:"shardId,omitempty"`
+	SequenceNumber     string `json:"sequenceNumber,omitempty"`
+	DeliveryStreamName string `json:"deliveryStreamName,omitempty"`
+	RecordID           string `json:"recordId,omitempty"`
+	Bucket             string `json:"bucket,omitempty"`
+	Key                string `json:"key,omitempty"`
+}
+
+// Record is where a record sits in a source log: a Kinesis stream's shard, or the hidden
+// log of a DirectPut delivery stream.
+type Record struct {
+	Stream   string
+	Shard    int
+	Position uint64
+}
+
+type shardKey struct {
+	stream string
+	shard  int
+}
+
+// shardLog indexes the traced records of one source shard by position. Positions grow as
+// records are appended, so they are kept in order in a slice: added at the end, looked up by
+// binary search, and trimmed at the front as their requests leave the index (which happens
+// in about the order they were put).
+type shardLog struct {
+	key  shardKey
+	pos  []uint64
+	reqs []*Request
+}
+
+func (l *shardLog) add(p uint64, r *Request) {
+	n := len(l.pos)
+	if n == 0 || l.pos[n-1] < p {
+		l.pos, l.reqs = append(l.pos, p), append(l.reqs, r)
+		return
+	}
+	// Requests writing one shard at once may report their records in another order than
+	// they were written in.
+	i, found := slices.BinarySearch(l.pos, p)
+	if found { // the shard of a stream deleted and created again
+		l.reqs[i] = r
+		return
+	}
+	l.pos, l.reqs = slices.Insert(l.pos, i, p), slices.Insert(l.reqs, i, r)
+}
+
+// trim forgets the records at the front whose requests have left the index.
+func (l *shardLog) trim() {
+	i := 0
+	for i < len(l.reqs) && l.reqs[i].dropped {
+		i++
+	}
+	if i > 0 {
+		clear(l.reqs[:i])
+		l.pos, l.reqs = l.pos[i:], l.reqs[i:]
+	}
+}
+
+// Request is the trace of one request, recorded while it runs. Its methods are safe for
+// concurrent use; a nil *Request records nothing.
+type Request struct {
+	x    *Index
+	id   string
+	hops []Hop
+	// delivered are the delivery hops, apart so that many records delivered in one object
+	// add one hop, found without looking through the record hops.
+	delivered []Hop
+	// logs are the shards the request put records in (mostly one).
+	logs      []*shardLog
+	published bool
+	dropped   bool
+	// put is set by the first Put, so that Empty needs no lock.
+	put atomic.Bool
+}
+
+func (r *Request) cost() int { return len(r.hops) + len(r.delivered) }
+
+// Index is the bounded trace index. Its methods are safe for concurrent use.
+type Index struct {
+	size, budget int
+
+	mu sync.Mutex
+	// ring holds the published requests, oldest first, from head on.
+	ring  []*Request
+	head  int
+	count int
+	hops  int // hops held by every request, published or not
+	byID  map[string]*Request
+	recs  map[shardKey]*shardLog
+}
+
+// DefaultSize is the number of requests an index keeps by default.
+const DefaultSize = 10000
+
+// HopsPerRequest is what the hop budget allows a request on average: a PutRecords of 500
+// records is 500 hops, and traces of many such requests would hold far more memory than
+// their number suggests.
+const HopsPerRequest = 10
+
+// minBudget is the fewest hops an index may hold, so that however small it is, the trace of
+// the largest request (a PutRecords or PutRecordBatch of 500 records, each delivered) fits.
+const minBudget = 1024
+
+// New returns an index of the size most recent requests (DefaultSize if size <= 0), holding
+// at most HopsPerRequest*size hops (and no fewer than a thousand).
+func New(size int) *Index {
+	if size <= 0 {
+		size = DefaultSize
+	}
+	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget), ring: make([]*Request, size),
+		byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
+}
+
+// Size is the number of requests the index keeps.
+func (x *Index) Size() int { return x.size }
+
+// Begin starts the trace of a request. Every Request begun must be Published (or Discarded),
+// or the records it put stay indexed.
+func (x *Index) Begin() *Request { return &Request{x: x} }
+
+// Put records hops of the request, each for the record at the same index of recs, by which
+// a later delivery finds the request. recs may be shorter than hops (hops of no record).
+// The request keeps hops: the caller must not use it again.
+func (r *Request) Put(hops []Hop, recs []Record) {
+	if r == nil || len(hops) == 0 {
+		return
+	}
+	x := r.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if r.dropped {
+		return
+	}
+	r.put.Store(true)
+	if r.hops == nil {
+		r.hops = hops // the caller's, given away: one allocation less per put
+	} else {
+		r.hops = append(r.hops, hops...)
+	}
+	x.hops += len(hops)
+	var l *shardLog
+	for _, rec := range recs {
+		if k := (shardKey{rec.Stream, rec.Shard}); l == nil || l.key != k {
+			if l = x.recs[k]; l == nil {
+				l = &shardLog{key: k}
+				x.recs[k] = l
+			}
+			if !slices.Contains(r.logs, l) {
+				r.logs = append(r.logs, l)
+			}
+		}
+		l.add(rec.Position, r)
+	}
+	x.evictLocked()
+}
+
+// Empty reports whether the request has put nothing.
+func (r *Request) Empty() bool {
+	return r == nil || !r.put.Load()
+}
+
+// Publish makes the request findable under id, with first (when not nil) as its first hop.
+// An empty id discards it.
+func (r *Request) Publish(id string, first *Hop) {
+	if r == nil {
+		return
+	}
+	x := r.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if r.published {
+		return
+	}
+	if id == "" {
+		x.dropLocked(r)
+		return
+	}
+	if first != nil {
+		r.hops = append([]Hop{*first}, r.hops...)
+		x.hops++
+	}
+	r.id, r.published = id, true
+	if old := x.byID[id]; old != nil {
+		// Request ids are random UUIDs; should one come twice, the newer request wins.
+		old.id = ""
+	}
+	x.byID[id] = r
+	if x.count == x.size {
+		x.evictOldestLocked()
+	}
+	x.ring[(x.head+x.count)%x.size] = r
+	x.count++
+	x.evictLocked()
+}
+
+// Discard forgets a request that will not be published.
+func (r *Request) Discard() { r.Publish("", nil) }
+
+// evictLocked drops the oldest published requests while the index holds more than it may.
+func (x *Index) evictLocked() {
+	for x.count > 0 && x.hops > x.budget {
+		x.evictOldestLocked()
+	}
+}
+
+func (x *Index) evictOldestLocked() {
+	r := x.ring[x.head]
+	x.ring[x.head] = nil
+	x.head = (x.head + 1) % x.size
+	x.count--
+	x.dropLocked(r)
+}
+
+// dropLocked removes r and its records from the index.
+func (x *Index) dropLocked(r *Request) {
+	if r.id != "" && x.byID[r.id] == r {
+		delete(x.byID, r.id)
+	}
+	x.hops -= r.cost()
+	r.published, r.dropped = true, true // nothing more is recorded for it
+	for _, l := range r.logs {
+		l.trim()
+		if len(l.pos) == 0 && x.recs[l.key] == l {
+			delete(x.recs, l.key)
+		}
+	}
+	r.hops, r.delivered, r.logs = nil, nil, nil
+}
+
+// Delivered records that the records at positions first to last (inclusive) of a source
+// shard went into the objects hops name, against every request that put one of them.
+func (x *Index) Delivered(stream string, shard int, first, last uint64, hops []Hop) {
+	if x == nil || len(hops) == 0 || last < first {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l := x.recs[shardKey{stream, shard}]
+	if l == nil {
+		return
+	}
+	var seen *Request // records of one request are mostly adjacent
+	i, _ := slices.BinarySearch(l.pos, first)
+	for ; i < len(l.pos) && l.pos[i] <= last; i++ {
+		r := l.reqs[i]
+		if r == seen || r.dropped {
+			continue
+		}
+		seen = r
+		for _, h := range hops {
+			if !containsHop(r.delivered, h) {
+				r.delivered = append(r.delivered, h)
+				x.hops++
+			}
+		}
+	}
+	x.evictLocked()
+}
+
+func containsHop(hops []Hop, h Hop) bool {
+	for _, g := range hops {
+		if g == h {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns the hops of the request published under id: its own, then its deliveries.
+func (x *Index) Get(id string) ([]Hop, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	r := x.byID[id]
+	if r == nil {
+		return nil, false
+	}
+	out := make([]Hop, 0, r.cost())
+	return append(append(out, r.hops...), r.delivered...), true
+}
+
+// Len is the number of requests the index holds.
+func (x *Index) Len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.count
+}

@@ -1,0 +1,219 @@
+package trace
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+func kin(seq int) Hop {
+	return Hop{Service: "kinesis", StreamName: "s", ShardID: "shardId-000000000000", SequenceNumber: fmt.Sprint(seq)}
+}
+
+func obj(key string) Hop {
+	return Hop{Service: "firehose", DeliveryStreamName: "d", Bucket: "b", Key: key}
+}
+
+// put begins a request that wrote records at positions of shard 0 of stream s, and
+// publishes it under id.
+func put(x *Index, id string, positions ...uint64) {
+	r := x.Begin()
+	var hops []Hop
+	var recs []Record
+	for _, p := range positions {
+		hops = append(hops, kin(int(p)))
+		recs = append(recs, Record{Stream: "s", Position: p})
+	}
+	r.Put(hops, recs)
+	r.Publish(id, nil)
+}
+
+func TestRingKeepsTheMostRecent(t *testing.T) {
+	x := New(3)
+	for i := range 5 {
+		put(x, fmt.Sprint("req", i), uint64(i))
+	}
+	if x.Len() != 3 {
+		t.Fatalf("Len = %d, want 3", x.Len())
+	}
+	for i := range 5 {
+		_, ok := x.Get(fmt.Sprint("req", i))
+		if want := i >= 2; ok != want {
+			t.Errorf("req%d found: %v, want %v", i, ok, want)
+		}
+	}
+	// An evicted request's records are forgotten with it: delivering them finds nothing.
+	x.Delivered("s", 0, 0, 4, []Hop{obj("k")})
+	if l := x.recs[shardKey{"s", 0}]; len(l.pos) != 3 {
+		t.Errorf("records kept: %v, want the 3 of the requests kept", l.pos)
+	}
+	if n := indexed(x, "s", 0); n != 3 {
+		t.Errorf("records indexed: %d, want 3", n)
+	}
+	hops, _ := x.Get("req4")
+	if want := []Hop{kin(4), obj("k")}; !reflect.DeepEqual(hops, want) {
+		t.Errorf("req4: %+v, want %+v", hops, want)
+	}
+}
+
+func TestHopBudgetEvictsOldRequests(t *testing.T) {
+	x := New(200) // a budget of 2000 hops
+	for i := range 5 {
+		pos := make([]uint64, 500)
+		for j := range pos {
+			pos[j] = uint64(i*500 + j)
+		}
+		put(x, fmt.Sprint("batch", i), pos...)
+	}
+	if x.hops > x.budget {
+		t.Errorf("%d hops held, over the budget of %d", x.hops, x.budget)
+	}
+	if _, ok := x.Get("batch0"); ok {
+		t.Error("the oldest batch was kept beyond the hop budget")
+	}
+	if _, ok := x.Get("batch4"); !ok {
+		t.Error("the newest batch was evicted")
+	}
+}
+
+func TestDeliveredLinksRecordsToObjects(t *testing.T) {
+	x := New(10)
+	put(x, "a", 10, 11, 12)
+	put(x, "b", 13)
+	put(x, "c", 20)
+	// A range wider than the records indexed, then a narrow one; a redo of the same batch
+	// adds nothing.
+	x.Delivered("s", 0, 0, 1000, []Hop{obj("k1")})
+	x.Delivered("s", 0, 0, 1000, []Hop{obj("k1")})
+	x.Delivered("s", 0, 20, 20, []Hop{obj("k2")})
+	x.Delivered("s", 1, 0, 1000, []Hop{obj("other shard")})
+	x.Delivered("t", 0, 0, 1000, []Hop{obj("other stream")})
+	for id, want := range map[string][]Hop{
+		"a": {kin(10), kin(11), kin(12), obj("k1")},
+		"b": {kin(13), obj("k1")},
+		"c": {kin(20), obj("k1"), obj("k2")},
+	} {
+		if got, _ := x.Get(id); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %+v, want %+v", id, got, want)
+		}
+	}
+}
+
+// TestRecordsOutOfOrder: concurrent requests may report their records in another order
+// than the shard took them in; a delivery finds them all the same.
+func TestRecordsOutOfOrder(t *testing.T) {
+	x := New(10)
+	put(x, "b", 5, 6)
+	put(x, "a", 1, 2)
+	put(x, "c", 9)
+	put(x, "d", 3)
+	x.Delivered("s", 0, 2, 5, []Hop{obj("k")})
+	for id, want := range map[string]int{"a": 3, "b": 3, "c": 1, "d": 2} {
+		if n := len(mustGet(t, x, id)); n != want {
+			t.Errorf("%s: %d hops, want %d", id, n, want)
+		}
+	}
+}
+
+// TestDroppedRecordsLeave: the records of requests gone from the index do not pile up.
+func TestDroppedRecordsLeave(t *testing.T) {
+	x := New(5)
+	for i := range 1000 {
+		put(x, fmt.Sprint(i), uint64(i))
+	}
+	if l := x.recs[shardKey{"s", 0}]; len(l.pos) != 5 {
+		t.Errorf("%d records indexed for 5 requests", len(l.pos))
+	}
+	x = New(5)
+	for i := range 10 {
+		r := x.Begin()
+		r.Put([]Hop{kin(i)}, []Record{{Stream: fmt.Sprint("stream", i), Position: 0}})
+		r.Publish(fmt.Sprint(i), nil)
+	}
+	if len(x.recs) != 5 {
+		t.Errorf("%d shards indexed for 5 requests", len(x.recs))
+	}
+}
+
+// TestDeliveredBeforePublish: Firehose may write a record's object before the request that
+// put the record has answered; the delivery is kept for it.
+func TestDeliveredBeforePublish(t *testing.T) {
+	x := New(10)
+	r := x.Begin()
+	r.Put([]Hop{kin(7)}, []Record{{Stream: "s", Position: 7}})
+	x.Delivered("s", 0, 7, 7, []Hop{obj("k")})
+	if _, ok := x.Get("late"); ok {
+		t.Fatal("found before it was published")
+	}
+	gw := Hop{Service: "apigateway", APIID: "api", Stage: "prod", ResourcePath: "/stream", Status: 200}
+	r.Publish("late", &gw)
+	if got, want := mustGet(t, x, "late"), []Hop{gw, kin(7), obj("k")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("%+v, want %+v", got, want)
+	}
+}
+
+func TestDiscardForgetsRecords(t *testing.T) {
+	x := New(10)
+	r := x.Begin()
+	r.Put([]Hop{kin(1)}, []Record{{Stream: "s", Position: 1}})
+	r.Discard()
+	r.Put([]Hop{kin(2)}, []Record{{Stream: "s", Position: 2}}) // too late: ignored
+	if len(x.recs) != 0 || x.hops != 0 {
+		t.Errorf("a discarded request left %d shards indexed, %d hops", len(x.recs), x.hops)
+	}
+	var nilReq *Request
+	nilReq.Put([]Hop{kin(1)}, nil)
+	nilReq.Publish("x", nil)
+	if !nilReq.Empty() {
+		t.Error("a nil request is not empty")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	x := New(50)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				p := uint64(g*1000 + i)
+				put(x, fmt.Sprint(g, "-", i), p)
+				x.Delivered("s", 0, p, p, []Hop{obj(fmt.Sprint(p))})
+				x.Get(fmt.Sprint(g, "-", i))
+			}
+		}()
+	}
+	wg.Wait()
+	// Records of requests that left the index may wait behind a live one at the front.
+	if x.Len() != 50 || len(x.byID) != 50 || indexed(x, "s", 0) != 50 {
+		t.Errorf("Len %d, ids %d, records %d; want 50 each", x.Len(), len(x.byID), indexed(x, "s", 0))
+	}
+}
+
+// indexed counts the records of a shard the index can still find.
+func indexed(x *Index, stream string, shard int) int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l := x.recs[shardKey{stream, shard}]
+	if l == nil {
+		return 0
+	}
+	n := 0
+	for _, r := range l.reqs {
+		if !r.dropped {
+			n++
+		}
+	}
+	return n
+}
+
+func mustGet(t *testing.T, x *Index, id string) []Hop {
+	t.Helper()
+	hops, ok := x.Get(id)
+	if !ok {
+		t.Fatalf("%s not found", id)
+	}
+	return hops
+}
