@@ -189,9 +189,13 @@ func (e *Engine) provenMeta(dirName string, isDir bool, salvage Salvage) (stream
 	}
 	var old streamMeta
 	if raw := salvage.Streams[name]; raw != nil && json.Unmarshal(raw, &old) == nil && old.Name == name && old.Created == created && len(old.Shards) == n {
-		// The salvaged record describes this very stream: keep what only it knew. The
-		// shards stay as derived; retention is only ever lengthened below.
+		// The salvaged record describes this very stream: keep what only it knew, the
+		// shard map too (a resharded stream's ranges and lineage cannot be derived from
+		// its directories); retention is only ever lengthened below.
 		m.Mode, m.Tags, m.ShardLevelMetrics, m.Hidden = old.Mode, old.Tags, old.ShardLevelMetrics, old.Hidden || hidden
+		if validShardMap(old.Shards) {
+			m.Shards = old.Shards
+		}
 		if old.Mode != ModeProvisioned && old.Mode != ModeOnDemand {
 			m.Mode = ModeProvisioned
 		}
@@ -293,4 +297,26 @@ func SalvageStreams(old *bolt.DB) (out map[string][]byte, err error) {
 		})
 	})
 	return out, err
+}
+
+// validShardMap reports whether shards, salvaged from damaged metadata, can be trusted: each
+// at its index, with parsable ranges and parents older than itself.
+func validShardMap(shards []shardMeta) bool {
+	for i, sh := range shards {
+		if sh.Index != i {
+			return false
+		}
+		if _, err := ParseHashKey(sh.Start); err != nil {
+			return false
+		}
+		if _, err := ParseHashKey(sh.End); err != nil {
+			return false
+		}
+		for _, p := range sh.Parents {
+			if p < 0 || p >= i {
+				return false
+			}
+		}
+	}
+	return true
 }

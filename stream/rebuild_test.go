@@ -136,6 +136,9 @@ func TestRebuildWithSalvage(t *testing.T) {
 	if err := e.UpdateRetention("events", func(int) (int, error) { return 48, nil }); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.MergeShards("events", 0, 1); err != nil {
+		t.Fatal(err)
+	}
 	saved := map[string][]byte{}
 	e.opts.DB.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRoot).Bucket(bucketStreams).ForEach(func(k, v []byte) error {
@@ -166,6 +169,9 @@ func TestRebuildWithSalvage(t *testing.T) {
 	}
 	if info.Mode != ModeOnDemand || info.Tags["team"] != "a" || info.MaxRecordSizeKiB != 2048 || info.RetentionHours != 48 {
 		t.Fatalf("salvaged fields not restored: %+v", info)
+	}
+	if len(info.Shards) != 3 || !info.Shards[0].Closed || !slices.Equal(info.Shards[2].Parents, []int{0, 1}) {
+		t.Fatalf("salvaged shard map not restored: %+v", info.Shards)
 	}
 	hidden, err := e.Describe("firehose:fh:123")
 	if err != nil || !hidden.Hidden {
