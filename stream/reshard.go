@@ -228,7 +228,26 @@ func (e *Engine) settleLocked(st *streamState) error {
 	}
 	st.meta = m
 	st.shards = logs
+	// Readers waiting at a closed shard's tip learn that no record will come.
+	for _, l := range sealed {
+		l.poke()
+	}
 	return nil
+}
+
+// Closed reports whether a shard was closed by a split or merge; cheap enough for a reader
+// to ask each time it reaches the tip.
+func (e *Engine) Closed(name string, shard int) (bool, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	st, ok := e.streams[name]
+	switch {
+	case !ok:
+		return false, ErrStreamNotFound
+	case shard < 0 || shard >= len(st.meta.Shards):
+		return false, ErrShardNotFound
+	}
+	return st.meta.Shards[shard].ClosedAt != 0, nil
 }
 
 func openShardMeta(m *streamMeta, idx int) (shardMeta, error) {

@@ -597,6 +597,14 @@ func (s *shardLog) closeFiles() {
 	}
 }
 
+// poke wakes the readers waiting in watch without a new record.
+func (s *shardLog) poke() {
+	s.mu.Lock()
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+}
+
 // watch returns the tip and a channel closed when it next moves.
 func (s *shardLog) watch() (uint64, <-chan struct{}) {
 	s.mu.RLock()
