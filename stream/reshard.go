@@ -235,19 +235,20 @@ func (e *Engine) settleLocked(st *streamState) error {
 	return nil
 }
 
-// Closed reports whether a shard was closed by a split or merge; cheap enough for a reader
-// to ask each time it reaches the tip.
-func (e *Engine) Closed(name string, shard int) (bool, error) {
+// ShardEnd reports whether a shard was closed by a split or merge and, if so, the position
+// after its last record; cheap enough for a reader to ask each time it reaches the tip.
+func (e *Engine) ShardEnd(name string, shard int) (closed bool, end uint64, err error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	st, ok := e.streams[name]
 	switch {
 	case !ok:
-		return false, ErrStreamNotFound
+		return false, 0, ErrStreamNotFound
 	case shard < 0 || shard >= len(st.meta.Shards):
-		return false, ErrShardNotFound
+		return false, 0, ErrShardNotFound
 	}
-	return st.meta.Shards[shard].ClosedAt != 0, nil
+	sh := st.meta.Shards[shard]
+	return sh.ClosedAt != 0, sh.Tip, nil
 }
 
 func openShardMeta(m *streamMeta, idx int) (shardMeta, error) {

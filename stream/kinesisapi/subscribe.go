@@ -211,7 +211,7 @@ func (c *call) stream(ctx context.Context, sub *subscription, event func(string,
 		}
 		var children []childShardOut
 		if res.Next >= res.Tip {
-			if closed, _ := eng.Closed(sub.stream, sub.shard.Index); closed {
+			if closed, _, _ := eng.ShardEnd(sub.stream, sub.shard.Index); closed {
 				// The shard's last event names its children, and ends the subscription.
 				info, err := eng.Describe(sub.stream)
 				if err != nil {
