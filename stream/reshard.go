@@ -48,8 +48,8 @@ func (e *Engine) SplitShard(name string, shard int, newStart HashKey) error {
 	})
 }
 
-// MergeShards closes shard and adjacent, whose hash ranges must touch, and opens one child
-// over both ranges.
+// MergeShards closes shard and adjacent, whose hash range must start right after shard's,
+// and opens one child over both ranges.
 func (e *Engine) MergeShards(name string, shard, adjacent int) error {
 	return e.reshard(name, func(m *streamMeta) (*pendingChange, error) {
 		a, err := openShardMeta(m, shard)
@@ -60,19 +60,14 @@ func (e *Engine) MergeShards(name string, shard, adjacent int) error {
 		if err != nil {
 			return nil, err
 		}
+		// AWS takes the pair in order only: adjacent's range must follow shard's (kinesalite
+		// recorded AWS refusing the reverse).
 		_, aEnd := a.keys()
 		bStart, _ := b.keys()
-		lo, hi := a, b
 		if aEnd.Cmp(MaxHashKey) == 0 || aEnd.add(1).Cmp(bStart) != 0 {
-			_, bEnd := b.keys()
-			aStart, _ := a.keys()
-			if bEnd.Cmp(MaxHashKey) == 0 || bEnd.add(1).Cmp(aStart) != 0 {
-				return nil, ErrNotAdjacent
-			}
-			lo, hi = b, a
+			return nil, ErrNotAdjacent
 		}
-		// ParentShardId is the shard named first, as AWS reports it.
-		return &pendingChange{Steps: []reshardStep{{Close: []int{shard, adjacent}, Ranges: [][2]string{{lo.Start, hi.End}}}}}, nil
+		return &pendingChange{Steps: []reshardStep{{Close: []int{shard, adjacent}, Ranges: [][2]string{{a.Start, b.End}}}}}, nil
 	})
 }
 

@@ -123,12 +123,15 @@ func TestMergeShards(t *testing.T) {
 	if err := e.MergeShards("s", 0, 2); !errors.Is(err, ErrNotAdjacent) {
 		t.Fatalf("merge of non-adjacent shards: %v", err)
 	}
-	if err := e.MergeShards("s", 2, 1); err != nil {
+	if err := e.MergeShards("s", 2, 1); !errors.Is(err, ErrNotAdjacent) {
+		t.Fatalf("merge of a pair in reverse order: %v", err)
+	}
+	if err := e.MergeShards("s", 1, 2); err != nil {
 		t.Fatal(err)
 	}
 	info := describe(t, e, "s")
 	c := info.Shards[3]
-	if !slices.Equal(c.Parents, []int{2, 1}) || c.StartKey != info.Shards[1].StartKey || c.EndKey != MaxHashKey {
+	if !slices.Equal(c.Parents, []int{1, 2}) || c.StartKey != info.Shards[1].StartKey || c.EndKey != MaxHashKey {
 		t.Fatalf("child %+v", c)
 	}
 	if err := e.MergeShards("s", 1, 0); !errors.Is(err, ErrShardClosed) {

@@ -278,9 +278,10 @@ func childShards(info stream.StreamInfo, sh stream.ShardInfo) []childShardOut {
 }
 
 // endingSeq is a closed shard's EndingSequenceNumber: above every number the shard gave,
-// as AWS's are (the largest position, at the time it closed).
+// as AWS's are (the largest position), with a time one second before its children's
+// creation, as in the numbers kinesalite recorded from AWS.
 func endingSeq(sh stream.ShardInfo) string {
-	return seqFor(sh.Created, sh.Index, 1<<63-1, sh.ClosedAt)
+	return seqFor(sh.Created, sh.Index, 1<<63-1, sh.ClosedAt.Add(-time.Second))
 }
 
 // trimHorizon is the oldest time a stream still holds records from.

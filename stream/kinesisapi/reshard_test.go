@@ -111,12 +111,15 @@ func TestSplitAndMergeThroughSDK(t *testing.T) {
 		"Shards shardId-000000000001 and shardId-000000000001 in stream r under account 000000000000 are not an adjacent pair of shards eligible for merging")
 	wantErr(t, merge("shardId-000000000000", "shardId-000000000001"), "InvalidArgumentException", "has already been merged or split")
 	e.clock.Add(time.Minute)
-	if err := merge("shardId-000000000002", "shardId-000000000001"); err != nil {
+	// recorded: AWS takes the pair in order only.
+	wantErr(t, merge("shardId-000000000002", "shardId-000000000001"), "InvalidArgumentException",
+		"Shards shardId-000000000002 and shardId-000000000001 in stream r under account 000000000000 are not an adjacent pair of shards eligible for merging")
+	if err := merge("shardId-000000000001", "shardId-000000000002"); err != nil {
 		t.Fatal(err)
 	}
 	d, _ = e.kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("r")})
 	c := d.StreamDescription.Shards[3]
-	if aws.ToString(c.ParentShardId) != "shardId-000000000002" || aws.ToString(c.AdjacentParentShardId) != "shardId-000000000001" ||
+	if aws.ToString(c.ParentShardId) != "shardId-000000000001" || aws.ToString(c.AdjacentParentShardId) != "shardId-000000000002" ||
 		aws.ToString(c.HashKeyRange.StartingHashKey) != "0" {
 		t.Fatalf("merged shard %+v", c)
 	}
