@@ -180,6 +180,9 @@ func Open(opts Options) (*Engine, error) {
 			}
 			if sh.ClosedAt != 0 {
 				l.sealed.Store(true)
+			} else {
+				// A seal of a change a crash interrupted; the change is applied again below.
+				os.Remove(filepath.Join(shardDir(st.dir, sh.Index), sealFile))
 			}
 			st.shards = append(st.shards, l)
 		}

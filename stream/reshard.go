@@ -1,7 +1,10 @@
 package stream
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"time"
@@ -27,6 +30,36 @@ type pendingChange struct {
 type reshardStep struct {
 	Close  []int       `json:"close"`
 	Ranges [][2]string `json:"ranges"`
+}
+
+// On disk, each shard a reshard opened holds its place in the lineage (lineageFile) and each
+// shard it closed holds its seal (sealFile), both written and fsynced before the metadata
+// commit, so that `localpipe repair` can rebuild a resharded stream's map from the logs
+// alone. meta.db stays the truth: a seal left by a change a crash interrupted is removed at
+// the next start, before the change is applied again.
+const (
+	lineageFile = "lineage.json"
+	sealFile    = "sealed.json"
+)
+
+type lineageRecord struct {
+	Start   string `json:"start"`
+	End     string `json:"end"`
+	Parents []int  `json:"parents"`
+	Created int64  `json:"created"`
+}
+
+type sealRecord struct {
+	Tip      uint64 `json:"tip"`
+	ClosedAt int64  `json:"closedAt"`
+}
+
+func writeJSONFile(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b)
 }
 
 // SplitShard closes shard and opens two children: one from its starting hash key to
@@ -199,6 +232,10 @@ func (e *Engine) settleLocked(st *streamState) error {
 				sealed = append(sealed, logs[p])
 			}
 			m.Shards[p].ClosedAt, m.Shards[p].Tip = now, tip
+			if err := writeJSONFile(filepath.Join(shardDir(st.dir, p), sealFile), sealRecord{Tip: tip, ClosedAt: now}); err != nil {
+				undo()
+				return err
+			}
 		}
 		for _, r := range step.Ranges {
 			idx := len(m.Shards)
@@ -210,6 +247,11 @@ func (e *Engine) settleLocked(st *streamState) error {
 			opened = append(opened, l)
 			logs = append(logs, l)
 			m.Shards = append(m.Shards, shardMeta{Index: idx, Start: r[0], End: r[1], Created: now, Parents: slices.Clone(step.Close)})
+			lr := lineageRecord{Start: r[0], End: r[1], Parents: step.Close, Created: now}
+			if err := writeJSONFile(filepath.Join(shardDir(st.dir, idx), lineageFile), lr); err != nil {
+				undo()
+				return err
+			}
 		}
 	}
 	if pc.Mode != "" {
@@ -342,4 +384,48 @@ func (h HashKey) sub(n uint64) HashKey {
 		hi--
 	}
 	return HashKey{hi, lo}
+}
+
+// provenShards rebuilds the shard map of a stream with n shard directories under dir from
+// the lineage and seal files: shards without a lineage record are the stream's first ones,
+// which split the key space evenly. ok is false if the records do not make a valid map.
+func provenShards(dir string, n int, created int64) (out []shardMeta, ok bool) {
+	return shardsFromRecords(n, created, func(i int, name string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(shardDir(dir, i), name))
+	})
+}
+
+// shardsFromRecords is provenShards over read, which returns shard i's file name.
+func shardsFromRecords(n int, created int64, read func(i int, name string) ([]byte, error)) (out []shardMeta, ok bool) {
+	var first []int
+	for i := 0; i < n; i++ {
+		sh := shardMeta{Index: i, Created: created}
+		if b, err := read(i, lineageFile); err == nil {
+			var lr lineageRecord
+			if json.Unmarshal(b, &lr) != nil {
+				return nil, false
+			}
+			sh.Start, sh.End, sh.Parents, sh.Created = lr.Start, lr.End, lr.Parents, lr.Created
+		} else {
+			if len(first) != i {
+				return nil, false // a stream's first shards come first
+			}
+			first = append(first, i)
+		}
+		if b, err := read(i, sealFile); err == nil {
+			var sr sealRecord
+			if json.Unmarshal(b, &sr) != nil || sr.ClosedAt == 0 {
+				return nil, false
+			}
+			sh.ClosedAt, sh.Tip = sr.ClosedAt, sr.Tip
+		}
+		out = append(out, sh)
+	}
+	if len(first) == 0 {
+		return nil, false
+	}
+	for j, r := range SplitHashRange(len(first)) {
+		out[first[j]].Start, out[first[j]].End = r[0].String(), r[1].String()
+	}
+	return out, validShardMap(out)
 }

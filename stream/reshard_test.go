@@ -288,7 +288,7 @@ func TestUpdateShardCountRateAndMode(t *testing.T) {
 // TestPendingReshardSurvivesRestart: a split accepted under a create delay keeps the stream
 // UPDATING (readable and writable, refusing other changes) with the old map, across a
 // restart, and takes effect at the next start after its time, with child directories a
-// crashed attempt left behind reused.
+// crashed attempt left behind reused and its seal of the parent removed.
 func TestPendingReshardSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	clock := &fakeClock{t: time.Now()}
@@ -317,10 +317,17 @@ func TestPendingReshardSurvivesRestart(t *testing.T) {
 	if err := os.MkdirAll(shardDir(st, 1), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	stale := filepath.Join(shardDir(st, 0), sealFile)
+	if err := os.WriteFile(stale, []byte(`{"tip":1,"closedAt":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	e = openTest(t, dir, opts)
 	if info := describe(t, e, "s"); info.Status != StatusUpdating || len(info.Shards) != 1 {
 		t.Fatalf("restart before the change is due: %+v", info)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a seal the metadata does not know survived the start: %v", err)
 	}
 	closeTest(t, e)
 	clock.Add(time.Hour)
