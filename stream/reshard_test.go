@@ -346,11 +346,25 @@ func TestPutsDuringSplit(t *testing.T) {
 	const writers, per = 8, 200
 	var wg sync.WaitGroup
 	acked := make([][]PutResult, writers)
+	// The split comes once every writer is under way, so it lands among their puts.
+	var started sync.WaitGroup
+	started.Add(writers)
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			signalled := false
+			signal := func() {
+				if !signalled {
+					signalled = true
+					started.Done()
+				}
+			}
+			defer signal() // also when a put fails early
 			for i := range per {
+				if i == 10 {
+					signal()
+				}
 				res, err := e.Put(context.Background(), "s", []PutEntry{{PartitionKey: fmt.Sprint("w", w), Data: []byte(fmt.Sprint(w, "/", i))}})
 				if err != nil {
 					t.Error(err)
@@ -360,7 +374,7 @@ func TestPutsDuringSplit(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(time.Millisecond) // lets the split land among the puts; correctness does not depend on it
+	started.Wait()
 	if err := e.SplitShard("s", 0, hk(t, "170141183460469231731687303715884105728")); err != nil {
 		t.Fatal(err)
 	}
