@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func hk(t *testing.T, s string) HashKey {
@@ -402,6 +404,36 @@ func TestPutsDuringSplit(t *testing.T) {
 					t.Fatalf("writer %d out of order: %+v then %+v", w, prev, r)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkSplitShard measures one split of an idle shard: the seal (an fsync), the
+// children's logs, their lineage files and the metadata commit. Puts to the stream wait for
+// about this long while a split applies.
+func BenchmarkSplitShard(b *testing.B) {
+	dir := b.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := Open(Options{Dir: filepath.Join(dir, "kinesis"), DB: db, RetentionInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close(); db.Close() })
+	if err := e.CreateStream(CreateInput{Name: "s", ShardCount: 1}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		info, _ := e.Describe("s")
+		open := openShardsOf(info)
+		sh := open[len(open)-1] // the widest: the last one, which each split halves
+		mid := sh.StartKey.big()
+		mid.Add(mid, sh.EndKey.big()).Rsh(mid, 1)
+		if err := e.SplitShard("s", sh.Index, fromBig(mid)); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
