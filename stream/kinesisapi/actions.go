@@ -281,6 +281,16 @@ func shardIndex(id string) (int, bool) {
 
 func shardName(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
+// shardAfter reports whether shard id a comes after b in listing order.
+func shardAfter(a, b string) bool {
+	ai, aok := shardIndex(a)
+	bi, bok := shardIndex(b)
+	if aok && bok {
+		return ai > bi
+	}
+	return a > b
+}
+
 // shardsAfter returns the shards after the one named by exclusiveStart (all if nil).
 func shardsAfter(shards []stream.ShardInfo, exclusiveStart *string) []stream.ShardInfo {
 	if exclusiveStart == nil {
@@ -530,11 +540,12 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 				return nil, awsjson.NewError("InvalidArgumentException", "Timestamp must be specified in ShardFilter when ShardFilter type is "+typ+".")
 			case typ != "AT_TIMESTAMP" && typ != "FROM_TIMESTAMP" && f.Timestamp != nil:
 				return nil, awsjson.NewError("InvalidArgumentException", "Timestamp can only be specified in ShardFilter when ShardFilter type is AT_TIMESTAMP or FROM_TIMESTAMP.")
-			case in.ExclusiveStartShardId != nil:
-				return nil, awsjson.NewError("InvalidArgumentException", "ExclusiveStartShardId and ShardFilter cannot be provided together.")
 			}
 			if typ == "AFTER_SHARD_ID" {
-				in.ExclusiveStartShardId = f.ShardId
+				// With ExclusiveStartShardId as well, the later of the two counts.
+				if in.ExclusiveStartShardId == nil || shardAfter(*f.ShardId, *in.ExclusiveStartShardId) {
+					in.ExclusiveStartShardId = f.ShardId
+				}
 			} else {
 				tok.Filter = typ
 			}

@@ -158,6 +158,12 @@ func TestSplitAndMergeThroughSDK(t *testing.T) {
 		_, err := e.kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("r"), ShardFilter: &tc.f})
 		wantErr(t, err, "InvalidArgumentException", tc.msg)
 	}
+	// ExclusiveStartShardId narrows a filter further.
+	both, err := e.kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("r"), ExclusiveStartShardId: aws.String("shardId-000000000001"),
+		ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeFromTrimHorizon}})
+	if err != nil || len(both.Shards) != 2 || aws.ToString(both.Shards[0].ShardId) != "shardId-000000000002" {
+		t.Fatalf("ExclusiveStartShardId with a filter: %+v %v", both, err)
+	}
 	// Pages keep the filter.
 	p1, err := e.kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("r"), MaxResults: aws.Int32(1),
 		ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeFromTimestamp, Timestamp: aws.Time(between)}})
