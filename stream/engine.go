@@ -189,7 +189,6 @@ func Open(opts Options) (*Engine, error) {
 		e.streams[m.Name] = st
 		owned[filepath.Base(st.dir)] = true
 	}
-
 	if err := e.setAsideUnowned(owned); err != nil {
 		e.closeStreams()
 		return nil, err
@@ -681,7 +680,15 @@ func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]Pu
 func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo []int, out []PutResult) ([]int, error) {
 	e.mu.RLock()
 	status := e.status(&st.meta)
-	info := StreamInfo{Shards: shardInfos(st.meta.Shards)}
+	// Only the open shards take records; this runs for every put, so it parses no more
+	// than routing needs.
+	var info StreamInfo
+	for _, sh := range st.meta.Shards {
+		if sh.ClosedAt == 0 {
+			start, end := sh.keys()
+			info.Shards = append(info.Shards, ShardInfo{Index: sh.Index, StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created)})
+		}
+	}
 	logs := st.shards
 	e.mu.RUnlock()
 	// Records keep flowing while a reshard is pending, as on AWS.
@@ -692,8 +699,9 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 		keys    []string
 		data    [][]byte
 		members []int
+		created time.Time
 	}
-	groups := map[int]*group{}
+	groups := make([]*group, len(logs))
 	for _, i := range todo {
 		en := entries[i]
 		h := PartitionHash(en.PartitionKey)
@@ -704,6 +712,11 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 		g := groups[s]
 		if g == nil {
 			g = &group{}
+			for _, sh := range info.Shards {
+				if sh.Index == s {
+					g.created = sh.Created
+				}
+			}
 			groups[s] = g
 		}
 		g.keys = append(g.keys, en.PartitionKey)
@@ -717,6 +730,9 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 		retry []int
 	)
 	for s, g := range groups {
+		if g == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -731,9 +747,8 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 				mu.Unlock()
 				return
 			}
-			created := info.Shards[s].Created
 			for k, idx := range g.members {
-				out[idx] = PutResult{Shard: s, ShardCreated: created, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
+				out[idx] = PutResult{Shard: s, ShardCreated: g.created, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
 			}
 		}()
 	}
