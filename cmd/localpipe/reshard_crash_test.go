@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
+	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/localpipe/localpipe/localpipetest"
 )
 
 // TestSIGKILLDuringSplit kills the server while producers are mid-request and shards are
@@ -153,5 +160,54 @@ func checkShardMap(t *testing.T, shards []types.Shard) {
 	}
 	if next.Cmp(new(big.Int).Lsh(big.NewInt(1), 128)) != 0 {
 		t.Fatalf("open shards end at %s", next)
+	}
+}
+
+// TestTailFollowsReshards: `localpipe tail` following a stream goes on into the shards a
+// split opens, after the parent's records.
+func TestTailFollowsReshards(t *testing.T) {
+	t.Parallel()
+	srv := localpipetest.Start(t, localpipetest.Stream("rs", 1))
+	kc := srv.Kinesis()
+	ctx := context.Background()
+	tail := exec.Command(binary, "tail", "rs", "--json", "-n", "6", "--interval", "20ms", "--endpoint", srv.Endpoint)
+	tailOut := &syncBuffer{}
+	tail.Stdout = tailOut
+	errPipe, _ := tail.StderrPipe()
+	if err := tail.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(errPipe)
+	for sc.Scan() && !strings.Contains(sc.Text(), "following 1 shard(s) of rs") {
+	}
+	go io.Copy(io.Discard, errPipe)
+	put := func(data string) {
+		t.Helper()
+		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("rs"), PartitionKey: aws.String(data), Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("p1")
+	put("p2")
+	if _, err := kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("rs"), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		put(fmt.Sprint("c", i))
+	}
+	if err := tail.Wait(); err != nil {
+		t.Fatalf("tail: %v", err)
+	}
+	shards := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(tailOut.String()), "\n") {
+		var rec tailRecord
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Data == nil {
+			t.Fatalf("tail --json line %q (%v)", line, err)
+		}
+		shards[rec.Shard] = append(shards[rec.Shard], *rec.Data)
+	}
+	if fmt.Sprint(shards["shardId-000000000000"]) != "[p1 p2]" || len(shards["shardId-000000000001"])+len(shards["shardId-000000000002"]) != 4 {
+		t.Fatalf("tail saw %v", shards)
 	}
 }
