@@ -103,6 +103,16 @@ func TestSplitAndMergeThroughSDK(t *testing.T) {
 		t.Fatalf("GetRecords at the parent's end: %d records, next %v, children %+v", len(gr.Records), gr.NextShardIterator, gr.ChildShards)
 	}
 
+	// LATEST on a closed shard is its end: the first GetRecords hands over at once.
+	it, err = e.kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("r"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr, err = e.kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil || len(gr.Records) != 0 || gr.NextShardIterator != nil || len(gr.ChildShards) != 2 {
+		t.Fatalf("GetRecords at LATEST of a closed shard: %+v %v", gr, err)
+	}
+
 	merge := func(a, b string) error {
 		_, err := e.kc.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("r"), ShardToMerge: aws.String(a), AdjacentShardToMerge: aws.String(b)})
 		return err
@@ -290,5 +300,20 @@ func TestSubscribeEndsWithChildShards(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[a b]" || len(children) != 2 || aws.ToString(children[0].ShardId) != "shardId-000000000001" {
 		t.Fatalf("records %v, children %+v", got, children)
+	}
+
+	// Subscribing at a closed shard's end gets the children in the first event, and the end.
+	out, err = e.ownClient().SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN, ShardId: aws.String("shardId-000000000000"),
+		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []*types.SubscribeToShardEvent
+	for ev := range out.GetStream().Events() {
+		v := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent).Value
+		events = append(events, &v)
+	}
+	if len(events) != 1 || len(events[0].Records) != 0 || len(events[0].ChildShards) != 2 {
+		t.Fatalf("subscription at a closed shard's end: %d events", len(events))
 	}
 }
