@@ -6,10 +6,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/localpipe/localpipe/internal/app"
 )
 
 // TestFirehoseFollowsReshards: a delivery stream reading a Kinesis stream goes on past a
@@ -101,5 +104,35 @@ deliveryStreams:
 		if !sort.StringsAreSorted(rs) {
 			t.Fatalf("key %s delivered out of order: %v", key, rs)
 		}
+	}
+}
+
+// TestReshardHonoursCreateDelay: under --stream-create-delay a split leaves the stream
+// UPDATING, with its old shards, for the delay, then ACTIVE with the children, as AWS's
+// asynchronous resharding does.
+func TestReshardHonoursCreateDelay(t *testing.T) {
+	s := startServerConfig(t, func(c *app.Config) { c.StreamCreateDelay = 200 * time.Millisecond }, "", map[string]string{"localpipe.yaml": ""})
+	ctx := context.Background()
+	if _, err := s.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("slow"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	active := kinesis.NewStreamExistsWaiter(s.kin, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := active.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("slow")}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.kin.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("slow"), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.kin.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("slow")})
+	if err != nil || d.StreamDescription.StreamStatus != types.StreamStatusUpdating || len(d.StreamDescription.Shards) != 1 {
+		t.Fatalf("right after the split: %+v %v", d, err)
+	}
+	if err := active.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("slow")}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	d, err = s.kin.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("slow")})
+	if err != nil || len(d.StreamDescription.Shards) != 3 || d.StreamDescription.Shards[0].SequenceNumberRange.EndingSequenceNumber == nil {
+		t.Fatalf("once ACTIVE again: %+v %v", d, err)
 	}
 }
