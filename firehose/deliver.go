@@ -21,11 +21,16 @@ type delivery struct {
 	stop    chan struct{}
 	// buffered is the sum of the readers' buffered bytes, for the buffer-bytes metric.
 	buffered atomic.Int64
+
+	// mu guards readers, which grows when a Kinesis source is resharded, and finished
+	// (lineage.go).
+	mu       sync.Mutex
+	finished map[int]chan struct{}
 }
 
 func (d *delivery) wait() {
-	for _, r := range d.readers {
-		<-r.doneCh()
+	for i := 0; d.reader(i) != nil; i++ {
+		<-d.reader(i).doneCh()
 	}
 }
 
@@ -37,7 +42,10 @@ type flushResult struct {
 func (d *delivery) flushAll(ctx context.Context) ([]string, error) {
 	var keys []string
 	var errs []error
-	for _, r := range d.readers {
+	// By index, not over a copy: a parent that finishes during the flush starts its
+	// children's readers, and the flush goes on to them.
+	for i := 0; d.reader(i) != nil; i++ {
+		r := d.reader(i)
 		reply := make(chan flushResult, 1)
 		select {
 		case r.flush <- reply:
@@ -288,6 +296,10 @@ func (r *reader) run() {
 	e := r.d.e
 	in := *r.d.info.Load()
 	stream := sourceStream(in)
+	held, ok := r.awaitParents(stream)
+	if !ok {
+		return
+	}
 	pos, pending, found, err := r.load(in)
 	for err != nil {
 		e.logger.Warn("firehose: cannot start reading", "deliveryStream", in.Name, "shard", r.shard, "err", err)
@@ -332,6 +344,21 @@ func (r *reader) run() {
 				break redo
 			case <-r.retryAfter():
 			}
+		}
+	}
+	if held != nil {
+		keys, err := r.catchUpAndDeliver(stream, &pos, &buf)
+		if err == nil {
+			buf = batch{}
+		}
+		r.report(buf.Bytes)
+		fin := err == nil && r.ended(stream, pos, &buf)
+		if fin {
+			r.finish(stream)
+		}
+		held <- flushResult{keys: keys, err: err}
+		if fin {
+			return
 		}
 	}
 	var timer *time.Timer
@@ -411,6 +438,10 @@ func (r *reader) run() {
 		if len(recs) > 0 && retry == nil {
 			continue
 		}
+		if r.ended(stream, pos, &buf) {
+			r.finish(stream)
+			return
+		}
 		tip, changed, werr := e.src.Watch(stream, r.shard)
 		if werr == nil && tip > pos && retry == nil {
 			continue
@@ -445,7 +476,15 @@ func (r *reader) run() {
 				resetTimer()
 			}
 			r.report(buf.Bytes) // before answering: whoever flushed may read the gauge next
+			// A closed shard finishes before the answer, so the flush goes on to its children.
+			fin := err == nil && r.ended(stream, pos, &buf)
+			if fin {
+				r.finish(stream)
+			}
 			reply <- flushResult{keys: keys, err: err}
+			if fin {
+				return
+			}
 		case <-r.d.stop:
 			return
 		}

@@ -387,15 +387,11 @@ func (e *Engine) startLocked(in Info) {
 		}
 		shards = n
 	}
+	d.mu.Lock()
 	for s := 0; s < shards; s++ {
-		r := &reader{d: d, shard: s, flush: make(chan chan flushResult)}
-		d.readers = append(d.readers, r)
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			r.run()
-		}()
+		d.startReaderLocked(s)
 	}
+	d.mu.Unlock()
 }
 
 // Describe returns a delivery stream's info.

@@ -67,13 +67,26 @@ type streamMeta struct {
 	KeyID string `json:"keyId,omitempty"`
 	// Policy is the stream's resource policy document, kept as given.
 	Policy string `json:"policy,omitempty"`
+	// Pending is a reshard or mode change accepted but not yet in effect: the stream is
+	// UPDATING until Pending.At (reshard.go).
+	Pending *pendingChange `json:"pending,omitempty"`
+	// Scalings are the times (unix ns) of UpdateShardCount calls in the last 24 hours.
+	Scalings []int64 `json:"scalings,omitempty"`
 }
 
+// shardMeta is one shard. A shard's Index is also its place in streamMeta.Shards and in
+// streamState.shards: indexes are never reused, shards never removed.
 type shardMeta struct {
 	Index   int    `json:"index"`
 	Start   string `json:"start"`
 	End     string `json:"end"`
 	Created int64  `json:"created"`
+	// Parents: ParentShardId, then a merge's AdjacentParentShardId.
+	Parents []int `json:"parents,omitempty"`
+	// ClosedAt (unix ns) is set once the shard was split or merged; its log then holds
+	// exactly the positions [0, Tip) and takes no more appends.
+	ClosedAt int64  `json:"closedAt,omitempty"`
+	Tip      uint64 `json:"tip,omitempty"`
 }
 
 // Open loads stream metadata, opens every shard log (reading only the active segment of
@@ -165,6 +178,12 @@ func Open(opts Options) (*Engine, error) {
 				e.closeStreams()
 				return nil, fmt.Errorf("stream %s shard %d: %w", m.Name, sh.Index, err)
 			}
+			if sh.ClosedAt != 0 {
+				l.sealed.Store(true)
+			} else {
+				// A seal of a change a crash interrupted; the change is applied again below.
+				os.Remove(filepath.Join(shardDir(st.dir, sh.Index), sealFile))
+			}
 			st.shards = append(st.shards, l)
 		}
 		e.streams[m.Name] = st
@@ -173,6 +192,19 @@ func Open(opts Options) (*Engine, error) {
 	if err := e.setAsideUnowned(owned); err != nil {
 		e.closeStreams()
 		return nil, err
+	}
+	// A change the last process accepted but did not apply (it stopped, or crashed, while
+	// the stream was UPDATING) takes effect now if it is due, or when it is.
+	for _, st := range e.streams {
+		if pc := st.meta.Pending; pc != nil {
+			d := time.Duration(pc.At - opts.Now().UnixNano())
+			if d > 0 {
+				e.settleLater(st, d)
+			} else if err := e.settleLocked(st); err != nil {
+				e.logger.Error("stream: cannot apply a reshard; retrying", "stream", st.meta.Name, "err", err)
+				e.settleLater(st, time.Second)
+			}
+		}
 	}
 	e.wg.Add(1)
 	go e.background()
@@ -304,6 +336,8 @@ func (e *Engine) status(m *streamMeta) string {
 		return StatusDeleting
 	case e.opts.Now().UnixNano() < m.ActiveAt:
 		return StatusCreating
+	case m.Pending != nil:
+		return StatusUpdating
 	}
 	return StatusActive
 }
@@ -322,14 +356,7 @@ func (e *Engine) info(st *streamState) StreamInfo {
 	if si.Tags == nil {
 		si.Tags = map[string]string{}
 	}
-	for _, sh := range m.Shards {
-		start, _ := ParseHashKey(sh.Start)
-		end, _ := ParseHashKey(sh.End)
-		si.Shards = append(si.Shards, ShardInfo{
-			Index: sh.Index, ID: fmt.Sprintf("shardId-%012d", sh.Index),
-			StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created),
-		})
-	}
+	si.Shards = shardInfos(m.Shards)
 	return si
 }
 
@@ -525,6 +552,32 @@ func (e *Engine) List() []StreamInfo {
 	return out
 }
 
+// shardInfos describes shards, with each closed shard's children.
+func shardInfos(shards []shardMeta) []ShardInfo {
+	out := make([]ShardInfo, 0, len(shards))
+	for _, sh := range shards {
+		start, _ := ParseHashKey(sh.Start)
+		end, _ := ParseHashKey(sh.End)
+		si := ShardInfo{
+			Index: sh.Index, ID: fmt.Sprintf("shardId-%012d", sh.Index),
+			StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created),
+			Parents: slices.Clone(sh.Parents),
+		}
+		if sh.ClosedAt != 0 {
+			si.Closed, si.ClosedAt, si.End = true, time.Unix(0, sh.ClosedAt), sh.Tip
+		}
+		out = append(out, si)
+	}
+	for _, sh := range shards {
+		for _, p := range sh.Parents {
+			if p >= 0 && p < len(out) {
+				out[p].Children = append(out[p].Children, sh.Index)
+			}
+		}
+	}
+	return out
+}
+
 // update applies fn to a copy of the stream's metadata and stores the result.
 func (e *Engine) update(name string, fn func(m *streamMeta) error) error {
 	e.mu.Lock()
@@ -595,8 +648,10 @@ func (e *Engine) UpdateShardLevelMetrics(name string, fn func(cur []string) []st
 	return before, after, err
 }
 
-// Put appends records, each to the shard its hash key falls in, and returns once every
-// record is written to its shard's file. Records bound for one shard keep their order.
+// Put appends records, each to the open shard its hash key falls in, and returns once every
+// record is written to its shard's file. Records bound for one shard keep their order. A
+// record that meets its shard being closed by a reshard goes to the child that now holds its
+// hash key, after the parent's last record.
 func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]PutResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -605,41 +660,75 @@ func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]Pu
 	if err != nil {
 		return nil, err
 	}
-	e.mu.RLock()
-	status, meta := e.status(&st.meta), st.meta
-	e.mu.RUnlock()
-	if status != StatusActive {
-		return nil, &NotActiveError{Name: name, Status: status}
+	out := make([]PutResult, len(entries))
+	todo := make([]int, len(entries))
+	for i := range todo {
+		todo[i] = i
 	}
-	info := StreamInfo{}
-	for _, sh := range meta.Shards {
-		start, _ := ParseHashKey(sh.Start)
-		end, _ := ParseHashKey(sh.End)
-		info.Shards = append(info.Shards, ShardInfo{Index: sh.Index, StartKey: start, EndKey: end})
+	for len(todo) > 0 {
+		retry, err := e.putOnce(st, name, entries, todo, out)
+		if err != nil {
+			return nil, err
+		}
+		todo = retry
+	}
+	return out, nil
+}
+
+// putOnce appends the entries named by todo under the current shard map and returns those
+// whose shard was sealed meanwhile.
+func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo []int, out []PutResult) ([]int, error) {
+	e.mu.RLock()
+	status := e.status(&st.meta)
+	// Only the open shards take records; this runs for every put, so it parses no more
+	// than routing needs.
+	var info StreamInfo
+	for _, sh := range st.meta.Shards {
+		if sh.ClosedAt == 0 {
+			start, end := sh.keys()
+			info.Shards = append(info.Shards, ShardInfo{Index: sh.Index, StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created)})
+		}
+	}
+	logs := st.shards
+	e.mu.RUnlock()
+	// Records keep flowing while a reshard is pending, as on AWS.
+	if status != StatusActive && status != StatusUpdating {
+		return nil, &NotActiveError{Name: name, Status: status}
 	}
 	type group struct {
 		keys    []string
 		data    [][]byte
 		members []int
+		created time.Time
 	}
-	groups := make([]*group, len(st.shards))
-	for i, en := range entries {
+	groups := make([]*group, len(logs))
+	for _, i := range todo {
+		en := entries[i]
 		h := PartitionHash(en.PartitionKey)
 		if en.ExplicitHashKey != nil {
 			h = *en.ExplicitHashKey
 		}
 		s := info.ShardFor(h)
-		if groups[s] == nil {
-			groups[s] = &group{}
-		}
 		g := groups[s]
+		if g == nil {
+			g = &group{}
+			for _, sh := range info.Shards {
+				if sh.Index == s {
+					g.created = sh.Created
+				}
+			}
+			groups[s] = g
+		}
 		g.keys = append(g.keys, en.PartitionKey)
 		g.data = append(g.data, en.Data)
 		g.members = append(g.members, i)
 	}
-	out := make([]PutResult, len(entries))
-	var wg sync.WaitGroup
-	errs := make([]error, len(groups))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		errs  []error
+		retry []int
+	)
 	for s, g := range groups {
 		if g == nil {
 			continue
@@ -647,13 +736,19 @@ func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]Pu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			first, arrM, err := st.shards[s].append(g.keys, g.data)
+			first, arrM, err := logs[s].append(g.keys, g.data)
 			if err != nil {
-				errs[s] = err
+				mu.Lock()
+				if errors.Is(err, errSealed) {
+					retry = append(retry, g.members...)
+				} else {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
 				return
 			}
 			for k, idx := range g.members {
-				out[idx] = PutResult{Shard: s, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
+				out[idx] = PutResult{Shard: s, ShardCreated: g.created, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
 			}
 		}()
 	}
@@ -661,7 +756,10 @@ func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]Pu
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	// Keep the caller's order among the retried records, so one partition key's records
+	// land in the child in the order they were given.
+	slices.Sort(retry)
+	return retry, nil
 }
 
 func (e *Engine) shard(name string, shard int) (*streamState, *shardLog, error) {
@@ -669,6 +767,8 @@ func (e *Engine) shard(name string, shard int) (*streamState, *shardLog, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	if shard < 0 || shard >= len(st.shards) {
 		return nil, nil, ErrShardNotFound
 	}

@@ -46,7 +46,8 @@ type RebuiltStream struct {
 // Rebuild writes stream metadata into opts.DB, which holds none, from the shard logs under
 // opts.Dir. What the logs prove: a stream's name and creation time (its directory is
 // <name>-<created unix ns>), its shard count (shard-<index> directories), and so its hash
-// ranges, because localpipe only ever splits the hash key space evenly at creation; the
+// ranges, because localpipe splits the hash key space evenly at creation and every reshard
+// leaves lineage and seal files in the shards it opens and closes (reshard.go); the
 // records and their sequence numbers are the logs themselves. What they cannot: tags,
 // enhanced-monitoring settings, the mode (PROVISIONED is assumed), the maximum record size
 // (the default is used) and the retention period, which is set to the default or, when the
@@ -184,14 +185,22 @@ func (e *Engine) provenMeta(dirName string, isDir bool, salvage Salvage) (stream
 		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: DefaultMaxRecordSizeKiB, EncryptionType: "NONE",
 		Hidden: hidden,
 	}
-	for i, r := range SplitHashRange(n) {
-		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r[0].String(), End: r[1].String(), Created: created})
+	if shards, ok := provenShards(filepath.Join(e.opts.Dir, dirName), n, created); ok {
+		m.Shards = shards
+	} else {
+		for i, r := range SplitHashRange(n) {
+			m.Shards = append(m.Shards, shardMeta{Index: i, Start: r[0].String(), End: r[1].String(), Created: created})
+		}
 	}
 	var old streamMeta
 	if raw := salvage.Streams[name]; raw != nil && json.Unmarshal(raw, &old) == nil && old.Name == name && old.Created == created && len(old.Shards) == n {
-		// The salvaged record describes this very stream: keep what only it knew. The
-		// shards stay as derived; retention is only ever lengthened below.
+		// The salvaged record describes this very stream: keep what only it knew, the
+		// shard map too (a resharded stream's ranges and lineage cannot be derived from
+		// its directories); retention is only ever lengthened below.
 		m.Mode, m.Tags, m.ShardLevelMetrics, m.Hidden = old.Mode, old.Tags, old.ShardLevelMetrics, old.Hidden || hidden
+		if validShardMap(old.Shards) {
+			m.Shards = old.Shards
+		}
 		if old.Mode != ModeProvisioned && old.Mode != ModeOnDemand {
 			m.Mode = ModeProvisioned
 		}
@@ -293,4 +302,29 @@ func SalvageStreams(old *bolt.DB) (out map[string][]byte, err error) {
 		})
 	})
 	return out, err
+}
+
+// validShardMap reports whether shards, salvaged from damaged metadata or rebuilt from the
+// files of a reshard, can be trusted: each at its index, with an ordered range and parents
+// older than itself.
+func validShardMap(shards []shardMeta) bool {
+	for i, sh := range shards {
+		if sh.Index != i {
+			return false
+		}
+		start, err := ParseHashKey(sh.Start)
+		if err != nil {
+			return false
+		}
+		end, err := ParseHashKey(sh.End)
+		if err != nil || start.Cmp(end) > 0 {
+			return false
+		}
+		for _, p := range sh.Parents {
+			if p < 0 || p >= i {
+				return false
+			}
+		}
+	}
+	return true
 }

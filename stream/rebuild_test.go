@@ -2,6 +2,8 @@ package stream
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -136,6 +138,9 @@ func TestRebuildWithSalvage(t *testing.T) {
 	if err := e.UpdateRetention("events", func(int) (int, error) { return 48, nil }); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.MergeShards("events", 0, 1); err != nil {
+		t.Fatal(err)
+	}
 	saved := map[string][]byte{}
 	e.opts.DB.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRoot).Bucket(bucketStreams).ForEach(func(k, v []byte) error {
@@ -167,6 +172,9 @@ func TestRebuildWithSalvage(t *testing.T) {
 	if info.Mode != ModeOnDemand || info.Tags["team"] != "a" || info.MaxRecordSizeKiB != 2048 || info.RetentionHours != 48 {
 		t.Fatalf("salvaged fields not restored: %+v", info)
 	}
+	if len(info.Shards) != 3 || !info.Shards[0].Closed || !slices.Equal(info.Shards[2].Parents, []int{0, 1}) {
+		t.Fatalf("salvaged shard map not restored: %+v", info.Shards)
+	}
 	hidden, err := e.Describe("firehose:fh:123")
 	if err != nil || !hidden.Hidden {
 		t.Fatalf("hidden log: %+v %v", hidden, err)
@@ -174,4 +182,108 @@ func TestRebuildWithSalvage(t *testing.T) {
 	if got := readAll(t, e, "firehose:fh:123", 0); len(got) != 2 {
 		t.Fatalf("%d buffered records", len(got))
 	}
+}
+
+// TestRebuildKeepsReshardedMap: without meta.db, repair rebuilds a resharded stream's map
+// (ranges, lineage, closed shards and their ends) from the files each reshard leaves in the
+// shard directories, and the closed shards stay sealed.
+func TestRebuildKeepsReshardedMap(t *testing.T) {
+	dir := t.TempDir()
+	e := openTest(t, dir, nil)
+	if err := e.CreateStream(CreateInput{Name: "events", ShardCount: 2}); err != nil {
+		t.Fatal(err)
+	}
+	putN(t, e, "events", 10, "a")
+	if _, err := e.UpdateShardCount("events", 3); err != nil {
+		t.Fatal(err)
+	}
+	putN(t, e, "events", 10, "b")
+	open := openShardsOf(describe(t, e, "events"))
+	sortByStart(open)
+	if err := e.MergeShards("events", open[0].Index, open[1].Index); err != nil {
+		t.Fatal(err)
+	}
+	before := describe(t, e, "events")
+	closeTest(t, e)
+
+	if err := os.Remove(filepath.Join(dir, "meta.db")); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Rebuild(Options{DB: db, Dir: filepath.Join(dir, "kinesis")}, Salvage{})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = openTest(t, dir, nil)
+	after := describe(t, e, "events")
+	if fmt.Sprint(after.Shards) != fmt.Sprint(before.Shards) {
+		t.Fatalf("shard map\n%v\nrebuilt as\n%v", before.Shards, after.Shards)
+	}
+	if _, _, err := e.shards(t, "events")[0].append([]string{"k"}, [][]byte{nil}); !errors.Is(err, errSealed) {
+		t.Fatalf("append to a closed shard after repair: %v", err)
+	}
+	n := 0
+	for sh := range after.Shards {
+		n += len(readAll(t, e, "events", sh))
+	}
+	if n != 20 {
+		t.Fatalf("%d records after repair", n)
+	}
+}
+
+// lineageFiles serves shardsFromRecords from a map of "index/name" to contents.
+func lineageFiles(files map[string]string) func(int, string) ([]byte, error) {
+	return func(i int, name string) ([]byte, error) {
+		if b, ok := files[fmt.Sprintf("%d/%s", i, name)]; ok {
+			return []byte(b), nil
+		}
+		return nil, os.ErrNotExist
+	}
+}
+
+func TestShardsFromRecordsBadInputs(t *testing.T) {
+	const child = `{"start":"0","end":"10","parents":[0],"created":5}`
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+	}{
+		{"lineage not JSON", map[string]string{"1/lineage.json": `{`}},
+		{"seal not JSON", map[string]string{"0/sealed.json": `[`}},
+		{"seal without a time", map[string]string{"0/sealed.json": `{"tip":3}`}},
+		{"range not a number", map[string]string{"1/lineage.json": `{"start":"x","end":"10","parents":[0]}`}},
+		{"range beyond 2^128", map[string]string{"1/lineage.json": `{"start":"0","end":"340282366920938463463374607431768211456","parents":[0]}`}},
+		{"range reversed", map[string]string{"1/lineage.json": `{"start":"10","end":"0","parents":[0]}`}},
+		{"parent younger", map[string]string{"1/lineage.json": `{"start":"0","end":"10","parents":[1]}`}},
+		{"parent negative", map[string]string{"1/lineage.json": `{"start":"0","end":"10","parents":[-1]}`}},
+		{"first shard after a child", map[string]string{"0/lineage.json": child}},
+		{"no first shard", map[string]string{"0/lineage.json": child, "1/lineage.json": child}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if out, ok := shardsFromRecords(3, 1, lineageFiles(tc.files)); ok {
+				t.Fatalf("accepted: %+v", out)
+			}
+		})
+	}
+	out, ok := shardsFromRecords(3, 1, lineageFiles(map[string]string{"0/sealed.json": `{"tip":3,"closedAt":9}`, "1/lineage.json": child, "2/lineage.json": child}))
+	if !ok || out[0].ClosedAt != 9 || out[0].Tip != 3 || out[0].End != MaxHashKey.String() || out[1].Created != 5 {
+		t.Fatalf("valid records: %+v %v", out, ok)
+	}
+}
+
+// FuzzShardsFromRecords: whatever the files hold, rebuilding never panics, and a map it
+// accepts is valid.
+func FuzzShardsFromRecords(f *testing.F) {
+	f.Add(`{"start":"0","end":"10","parents":[0],"created":5}`, `{"tip":3,"closedAt":9}`)
+	f.Add(`{"start":"10","end":"0","parents":[7]}`, `{}`)
+	f.Add(`null`, `null`)
+	f.Fuzz(func(t *testing.T, lineage, seal string) {
+		files := map[string]string{"0/sealed.json": seal, "1/lineage.json": lineage, "2/lineage.json": lineage, "2/sealed.json": seal}
+		if out, ok := shardsFromRecords(3, 1, lineageFiles(files)); ok && !validShardMap(out) {
+			t.Fatalf("accepted an invalid map: %+v", out)
+		}
+	})
 }

@@ -61,6 +61,9 @@ type shardLog struct {
 	done  chan struct{}
 	dirty atomic.Bool
 	once  sync.Once
+	// sealed refuses appends: the shard was split or merged. Only the writer sets it (in
+	// order with the appends before it), or Open for a shard closed in the metadata.
+	sealed atomic.Bool
 
 	damaged damageCounters
 }
@@ -77,6 +80,8 @@ type appendReq struct {
 	keys  []string
 	data  [][]byte
 	reply chan appendResult
+	// seal asks the writer to refuse appends from now on; its reply's first is the tip.
+	seal bool
 }
 
 type appendResult struct {
@@ -323,14 +328,24 @@ func writeFileAtomic(path string, data []byte) error {
 
 // append submits one shard's records to the writer and waits until they are in the file.
 func (s *shardLog) append(keys []string, data [][]byte) (uint64, int64, error) {
-	r := &appendReq{keys: keys, data: data, reply: make(chan appendResult, 1)}
+	res := s.submit(&appendReq{keys: keys, data: data, reply: make(chan appendResult, 1)})
+	return res.first, res.arrivalM, res.err
+}
+
+func (s *shardLog) submit(r *appendReq) appendResult {
 	select {
 	case s.reqs <- r:
 	case <-s.stop:
-		return 0, 0, ErrClosed
+		return appendResult{err: ErrClosed}
 	}
-	res := <-r.reply
-	return res.first, res.arrivalM, res.err
+	return <-r.reply
+}
+
+// seal makes the writer refuse every append after those already queued, fsyncs the log,
+// and returns the tip: the shard's records are then exactly [0, tip).
+func (s *shardLog) seal() (uint64, error) {
+	res := s.submit(&appendReq{seal: true, reply: make(chan appendResult, 1)})
+	return res.first, res.err
 }
 
 // writer is the shard's only appender. It takes every request that is waiting, writes them
@@ -343,28 +358,57 @@ func (s *shardLog) writer() {
 		// Cleared, not just truncated: the old requests hold their records' bytes.
 		clear(batch)
 		batch = batch[:0]
+		var seal *appendReq
 		select {
 		case r := <-s.reqs:
-			batch = append(batch, r)
+			if r.seal {
+				seal = r
+			} else {
+				batch = append(batch, r)
+			}
 		case <-s.stop:
 			s.failPending()
 			return
 		}
-		bytes := batchBytes(batch[0])
+		bytes := 0
+		if len(batch) > 0 {
+			bytes = batchBytes(batch[0])
+		}
 	drain:
-		for bytes < maxBatchBytes {
+		for seal == nil && bytes < maxBatchBytes {
 			select {
 			case r := <-s.reqs:
+				if r.seal {
+					seal = r
+					break drain
+				}
 				batch = append(batch, r)
 				bytes += batchBytes(r)
 			default:
 				break drain
 			}
 		}
-		bp := framePool.Get().(*[]byte)
-		*bp = s.commit(batch, (*bp)[:0])
-		if cap(*bp) <= maxPooledFrameBuf {
-			framePool.Put(bp)
+		if len(batch) > 0 {
+			if s.sealed.Load() {
+				for _, r := range batch {
+					r.reply <- appendResult{err: errSealed}
+				}
+			} else {
+				bp := framePool.Get().(*[]byte)
+				*bp = s.commit(batch, (*bp)[:0])
+				if cap(*bp) <= maxPooledFrameBuf {
+					framePool.Put(bp)
+				}
+			}
+		}
+		if seal != nil {
+			s.sealed.Store(true)
+			s.dirty.Store(true)
+			err := s.sync()
+			s.mu.RLock()
+			tip := s.tip
+			s.mu.RUnlock()
+			seal.reply <- appendResult{first: tip, err: err}
 		}
 	}
 }
@@ -551,6 +595,14 @@ func (s *shardLog) closeFiles() {
 			sg.idxF = nil
 		}
 	}
+}
+
+// poke wakes the readers waiting in watch without a new record.
+func (s *shardLog) poke() {
+	s.mu.Lock()
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
 }
 
 // watch returns the tip and a channel closed when it next moves.

@@ -40,6 +40,19 @@ var (
 	ErrNotActive      = errors.New("stream not active")
 	ErrShardNotFound  = errors.New("shard not found")
 	ErrClosed         = errors.New("stream engine closed")
+	// Resharding's refusals; the wire layer words them as AWS does.
+	ErrShardClosed    = errors.New("shard already merged or split")
+	ErrHashKeyOutside = errors.New("new starting hash key not inside the shard")
+	ErrNotAdjacent    = errors.New("shards not adjacent")
+	ErrScalingRate    = errors.New("too many scaling operations in 24 hours")
+	ErrModeUnchanged  = errors.New("stream already in that mode")
+	ErrNotProvisioned = errors.New("stream not provisioned")
+	errSealed         = errors.New("shard sealed")
+)
+
+// Scaling limits of UpdateShardCount, as AWS documents them.
+const (
+	ScalingsPerDay = 10
 )
 
 // NotActiveError reports the state a stream is in when an operation needs ACTIVE.
@@ -112,6 +125,15 @@ type ShardInfo struct {
 	StartKey HashKey
 	EndKey   HashKey
 	Created  time.Time
+	// Parents are the shards this one was split or merged from: ParentShardId, then a
+	// merge's AdjacentParentShardId. Nil for a shard the stream was created with.
+	Parents []int
+	// Closed shards take no more records; their log ends at End (exclusive).
+	Closed   bool
+	ClosedAt time.Time
+	End      uint64
+	// Children are the shards split or merged from this one, once it is closed.
+	Children []int
 }
 
 // PutEntry is one record to append. ExplicitHashKey, when set, replaces the MD5 of
@@ -124,9 +146,10 @@ type PutEntry struct {
 
 // PutResult says where a record landed.
 type PutResult struct {
-	Shard    int
-	Position uint64 // strictly increasing per shard, starting at 0, never reused
-	Arrival  time.Time
+	Shard        int
+	ShardCreated time.Time // the shard's creation, which its sequence numbers carry
+	Position     uint64    // strictly increasing per shard, starting at 0, never reused
+	Arrival      time.Time
 }
 
 // Record is a record read back from a shard.

@@ -173,9 +173,45 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 		}
 		return true
 	}
-	for i, s := range shards {
+	// Shards a reshard opens while tail follows are read too, from their start, once every
+	// parent has been read to its end (GetRecords then names them in ChildShards).
+	followed, ended := map[string]bool{}, map[string]bool{}
+	for _, s := range shards {
+		followed[aws.ToString(s.ShardId)] = true
+	}
+	var read func(shard, it string)
+	children := func(parent string, cs []types.ChildShard) {
+		mu.Lock()
+		defer mu.Unlock()
+		ended[parent] = true
+	next:
+		for _, ch := range cs {
+			id := aws.ToString(ch.ShardId)
+			if followed[id] {
+				continue
+			}
+			for _, p := range ch.ParentShards {
+				if followed[p] && !ended[p] {
+					continue next // the other parent's reader starts it
+				}
+			}
+			out, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+				StreamName: aws.String(name), ShardId: ch.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					failed = err
+					cancel()
+				}
+				return
+			}
+			followed[id] = true
+			read(id, aws.ToString(out.ShardIterator))
+		}
+	}
+	read = func(shard, it string) {
 		wg.Add(1)
-		go func(shard, it string) {
+		go func() {
 			defer wg.Done()
 			for it != "" && ctx.Err() == nil {
 				out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
@@ -200,6 +236,12 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 				}
 				// A nil next iterator means the shard is closed (resharded) and read to its end.
 				it = aws.ToString(out.NextShardIterator)
+				if it == "" {
+					if follow {
+						children(shard, out.ChildShards)
+					}
+					return
+				}
 				if len(out.Records) > 0 {
 					continue
 				}
@@ -212,7 +254,10 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 				}
 				sleep(ctx, interval)
 			}
-		}(aws.ToString(s.ShardId), iters[i])
+		}()
+	}
+	for i, s := range shards {
+		read(aws.ToString(s.ShardId), iters[i])
 	}
 	wg.Wait()
 	if failed != nil {

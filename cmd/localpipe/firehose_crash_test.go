@@ -25,7 +25,8 @@ import (
 // put records and flushes run (size-triggered at 1 MiB, interval-triggered every second, and
 // admin flushes back to back), restarting it each time; at the end every record a Firehose
 // PutRecord or PutRecordBatch acknowledged (DirectPut), and every record Kinesis PutRecords
-// acknowledged (read by a KinesisStreamAsSource delivery stream), is in S3 exactly once.
+// acknowledged (read by a KinesisStreamAsSource delivery stream, while its source's shards
+// are split), is in S3 exactly once.
 func TestFirehoseSIGKILLExactlyOnce(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -62,6 +63,7 @@ deliveryStreams:
 	acked := map[string]bool{}
 	pad := strings.Repeat("p", 2000) // records big enough that size triggers fire too
 	killsInFlush := 0
+	var splits atomic.Int64
 	for round, target := range []int{400, 900, 1500} {
 		s := start(t, args...)
 		fc := firehoseClient(s.endpoint)
@@ -120,6 +122,22 @@ deliveryStreams:
 				return true
 			})
 		}
+		l.run(func(i int) bool { // splits of the source, paced, so kills land around reshards too
+			if i >= 6 {
+				return false
+			}
+			time.Sleep(100 * time.Millisecond)
+			ls, err := kc.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String("crash-src"), ShardFilter: &ktypes.ShardFilter{Type: ktypes.ShardFilterTypeAtLatest}})
+			if err != nil {
+				return false
+			}
+			id, mid := widest(ls.Shards)
+			if _, err := kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("crash-src"), ShardToSplit: aws.String(id), NewStartingHashKey: aws.String(mid)}); err != nil {
+				return false
+			}
+			splits.Add(1)
+			return true
+		})
 		l.run(func(int) bool { // admin flushes, so the kill lands in one now and then
 			inFlush.Store(true)
 			resp, err := http.Post(s.endpoint+"/_localpipe/firehose/flush", "application/json", nil)
@@ -182,8 +200,11 @@ deliveryStreams:
 	if viaKinesis == 0 {
 		t.Fatal("no record went through Kinesis")
 	}
-	t.Logf("%d acknowledged (%d through Kinesis), %d delivered in %d objects over 3 kills, %d of them during an admin flush (the rest were in flight)",
-		len(acked), viaKinesis, len(seen), len(objects), killsInFlush)
+	if splits.Load() == 0 {
+		t.Fatal("the source was never split")
+	}
+	t.Logf("%d acknowledged (%d through Kinesis, over %d splits of its source), %d delivered in %d objects over 3 kills, %d of them during an admin flush (the rest were in flight)",
+		len(acked), viaKinesis, splits.Load(), len(seen), len(objects), killsInFlush)
 }
 
 // TestFirehoseHalfFullBufferSurvivesSIGKILL kills the server while a delivery stream holds a

@@ -397,7 +397,8 @@ type consoleShard struct {
 	Index     int    `json:"index"`
 	StartHash string `json:"startingHashKey"`
 	EndHash   string `json:"endingHashKey"`
-	// State is "open" for every shard until streams can be resharded.
+	// State is "open", or "closed" for a parent of a split or merge (its records stay
+	// readable until retention ends).
 	State string `json:"state"`
 	First uint64 `json:"first"`
 	Tip   uint64 `json:"tip"`
@@ -426,8 +427,12 @@ func (c *console) serveStreams(w http.ResponseWriter, r *http.Request) {
 			}
 			total += b.Tip
 			cs.Records += b.Tip - b.First
+			state := "open"
+			if sh.Closed {
+				state = "closed"
+			}
 			cs.Shards = append(cs.Shards, consoleShard{ID: sh.ID, Index: sh.Index, StartHash: sh.StartKey.String(),
-				EndHash: sh.EndKey.String(), State: "open", First: b.First, Tip: b.Tip})
+				EndHash: sh.EndKey.String(), State: state, First: b.First, Tip: b.Tip})
 		}
 		cs.PutRate = c.putRate(s.Name, s.Created, total, now)
 		out = append(out, cs)

@@ -10,8 +10,9 @@ import (
 
 // A config entry names a resource that may exist already, from an earlier start with a
 // different config. Creating it again is skipped (ResourceInUseException), so a changed
-// ShardCount or CompressionFormat would otherwise be ignored without a word: warnDrift says
-// which members differ from what exists and how to apply them.
+// CompressionFormat would otherwise be ignored without a word: warnDrift says which members
+// differ from what exists and how to apply them. A changed ShardCount is applied, with
+// UpdateShardCount as a user would, when AWS's limits allow it.
 
 // warnStreamDrift compares a streams entry with the stream of its name.
 func (a *App) warnStreamDrift(ctx context.Context, where string, raw json.RawMessage) {
@@ -40,12 +41,35 @@ func (a *App) warnStreamDrift(ctx context.Context, where string, raw json.RawMes
 		cfg["StreamModeDetails"] = map[string]any{"StreamMode": mode}
 	}
 	found := diffs("", cfg, have)
-	for i := range found {
-		if found[i].path == "OpenShardCount" {
-			found[i].path = "ShardCount"
+	kept := found[:0]
+	for _, d := range found {
+		if d.path == "OpenShardCount" {
+			d.path = "ShardCount"
+			if d.why = a.applyShardCount(ctx, where, name, d); d.why == "" {
+				continue
+			}
 		}
+		kept = append(kept, d)
 	}
-	a.warnDrift(where, "stream", name, found)
+	a.warnDrift(where, "stream", name, kept)
+}
+
+// applyShardCount asks for the config's shard count with UpdateShardCount, and returns why
+// it was refused ("" once applied).
+func (a *App) applyShardCount(ctx context.Context, where, name string, d diff) string {
+	status, _, body := a.kinesis.Invoke(ctx, "UpdateShardCount",
+		mustJSON(map[string]any{"StreamName": name, "TargetShardCount": d.want, "ScalingType": "UNIFORM_SCALING"}), "")
+	if status != 200 {
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		json.Unmarshal(body, &e)
+		return "UpdateShardCount: " + e.Type + ": " + e.Message
+	}
+	a.logger.Info(fmt.Sprintf("--config %s: the stream %s had a different ShardCount; UpdateShardCount applies the config's", where, name),
+		"config", jsonText(d.want), "existing", jsonText(d.existing))
+	return ""
 }
 
 // warnDeliveryStreamDrift compares a deliveryStreams entry with the delivery stream of its
@@ -69,7 +93,7 @@ func (a *App) warnDeliveryStreamDrift(ctx context.Context, where string, raw jso
 	d := out.DeliveryStreamDescription
 	var found []diff
 	if t, ok := cfg["DeliveryStreamType"].(string); ok && t != d.DeliveryStreamType {
-		found = append(found, diff{"DeliveryStreamType", t, d.DeliveryStreamType})
+		found = append(found, diff{path: "DeliveryStreamType", want: t, existing: d.DeliveryStreamType})
 	}
 	for member, desc := range map[string]string{
 		"ExtendedS3DestinationConfiguration": "ExtendedS3DestinationDescription",
@@ -87,6 +111,7 @@ func (a *App) warnDeliveryStreamDrift(ctx context.Context, where string, raw jso
 type diff struct {
 	path           string
 	want, existing any
+	why            string // why it could not be applied, if that was tried
 }
 
 // diffs lists the members of want whose value in have differs. Members have does not
@@ -109,7 +134,7 @@ func diffs(prefix string, want, have map[string]any) []diff {
 		case wIsMap && hIsMap:
 			out = append(out, diffs(prefix+k+".", wm, hm)...)
 		case !reflect.DeepEqual(want[k], h):
-			out = append(out, diff{prefix + k, want[k], h})
+			out = append(out, diff{path: prefix + k, want: want[k], existing: h})
 		}
 	}
 	return out
@@ -117,9 +142,12 @@ func diffs(prefix string, want, have map[string]any) []diff {
 
 func (a *App) warnDrift(where, kind, name string, found []diff) {
 	for _, d := range found {
-		a.logger.Warn(fmt.Sprintf("--config %s: the %s %s exists with a different %s; it is kept as it is", where, kind, name, d.path),
-			"config", jsonText(d.want), "existing", jsonText(d.existing),
-			"hint", fmt.Sprintf("to apply the config, run `localpipe reset` (deletes all data) or delete the %s and restart", kind))
+		attrs := []any{"config", jsonText(d.want), "existing", jsonText(d.existing)}
+		if d.why != "" {
+			attrs = append(attrs, "reason", d.why)
+		}
+		attrs = append(attrs, "hint", fmt.Sprintf("to apply the config, run `localpipe reset` (deletes all data) or delete the %s and restart", kind))
+		a.logger.Warn(fmt.Sprintf("--config %s: the %s %s exists with a different %s; it is kept as it is", where, kind, name, d.path), attrs...)
 	}
 }
 

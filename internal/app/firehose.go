@@ -120,6 +120,22 @@ func (s streamSource) Watch(name string, shard int) (uint64, <-chan struct{}, er
 	return s.e.Watch(name, shard)
 }
 
+// ShardEnd and Parents let Firehose follow a resharded stream's lineage (firehose.Lineage).
+func (s streamSource) ShardEnd(name string, shard int) (bool, uint64, error) {
+	return s.e.ShardEnd(name, shard)
+}
+
+func (s streamSource) Parents(name string, shard int) ([]int, error) {
+	info, err := s.e.Describe(name)
+	if err != nil {
+		return nil, err
+	}
+	if shard < 0 || shard >= len(info.Shards) {
+		return nil, stream.ErrShardNotFound
+	}
+	return info.Shards[shard].Parents, nil
+}
+
 // storeSink gives Firehose the object store as its Sink. Its writes meet the S3 faults
 // declared for PutObject, as Firehose's writes to S3 do on AWS.
 type storeSink struct {

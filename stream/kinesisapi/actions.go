@@ -138,7 +138,7 @@ func (c *call) active(name string) *awsjson.Error {
 func (c *call) openShards() int {
 	n := 0
 	for _, s := range c.h.eng.List() {
-		n += len(s.Shards)
+		n += openShardCount(s)
 	}
 	return n
 }
@@ -217,11 +217,24 @@ type shardOut struct {
 }
 
 func shardJSON(sh stream.ShardInfo) shardOut {
-	return shardOut{
+	out := shardOut{
 		ShardId:             sh.ID,
 		HashKeyRange:        hashKeyRange{EndingHashKey: sh.EndKey.String(), StartingHashKey: sh.StartKey.String()},
 		SequenceNumberRange: seqRange{StartingSequenceNumber: seqFor(sh.Created, sh.Index, 0, sh.Created)},
 	}
+	if len(sh.Parents) > 0 {
+		p := shardName(sh.Parents[0])
+		out.ParentShardId = &p
+	}
+	if len(sh.Parents) > 1 {
+		a := shardName(sh.Parents[1])
+		out.AdjacentParentShardId = &a
+	}
+	if sh.Closed {
+		end := endingSeq(sh)
+		out.SequenceNumberRange.EndingSequenceNumber = &end
+	}
+	return out
 }
 
 type modeOut struct {
@@ -268,6 +281,16 @@ func shardIndex(id string) (int, bool) {
 
 func shardName(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
+// shardAfter reports whether shard id a comes after b in listing order.
+func shardAfter(a, b string) bool {
+	ai, aok := shardIndex(a)
+	bi, bok := shardIndex(b)
+	if aok && bok {
+		return ai > bi
+	}
+	return a > b
+}
+
 // shardsAfter returns the shards after the one named by exclusiveStart (all if nil).
 func shardsAfter(shards []stream.ShardInfo, exclusiveStart *string) []stream.ShardInfo {
 	if exclusiveStart == nil {
@@ -312,7 +335,7 @@ func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
-	shards := shardsAfter(info.Shards, in.ExclusiveStartShardId)
+	shards := shardsAfter(c.retained(info, info.Shards), in.ExclusiveStartShardId)
 	if info.Status == stream.StatusCreating {
 		// AWS lists a stream's shards only once they exist, when it turns ACTIVE.
 		shards = nil
@@ -440,11 +463,14 @@ type shardFilter struct {
 	Timestamp *float64 `json:"Timestamp"`
 }
 
-// listShardsToken is the opaque NextToken of ListShards.
+// listShardsToken is the opaque NextToken of ListShards: the stream, the filter, and the last
+// shard listed.
 type listShardsToken struct {
-	Stream  string `json:"s"`
-	Created int64  `json:"c"`
-	After   int    `json:"a"`
+	Stream  string  `json:"s"`
+	Created int64   `json:"c"`
+	After   int     `json:"a"`
+	Filter  string  `json:"f,omitempty"`
+	Time    float64 `json:"t,omitempty"`
 }
 
 func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
@@ -478,48 +504,60 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 	if in.MaxResults != nil {
 		limit = int(*in.MaxResults)
 	}
-	var shards []stream.ShardInfo
-	var name string
+	var tok listShardsToken
+	var info stream.StreamInfo
 	switch {
 	case in.NextToken != nil:
 		if in.StreamName != nil || in.StreamARN != nil {
 			return nil, awsjson.NewError("InvalidArgumentException", "NextToken and StreamName cannot be provided together.")
 		}
 		b, err := base64.RawURLEncoding.DecodeString(*in.NextToken)
-		var tok listShardsToken
 		if err != nil || json.Unmarshal(b, &tok) != nil || tok.Stream == "" {
 			return nil, awsjson.NewError("InvalidArgumentException", "Invalid NextToken.")
 		}
-		info, err := c.h.eng.Describe(tok.Stream)
+		info, err = c.h.eng.Describe(tok.Stream)
 		if err != nil || info.Hidden || info.Created.UnixNano() != tok.Created {
 			return nil, awsjson.NewError("ExpiredNextTokenException", "The NextToken has expired or the stream no longer exists.")
-		}
-		name = info.Name
-		for _, sh := range info.Shards {
-			if sh.Index > tok.After {
-				shards = append(shards, sh)
-			}
 		}
 	case in.StreamName == nil && in.StreamARN == nil:
 		return nil, awsjson.NewError("InvalidArgumentException", "Either NextToken or StreamName should be provided.")
 	default:
-		info, aerr := c.describe(in.StreamName, in.StreamARN)
+		var aerr *awsjson.Error
+		info, aerr = c.describe(in.StreamName, in.StreamARN)
 		if aerr != nil {
 			return nil, aerr
 		}
-		name = info.Name
-		shards = shardsAfter(info.Shards, in.ExclusiveStartShardId)
-		if f := in.ShardFilter; f != nil && *f.Type == "AFTER_SHARD_ID" {
-			if f.ShardId == nil {
+		tok = listShardsToken{Stream: info.Name, Created: info.Created.UnixNano(), After: -1, Filter: "FROM_TRIM_HORIZON"}
+		if f := in.ShardFilter; f != nil {
+			typ := *f.Type
+			// The texts are guesses: AWS documents the rules, not its words for them.
+			switch {
+			case typ == "AFTER_SHARD_ID" && f.ShardId == nil:
 				return nil, awsjson.NewError("InvalidArgumentException", "ShardId must be specified in ShardFilter when ShardFilter type is AFTER_SHARD_ID.")
+			case typ != "AFTER_SHARD_ID" && f.ShardId != nil:
+				return nil, awsjson.NewError("InvalidArgumentException", "ShardId can only be specified in ShardFilter when ShardFilter type is AFTER_SHARD_ID.")
+			case (typ == "AT_TIMESTAMP" || typ == "FROM_TIMESTAMP") && f.Timestamp == nil:
+				return nil, awsjson.NewError("InvalidArgumentException", "Timestamp must be specified in ShardFilter when ShardFilter type is "+typ+".")
+			case typ != "AT_TIMESTAMP" && typ != "FROM_TIMESTAMP" && f.Timestamp != nil:
+				return nil, awsjson.NewError("InvalidArgumentException", "Timestamp can only be specified in ShardFilter when ShardFilter type is AT_TIMESTAMP or FROM_TIMESTAMP.")
 			}
-			shards = shardsAfter(shards, f.ShardId)
+			if typ == "AFTER_SHARD_ID" {
+				// With ExclusiveStartShardId as well, the later of the two counts.
+				if in.ExclusiveStartShardId == nil || shardAfter(*f.ShardId, *in.ExclusiveStartShardId) {
+					in.ExclusiveStartShardId = f.ShardId
+				}
+			} else {
+				tok.Filter = typ
+			}
+			if f.Timestamp != nil {
+				tok.Time = *f.Timestamp
+			}
 		}
-		if f := in.ShardFilter; f != nil && (*f.Type == "AT_TIMESTAMP" || *f.Type == "FROM_TIMESTAMP") && f.Timestamp == nil {
-			return nil, awsjson.NewError("InvalidArgumentException", "Timestamp must be specified in ShardFilter when ShardFilter type is "+*f.Type+".")
-		}
-		// Every shard is open (localpipe does not split or merge), so the remaining
-		// filter types all select every shard.
+	}
+	shards := c.filterShards(info, tok.Filter, time.UnixMilli(epochMillis(tok.Time)))
+	shards = shardsAfter(shards, in.ExclusiveStartShardId)
+	for len(shards) > 0 && shards[0].Index <= tok.After {
+		shards = shards[1:]
 	}
 	more := len(shards) > limit
 	if more {
@@ -532,9 +570,9 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 	}
 	out["Shards"] = list
 	if more {
-		info, _ := c.h.eng.Describe(name)
-		tok, _ := json.Marshal(listShardsToken{Stream: name, Created: info.Created.UnixNano(), After: shards[len(shards)-1].Index})
-		out["NextToken"] = base64.RawURLEncoding.EncodeToString(tok)
+		tok.After = shards[len(shards)-1].Index
+		b, _ := json.Marshal(tok)
+		out["NextToken"] = base64.RawURLEncoding.EncodeToString(b)
 	}
 	return awsjson.Marshal(out)
 }
@@ -786,7 +824,7 @@ func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
 	}
 	open, onDemand := 0, 0
 	for _, s := range c.h.eng.List() {
-		open += len(s.Shards)
+		open += openShardCount(s)
 		if s.Mode == stream.ModeOnDemand {
 			onDemand++
 		}
@@ -953,21 +991,20 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, c.engineError(name, err)
 	}
 	r := res[0]
-	sh := info.Shards[r.Shard]
 	m := c.h.metrics.stream(name)
 	m.incomingRecords.Inc()
 	m.incomingBytes.Add(float64(len(in.Data)))
 	m.putRecordSuccess.Inc()
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
-	seq := seqFor(sh.Created, sh.Index, r.Position, r.Arrival)
+	seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, name, []Put{{ShardID: sh.ID, SequenceNumber: seq, Shard: r.Shard, Position: r.Position}})
+		c.h.onPut(c.ctx, name, []Put{{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position}})
 	}
 	out := make([]byte, 0, 128)
 	out = append(out, `{"SequenceNumber":"`...)
 	out = append(out, seq...)
 	out = append(out, `","ShardId":"`...)
-	out = append(out, sh.ID...)
+	out = append(out, shardName(r.Shard)...)
 	out = append(out, `"}`...)
 	return out, nil
 }
@@ -1063,15 +1100,14 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		sh := info.Shards[r.Shard]
-		seq := seqFor(sh.Created, sh.Index, r.Position, r.Arrival)
+		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 		if puts != nil {
-			puts = append(puts, Put{ShardID: sh.ID, SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+			puts = append(puts, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 		}
 		out = append(out, `{"SequenceNumber":"`...)
 		out = append(out, seq...)
 		out = append(out, `","ShardId":"`...)
-		out = append(out, sh.ID...)
+		out = append(out, shardName(r.Shard)...)
 		out = append(out, `"}`...)
 	}
 	out = append(out, "]}"...)
@@ -1275,13 +1311,27 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 		// Behind the tip: by the age of the last record returned.
 		behind = max(0, c.now.UnixMilli()-res.Records[n-1].Arrival.UnixMilli())
 	}
+	// At a closed shard's end the reader moves on to the children: no next iterator.
+	ended := sh.Closed && res.Next >= min(sh.End, res.Tip)
 	var bytes int
 	out := make([]byte, 0, recordsSize(res.Records))
-	out = append(out, `{"MillisBehindLatest":`...)
-	out = strconv.AppendInt(out, behind, 10)
-	out = append(out, `,"NextShardIterator":"`...)
-	out = append(out, next.encode()...)
-	out = append(out, `","Records":[`...)
+	if ended {
+		ch, aerr := awsjson.Marshal(childShards(info, sh))
+		if aerr != nil {
+			return nil, aerr
+		}
+		out = append(out, `{"ChildShards":`...)
+		out = append(out, ch...)
+		out = append(out, `,"MillisBehindLatest":`...)
+		out = strconv.AppendInt(out, behind, 10)
+	} else {
+		out = append(out, `{"MillisBehindLatest":`...)
+		out = strconv.AppendInt(out, behind, 10)
+		out = append(out, `,"NextShardIterator":"`...)
+		out = append(out, next.encode()...)
+		out = append(out, '"')
+	}
+	out = append(out, `,"Records":[`...)
 	out, bytes = appendRecords(out, sh, res.Records)
 	out = append(out, "]}"...)
 	m := c.h.metrics.stream(it.stream)
@@ -1330,5 +1380,11 @@ func openShardCount(info stream.StreamInfo) int {
 	if info.Status == stream.StatusCreating {
 		return 0
 	}
-	return len(info.Shards)
+	n := 0
+	for _, sh := range info.Shards {
+		if !sh.Closed {
+			n++
+		}
+	}
+	return n
 }

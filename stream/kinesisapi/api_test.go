@@ -568,7 +568,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"unsigned", "POST", kt + "ListStreams", ct, "{}", false, 400, "MissingAuthenticationTokenException", "Missing Authentication Token"},
 		{"unsigned, bad JSON", "POST", kt + "ListStreams", ct, "{", false, 400, "SerializationException", ""},
 		{"cbor", "POST", kt + "ListStreams", "application/x-amz-cbor-1.1", "\xa0", true, 400, "", "SerializationException\x67message\x78\xfelocalpipe speaks the AWS JSON 1.1 protocol only, not CBOR: disable CBOR in the Java SDK (SDK v1 and KCL 1.x: environment AWS_CBOR_DISABLE=true"},
-		{"unsupported action", "POST", kt + "SplitShard", ct, `{}`, true, 400, "InvalidArgumentException", "not supported by localpipe"},
+		{"unsupported action", "POST", kt + "CreateChannel", ct, `{}`, true, 400, "InvalidArgumentException", "not supported by localpipe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, m, h := raw(t, e.url, tc.method, tc.target, tc.ctype, tc.body, tc.auth)

@@ -149,6 +149,14 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"StreamName":"s","ShardId":"x-1","ShardIteratorType":"AT_TIMESTAMP","Timestamp":1e300}`, `{"StreamName":"s","Limit":1e300,"ExclusiveStartShardId":"9"}`,
 		`{"NextToken":"eyJzIjoicyIsImMiOjAsImEiOjB9"}`, `{"StreamName":"s","TagKeys":[null,""]}`, `{"StreamName":"s","Records":[null]}`,
 		`{"StreamARN":"arn:aws:kinesis:x:000000000000:stream/s/t","MaxRecordSizeInKiB":2048}`, `{"StreamName":"s","ShardLevelMetrics":[]}`,
+		`{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"340282366920938463463374607431768211456"}`,
+		`{"StreamName":"s","ShardToSplit":"0","NewStartingHashKey":"99999999999999999999999999999999999999"}`,
+		`{"StreamName":"s","ShardToMerge":"shardId-000000000001","AdjacentShardToMerge":"0"}`,
+		`{"StreamName":"s","TargetShardCount":3,"ScalingType":"UNIFORM_SCALING"}`,
+		`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","StreamModeDetails":{"StreamMode":"ON_DEMAND"}}`,
+		`{"StreamName":"s","ShardFilter":{"Type":"FROM_TIMESTAMP","Timestamp":-1e300}}`,
+		`{"StreamName":"s","ShardFilter":{"Type":"AT_TIMESTAMP","Timestamp":1e300}}`,
+		`{"NextToken":"eyJzIjoicyIsImMiOjAsImEiOi0xLCJmIjoiQVRfVElNRVNUQU1QIiwidCI6MWUzMDB9"}`,
 	} {
 		for i := range actionNames {
 			f.Add(uint8(i), seed)
@@ -192,4 +200,5 @@ func FuzzDecodeRequest(f *testing.F) {
 var actionNames = []string{"CreateStream", "DeleteStream", "DescribeStream", "DescribeStreamSummary", "ListStreams",
 	"ListShards", "PutRecord", "PutRecords", "GetShardIterator", "GetRecords", "IncreaseStreamRetentionPeriod",
 	"DecreaseStreamRetentionPeriod", "AddTagsToStream", "RemoveTagsFromStream", "ListTagsForStream", "UpdateMaxRecordSize",
-	"DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "SplitShard", "Frobnicate"}
+	"DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "SplitShard", "Frobnicate",
+	"MergeShards", "UpdateShardCount", "UpdateStreamMode"}

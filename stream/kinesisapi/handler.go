@@ -158,6 +158,10 @@ func init() {
 		"StopStreamEncryption":          func(c *call, b []byte) ([]byte, *awsjson.Error) { return c.encryption(b, false) },
 		"DescribeAccountSettings":       (*call).describeAccountSettings,
 		"UpdateAccountSettings":         (*call).updateAccountSettings,
+		"SplitShard":                    (*call).splitShard,
+		"MergeShards":                   (*call).mergeShards,
+		"UpdateShardCount":              (*call).updateShardCount,
+		"UpdateStreamMode":              (*call).updateStreamMode,
 		// Over HTTP, ServeHTTP streams it; an in-process call has no stream to answer on.
 		"SubscribeToShard": func(*call, []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", "SubscribeToShard answers with an event stream; call it over HTTP")
@@ -167,12 +171,11 @@ func init() {
 	// rather than UnknownOperationException, which would suggest a client bug. The type is
 	// InvalidArgumentException because these operations model it, so the SDKs surface it as a
 	// typed, non-retried 400 carrying the message.
-	for _, a := range []string{"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
-		"UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
+	for _, a := range []string{"UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
 		"CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"} {
 		name := a
 		actions[name] = func(*call, []byte) ([]byte, *awsjson.Error) {
-			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams keep the shards they were created with, and have no warm throughput, record distribution strategies or channels")
+			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams have no warm throughput, record distribution strategies or channels")
 		}
 	}
 }

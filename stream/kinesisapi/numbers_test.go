@@ -24,12 +24,13 @@ var numberBases = map[string]string{
 	"ListStreams":                   `{}`,
 	"ListTagsForStream":             `{"StreamName":"s"}`,
 	"UpdateMaxRecordSize":           `{"StreamName":"s"}`,
+	"UpdateShardCount":              `{"StreamName":"s","ScalingType":"UNIFORM_SCALING"}`,
 }
 
 // numberUnsupported are the operations with numeric members that localpipe answers as not
 // supported, whatever their input.
 var numberUnsupported = map[string]bool{
-	"ListStreamConsumers": true, "SubscribeToShard": true, "UpdateShardCount": true,
+	"ListStreamConsumers": true, "SubscribeToShard": true,
 	"UpdateStreamMode": true, "UpdateStreamWarmThroughput": true,
 }
 

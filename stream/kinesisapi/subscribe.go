@@ -209,7 +209,19 @@ func (c *call) stream(ctx context.Context, sub *subscription, event func(string,
 			exception(c.engineError(sub.stream, err))
 			return
 		}
-		if len(res.Records) > 0 || first {
+		var children []childShardOut
+		if res.Next >= res.Tip {
+			if closed, _, _ := eng.ShardEnd(sub.stream, sub.shard.Index); closed {
+				// The shard's last event names its children, and ends the subscription.
+				info, err := eng.Describe(sub.stream)
+				if err != nil {
+					exception(c.engineError(sub.stream, err))
+					return
+				}
+				children = childShards(info, info.Shards[sub.shard.Index])
+			}
+		}
+		if len(res.Records) > 0 || first || children != nil {
 			first = false
 			behind := int64(0)
 			if n := len(res.Records); n > 0 {
@@ -220,7 +232,18 @@ func (c *call) stream(ctx context.Context, sub *subscription, event func(string,
 				}
 			}
 			out := make([]byte, 0, recordsSize(res.Records))
-			out = append(out, `{"ContinuationSequenceNumber":"`...)
+			out = append(out, '{')
+			if children != nil {
+				ch, aerr := awsjson.Marshal(children)
+				if aerr != nil {
+					exception(aerr)
+					return
+				}
+				out = append(out, `"ChildShards":`...)
+				out = append(out, ch...)
+				out = append(out, ',')
+			}
+			out = append(out, `"ContinuationSequenceNumber":"`...)
 			out = append(out, continuation...)
 			out = append(out, `","MillisBehindLatest":`...)
 			out = fmt.Appendf(out, "%d", behind)
@@ -237,6 +260,9 @@ func (c *call) stream(ctx context.Context, sub *subscription, event func(string,
 			m.outgoingRecords.Add(float64(len(res.Records)))
 			m.outgoingBytes.Add(float64(n))
 			heartbeat.Reset(subscriptionHeartbeat)
+		}
+		if children != nil {
+			return
 		}
 		pos = res.Next
 		if res.Next < res.Tip {
