@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 )
 
 // A config entry names a resource that may exist already, from an earlier start with a
 // different config. Creating it again is skipped (ResourceInUseException), so a changed
 // CompressionFormat would otherwise be ignored without a word: warnDrift says which members
-// differ from what exists and how to apply them. A changed ShardCount is applied, with
-// UpdateShardCount as a user would, when AWS's limits allow it.
+// differ from what exists and how to apply them. What AWS lets a user change is changed the
+// way a user would, when AWS's limits allow it: a stream's mode with UpdateStreamMode and its
+// shard count with UpdateShardCount, a delivery stream's destination with UpdateDestination.
 
 // warnStreamDrift compares a streams entry with the stream of its name.
 func (a *App) warnStreamDrift(ctx context.Context, where string, raw json.RawMessage) {
@@ -42,33 +44,46 @@ func (a *App) warnStreamDrift(ctx context.Context, where string, raw json.RawMes
 	}
 	found := diffs("", cfg, have)
 	kept := found[:0]
+	// The mode first: a stream made PROVISIONED keeps its shard count, which the config may
+	// then change.
+	sort.SliceStable(found, func(i, j int) bool { return found[i].path == "StreamModeDetails.StreamMode" })
 	for _, d := range found {
-		if d.path == "OpenShardCount" {
+		switch d.path {
+		case "StreamModeDetails.StreamMode":
+			arn, _ := have["StreamARN"].(string)
+			d.why = a.applyChange(ctx, a.kinesis.Invoke, "UpdateStreamMode", mustJSON(map[string]any{
+				"StreamARN": arn, "StreamModeDetails": map[string]any{"StreamMode": d.want}}),
+				where, "stream", name, []diff{d})
+		case "OpenShardCount":
 			d.path = "ShardCount"
-			if d.why = a.applyShardCount(ctx, where, name, d); d.why == "" {
-				continue
-			}
+			d.why = a.applyChange(ctx, a.kinesis.Invoke, "UpdateShardCount", mustJSON(map[string]any{
+				"StreamName": name, "TargetShardCount": d.want, "ScalingType": "UNIFORM_SCALING"}),
+				where, "stream", name, []diff{d})
 		}
-		kept = append(kept, d)
+		if d.why != "" || d.path != "ShardCount" && d.path != "StreamModeDetails.StreamMode" {
+			kept = append(kept, d)
+		}
 	}
 	a.warnDrift(where, "stream", name, kept)
 }
 
-// applyShardCount asks for the config's shard count with UpdateShardCount, and returns why
-// it was refused ("" once applied).
-func (a *App) applyShardCount(ctx context.Context, where, name string, d diff) string {
-	status, _, body := a.kinesis.Invoke(ctx, "UpdateShardCount",
-		mustJSON(map[string]any{"StreamName": name, "TargetShardCount": d.want, "ScalingType": "UNIFORM_SCALING"}), "")
+// applyChange makes the call that applies changed config members, as a user would, and
+// returns why it was refused ("" once applied).
+func (a *App) applyChange(ctx context.Context, invoke func(context.Context, string, []byte, string) (int, string, []byte),
+	op string, in []byte, where, kind, name string, changed []diff) string {
+	status, _, body := invoke(ctx, op, in, "")
 	if status != 200 {
 		var e struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`
 		}
 		json.Unmarshal(body, &e)
-		return "UpdateShardCount: " + e.Type + ": " + e.Message
+		return op + ": " + e.Type + ": " + e.Message
 	}
-	a.logger.Info(fmt.Sprintf("--config %s: the stream %s had a different ShardCount; UpdateShardCount applies the config's", where, name),
-		"config", jsonText(d.want), "existing", jsonText(d.existing))
+	for _, d := range changed {
+		a.logger.Info(fmt.Sprintf("--config %s: the %s %s had a different %s; %s applies the config's", where, kind, name, d.path, op),
+			"config", jsonText(d.want), "existing", jsonText(d.existing))
+	}
 	return ""
 }
 
@@ -84,6 +99,7 @@ func (a *App) warnDeliveryStreamDrift(ctx context.Context, where string, raw jso
 	var out struct {
 		DeliveryStreamDescription struct {
 			DeliveryStreamType string
+			VersionId          string
 			Destinations       []map[string]any
 		}
 	}
@@ -95,15 +111,42 @@ func (a *App) warnDeliveryStreamDrift(ctx context.Context, where string, raw jso
 	if t, ok := cfg["DeliveryStreamType"].(string); ok && t != d.DeliveryStreamType {
 		found = append(found, diff{path: "DeliveryStreamType", want: t, existing: d.DeliveryStreamType})
 	}
-	for member, desc := range map[string]string{
-		"ExtendedS3DestinationConfiguration": "ExtendedS3DestinationDescription",
-		"S3DestinationConfiguration":         "S3DestinationDescription",
+	for _, m := range []struct{ config, desc, update string }{
+		{"ExtendedS3DestinationConfiguration", "ExtendedS3DestinationDescription", "ExtendedS3DestinationUpdate"},
+		{"S3DestinationConfiguration", "S3DestinationDescription", "S3DestinationUpdate"},
 	} {
-		want, _ := cfg[member].(map[string]any)
-		have, _ := d.Destinations[0][desc].(map[string]any)
-		if want != nil && have != nil {
-			found = append(found, diffs(member+".", want, have)...)
+		want, _ := cfg[m.config].(map[string]any)
+		have, _ := d.Destinations[0][m.desc].(map[string]any)
+		if want == nil || have == nil {
+			continue
 		}
+		changed := diffs(m.config+".", want, have)
+		// UpdateDestination takes the members that differ, whole (it replaces a member it is
+		// given); the backup configuration is the one member it names differently.
+		update := map[string]any{}
+		var applicable, fixed []diff
+		for _, c := range changed {
+			top, _, _ := strings.Cut(strings.TrimPrefix(c.path, m.config+"."), ".")
+			if top == "S3BackupConfiguration" {
+				fixed = append(fixed, c)
+				continue
+			}
+			update[top] = want[top]
+			applicable = append(applicable, c)
+		}
+		if len(update) > 0 {
+			destID, _ := d.Destinations[0]["DestinationId"].(string)
+			why := a.applyChange(ctx, a.firehoseAPI.Invoke, "UpdateDestination", mustJSON(map[string]any{
+				"DeliveryStreamName": name, "CurrentDeliveryStreamVersionId": d.VersionId, "DestinationId": destID,
+				m.update: update}), where, "delivery stream", name, applicable)
+			if why != "" {
+				for i := range applicable {
+					applicable[i].why = why
+				}
+				fixed = append(fixed, applicable...)
+			}
+		}
+		found = append(found, fixed...)
 	}
 	a.warnDrift(where, "delivery stream", name, found)
 }
