@@ -14,14 +14,15 @@ import (
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
 
-// traceKey carries a request's *trace.Request in its context, from the edge to the services'
-// callbacks: an API Gateway request's integration runs in-process with the same context, so
-// the records it writes land in the gateway request's trace.
-type traceKey struct{}
-
+// traceFrom finds a request's trace in its context, in the note the edge keeps for it: an
+// API Gateway request's integration runs in-process with the same context, so the records
+// it writes land in the gateway request's trace.
 func traceFrom(ctx context.Context) *trace.Request {
-	tr, _ := ctx.Value(traceKey{}).(*trace.Request)
-	return tr
+	if n := awsjson.NoteFrom(ctx); n != nil {
+		tr, _ := n.Trace.(*trace.Request)
+		return tr
+	}
+	return nil
 }
 
 // traced serves a request that may write records (an API Gateway invoke, a Kinesis or
@@ -35,9 +36,16 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 		return
 	}
 	tr := a.trace.Begin()
-	ctx := context.WithValue(r.Context(), traceKey{}, tr)
+	// The request log's note carries the trace when there is one, which saves a copy of the
+	// request on every put.
+	note := awsjson.NoteFrom(r.Context())
+	if note == nil {
+		note = &awsjson.Note{}
+		r = r.WithContext(awsjson.WithNote(r.Context(), note))
+	}
+	note.Trace = tr
 	if svc != svcGatewayInvoke {
-		serve(w, r.WithContext(ctx))
+		serve(w, r)
 		if tr.Empty() {
 			tr.Discard()
 			return
@@ -45,15 +53,10 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 		tr.Publish(header(w.Header(), "X-Amzn-Requestid"), nil)
 		return
 	}
-	// The gateway names the resource it matched in the request log's note.
-	note := awsjson.NoteFrom(ctx)
-	if note == nil {
-		note = &awsjson.Note{}
-		ctx = awsjson.WithNote(ctx, note)
-	}
 	sw := &statusWriter{ResponseWriter: w}
-	serve(sw, r.WithContext(ctx))
+	serve(sw, r)
 	apiID, stage, _, _ := gateway.InvokeTarget(r)
+	// The gateway names the resource it matched in the note.
 	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &trace.Hop{Service: "apigateway",
 		APIID: truncate(apiID, 100), Stage: truncate(stage, 100), ResourcePath: note.Resource, Status: sw.code()})
 }

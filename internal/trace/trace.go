@@ -216,10 +216,8 @@ func (r *Request) Publish(id string, first *Hop) {
 		x.hops++
 	}
 	r.id, r.published = id, true
-	if old := x.byID[id]; old != nil {
-		// Request ids are random UUIDs; should one come twice, the newer request wins.
-		old.id = ""
-	}
+	// Request ids are random UUIDs; should one come twice, the newer request wins, and
+	// dropping the older leaves it in place (see dropLocked).
 	x.byID[id] = r
 	if x.count == x.size {
 		x.evictOldestLocked()
