@@ -105,8 +105,18 @@ func traceKinesisPut(ctx context.Context, stream string, puts []kinesisapi.Put) 
 	if tr == nil {
 		return
 	}
-	hops := make([]trace.Hop, len(puts))
-	recs := make([]trace.Record, len(puts))
+	var hops []trace.Hop
+	var recs []trace.Record
+	if len(puts) == 1 {
+		// PutRecord's one record: one allocation, not two.
+		one := new(struct {
+			hop [1]trace.Hop
+			rec [1]trace.Record
+		})
+		hops, recs = one.hop[:], one.rec[:]
+	} else {
+		hops, recs = make([]trace.Hop, len(puts)), make([]trace.Record, len(puts))
+	}
 	for i, p := range puts {
 		hops[i] = trace.Hop{Service: "kinesis", StreamName: stream, ShardID: p.ShardID, SequenceNumber: p.SequenceNumber}
 		recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}

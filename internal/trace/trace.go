@@ -121,7 +121,10 @@ type Index struct {
 	head  int
 	count int
 	hops  int // hops held by every request, published or not
-	byID  map[string]*Request
+	// byUUID finds requests by id: localpipe's request ids are UUIDs, kept as their 16
+	// bytes, which hash and compare without reaching for a string. byID holds any other.
+	byUUID map[[16]byte]*Request
+	byID   map[string]*Request
 	recs  map[shardKey]*shardLog
 }
 
@@ -144,7 +147,7 @@ func New(size int) *Index {
 		size = DefaultSize
 	}
 	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget), ring: make([]*Request, size),
-		byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
+		byUUID: map[[16]byte]*Request{}, byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
 }
 
 // Size is the number of requests the index keeps.
@@ -218,7 +221,11 @@ func (r *Request) Publish(id string, first *Hop) {
 	r.id, r.published = id, true
 	// Request ids are random UUIDs; should one come twice, the newer request wins, and
 	// dropping the older leaves it in place (see dropLocked).
-	x.byID[id] = r
+	if u, ok := parseUUID(id); ok {
+		x.byUUID[u] = r
+	} else {
+		x.byID[id] = r
+	}
 	if x.count == x.size {
 		x.evictOldestLocked()
 	}
@@ -247,8 +254,14 @@ func (x *Index) evictOldestLocked() {
 
 // dropLocked removes r and its records from the index.
 func (x *Index) dropLocked(r *Request) {
-	if r.id != "" && x.byID[r.id] == r {
-		delete(x.byID, r.id)
+	if r.id != "" {
+		if u, ok := parseUUID(r.id); ok {
+			if x.byUUID[u] == r {
+				delete(x.byUUID, u)
+			}
+		} else if x.byID[r.id] == r {
+			delete(x.byID, r.id)
+		}
 	}
 	x.hops -= r.cost()
 	r.published, r.dropped = true, true // nothing more is recorded for it
@@ -304,7 +317,12 @@ func containsHop(hops []Hop, h Hop) bool {
 func (x *Index) Get(id string) ([]Hop, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	r := x.byID[id]
+	var r *Request
+	if u, ok := parseUUID(id); ok {
+		r = x.byUUID[u]
+	} else {
+		r = x.byID[id]
+	}
 	if r == nil {
 		return nil, false
 	}
@@ -317,4 +335,39 @@ func (x *Index) Len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.count
+}
+
+// parseUUID reads a UUID in its 36-character form, either case of hex digits alike (an id
+// typed in upper case finds its trace).
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j, i = j+1, i+2
+	}
+	return u, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -216,4 +217,50 @@ func mustGet(t *testing.T, x *Index, id string) []Hop {
 		t.Fatalf("%s not found", id)
 	}
 	return hops
+}
+
+func TestParseUUID(t *testing.T) {
+	good := "0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f1"
+	u, ok := parseUUID(good)
+	if !ok || fmt.Sprintf("%x", u) != strings.ReplaceAll(good, "-", "") {
+		t.Fatalf("%s: %x %v", good, u, ok)
+	}
+	if v, ok := parseUUID(strings.ToUpper(good)); !ok || v != u {
+		t.Errorf("upper case: %x %v", v, ok)
+	}
+	for _, bad := range []string{
+		"", "x", good[:35], good + "0", "0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2fg", "0f1e2d3c04b5a-4697-8877-a6b5c4d3e2f1",
+		"0f1e2d3c-4b5a-4697-8877a-6b5c4d3e2f1", "0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f\x00", "0f1e2d3c-4b5a-4697-88 7-a6b5c4d3e2f1",
+		"0f1e2d3c-4b5a-4697-8877-a6b5c4d3é2f", "{f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f1", "0f1e2d3c-+b5a-4697-8877-a6b5c4d3e2f1",
+	} {
+		if _, ok := parseUUID(bad); ok {
+			t.Errorf("%q parsed as a UUID", bad)
+		}
+	}
+	// An id that is not a UUID is still found.
+	x := New(10)
+	x.Begin().Publish("not-a-uuid", &Hop{Service: "apigateway"})
+	x.Begin().Publish(good, &Hop{Service: "kinesis"})
+	if h := mustGet(t, x, "not-a-uuid"); h[0].Service != "apigateway" {
+		t.Errorf("not-a-uuid: %v", h)
+	}
+	if h := mustGet(t, x, strings.ToUpper(good)); h[0].Service != "kinesis" {
+		t.Errorf("%s: %v", good, h)
+	}
+}
+
+// FuzzParseUUID: a string parses as a UUID exactly when it is one, and then formats back to
+// itself (in lower case).
+func FuzzParseUUID(f *testing.F) {
+	f.Add("0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f1")
+	f.Add("0F1E2D3C-4B5A-4697-8877-A6B5C4D3E2F1")
+	f.Add("0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		u, ok := parseUUID(s)
+		back := fmt.Sprintf("%x-%x-%x-%x-%x", u[:4], u[4:6], u[6:8], u[8:10], u[10:])
+		if ok != (back == strings.ToLower(s)) {
+			t.Errorf("%q: ok %v, formats back as %q", s, ok, back)
+		}
+	})
 }
