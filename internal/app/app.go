@@ -98,10 +98,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	}
 	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	a.faults = newFaultRegistry(a.registry)
-	var onPut func(context.Context, string, []kinesisapi.Put)
-	if cfg.TraceSize > 0 {
-		a.trace, onPut = trace.New(cfg.TraceSize), traceKinesisPut
-	}
+	onPut := a.openTrace()
 	defer func() {
 		if err != nil {
 			a.closeEngines()

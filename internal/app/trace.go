@@ -7,12 +7,27 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/trace"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
+
+// openTrace creates the trace index (unless --trace-size is 0) and returns the Kinesis
+// handler's OnPut for it.
+func (a *App) openTrace() func(context.Context, string, []kinesisapi.Put) {
+	if a.cfg.TraceSize <= 0 {
+		return nil
+	}
+	a.trace = trace.New(a.cfg.TraceSize)
+	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "localpipe_trace_requests",
+		Help: "Requests the cross-hop trace index holds (at most --trace-size)."},
+		func() float64 { return float64(a.trace.Len()) }))
+	return traceKinesisPut
+}
 
 // traceFrom finds a request's trace in its context, in the note the edge keeps for it: an
 // API Gateway request's integration runs in-process with the same context, so the records

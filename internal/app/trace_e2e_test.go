@@ -178,6 +178,9 @@ func TestTraceBounded(t *testing.T) {
 			t.Errorf("put %d: trace %d, want %d", i, status, want)
 		}
 	}
+	if m := s.do(t, "GET", s.a.Endpoint()+"/metrics", ""); !strings.Contains(m.body, "\nlocalpipe_trace_requests 2\n") {
+		t.Errorf("/metrics does not count the 2 traces held:\n%s", m.body)
+	}
 	if status, _ := s.traceOf(t, "00000000-0000-4000-8000-000000000000"); status != 404 {
 		t.Errorf("an unknown id: %d, want 404", status)
 	}

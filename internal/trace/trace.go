@@ -125,7 +125,7 @@ type Index struct {
 	// bytes, which hash and compare without reaching for a string. byID holds any other.
 	byUUID map[[16]byte]*Request
 	byID   map[string]*Request
-	recs  map[shardKey]*shardLog
+	recs   map[shardKey]*shardLog
 }
 
 // DefaultSize is the number of requests an index keeps by default.
