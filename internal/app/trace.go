@@ -18,7 +18,7 @@ import (
 
 // openTrace creates the trace index (unless --trace-size is 0) and returns the Kinesis
 // handler's OnPut for it.
-func (a *App) openTrace() func(context.Context, string, []kinesisapi.Put) {
+func (a *App) openTrace() func(context.Context, string, kinesisapi.Put) {
 	if a.cfg.TraceSize <= 0 {
 		return nil
 	}
@@ -115,28 +115,14 @@ func (w *statusWriter) code() int {
 }
 
 // traceKinesisPut is Kinesis's OnPut: one hop per record written.
-func traceKinesisPut(ctx context.Context, stream string, puts []kinesisapi.Put) {
+func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
 	tr := traceFrom(ctx)
 	if tr == nil {
 		return
 	}
-	var hops []trace.Hop
-	var recs []trace.Record
-	if len(puts) == 1 {
-		// PutRecord's one record: one allocation, not two.
-		one := new(struct {
-			hop [1]trace.Hop
-			rec [1]trace.Record
-		})
-		hops, recs = one.hop[:], one.rec[:]
-	} else {
-		hops, recs = make([]trace.Hop, len(puts)), make([]trace.Record, len(puts))
-	}
-	for i, p := range puts {
-		hops[i] = trace.Hop{Service: "kinesis", StreamName: stream, ShardID: p.ShardID, SequenceNumber: p.SequenceNumber}
-		recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
-	}
-	tr.Put(hops, recs)
+	hop := [1]trace.Hop{{Service: "kinesis", StreamName: stream, ShardID: p.ShardID, SequenceNumber: p.SequenceNumber}}
+	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
+	tr.Put(hop[:], rec[:])
 }
 
 // traceHooks are Firehose's hooks into the index x: a DirectPut record's hop, found again by

@@ -102,7 +102,11 @@ type Request struct {
 	// add one hop, found without looking through the record hops.
 	delivered []Hop
 	// logs are the shards the request put records in (mostly one).
-	logs      []*shardLog
+	logs []*shardLog
+	// one and oneLog are room for the first hop and shard, so that a request that puts one
+	// record (most do) costs one allocation.
+	one       [1]Hop
+	oneLog    [1]*shardLog
 	published bool
 	dropped   bool
 	// put is set by the first Put, so that Empty needs no lock.
@@ -159,7 +163,6 @@ func (x *Index) Begin() *Request { return &Request{x: x} }
 
 // Put records hops of the request, each for the record at the same index of recs, by which
 // a later delivery finds the request. recs may be shorter than hops (hops of no record).
-// The request keeps hops: the caller must not use it again.
 func (r *Request) Put(hops []Hop, recs []Record) {
 	if r == nil || len(hops) == 0 {
 		return
@@ -171,8 +174,9 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 		return
 	}
 	r.put.Store(true)
-	if r.hops == nil {
-		r.hops = hops // the caller's, given away: one allocation less per put
+	if r.hops == nil && len(hops) == 1 {
+		r.one[0] = hops[0]
+		r.hops = r.one[:1:1]
 	} else {
 		r.hops = append(r.hops, hops...)
 	}
@@ -184,7 +188,10 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 				l = &shardLog{key: k}
 				x.recs[k] = l
 			}
-			if !slices.Contains(r.logs, l) {
+			if r.logs == nil {
+				r.oneLog[0] = l
+				r.logs = r.oneLog[:1:1]
+			} else if !slices.Contains(r.logs, l) {
 				r.logs = append(r.logs, l)
 			}
 		}
