@@ -95,8 +95,11 @@ func (l *shardLog) trim() {
 // Request is the trace of one request, recorded while it runs. Its methods are safe for
 // concurrent use; a nil *Request records nothing.
 type Request struct {
-	x    *Index
-	id   string
+	x  *Index
+	id string
+	// uuid is id parsed, when it is a UUID (isUUID).
+	uuid   [16]byte
+	isUUID bool
 	hops []Hop
 	// delivered are the delivery hops, apart so that many records delivered in one object
 	// add one hop, found without looking through the record hops.
@@ -226,10 +229,10 @@ func (r *Request) Publish(id string, first *Hop) {
 		x.hops++
 	}
 	r.id, r.published = id, true
-	// Request ids are random UUIDs; should one come twice, the newer request wins, and
-	// dropping the older leaves it in place (see dropLocked).
-	if u, ok := parseUUID(id); ok {
-		x.byUUID[u] = r
+	// Should an id that is not a UUID come twice, the newer request wins, and dropping the
+	// older leaves it in place (see dropLocked).
+	if r.uuid, r.isUUID = parseUUID(id); r.isUUID {
+		x.byUUID[r.uuid] = r
 	} else {
 		x.byID[id] = r
 	}
@@ -261,14 +264,12 @@ func (x *Index) evictOldestLocked() {
 
 // dropLocked removes r and its records from the index.
 func (x *Index) dropLocked(r *Request) {
-	if r.id != "" {
-		if u, ok := parseUUID(r.id); ok {
-			if x.byUUID[u] == r {
-				delete(x.byUUID, u)
-			}
-		} else if x.byID[r.id] == r {
-			delete(x.byID, r.id)
-		}
+	switch {
+	case r.isUUID:
+		// Random UUIDs do not come twice; not looking first saves a lookup per put.
+		delete(x.byUUID, r.uuid)
+	case r.id != "" && x.byID[r.id] == r:
+		delete(x.byID, r.id)
 	}
 	x.hops -= r.cost()
 	r.published, r.dropped = true, true // nothing more is recorded for it
