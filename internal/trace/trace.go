@@ -100,7 +100,7 @@ type Request struct {
 	// uuid is id parsed, when it is a UUID (isUUID).
 	uuid   [16]byte
 	isUUID bool
-	hops []Hop
+	hops   []Hop
 	// delivered are the delivery hops, apart so that many records delivered in one object
 	// add one hop, found without looking through the record hops.
 	delivered []Hop
