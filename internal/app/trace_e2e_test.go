@@ -187,6 +187,13 @@ func TestTraceBounded(t *testing.T) {
 	if r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/trace/"+ids[2], ""); r.status != 405 {
 		t.Errorf("POST: %d %s, want 405", r.status, r.body)
 	}
+	// A reset deletes the records and objects traces name: the traces go too.
+	if r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/reset", ""); r.status != 200 {
+		t.Fatalf("reset: %d %s", r.status, r.body)
+	}
+	if status, _ := s.traceOf(t, ids[2]); status != 404 {
+		t.Errorf("after a reset: %d, want 404", status)
+	}
 
 	off := startServerConfig(t, func(c *app.Config) { c.TraceSize = 0 }, "", map[string]string{
 		"localpipe.yaml": "streams: [{StreamName: s, ShardCount: 1}]\n",

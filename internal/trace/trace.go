@@ -338,6 +338,18 @@ func (x *Index) Get(id string) ([]Hop, bool) {
 	return append(append(out, r.hops...), r.delivered...), true
 }
 
+// Clear forgets every request. Requests begun before and published after are kept.
+func (x *Index) Clear() {
+	if x == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for x.count > 0 {
+		x.evictOldestLocked()
+	}
+}
+
 // Len is the number of requests the index holds.
 func (x *Index) Len() int {
 	x.mu.Lock()

@@ -154,6 +154,22 @@ func TestDeliveredBeforePublish(t *testing.T) {
 	}
 }
 
+func TestClear(t *testing.T) {
+	x := New(10)
+	put(x, "a", 1)
+	put(x, "b", 2)
+	x.Clear()
+	if _, ok := x.Get("a"); ok || x.Len() != 0 || len(x.recs) != 0 || x.hops != 0 {
+		t.Errorf("after Clear: Len %d, %d shards, %d hops", x.Len(), len(x.recs), x.hops)
+	}
+	put(x, "c", 1)
+	if _, ok := x.Get("c"); !ok {
+		t.Error("nothing is traced after Clear")
+	}
+	var none *Index
+	none.Clear()
+}
+
 func TestDiscardForgetsRecords(t *testing.T) {
 	x := New(10)
 	r := x.Begin()
