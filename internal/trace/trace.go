@@ -3,8 +3,9 @@
 // method, the Kinesis or Firehose records it wrote, the S3 objects those records were
 // delivered in).
 //
-// The index is bounded: it keeps at most Size requests, and at most HopBudget hops among
-// them; the oldest requests go first. A record is found again by where it sits in its source
+// The index is bounded: it keeps at most Size requests, and at most HopsPerRequest times as
+// many hops among them (a PutRecords of 500 records is 500 hops); the oldest requests go
+// first. A record is found again by where it sits in its source
 // log (stream, shard, position), which is what Firehose reports when it delivers a range of
 // a shard, so the link from a record to its object costs one entry in an ordered list of
 // the shard's positions, dropped with its request.
