@@ -96,9 +96,9 @@ func (l *shardLog) trim() {
 // Request is the trace of one request, recorded while it runs. Its methods are safe for
 // concurrent use; a nil *Request records nothing.
 type Request struct {
-	x  *Index
-	id string
-	// uuid is id parsed, when it is a UUID (isUUID).
+	x *Index
+	// The request's id: uuid when it is a UUID (isUUID), else id.
+	id     string
 	uuid   [16]byte
 	isUUID bool
 	hops   []Hop
@@ -229,12 +229,14 @@ func (r *Request) Publish(id string, first *Hop) {
 		r.hops = append([]Hop{*first}, r.hops...)
 		x.hops++
 	}
-	r.id, r.published = id, true
+	r.published = true
 	// Should an id that is not a UUID come twice, the newer request wins, and dropping the
-	// older leaves it in place (see dropLocked).
+	// older leaves it in place (see dropLocked). A UUID is kept as its bytes only: the
+	// string would be one more object per request for the garbage collector to trace.
 	if r.uuid, r.isUUID = parseUUID(id); r.isUUID {
 		x.byUUID[r.uuid] = r
 	} else {
+		r.id = id
 		x.byID[id] = r
 	}
 	if x.count == x.size {

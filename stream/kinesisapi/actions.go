@@ -961,7 +961,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
 	seq := seqFor(sh.Created, sh.Index, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, name, Put{ShardID: sh.ID, SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+		c.h.onPut(c.ctx, info.Name, Put{ShardID: sh.ID, SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 	}
 	out := make([]byte, 0, 128)
 	out = append(out, `{"SequenceNumber":"`...)
@@ -1059,7 +1059,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		sh := info.Shards[r.Shard]
 		seq := seqFor(sh.Created, sh.Index, r.Position, r.Arrival)
 		if c.h.onPut != nil {
-			c.h.onPut(c.ctx, name, Put{ShardID: sh.ID, SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+			c.h.onPut(c.ctx, info.Name, Put{ShardID: sh.ID, SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 		}
 		out = append(out, `{"SequenceNumber":"`...)
 		out = append(out, seq...)

@@ -36,7 +36,8 @@ type Options struct {
 	Intercept awsjson.Interceptor
 	// OnPut learns each record a PutRecord or PutRecords wrote, with the request's context
 	// (the cross-hop trace); nil means nobody asks. One call per record keeps a put free of
-	// allocations for it.
+	// allocations for it, and stream is the engine's string for the name, which lives
+	// anyway, so a trace that keeps it keeps no copy per request.
 	OnPut func(ctx context.Context, stream string, record Put)
 }
 
