@@ -72,8 +72,8 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 	serve(sw, r)
 	apiID, stage, _, _ := gateway.InvokeTarget(r)
 	// The gateway names the resource it matched in the note.
-	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &trace.Hop{Service: "apigateway",
-		APIID: truncate(apiID, 100), Stage: truncate(stage, 100), ResourcePath: note.Resource, Status: sw.code()})
+	hop := trace.GatewayHop(truncate(apiID, 100), truncate(stage, 100), note.Resource, sw.code())
+	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &hop)
 }
 
 // statusWriter notes the status an answer was sent with.
@@ -120,7 +120,7 @@ func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
 	if tr == nil {
 		return
 	}
-	hop := [1]trace.Hop{{Service: "kinesis", StreamName: stream, ShardID: p.ShardID, SequenceNumber: p.SequenceNumber}}
+	hop := [1]trace.Hop{trace.KinesisHop(stream, p.ShardID, p.SequenceNumber)}
 	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
 	tr.Put(hop[:], rec[:])
 }
@@ -140,7 +140,7 @@ func traceHooks(x *trace.Index) firehose.Hooks {
 			hops := make([]trace.Hop, len(ids))
 			recs := make([]trace.Record, len(positions))
 			for i, id := range ids {
-				hops[i] = trace.Hop{Service: "firehose", DeliveryStreamName: deliveryStream, RecordID: id}
+				hops[i] = trace.FirehoseRecordHop(deliveryStream, id)
 			}
 			for i, p := range positions {
 				recs[i] = trace.Record{Stream: log, Position: p}
@@ -150,7 +150,7 @@ func traceHooks(x *trace.Index) firehose.Hooks {
 		Delivered: func(d firehose.Delivery) {
 			hops := make([]trace.Hop, len(d.Keys))
 			for i, k := range d.Keys {
-				hops[i] = trace.Hop{Service: "firehose", DeliveryStreamName: d.DeliveryStream, Bucket: d.Bucket, Key: k}
+				hops[i] = trace.DeliveryHop(d.DeliveryStream, d.Bucket, k)
 			}
 			x.Delivered(d.Source, d.Shard, d.First, d.Last, hops)
 		},

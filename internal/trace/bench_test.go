@@ -20,7 +20,7 @@ func BenchmarkPublish(b *testing.B) {
 	pos := uint64(0)
 	for b.Loop() {
 		r := x.Begin()
-		r.Put([]Hop{{Service: "kinesis", StreamName: "s", ShardID: "shardId-000000000000", SequenceNumber: "1"}},
+		r.Put([]Hop{KinesisHop("s", "shardId-000000000000", "1")},
 			[]Record{{Stream: "s", Position: pos}})
 		// An id comes again only after its request left the index.
 		r.Publish(ids[pos%uint64(len(ids))], nil)

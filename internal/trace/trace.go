@@ -17,29 +17,104 @@
 package trace
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
 
-// Hop is one step of a request through the pipeline, in the JSON shape GET
-// /_localpipe/trace/{requestId} answers with. Which fields are set depends on Service and
-// on the step: an API Gateway method (apiId, stage, resourcePath, status), a Kinesis record
-// (streamName, shardId, sequenceNumber), a Firehose record (deliveryStreamName, recordId), or
-// a Firehose delivery (deliveryStreamName, bucket, key).
+// Hop is one step of a request through the pipeline: an API Gateway method, a Kinesis or
+// Firehose record written, or a Firehose delivery to S3. Its JSON is what GET
+// /_localpipe/trace/{requestId} answers with (see MarshalJSON). It holds three strings
+// whatever its kind, which keeps a full index small: the garbage collector traces every
+// hop it holds at every cycle.
 type Hop struct {
-	Service            string `json:"service"`
-	APIID              string `json:"apiId,omitempty"`
-	Stage              string `json:"stage,omitempty"`
-	ResourcePath       string `json:"resourcePath,omitempty"`
-	Status             int    `json:"status,omitempty"`
-	StreamName         string `json:"streamName,omitempty"`
-	ShardID            string `json:"shardId,omitempty"`
-	SequenceNumber     string `json:"sequenceNumber,omitempty"`
-	DeliveryStreamName string `json:"deliveryStreamName,omitempty"`
-	RecordID           string `json:"recordId,omitempty"`
-	Bucket             string `json:"bucket,omitempty"`
-	Key                string `json:"key,omitempty"`
+	kind    hopKind
+	status  int32
+	a, b, c string
+}
+
+type hopKind uint8
+
+const (
+	kindGateway  hopKind = iota + 1 // apiId, stage, resourcePath; status
+	kindKinesis                     // streamName, shardId, sequenceNumber
+	kindRecord                      // deliveryStreamName, recordId
+	kindDelivery                    // deliveryStreamName, bucket, key
+)
+
+// GatewayHop is an API Gateway request: the API, stage and resource matched (resourcePath
+// is empty when none was), and the status answered.
+func GatewayHop(apiID, stage, resourcePath string, status int) Hop {
+	return Hop{kind: kindGateway, a: apiID, b: stage, c: resourcePath, status: int32(status)}
+}
+
+// KinesisHop is a record written to a Kinesis stream.
+func KinesisHop(stream, shardID, sequenceNumber string) Hop {
+	return Hop{kind: kindKinesis, a: stream, b: shardID, c: sequenceNumber}
+}
+
+// FirehoseRecordHop is a record a DirectPut delivery stream accepted.
+func FirehoseRecordHop(deliveryStream, recordID string) Hop {
+	return Hop{kind: kindRecord, a: deliveryStream, b: recordID}
+}
+
+// DeliveryHop is an S3 object a delivery stream wrote a request's records to.
+func DeliveryHop(deliveryStream, bucket, key string) Hop {
+	return Hop{kind: kindDelivery, a: deliveryStream, b: bucket, c: key}
+}
+
+// MarshalJSON writes the hop as the trace endpoint answers it: "service" first, then the
+// fields of its kind, empty ones left out:
+//
+//	{"service":"apigateway","apiId","stage","resourcePath","status"}
+//	{"service":"kinesis","streamName","shardId","sequenceNumber"}
+//	{"service":"firehose","deliveryStreamName","recordId"}
+//	{"service":"firehose","deliveryStreamName","bucket","key"}
+func (h Hop) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"service":`)
+	field := func(name, v string) {
+		if v != "" {
+			b = append(b, `,"`+name+`":`...)
+			b = appendString(b, v)
+		}
+	}
+	switch h.kind {
+	case kindGateway:
+		b = append(b, `"apigateway"`...)
+		field("apiId", h.a)
+		field("stage", h.b)
+		field("resourcePath", h.c)
+		if h.status != 0 {
+			b = append(b, `,"status":`...)
+			b = strconv.AppendInt(b, int64(h.status), 10)
+		}
+	case kindKinesis:
+		b = append(b, `"kinesis"`...)
+		field("streamName", h.a)
+		field("shardId", h.b)
+		field("sequenceNumber", h.c)
+	case kindRecord:
+		b = append(b, `"firehose"`...)
+		field("deliveryStreamName", h.a)
+		field("recordId", h.b)
+	case kindDelivery:
+		b = append(b, `"firehose"`...)
+		field("deliveryStreamName", h.a)
+		field("bucket", h.b)
+		field("key", h.c)
+	default:
+		b = append(b, `""`...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendString appends s as a JSON string. Names and keys come from clients, so they are
+// escaped as encoding/json escapes them.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 // Record is where a record sits in a source log: a Kinesis stream's shard, or the hidden

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,11 +10,11 @@ import (
 )
 
 func kin(seq int) Hop {
-	return Hop{Service: "kinesis", StreamName: "s", ShardID: "shardId-000000000000", SequenceNumber: fmt.Sprint(seq)}
+	return KinesisHop("s", "shardId-000000000000", fmt.Sprint(seq))
 }
 
 func obj(key string) Hop {
-	return Hop{Service: "firehose", DeliveryStreamName: "d", Bucket: "b", Key: key}
+	return DeliveryHop("d", "b", key)
 }
 
 // put begins a request that wrote records at positions of shard 0 of stream s, and
@@ -147,7 +148,7 @@ func TestDeliveredBeforePublish(t *testing.T) {
 	if _, ok := x.Get("late"); ok {
 		t.Fatal("found before it was published")
 	}
-	gw := Hop{Service: "apigateway", APIID: "api", Stage: "prod", ResourcePath: "/stream", Status: 200}
+	gw := GatewayHop("api", "prod", "/stream", 200)
 	r.Publish("late", &gw)
 	if got, want := mustGet(t, x, "late"), []Hop{gw, kin(7), obj("k")}; !reflect.DeepEqual(got, want) {
 		t.Errorf("%+v, want %+v", got, want)
@@ -255,12 +256,12 @@ func TestParseUUID(t *testing.T) {
 	}
 	// An id that is not a UUID is still found.
 	x := New(10)
-	x.Begin().Publish("not-a-uuid", &Hop{Service: "apigateway"})
-	x.Begin().Publish(good, &Hop{Service: "kinesis"})
-	if h := mustGet(t, x, "not-a-uuid"); h[0].Service != "apigateway" {
+	x.Begin().Publish("not-a-uuid", &Hop{kind: kindGateway})
+	x.Begin().Publish(good, &Hop{kind: kindKinesis})
+	if h := mustGet(t, x, "not-a-uuid"); h[0].kind != kindGateway {
 		t.Errorf("not-a-uuid: %v", h)
 	}
-	if h := mustGet(t, x, strings.ToUpper(good)); h[0].Service != "kinesis" {
+	if h := mustGet(t, x, strings.ToUpper(good)); h[0].kind != kindKinesis {
 		t.Errorf("%s: %v", good, h)
 	}
 }
@@ -279,4 +280,22 @@ func FuzzParseUUID(f *testing.F) {
 			t.Errorf("%q: ok %v, formats back as %q", s, ok, back)
 		}
 	})
+}
+
+func TestHopJSON(t *testing.T) {
+	for _, c := range []struct {
+		hop  Hop
+		want string
+	}{
+		{GatewayHop("a1", "prod", "/stream", 200), `{"service":"apigateway","apiId":"a1","stage":"prod","resourcePath":"/stream","status":200}`},
+		{GatewayHop("nosuchapi", "test", "", 403), `{"service":"apigateway","apiId":"nosuchapi","stage":"test","status":403}`},
+		{KinesisHop("s", "shardId-000000000001", "49"), `{"service":"kinesis","streamName":"s","shardId":"shardId-000000000001","sequenceNumber":"49"}`},
+		{FirehoseRecordHop("d", "r1"), `{"service":"firehose","deliveryStreamName":"d","recordId":"r1"}`},
+		{DeliveryHop("d", "b", "2026/12/02/k \"x\"<\u2028>"), `{"service":"firehose","deliveryStreamName":"d","bucket":"b","key":"2026/12/02/k \"x\"\u003c\u2028\u003e"}`},
+	} {
+		got, err := json.Marshal(c.hop)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s (%v), want %s", got, err, c.want)
+		}
+	}
 }
