@@ -104,10 +104,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a := &App{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
 	a.faults = newFaultRegistry(a.registry)
 	a.console = newConsole(a)
-	var onPut func(context.Context, string, []kinesisapi.Put)
-	if cfg.TraceSize > 0 {
-		a.trace, onPut = trace.New(cfg.TraceSize), traceKinesisPut
-	}
+	onPut := a.openTrace()
 	defer func() {
 		if err != nil {
 			a.closeEngines()

@@ -26,15 +26,15 @@ type Config struct {
 	Fsync      string // "always" or a Go duration such as "200ms"
 	LogLevel   string
 	// LogRequests writes one info line per request (--log-requests).
-	LogRequests bool
-	// TraceSize is how many requests the cross-hop trace keeps (--trace-size); 0 turns
-	// tracing off.
-	TraceSize         int
+	LogRequests       bool
 	StreamCreateDelay time.Duration
 	// AllowedHosts are Host names served besides loopback ones (--allowed-hosts); see
 	// hostPolicy.
 	AllowedHosts []string
 	Limits       Limits
+	// TraceSize is how many requests the cross-hop trace keeps (--trace-size); 0 turns
+	// tracing off.
+	TraceSize int
 
 	// Resources, when set, is used instead of reading ConfigFile (for tests and embedding).
 	Resources *Resources

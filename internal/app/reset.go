@@ -51,6 +51,8 @@ func (a *App) Reset(ctx context.Context) error {
 	// Faults declared at run time go with the state they were declared against; the config's
 	// come back with its resources, after them, as at start.
 	a.RemoveFaults()
+	// Traces name records and objects that are gone, at positions the new streams reuse.
+	a.trace.Clear()
 	a.logger.Info("reset: every resource and fault deleted; applying the config again")
 	if a.res != nil {
 		if err := a.apply(a.res); err != nil {

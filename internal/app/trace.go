@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/gateway"
 	"github.com/localpipe/localpipe/internal/awsjson"
@@ -14,14 +16,28 @@ import (
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
 
-// traceKey carries a request's *trace.Request in its context, from the edge to the services'
-// callbacks: an API Gateway request's integration runs in-process with the same context, so
-// the records it writes land in the gateway request's trace.
-type traceKey struct{}
+// openTrace creates the trace index (unless --trace-size is 0) and returns the Kinesis
+// handler's OnPut for it.
+func (a *App) openTrace() func(context.Context, string, kinesisapi.Put) {
+	if a.cfg.TraceSize <= 0 {
+		return nil
+	}
+	a.trace = trace.New(a.cfg.TraceSize)
+	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "localpipe_trace_requests",
+		Help: "Requests the cross-hop trace index holds (at most --trace-size)."},
+		func() float64 { return float64(a.trace.Len()) }))
+	return traceKinesisPut
+}
 
+// traceFrom finds a request's trace in its context, in the note the edge keeps for it: an
+// API Gateway request's integration runs in-process with the same context, so the records
+// it writes land in the gateway request's trace.
 func traceFrom(ctx context.Context) *trace.Request {
-	tr, _ := ctx.Value(traceKey{}).(*trace.Request)
-	return tr
+	if n := awsjson.NoteFrom(ctx); n != nil {
+		tr, _ := n.Trace.(*trace.Request)
+		return tr
+	}
+	return nil
 }
 
 // traced serves a request that may write records (an API Gateway invoke, a Kinesis or
@@ -35,9 +51,16 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 		return
 	}
 	tr := a.trace.Begin()
-	ctx := context.WithValue(r.Context(), traceKey{}, tr)
+	// The request log's note carries the trace when there is one, which saves a copy of the
+	// request on every put.
+	note := awsjson.NoteFrom(r.Context())
+	if note == nil {
+		note = &awsjson.Note{}
+		r = r.WithContext(awsjson.WithNote(r.Context(), note))
+	}
+	note.Trace = tr
 	if svc != svcGatewayInvoke {
-		serve(w, r.WithContext(ctx))
+		serve(w, r)
 		if tr.Empty() {
 			tr.Discard()
 			return
@@ -45,17 +68,12 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 		tr.Publish(header(w.Header(), "X-Amzn-Requestid"), nil)
 		return
 	}
-	// The gateway names the resource it matched in the request log's note.
-	note := awsjson.NoteFrom(ctx)
-	if note == nil {
-		note = &awsjson.Note{}
-		ctx = awsjson.WithNote(ctx, note)
-	}
 	sw := &statusWriter{ResponseWriter: w}
-	serve(sw, r.WithContext(ctx))
+	serve(sw, r)
 	apiID, stage, _, _ := gateway.InvokeTarget(r)
-	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &trace.Hop{Service: "apigateway",
-		APIID: truncate(apiID, 100), Stage: truncate(stage, 100), ResourcePath: note.Resource, Status: sw.code()})
+	// The gateway names the resource it matched in the note.
+	hop := trace.GatewayHop(truncate(apiID, 100), truncate(stage, 100), note.Resource, sw.code())
+	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &hop)
 }
 
 // statusWriter notes the status an answer was sent with.
@@ -97,18 +115,14 @@ func (w *statusWriter) code() int {
 }
 
 // traceKinesisPut is Kinesis's OnPut: one hop per record written.
-func traceKinesisPut(ctx context.Context, stream string, puts []kinesisapi.Put) {
+func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
 	tr := traceFrom(ctx)
 	if tr == nil {
 		return
 	}
-	hops := make([]trace.Hop, len(puts))
-	recs := make([]trace.Record, len(puts))
-	for i, p := range puts {
-		hops[i] = trace.Hop{Service: "kinesis", StreamName: stream, ShardID: p.ShardID, SequenceNumber: p.SequenceNumber}
-		recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
-	}
-	tr.Put(hops, recs)
+	hop := [1]trace.Hop{trace.KinesisHop(stream, p.ShardID, p.SequenceNumber)}
+	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
+	tr.Put(hop[:], rec[:])
 }
 
 // traceHooks are Firehose's hooks into the index x: a DirectPut record's hop, found again by
@@ -126,7 +140,7 @@ func traceHooks(x *trace.Index) firehose.Hooks {
 			hops := make([]trace.Hop, len(ids))
 			recs := make([]trace.Record, len(positions))
 			for i, id := range ids {
-				hops[i] = trace.Hop{Service: "firehose", DeliveryStreamName: deliveryStream, RecordID: id}
+				hops[i] = trace.FirehoseRecordHop(deliveryStream, id)
 			}
 			for i, p := range positions {
 				recs[i] = trace.Record{Stream: log, Position: p}
@@ -136,7 +150,7 @@ func traceHooks(x *trace.Index) firehose.Hooks {
 		Delivered: func(d firehose.Delivery) {
 			hops := make([]trace.Hop, len(d.Keys))
 			for i, k := range d.Keys {
-				hops[i] = trace.Hop{Service: "firehose", DeliveryStreamName: d.DeliveryStream, Bucket: d.Bucket, Key: k}
+				hops[i] = trace.DeliveryHop(d.DeliveryStream, d.Bucket, k)
 			}
 			x.Delivered(d.Source, d.Shard, d.First, d.Last, hops)
 		},

@@ -178,11 +178,21 @@ func TestTraceBounded(t *testing.T) {
 			t.Errorf("put %d: trace %d, want %d", i, status, want)
 		}
 	}
+	if m := s.do(t, "GET", s.a.Endpoint()+"/metrics", ""); !strings.Contains(m.body, "\nlocalpipe_trace_requests 2\n") {
+		t.Errorf("/metrics does not count the 2 traces held:\n%s", m.body)
+	}
 	if status, _ := s.traceOf(t, "00000000-0000-4000-8000-000000000000"); status != 404 {
 		t.Errorf("an unknown id: %d, want 404", status)
 	}
 	if r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/trace/"+ids[2], ""); r.status != 405 {
 		t.Errorf("POST: %d %s, want 405", r.status, r.body)
+	}
+	// A reset deletes the records and objects traces name: the traces go too.
+	if r := s.do(t, "POST", s.a.Endpoint()+"/_localpipe/reset", ""); r.status != 200 {
+		t.Fatalf("reset: %d %s", r.status, r.body)
+	}
+	if status, _ := s.traceOf(t, ids[2]); status != 404 {
+		t.Errorf("after a reset: %d, want 404", status)
 	}
 
 	off := startServerConfig(t, func(c *app.Config) { c.TraceSize = 0 }, "", map[string]string{

@@ -9,6 +9,9 @@ type Note struct {
 	Operation string
 	Resource  string
 	Reason    string
+	// Trace is the edge's cross-hop trace of the request, found by the callbacks the
+	// services call with the request's context; the wire layers leave it alone.
+	Trace any
 }
 
 type noteKey struct{}

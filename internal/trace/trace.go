@@ -3,8 +3,9 @@
 // method, the Kinesis or Firehose records it wrote, the S3 objects those records were
 // delivered in).
 //
-// The index is bounded: it keeps at most Size requests, and at most HopBudget hops among
-// them; the oldest requests go first. A record is found again by where it sits in its source
+// The index is bounded: it keeps at most Size requests, and at most HopsPerRequest times as
+// many hops among them (a PutRecords of 500 records is 500 hops); the oldest requests go
+// first. A record is found again by where it sits in its source
 // log (stream, shard, position), which is what Firehose reports when it delivers a range of
 // a shard, so the link from a record to its object costs one entry in an ordered list of
 // the shard's positions, dropped with its request.
@@ -16,29 +17,104 @@
 package trace
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
 
-// Hop is one step of a request through the pipeline, in the JSON shape GET
-// /_localpipe/trace/{requestId} answers with. Which fields are set depends on Service and
-// on the step: an API Gateway method (apiId, stage, resourcePath, status), a Kinesis record
-// (streamName, shardId, sequenceNumber), a Firehose record (deliveryStreamName, recordId), or
-// a Firehose delivery (deliveryStreamName, bucket, key).
+// Hop is one step of a request through the pipeline: an API Gateway method, a Kinesis or
+// Firehose record written, or a Firehose delivery to S3. Its JSON is what GET
+// /_localpipe/trace/{requestId} answers with (see MarshalJSON). It holds three strings
+// whatever its kind, which keeps a full index small: the garbage collector traces every
+// hop it holds at every cycle.
 type Hop struct {
-	Service            string `json:"service"`
-	APIID              string `json:"apiId,omitempty"`
-	Stage              string `json:"stage,omitempty"`
-	ResourcePath       string `json:"resourcePath,omitempty"`
-	Status             int    `json:"status,omitempty"`
-	StreamName         string `json:"streamName,omitempty"`
-	ShardID            string `json:"shardId,omitempty"`
-	SequenceNumber     string `json:"sequenceNumber,omitempty"`
-	DeliveryStreamName string `json:"deliveryStreamName,omitempty"`
-	RecordID           string `json:"recordId,omitempty"`
-	Bucket             string `json:"bucket,omitempty"`
-	Key                string `json:"key,omitempty"`
+	kind    hopKind
+	status  int32
+	a, b, c string
+}
+
+type hopKind uint8
+
+const (
+	kindGateway  hopKind = iota + 1 // apiId, stage, resourcePath; status
+	kindKinesis                     // streamName, shardId, sequenceNumber
+	kindRecord                      // deliveryStreamName, recordId
+	kindDelivery                    // deliveryStreamName, bucket, key
+)
+
+// GatewayHop is an API Gateway request: the API, stage and resource matched (resourcePath
+// is empty when none was), and the status answered.
+func GatewayHop(apiID, stage, resourcePath string, status int) Hop {
+	return Hop{kind: kindGateway, a: apiID, b: stage, c: resourcePath, status: int32(status)}
+}
+
+// KinesisHop is a record written to a Kinesis stream.
+func KinesisHop(stream, shardID, sequenceNumber string) Hop {
+	return Hop{kind: kindKinesis, a: stream, b: shardID, c: sequenceNumber}
+}
+
+// FirehoseRecordHop is a record a DirectPut delivery stream accepted.
+func FirehoseRecordHop(deliveryStream, recordID string) Hop {
+	return Hop{kind: kindRecord, a: deliveryStream, b: recordID}
+}
+
+// DeliveryHop is an S3 object a delivery stream wrote a request's records to.
+func DeliveryHop(deliveryStream, bucket, key string) Hop {
+	return Hop{kind: kindDelivery, a: deliveryStream, b: bucket, c: key}
+}
+
+// MarshalJSON writes the hop as the trace endpoint answers it: "service" first, then the
+// fields of its kind, empty ones left out:
+//
+//	{"service":"apigateway","apiId","stage","resourcePath","status"}
+//	{"service":"kinesis","streamName","shardId","sequenceNumber"}
+//	{"service":"firehose","deliveryStreamName","recordId"}
+//	{"service":"firehose","deliveryStreamName","bucket","key"}
+func (h Hop) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"service":`)
+	field := func(name, v string) {
+		if v != "" {
+			b = append(b, `,"`+name+`":`...)
+			b = appendString(b, v)
+		}
+	}
+	switch h.kind {
+	case kindGateway:
+		b = append(b, `"apigateway"`...)
+		field("apiId", h.a)
+		field("stage", h.b)
+		field("resourcePath", h.c)
+		if h.status != 0 {
+			b = append(b, `,"status":`...)
+			b = strconv.AppendInt(b, int64(h.status), 10)
+		}
+	case kindKinesis:
+		b = append(b, `"kinesis"`...)
+		field("streamName", h.a)
+		field("shardId", h.b)
+		field("sequenceNumber", h.c)
+	case kindRecord:
+		b = append(b, `"firehose"`...)
+		field("deliveryStreamName", h.a)
+		field("recordId", h.b)
+	case kindDelivery:
+		b = append(b, `"firehose"`...)
+		field("deliveryStreamName", h.a)
+		field("bucket", h.b)
+		field("key", h.c)
+	default:
+		b = append(b, `""`...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendString appends s as a JSON string. Names and keys come from clients, so they are
+// escaped as encoding/json escapes them.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 // Record is where a record sits in a source log: a Kinesis stream's shard, or the hidden
@@ -95,14 +171,21 @@ func (l *shardLog) trim() {
 // Request is the trace of one request, recorded while it runs. Its methods are safe for
 // concurrent use; a nil *Request records nothing.
 type Request struct {
-	x    *Index
-	id   string
-	hops []Hop
+	x *Index
+	// The request's id: uuid when it is a UUID (isUUID), else id.
+	id     string
+	uuid   [16]byte
+	isUUID bool
+	hops   []Hop
 	// delivered are the delivery hops, apart so that many records delivered in one object
 	// add one hop, found without looking through the record hops.
 	delivered []Hop
 	// logs are the shards the request put records in (mostly one).
-	logs      []*shardLog
+	logs []*shardLog
+	// one and oneLog are room for the first hop and shard, so that a request that puts one
+	// record (most do) costs one allocation.
+	one       [1]Hop
+	oneLog    [1]*shardLog
 	published bool
 	dropped   bool
 	// put is set by the first Put, so that Empty needs no lock.
@@ -121,8 +204,11 @@ type Index struct {
 	head  int
 	count int
 	hops  int // hops held by every request, published or not
-	byID  map[string]*Request
-	recs  map[shardKey]*shardLog
+	// byUUID finds requests by id: localpipe's request ids are UUIDs, kept as their 16
+	// bytes, which hash and compare without reaching for a string. byID holds any other.
+	byUUID map[[16]byte]*Request
+	byID   map[string]*Request
+	recs   map[shardKey]*shardLog
 }
 
 // DefaultSize is the number of requests an index keeps by default.
@@ -144,7 +230,7 @@ func New(size int) *Index {
 		size = DefaultSize
 	}
 	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget), ring: make([]*Request, size),
-		byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
+		byUUID: map[[16]byte]*Request{}, byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
 }
 
 // Size is the number of requests the index keeps.
@@ -156,7 +242,6 @@ func (x *Index) Begin() *Request { return &Request{x: x} }
 
 // Put records hops of the request, each for the record at the same index of recs, by which
 // a later delivery finds the request. recs may be shorter than hops (hops of no record).
-// The request keeps hops: the caller must not use it again.
 func (r *Request) Put(hops []Hop, recs []Record) {
 	if r == nil || len(hops) == 0 {
 		return
@@ -168,8 +253,9 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 		return
 	}
 	r.put.Store(true)
-	if r.hops == nil {
-		r.hops = hops // the caller's, given away: one allocation less per put
+	if r.hops == nil && len(hops) == 1 {
+		r.one[0] = hops[0]
+		r.hops = r.one[:1:1]
 	} else {
 		r.hops = append(r.hops, hops...)
 	}
@@ -181,7 +267,10 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 				l = &shardLog{key: k}
 				x.recs[k] = l
 			}
-			if !slices.Contains(r.logs, l) {
+			if r.logs == nil {
+				r.oneLog[0] = l
+				r.logs = r.oneLog[:1:1]
+			} else if !slices.Contains(r.logs, l) {
 				r.logs = append(r.logs, l)
 			}
 		}
@@ -215,12 +304,16 @@ func (r *Request) Publish(id string, first *Hop) {
 		r.hops = append([]Hop{*first}, r.hops...)
 		x.hops++
 	}
-	r.id, r.published = id, true
-	if old := x.byID[id]; old != nil {
-		// Request ids are random UUIDs; should one come twice, the newer request wins.
-		old.id = ""
+	r.published = true
+	// Should an id that is not a UUID come twice, the newer request wins, and dropping the
+	// older leaves it in place (see dropLocked). A UUID is kept as its bytes only: the
+	// string would be one more object per request for the garbage collector to trace.
+	if r.uuid, r.isUUID = parseUUID(id); r.isUUID {
+		x.byUUID[r.uuid] = r
+	} else {
+		r.id = id
+		x.byID[id] = r
 	}
-	x.byID[id] = r
 	if x.count == x.size {
 		x.evictOldestLocked()
 	}
@@ -249,7 +342,11 @@ func (x *Index) evictOldestLocked() {
 
 // dropLocked removes r and its records from the index.
 func (x *Index) dropLocked(r *Request) {
-	if r.id != "" && x.byID[r.id] == r {
+	switch {
+	case r.isUUID:
+		// Random UUIDs do not come twice; not looking first saves a lookup per put.
+		delete(x.byUUID, r.uuid)
+	case r.id != "" && x.byID[r.id] == r:
 		delete(x.byID, r.id)
 	}
 	x.hops -= r.cost()
@@ -306,7 +403,12 @@ func containsHop(hops []Hop, h Hop) bool {
 func (x *Index) Get(id string) ([]Hop, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	r := x.byID[id]
+	var r *Request
+	if u, ok := parseUUID(id); ok {
+		r = x.byUUID[u]
+	} else {
+		r = x.byID[id]
+	}
 	if r == nil {
 		return nil, false
 	}
@@ -314,9 +416,56 @@ func (x *Index) Get(id string) ([]Hop, bool) {
 	return append(append(out, r.hops...), r.delivered...), true
 }
 
+// Clear forgets every request. Requests begun before and published after are kept.
+func (x *Index) Clear() {
+	if x == nil {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for x.count > 0 {
+		x.evictOldestLocked()
+	}
+}
+
 // Len is the number of requests the index holds.
 func (x *Index) Len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.count
+}
+
+// parseUUID reads a UUID in its 36-character form, either case of hex digits alike (an id
+// typed in upper case finds its trace).
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := unhex(s[i])
+		lo, ok2 := unhex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j, i = j+1, i+2
+	}
+	return u, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }

@@ -1,18 +1,20 @@
 package trace
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
 
 func kin(seq int) Hop {
-	return Hop{Service: "kinesis", StreamName: "s", ShardID: "shardId-000000000000", SequenceNumber: fmt.Sprint(seq)}
+	return KinesisHop("s", "shardId-000000000000", fmt.Sprint(seq))
 }
 
 func obj(key string) Hop {
-	return Hop{Service: "firehose", DeliveryStreamName: "d", Bucket: "b", Key: key}
+	return DeliveryHop("d", "b", key)
 }
 
 // put begins a request that wrote records at positions of shard 0 of stream s, and
@@ -146,11 +148,27 @@ func TestDeliveredBeforePublish(t *testing.T) {
 	if _, ok := x.Get("late"); ok {
 		t.Fatal("found before it was published")
 	}
-	gw := Hop{Service: "apigateway", APIID: "api", Stage: "prod", ResourcePath: "/stream", Status: 200}
+	gw := GatewayHop("api", "prod", "/stream", 200)
 	r.Publish("late", &gw)
 	if got, want := mustGet(t, x, "late"), []Hop{gw, kin(7), obj("k")}; !reflect.DeepEqual(got, want) {
 		t.Errorf("%+v, want %+v", got, want)
 	}
+}
+
+func TestClear(t *testing.T) {
+	x := New(10)
+	put(x, "a", 1)
+	put(x, "b", 2)
+	x.Clear()
+	if _, ok := x.Get("a"); ok || x.Len() != 0 || len(x.recs) != 0 || x.hops != 0 {
+		t.Errorf("after Clear: Len %d, %d shards, %d hops", x.Len(), len(x.recs), x.hops)
+	}
+	put(x, "c", 1)
+	if _, ok := x.Get("c"); !ok {
+		t.Error("nothing is traced after Clear")
+	}
+	var none *Index
+	none.Clear()
 }
 
 func TestDiscardForgetsRecords(t *testing.T) {
@@ -216,4 +234,68 @@ func mustGet(t *testing.T, x *Index, id string) []Hop {
 		t.Fatalf("%s not found", id)
 	}
 	return hops
+}
+
+func TestParseUUID(t *testing.T) {
+	good := "0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f1"
+	u, ok := parseUUID(good)
+	if !ok || fmt.Sprintf("%x", u) != strings.ReplaceAll(good, "-", "") {
+		t.Fatalf("%s: %x %v", good, u, ok)
+	}
+	if v, ok := parseUUID(strings.ToUpper(good)); !ok || v != u {
+		t.Errorf("upper case: %x %v", v, ok)
+	}
+	for _, bad := range []string{
+		"", "x", good[:35], good + "0", "0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2fg", "0f1e2d3c04b5a-4697-8877-a6b5c4d3e2f1",
+		"0f1e2d3c-4b5a-4697-8877a-6b5c4d3e2f1", "0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f\x00", "0f1e2d3c-4b5a-4697-88 7-a6b5c4d3e2f1",
+		"0f1e2d3c-4b5a-4697-8877-a6b5c4d3é2f", "{f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f1", "0f1e2d3c-+b5a-4697-8877-a6b5c4d3e2f1",
+	} {
+		if _, ok := parseUUID(bad); ok {
+			t.Errorf("%q parsed as a UUID", bad)
+		}
+	}
+	// An id that is not a UUID is still found.
+	x := New(10)
+	x.Begin().Publish("not-a-uuid", &Hop{kind: kindGateway})
+	x.Begin().Publish(good, &Hop{kind: kindKinesis})
+	if h := mustGet(t, x, "not-a-uuid"); h[0].kind != kindGateway {
+		t.Errorf("not-a-uuid: %v", h)
+	}
+	if h := mustGet(t, x, strings.ToUpper(good)); h[0].kind != kindKinesis {
+		t.Errorf("%s: %v", good, h)
+	}
+}
+
+// FuzzParseUUID: a string parses as a UUID exactly when it is one, and then formats back to
+// itself (in lower case).
+func FuzzParseUUID(f *testing.F) {
+	f.Add("0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f1")
+	f.Add("0F1E2D3C-4B5A-4697-8877-A6B5C4D3E2F1")
+	f.Add("0f1e2d3c-4b5a-4697-8877-a6b5c4d3e2f")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		u, ok := parseUUID(s)
+		back := fmt.Sprintf("%x-%x-%x-%x-%x", u[:4], u[4:6], u[6:8], u[8:10], u[10:])
+		if ok != (back == strings.ToLower(s)) {
+			t.Errorf("%q: ok %v, formats back as %q", s, ok, back)
+		}
+	})
+}
+
+func TestHopJSON(t *testing.T) {
+	for _, c := range []struct {
+		hop  Hop
+		want string
+	}{
+		{GatewayHop("a1", "prod", "/stream", 200), `{"service":"apigateway","apiId":"a1","stage":"prod","resourcePath":"/stream","status":200}`},
+		{GatewayHop("nosuchapi", "test", "", 403), `{"service":"apigateway","apiId":"nosuchapi","stage":"test","status":403}`},
+		{KinesisHop("s", "shardId-000000000001", "49"), `{"service":"kinesis","streamName":"s","shardId":"shardId-000000000001","sequenceNumber":"49"}`},
+		{FirehoseRecordHop("d", "r1"), `{"service":"firehose","deliveryStreamName":"d","recordId":"r1"}`},
+		{DeliveryHop("d", "b", "2026/12/02/k \"x\"<\u2028>"), `{"service":"firehose","deliveryStreamName":"d","bucket":"b","key":"2026/12/02/k \"x\"\u003c\u2028\u003e"}`},
+	} {
+		got, err := json.Marshal(c.hop)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s (%v), want %s", got, err, c.want)
+		}
+	}
 }

@@ -998,7 +998,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
 	seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, name, []Put{{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position}})
+		c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 	}
 	out := make([]byte, 0, 128)
 	out = append(out, `{"SequenceNumber":"`...)
@@ -1090,10 +1090,6 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	m.putRecordsOK.Add(float64(len(res)))
 	m.putRecordsSuccess.Inc()
 	m.putRecordsLatency.Observe(time.Since(start).Seconds())
-	var puts []Put
-	if c.h.onPut != nil {
-		puts = make([]Put, 0, len(res))
-	}
 	out := make([]byte, 0, 40+len(res)*100)
 	out = append(out, `{"FailedRecordCount":0,"Records":[`...)
 	for i, r := range res {
@@ -1101,8 +1097,8 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 			out = append(out, ',')
 		}
 		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
-		if puts != nil {
-			puts = append(puts, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+		if c.h.onPut != nil {
+			c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 		}
 		out = append(out, `{"SequenceNumber":"`...)
 		out = append(out, seq...)
@@ -1111,9 +1107,6 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		out = append(out, `"}`...)
 	}
 	out = append(out, "]}"...)
-	if puts != nil {
-		c.h.onPut(c.ctx, name, puts)
-	}
 	return out, nil
 }
 

@@ -34,9 +34,11 @@ type Options struct {
 	// Intercept wraps every operation, over HTTP and in-process (fault injection); nil means
 	// none.
 	Intercept awsjson.Interceptor
-	// OnPut learns the records a PutRecord or PutRecords wrote, with the request's context
-	// (the cross-hop trace); nil means nobody asks.
-	OnPut func(ctx context.Context, stream string, records []Put)
+	// OnPut learns each record a PutRecord or PutRecords wrote, with the request's context
+	// (the cross-hop trace); nil means nobody asks. One call per record keeps a put free of
+	// allocations for it, and stream is the engine's string for the name, which lives
+	// anyway, so a trace that keeps it keeps no copy per request.
+	OnPut func(ctx context.Context, stream string, record Put)
 }
 
 // Put is a record PutRecord or PutRecords wrote: the shard and sequence number the answer
@@ -58,7 +60,7 @@ type Handler struct {
 	space   awsjson.Space
 	subs    subscriptions
 	account accountSettings
-	onPut   func(ctx context.Context, stream string, records []Put)
+	onPut   func(ctx context.Context, stream string, record Put)
 }
 
 // New returns a handler serving eng.
