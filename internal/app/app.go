@@ -147,6 +147,9 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if a.res, err = loadFunctions(a, cfg); err != nil {
 		return nil, err
 	}
+	if err := a.declareConfigFaults(a.res); err != nil {
+		return nil, err
+	}
 	always, interval, _ := cfg.fsyncPolicy()
 	a.streams, err = stream.Open(stream.Options{
 		Dir: filepath.Join(a.dataDir, "kinesis"), DB: a.db, LostFound: filepath.Join(a.dataDir, "lost+found", "kinesis"),
@@ -179,37 +182,44 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 
-	res := a.res
-	if res != nil {
-		// Checked before anything is created, declared after, so the bootstrap meets no fault.
-		var faults []FaultSpec
-		for i, raw := range res.Faults {
-			s, err := parseFault(raw)
-			if err != nil {
-				return nil, fmt.Errorf("--config faults[%d]: %w", i, err)
-			}
-			if res.Seed != nil && s.Probability != nil && s.Seed == nil {
-				seed := *res.Seed + uint64(i)
-				s.Seed = &seed
-			}
-			faults = append(faults, s)
-		}
-		if err := a.apply(res); err != nil {
+	if a.res != nil {
+		if err := a.apply(a.res); err != nil {
 			return nil, err
 		}
-		if _, err := a.faults.add(faults); err != nil {
-			return nil, fmt.Errorf("--config %w", err)
-		}
-		a.configFaults = faults
 	}
 	return a, nil
+}
+
+// declareConfigFaults declares the config's faults, before the engines open (see
+// bootstrapKey), and keeps them for a reset to declare again.
+func (a *App) declareConfigFaults(res *Resources) error {
+	if res == nil {
+		return nil
+	}
+	var faults []FaultSpec
+	for i, raw := range res.Faults {
+		s, err := parseFault(raw)
+		if err != nil {
+			return fmt.Errorf("--config faults[%d]: %w", i, err)
+		}
+		if res.Seed != nil && s.Probability != nil && s.Seed == nil {
+			seed := *res.Seed + uint64(i)
+			s.Seed = &seed
+		}
+		faults = append(faults, s)
+	}
+	if _, err := a.faults.add(faults); err != nil {
+		return fmt.Errorf("--config %w", err)
+	}
+	a.configFaults = faults
+	return nil
 }
 
 // apply creates the config file's resources through the same handlers API calls use, so
 // they are validated the same way. Resources that already exist are left as they are, with
 // a warning for each member the config changed.
 func (a *App) apply(res *Resources) error {
-	ctx := context.Background()
+	ctx := context.WithValue(context.Background(), bootstrapKey{}, true)
 	for i, raw := range res.Streams {
 		status, _, body := a.kinesis.Invoke(ctx, "CreateStream", raw, "")
 		if err := configError(status, body, "ResourceInUseException"); err != nil {

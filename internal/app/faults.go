@@ -416,7 +416,7 @@ func (r *faultRule) matchesOperation(op string) bool {
 
 // gatewayFault is the gateway's hook into the registry: the operation is "METHOD /path".
 func (f *faultRegistry) gatewayFault(ctx context.Context, apiID, method, resourcePath string) string {
-	if f.rules.Load() == nil {
+	if f.rules.Load() == nil || ctx.Value(bootstrapKey{}) != nil {
 		return ""
 	}
 	r := f.match("apigateway", method+" "+resourcePath, is(apiID))
@@ -453,11 +453,17 @@ func jsonResource(body []byte) string {
 	return ""
 }
 
+// bootstrapKey marks the context of the calls that create the config's resources. The
+// config's faults are declared before the engines open, so that what Firehose delivers as
+// soon as it opens (a batch decided before a crash) meets them; the config's own creation
+// calls must not.
+type bootstrapKey struct{}
+
 // interceptor is the JSON 1.1 services' hook into the registry.
 func (f *faultRegistry) interceptor(service string) awsjson.Interceptor {
 	return func(ctx context.Context, action string, body []byte, region string, next awsjson.InvokeFunc) (int, []byte) {
 		rules := f.rules.Load()
-		if rules == nil {
+		if rules == nil || ctx.Value(bootstrapKey{}) != nil {
 			return next(ctx, action, body, region)
 		}
 		if action == partialOps[service] && slices.ContainsFunc(*rules, func(r *faultRule) bool { return r.partial && r.spec.Service == service }) {
@@ -563,7 +569,7 @@ func (r *faultRule) partialBatch(ctx context.Context, service, action string, bo
 
 // s3Fault is the S3 handler's hook into the registry.
 func (f *faultRegistry) s3Fault(ctx context.Context, op, bucket string) (code, msg string, status int) {
-	if f.rules.Load() == nil {
+	if f.rules.Load() == nil || ctx.Value(bootstrapKey{}) != nil {
 		return "", "", 0
 	}
 	r := f.match("s3", op, is(bucket))
