@@ -515,11 +515,12 @@ func TestS3SIGKILLDuringVersionedWrites(t *testing.T) {
 	}
 	type version struct{ key, id string }
 	var (
-		mu      sync.Mutex
-		acked   = map[version][]byte{}
-		removed = map[version]bool{}
-		markers = map[version]bool{}
-		ops     int
+		mu       sync.Mutex
+		acked    = map[version][]byte{}
+		removing = map[version][]byte{} // removals sent, not acknowledged
+		removed  = map[version]bool{}
+		markers  = map[version]bool{}
+		ops      int
 	)
 	l := newLoad()
 	for w := 0; w < 4; w++ {
@@ -540,11 +541,17 @@ func TestS3SIGKILLDuringVersionedWrites(t *testing.T) {
 			if i%3 == 2 && len(mine) > 2 {
 				old := mine[0]
 				mine = mine[1:]
+				// A removal the kill cuts short may have happened or not: from the moment
+				// it is sent the version is no longer owed.
+				mu.Lock()
+				removing[old] = acked[old]
+				delete(acked, old)
+				mu.Unlock()
 				if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: aws.String(old.key), VersionId: aws.String(old.id)}); err != nil {
 					return false
 				}
 				mu.Lock()
-				delete(acked, old)
+				delete(removing, old)
 				removed[old] = true
 				ops++
 				mu.Unlock()
@@ -584,6 +591,17 @@ func TestS3SIGKILLDuringVersionedWrites(t *testing.T) {
 	for v := range removed {
 		if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String(v.key), VersionId: aws.String(v.id)}); err == nil {
 			t.Fatalf("removed version %s@%s is back", v.key, v.id)
+		}
+	}
+	for v, want := range removing {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(v.key), VersionId: aws.String(v.id)})
+		if err != nil {
+			continue // the removal happened
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, want) {
+			t.Fatalf("version %s@%s, its removal cut short: %d bytes, want %d", v.key, v.id, len(got), len(want))
 		}
 	}
 	listed := map[version]bool{}
