@@ -119,9 +119,9 @@ const (
 )
 
 // wait blocks until something happens that the current state acts on; nil channels are
-// never ready. Only reading passes the interval: in the other states a batch that is due
-// stays due, its timer's tick kept until reading comes back to it. A held flush is handed
-// out first, before a stop, so it is never left unanswered. The gauge is published before
+// never ready. Only reading passes the interval: while the source is down a batch that
+// comes due stays due, its timer's tick waiting in the channel until reading is back. A held
+// flush is handed out first, before a stop, so it is never left unanswered. The gauge is published before
 // blocking, so it is current while the reader idles.
 func (m *machine) wait(changed <-chan struct{}, interval, again <-chan time.Time) (wake, chan flushResult) {
 	if h := m.held; h != nil {
@@ -189,19 +189,19 @@ func awaitingParents(m *machine) stateFn {
 		return true
 	}
 	for _, p := range parents {
-		ch := r.d.finishedCh(p)
+		// The parent's finishing is the change this state waits for.
 		for waiting := true; waiting; {
-			select {
-			case <-ch:
+			switch ev, reply := m.wait(r.d.finishedCh(p), nil, nil); ev {
+			case evStop:
+				return nil
+			case evChanged:
 				waiting = false
-			case reply := <-r.flush:
+			case evFlush:
 				if finished() {
 					m.held = reply
 					return loading
 				}
 				m.answer(reply, nil, nil)
-			case <-r.d.stop:
-				return nil
 			}
 		}
 	}
@@ -240,9 +240,10 @@ func redoing(m *machine) stateFn {
 }
 
 // next is the state that follows a delivery or a flush: waiting out the backoff if a batch
-// failed, else reading.
+// failed, else reading. A decided batch goes the same way even if nothing failed: reading
+// would add records to it, and its keys derive from its range.
 func (m *machine) next() stateFn {
-	if m.failing {
+	if m.failing || m.buf.Spec != nil {
 		return backingOff
 	}
 	return reading

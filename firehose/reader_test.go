@@ -3,6 +3,7 @@ package firehose
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -209,5 +210,58 @@ func TestRedoRetriedOnBackoff(t *testing.T) {
 	}
 	if de, _ := env.e.DeliveryError("ds"); de != nil {
 		t.Errorf("delivery error %+v after the redo went through", de)
+	}
+}
+
+// flakySource is a memSource whose reads fail while err is set.
+type flakySource struct {
+	*memSource
+	fmu sync.Mutex
+	err error
+}
+
+func (s *flakySource) fail(err error) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.err = err
+}
+
+func (s *flakySource) Read(stream string, shard int, from uint64, max int) ([]Record, uint64, error) {
+	s.fmu.Lock()
+	err := s.err
+	s.fmu.Unlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.memSource.Read(stream, shard, from, max)
+}
+
+// TestFlushWhileSourceDown: a flush while the source cannot be read is answered with the
+// source's error, and once the source is back the next flush delivers every record once.
+func TestFlushWhileSourceDown(t *testing.T) {
+	env := openTest(t)
+	if err := env.e.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	src := &flakySource{memSource: env.src}
+	env.opts = func(o *Options) { o.Source = src }
+	env.reopen(t)
+	if _, err := env.e.Create(baseConfig("ds", nil), nil); err != nil {
+		t.Fatal(err)
+	}
+	put(t, env.e, "ds", "a")
+	down := errors.New("disk gone")
+	src.fail(down)
+	put(t, env.e, "ds", "b")
+	if keys, err := env.e.Flush(context.Background(), "ds"); !errors.Is(err, down) || len(keys) != 0 {
+		t.Fatalf("flush while the source is down: %v, %v; want %v", keys, err, down)
+	}
+	src.fail(nil)
+	keys, err := env.e.Flush(context.Background(), "ds")
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("flush after: %v, %v", keys, err)
+	}
+	if o := env.sink.get(t, keys[0]); string(o.body) != "ab" || o.writes != 1 {
+		t.Errorf("object %q written %d times, want ab once", o.body, o.writes)
 	}
 }
