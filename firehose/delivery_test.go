@@ -200,6 +200,8 @@ type testEnv struct {
 	met  *recMetrics
 	// tr, when set before reopen, is the engine's Transformer.
 	tr Transformer
+	// opts, when set before reopen, changes the engine's options further.
+	opts func(*Options)
 }
 
 var testClock = time.Date(2026, 3, 23, 9, 51, 59, 0, time.UTC)
@@ -218,7 +220,11 @@ func openTest(t *testing.T) *testEnv {
 
 func (env *testEnv) reopen(t *testing.T) {
 	t.Helper()
-	e, err := Open(Options{DB: env.db, Source: env.src, Sink: env.sink, Metrics: env.met, Now: func() time.Time { return testClock }, Transformer: env.tr})
+	o := Options{DB: env.db, Source: env.src, Sink: env.sink, Metrics: env.met, Now: func() time.Time { return testClock }, Transformer: env.tr}
+	if env.opts != nil {
+		env.opts(&o)
+	}
+	e, err := Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -617,33 +623,14 @@ func TestRedoAfterObjectsBeforeCheckpoint(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		put(t, env.e, "ds", fmt.Sprintf(`{"customer_id":"c%d","type":{"device":"d"},"i":%d}`, i%4, i))
 	}
-	var pending, check []byte
-	env.sink.onPut = func() {
-		env.db.View(func(tx *bolt.Tx) error {
-			root := tx.Bucket(rootBucket)
-			pending = append([]byte(nil), root.Bucket(batchBucket).Get(stateKey("ds", 0))...)
-			check = append([]byte(nil), root.Bucket(checkBucket).Get(stateKey("ds", 0))...)
-			return nil
-		})
+	keys := crashBeforeCommit(t, env, "ds")
+	if len(keys) != 4 {
+		t.Fatalf("flush wrote %v", keys)
 	}
-	keys, err := env.e.Flush(context.Background(), "ds")
-	if err != nil || len(keys) != 4 || len(pending) == 0 {
-		t.Fatalf("%v %v pending=%q", keys, err, pending)
-	}
-	env.sink.onPut = nil
-	env.e.Close(context.Background())
 	before := map[string][]byte{}
 	for _, k := range env.sink.keys() {
 		before[k] = env.sink.get(t, k).body
 	}
-	env.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
-		root.Bucket(batchBucket).Put(stateKey("ds", 0), pending)
-		if len(check) == 0 {
-			return root.Bucket(checkBucket).Delete(stateKey("ds", 0))
-		}
-		return root.Bucket(checkBucket).Put(stateKey("ds", 0), check)
-	})
 	// More records arrive before the restart; they must not join the redone batch.
 	put(t, env.e, "ds", `{"customer_id":"c0","type":{"device":"d"},"late":true}`)
 	env.reopen(t)
@@ -663,6 +650,44 @@ func TestRedoAfterObjectsBeforeCheckpoint(t *testing.T) {
 	if body := string(gunzip(t, env.sink.get(t, more[0]).body)); !strings.Contains(body, "late") || strings.Count(body, "\n") != 1 {
 		t.Errorf("late object %q", body)
 	}
+}
+
+// crashBeforeCommit flushes the delivery stream, closes the engine, and puts its state back
+// to what a crash right after the flush's last object was written, and before the checkpoint
+// moved past it, leaves. It returns the keys the flush wrote.
+func crashBeforeCommit(t *testing.T, env *testEnv, name string) []string {
+	t.Helper()
+	var pending, check []byte
+	env.sink.onPut = func() {
+		env.db.View(func(tx *bolt.Tx) error {
+			root := tx.Bucket(rootBucket)
+			pending = append([]byte(nil), root.Bucket(batchBucket).Get(stateKey(name, 0))...)
+			check = append([]byte(nil), root.Bucket(checkBucket).Get(stateKey(name, 0))...)
+			return nil
+		})
+	}
+	keys, err := env.e.Flush(context.Background(), name)
+	if err != nil || len(pending) == 0 {
+		t.Fatalf("flush: %v %v, pending=%q", keys, err, pending)
+	}
+	env.sink.onPut = nil
+	if err := env.e.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err = env.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		if err := root.Bucket(batchBucket).Put(stateKey(name, 0), pending); err != nil {
+			return err
+		}
+		if len(check) == 0 {
+			return root.Bucket(checkBucket).Delete(stateKey(name, 0))
+		}
+		return root.Bucket(checkBucket).Put(stateKey(name, 0), check)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // Records the source lost to damage leave a gap in positions: Firehose delivers the others

@@ -416,8 +416,9 @@ func (e *Engine) DeliveryError(name string) (*DeliveryError, error) {
 		return nil, ErrNotFound
 	}
 	var latest *DeliveryError
-	for _, r := range d.readers {
-		if de := r.failure.Load(); de != nil && (latest == nil || de.Since.Before(latest.Since)) {
+	// By index under d.mu: a reshard's children join the readers while we look.
+	for i := 0; d.reader(i) != nil; i++ {
+		if de := d.reader(i).failure.Load(); de != nil && (latest == nil || de.Since.Before(latest.Since)) {
 			latest = de
 		}
 	}

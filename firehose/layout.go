@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // spec is the part of a delivery stream's configuration that shapes its objects.
@@ -47,106 +44,6 @@ func (sp *spec) location() *time.Location {
 		return loc
 	}
 	return time.UTC
-}
-
-// deliver writes a batch's objects and then commits past it. The batch, its configuration
-// and its key are recorded first, so a crash in between is redone with the same keys (see
-// run), and every key depends only on what its object holds: S3 ends up with every record
-// exactly once.
-func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
-	if b.empty() {
-		return nil, nil
-	}
-	e := r.d.e
-	in := *r.d.info.Load()
-	if b.Spec == nil {
-		// The batch counts as decided only once its record is durable: a decided batch is
-		// written without recording it again.
-		nb := *b
-		nb.Spec = specOf(in)
-		if nb.Key != "" { // decided by an older localpipe, before batches carried their spec
-			nb.Spec.Version = nb.Version
-		} else {
-			nb.Version = in.Version
-			nb.Decided = e.now().UTC().Truncate(time.Millisecond)
-			if nb.Spec.PartitionQuery == "" {
-				nb.Key = r.objectKey(in, nb.Spec, &nb, nb.Oldest, "", prefixEnv{})
-			}
-		}
-		v, _ := json.Marshal(&nb)
-		if err := e.db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
-		}); err != nil {
-			return nil, err
-		}
-		*b = nb
-	} else if n, err := r.readable(in, b); err == nil && n == 0 {
-		// A decided batch is written again after a failure or a crash, maybe over objects
-		// already written. If the source has lost every one of its records to damage since,
-		// writing would replace those objects with empty ones: keep them, and move on.
-		e.logger.Warn("firehose: every record of a batch to write again is gone from the source; objects already written are kept",
-			"deliveryStream", in.Name, "first", b.First, "last", b.Last)
-		if err := r.commit(in, b); err != nil {
-			return nil, err
-		}
-		r.failures = 0
-		r.failure.Store(nil)
-		return nil, nil
-	}
-	keys, err := r.write(in, b)
-	if err != nil {
-		e.metrics.DeliveryFailed(in.Name)
-		de := r.failed(err)
-		e.logger.Warn("firehose: delivery to S3 failed; will retry", "deliveryStream", in.Name, "bucket", in.Bucket, "first", b.First, "last", b.Last,
-			"errorCode", de.Code, "attempts", de.Attempts, "retryIn", backoff(r.failures, e.retryBase, e.retryMax), "err", err)
-		return nil, err
-	}
-	if err := r.commit(in, b); err != nil {
-		return nil, err
-	}
-	r.failures = 0
-	r.failure.Store(nil)
-	e.metrics.Delivered(in.Name, b.Records, int(b.Bytes), e.now().Sub(b.Oldest))
-	if trigger == triggerFlush && e.closing.Load() {
-		trigger = triggerShutdown
-	}
-	if e.hooks.Delivered != nil {
-		e.hooks.Delivered(Delivery{DeliveryStream: in.Name, Source: sourceStream(in), Shard: r.shard,
-			First: b.First, Last: b.Last, Bucket: in.Bucket, Keys: keys, Records: b.Records, Bytes: b.Bytes, Trigger: trigger})
-	}
-	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
-		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
-	return keys, nil
-}
-
-// failed counts a failed delivery and records the error it met as Firehose names it: S3's
-// error code under "S3.", or InternalError for a failure that carries no S3 code (a local
-// disk error, say).
-func (r *reader) failed(err error) *DeliveryError {
-	r.failures++
-	de := &DeliveryError{Code: "InternalError", Message: err.Error(), Since: r.d.e.now(), Attempts: 1}
-	var se *SinkError
-	if errors.As(err, &se) {
-		de.Code, de.Message = "S3."+se.Code, se.Message
-	}
-	if prev := r.failure.Load(); prev != nil {
-		de.Since, de.Attempts = prev.Since, prev.Attempts+1
-	}
-	r.failure.Store(de)
-	return de
-}
-
-// commit moves the checkpoint past the batch and forgets it.
-func (r *reader) commit(in Info, b *batch) error {
-	return r.d.e.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(rootBucket)
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], b.Last+1)
-		if err := root.Bucket(checkBucket).Put(stateKey(in.Name, r.shard), v[:]); err != nil {
-			return err
-		}
-		return root.Bucket(batchBucket).Delete(stateKey(in.Name, r.shard))
-	})
 }
 
 // readable counts the batch's records the source can still read.
