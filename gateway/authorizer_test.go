@@ -309,7 +309,7 @@ func TestWildcardMatch(t *testing.T) {
 		{"**a", "ba", true},
 		{"a*", "", false},
 	} {
-		if got := wildcardMatch(tt.pattern, tt.s); got != tt.want {
+		if got := WildcardMatch(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("wildcardMatch(%q, %q) = %v", tt.pattern, tt.s, got)
 		}
 	}
@@ -335,7 +335,7 @@ func TestParseAuthorizerOutputBadInputs(t *testing.T) {
 		{`{"principalId":"p","policyDocument":{"Statement":[` + stmt + `]},"context":{"a":[1]}}`, "context value must be"},
 		{`{"principalId":"p","policyDocument":{"Statement":[` + stmt + `]},"context":[]}`, "shape"},
 	} {
-		if _, err := parseAuthorizerOutput([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.err) {
+		if _, err := ParseAuthorizerOutput([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%s: %v, want %q", tt.in, err, tt.err)
 		}
 	}
@@ -351,16 +351,16 @@ func FuzzParseAuthorizerOutput(f *testing.F) {
 		f.Add([]byte(s), arnPrefix+"GET/pets/1")
 	}
 	f.Fuzz(func(t *testing.T, b []byte, arn string) {
-		out, err := parseAuthorizerOutput(b)
+		out, err := ParseAuthorizerOutput(b)
 		if err != nil {
 			return
 		}
-		d := out.decide(arn)
-		if d != policyAllow && d != policyDeny && d != policyNoMatch {
+		d := out.Decide(arn)
+		if d != PolicyAllow && d != PolicyDeny && d != PolicyNoMatch {
 			t.Fatalf("decision %d", d)
 		}
 		// A policy with no statements allows nothing.
-		if len(out.statements) == 0 && d != policyNoMatch {
+		if len(out.Statements) == 0 && d != PolicyNoMatch {
 			t.Fatalf("no statements, decision %d", d)
 		}
 	})

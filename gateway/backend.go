@@ -30,8 +30,8 @@ func (q *call) serveAWS() {
 		// which reaches the client through the integration response as on AWS; the log says
 		// where the template's output broke.
 		if err := mapping.ValidateJSON(ir.body); err != nil {
-			attrs := []any{"requestId", q.requestID, "method", q.p.where, "template", ir.template.Name(),
-				"action", q.p.service + ":" + q.p.action, "err", err.Error(), "rendered", string(ir.body)}
+			attrs := []any{"requestId", q.requestID, "method", q.p.Where, "template", ir.template.Name(),
+				"action", q.p.Service + ":" + q.p.Action, "err", err.Error(), "rendered", string(ir.body)}
 			var je *mapping.JSONError
 			if errors.As(err, &je) {
 				attrs = append(attrs, "line", je.Line, "column", je.Col)
@@ -41,17 +41,17 @@ func (q *call) serveAWS() {
 	}
 	inv := q.s.opts.Invoker
 	if inv == nil {
-		q.s.log.Error("gateway: no Invoker is configured, so AWS integrations cannot be called", "requestId", q.requestID, "method", q.p.where)
+		q.s.log.Error("gateway: no Invoker is configured, so AWS integrations cannot be called", "requestId", q.requestID, "method", q.p.Where)
 		q.gatewayError(errInternal)
 		return
 	}
 	ctx, cancel := q.withTimeout()
 	defer cancel()
 	t0 := time.Now()
-	status, ct, resp := inv.Invoke(ctx, q.p.service, q.p.action, ir.body, q.p.region)
+	status, ct, resp := inv.Invoke(ctx, q.p.Service, q.p.Action, ir.body, q.p.Region)
 	q.integrationLatency, q.called, q.integrationStatus = time.Since(t0), true, status
 	if ctx.Err() == context.DeadlineExceeded && q.r.Context().Err() == nil {
-		q.s.log.Warn("gateway: the integration timed out", "requestId", q.requestID, "method", q.p.where, "timeoutInMillis", q.p.timeoutMillis)
+		q.s.log.Warn("gateway: the integration timed out", "requestId", q.requestID, "method", q.p.Where, "timeoutInMillis", q.p.TimeoutMillis)
 		q.gatewayError(errTimeout)
 		return
 	}
@@ -74,7 +74,7 @@ func (q *call) serveMock() {
 		st, err := mockStatus(ir.body)
 		if err != nil {
 			q.s.log.Warn("gateway: a MOCK integration's request template did not give a status code",
-				"requestId", q.requestID, "method", q.p.where, "template", ir.template.Name(), "err", err, "rendered", string(ir.body))
+				"requestId", q.requestID, "method", q.p.Where, "template", ir.template.Name(), "err", err, "rendered", string(ir.body))
 			q.gatewayError(errInternal)
 			return
 		}
@@ -138,7 +138,7 @@ func (q *call) serveHTTP() {
 		h.Set("Accept", accept)
 	}
 	if h.Get("User-Agent") == "" {
-		h.Set("User-Agent", "AmazonAPIGateway_"+q.d.api.ID)
+		h.Set("User-Agent", "AmazonAPIGateway_"+q.d.API.ID)
 	}
 	resp, ok := q.callHTTP(ir, h, false)
 	if !ok {
@@ -188,11 +188,11 @@ type backendResponse struct {
 func (q *call) callHTTP(ir *integrationRequest, h http.Header, proxy bool) (backendResponse, bool) {
 	target, err := q.integrationURL(ir, proxy)
 	if err != nil {
-		q.s.log.Warn("gateway: cannot build the integration URL", "requestId", q.requestID, "method", q.p.where, "err", err)
+		q.s.log.Warn("gateway: cannot build the integration URL", "requestId", q.requestID, "method", q.p.Where, "err", err)
 		q.gatewayError(errInternal)
 		return backendResponse{}, false
 	}
-	verb := q.p.integ.HTTPMethod
+	verb := q.p.Integration.HTTPMethod
 	if verb == "" || verb == "ANY" {
 		verb = q.r.Method
 	}
@@ -204,12 +204,12 @@ func (q *call) callHTTP(ir *integrationRequest, h http.Header, proxy bool) (back
 	}
 	req, err := http.NewRequestWithContext(ctx, verb, target, body)
 	if err != nil {
-		q.s.log.Warn("gateway: cannot build the integration request", "requestId", q.requestID, "method", q.p.where, "err", err)
+		q.s.log.Warn("gateway: cannot build the integration request", "requestId", q.requestID, "method", q.p.Where, "err", err)
 		q.gatewayError(errInternal)
 		return backendResponse{}, false
 	}
 	h.Del("Host")
-	h.Set("X-Amzn-Apigateway-Api-Id", q.d.api.ID)
+	h.Set("X-Amzn-Apigateway-Api-Id", q.d.API.ID)
 	req.Header = h
 	t0 := time.Now()
 	resp, err := q.s.client.Do(req)
@@ -221,27 +221,24 @@ func (q *call) callHTTP(ir *integrationRequest, h http.Header, proxy bool) (back
 	q.integrationLatency, q.called = time.Since(t0), true
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && q.r.Context().Err() == nil {
-			q.s.log.Warn("gateway: the integration timed out", "requestId", q.requestID, "method", q.p.where,
-				"url", target, "timeoutInMillis", q.p.timeoutMillis)
+			q.s.log.Warn("gateway: the integration timed out", "requestId", q.requestID, "method", q.p.Where,
+				"url", target, "timeoutInMillis", q.p.TimeoutMillis)
 			q.gatewayError(errTimeout)
 			return backendResponse{}, false
 		}
-		q.s.log.Warn("gateway: the integration request failed", "requestId", q.requestID, "method", q.p.where, "url", target, "err", err)
+		q.s.log.Warn("gateway: the integration request failed", "requestId", q.requestID, "method", q.p.Where, "url", target, "err", err)
 		q.gatewayError(errInternal)
 		return backendResponse{}, false
 	}
 	if int64(len(data)) > MaxPayloadSize {
-		q.s.log.Warn("gateway: the integration response is larger than 10 MB", "requestId", q.requestID, "method", q.p.where)
+		q.s.log.Warn("gateway: the integration response is larger than 10 MB", "requestId", q.requestID, "method", q.p.Where)
 		q.gatewayError(errInternal)
 		return backendResponse{}, false
 	}
 	return backendResponse{status: resp.StatusCode, header: resp.Header, body: data}, true
 }
 
-var (
-	uriParam    = regexp.MustCompile(`\{([^{}/]+)\}`)
-	stageVarRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
-)
+var uriParam = regexp.MustCompile(`\{([^{}/]+)\}`)
 
 // integrationURL puts the stage variables into the URI's ${stageVariables.name} places
 // (API Gateway allows them in HTTP integration URIs), the integration path parameters into
@@ -251,7 +248,7 @@ var (
 // same name, so "/{proxy}" works without spelling the mapping out.
 func (q *call) integrationURL(ir *integrationRequest, proxy bool) (string, error) {
 	var missing string
-	raw := stageVarRef.ReplaceAllStringFunc(q.p.integ.URI, func(m string) string {
+	raw := StageVarRef.ReplaceAllStringFunc(q.p.Integration.URI, func(m string) string {
 		name := m[len("${stageVariables.") : len(m)-1]
 		v, ok := q.stage.Variables[name]
 		if !ok {
@@ -281,7 +278,7 @@ func (q *call) integrationURL(ir *integrationRequest, proxy bool) (string, error
 		return strings.Join(segs, "/")
 	})
 	if missing != "" {
-		return "", fmt.Errorf("the uri %q has {%s} and the request gives it no value", q.p.integ.URI, missing)
+		return "", fmt.Errorf("the uri %q has {%s} and the request gives it no value", q.p.Integration.URI, missing)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -316,7 +313,7 @@ func (q *call) integrationResponse(status int, header http.Header, body []byte) 
 		// API Gateway's execution log says "Execution failed due to configuration error:
 		// No match for output mapping and no default output mapping configured".
 		q.s.log.Warn("gateway: no integration response matches the back end's status and there is no default response",
-			"requestId", q.requestID, "method", q.p.where, "status", status)
+			"requestId", q.requestID, "method", q.p.Where, "status", status)
 		q.gatewayError(errInternal)
 		return
 	}
@@ -324,16 +321,16 @@ func (q *call) integrationResponse(status int, header http.Header, body []byte) 
 }
 
 // applyResponse maps a back end's answer through the integration response cr.
-func (q *call) applyResponse(cr *compiledResponse, header http.Header, body []byte) {
+func (q *call) applyResponse(cr *CompiledResponse, header http.Header, body []byte) {
 	out := http.Header{}
-	for _, pm := range cr.params {
-		if v, ok := q.responseSource(pm.src, header, body); ok {
-			out.Set(pm.dst, v)
+	for _, pm := range cr.Params {
+		if v, ok := q.responseSource(pm.Src, header, body); ok {
+			out.Set(pm.Dst, v)
 		}
 	}
-	code := cr.status
+	code := cr.Status
 	respBody := body
-	if key, t, found := chooseTemplate(cr.templates, cr.order, q.r.Header.Get("Accept")); found {
+	if key, t, found := chooseTemplate(cr.Templates, cr.Order, q.r.Header.Get("Accept")); found {
 		if out.Get("Content-Type") == "" {
 			out.Set("Content-Type", key)
 		}
@@ -342,7 +339,7 @@ func (q *call) applyResponse(cr *compiledResponse, header http.Header, body []by
 			over, err := t.Execute(&buf, q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the response template failed", "requestId", q.requestID,
-					"method", q.p.where, "template", t.Name(), "err", err)
+					"method", q.p.Where, "template", t.Name(), "err", err)
 				q.gatewayError(errInternal)
 				return
 			}
@@ -357,14 +354,14 @@ func (q *call) applyResponse(cr *compiledResponse, header http.Header, body []by
 			}
 		}
 	}
-	switch cr.ir.ContentHandling {
+	switch cr.IR.ContentHandling {
 	case ConvertToText:
 		respBody = []byte(base64.StdEncoding.EncodeToString(respBody))
 	case ConvertToBinary:
 		if dec, err := base64.StdEncoding.DecodeString(string(respBody)); err == nil {
 			respBody = dec
 		} else {
-			q.s.log.Warn("gateway: CONVERT_TO_BINARY: the response is not base64", "requestId", q.requestID, "method", q.p.where)
+			q.s.log.Warn("gateway: CONVERT_TO_BINARY: the response is not base64", "requestId", q.requestID, "method", q.p.Where)
 			q.gatewayError(errInternal)
 			return
 		}
@@ -375,40 +372,40 @@ func (q *call) applyResponse(cr *compiledResponse, header http.Header, body []by
 // selectResponse returns the integration response whose selection pattern matches the
 // status code, else the default one, else nil. Patterns are tried in key order; API Gateway
 // does not document an order, so a document should not make two patterns match one status.
-func (p *plan) selectResponse(status int) *compiledResponse {
+func (p *MethodPlan) selectResponse(status int) *CompiledResponse {
 	s := strconv.Itoa(status)
-	for _, cr := range p.responses {
-		if cr.pattern.MatchString(s) {
+	for _, cr := range p.Responses {
+		if cr.Pattern.MatchString(s) {
 			return cr
 		}
 	}
-	return p.fallback
+	return p.Fallback
 }
 
 // responseSource evaluates a source of a method response header.
-func (q *call) responseSource(src paramSource, header http.Header, body []byte) (string, bool) {
-	switch src.kind {
-	case srcStatic:
-		return src.name, true
-	case srcContext:
-		return q.contextValue(src.name)
-	case srcStageVar:
-		v, ok := q.stage.Variables[src.name]
+func (q *call) responseSource(src ParamSource, header http.Header, body []byte) (string, bool) {
+	switch src.Kind {
+	case SrcStatic:
+		return src.Name, true
+	case SrcContext:
+		return q.contextValue(src.Name)
+	case SrcStageVar:
+		v, ok := q.stage.Variables[src.Name]
 		return v, ok
-	case srcRespHeader:
-		vals := header.Values(src.name)
+	case SrcRespHeader:
+		vals := header.Values(src.Name)
 		if len(vals) == 0 {
 			return "", false
 		}
-		if src.loc == "multivalueheader" {
+		if src.Loc == "multivalueheader" {
 			return strings.Join(vals, ","), true
 		}
 		return vals[len(vals)-1], true
-	case srcRespBody:
-		if src.path == nil {
+	case SrcRespBody:
+		if src.Path == nil {
 			return string(body), true
 		}
-		vals, ok := bodyPath(src.path, body)
+		vals, ok := bodyPath(src.Path, body)
 		if !ok {
 			return "", false
 		}

@@ -257,18 +257,18 @@ type restAPIOut struct {
 	Tags                      map[string]string        `json:"tags,omitempty"`
 }
 
-func restAPIOf(d *deployment) restAPIOut {
-	a := d.api
+func restAPIOf(d *DeploymentPlan) restAPIOut {
+	a := d.API
 	src := a.APIKeySource
 	if src == "" {
 		src = APIKeySourceHeader
 	}
 	return restAPIOut{
-		ID: a.ID, Name: a.Name, Description: a.Description, CreatedDate: epoch(d.created),
+		ID: a.ID, Name: a.Name, Description: a.Description, CreatedDate: epoch(d.Created),
 		Version: a.Version, BinaryMediaTypes: a.BinaryMediaTypes, APIKeySource: src,
 		// An imported API is edge-optimized unless the import says otherwise.
 		EndpointConfiguration: endpointConfigurationOut{Types: []string{"EDGE"}},
-		RootResourceID:        a.root.ID,
+		RootResourceID:        a.Root().ID,
 	}
 }
 
@@ -410,7 +410,7 @@ func integrationOf(res *Resource, in *Integration) integrationOut {
 		if def, ok := in.Responses["default"]; ok {
 			out.IntegrationResponses[def.StatusCode] = integrationResponseOf(def, "")
 		}
-		for _, pattern := range sortedKeys(in.Responses) {
+		for _, pattern := range SortedKeys(in.Responses) {
 			if pattern == "default" {
 				continue
 			}
@@ -445,11 +445,11 @@ type stageOut struct {
 	Tags                map[string]string `json:"tags,omitempty"`
 }
 
-func stageOf(d *deployment, st Stage) stageOut {
+func stageOf(d *DeploymentPlan, st Stage) stageOut {
 	return stageOut{
-		DeploymentID: d.deploymentID, StageName: st.Name, Variables: st.Variables,
+		DeploymentID: d.DeploymentID, StageName: st.Name, Variables: st.Variables,
 		CacheClusterStatus: "NOT_AVAILABLE", MethodSettings: map[string]any{},
-		CreatedDate: epoch(d.created), LastUpdatedDate: epoch(d.created),
+		CreatedDate: epoch(d.Created), LastUpdatedDate: epoch(d.Created),
 	}
 }
 
@@ -513,7 +513,7 @@ func derivedID(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	out := make([]byte, 6)
 	for i := range out {
-		out[i] = idAlphabet[int(sum[i])%len(idAlphabet)]
+		out[i] = IDAlphabet[int(sum[i])%len(IDAlphabet)]
 	}
 	return string(out)
 }
@@ -524,8 +524,8 @@ type deploymentOut struct {
 	CreatedDate int64  `json:"createdDate"`
 }
 
-func deploymentOf(d *deployment) deploymentOut {
-	return deploymentOut{ID: d.deploymentID, CreatedDate: epoch(d.created)}
+func deploymentOf(d *DeploymentPlan) deploymentOut {
+	return deploymentOut{ID: d.DeploymentID, CreatedDate: epoch(d.Created)}
 }
 
 type modelOut struct {
@@ -538,7 +538,7 @@ type modelOut struct {
 
 func modelsOf(a *API) []modelOut {
 	out := make([]modelOut, 0, len(a.Models))
-	for _, name := range sortedKeys(a.Models) {
+	for _, name := range SortedKeys(a.Models) {
 		out = append(out, modelOut{ID: derivedID(a.ID, "model", name), Name: name, Schema: string(a.Models[name]), ContentType: "application/json"})
 	}
 	return out
@@ -553,7 +553,7 @@ type validatorOut struct {
 
 func validatorsOf(a *API) []validatorOut {
 	out := make([]validatorOut, 0, len(a.RequestValidators))
-	for _, name := range sortedKeys(a.RequestValidators) {
+	for _, name := range SortedKeys(a.RequestValidators) {
 		v := a.RequestValidators[name]
 		out = append(out, validatorOut{
 			ID: derivedID(a.ID, "requestvalidator", name), Name: name,

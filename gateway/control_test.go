@@ -135,13 +135,13 @@ func TestControlShapes(t *testing.T) {
 	w := httptest.NewRecorder()
 	s.ServeControl(w, httptest.NewRequest("GET", "/restapis/api0000000", nil))
 	want := `{"id":"api0000000","name":"api-0","createdDate":1700000000,"apiKeySource":"HEADER",` +
-		`"endpointConfiguration":{"types":["EDGE"]},"disableExecuteApiEndpoint":false,"rootResourceId":"` + api.api.root.ID + `"}`
+		`"endpointConfiguration":{"types":["EDGE"]},"disableExecuteApiEndpoint":false,"rootResourceId":"` + api.API.Root().ID + `"}`
 	if w.Code != 200 || w.Body.String() != want || w.Header().Get("Content-Type") != "application/json" || w.Header()["x-amzn-RequestId"] == nil {
 		t.Errorf("GetRestApi: %d %s\nwant %s", w.Code, w.Body, want)
 	}
 	w = httptest.NewRecorder()
 	s.ServeControl(w, httptest.NewRequest("GET", "/restapis/api0000000/stages/prod", nil))
-	want = `{"deploymentId":"` + api.deploymentID + `","stageName":"prod","cacheClusterEnabled":false,"cacheClusterStatus":"NOT_AVAILABLE",` +
+	want = `{"deploymentId":"` + api.DeploymentID + `","stageName":"prod","cacheClusterEnabled":false,"cacheClusterStatus":"NOT_AVAILABLE",` +
 		`"methodSettings":{},"tracingEnabled":false,"createdDate":1700000000,"lastUpdatedDate":1700000000}`
 	if w.Code != 200 || w.Body.String() != want {
 		t.Errorf("GetStage: %d %s\nwant %s", w.Code, w.Body, want)

@@ -25,7 +25,7 @@ type authorizerOut struct {
 
 func authorizersOf(a *API) []authorizerOut {
 	out := make([]authorizerOut, 0, len(a.Authorizers))
-	for _, name := range sortedKeys(a.Authorizers) {
+	for _, name := range SortedKeys(a.Authorizers) {
 		z := a.Authorizers[name]
 		ttl := z.ResultTTLInSeconds
 		if ttl == nil {
@@ -95,7 +95,7 @@ func checkAuthorizer(a *Authorizer) *controlError {
 	default:
 		return badRequest("Invalid authorizer type specified: " + strconv.Quote(a.Type) + ". Valid values are TOKEN, REQUEST and COGNITO_USER_POOLS")
 	}
-	if _, err := compileAuthorizer(a); err != nil {
+	if _, err := CompileAuthorizer(a); err != nil {
 		return badRequest(err.Error())
 	}
 	return nil
@@ -123,7 +123,7 @@ func (s *Server) createAuthorizer(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkAuthorizer(a); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if _, dup := d.Authorizers[a.Name]; dup {
 			return nil, nil, conflict("Authorizer with the same name already exists")
 		}
@@ -139,7 +139,7 @@ func (s *Server) createAuthorizer(c *ctlReq) (int, any, *controlError) {
 
 // updateAuthorizer edits an authorizer in place; its name, which its id derives from, stays.
 func (s *Server) updateAuthorizer(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getAuthorizer, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getAuthorizer, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		name, ok := authorizerName(d, c.p["id"])
 		if !ok {
 			return nil, nil, notFound("Invalid Authorizer identifier specified")
@@ -166,7 +166,7 @@ func (s *Server) updateAuthorizer(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteAuthorizer(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		name, ok := authorizerName(d, c.p["id"])
 		if !ok {
 			return nil, nil, notFound("Invalid Authorizer identifier specified")
@@ -244,11 +244,11 @@ func (s *Server) testInvokeAuthorizer(c *ctlReq) (int, any, *controlError) {
 	if a == nil {
 		return 0, nil, notFound("Invalid Authorizer identifier specified")
 	}
-	ca, err := compileAuthorizer(a)
+	ca, err := CompileAuthorizer(a)
 	if err != nil {
 		return 0, nil, badRequest(err.Error())
 	}
-	ca.ttl = 0
+	ca.TTL = 0
 	target := in.PathWithQueryString
 	if !strings.HasPrefix(target, "/") {
 		target = "/" + target
@@ -268,8 +268,8 @@ func (s *Server) testInvokeAuthorizer(c *ctlReq) (int, any, *controlError) {
 	r.RemoteAddr = "test-invoke-source-ip"
 	q := &call{
 		s: s, r: r, start: s.now(), requestID: awsjson.NewRequestID(), extendedID: newExtendedID(),
-		d: &deployment{api: api}, stage: Stage{Name: testStage, Variables: in.StageVariables}, stageName: testStage,
-		path: r.URL.EscapedPath(), p: &plan{where: "TestInvokeAuthorizer " + a.Name, res: api.Root(), auth: ca},
+		d: &DeploymentPlan{API: api}, stage: Stage{Name: testStage, Variables: in.StageVariables}, stageName: testStage,
+		path: r.URL.EscapedPath(), p: &MethodPlan{Where: "TestInvokeAuthorizer " + a.Name, Resource: api.Root(), Auth: ca},
 	}
 	q.params = q.requestParams()
 	var log strings.Builder
@@ -282,11 +282,11 @@ func (s *Server) testInvokeAuthorizer(c *ctlReq) (int, any, *controlError) {
 		res["log"] = log.String()
 		return http.StatusOK, res, nil
 	}
-	ctx, _ := json.Marshal(out.context)
-	log.WriteString("Authorizer result: principalId " + strconv.Quote(out.principalID) + ", policy " + string(out.policy) + ", context " + string(ctx) + "\n")
+	ctx, _ := json.Marshal(out.Context)
+	log.WriteString("Authorizer result: principalId " + strconv.Quote(out.PrincipalID) + ", policy " + string(out.Policy) + ", context " + string(ctx) + "\n")
 	res["clientStatus"] = http.StatusOK
-	res["principalId"] = out.principalID
-	res["policy"] = string(out.policy)
+	res["principalId"] = out.PrincipalID
+	res["policy"] = string(out.Policy)
 	res["log"] = log.String()
 	return http.StatusOK, res, nil
 }

@@ -17,7 +17,7 @@ func checkStageInput(name string, vars map[string]string) *controlError {
 	if len(vars) > MaxStageVariables {
 		return badRequest(fmt.Sprintf("A stage can have at most %d stage variables", MaxStageVariables))
 	}
-	for _, k := range sortedKeys(vars) {
+	for _, k := range SortedKeys(vars) {
 		v := vars[k]
 		nameOK, valueOK := ValidStageVariable(k, v)
 		if !nameOK {
@@ -49,7 +49,7 @@ func deployable(d *apiDoc) *controlError {
 	if methods == 0 {
 		return badRequest("The REST API doesn't contain any methods")
 	}
-	if _, err := compileDeployment(api, nil); err != nil {
+	if _, err := CompileDeployment(api, nil); err != nil {
 		return badRequest(err.Error())
 	}
 	return nil
@@ -71,13 +71,13 @@ func (s *Server) createDeployment(c *ctlReq) (int, any, *controlError) {
 		}
 	}
 	var out deploymentOut
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if cerr := deployable(d); cerr != nil {
 			return nil, nil, cerr
 		}
-		id := newResourceID()
+		id := NewResourceID()
 		for d.Deployments[id] != nil {
-			id = newResourceID()
+			id = NewResourceID()
 		}
 		now := s.now().Unix()
 		if d.Deployments == nil {
@@ -105,7 +105,7 @@ func (s *Server) createDeployment(c *ctlReq) (int, any, *controlError) {
 		if err != nil {
 			return nil, nil, badRequest(err.Error())
 		}
-		return map[string]*deployment{in.StageName: dd}, nil, nil
+		return map[string]*DeploymentPlan{in.StageName: dd}, nil, nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -117,7 +117,7 @@ func (s *Server) createDeployment(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteDeployment(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		id := c.p["dep"]
 		if d.Deployments[id] == nil {
 			return nil, nil, notFound("Invalid Deployment identifier specified")
@@ -153,7 +153,7 @@ func (s *Server) createStage(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkTags(in.Tags); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if d.Deployments[in.DeploymentID] == nil {
 			return nil, nil, notFound("Invalid Deployment identifier specified")
 		}
@@ -172,7 +172,7 @@ func (s *Server) createStage(c *ctlReq) (int, any, *controlError) {
 		if err != nil {
 			return nil, nil, badRequest(err.Error())
 		}
-		return map[string]*deployment{in.StageName: dd}, nil, nil
+		return map[string]*DeploymentPlan{in.StageName: dd}, nil, nil
 	})
 	if cerr != nil {
 		return 0, nil, cerr
@@ -182,7 +182,7 @@ func (s *Server) createStage(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteStage(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		name := c.p["stage"]
 		if d.Stages[name] == nil {
 			return nil, nil, notFound("Invalid stage identifier specified")

@@ -60,7 +60,7 @@ func checkGatewayResponse(typ string, g GatewayResponse) *controlError {
 			return cerr
 		}
 	}
-	if _, errs := compileGatewayResponse("gateway response "+typ, g); len(errs) > 0 {
+	if _, errs := CompileGatewayResponse("gateway response "+typ, g); len(errs) > 0 {
 		return badRequest("Invalid gateway response specified: " + errs[0].Error())
 	}
 	return nil
@@ -107,7 +107,7 @@ func (s *Server) putGatewayResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkGatewayResponse(typ, g); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if d.GatewayResponses == nil {
 			d.GatewayResponses = map[string]GatewayResponse{}
 		}
@@ -125,7 +125,7 @@ func (s *Server) updateGatewayResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkGatewayResponseType(typ); cerr != nil {
 		return 0, nil, cerr
 	}
-	return s.patchDoc(c, http.StatusOK, s.getGatewayResponse, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getGatewayResponse, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		g := d.GatewayResponses[typ]
 		if cerr := applyPatch(ops, map[string]patchField{
 			"statusCode": {str: &g.StatusCode}, "responseParameters": {strMap: &g.ResponseParameters},
@@ -149,7 +149,7 @@ func (s *Server) deleteGatewayResponse(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkGatewayResponseType(typ); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if _, ok := d.GatewayResponses[typ]; !ok {
 			return nil, nil, notFound("Invalid Gateway Response identifier specified")
 		}

@@ -28,9 +28,9 @@ func cloneInto(d, source *apiDoc, keySource, mediaTypes bool) {
 	ids := map[string]string{source.RootID: d.RootID}
 	for old := range source.Resources {
 		if old != source.RootID {
-			id := newResourceID()
+			id := NewResourceID()
 			for d.Resources[id] != nil || slices.Contains(slices.Collect(maps.Values(ids)), id) {
-				id = newResourceID()
+				id = NewResourceID()
 			}
 			ids[old] = id
 		}
@@ -111,7 +111,7 @@ func (s *Server) putRestAPI(c *ctlReq) (int, any, *controlError) {
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		api.ID = d.ID
 		imp := docOfAPI(api, d.Created, d.EndpointTypes)
 		if mode == "overwrite" {
@@ -131,7 +131,7 @@ func (s *Server) putRestAPI(c *ctlReq) (int, any, *controlError) {
 			byPath[pathOf(d.Resources, id)] = id
 		}
 		// Parents before children: a path sorts after its parent's.
-		ids := sortedKeys(imp.Resources)
+		ids := SortedKeys(imp.Resources)
 		sort.SliceStable(ids, func(i, j int) bool {
 			return strings.Count(pathOf(imp.Resources, ids[i]), "/") < strings.Count(pathOf(imp.Resources, ids[j]), "/")
 		})
@@ -140,9 +140,9 @@ func (s *Server) putRestAPI(c *ctlReq) (int, any, *controlError) {
 			target, ok := byPath[path]
 			if !ok {
 				parent := byPath[pathOf(imp.Resources, r.ParentID)]
-				target = newResourceID()
+				target = NewResourceID()
 				for d.Resources[target] != nil {
-					target = newResourceID()
+					target = NewResourceID()
 				}
 				d.Resources[target] = &resourceDoc{ParentID: parent, PathPart: r.PathPart}
 				byPath[path] = target
@@ -193,7 +193,7 @@ func docOfAPI(api *API, created int64, types []string) *apiDoc {
 			Models: api.Models, RequestValidators: api.RequestValidators, DefaultValidator: api.DefaultValidator,
 			GatewayResponses: api.GatewayResponses, Authorizers: api.Authorizers,
 		},
-		EndpointTypes: types, RootID: api.root.ID, Resources: map[string]*resourceDoc{},
+		EndpointTypes: types, RootID: api.Root().ID, Resources: map[string]*resourceDoc{},
 	}
 	for _, r := range api.Resources() {
 		rd := &resourceDoc{ParentID: r.ParentID, PathPart: r.PathPart}
@@ -202,7 +202,7 @@ func docOfAPI(api *API, created int64, types []string) *apiDoc {
 			if m.Integration != nil && len(m.Integration.Responses) > 0 {
 				in := *m.Integration
 				in.Responses = map[string]IntegrationResponse{}
-				for _, pattern := range sortedKeys(m.Integration.Responses) {
+				for _, pattern := range SortedKeys(m.Integration.Responses) {
 					ir := m.Integration.Responses[pattern]
 					if pattern != "default" && ir.SelectionPattern == "" {
 						ir.SelectionPattern = pattern

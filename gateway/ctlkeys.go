@@ -42,7 +42,7 @@ type planDoc struct {
 	Description string            `json:"description,omitempty"`
 	ProductCode string            `json:"productCode,omitempty"`
 	APIStages   []apiStage        `json:"apiStages,omitempty"`
-	Throttle    *throttle         `json:"throttle,omitempty"`
+	Throttle    *Throttle         `json:"throttle,omitempty"`
 	Quota       *quota            `json:"quota,omitempty"`
 	Keys        []string          `json:"keys,omitempty"` // key ids, sorted
 	Created     int64             `json:"created"`
@@ -55,12 +55,7 @@ type apiStage struct {
 	APIID string `json:"apiId"`
 	Stage string `json:"stage"`
 	// Throttle overrides the plan's throttle for single methods, keyed "/resource/path/VERB".
-	Throttle map[string]throttle `json:"throttle,omitempty"`
-}
-
-type throttle struct {
-	BurstLimit int     `json:"burstLimit"`
-	RateLimit  float64 `json:"rateLimit"`
+	Throttle map[string]Throttle `json:"throttle,omitempty"`
 }
 
 type quota struct {
@@ -221,7 +216,7 @@ type stageKeyIn struct {
 // checkAPIStage reports AWS's error when API id has no stage of that name.
 func (s *Server) checkAPIStage(id, stage string) *controlError {
 	if d := s.deployment(id); d != nil {
-		if _, ok := d.stages[stage]; ok {
+		if _, ok := d.Stages[stage]; ok {
 			return nil
 		}
 		return notFound("Invalid stage identifier specified")
@@ -468,7 +463,7 @@ type usagePlanOut struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
 	APIStages   []apiStage        `json:"apiStages"`
-	Throttle    *throttle         `json:"throttle,omitempty"`
+	Throttle    *Throttle         `json:"throttle,omitempty"`
 	Quota       *quota            `json:"quota,omitempty"`
 	ProductCode string            `json:"productCode,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
@@ -539,7 +534,7 @@ func (s *Server) checkPlan(a *accountDoc, id string, p *planDoc) *controlError {
 	return nil
 }
 
-func checkThrottle(where string, t *throttle) *controlError {
+func checkThrottle(where string, t *Throttle) *controlError {
 	if t == nil {
 		return nil
 	}
@@ -563,7 +558,7 @@ func (s *Server) createUsagePlan(c *ctlReq) (int, any, *controlError) {
 		Name        string            `json:"name"`
 		Description string            `json:"description"`
 		APIStages   []apiStage        `json:"apiStages"`
-		Throttle    *throttle         `json:"throttle"`
+		Throttle    *Throttle         `json:"throttle"`
 		Quota       *quota            `json:"quota"`
 		Tags        map[string]string `json:"tags"`
 	}
@@ -594,7 +589,7 @@ func (s *Server) getUsagePlans(c *ctlReq) (int, any, *controlError) {
 	a := s.account()
 	key := c.q.Get("keyId")
 	all := []usagePlanOut{}
-	for _, id := range sortedKeys(a.Plans) {
+	for _, id := range SortedKeys(a.Plans) {
 		if p := a.Plans[id]; key == "" || slices.Contains(p.Keys, key) {
 			all = append(all, usagePlanOf(id, p))
 		}
@@ -684,7 +679,7 @@ func patchPlan(p *planDoc, op patchOp) *controlError {
 		}
 		return f, nil
 	}
-	setThrottle := func(t *throttle, field string) *controlError {
+	setThrottle := func(t *Throttle, field string) *controlError {
 		f, cerr := number()
 		if cerr != nil {
 			return cerr
@@ -709,7 +704,7 @@ func patchPlan(p *planDoc, op patchOp) *controlError {
 		p.Throttle = nil
 	case segs[0] == "throttle" && len(segs) == 2 && op.Op != "remove":
 		if p.Throttle == nil {
-			p.Throttle = &throttle{}
+			p.Throttle = &Throttle{}
 		}
 		return setThrottle(p.Throttle, segs[1])
 	case segs[0] == "quota" && len(segs) == 1 && op.Op == "remove":
@@ -767,7 +762,7 @@ func patchPlan(p *planDoc, op patchOp) *controlError {
 			return cerr
 		}
 		if st.Throttle == nil {
-			st.Throttle = map[string]throttle{}
+			st.Throttle = map[string]Throttle{}
 		}
 		t := st.Throttle[key]
 		if cerr := setThrottle(&t, segs[len(segs)-1]); cerr != nil {
@@ -884,7 +879,7 @@ func (s *Server) deleteUsagePlanKey(c *ctlReq) (int, any, *controlError) {
 
 // planFor returns the usage plan that lets key id call stage of apiID, and its id.
 func planFor(a *accountDoc, keyID, apiID, stage string) (string, *planDoc) {
-	for _, pid := range sortedKeys(a.Plans) {
+	for _, pid := range SortedKeys(a.Plans) {
 		p := a.Plans[pid]
 		if slices.Contains(p.Keys, keyID) && slices.ContainsFunc(p.APIStages, func(x apiStage) bool { return x.APIID == apiID && x.Stage == stage }) {
 			return pid, p

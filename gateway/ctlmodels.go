@@ -39,7 +39,7 @@ func describeModels(api *API, doc *apiDoc) []modelOut {
 // checkModels compiles every model, as CreateDeployment would.
 func checkModels(models map[string]json.RawMessage) *controlError {
 	c := jsonschema.NewCompiler(models)
-	for _, name := range sortedKeys(models) {
+	for _, name := range SortedKeys(models) {
 		if _, err := c.Model(name); err != nil {
 			return badRequest("Invalid model schema specified: " + err.Error())
 		}
@@ -50,8 +50,8 @@ func checkModels(models map[string]json.RawMessage) *controlError {
 // modelUsers lists the methods whose requestModels name model, as "/path VERB".
 func modelUsers(d *apiDoc, model string) []string {
 	var out []string
-	for _, id := range sortedKeys(d.Resources) {
-		for _, verb := range sortedKeys(d.Resources[id].Methods) {
+	for _, id := range SortedKeys(d.Resources) {
+		for _, verb := range SortedKeys(d.Resources[id].Methods) {
 			for _, name := range d.Resources[id].Methods[verb].RequestModels {
 				if name == model {
 					out = append(out, pathOf(d.Resources, id)+" "+verb)
@@ -72,7 +72,7 @@ func (s *Server) createModel(c *ctlReq) (int, any, *controlError) {
 	if cerr := decodeBody(c, &in); cerr != nil {
 		return 0, nil, cerr
 	}
-	if !modelNameRe.MatchString(in.Name) { // the importer's rule too
+	if !ModelNameRe.MatchString(in.Name) { // the importer's rule too
 		return 0, nil, badRequest("Model name must be alphanumeric")
 	}
 	if in.ContentType == "" {
@@ -85,7 +85,7 @@ func (s *Server) createModel(c *ctlReq) (int, any, *controlError) {
 	if !json.Valid([]byte(schema)) {
 		return 0, nil, badRequest("Invalid model schema specified: the schema is not JSON")
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if _, dup := d.Models[in.Name]; dup {
 			return nil, nil, conflict("Model name already exists for this REST API")
 		}
@@ -102,7 +102,7 @@ func (s *Server) createModel(c *ctlReq) (int, any, *controlError) {
 
 func (s *Server) updateModel(c *ctlReq) (int, any, *controlError) {
 	name := c.p["name"]
-	return s.patchDoc(c, http.StatusOK, s.getModel, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getModel, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		raw, ok := d.Models[name]
 		if !ok {
 			return nil, nil, notFound("Invalid model name specified: " + name)
@@ -122,7 +122,7 @@ func (s *Server) updateModel(c *ctlReq) (int, any, *controlError) {
 
 func (s *Server) deleteModel(c *ctlReq) (int, any, *controlError) {
 	name := c.p["name"]
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if _, ok := d.Models[name]; !ok {
 			return nil, nil, notFound("Invalid model name specified: " + name)
 		}
@@ -161,7 +161,7 @@ func (s *Server) createRequestValidator(c *ctlReq) (int, any, *controlError) {
 	if strings.TrimSpace(in.Name) == "" {
 		return 0, nil, badRequest("Request validator name must be specified")
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if _, dup := d.RequestValidators[in.Name]; dup {
 			return nil, nil, conflict("Validator with the same name already exists")
 		}
@@ -177,7 +177,7 @@ func (s *Server) createRequestValidator(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) updateRequestValidator(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getRequestValidator, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getRequestValidator, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		name, ok := validatorName(d, c.p["id"])
 		if !ok {
 			return nil, nil, notFound("Invalid Request Validator identifier specified")
@@ -194,7 +194,7 @@ func (s *Server) updateRequestValidator(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteRequestValidator(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		name, ok := validatorName(d, c.p["id"])
 		if !ok {
 			return nil, nil, notFound("Invalid Request Validator identifier specified")

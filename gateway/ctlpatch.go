@@ -42,7 +42,7 @@ func parsePatchPath(p string) (segs []string, ok bool) {
 		if s == "" {
 			return nil, false
 		}
-		segs = append(segs, unescapePointer(s))
+		segs = append(segs, UnescapePointer(s))
 	}
 	return segs, true
 }
@@ -74,7 +74,7 @@ func decodePatch(c *ctlReq) ([]patchOp, *controlError) {
 
 func invalidPatchPath(op patchOp, fields map[string]patchField) *controlError {
 	var paths []string
-	for _, name := range sortedKeys(fields) {
+	for _, name := range SortedKeys(fields) {
 		f := fields[name]
 		if f.strMap != nil || f.boolMap != nil || f.list != nil {
 			paths = append(paths, "/"+name+"/{key}")
@@ -175,12 +175,12 @@ func applyPatch(ops []patchOp, fields map[string]patchField) *controlError {
 // the API's document (nothing changes unless fn returns nil, see edit), and answers with
 // what read describes afterwards.
 func (s *Server) patchDoc(c *ctlReq, status int, read ctlFunc,
-	fn func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError)) (int, any, *controlError) {
+	fn func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError)) (int, any, *controlError) {
 	ops, cerr := decodePatch(c)
 	if cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) { return fn(d, ops) })
+	cerr = s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) { return fn(d, ops) })
 	if cerr != nil {
 		return 0, nil, cerr
 	}
@@ -188,7 +188,7 @@ func (s *Server) patchDoc(c *ctlReq, status int, read ctlFunc,
 }
 
 func (s *Server) updateRestAPI(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getRestAPI, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getRestAPI, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		if cerr := applyPatch(ops, map[string]patchField{
 			"name": {str: &d.Name}, "description": {str: &d.Description}, "version": {str: &d.Version},
 			"apiKeySource": {str: &d.APIKeySource}, "binaryMediaTypes": {list: &d.BinaryMediaTypes},
@@ -208,7 +208,7 @@ func (s *Server) updateRestAPI(c *ctlReq) (int, any, *controlError) {
 
 func (s *Server) updateStage(c *ctlReq) (int, any, *controlError) {
 	name := c.p["stage"]
-	return s.patchDoc(c, http.StatusOK, s.getStage, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getStage, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		st := d.Stages[name]
 		if st == nil {
 			return nil, nil, notFound("Invalid stage identifier specified")
@@ -246,12 +246,12 @@ func (s *Server) updateStage(c *ctlReq) (int, any, *controlError) {
 		if err != nil {
 			return nil, nil, badRequest(err.Error())
 		}
-		return map[string]*deployment{name: dd}, nil, nil
+		return map[string]*DeploymentPlan{name: dd}, nil, nil
 	})
 }
 
 func (s *Server) updateDeployment(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getDeployment, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getDeployment, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		dep := d.Deployments[c.p["dep"]]
 		if dep == nil {
 			return nil, nil, notFound("Invalid Deployment identifier specified")
@@ -261,7 +261,7 @@ func (s *Server) updateDeployment(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getMethod, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getMethod, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -295,7 +295,7 @@ func (s *Server) updateMethod(c *ctlReq) (int, any, *controlError) {
 func (s *Server) updateMethodResponse(c *ctlReq) (int, any, *controlError) {
 	code := c.p["code"]
 	// UpdateMethodResponse answers 201, as the model says.
-	return s.patchDoc(c, http.StatusCreated, s.getMethodResponse, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusCreated, s.getMethodResponse, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -315,7 +315,7 @@ func (s *Server) updateMethodResponse(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) updateIntegration(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getIntegration, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getIntegration, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -345,7 +345,7 @@ func (s *Server) updateIntegration(c *ctlReq) (int, any, *controlError) {
 
 func (s *Server) updateIntegrationResponse(c *ctlReq) (int, any, *controlError) {
 	code := c.p["code"]
-	return s.patchDoc(c, http.StatusOK, s.getIntegrationResponse, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getIntegrationResponse, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr

@@ -239,9 +239,9 @@ func (s *Server) invalidAPI(id string) *controlError {
 
 // described returns the API that reads of API id describe: the config's deployed API, or
 // the current model of a control-plane API (doc is then set).
-func (s *Server) described(id string) (api *API, d *deployment, doc *apiDoc, cerr *controlError) {
+func (s *Server) described(id string) (api *API, d *DeploymentPlan, doc *apiDoc, cerr *controlError) {
 	if d = s.deployment(id); d != nil {
-		return d.api, d, nil, nil
+		return d.API, d, nil, nil
 	}
 	if doc = s.doc(id); doc == nil {
 		return nil, nil, nil, s.invalidAPI(id)
@@ -412,13 +412,13 @@ func (s *Server) getStages(c *ctlReq) (int, any, *controlError) {
 	items := []stageOut{}
 	want := c.q.Get("deploymentId")
 	if d != nil {
-		if want == "" || want == d.deploymentID {
-			for _, name := range sortedKeys(d.stages) {
-				items = append(items, stageOf(d, d.stages[name]))
+		if want == "" || want == d.DeploymentID {
+			for _, name := range SortedKeys(d.Stages) {
+				items = append(items, stageOf(d, d.Stages[name]))
 			}
 		}
 	} else {
-		for _, name := range sortedKeys(doc.Stages) {
+		for _, name := range SortedKeys(doc.Stages) {
 			if st := doc.Stages[name]; want == "" || want == st.DeploymentID {
 				items = append(items, stageOfDoc(name, st))
 			}
@@ -434,7 +434,7 @@ func (s *Server) getStage(c *ctlReq) (int, any, *controlError) {
 	}
 	name := c.p["stage"]
 	if d != nil {
-		if st, ok := d.stages[name]; ok {
+		if st, ok := d.Stages[name]; ok {
 			return http.StatusOK, stageOf(d, st), nil
 		}
 	} else if st := doc.Stages[name]; st != nil {
@@ -445,7 +445,7 @@ func (s *Server) getStage(c *ctlReq) (int, any, *controlError) {
 
 func deploymentsOfDoc(doc *apiDoc) []deploymentOut {
 	out := make([]deploymentOut, 0, len(doc.Deployments))
-	for _, id := range sortedKeys(doc.Deployments) {
+	for _, id := range SortedKeys(doc.Deployments) {
 		dep := doc.Deployments[id]
 		out = append(out, deploymentOut{ID: id, Description: dep.Description, CreatedDate: dep.Created})
 	}

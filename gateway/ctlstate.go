@@ -161,7 +161,7 @@ func buildAPI(d *apiDoc, resources map[string]*resourceDoc) (*API, error) {
 	if rootDoc == nil {
 		return nil, fmt.Errorf("gateway: API %s has no root resource %q", d.ID, d.RootID)
 	}
-	api.root = &Resource{ID: d.RootID, Path: "/", Methods: byPattern(rootDoc.Methods)}
+	api.SetRoot(&Resource{ID: d.RootID, Path: "/", Methods: byPattern(rootDoc.Methods)})
 	children := map[string][]string{}
 	for id, r := range res {
 		if id != d.RootID {
@@ -173,7 +173,7 @@ func buildAPI(d *apiDoc, resources map[string]*resourceDoc) (*API, error) {
 		ids := children[parent.ID]
 		sort.Slice(ids, func(i, j int) bool { return res[ids[i]].PathPart < res[ids[j]].PathPart })
 		for _, id := range ids {
-			c, err := api.addResource(parent, res[id].PathPart, id)
+			c, err := api.AddResourceWithID(parent, res[id].PathPart, id)
 			if err != nil {
 				return fmt.Errorf("gateway: API %s: resource %s: %w", d.ID, id, err)
 			}
@@ -184,7 +184,7 @@ func buildAPI(d *apiDoc, resources map[string]*resourceDoc) (*API, error) {
 		}
 		return nil
 	}
-	if err := add(api.root); err != nil {
+	if err := add(api.Root()); err != nil {
 		return nil, err
 	}
 	return api, nil
@@ -198,7 +198,7 @@ func byPattern(methods map[string]*Method) map[string]*Method {
 			continue
 		}
 		out := make(map[string]IntegrationResponse, len(m.Integration.Responses))
-		for _, code := range sortedKeys(m.Integration.Responses) {
+		for _, code := range SortedKeys(m.Integration.Responses) {
 			ir := m.Integration.Responses[code]
 			key := ir.SelectionPattern
 			if key == "" {
@@ -212,7 +212,7 @@ func byPattern(methods map[string]*Method) map[string]*Method {
 }
 
 // compileStage compiles the deployment stage name of d points at, for serving.
-func compileStage(d *apiDoc, name string) (*deployment, error) {
+func compileStage(d *apiDoc, name string) (*DeploymentPlan, error) {
 	st := d.Stages[name]
 	if st == nil {
 		return nil, fmt.Errorf("gateway: API %s has no stage %q", d.ID, name)
@@ -227,11 +227,11 @@ func compileStage(d *apiDoc, name string) (*deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	dd, err := compileDeployment(api, []Stage{{Name: name, Variables: maps.Clone(st.Variables), throttles: stageThrottles(st.MethodSettings)}})
+	dd, err := CompileDeployment(api, []Stage{{Name: name, Variables: maps.Clone(st.Variables), Throttles: stageThrottles(st.MethodSettings)}})
 	if err != nil {
 		return nil, err
 	}
-	dd.created, dd.deploymentID = time.Unix(dep.Created, 0), st.DeploymentID
+	dd.Created, dd.DeploymentID = time.Unix(dep.Created, 0), st.DeploymentID
 	return dd, nil
 }
 
@@ -247,7 +247,7 @@ func (s *Server) OpenControlPlane(st Store) error {
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
 	docs := map[string]*apiDoc{}
-	staged := map[string]map[string]*deployment{}
+	staged := map[string]map[string]*DeploymentPlan{}
 	for id, b := range raw {
 		d, err := decodeAPIDoc(b)
 		if err != nil {
@@ -262,7 +262,7 @@ func (s *Server) OpenControlPlane(st Store) error {
 				continue
 			}
 			if staged[id] == nil {
-				staged[id] = map[string]*deployment{}
+				staged[id] = map[string]*DeploymentPlan{}
 			}
 			staged[id][name] = dd
 		}
@@ -298,7 +298,7 @@ func (s *Server) doc(id string) *apiDoc {
 
 // publish saves d and makes it, and the given stages compiled from it, current. dropped
 // names stages that no longer exist. The caller holds ctlMu.
-func (s *Server) publish(d *apiDoc, stages map[string]*deployment, dropped []string) error {
+func (s *Server) publish(d *apiDoc, stages map[string]*DeploymentPlan, dropped []string) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -312,7 +312,7 @@ func (s *Server) publish(d *apiDoc, stages map[string]*deployment, dropped []str
 	defer s.mu.Unlock()
 	s.docs[d.ID] = d
 	if s.staged[d.ID] == nil {
-		s.staged[d.ID] = map[string]*deployment{}
+		s.staged[d.ID] = map[string]*DeploymentPlan{}
 	}
 	maps.Copy(s.staged[d.ID], stages)
 	for _, name := range dropped {

@@ -101,7 +101,7 @@ func (s *Server) tagTargetOf(arn string) (tagTarget, *controlError) {
 				return *t, nil
 			},
 			set: func(fn func(map[string]string) (map[string]string, *controlError)) *controlError {
-				return s.edit(id, func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+				return s.edit(id, func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 					t, cerr := find(d)
 					if cerr != nil {
 						return nil, nil, cerr

@@ -49,7 +49,7 @@ func decodeBody(c *ctlReq, v any) *controlError {
 
 // edit runs fn on a clone of API id's document and publishes the result. fn may return
 // stages to serve from the clone (compiled) and stages to stop serving.
-func (s *Server) edit(id string, fn func(d *apiDoc) (stages map[string]*deployment, dropped []string, cerr *controlError)) *controlError {
+func (s *Server) edit(id string, fn func(d *apiDoc) (stages map[string]*DeploymentPlan, dropped []string, cerr *controlError)) *controlError {
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
 	if cerr := s.writable(id); cerr != nil {
@@ -68,7 +68,7 @@ func (s *Server) edit(id string, fn func(d *apiDoc) (stages map[string]*deployme
 
 // editMethod is edit for a change to the one method the request's path names.
 func (s *Server) editMethod(c *ctlReq, fn func(m *Method) *controlError) *controlError {
-	return s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	return s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		_, m, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -152,7 +152,7 @@ func (s *Server) createRestAPI(c *ctlReq) (int, any, *controlError) {
 	if in.CloneFrom != "" {
 		switch dd, doc := s.deployment(in.CloneFrom), s.doc(in.CloneFrom); {
 		case dd != nil:
-			source = docOfAPI(dd.api, 0, nil)
+			source = docOfAPI(dd.API, 0, nil)
 		case doc != nil:
 			source = doc.clone()
 		default:
@@ -216,13 +216,13 @@ func (s *Server) createResource(c *ctlReq) (int, any, *controlError) {
 		return 0, nil, cerr
 	}
 	var id string
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		if cerr := checkPlacement(d, "", c.p["res"], in.PathPart); cerr != nil {
 			return nil, nil, cerr
 		}
-		id = newResourceID()
+		id = NewResourceID()
 		for d.Resources[id] != nil {
-			id = newResourceID()
+			id = NewResourceID()
 		}
 		d.Resources[id] = &resourceDoc{ParentID: c.p["res"], PathPart: in.PathPart}
 		return nil, nil, nil
@@ -241,7 +241,7 @@ func checkPlacement(d *apiDoc, id, parentID, pathPart string) *controlError {
 	if parent == nil {
 		return notFound("Invalid Resource identifier specified")
 	}
-	_, _, variable, err := parsePathPart(pathPart)
+	_, _, variable, err := ParsePathPart(pathPart)
 	if err != nil {
 		return badRequest(pathPartMessage)
 	}
@@ -265,7 +265,7 @@ func checkPlacement(d *apiDoc, id, parentID, pathPart string) *controlError {
 // updateResource is UpdateResource: /pathPart and /parentId may be replaced. A resource
 // cannot move under itself or one of its descendants, and the root does not move.
 func (s *Server) updateResource(c *ctlReq) (int, any, *controlError) {
-	return s.patchDoc(c, http.StatusOK, s.getResource, func(d *apiDoc, ops []patchOp) (map[string]*deployment, []string, *controlError) {
+	return s.patchDoc(c, http.StatusOK, s.getResource, func(d *apiDoc, ops []patchOp) (map[string]*DeploymentPlan, []string, *controlError) {
 		id := c.p["res"]
 		r := d.Resources[id]
 		if r == nil {
@@ -300,7 +300,7 @@ func (s *Server) updateResource(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteResource(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		id := c.p["res"]
 		if d.Resources[id] == nil {
 			return nil, nil, notFound("Invalid Resource identifier specified")
@@ -338,7 +338,7 @@ func setMethodRefs(d *apiDoc, m *Method, validatorID string) *controlError {
 		}
 		m.RequestValidator = name
 	}
-	for _, ct := range sortedKeys(m.RequestModels) {
+	for _, ct := range SortedKeys(m.RequestModels) {
 		name := m.RequestModels[ct]
 		if _, ok := d.Models[name]; !ok && name != "Empty" && name != "Error" {
 			return badRequest("Invalid model identifier specified: " + name)
@@ -388,7 +388,7 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 	if cerr := checkMethodParams(in.RequestParameters); cerr != nil {
 		return 0, nil, cerr
 	}
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		r := d.Resources[c.p["res"]]
 		if r == nil {
 			return nil, nil, notFound("Invalid Resource identifier specified")
@@ -419,7 +419,7 @@ func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 }
 
 func (s *Server) deleteMethod(c *ctlReq) (int, any, *controlError) {
-	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*deployment, []string, *controlError) {
+	cerr := s.edit(c.p["api"], func(d *apiDoc) (map[string]*DeploymentPlan, []string, *controlError) {
 		r, _, cerr := methodOfDoc(d, c)
 		if cerr != nil {
 			return nil, nil, cerr
@@ -434,7 +434,7 @@ func (s *Server) deleteMethod(c *ctlReq) (int, any, *controlError) {
 }
 
 func checkStatusCode(code string) *controlError {
-	if !statusCodeRe.MatchString(code) {
+	if !StatusCodeRe.MatchString(code) {
 		return badRequest("Invalid response status code specified")
 	}
 	return nil
@@ -572,11 +572,11 @@ func checkIntegration(in *Integration) *controlError {
 	if in.TimeoutInMillis != 0 && (in.TimeoutInMillis < MinTimeoutMillis || in.TimeoutInMillis > MaxTimeoutMillis) {
 		return badRequest(fmt.Sprintf("Timeout should be between %d ms and %d ms", MinTimeoutMillis, MaxTimeoutMillis))
 	}
-	if _, errs := compileTemplates("requestTemplates", in.RequestTemplates); len(errs) > 0 {
+	if _, errs := CompileTemplates("requestTemplates", in.RequestTemplates); len(errs) > 0 {
 		return badRequest("Invalid mapping template specified: " + errs[0].Error())
 	}
-	for _, dst := range sortedKeys(in.RequestParameters) {
-		if _, err := compileRequestParam(dst, in.RequestParameters[dst]); err != nil {
+	for _, dst := range SortedKeys(in.RequestParameters) {
+		if _, err := CompileRequestParam(dst, in.RequestParameters[dst]); err != nil {
 			return badRequest(fmt.Sprintf("Invalid mapping expression specified: %s: %v", dst, err))
 		}
 	}
@@ -596,7 +596,7 @@ func checkIntegrationResponse(ir IntegrationResponse) *controlError {
 	if cerr := checkContentHandling(ir.ContentHandling); cerr != nil {
 		return cerr
 	}
-	if _, errs := compileResponse("integration response "+ir.StatusCode, ir); len(errs) > 0 {
+	if _, errs := CompileResponse("integration response "+ir.StatusCode, ir); len(errs) > 0 {
 		return badRequest("Invalid integration response specified: " + errs[0].Error())
 	}
 	return nil
@@ -604,7 +604,7 @@ func checkIntegrationResponse(ir IntegrationResponse) *controlError {
 
 // checkMethodParams checks a method's request parameters' names.
 func checkMethodParams(params map[string]bool) *controlError {
-	for _, k := range sortedKeys(params) {
+	for _, k := range SortedKeys(params) {
 		if !methodParamRe.MatchString(k) {
 			return badRequest("Invalid mapping expression specified: " + k)
 		}
@@ -614,7 +614,7 @@ func checkMethodParams(params map[string]bool) *controlError {
 
 // checkMethodResponseParams checks a method response's header names.
 func checkMethodResponseParams(params map[string]bool) *controlError {
-	for _, k := range sortedKeys(params) {
+	for _, k := range SortedKeys(params) {
 		if name, ok := strings.CutPrefix(k, "method.response.header."); !ok || name == "" {
 			return badRequest("Invalid mapping expression specified: " + k)
 		}

@@ -225,7 +225,7 @@ func FuzzControlPlane(f *testing.F) {
 				t.Fatalf("API %s: the store differs from what is served", id)
 			}
 			for name, dd := range s.staged[id] {
-				if _, ok := dd.stages[name]; !ok {
+				if _, ok := dd.Stages[name]; !ok {
 					t.Fatalf("API %s: stage %s is served by a deployment compiled for another", id, name)
 				}
 			}

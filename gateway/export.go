@@ -104,7 +104,7 @@ func exportAPI(api *API, id, region, stage string, o exportOptions) map[string]a
 	}
 
 	models := map[string]any{}
-	for _, name := range sortedKeys(api.Models) {
+	for _, name := range SortedKeys(api.Models) {
 		var schema any
 		if err := json.Unmarshal(api.Models[name], &schema); err == nil {
 			models[name] = rewriteRefs(schema, modelPrefix)
@@ -121,7 +121,7 @@ func exportAPI(api *API, id, region, stage string, o exportOptions) map[string]a
 			continue
 		}
 		item := map[string]any{}
-		for _, verb := range sortedKeys(res.Methods) {
+		for _, verb := range SortedKeys(res.Methods) {
 			m := res.Methods[verb]
 			op := exportMethod(api, m, o, ref, modelPrefix)
 			if m.APIKeyRequired {
@@ -130,7 +130,7 @@ func exportAPI(api *API, id, region, stage string, o exportOptions) map[string]a
 			}
 			key := strings.ToLower(verb)
 			if verb == "ANY" {
-				key = extAnyMethod
+				key = ExtAnyMethod
 			}
 			item[key] = op
 		}
@@ -167,17 +167,17 @@ func exportAPI(api *API, id, region, stage string, o exportOptions) map[string]a
 		for name, v := range api.RequestValidators {
 			vs[name] = map[string]any{"validateRequestBody": v.ValidateRequestBody, "validateRequestParameters": v.ValidateRequestParameters}
 		}
-		doc[extRequestValidators] = vs
+		doc[ExtRequestValidators] = vs
 		if api.DefaultValidator != "" {
-			doc[extRequestValidator] = api.DefaultValidator
+			doc[ExtRequestValidator] = api.DefaultValidator
 		}
 	}
 	if o.all {
 		if api.APIKeySource != "" {
-			doc[extAPIKeySource] = api.APIKeySource
+			doc[ExtAPIKeySource] = api.APIKeySource
 		}
 		if len(api.BinaryMediaTypes) > 0 {
-			doc[extBinaryMediaTypes] = slices.Clone(api.BinaryMediaTypes)
+			doc[ExtBinaryMediaTypes] = slices.Clone(api.BinaryMediaTypes)
 		}
 		if len(api.GatewayResponses) > 0 {
 			grs := map[string]any{}
@@ -194,7 +194,7 @@ func exportAPI(api *API, id, region, stage string, o exportOptions) map[string]a
 				}
 				grs[typ] = gr
 			}
-			doc[extGatewayResponses] = grs
+			doc[ExtGatewayResponses] = grs
 		}
 	}
 	return doc
@@ -228,7 +228,7 @@ func exportMethod(api *API, m *Method, o exportOptions, ref func(string) map[str
 		op["operationId"] = m.OperationName
 	}
 	var params []any
-	for _, key := range sortedKeys(m.RequestParameters) {
+	for _, key := range SortedKeys(m.RequestParameters) {
 		rest, ok := strings.CutPrefix(key, "method.request.")
 		if !ok {
 			continue
@@ -247,7 +247,7 @@ func exportMethod(api *API, m *Method, o exportOptions, ref func(string) map[str
 		params = append(params, p)
 	}
 	if len(m.RequestModels) > 0 {
-		cts := sortedKeys(m.RequestModels)
+		cts := SortedKeys(m.RequestModels)
 		if o.oas3 {
 			content := map[string]any{}
 			for _, ct := range cts {
@@ -265,12 +265,12 @@ func exportMethod(api *API, m *Method, o exportOptions, ref func(string) map[str
 	}
 	responses := map[string]any{}
 	var produces []string
-	for _, code := range sortedKeys(m.MethodResponses) {
+	for _, code := range SortedKeys(m.MethodResponses) {
 		mr := m.MethodResponses[code]
 		r := map[string]any{"description": code + " response"}
 		if len(mr.ResponseParameters) > 0 {
 			headers := map[string]any{}
-			for _, p := range sortedKeys(mr.ResponseParameters) {
+			for _, p := range SortedKeys(mr.ResponseParameters) {
 				if h, ok := strings.CutPrefix(p, "method.response.header."); ok {
 					if o.oas3 {
 						headers[h] = map[string]any{"schema": map[string]any{"type": "string"}}
@@ -282,7 +282,7 @@ func exportMethod(api *API, m *Method, o exportOptions, ref func(string) map[str
 			r["headers"] = headers
 		}
 		if len(mr.ResponseModels) > 0 {
-			cts := sortedKeys(mr.ResponseModels)
+			cts := SortedKeys(mr.ResponseModels)
 			if o.oas3 {
 				content := map[string]any{}
 				for _, ct := range cts {
@@ -305,10 +305,10 @@ func exportMethod(api *API, m *Method, o exportOptions, ref func(string) map[str
 		op["produces"] = toAny(produces)
 	}
 	if o.validators && m.RequestValidator != "" && m.RequestValidator != api.DefaultValidator {
-		op[extRequestValidator] = m.RequestValidator
+		op[ExtRequestValidator] = m.RequestValidator
 	}
 	if o.integrations && m.Integration != nil {
-		op[extIntegration] = exportIntegration(m.Integration)
+		op[ExtIntegration] = exportIntegration(m.Integration)
 	}
 	return op
 }
@@ -389,10 +389,10 @@ func (s *Server) getExport(c *ctlReq) (int, any, *controlError) {
 	if d == nil {
 		return 0, nil, notFound("Invalid stage identifier specified")
 	}
-	if _, ok := d.stages[stage]; !ok {
+	if _, ok := d.Stages[stage]; !ok {
 		return 0, nil, notFound("Invalid stage identifier specified")
 	}
-	doc := exportAPI(d.api, id, s.opts.Region, stage, o)
+	doc := exportAPI(d.API, id, s.opts.Region, stage, o)
 	body, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return 0, nil, s.internalError("encode the export", err)

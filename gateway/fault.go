@@ -39,7 +39,7 @@ func (q *call) injectFault() bool {
 	}
 	path, _ := q.contextVar("resourcePath")
 	p, _ := path.(string)
-	typ := q.s.opts.Fault(q.r.Context(), q.d.api.ID, q.r.Method, p)
+	typ := q.s.opts.Fault(q.r.Context(), q.d.API.ID, q.r.Method, p)
 	if typ == "" {
 		return false
 	}

@@ -866,11 +866,11 @@ func TestTemplateContextNeeds(t *testing.T) {
 		{`#set($c = $context)$c.stage`, nil},
 		{`$context['stage']`, nil},
 	} {
-		tm, err := compileTemplates("t", map[string]string{"application/json": tc.src})
+		tm, err := CompileTemplates("t", map[string]string{"application/json": tc.src})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := tm["application/json"].needs
+		got := tm["application/json"].Needs
 		if fmt.Sprint(got) != fmt.Sprint(tc.needs) || (got == nil) != (tc.needs == nil) {
 			t.Errorf("%s: needs %v, want %v", tc.src, got, tc.needs)
 		}

@@ -43,7 +43,7 @@ var (
 
 // defaultGatewayTemplate is the body template every gateway response has until the API
 // customises it.
-var defaultGatewayTemplate = &template{Template: mustParse("gateway response", `{"message":$context.error.messageString}`)}
+var defaultGatewayTemplate = &CompiledTemplate{Template: mustParse("gateway response", `{"message":$context.error.messageString}`)}
 
 func mustParse(name, src string) *mapping.Template {
 	t, err := mapping.Parse(name, src)
@@ -58,17 +58,17 @@ func mustParse(name, src string) *mapping.Template {
 // change its status code; a DEFAULT_* customisation changes headers and body only.
 func (q *call) gatewayError(e gwError) {
 	status := e.status
-	var custom *compiledGatewayResponse
+	var custom *CompiledGatewayResponse
 	if q.d != nil {
-		if g, ok := q.d.gwr[e.typ]; ok {
+		if g, ok := q.d.GatewayResponses[e.typ]; ok {
 			custom = g
-			if g.status != 0 {
-				status = g.status
+			if g.Status != 0 {
+				status = g.Status
 			}
 		} else if status >= 500 {
-			custom = q.d.gwr["DEFAULT_5XX"]
+			custom = q.d.GatewayResponses["DEFAULT_5XX"]
 		} else {
-			custom = q.d.gwr["DEFAULT_4XX"]
+			custom = q.d.GatewayResponses["DEFAULT_4XX"]
 		}
 	}
 	ctx := q.context()
@@ -87,12 +87,12 @@ func (q *call) gatewayError(e gwError) {
 	h["x-amzn-ErrorType"] = []string{e.errorType}
 	t := defaultGatewayTemplate
 	if custom != nil {
-		for _, pm := range custom.params {
-			if vals, ok := q.requestSource(pm.src); ok {
-				h.Set(pm.dst, vals[len(vals)-1])
+		for _, pm := range custom.Params {
+			if vals, ok := q.requestSource(pm.Src); ok {
+				h.Set(pm.Dst, vals[len(vals)-1])
 			}
 		}
-		if key, ct, found := chooseTemplate(custom.templates, custom.order, q.r.Header.Get("Accept")); found {
+		if key, ct, found := chooseTemplate(custom.Templates, custom.Order, q.r.Header.Get("Accept")); found {
 			t = ct
 			if h.Get("Content-Type") == "" {
 				h.Set("Content-Type", key)
@@ -135,7 +135,7 @@ func jsonString(s string) string {
 // Accept application/json, and failing that the first template. The first is the first in
 // key order: a document's order is lost when it is decoded into a map, and API Gateway's own
 // order is not documented. found is false when there are no templates at all.
-func chooseTemplate(templates map[string]*template, order []string, accept string) (key string, t *template, found bool) {
+func chooseTemplate(templates map[string]*CompiledTemplate, order []string, accept string) (key string, t *CompiledTemplate, found bool) {
 	if len(order) == 0 {
 		return "", nil, false
 	}

@@ -22,7 +22,7 @@ func InvokeTarget(r *http.Request) (apiID, stage, path string, ok bool) {
 	p := r.URL.EscapedPath()
 	if rest, found := strings.CutPrefix(p, "/_aws/execute-api/"); found {
 		id, rest, _ := strings.Cut(rest, "/")
-		if !validID(id) {
+		if !ValidID(id) {
 			return "", "", "", false
 		}
 		stage, path := splitStage(rest)
@@ -32,7 +32,7 @@ func InvokeTarget(r *http.Request) (apiID, stage, path string, ok bool) {
 		id, rest, _ := strings.Cut(rest, "/")
 		st, rest, _ := strings.Cut(rest, "/")
 		marker, rest, hasRest := strings.Cut(rest, "/")
-		if marker != "_user_request_" || !validID(id) || st == "" {
+		if marker != "_user_request_" || !ValidID(id) || st == "" {
 			return "", "", "", false
 		}
 		path := "/"
@@ -87,25 +87,8 @@ func hostAPIID(host string) (string, bool) {
 	if i := strings.Index(label, "-vpce-"); i > 0 {
 		label = label[:i]
 	}
-	if !validID(label) {
+	if !ValidID(label) {
 		return "", false
 	}
 	return label, true
-}
-
-// validID accepts what can be an API id: API Gateway's are 10 lower-case letters and digits,
-// and a config may choose its own, so any run of letters, digits, '-' and '_' goes.
-func validID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-	}
-	return true
 }

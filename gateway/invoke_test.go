@@ -74,7 +74,7 @@ func FuzzInvokeTarget(f *testing.F) {
 			}
 			return
 		}
-		if !validID(id) {
+		if !ValidID(id) {
 			t.Fatalf("invalid id %q", id)
 		}
 		if !strings.HasPrefix(p, "/") {
@@ -119,6 +119,6 @@ func FuzzMediaType(f *testing.F) {
 		if again := mediaType(mt, "application/json"); again != mt && mt != "" {
 			t.Fatalf("mediaType(%q) = %q, then %q", in, mt, again)
 		}
-		chooseTemplate(map[string]*template{"application/json": nil}, []string{"application/json"}, in)
+		chooseTemplate(map[string]*CompiledTemplate{"application/json": nil}, []string{"application/json"}, in)
 	})
 }

@@ -158,36 +158,36 @@ func applyMethodSetting(settings map[string]*methodSetting, op patchOp, key, set
 // stageThrottles compiles a stage's method settings to the throttles its methods get, keyed
 // as the settings are ("*/*", "stream/POST"). A negative limit means the account's default,
 // which localpipe does not limit.
-func stageThrottles(settings map[string]*methodSetting) map[string]throttle {
+func stageThrottles(settings map[string]*methodSetting) map[string]Throttle {
 	if len(settings) == 0 {
 		return nil
 	}
-	out := make(map[string]throttle, len(settings))
+	out := make(map[string]Throttle, len(settings))
 	for k, ms := range settings {
 		if ms.ThrottlingBurstLimit < 0 || ms.ThrottlingRateLimit < 0 {
 			continue
 		}
-		out[k] = throttle{BurstLimit: ms.ThrottlingBurstLimit, RateLimit: ms.ThrottlingRateLimit}
+		out[k] = Throttle{BurstLimit: ms.ThrottlingBurstLimit, RateLimit: ms.ThrottlingRateLimit}
 	}
 	return out
 }
 
 // admitStage applies the stage's method throttling to the request q matched.
 func (q *call) admitStage() (gwError, bool) {
-	if len(q.stage.throttles) == 0 || q.test != nil {
+	if len(q.stage.Throttles) == 0 || q.test != nil {
 		return gwError{}, false
 	}
-	method := strings.TrimPrefix(q.p.res.Path, "/") + "/" + q.p.method.HTTPMethod
-	if q.p.res.Path == "/" {
-		method = "/" + q.p.method.HTTPMethod
+	method := strings.TrimPrefix(q.p.Resource.Path, "/") + "/" + q.p.Method.HTTPMethod
+	if q.p.Resource.Path == "/" {
+		method = "/" + q.p.Method.HTTPMethod
 	}
-	t, ok := q.stage.throttles[method]
+	t, ok := q.stage.Throttles[method]
 	if !ok {
-		if t, ok = q.stage.throttles["*/*"]; !ok {
+		if t, ok = q.stage.Throttles["*/*"]; !ok {
 			return gwError{}, false
 		}
 	}
-	if q.s.meter.take(q.s.now(), bucketKey{plan: "stage " + q.d.api.ID + "/" + q.stageName, method: method}, t) {
+	if q.s.meter.take(q.s.now(), bucketKey{plan: "stage " + q.d.API.ID + "/" + q.stageName, method: method}, t) {
 		return gwError{}, false
 	}
 	return errThrottled, true

@@ -44,24 +44,24 @@ type series struct {
 
 type seriesKey struct {
 	stage string
-	p     *plan
+	p     *MethodPlan
 }
 
-func (m *metrics) series(d *deployment, stage string, p *plan) *series {
+func (m *metrics) series(d *DeploymentPlan, stage string, p *MethodPlan) *series {
 	k := seriesKey{stage, p}
-	if s, ok := d.series.Load(k); ok {
+	if s, ok := d.Series.Load(k); ok {
 		return s.(*series)
 	}
 	res, method := "", ""
 	if p != nil {
-		res, method = p.res.Path, p.method.HTTPMethod
+		res, method = p.Resource.Path, p.Method.HTTPMethod
 	}
-	l := []string{d.api.Name, d.api.ID, stage, res, method}
+	l := []string{d.API.Name, d.API.ID, stage, res, method}
 	s := &series{
 		count: m.count.WithLabelValues(l...), err4: m.err4.WithLabelValues(l...), err5: m.err5.WithLabelValues(l...),
 		latency: m.latency.WithLabelValues(l...), intLatency: m.intLatency.WithLabelValues(l...),
 	}
-	actual, _ := d.series.LoadOrStore(k, s)
+	actual, _ := d.Series.LoadOrStore(k, s)
 	return actual.(*series)
 }
 
@@ -69,7 +69,7 @@ func (m *metrics) observe(q *call) {
 	if q.d == nil {
 		return
 	}
-	if _, ok := q.d.stages[q.stageName]; !ok {
+	if _, ok := q.d.Stages[q.stageName]; !ok {
 		return
 	}
 	s := m.series(q.d, q.stageName, q.p)

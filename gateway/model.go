@@ -78,6 +78,10 @@ func NewAPI(name string) *API {
 // Root returns the root resource "/".
 func (a *API) Root() *Resource { return a.root }
 
+// SetRoot makes r the root resource "/", for an API rebuilt from a stored model whose ids
+// must stay the ones clients were given.
+func (a *API) SetRoot(r *Resource) { a.root = r }
+
 // Resources returns every resource, parents before children and siblings ordered by path
 // part, the order GetResources lists them in a stable form.
 func (a *API) Resources() []*Resource {
@@ -114,13 +118,13 @@ func (a *API) Resource(path string) *Resource {
 // part is "{name}" or, greedy, "{name+}"; a parent has at most one variable child; a greedy
 // resource has no children; and sibling path parts are unique.
 func (a *API) AddResource(parent *Resource, pathPart string) (*Resource, error) {
-	return a.addResource(parent, pathPart, newResourceID())
+	return a.AddResourceWithID(parent, pathPart, NewResourceID())
 }
 
-// addResource is AddResource with the new resource's id chosen by the caller, so an API
+// AddResourceWithID is AddResource with the new resource's id chosen by the caller, so an API
 // rebuilt from the control plane's stored model keeps the ids clients were given.
-func (a *API) addResource(parent *Resource, pathPart, id string) (*Resource, error) {
-	name, greedy, variable, err := parsePathPart(pathPart)
+func (a *API) AddResourceWithID(parent *Resource, pathPart, id string) (*Resource, error) {
+	name, greedy, variable, err := ParsePathPart(pathPart)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +176,9 @@ var (
 	variableName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 )
 
-// parsePathPart checks one path part and returns, for "{name}" or "{name+}", the variable's
+// ParsePathPart checks one path part and returns, for "{name}" or "{name+}", the variable's
 // name and whether it is greedy.
-func parsePathPart(part string) (name string, greedy, variable bool, err error) {
+func ParsePathPart(part string) (name string, greedy, variable bool, err error) {
 	if part == "" {
 		return "", false, false, fmt.Errorf("empty path part")
 	}
@@ -478,8 +482,8 @@ func ParseAWSURI(uri string) (AWSURI, error) {
 // "https://apigateway.amazonaws.com/restapis/{id}/models/Name".
 func ModelName(ref string) (string, bool) { return jsonschema.ModelName(ref) }
 
-// unescapePointer undoes JSON Pointer escaping (RFC 6901): "~1" is '/', "~0" is '~'.
-func unescapePointer(s string) string {
+// UnescapePointer undoes JSON Pointer escaping (RFC 6901): "~1" is '/', "~0" is '~'.
+func UnescapePointer(s string) string {
 	if !strings.Contains(s, "~") {
 		return s
 	}

@@ -32,8 +32,8 @@ func (q *call) observe() {
 	in := Invocation{RequestID: q.requestID, Time: q.start, APIID: apiID, Stage: stage, HTTPMethod: q.r.Method,
 		Path: path, Status: q.status, IntegrationRequest: q.rendered, IntegrationStatus: q.integrationStatus,
 		Duration: q.s.now().Sub(q.start)}
-	if q.p != nil && q.p.res != nil {
-		in.ResourcePath = q.p.res.Path
+	if q.p != nil && q.p.Resource != nil {
+		in.ResourcePath = q.p.Resource.Path
 	}
 	f(in)
 }
@@ -45,8 +45,8 @@ func (s *Server) StageAPI(apiID, stage string) *API {
 	if d == nil {
 		return nil
 	}
-	if _, ok := d.stages[stage]; !ok {
+	if _, ok := d.Stages[stage]; !ok {
 		return nil
 	}
-	return d.api
+	return d.API
 }

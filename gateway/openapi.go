@@ -96,13 +96,13 @@ func yamlToJSON(b []byte) (js []byte, err error) {
 
 // extension names this package reads.
 const (
-	extIntegration       = "x-amazon-apigateway-integration"
-	extAnyMethod         = "x-amazon-apigateway-any-method"
-	extAPIKeySource      = "x-amazon-apigateway-api-key-source"
-	extBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
-	extGatewayResponses  = "x-amazon-apigateway-gateway-responses"
-	extRequestValidators = "x-amazon-apigateway-request-validators"
-	extRequestValidator  = "x-amazon-apigateway-request-validator"
+	ExtIntegration       = "x-amazon-apigateway-integration"
+	ExtAnyMethod         = "x-amazon-apigateway-any-method"
+	ExtAPIKeySource      = "x-amazon-apigateway-api-key-source"
+	ExtBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
+	ExtGatewayResponses  = "x-amazon-apigateway-gateway-responses"
+	ExtRequestValidators = "x-amazon-apigateway-request-validators"
+	ExtRequestValidator  = "x-amazon-apigateway-request-validator"
 	extAuthorizer        = "x-amazon-apigateway-authorizer"
 	extAuthType          = "x-amazon-apigateway-authtype"
 	extPrefix            = "x-amazon-apigateway-"
@@ -230,17 +230,17 @@ func (im *importer) version() bool {
 
 // rootExtensions reads the API-level x-amazon-apigateway-* fields.
 func (im *importer) rootExtensions() {
-	for _, key := range sortedKeys(im.doc) {
+	for _, key := range SortedKeys(im.doc) {
 		v := im.doc[key]
 		switch key {
-		case extAPIKeySource:
+		case ExtAPIKeySource:
 			s, _ := v.(string)
 			if s != APIKeySourceHeader && s != APIKeySourceAuthorizer {
 				im.fail(key, "must be %q or %q, not %s", APIKeySourceHeader, APIKeySourceAuthorizer, jsonText(v))
 				continue
 			}
 			im.api.APIKeySource = s
-		case extBinaryMediaTypes:
+		case ExtBinaryMediaTypes:
 			for _, t := range im.stringList(key, v) {
 				if !strings.Contains(t, "/") {
 					im.fail(key, "%q is not a media type such as \"image/png\" or \"image/*\"", t)
@@ -248,18 +248,18 @@ func (im *importer) rootExtensions() {
 				}
 				im.api.BinaryMediaTypes = append(im.api.BinaryMediaTypes, t)
 			}
-		case extGatewayResponses:
+		case ExtGatewayResponses:
 			im.gatewayResponses(v)
-		case extRequestValidators:
+		case ExtRequestValidators:
 			im.requestValidators(v)
-		case extRequestValidator:
+		case ExtRequestValidator:
 			// read after the validators it names, below
 		default:
 			im.extension("", key)
 		}
 	}
-	if v, ok := im.doc[extRequestValidator]; ok {
-		if name, ok := im.validatorRef(extRequestValidator, v); ok {
+	if v, ok := im.doc[ExtRequestValidator]; ok {
+		if name, ok := im.validatorRef(ExtRequestValidator, v); ok {
 			im.api.DefaultValidator = name
 		}
 	}
@@ -280,24 +280,25 @@ func (im *importer) extension(where, key string) {
 		return
 	}
 	switch key {
-	case extIntegration, extAnyMethod, extAPIKeySource, extBinaryMediaTypes, extGatewayResponses,
-		extRequestValidators, extRequestValidator, extAuthorizer, extAuthType:
+	case ExtIntegration, ExtAnyMethod, ExtAPIKeySource, ExtBinaryMediaTypes, ExtGatewayResponses,
+		ExtRequestValidators, ExtRequestValidator, extAuthorizer, extAuthType:
 		im.fail(join(where, key), "is not allowed here")
 	default:
 		im.fail(join(where, key), "unknown API Gateway extension")
 	}
 }
 
-var statusCodeRe = regexp.MustCompile(`^[1-5][0-9][0-9]$`)
+// StatusCodeRe is what API Gateway accepts as a method or integration response status code.
+var StatusCodeRe = regexp.MustCompile(`^[1-5][0-9][0-9]$`)
 
 func (im *importer) gatewayResponses(v any) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		im.fail(extGatewayResponses, "must be a map of response type to gateway response")
+		im.fail(ExtGatewayResponses, "must be a map of response type to gateway response")
 		return
 	}
-	for _, typ := range sortedKeys(obj) {
-		where := join(extGatewayResponses, typ)
+	for _, typ := range SortedKeys(obj) {
+		where := join(ExtGatewayResponses, typ)
 		if !slices.Contains(GatewayResponseTypes, typ) {
 			im.fail(where, "unknown gateway response type; API Gateway's are %s", strings.Join(GatewayResponseTypes, ", "))
 			continue
@@ -308,13 +309,13 @@ func (im *importer) gatewayResponses(v any) {
 			continue
 		}
 		var gr GatewayResponse
-		for _, k := range sortedKeys(ro) {
+		for _, k := range SortedKeys(ro) {
 			switch k {
 			case "statusCode":
 				gr.StatusCode = im.statusCode(join(where, k), ro[k])
 			case "responseParameters":
 				gr.ResponseParameters = im.stringMap(join(where, k), ro[k], false)
-				for _, dst := range sortedKeys(gr.ResponseParameters) {
+				for _, dst := range SortedKeys(gr.ResponseParameters) {
 					w := join(where, k, strconv.Quote(dst))
 					if !gatewayResponseParam.MatchString(dst) {
 						im.fail(w, "must be gatewayresponse.header.NAME, gatewayresponse.querystring.NAME or gatewayresponse.path.NAME")
@@ -337,18 +338,18 @@ func (im *importer) gatewayResponses(v any) {
 func (im *importer) requestValidators(v any) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		im.fail(extRequestValidators, "must be a map of validator name to validator")
+		im.fail(ExtRequestValidators, "must be a map of validator name to validator")
 		return
 	}
-	for _, name := range sortedKeys(obj) {
-		where := join(extRequestValidators, strconv.Quote(name))
+	for _, name := range SortedKeys(obj) {
+		where := join(ExtRequestValidators, strconv.Quote(name))
 		ro, ok := obj[name].(map[string]any)
 		if !ok {
 			im.fail(where, "must be an object")
 			continue
 		}
 		var rv RequestValidator
-		for _, k := range sortedKeys(ro) {
+		for _, k := range SortedKeys(ro) {
 			b, isBool := ro[k].(bool)
 			switch k {
 			case "validateRequestBody":
@@ -370,17 +371,18 @@ func (im *importer) requestValidators(v any) {
 func (im *importer) validatorRef(where string, v any) (string, bool) {
 	name, ok := v.(string)
 	if !ok {
-		im.fail(where, "must be the name of a validator in %s, not %s", extRequestValidators, jsonText(v))
+		im.fail(where, "must be the name of a validator in %s, not %s", ExtRequestValidators, jsonText(v))
 		return "", false
 	}
 	if _, ok := im.api.RequestValidators[name]; !ok {
-		im.fail(where, "%q is not defined in %s", name, extRequestValidators)
+		im.fail(where, "%q is not defined in %s", name, ExtRequestValidators)
 		return "", false
 	}
 	return name, true
 }
 
-var modelNameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+// ModelNameRe is what API Gateway accepts as a model name.
+var ModelNameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 
 // models reads definitions (Swagger 2.0) or components.schemas (OpenAPI 3.0).
 func (im *importer) models() {
@@ -398,15 +400,15 @@ func (im *importer) models() {
 		return
 	}
 	// Names first, so that schemas may refer to models defined after them.
-	for _, name := range sortedKeys(obj) {
-		if !modelNameRe.MatchString(name) {
+	for _, name := range SortedKeys(obj) {
+		if !ModelNameRe.MatchString(name) {
 			// Model.name: "Must be an alphanumeric string."
 			im.fail(join(where, strconv.Quote(name)), "a model name must be alphanumeric")
 			continue
 		}
 		im.api.Models[name] = nil
 	}
-	for _, name := range sortedKeys(obj) {
+	for _, name := range SortedKeys(obj) {
 		if _, ok := im.api.Models[name]; !ok {
 			continue
 		}
@@ -431,7 +433,7 @@ func (im *importer) models() {
 func (im *importer) checkSchemaRefs(where string, v any) {
 	switch v := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(v) {
+		for _, k := range SortedKeys(v) {
 			if k == "$ref" {
 				ref, _ := v[k].(string)
 				if _, err := im.modelForRef(ref); err != nil {
@@ -470,7 +472,7 @@ func (im *importer) securitySchemes() {
 	}
 	im.schemes = map[string]*securityScheme{}
 	obj, _ := defs.(map[string]any)
-	for _, name := range sortedKeys(obj) {
+	for _, name := range SortedKeys(obj) {
 		w := join(where, name)
 		sc := &securityScheme{}
 		im.schemes[name] = sc
@@ -483,7 +485,7 @@ func (im *importer) securitySchemes() {
 		typ, _ := so["type"].(string)
 		in, _ := so["in"].(string)
 		keyName, _ := so["name"].(string)
-		for _, k := range sortedKeys(so) {
+		for _, k := range SortedKeys(so) {
 			if k == extAuthType {
 				sc.authType, _ = so[k].(string)
 				continue
@@ -557,7 +559,7 @@ func (im *importer) authorizer(where, name string, v any, typ, in, keyName strin
 		im.fail(where, "unknown type %q; API Gateway's are token, request and cognito_user_pools", a.Type)
 		return
 	}
-	if _, err := compileAuthorizer(a); err != nil {
+	if _, err := CompileAuthorizer(a); err != nil {
 		im.fail(where, "%v", err)
 		return
 	}
@@ -587,7 +589,7 @@ func (im *importer) security(where string, v any) (apiKey bool, authorizer strin
 			return false, ""
 		}
 		hasKey := false
-		for _, name := range sortedKeys(req) {
+		for _, name := range SortedKeys(req) {
 			sc, ok := im.schemes[name]
 			switch {
 			case !ok:
@@ -612,7 +614,7 @@ func (im *importer) security(where string, v any) (apiKey bool, authorizer strin
 
 var methodVerbs = map[string]string{
 	"get": "GET", "put": "PUT", "post": "POST", "delete": "DELETE",
-	"options": "OPTIONS", "head": "HEAD", "patch": "PATCH", extAnyMethod: "ANY",
+	"options": "OPTIONS", "head": "HEAD", "patch": "PATCH", ExtAnyMethod: "ANY",
 }
 
 func (im *importer) paths() {
@@ -625,7 +627,7 @@ func (im *importer) paths() {
 		im.fail("paths", "must be a map of path to path item")
 		return
 	}
-	for _, path := range sortedKeys(paths) {
+	for _, path := range SortedKeys(paths) {
 		res, err := im.resourceFor(path)
 		if err != nil {
 			im.fail(path, "%v", err)
@@ -637,7 +639,7 @@ func (im *importer) paths() {
 			continue
 		}
 		shared := item["parameters"]
-		for _, key := range sortedKeys(item) {
+		for _, key := range SortedKeys(item) {
 			verb, isVerb := methodVerbs[key]
 			switch {
 			case isVerb:
@@ -668,7 +670,7 @@ func (im *importer) resourceFor(path string) (*Resource, error) {
 	parts := strings.Split(path[1:], "/")
 	seen := map[string]bool{}
 	for i, part := range parts {
-		name, greedy, variable, err := parsePathPart(part)
+		name, greedy, variable, err := ParsePathPart(part)
 		if err != nil {
 			return nil, err
 		}
@@ -720,13 +722,13 @@ func (im *importer) method(res *Resource, verb, path string, op map[string]any, 
 			m.AuthorizationType = AuthorizerCognito
 		}
 	}
-	for _, key := range sortedKeys(op) {
+	for _, key := range SortedKeys(op) {
 		switch key {
-		case extRequestValidator:
+		case ExtRequestValidator:
 			if name, ok := im.validatorRef(join(where, key), op[key]); ok {
 				m.RequestValidator = name
 			}
-		case extIntegration:
+		case ExtIntegration:
 			m.Integration = im.integration(join(where, key), op[key], res, m)
 		default:
 			im.extension(where, key)
@@ -858,7 +860,7 @@ func (im *importer) requestBody(where string, m *Method, v any) {
 		return
 	}
 	content, _ := rb["content"].(map[string]any)
-	for _, ct := range sortedKeys(content) {
+	for _, ct := range SortedKeys(content) {
 		mt, _ := content[ct].(map[string]any)
 		schema, ok := mt["schema"]
 		if !ok {
@@ -880,13 +882,13 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 		im.fail(join(where, "responses"), "must be a map of status code to response")
 		return
 	}
-	for _, code := range sortedKeys(responses) {
+	for _, code := range SortedKeys(responses) {
 		w := join(where, "responses", code)
 		if code == "default" {
 			im.warn(w, "ignored: an API Gateway method response needs a status code")
 			continue
 		}
-		if !statusCodeRe.MatchString(code) {
+		if !StatusCodeRe.MatchString(code) {
 			im.fail(w, "a method response needs a status code such as \"200\"")
 			continue
 		}
@@ -897,7 +899,7 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 		}
 		mr := MethodResponse{StatusCode: code}
 		headers, _ := r["headers"].(map[string]any)
-		for _, h := range sortedKeys(headers) {
+		for _, h := range SortedKeys(headers) {
 			if mr.ResponseParameters == nil {
 				mr.ResponseParameters = map[string]bool{}
 			}
@@ -905,7 +907,7 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 		}
 		if im.oas3 {
 			content, _ := r["content"].(map[string]any)
-			for _, ct := range sortedKeys(content) {
+			for _, ct := range SortedKeys(content) {
 				mt, _ := content[ct].(map[string]any)
 				if schema, ok := mt["schema"]; ok {
 					if name, ok := im.schemaModel(join(w, ct), schema, where, "Response"+code); ok {
@@ -1004,7 +1006,7 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 		return nil
 	}
 	in := &Integration{PassthroughBehavior: PassthroughWhenNoMatch, TimeoutInMillis: DefaultTimeoutMillis}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range SortedKeys(obj) {
 		if !slices.Contains(integrationKeys, k) {
 			im.fail(join(where, k), "unknown property of an integration")
 		}
@@ -1075,7 +1077,7 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 	if v, ok := obj["requestParameters"]; ok {
 		w := join(where, "requestParameters")
 		in.RequestParameters = im.stringMap(w, v, false)
-		for _, dst := range sortedKeys(in.RequestParameters) {
+		for _, dst := range SortedKeys(in.RequestParameters) {
 			im.integrationRequestParam(join(w, strconv.Quote(dst)), dst, in.RequestParameters[dst], res, m)
 		}
 	}
@@ -1110,7 +1112,7 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 		default:
 			// ${stageVariables.x} may stand for any part of the URL; check it with a
 			// placeholder value.
-			u, err := url.Parse(stageVarRef.ReplaceAllString(in.URI, "0"))
+			u, err := url.Parse(StageVarRef.ReplaceAllString(in.URI, "0"))
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				im.fail(join(where, "uri"), "%q is not an http or https URL", in.URI)
 			}
@@ -1135,7 +1137,7 @@ func (im *importer) tlsConfig(where string, v any, in *Integration) {
 		im.fail(where, "must be an object")
 		return
 	}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range SortedKeys(obj) {
 		switch k {
 		case "insecureSkipVerification":
 			b, ok := obj[k].(bool)
@@ -1214,7 +1216,7 @@ func (im *importer) integrationResponses(where string, v any) map[string]Integra
 		return nil
 	}
 	out := make(map[string]IntegrationResponse, len(obj))
-	for _, pattern := range sortedKeys(obj) {
+	for _, pattern := range SortedKeys(obj) {
 		w := join(where, strconv.Quote(pattern))
 		ro, ok := obj[pattern].(map[string]any)
 		if !ok {
@@ -1237,13 +1239,13 @@ func (im *importer) integrationResponses(where string, v any) map[string]Integra
 		if _, ok := ro["statusCode"]; !ok {
 			im.fail(w, "statusCode is required")
 		}
-		for _, k := range sortedKeys(ro) {
+		for _, k := range SortedKeys(ro) {
 			switch k {
 			case "statusCode":
 				ir.StatusCode = im.statusCode(join(w, k), ro[k])
 			case "responseParameters":
 				ir.ResponseParameters = im.stringMap(join(w, k), ro[k], false)
-				for _, dst := range sortedKeys(ir.ResponseParameters) {
+				for _, dst := range SortedKeys(ir.ResponseParameters) {
 					pw := join(w, k, strconv.Quote(dst))
 					if !methodResponseParam.MatchString(dst) {
 						im.fail(pw, "must be method.response.header.NAME")
@@ -1274,7 +1276,7 @@ func (im *importer) integrationResponses(where string, v any) map[string]Integra
 // statusCode accepts "200" and, since YAML writers often leave it unquoted, 200.
 func (im *importer) statusCode(where string, v any) string {
 	s := scalarString(v)
-	if !statusCodeRe.MatchString(s) {
+	if !StatusCodeRe.MatchString(s) {
 		im.fail(where, "%s is not an HTTP status code", jsonText(v))
 		return ""
 	}
@@ -1303,7 +1305,7 @@ func (im *importer) deref(v any) (map[string]any, error) {
 				cur = nil
 				break
 			}
-			cur = m[unescapePointer(tok)]
+			cur = m[UnescapePointer(tok)]
 		}
 		if cur == nil {
 			return nil, fmt.Errorf("$ref %q points at nothing", ref)
@@ -1343,7 +1345,7 @@ func (im *importer) stringMap(where string, v any, nullIsEmpty bool) map[string]
 		return nil
 	}
 	out := make(map[string]string, len(obj))
-	for _, k := range sortedKeys(obj) {
+	for _, k := range SortedKeys(obj) {
 		switch s := obj[k].(type) {
 		case string:
 			out[k] = s
@@ -1360,7 +1362,7 @@ func (im *importer) stringMap(where string, v any, nullIsEmpty bool) map[string]
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func SortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -34,28 +34,11 @@ type FunctionInvoker func(ctx context.Context, function string, payload []byte) 
 // ErrFunctionNotFound is wrapped by a FunctionInvoker's error for a function it does not know.
 var ErrFunctionNotFound = errors.New("no such function")
 
-// lambdaFunction returns the function of a Lambda integration or authorizer URI,
-// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations.
-func lambdaFunction(uri string) (string, error) {
-	u, err := ParseAWSURI(uri)
-	if err != nil {
-		return "", err
-	}
-	fn, ok := strings.CutPrefix(u.Target, "2015-03-31/functions/")
-	if ok {
-		fn, ok = strings.CutSuffix(fn, "/invocations")
-	}
-	if u.Service != "lambda" || u.Kind != "path" || !ok || fn == "" {
-		return "", fmt.Errorf("uri %q does not name a Lambda function: the form is arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations", uri)
-	}
-	return fn, nil
-}
-
 // functionName resolves the ${stageVariables.x} references API Gateway allows in a Lambda
 // function ARN; ok is false when the stage does not define one.
 func (q *call) functionName(fn string) (string, bool) {
 	ok := true
-	out := stageVarRef.ReplaceAllStringFunc(fn, func(m string) string {
+	out := StageVarRef.ReplaceAllStringFunc(fn, func(m string) string {
 		v, found := q.stage.Variables[m[len("${stageVariables."):len(m)-1]]
 		ok = ok && found
 		return v
@@ -126,7 +109,7 @@ type proxyIdentity struct {
 func (q *call) proxyRequestFields() proxyRequest {
 	r := q.r
 	ev := proxyRequest{
-		Resource:   q.p.res.Path,
+		Resource:   q.p.Resource.Path,
 		Path:       q.path,
 		HTTPMethod: r.Method,
 	}
@@ -176,11 +159,11 @@ func (q *call) proxyRequestFields() proxyRequest {
 	}
 	prefix, _, _ := strings.Cut(r.Host, ".")
 	ev.RequestContext = proxyContext{
-		ResourceID: q.p.res.ID, ResourcePath: q.p.res.Path, HTTPMethod: r.Method, ExtendedRequestID: q.extendedID,
+		ResourceID: q.p.Resource.ID, ResourcePath: q.p.Resource.Path, HTTPMethod: r.Method, ExtendedRequestID: q.extendedID,
 		RequestTime: q.start.UTC().Format("02/Jan/2006:15:04:05 -0700"), Path: "/" + q.stageName + q.path,
 		AccountID: q.s.opts.AccountID, Protocol: r.Proto, Stage: q.stageName, DomainPrefix: prefix,
 		RequestTimeEpoch: q.start.UnixMilli(), RequestID: q.requestID, Identity: id, DomainName: r.Host,
-		APIID: q.d.api.ID, Authorizer: q.authorizer,
+		APIID: q.d.API.ID, Authorizer: q.authorizer,
 	}
 	return ev
 }
@@ -284,7 +267,7 @@ func parseProxyResponse(payload []byte) (*proxyResponse, error) {
 	}
 	out := &proxyResponse{}
 	seenStatus := false
-	for _, k := range sortedKeys(fields) {
+	for _, k := range SortedKeys(fields) {
 		raw := fields[k]
 		if string(raw) == "null" && k != "statusCode" {
 			continue
@@ -301,7 +284,7 @@ func parseProxyResponse(payload []byte) (*proxyResponse, error) {
 			if err := json.Unmarshal(raw, &h); err != nil {
 				return nil, errors.New("headers must be an object of strings")
 			}
-			for _, name := range sortedKeys(h) {
+			for _, name := range SortedKeys(h) {
 				v, ok := scalarText(h[name])
 				if !ok {
 					return nil, fmt.Errorf("header %q must be a string", name)
@@ -493,7 +476,7 @@ func (q *call) callFunctionIn(parent context.Context, fn string, payload []byte,
 
 // fail logs reason, puts it in the request log, and sends e.
 func (q *call) fail(e gwError, reason string) {
-	q.s.log.Warn("gateway: "+reason, "requestId", q.requestID, "method", q.p.where)
+	q.s.log.Warn("gateway: "+reason, "requestId", q.requestID, "method", q.p.Where)
 	if n := awsjson.NoteFrom(q.r.Context()); n != nil {
 		n.Reason = reason
 	}
@@ -506,7 +489,7 @@ var errBadGateway = gwError{typ: "DEFAULT_5XX", status: 502, message: "Internal 
 // serveLambdaProxy calls an AWS_PROXY integration's function with the proxy event and
 // answers with what it returns.
 func (q *call) serveLambdaProxy() {
-	res, ok := q.invokeFunction(q.p.function, marshalEvent(q.proxyEvent()), q.p.timeoutMillis)
+	res, ok := q.invokeFunction(q.p.Function, marshalEvent(q.proxyEvent()), q.p.TimeoutMillis)
 	if !ok {
 		return
 	}
@@ -569,15 +552,15 @@ func (q *call) serveLambdaAWS() {
 		q.serveLambdaAsync(ir, typ == "DryRun")
 		return
 	}
-	res, ok := q.invokeFunction(q.p.function, ir.body, q.p.timeoutMillis)
+	res, ok := q.invokeFunction(q.p.Function, ir.body, q.p.TimeoutMillis)
 	if !ok {
 		return
 	}
-	cr := q.p.fallback
+	cr := q.p.Fallback
 	if res.FunctionError != "" {
 		msg := functionErrorMessage(res.Payload)
-		for _, c := range q.p.responses {
-			if c.pattern.MatchString(msg) {
+		for _, c := range q.p.Responses {
+			if c.Pattern.MatchString(msg) {
 				cr = c
 				break
 			}
@@ -597,7 +580,7 @@ func (q *call) serveLambdaAWS() {
 // so a server shutdown waits for it; its failures go to the log, where Lambda would retry.
 // 'DryRun' answers the same without running the function.
 func (q *call) serveLambdaAsync(ir *integrationRequest, dryRun bool) {
-	cr := q.p.fallback
+	cr := q.p.Fallback
 	if cr == nil {
 		q.fail(errInternal, "Execution failed due to configuration error: No match for output mapping and no default output mapping configured")
 		return
@@ -608,13 +591,13 @@ func (q *call) serveLambdaAsync(ir *integrationRequest, dryRun bool) {
 	}
 	_ = http.NewResponseController(q.w).Flush() // a writer that cannot flush answers at the end
 	// The client may hang up once it has its answer; the event is Lambda's by then.
-	res, took, f := q.callFunctionIn(context.WithoutCancel(q.r.Context()), q.p.function, ir.body, q.p.timeoutMillis)
+	res, took, f := q.callFunctionIn(context.WithoutCancel(q.r.Context()), q.p.Function, ir.body, q.p.TimeoutMillis)
 	q.integrationLatency, q.called = took, true
 	switch {
 	case f != nil:
-		q.s.log.Warn("gateway: an asynchronous invocation failed: "+f.reason, "requestId", q.requestID, "method", q.p.where)
+		q.s.log.Warn("gateway: an asynchronous invocation failed: "+f.reason, "requestId", q.requestID, "method", q.p.Where)
 	case res.FunctionError != "":
-		q.s.log.Warn("gateway: an asynchronously invoked function failed: "+functionErrorMessage(res.Payload), "requestId", q.requestID, "method", q.p.where)
+		q.s.log.Warn("gateway: an asynchronously invoked function failed: "+functionErrorMessage(res.Payload), "requestId", q.requestID, "method", q.p.Where)
 	}
 }
 
@@ -624,17 +607,17 @@ func (q *call) serveLambdaAsync(ir *integrationRequest, dryRun bool) {
 func (a *API) Functions() map[string][]string {
 	out := map[string][]string{}
 	add := func(uri, where string) {
-		if fn, err := lambdaFunction(uri); err == nil && !strings.Contains(fn, "${") {
+		if fn, err := LambdaFunction(uri); err == nil && !strings.Contains(fn, "${") {
 			out[fn] = append(out[fn], where)
 		}
 	}
-	for _, name := range sortedKeys(a.Authorizers) {
+	for _, name := range SortedKeys(a.Authorizers) {
 		if z := a.Authorizers[name]; z.Type != AuthorizerCognito {
 			add(z.URI, "authorizer "+name)
 		}
 	}
 	for _, res := range a.Resources() {
-		for _, verb := range sortedKeys(res.Methods) {
+		for _, verb := range SortedKeys(res.Methods) {
 			if in := res.Methods[verb].Integration; in != nil && (in.Type == IntegrationAWS || in.Type == IntegrationAWSProxy) {
 				add(in.URI, verb+" "+res.Path)
 			}

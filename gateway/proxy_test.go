@@ -308,7 +308,7 @@ func TestLambdaURIs(t *testing.T) {
 		{"arn:aws:apigateway:us-east-1:kinesis:path/2015-03-31/functions/f/invocations", "", "does not name a Lambda function"},
 		{"http://example.com", "", "is not of the form"},
 	} {
-		fn, err := lambdaFunction(tt.uri)
+		fn, err := LambdaFunction(tt.uri)
 		if fn != tt.fn || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 			t.Errorf("%s: %q %v", tt.uri, fn, err)
 		}

@@ -28,11 +28,11 @@ type call struct {
 
 	requestID, extendedID string
 
-	d          *deployment
+	d          *DeploymentPlan
 	stage      Stage
 	stageName  string
 	path       string // escaped path below the stage
-	p          *plan
+	p          *MethodPlan
 	pathParams map[string]string // percent-decoded, for parameter mappings and back-end URIs
 	// rawPathParams are the path parameters as sent, still percent-encoded: API Gateway gives
 	// REST API templates and Lambda proxy events the undecoded value (TestPathParamsReachTemplatesUndecoded).
@@ -95,7 +95,7 @@ func (q *call) serve() {
 		q.gatewayError(errMissingToken)
 		return
 	}
-	st, ok := q.d.stages[stage]
+	st, ok := q.d.Stages[stage]
 	if !ok {
 		q.explain("", "no such stage")
 		q.gatewayError(errMissingToken)
@@ -106,7 +106,7 @@ func (q *call) serve() {
 		q.gatewayError(errTooLarge)
 		return
 	}
-	m, res, rawPathParams, ok := q.d.api.match(q.r.Method, path)
+	m, res, rawPathParams, ok := q.d.API.MatchRaw(q.r.Method, path)
 	if !ok {
 		if res != nil {
 			q.explain(res.Path, "no such method")
@@ -116,7 +116,7 @@ func (q *call) serve() {
 		q.gatewayError(errMissingToken)
 		return
 	}
-	q.p = q.d.plans[m]
+	q.p = q.d.Plans[m]
 	if q.p == nil {
 		// Deploy compiles every method; a method added after Deploy is not deployed.
 		q.explain(res.Path, "method not deployed")
@@ -128,7 +128,7 @@ func (q *call) serve() {
 	if rawPathParams != nil {
 		q.pathParams = make(map[string]string, len(rawPathParams))
 		for k, v := range rawPathParams {
-			q.pathParams[k] = unescape(v)
+			q.pathParams[k] = UnescapePath(v)
 		}
 	}
 	if q.r.Body != nil {
@@ -146,7 +146,7 @@ func (q *call) serve() {
 	}
 	q.params = q.requestParams()
 
-	if q.p.auth != nil && q.test == nil && !q.authorize() {
+	if q.p.Auth != nil && q.test == nil && !q.authorize() {
 		return
 	}
 	if e, refused := q.admit(q.apiKeyValue()); refused {
@@ -160,18 +160,18 @@ func (q *call) serve() {
 	if q.injectFault() {
 		return
 	}
-	switch q.p.kind {
-	case backendAWS:
+	switch q.p.Kind {
+	case BackendAWS:
 		q.serveAWS()
-	case backendLambda:
+	case BackendLambda:
 		q.serveLambdaAWS()
-	case backendLambdaProxy:
+	case BackendLambdaProxy:
 		q.serveLambdaProxy()
-	case backendMock:
+	case BackendMock:
 		q.serveMock()
-	case backendHTTP:
+	case BackendHTTP:
 		q.serveHTTP()
-	case backendHTTPProxy:
+	case BackendHTTPProxy:
 		q.serveHTTPProxy()
 	}
 }
@@ -243,7 +243,7 @@ func (q *call) contextVar(name string) (any, bool) {
 		}
 	case "apiId":
 		if q.d != nil {
-			return q.d.api.ID, true
+			return q.d.API.ID, true
 		}
 	case "domainName":
 		return r.Host, true
@@ -279,11 +279,11 @@ func (q *call) contextVar(name string) (any, bool) {
 		return q.start.UnixMilli(), true
 	case "resourceId":
 		if q.p != nil {
-			return q.p.res.ID, true
+			return q.p.Resource.ID, true
 		}
 	case "resourcePath":
 		if q.p != nil {
-			return q.p.res.Path, true
+			return q.p.Resource.Path, true
 		}
 	case "stage":
 		return q.stageName, true
@@ -320,17 +320,17 @@ func (q *call) contextValue(path string) (string, bool) {
 }
 
 // input is the input of template t for the method request.
-func (q *call) input(t *template, body []byte) *mapping.Input {
+func (q *call) input(t *CompiledTemplate, body []byte) *mapping.Input {
 	return &mapping.Input{Body: body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables}
 }
 
 // contextFor returns $context with only what t reads.
-func (q *call) contextFor(t *template) map[string]any {
-	if t.needs == nil {
+func (q *call) contextFor(t *CompiledTemplate) map[string]any {
+	if t.Needs == nil {
 		return q.context()
 	}
-	out := make(map[string]any, len(t.needs))
-	for _, k := range t.needs {
+	out := make(map[string]any, len(t.Needs))
+	for _, k := range t.Needs {
 		if v, ok := q.contextVar(k); ok {
 			out[k] = v
 		}
@@ -379,8 +379,8 @@ func isPlainMediaType(v string) bool {
 }
 
 // isBinary reports whether a media type is one of the API's binary media types.
-func (d *deployment) isBinary(mt string) bool {
-	for _, b := range d.api.BinaryMediaTypes {
+func (d *DeploymentPlan) isBinary(mt string) bool {
+	for _, b := range d.API.BinaryMediaTypes {
 		b = strings.ToLower(strings.TrimSpace(b))
 		if b == mt || b == "*/*" {
 			return true
@@ -398,15 +398,15 @@ type integrationRequest struct {
 	header   http.Header
 	query    url.Values
 	path     map[string]string
-	template *template // the request template used; nil for passthrough
-	mt       string    // the method request's media type
-	greedy   []string  // path parameters that hold a greedy {name+} value
+	template *CompiledTemplate // the request template used; nil for passthrough
+	mt       string            // the method request's media type
+	greedy   []string          // path parameters that hold a greedy {name+} value
 }
 
 // isGreedy reports whether name is the method's greedy path variable, whose value keeps its
 // slashes when it is put into an integration URL.
 func (q *call) isGreedy(name string) bool {
-	for r := q.p.res; r != nil; r = r.Parent() {
+	for r := q.p.Resource; r != nil; r = r.Parent() {
 		if r.Greedy() && r.Param() == name {
 			return true
 		}
@@ -421,7 +421,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 	ir := &integrationRequest{header: http.Header{}, query: url.Values{}, path: map[string]string{}, mt: q.requestMediaType()}
 	body := q.body
 	binary := q.d.isBinary(ir.mt)
-	switch p.integ.ContentHandling {
+	switch p.Integration.ContentHandling {
 	case ConvertToText:
 		if binary {
 			body = []byte(base64.StdEncoding.EncodeToString(body))
@@ -431,7 +431,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 		if !binary {
 			dec, err := base64.StdEncoding.DecodeString(string(body))
 			if err != nil {
-				q.s.log.Warn("gateway: CONVERT_TO_BINARY: the request body is not base64", "requestId", q.requestID, "method", p.where)
+				q.s.log.Warn("gateway: CONVERT_TO_BINARY: the request body is not base64", "requestId", q.requestID, "method", p.Where)
 				q.gatewayError(errInternal)
 				return nil, false
 			}
@@ -440,10 +440,10 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 		}
 	}
 	var over *mapping.Overrides
-	if p.kind != backendHTTPProxy {
-		t, found := p.reqTemplates[ir.mt]
+	if p.Kind != BackendHTTPProxy {
+		t, found := p.RequestTemplates[ir.mt]
 		switch {
-		case binary && p.integ.ContentHandling == "":
+		case binary && p.Integration.ContentHandling == "":
 			// A binary payload that is not converted to text passes through untouched
 			// (unverified: from the content type conversion table of the developer guide).
 		case found && t != nil:
@@ -451,7 +451,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			o, err := t.Execute(&out, q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
-					"method", p.where, "template", t.Name(), "err", err)
+					"method", p.Where, "template", t.Name(), "err", err)
 				var be *mapping.BodyError
 				if errors.As(err, &be) {
 					// API Gateway's answer when a template reads a body that is not JSON
@@ -465,8 +465,8 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			body, over, ir.template = out.Bytes(), o, t
 		case found:
 			// An empty template: the payload passes through.
-		case len(p.reqTemplates) == 0 && p.integ.PassthroughBehavior != PassthroughNever:
-		case p.integ.PassthroughBehavior == PassthroughWhenNoMatch || p.integ.PassthroughBehavior == "":
+		case len(p.RequestTemplates) == 0 && p.Integration.PassthroughBehavior != PassthroughNever:
+		case p.Integration.PassthroughBehavior == PassthroughWhenNoMatch || p.Integration.PassthroughBehavior == "":
 		default:
 			q.gatewayError(errUnsupportedMediaType)
 			return nil, false
@@ -474,27 +474,27 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 	}
 	ir.body = body
 	defer q.noteIntegrationRequest(ir)
-	for _, pm := range p.reqParams {
-		vals, ok := q.requestSource(pm.src)
+	for _, pm := range p.RequestParams {
+		vals, ok := q.requestSource(pm.Src)
 		if !ok {
 			continue
 		}
-		switch pm.loc {
+		switch pm.Loc {
 		case "header":
-			ir.header.Set(pm.dst, vals[len(vals)-1])
+			ir.header.Set(pm.Dst, vals[len(vals)-1])
 		case "multivalueheader":
-			ir.header.Del(pm.dst)
+			ir.header.Del(pm.Dst)
 			for _, v := range vals {
-				ir.header.Add(pm.dst, v)
+				ir.header.Add(pm.Dst, v)
 			}
 		case "querystring":
-			ir.query.Set(pm.dst, vals[len(vals)-1])
+			ir.query.Set(pm.Dst, vals[len(vals)-1])
 		case "multivaluequerystring":
-			ir.query[pm.dst] = vals
+			ir.query[pm.Dst] = vals
 		case "path":
-			ir.path[pm.dst] = vals[len(vals)-1]
-			if pm.src.kind == srcRequest && pm.src.loc == "path" && q.isGreedy(pm.src.name) {
-				ir.greedy = append(ir.greedy, pm.dst)
+			ir.path[pm.Dst] = vals[len(vals)-1]
+			if pm.Src.Kind == SrcRequest && pm.Src.Loc == "path" && q.isGreedy(pm.Src.Name) {
+				ir.greedy = append(ir.greedy, pm.Dst)
 			}
 		}
 	}
@@ -515,41 +515,41 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 
 // requestSource evaluates a source that reads the method request; ok false when the value
 // is absent, in which case API Gateway leaves the destination unset.
-func (q *call) requestSource(src paramSource) ([]string, bool) {
-	switch src.kind {
-	case srcStatic:
-		return []string{src.name}, true
-	case srcContext:
-		v, ok := q.contextValue(src.name)
+func (q *call) requestSource(src ParamSource) ([]string, bool) {
+	switch src.Kind {
+	case SrcStatic:
+		return []string{src.Name}, true
+	case SrcContext:
+		v, ok := q.contextValue(src.Name)
 		return []string{v}, ok
-	case srcStageVar:
-		v, ok := q.stage.Variables[src.name]
+	case SrcStageVar:
+		v, ok := q.stage.Variables[src.Name]
 		return []string{v}, ok
-	case srcRequestBody:
-		if src.path == nil {
+	case SrcRequestBody:
+		if src.Path == nil {
 			return []string{string(q.body)}, true
 		}
-		return bodyPath(src.path, q.body)
-	case srcRequest:
-		switch src.loc {
+		return bodyPath(src.Path, q.body)
+	case SrcRequest:
+		switch src.Loc {
 		case "path":
-			v, ok := q.pathParams[src.name]
+			v, ok := q.pathParams[src.Name]
 			return []string{v}, ok
 		case "querystring", "multivaluequerystring":
-			vals, ok := q.r.URL.Query()[src.name]
+			vals, ok := q.r.URL.Query()[src.Name]
 			if !ok || len(vals) == 0 {
 				return nil, false
 			}
-			if src.loc == "querystring" {
+			if src.Loc == "querystring" {
 				return vals[len(vals)-1:], true
 			}
 			return vals, true
 		case "header", "multivalueheader":
-			vals := q.r.Header.Values(src.name)
+			vals := q.r.Header.Values(src.Name)
 			if len(vals) == 0 {
 				return nil, false
 			}
-			if src.loc == "header" {
+			if src.Loc == "header" {
 				return vals[len(vals)-1:], true
 			}
 			return vals, true
@@ -588,5 +588,5 @@ func newExtendedID() string {
 
 // withTimeout bounds an integration call by the integration's timeoutInMillis.
 func (q *call) withTimeout() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(q.r.Context(), time.Duration(q.p.timeoutMillis)*time.Millisecond)
+	return context.WithTimeout(q.r.Context(), time.Duration(q.p.TimeoutMillis)*time.Millisecond)
 }

@@ -22,14 +22,6 @@ type Invoker interface {
 	Invoke(ctx context.Context, service, action string, body []byte, region string) (status int, contentType string, resp []byte)
 }
 
-// Stage is a deployment stage of an API with its stage variables.
-type Stage struct {
-	Name      string
-	Variables map[string]string
-
-	throttles map[string]throttle // from the stage's method settings, by "*/*" or "path/VERB"
-}
-
 // APIKey is an API key clients send in the x-api-key header.
 type APIKey struct {
 	ID          string
@@ -92,22 +84,22 @@ type Server struct {
 	control http.Handler // the control plane's router
 
 	mu     sync.RWMutex
-	apis   map[string]*deployment            // by API id: the --config file's APIs
-	store  Store                             // where control-plane APIs are saved; nil keeps them in memory
-	docs   map[string]*apiDoc                // control-plane APIs by id
-	staged map[string]map[string]*deployment // control-plane APIs' stages: API id → stage → deployment
-	keys   map[string]*APIKey                // by value
-	ids    map[string]string                 // key id → value
-	acct   *accountDoc                       // control-plane API keys and usage plans
-	keyIDs map[string]string                 // acct's key values → key ids
-	meter  *meter                            // usage plans' throttles and counts; never replaced
+	apis   map[string]*DeploymentPlan            // by API id: the --config file's APIs
+	store  Store                                 // where control-plane APIs are saved; nil keeps them in memory
+	docs   map[string]*apiDoc                    // control-plane APIs by id
+	staged map[string]map[string]*DeploymentPlan // control-plane APIs' stages: API id → stage → deployment
+	keys   map[string]*APIKey                    // by value
+	ids    map[string]string                     // key id → value
+	acct   *accountDoc                           // control-plane API keys and usage plans
+	keyIDs map[string]string                     // acct's key values → key ids
+	meter  *meter                                // usage plans' throttles and counts; never replaced
 }
 
 // NewServer returns a Server with nothing deployed.
 func NewServer(opts Options) *Server {
 	s := &Server{
-		opts: opts, apis: map[string]*deployment{}, keys: map[string]*APIKey{}, ids: map[string]string{},
-		docs: map[string]*apiDoc{}, staged: map[string]map[string]*deployment{},
+		opts: opts, apis: map[string]*DeploymentPlan{}, keys: map[string]*APIKey{}, ids: map[string]string{},
+		docs: map[string]*apiDoc{}, staged: map[string]map[string]*DeploymentPlan{},
 		acct: (&accountDoc{}).clone(), keyIDs: map[string]string{}, meter: newMeter(),
 	}
 	if s.opts.Region == "" {
@@ -142,12 +134,12 @@ func NewServer(opts Options) *Server {
 // AWS integration that is not a Kinesis or Firehose action, a model a validator cannot use.
 // The API must not be changed after it is deployed.
 func (s *Server) Deploy(api *API, stages []Stage) error {
-	d, err := compileDeployment(api, stages)
+	d, err := CompileDeployment(api, stages)
 	if err != nil {
 		return err
 	}
 	// The control plane shows one deployment per Deploy, as if CreateDeployment had run.
-	d.created, d.deploymentID = s.now(), newResourceID()
+	d.Created, d.DeploymentID = s.now(), NewResourceID()
 	s.mu.Lock()
 	s.apis[api.ID] = d
 	s.mu.Unlock()
@@ -192,8 +184,8 @@ func (s *Server) Deployments() []Deployment {
 	defer s.mu.RUnlock()
 	var out []Deployment
 	for id, d := range s.apis {
-		for name := range d.stages {
-			out = append(out, Deployment{APIID: id, Name: d.api.Name, Stage: name})
+		for name := range d.Stages {
+			out = append(out, Deployment{APIID: id, Name: d.API.Name, Stage: name})
 		}
 	}
 	for id, stages := range s.staged {
@@ -201,7 +193,7 @@ func (s *Server) Deployments() []Deployment {
 			continue // the config's API of the same id is the one served
 		}
 		for name, d := range stages {
-			out = append(out, Deployment{APIID: id, Name: d.api.Name, Stage: name})
+			out = append(out, Deployment{APIID: id, Name: d.API.Name, Stage: name})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -213,7 +205,7 @@ func (s *Server) Deployments() []Deployment {
 	return out
 }
 
-func (s *Server) deployment(id string) *deployment {
+func (s *Server) deployment(id string) *DeploymentPlan {
 	s.mu.RLock()
 	d := s.apis[id]
 	s.mu.RUnlock()
@@ -222,7 +214,7 @@ func (s *Server) deployment(id string) *deployment {
 
 // deploymentAt returns what serves stage of API id: the config's API, or the deployment
 // the control plane's stage points at.
-func (s *Server) deploymentAt(id, stage string) *deployment {
+func (s *Server) deploymentAt(id, stage string) *DeploymentPlan {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if d := s.apis[id]; d != nil {
@@ -268,7 +260,7 @@ func (s *Server) Reset() error {
 	}
 	s.acct, s.keyIDs = (&accountDoc{}).clone(), map[string]string{}
 	s.meter.reset()
-	s.apis, s.keys, s.ids = map[string]*deployment{}, map[string]*APIKey{}, map[string]string{}
-	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*deployment{}
+	s.apis, s.keys, s.ids = map[string]*DeploymentPlan{}, map[string]*APIKey{}, map[string]string{}
+	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*DeploymentPlan{}
 	return errors.Join(errs...)
 }

@@ -38,18 +38,18 @@ func (q *call) noteIntegrationRequest(ir *integrationRequest) {
 		return
 	}
 	now := q.s.now()
-	switch q.p.kind {
-	case backendAWS:
-		q.test.logf(now, "Endpoint request URI: https://%s.%s.amazonaws.com/?Action=%s", q.p.service, q.p.region, q.p.action)
-	case backendHTTP, backendHTTPProxy:
-		if u, err := q.integrationURL(ir, q.p.kind == backendHTTPProxy); err == nil {
+	switch q.p.Kind {
+	case BackendAWS:
+		q.test.logf(now, "Endpoint request URI: https://%s.%s.amazonaws.com/?Action=%s", q.p.Service, q.p.Region, q.p.Action)
+	case BackendHTTP, BackendHTTPProxy:
+		if u, err := q.integrationURL(ir, q.p.Kind == BackendHTTPProxy); err == nil {
 			q.test.logf(now, "Endpoint request URI: %s", u)
 		}
 	}
 	q.test.logf(now, "Endpoint request headers: %s", formatHeaders(ir.header))
 	q.test.logf(now, "Endpoint request body after transformations: %s", ir.body)
-	if q.p.kind != backendMock {
-		q.test.logf(now, "Sending request to the %s integration", q.p.integ.Type)
+	if q.p.Kind != BackendMock {
+		q.test.logf(now, "Sending request to the %s integration", q.p.Integration.Type)
 	}
 }
 
@@ -79,7 +79,7 @@ func formatHeaders(h http.Header) string {
 }
 
 func formatMap(m map[string]string) string {
-	keys := sortedKeys(m)
+	keys := SortedKeys(m)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + m[k]
@@ -169,11 +169,11 @@ func (s *Server) testInvokeMethod(c *ctlReq) (int, any, *controlError) {
 	req.Host = api.ID + ".execute-api." + s.opts.Region + ".amazonaws.com"
 	req.ContentLength = int64(len(in.Body))
 
-	d := &deployment{api: api, stages: map[string]Stage{testInvokeStage: {Name: testInvokeStage, Variables: maps.Clone(in.StageVariables)}},
-		plans: map[*Method]*plan{}, gwr: map[string]*compiledGatewayResponse{}}
-	for _, typ := range sortedKeys(api.GatewayResponses) {
-		if g, errs := compileGatewayResponse(typ, api.GatewayResponses[typ]); len(errs) == 0 {
-			d.gwr[typ] = g
+	d := &DeploymentPlan{API: api, Stages: map[string]Stage{testInvokeStage: {Name: testInvokeStage, Variables: maps.Clone(in.StageVariables)}},
+		Plans: map[*Method]*MethodPlan{}, GatewayResponses: map[string]*CompiledGatewayResponse{}}
+	for _, typ := range SortedKeys(api.GatewayResponses) {
+		if g, errs := CompileGatewayResponse(typ, api.GatewayResponses[typ]); len(errs) == 0 {
+			d.GatewayResponses[typ] = g
 		}
 	}
 	t := &testInvoke{start: s.now()}
@@ -181,16 +181,16 @@ func (s *Server) testInvokeMethod(c *ctlReq) (int, any, *controlError) {
 	t.logf(t.start, "Starting execution for request: %s", requestID)
 	t.logf(t.start, "HTTP Method: %s, Resource Path: %s", m.HTTPMethod, u.EscapedPath())
 	w := &captureWriter{header: http.Header{}}
-	p, errs := compilePlan(api, res, m, m.HTTPMethod+" "+res.Path)
+	p, errs := CompilePlan(api, res, m, m.HTTPMethod+" "+res.Path)
 	if len(errs) > 0 {
 		t.logf(s.now(), "Execution failed due to configuration error: %v", errs[0])
 		t.logf(s.now(), "Method completed with status: 500")
 		return http.StatusOK, testInvokeOut{Status: 500, Body: `{"message": "Internal server error"}`, Headers: map[string]string{},
 			MultiValueHeaders: map[string][]string{}, Log: t.log.String(), Latency: s.now().Sub(t.start).Milliseconds()}, nil
 	}
-	d.plans[m] = p
+	d.Plans[m] = p
 	q := &call{s: s, w: w, r: req, start: t.start, requestID: requestID, extendedID: newExtendedID(), d: d, test: t}
-	q.stage = d.stages[testInvokeStage]
+	q.stage = d.Stages[testInvokeStage]
 	params := q.requestParams()
 	t.logf(s.now(), "Method request path: %s", formatMap(q.pathParamsFor(res, u.EscapedPath())))
 	t.logf(s.now(), "Method request query string: %s", formatMap(params.QueryString))
@@ -214,7 +214,7 @@ func (s *Server) testInvokeMethod(c *ctlReq) (int, any, *controlError) {
 
 // pathParamsFor reads the path parameters of path against res's template, for the log.
 func (q *call) pathParamsFor(res *Resource, path string) map[string]string {
-	if _, r, params, ok := q.d.api.match(q.r.Method, path); ok && r == res {
+	if _, r, params, ok := q.d.API.MatchRaw(q.r.Method, path); ok && r == res {
 		return params
 	}
 	return map[string]string{}

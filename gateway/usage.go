@@ -34,13 +34,13 @@ func (q *call) admit(value string) (gwError, bool) {
 	if e, refused := q.admitStage(); refused {
 		return e, true
 	}
-	if !q.p.method.APIKeyRequired || q.test != nil {
+	if !q.p.Method.APIKeyRequired || q.test != nil {
 		return gwError{}, false
 	}
 	if value == "" {
 		return errForbidden, true
 	}
-	apiID := q.d.api.ID
+	apiID := q.d.API.ID
 	q.s.mu.RLock()
 	a := q.s.acct
 	id, found := q.s.keyIDs[value]
@@ -66,13 +66,13 @@ func (q *call) admit(value string) (gwError, bool) {
 		if st.APIID != apiID || st.Stage != q.stageName {
 			continue
 		}
-		if mt, ok := st.Throttle[q.p.res.Path+"/"+q.p.method.HTTPMethod]; ok {
+		if mt, ok := st.Throttle[q.p.Resource.Path+"/"+q.p.Method.HTTPMethod]; ok {
 			t = &mt
-		} else if mt, ok := st.Throttle[q.p.res.Path+"/*"]; ok {
+		} else if mt, ok := st.Throttle[q.p.Resource.Path+"/*"]; ok {
 			t = &mt
 		}
 	}
-	if e, refused := q.s.meter.admit(q.s.now(), planID, p, q.key.ID, q.p.res.Path+"/"+q.p.method.HTTPMethod, t); refused {
+	if e, refused := q.s.meter.admit(q.s.now(), planID, p, q.key.ID, q.p.Resource.Path+"/"+q.p.Method.HTTPMethod, t); refused {
 		return e, true
 	}
 	return gwError{}, false
@@ -139,7 +139,7 @@ func (m *meter) current(now time.Time, planID string, p *planDoc, keyID string) 
 	return u
 }
 
-func (m *meter) admit(now time.Time, planID string, p *planDoc, keyID, method string, t *throttle) (gwError, bool) {
+func (m *meter) admit(now time.Time, planID string, p *planDoc, keyID, method string, t *Throttle) (gwError, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.current(now, planID, p, keyID)
@@ -162,13 +162,13 @@ func (m *meter) admit(now time.Time, planID string, p *planDoc, keyID, method st
 
 // take takes a token from the bucket bk, which holds up to t.BurstLimit tokens and gains
 // t.RateLimit a second; false when it is empty.
-func (m *meter) take(now time.Time, bk bucketKey, t throttle) bool {
+func (m *meter) take(now time.Time, bk bucketKey, t Throttle) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.takeLocked(now, bk, t)
 }
 
-func (m *meter) takeLocked(now time.Time, bk bucketKey, t throttle) bool {
+func (m *meter) takeLocked(now time.Time, bk bucketKey, t Throttle) bool {
 	b := m.buckets[bk]
 	if b == nil {
 		b = &bucket{tokens: float64(t.BurstLimit), last: now}

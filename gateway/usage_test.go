@@ -13,7 +13,7 @@ func TestTokenBucket(t *testing.T) {
 	m := newMeter()
 	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	bk := bucketKey{plan: "p", key: "k"}
-	th := throttle{BurstLimit: 2, RateLimit: 1}
+	th := Throttle{BurstLimit: 2, RateLimit: 1}
 	want := func(at time.Duration, ok bool) {
 		t.Helper()
 		if got := m.take(t0.Add(at), bk, th); got != ok {
@@ -29,7 +29,7 @@ func TestTokenBucket(t *testing.T) {
 	want(time.Hour, true) // refilled to the burst, not beyond
 	want(time.Hour, true)
 	want(time.Hour, false)
-	if m.take(t0, bucketKey{plan: "p", key: "zero"}, throttle{}) {
+	if m.take(t0, bucketKey{plan: "p", key: "zero"}, Throttle{}) {
 		t.Error("a zero throttle let a request through")
 	}
 }
@@ -44,7 +44,7 @@ func TestTokenBucketConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if m.take(now, bucketKey{plan: "p"}, throttle{BurstLimit: 10, RateLimit: 0}) {
+			if m.take(now, bucketKey{plan: "p"}, Throttle{BurstLimit: 10, RateLimit: 0}) {
 				ok.Add(1)
 			}
 		}()

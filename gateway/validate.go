@@ -6,9 +6,9 @@ import "strings"
 // its model. bad is true when the request is refused with the returned gateway response.
 func (q *call) validate() (gwError, bool) {
 	p := q.p
-	if p.validateParams && len(p.required) > 0 {
+	if p.ValidateParams && len(p.Required) > 0 {
 		var missing []string
-		for _, key := range p.required {
+		for _, key := range p.Required {
 			rest := strings.TrimPrefix(key, "method.request.")
 			loc, name, _ := strings.Cut(rest, ".")
 			present := true
@@ -29,12 +29,12 @@ func (q *call) validate() (gwError, bool) {
 				message: "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"}, true
 		}
 	}
-	if p.bodyModels != nil {
+	if p.BodyModels != nil {
 		mt := q.requestMediaType()
-		if s, ok := p.bodyModels[mt]; ok {
+		if s, ok := p.BodyModels[mt]; ok {
 			if problems := s.Validate(q.body); len(problems) > 0 {
 				q.s.log.Info("gateway: the request body does not match its model", "requestId", q.requestID,
-					"method", p.where, "model", p.bodyModelNames[mt], "problems", problems)
+					"method", p.Where, "model", p.BodyModelNames[mt], "problems", problems)
 				return gwError{typ: "BAD_REQUEST_BODY", status: 400, errorType: "BadRequestException",
 					message: "Invalid request body", validation: "[" + strings.Join(problems, ", ") + "]"}, true
 			}
