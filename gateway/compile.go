@@ -158,7 +158,7 @@ func CompileDeployment(api *API, stages []Stage) (*DeploymentPlan, error) {
 		fail("x-amazon-apigateway-api-key-source", "unknown value %q", src)
 	}
 	auths := map[string]*CompiledAuthorizer{}
-	for _, name := range SortedKeys(api.Authorizers) {
+	for _, name := range sortedKeys(api.Authorizers) {
 		ca, err := CompileAuthorizer(api.Authorizers[name])
 		if err != nil {
 			fail("authorizer "+name, "%v", err)
@@ -192,7 +192,7 @@ func CompileDeployment(api *API, stages []Stage) (*DeploymentPlan, error) {
 			}
 		}
 	}
-	for _, typ := range SortedKeys(api.GatewayResponses) {
+	for _, typ := range sortedKeys(api.GatewayResponses) {
 		if !isGatewayResponseType(typ) {
 			fail("x-amazon-apigateway-gateway-responses: "+typ, "not a gateway response type")
 			continue
@@ -278,7 +278,7 @@ func CompilePlan(api *API, res *Resource, m *Method, where string) (*MethodPlan,
 		errs = append(errs, terrs...)
 		p.RequestTemplates = tm
 	}
-	for _, dst := range SortedKeys(in.RequestParameters) {
+	for _, dst := range sortedKeys(in.RequestParameters) {
 		pm, err := CompileRequestParam(dst, in.RequestParameters[dst])
 		if err != nil {
 			fail("requestParameters %q: %v", dst, err)
@@ -287,7 +287,7 @@ func CompilePlan(api *API, res *Resource, m *Method, where string) (*MethodPlan,
 		p.RequestParams = append(p.RequestParams, pm)
 	}
 	if p.Kind != BackendHTTPProxy && p.Kind != BackendLambdaProxy {
-		for _, key := range SortedKeys(in.Responses) {
+		for _, key := range sortedKeys(in.Responses) {
 			cr, rerrs := CompileResponse(fmt.Sprintf("%s: integration response %q", where, key), in.Responses[key])
 			errs = append(errs, rerrs...)
 			if cr == nil {
@@ -307,7 +307,7 @@ func CompilePlan(api *API, res *Resource, m *Method, where string) (*MethodPlan,
 		}
 		p.ValidateParams = v.ValidateRequestParameters
 		if v.ValidateRequestParameters {
-			for _, k := range SortedKeys(m.RequestParameters) {
+			for _, k := range sortedKeys(m.RequestParameters) {
 				if m.RequestParameters[k] {
 					p.Required = append(p.Required, k)
 				}
@@ -315,7 +315,7 @@ func CompilePlan(api *API, res *Resource, m *Method, where string) (*MethodPlan,
 		}
 		if v.ValidateRequestBody {
 			sc := jsonschema.NewCompiler(api.Models)
-			for _, ct := range SortedKeys(m.RequestModels) {
+			for _, ct := range sortedKeys(m.RequestModels) {
 				name := m.RequestModels[ct]
 				s, err := sc.Model(name)
 				if err != nil {
@@ -345,7 +345,7 @@ func CompileTemplates(where string, src map[string]string) (map[string]*Compiled
 	}
 	var errs []error
 	out := make(map[string]*CompiledTemplate, len(src))
-	for _, ct := range SortedKeys(src) {
+	for _, ct := range sortedKeys(src) {
 		text := src[ct]
 		key := strings.ToLower(strings.TrimSpace(ct))
 		if strings.TrimSpace(text) == "" {
@@ -409,7 +409,7 @@ func CompileResponse(where string, ir IntegrationResponse) (*CompiledResponse, [
 		}
 		cr.Pattern = re
 	}
-	for _, dst := range SortedKeys(ir.ResponseParameters) {
+	for _, dst := range sortedKeys(ir.ResponseParameters) {
 		pm, err := compileResponseParam(dst, ir.ResponseParameters[dst], "method.response.header.", false)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: responseParameters %q: %v", where, dst, err))
@@ -419,7 +419,7 @@ func CompileResponse(where string, ir IntegrationResponse) (*CompiledResponse, [
 	}
 	tm, terrs := CompileTemplates(where+": responseTemplates", ir.ResponseTemplates)
 	errs = append(errs, terrs...)
-	cr.Templates, cr.Order = tm, SortedKeys(tm)
+	cr.Templates, cr.Order = tm, sortedKeys(tm)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -437,7 +437,7 @@ func CompileGatewayResponse(where string, g GatewayResponse) (*CompiledGatewayRe
 		}
 		out.Status = n
 	}
-	for _, dst := range SortedKeys(g.ResponseParameters) {
+	for _, dst := range sortedKeys(g.ResponseParameters) {
 		if strings.HasPrefix(dst, "gatewayresponse.querystring.") || strings.HasPrefix(dst, "gatewayresponse.path.") {
 			continue // accepted by API Gateway, and meaningless on a response
 		}
@@ -450,7 +450,7 @@ func CompileGatewayResponse(where string, g GatewayResponse) (*CompiledGatewayRe
 	}
 	tm, terrs := CompileTemplates(where+": responseTemplates", g.ResponseTemplates)
 	errs = append(errs, terrs...)
-	out.Templates, out.Order = tm, SortedKeys(tm)
+	out.Templates, out.Order = tm, sortedKeys(tm)
 	return out, errs
 }
 
@@ -584,3 +584,30 @@ func LambdaFunction(uri string) (string, error) {
 
 // StageVarRef finds the ${stageVariables.name} references API Gateway allows in integration URIs.
 var StageVarRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
+
+// SelectResponse returns the integration response whose selection pattern matches the
+// status code, else the default one, else nil. Patterns are tried in key order; API Gateway
+// does not document an order, so a document should not make two patterns match one status.
+func (p *MethodPlan) SelectResponse(status int) *CompiledResponse {
+	s := strconv.Itoa(status)
+	for _, cr := range p.Responses {
+		if cr.Pattern.MatchString(s) {
+			return cr
+		}
+	}
+	return p.Fallback
+}
+
+// IsBinary reports whether a media type is one of the API's binary media types.
+func (d *DeploymentPlan) IsBinary(mt string) bool {
+	for _, b := range d.API.BinaryMediaTypes {
+		b = strings.ToLower(strings.TrimSpace(b))
+		if b == mt || b == "*/*" {
+			return true
+		}
+		if pre, ok := strings.CutSuffix(b, "/*"); ok && strings.HasPrefix(mt, pre+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -489,3 +489,28 @@ func UnescapePointer(s string) string {
 	}
 	return strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
 }
+
+// Functions lists the functions the API's Lambda integrations and authorizers call, each
+// with the places that call it ("POST /items", "authorizer tok"), so a start can say which
+// are not declared. An ARN that depends on a stage variable is left out.
+func (a *API) Functions() map[string][]string {
+	out := map[string][]string{}
+	add := func(uri, where string) {
+		if fn, err := LambdaFunction(uri); err == nil && !strings.Contains(fn, "${") {
+			out[fn] = append(out[fn], where)
+		}
+	}
+	for _, name := range sortedKeys(a.Authorizers) {
+		if z := a.Authorizers[name]; z.Type != AuthorizerCognito {
+			add(z.URI, "authorizer "+name)
+		}
+	}
+	for _, res := range a.Resources() {
+		for _, verb := range sortedKeys(res.Methods) {
+			if in := res.Methods[verb].Integration; in != nil && (in.Type == IntegrationAWS || in.Type == IntegrationAWSProxy) {
+				add(in.URI, verb+" "+res.Path)
+			}
+		}
+	}
+	return out
+}

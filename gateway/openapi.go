@@ -230,7 +230,7 @@ func (im *importer) version() bool {
 
 // rootExtensions reads the API-level x-amazon-apigateway-* fields.
 func (im *importer) rootExtensions() {
-	for _, key := range SortedKeys(im.doc) {
+	for _, key := range sortedKeys(im.doc) {
 		v := im.doc[key]
 		switch key {
 		case ExtAPIKeySource:
@@ -297,7 +297,7 @@ func (im *importer) gatewayResponses(v any) {
 		im.fail(ExtGatewayResponses, "must be a map of response type to gateway response")
 		return
 	}
-	for _, typ := range SortedKeys(obj) {
+	for _, typ := range sortedKeys(obj) {
 		where := join(ExtGatewayResponses, typ)
 		if !slices.Contains(GatewayResponseTypes, typ) {
 			im.fail(where, "unknown gateway response type; API Gateway's are %s", strings.Join(GatewayResponseTypes, ", "))
@@ -309,13 +309,13 @@ func (im *importer) gatewayResponses(v any) {
 			continue
 		}
 		var gr GatewayResponse
-		for _, k := range SortedKeys(ro) {
+		for _, k := range sortedKeys(ro) {
 			switch k {
 			case "statusCode":
 				gr.StatusCode = im.statusCode(join(where, k), ro[k])
 			case "responseParameters":
 				gr.ResponseParameters = im.stringMap(join(where, k), ro[k], false)
-				for _, dst := range SortedKeys(gr.ResponseParameters) {
+				for _, dst := range sortedKeys(gr.ResponseParameters) {
 					w := join(where, k, strconv.Quote(dst))
 					if !gatewayResponseParam.MatchString(dst) {
 						im.fail(w, "must be gatewayresponse.header.NAME, gatewayresponse.querystring.NAME or gatewayresponse.path.NAME")
@@ -341,7 +341,7 @@ func (im *importer) requestValidators(v any) {
 		im.fail(ExtRequestValidators, "must be a map of validator name to validator")
 		return
 	}
-	for _, name := range SortedKeys(obj) {
+	for _, name := range sortedKeys(obj) {
 		where := join(ExtRequestValidators, strconv.Quote(name))
 		ro, ok := obj[name].(map[string]any)
 		if !ok {
@@ -349,7 +349,7 @@ func (im *importer) requestValidators(v any) {
 			continue
 		}
 		var rv RequestValidator
-		for _, k := range SortedKeys(ro) {
+		for _, k := range sortedKeys(ro) {
 			b, isBool := ro[k].(bool)
 			switch k {
 			case "validateRequestBody":
@@ -400,7 +400,7 @@ func (im *importer) models() {
 		return
 	}
 	// Names first, so that schemas may refer to models defined after them.
-	for _, name := range SortedKeys(obj) {
+	for _, name := range sortedKeys(obj) {
 		if !ModelNameRe.MatchString(name) {
 			// Model.name: "Must be an alphanumeric string."
 			im.fail(join(where, strconv.Quote(name)), "a model name must be alphanumeric")
@@ -408,7 +408,7 @@ func (im *importer) models() {
 		}
 		im.api.Models[name] = nil
 	}
-	for _, name := range SortedKeys(obj) {
+	for _, name := range sortedKeys(obj) {
 		if _, ok := im.api.Models[name]; !ok {
 			continue
 		}
@@ -433,7 +433,7 @@ func (im *importer) models() {
 func (im *importer) checkSchemaRefs(where string, v any) {
 	switch v := v.(type) {
 	case map[string]any:
-		for _, k := range SortedKeys(v) {
+		for _, k := range sortedKeys(v) {
 			if k == "$ref" {
 				ref, _ := v[k].(string)
 				if _, err := im.modelForRef(ref); err != nil {
@@ -472,7 +472,7 @@ func (im *importer) securitySchemes() {
 	}
 	im.schemes = map[string]*securityScheme{}
 	obj, _ := defs.(map[string]any)
-	for _, name := range SortedKeys(obj) {
+	for _, name := range sortedKeys(obj) {
 		w := join(where, name)
 		sc := &securityScheme{}
 		im.schemes[name] = sc
@@ -485,7 +485,7 @@ func (im *importer) securitySchemes() {
 		typ, _ := so["type"].(string)
 		in, _ := so["in"].(string)
 		keyName, _ := so["name"].(string)
-		for _, k := range SortedKeys(so) {
+		for _, k := range sortedKeys(so) {
 			if k == extAuthType {
 				sc.authType, _ = so[k].(string)
 				continue
@@ -589,7 +589,7 @@ func (im *importer) security(where string, v any) (apiKey bool, authorizer strin
 			return false, ""
 		}
 		hasKey := false
-		for _, name := range SortedKeys(req) {
+		for _, name := range sortedKeys(req) {
 			sc, ok := im.schemes[name]
 			switch {
 			case !ok:
@@ -627,7 +627,7 @@ func (im *importer) paths() {
 		im.fail("paths", "must be a map of path to path item")
 		return
 	}
-	for _, path := range SortedKeys(paths) {
+	for _, path := range sortedKeys(paths) {
 		res, err := im.resourceFor(path)
 		if err != nil {
 			im.fail(path, "%v", err)
@@ -639,7 +639,7 @@ func (im *importer) paths() {
 			continue
 		}
 		shared := item["parameters"]
-		for _, key := range SortedKeys(item) {
+		for _, key := range sortedKeys(item) {
 			verb, isVerb := methodVerbs[key]
 			switch {
 			case isVerb:
@@ -722,7 +722,7 @@ func (im *importer) method(res *Resource, verb, path string, op map[string]any, 
 			m.AuthorizationType = AuthorizerCognito
 		}
 	}
-	for _, key := range SortedKeys(op) {
+	for _, key := range sortedKeys(op) {
 		switch key {
 		case ExtRequestValidator:
 			if name, ok := im.validatorRef(join(where, key), op[key]); ok {
@@ -860,7 +860,7 @@ func (im *importer) requestBody(where string, m *Method, v any) {
 		return
 	}
 	content, _ := rb["content"].(map[string]any)
-	for _, ct := range SortedKeys(content) {
+	for _, ct := range sortedKeys(content) {
 		mt, _ := content[ct].(map[string]any)
 		schema, ok := mt["schema"]
 		if !ok {
@@ -882,7 +882,7 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 		im.fail(join(where, "responses"), "must be a map of status code to response")
 		return
 	}
-	for _, code := range SortedKeys(responses) {
+	for _, code := range sortedKeys(responses) {
 		w := join(where, "responses", code)
 		if code == "default" {
 			im.warn(w, "ignored: an API Gateway method response needs a status code")
@@ -899,7 +899,7 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 		}
 		mr := MethodResponse{StatusCode: code}
 		headers, _ := r["headers"].(map[string]any)
-		for _, h := range SortedKeys(headers) {
+		for _, h := range sortedKeys(headers) {
 			if mr.ResponseParameters == nil {
 				mr.ResponseParameters = map[string]bool{}
 			}
@@ -907,7 +907,7 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 		}
 		if im.oas3 {
 			content, _ := r["content"].(map[string]any)
-			for _, ct := range SortedKeys(content) {
+			for _, ct := range sortedKeys(content) {
 				mt, _ := content[ct].(map[string]any)
 				if schema, ok := mt["schema"]; ok {
 					if name, ok := im.schemaModel(join(w, ct), schema, where, "Response"+code); ok {
@@ -1006,7 +1006,7 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 		return nil
 	}
 	in := &Integration{PassthroughBehavior: PassthroughWhenNoMatch, TimeoutInMillis: DefaultTimeoutMillis}
-	for _, k := range SortedKeys(obj) {
+	for _, k := range sortedKeys(obj) {
 		if !slices.Contains(integrationKeys, k) {
 			im.fail(join(where, k), "unknown property of an integration")
 		}
@@ -1077,7 +1077,7 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 	if v, ok := obj["requestParameters"]; ok {
 		w := join(where, "requestParameters")
 		in.RequestParameters = im.stringMap(w, v, false)
-		for _, dst := range SortedKeys(in.RequestParameters) {
+		for _, dst := range sortedKeys(in.RequestParameters) {
 			im.integrationRequestParam(join(w, strconv.Quote(dst)), dst, in.RequestParameters[dst], res, m)
 		}
 	}
@@ -1137,7 +1137,7 @@ func (im *importer) tlsConfig(where string, v any, in *Integration) {
 		im.fail(where, "must be an object")
 		return
 	}
-	for _, k := range SortedKeys(obj) {
+	for _, k := range sortedKeys(obj) {
 		switch k {
 		case "insecureSkipVerification":
 			b, ok := obj[k].(bool)
@@ -1216,7 +1216,7 @@ func (im *importer) integrationResponses(where string, v any) map[string]Integra
 		return nil
 	}
 	out := make(map[string]IntegrationResponse, len(obj))
-	for _, pattern := range SortedKeys(obj) {
+	for _, pattern := range sortedKeys(obj) {
 		w := join(where, strconv.Quote(pattern))
 		ro, ok := obj[pattern].(map[string]any)
 		if !ok {
@@ -1239,13 +1239,13 @@ func (im *importer) integrationResponses(where string, v any) map[string]Integra
 		if _, ok := ro["statusCode"]; !ok {
 			im.fail(w, "statusCode is required")
 		}
-		for _, k := range SortedKeys(ro) {
+		for _, k := range sortedKeys(ro) {
 			switch k {
 			case "statusCode":
 				ir.StatusCode = im.statusCode(join(w, k), ro[k])
 			case "responseParameters":
 				ir.ResponseParameters = im.stringMap(join(w, k), ro[k], false)
-				for _, dst := range SortedKeys(ir.ResponseParameters) {
+				for _, dst := range sortedKeys(ir.ResponseParameters) {
 					pw := join(w, k, strconv.Quote(dst))
 					if !methodResponseParam.MatchString(dst) {
 						im.fail(pw, "must be method.response.header.NAME")
@@ -1345,7 +1345,7 @@ func (im *importer) stringMap(where string, v any, nullIsEmpty bool) map[string]
 		return nil
 	}
 	out := make(map[string]string, len(obj))
-	for _, k := range SortedKeys(obj) {
+	for _, k := range sortedKeys(obj) {
 		switch s := obj[k].(type) {
 		case string:
 			out[k] = s
@@ -1362,7 +1362,7 @@ func (im *importer) stringMap(where string, v any, nullIsEmpty bool) map[string]
 	return out
 }
 
-func SortedKeys[V any](m map[string]V) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

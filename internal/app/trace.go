@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/localpipe/localpipe/firehose"
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/trace"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
@@ -53,7 +53,7 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	serve(sw, r.WithContext(ctx))
-	apiID, stage, _, _ := gateway.InvokeTarget(r)
+	apiID, stage, _, _ := gatewayapi.InvokeTarget(r)
 	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &trace.Hop{Service: "apigateway",
 		APIID: truncate(apiID, 100), Stage: truncate(stage, 100), ResourcePath: note.Resource, Status: sw.code()})
 }
