@@ -160,7 +160,7 @@ func (ca *CompiledAuthorizer) Store(key string, out *AuthorizerOutput, now time.
 // AuthorizerOutput is a Lambda authorizer's answer, checked.
 type AuthorizerOutput struct {
 	PrincipalID        string
-	Statements         []policyStatement
+	statements         []policyStatement
 	Context            map[string]string // values as text, as API Gateway passes them on
 	UsageIdentifierKey string
 	Policy             json.RawMessage // the policyDocument as the function wrote it
@@ -184,7 +184,7 @@ const (
 // explicit Deny wins, else an Allow allows, else the request is not allowed.
 func (o *AuthorizerOutput) Decide(arn string) PolicyDecision {
 	d := PolicyNoMatch
-	for _, st := range o.Statements {
+	for _, st := range o.statements {
 		if !st.matches(arn) {
 			continue
 		}
@@ -199,7 +199,7 @@ func (o *AuthorizerOutput) Decide(arn string) PolicyDecision {
 func (st policyStatement) matches(arn string) bool {
 	action := false
 	for _, a := range st.actions {
-		if WildcardMatch(strings.ToLower(a), "execute-api:invoke") {
+		if wildcardMatch(strings.ToLower(a), "execute-api:invoke") {
 			action = true
 			break
 		}
@@ -208,15 +208,15 @@ func (st policyStatement) matches(arn string) bool {
 		return false
 	}
 	for _, r := range st.resources {
-		if WildcardMatch(r, arn) {
+		if wildcardMatch(r, arn) {
 			return true
 		}
 	}
 	return false
 }
 
-// WildcardMatch matches s against an IAM pattern: '*' is any run of characters, '?' any one.
-func WildcardMatch(pattern, s string) bool {
+// wildcardMatch matches s against an IAM pattern: '*' is any run of characters, '?' any one.
+func wildcardMatch(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
@@ -304,7 +304,7 @@ func ParseAuthorizerOutput(payload []byte) (*AuthorizerOutput, error) {
 		if st.resources, err = stringOrList(s["Resource"]); err != nil {
 			return nil, fmt.Errorf("policyDocument.Statement[%d].Resource %v", i, err)
 		}
-		out.Statements = append(out.Statements, st)
+		out.statements = append(out.statements, st)
 	}
 	if len(doc.Context) > 0 {
 		out.Context = make(map[string]string, len(doc.Context))
