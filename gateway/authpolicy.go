@@ -138,6 +138,7 @@ func (ca *CompiledAuthorizer) Cached(key string, now time.Time) (*AuthorizerOutp
 	return c.out, 0, true
 }
 
+// Store caches out for key until the authorizer's TTL has passed.
 func (ca *CompiledAuthorizer) Store(key string, out *AuthorizerOutput, now time.Time) {
 	if ca.TTL <= 0 {
 		return
@@ -172,6 +173,7 @@ type policyStatement struct {
 	resources []string
 }
 
+// PolicyDecision is what a policy says of a method ARN.
 type PolicyDecision int
 
 const (

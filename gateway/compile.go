@@ -76,6 +76,7 @@ type ParamMapping struct {
 	Order string // the full destination key, to apply mappings in a stable order
 }
 
+// SourceKind is where a mapped parameter's value comes from.
 type SourceKind int
 
 const (
@@ -88,6 +89,7 @@ const (
 	SrcRespBody    // integration.response.body[.path]
 )
 
+// ParamSource is the right-hand side of a parameter mapping, compiled.
 type ParamSource struct {
 	Kind SourceKind
 	Loc  string // for srcRequest: path, querystring, header, multivaluequerystring, multivalueheader
@@ -560,6 +562,8 @@ type Stage struct {
 	Throttles map[string]Throttle // from the stage's method settings, by "*/*" or "path/VERB"
 }
 
+// Throttle is a steady request rate and a burst (API Gateway's ThrottleSettings), as usage
+// plans and stages' method settings give them.
 type Throttle struct {
 	BurstLimit int     `json:"burstLimit"`
 	RateLimit  float64 `json:"rateLimit"`

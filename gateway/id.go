@@ -13,7 +13,7 @@ func NewID() string { return newID(10) }
 // NewResourceID returns the 6-character id API Gateway gives a non-root resource.
 func NewResourceID() string { return newID(6) }
 
-// newID draws n characters uniformly from idAlphabet. Bytes at or above the largest multiple
+// newID draws n characters uniformly from IDAlphabet. Bytes at or above the largest multiple
 // of 36 are thrown away so that no character is more likely than another.
 func newID(n int) string {
 	const limit = 256 - 256%len(IDAlphabet)

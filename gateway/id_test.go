@@ -18,7 +18,7 @@ func TestNewID(t *testing.T) {
 			counts[r]++
 		}
 		if rid := NewResourceID(); !resourceIDRe.MatchString(rid) {
-			t.Fatalf("newResourceID() = %q", rid)
+			t.Fatalf("NewResourceID() = %q", rid)
 		}
 	}
 	// 20000 characters over 36 symbols: each expected about 555 times. Every symbol must

@@ -1,12 +1,10 @@
-// Package gateway is localpipe's API Gateway for REST APIs: ImportOpenAPI builds an API (its
-// resources, methods, integrations, models, validators and gateway responses) from an
-// OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
-// Server deploys it at stages and answers invoke requests as API Gateway does, calling
-// Kinesis and Firehose through an Invoker, HTTP back ends directly, Lambda functions (AWS and
-// AWS_PROXY integrations, TOKEN and REQUEST authorizers) through a FunctionInvoker, or
-// answering MOCKs.
-// The Server also answers API Gateway's control plane: it describes those APIs, and
-// creates, edits, deploys and deletes APIs of its own, kept in a Store (OpenControlPlane).
+// Package gateway is the engine of localpipe's API Gateway for REST APIs: the API model
+// (resources, methods, integrations, models, request validators, authorizers and gateway
+// responses); ImportOpenAPI, which builds an API from an OpenAPI 3.0 or Swagger 2.0 document
+// with the x-amazon-apigateway-* extensions; CompileDeployment, which compiles an API into
+// the immutable DeploymentPlan a stage serves; the invoke path's matcher (API.Match), which
+// follows API Gateway's precedence rules; and API Gateway's rules for ids and stages. It
+// knows nothing of HTTP: gateway/gatewayapi serves the plans and answers the control plane.
 //
 // An API is not safe for concurrent mutation. Once built, any number of goroutines may call
 // Match and read it at the same time; once deployed it must not change.

@@ -510,7 +510,7 @@ func listPage[T any](q url.Values, all []T, id func(T) string) (any, *controlErr
 
 // derivedID makes the id of something the import names but gives no id (a model, a
 // request validator) from its API and name, so it is the same on every start: 6
-// characters of idAlphabet, like the ids API Gateway gives them.
+// characters of gateway.IDAlphabet, like the ids API Gateway gives them.
 func derivedID(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	out := make([]byte, 6)

@@ -1,3 +1,11 @@
+// Package gatewayapi is the wire layer of localpipe's API Gateway: a Server deploys the
+// gateway package's APIs at stages and answers invoke requests as API Gateway does, calling
+// Kinesis and Firehose through an Invoker, HTTP back ends directly, Lambda functions (AWS and
+// AWS_PROXY integrations, TOKEN and REQUEST authorizers) through a FunctionInvoker, or
+// answering MOCKs. The Server also answers API Gateway's control plane: it describes those
+// APIs, and creates, edits, deploys and deletes APIs of its own, kept in a Store
+// (OpenControlPlane), enforces API keys and usage plans, exports APIs and runs
+// TestInvokeMethod.
 package gatewayapi
 
 import (
