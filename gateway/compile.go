@@ -24,13 +24,13 @@ type DeploymentPlan struct {
 	Stages           map[string]Stage
 	Plans            map[*Method]*MethodPlan
 	GatewayResponses map[string]*CompiledGatewayResponse
-	Series           sync.Map // seriesKey → *series
+	Series           sync.Map // the serving layer's metric series by stage and method, looked up once per deployment
 
 	Created      time.Time // when Deploy ran: createdDate for the control plane
 	DeploymentID string
 }
 
-// backend kinds a plan calls.
+// BackendKind is the kind of back end a method plan calls.
 type BackendKind int
 
 const (
@@ -92,19 +92,19 @@ const (
 // ParamSource is the right-hand side of a parameter mapping, compiled.
 type ParamSource struct {
 	Kind SourceKind
-	Loc  string // for srcRequest: path, querystring, header, multivaluequerystring, multivalueheader
+	Loc  string // for SrcRequest: path, querystring, header, multivaluequerystring, multivalueheader
 	Name string // static value, context path, variable, parameter or header name
 	Path *mapping.Template
 }
 
 // CompiledResponse is an integration response compiled.
 type CompiledResponse struct {
-	IR        IntegrationResponse
-	Status    int
-	Pattern   *regexp.Regexp
-	Params    []ParamMapping
-	Templates map[string]*CompiledTemplate // by lower-case media type; nil value: empty template
-	Order     []string                     // template keys, sorted, for "the first template"
+	IntegrationResponse IntegrationResponse
+	Status              int
+	Pattern             *regexp.Regexp
+	Params              []ParamMapping
+	Templates           map[string]*CompiledTemplate // by lower-case media type; nil value: empty template
+	Order               []string                     // template keys, sorted, for "the first template"
 }
 
 // CompiledGatewayResponse is an API's customisation of one gateway response type.
@@ -295,7 +295,7 @@ func CompilePlan(api *API, res *Resource, m *Method, where string) (*MethodPlan,
 			if cr == nil {
 				continue
 			}
-			if key == "default" || cr.IR.SelectionPattern == "" {
+			if key == "default" || cr.IntegrationResponse.SelectionPattern == "" {
 				p.Fallback = cr
 			} else {
 				p.Responses = append(p.Responses, cr)
@@ -398,7 +398,7 @@ func newTemplate(t *mapping.Template, src string) *CompiledTemplate {
 // CompileResponse compiles an integration response.
 func CompileResponse(where string, ir IntegrationResponse) (*CompiledResponse, []error) {
 	var errs []error
-	cr := &CompiledResponse{IR: ir}
+	cr := &CompiledResponse{IntegrationResponse: ir}
 	n, err := strconv.Atoi(ir.StatusCode)
 	if err != nil || n < 100 || n > 599 {
 		errs = append(errs, fmt.Errorf("%s: statusCode %q is not an HTTP status code", where, ir.StatusCode))

@@ -355,7 +355,7 @@ func (q *call) applyResponse(cr *gateway.CompiledResponse, header http.Header, b
 			}
 		}
 	}
-	switch cr.IR.ContentHandling {
+	switch cr.IntegrationResponse.ContentHandling {
 	case gateway.ConvertToText:
 		respBody = []byte(base64.StdEncoding.EncodeToString(respBody))
 	case gateway.ConvertToBinary:
