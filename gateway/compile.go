@@ -17,107 +17,111 @@ import (
 	"github.com/localpipe/localpipe/mapping"
 )
 
-// deployment is an API compiled for serving: every template parsed, every pattern and model
+// DeploymentPlan is an API compiled for serving: every template parsed, every pattern and model
 // compiled. It is immutable once built, so requests read it without locks.
-type deployment struct {
-	api    *API
-	stages map[string]Stage
-	plans  map[*Method]*plan
-	gwr    map[string]*compiledGatewayResponse
-	series sync.Map // seriesKey → *series
+type DeploymentPlan struct {
+	API              *API
+	Stages           map[string]Stage
+	Plans            map[*Method]*MethodPlan
+	GatewayResponses map[string]*CompiledGatewayResponse
+	Series           sync.Map // the serving layer's metric series by stage and method, looked up once per deployment
 
-	created      time.Time // when Deploy ran: createdDate for the control plane
-	deploymentID string
+	Created      time.Time // when Deploy ran: createdDate for the control plane
+	DeploymentID string
 }
 
-// backend kinds a plan calls.
-type backendKind int
+// BackendKind is the kind of back end a method plan calls.
+type BackendKind int
 
 const (
-	backendAWS         backendKind = iota
-	backendLambda                  // AWS integration of a Lambda function: mapped like any AWS integration
-	backendLambdaProxy             // AWS_PROXY: the proxy event in, the function's answer out
-	backendMock
-	backendHTTP
-	backendHTTPProxy
+	BackendAWS         BackendKind = iota
+	BackendLambda                  // AWS integration of a Lambda function: mapped like any AWS integration
+	BackendLambdaProxy             // AWS_PROXY: the proxy event in, the function's answer out
+	BackendMock
+	BackendHTTP
+	BackendHTTPProxy
 )
 
-// plan is one method compiled.
-type plan struct {
-	where  string // "POST /stream", for errors and logs
-	method *Method
-	res    *Resource
-	integ  *Integration
-	kind   backendKind
+// MethodPlan is one method compiled.
+type MethodPlan struct {
+	Where       string // "POST /stream", for errors and logs
+	Method      *Method
+	Resource    *Resource
+	Integration *Integration
+	Kind        BackendKind
 
-	service, action, region string // AWS integrations
-	function                string // Lambda integrations: the function ARN, maybe with ${stageVariables.x}
+	Service, Action, Region string // AWS integrations
+	Function                string // Lambda integrations: the function ARN, maybe with ${stageVariables.x}
 
-	reqTemplates map[string]*template // by lower-case media type; nil value: empty template
-	reqParams    []paramMapping
+	RequestTemplates map[string]*CompiledTemplate // by lower-case media type; nil value: empty template
+	RequestParams    []ParamMapping
 
-	responses []*compiledResponse // non-default, ordered by selection pattern
-	fallback  *compiledResponse   // the "default" response
+	Responses []*CompiledResponse // non-default, ordered by selection pattern
+	Fallback  *CompiledResponse   // the "default" response
 
-	auth *compiledAuthorizer // nil when the method has no authorizer
+	Auth *CompiledAuthorizer // nil when the method has no authorizer
 
-	validateParams bool
-	required       []string                      // required "method.request.{loc}.name" keys
-	bodyModels     map[string]*jsonschema.Schema // by lower-case media type, when the body is validated
-	bodyModelNames map[string]string             // for logs
-	timeoutMillis  int
+	ValidateParams bool
+	Required       []string                      // required "method.request.{loc}.name" keys
+	BodyModels     map[string]*jsonschema.Schema // by lower-case media type, when the body is validated
+	BodyModelNames map[string]string             // for logs
+	TimeoutMillis  int
 }
 
-// paramMapping is one requestParameters or responseParameters entry compiled.
-type paramMapping struct {
-	dst   string // header, querystring or path name (request); header name (response)
-	loc   string // "header", "querystring", "path", "multivalueheader", "multivaluequerystring"
-	src   paramSource
-	order string // the full destination key, to apply mappings in a stable order
+// ParamMapping is one requestParameters or responseParameters entry compiled.
+type ParamMapping struct {
+	Dst   string // header, querystring or path name (request); header name (response)
+	Loc   string // "header", "querystring", "path", "multivalueheader", "multivaluequerystring"
+	Src   ParamSource
+	Order string // the full destination key, to apply mappings in a stable order
 }
 
-type sourceKind int
+// SourceKind is where a mapped parameter's value comes from.
+type SourceKind int
 
 const (
-	srcStatic sourceKind = iota
-	srcContext
-	srcStageVar
-	srcRequest     // method.request.{path,querystring,header,multivalue*}.X
-	srcRequestBody // method.request.body[.path]
-	srcRespHeader  // integration.response.header.X / multivalueheader.X
-	srcRespBody    // integration.response.body[.path]
+	SrcStatic SourceKind = iota
+	SrcContext
+	SrcStageVar
+	SrcRequest     // method.request.{path,querystring,header,multivalue*}.X
+	SrcRequestBody // method.request.body[.path]
+	SrcRespHeader  // integration.response.header.X / multivalueheader.X
+	SrcRespBody    // integration.response.body[.path]
 )
 
-type paramSource struct {
-	kind sourceKind
-	loc  string // for srcRequest: path, querystring, header, multivaluequerystring, multivalueheader
-	name string // static value, context path, variable, parameter or header name
-	path *mapping.Template
+// ParamSource is the right-hand side of a parameter mapping, compiled.
+type ParamSource struct {
+	Kind SourceKind
+	Loc  string // for SrcRequest: path, querystring, header, multivaluequerystring, multivalueheader
+	Name string // static value, context path, variable, parameter or header name
+	Path *mapping.Template
 }
 
-// compiledResponse is an integration response compiled.
-type compiledResponse struct {
-	ir        IntegrationResponse
-	status    int
-	pattern   *regexp.Regexp
-	params    []paramMapping
-	templates map[string]*template // by lower-case media type; nil value: empty template
-	order     []string             // template keys, sorted, for "the first template"
+// CompiledResponse is an integration response compiled.
+type CompiledResponse struct {
+	IntegrationResponse IntegrationResponse
+	Status              int
+	Pattern             *regexp.Regexp
+	Params              []ParamMapping
+	Templates           map[string]*CompiledTemplate // by lower-case media type; nil value: empty template
+	Order               []string                     // template keys, sorted, for "the first template"
 }
 
-// compiledGatewayResponse is an API's customisation of one gateway response type.
-type compiledGatewayResponse struct {
-	status    int // 0: the type's default
-	params    []paramMapping
-	templates map[string]*template
-	order     []string
+// CompiledGatewayResponse is an API's customisation of one gateway response type.
+type CompiledGatewayResponse struct {
+	Status    int // 0: the type's default
+	Params    []ParamMapping
+	Templates map[string]*CompiledTemplate
+	Order     []string
 }
 
-func compileDeployment(api *API, stages []Stage) (*deployment, error) {
+// CompileDeployment compiles api for serving at stages. It fails on what API Gateway's
+// CreateDeployment refuses: a template, pattern, mapping or model that does not compile.
+func CompileDeployment(api *API, stages []Stage) (*DeploymentPlan, error) {
 	if api == nil || api.root == nil {
 		return nil, errors.New("gateway: no API to deploy (build it with ImportOpenAPI or NewAPI)")
 	}
-	if !validID(api.ID) {
+	if !ValidID(api.ID) {
 		return nil, fmt.Errorf("gateway: API %q: id %q may hold only letters, digits, '-' and '_'", api.Name, api.ID)
 	}
 	var errs []error
@@ -128,13 +132,13 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 		}
 		errs = append(errs, errors.New(msg))
 	}
-	d := &deployment{api: api, stages: map[string]Stage{}, plans: map[*Method]*plan{}, gwr: map[string]*compiledGatewayResponse{}}
+	d := &DeploymentPlan{API: api, Stages: map[string]Stage{}, Plans: map[*Method]*MethodPlan{}, GatewayResponses: map[string]*CompiledGatewayResponse{}}
 	for _, st := range stages {
 		if !stageNameRe.MatchString(st.Name) {
 			fail("stage "+strconv.Quote(st.Name), "a stage name holds 1 to 128 letters, digits, '-' and '_'")
 			continue
 		}
-		if _, dup := d.stages[st.Name]; dup {
+		if _, dup := d.Stages[st.Name]; dup {
 			fail("stage "+st.Name, "listed twice")
 		}
 		if len(st.Variables) > MaxStageVariables {
@@ -149,15 +153,15 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 			}
 		}
 		st.Variables = maps.Clone(st.Variables) // requests read it without locks
-		d.stages[st.Name] = st
+		d.Stages[st.Name] = st
 	}
 	src := api.APIKeySource
 	if src != "" && src != APIKeySourceHeader && src != APIKeySourceAuthorizer {
 		fail("x-amazon-apigateway-api-key-source", "unknown value %q", src)
 	}
-	auths := map[string]*compiledAuthorizer{}
+	auths := map[string]*CompiledAuthorizer{}
 	for _, name := range sortedKeys(api.Authorizers) {
-		ca, err := compileAuthorizer(api.Authorizers[name])
+		ca, err := CompileAuthorizer(api.Authorizers[name])
 		if err != nil {
 			fail("authorizer "+name, "%v", err)
 			continue
@@ -173,20 +177,20 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 		for _, verb := range verbs {
 			m := res.Methods[verb]
 			where := verb + " " + res.Path
-			var auth *compiledAuthorizer
+			var auth *CompiledAuthorizer
 			if m.Authorizer != "" {
 				if auth = auths[m.Authorizer]; auth == nil && api.Authorizers[m.Authorizer] == nil {
 					fail(where, "the method's authorizer %q is not defined", m.Authorizer)
 				}
 			}
-			if m.APIKeyRequired && src == APIKeySourceAuthorizer && (auth == nil || auth.cognito) {
+			if m.APIKeyRequired && src == APIKeySourceAuthorizer && (auth == nil || auth.Cognito) {
 				fail(where, "the API reads API keys from an authorizer (x-amazon-apigateway-api-key-source AUTHORIZER), and the method has no Lambda authorizer to give one")
 			}
-			p, perrs := compilePlan(api, res, m, where)
+			p, perrs := CompilePlan(api, res, m, where)
 			errs = append(errs, perrs...)
 			if p != nil {
-				p.auth = auth
-				d.plans[m] = p
+				p.Auth = auth
+				d.Plans[m] = p
 			}
 		}
 	}
@@ -195,9 +199,9 @@ func compileDeployment(api *API, stages []Stage) (*deployment, error) {
 			fail("x-amazon-apigateway-gateway-responses: "+typ, "not a gateway response type")
 			continue
 		}
-		g, gerrs := compileGatewayResponse("x-amazon-apigateway-gateway-responses: "+typ, api.GatewayResponses[typ])
+		g, gerrs := CompileGatewayResponse("x-amazon-apigateway-gateway-responses: "+typ, api.GatewayResponses[typ])
 		errs = append(errs, gerrs...)
-		d.gwr[typ] = g
+		d.GatewayResponses[typ] = g
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("gateway: API %q (%s) cannot be deployed: %w", api.Name, api.ID, errors.Join(errs...))
@@ -214,7 +218,8 @@ func isGatewayResponseType(t string) bool {
 	return false
 }
 
-func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []error) {
+// CompilePlan compiles method m of resource res; where names it in errors ("POST /stream").
+func CompilePlan(api *API, res *Resource, m *Method, where string) (*MethodPlan, []error) {
 	var errs []error
 	fail := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
@@ -224,12 +229,12 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		fail("the method has no integration (x-amazon-apigateway-integration); API Gateway does not deploy such a method")
 		return nil, errs
 	}
-	p := &plan{where: where, method: m, res: res, integ: in, timeoutMillis: in.TimeoutInMillis}
-	if p.timeoutMillis == 0 {
-		p.timeoutMillis = DefaultTimeoutMillis
+	p := &MethodPlan{Where: where, Method: m, Resource: res, Integration: in, TimeoutMillis: in.TimeoutInMillis}
+	if p.TimeoutMillis == 0 {
+		p.TimeoutMillis = DefaultTimeoutMillis
 	}
-	if p.timeoutMillis < MinTimeoutMillis || p.timeoutMillis > MaxTimeoutMillis {
-		fail("timeoutInMillis %d is outside %d to %d", p.timeoutMillis, MinTimeoutMillis, MaxTimeoutMillis)
+	if p.TimeoutMillis < MinTimeoutMillis || p.TimeoutMillis > MaxTimeoutMillis {
+		fail("timeoutInMillis %d is outside %d to %d", p.TimeoutMillis, MinTimeoutMillis, MaxTimeoutMillis)
 	}
 	switch in.Type {
 	case IntegrationAWS, IntegrationAWSProxy:
@@ -240,60 +245,60 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		}
 		switch {
 		case in.Type == IntegrationAWSProxy || u.Service == "lambda":
-			fn, err := lambdaFunction(in.URI)
+			fn, err := LambdaFunction(in.URI)
 			if err != nil {
 				fail("%v", err)
 				break
 			}
-			p.kind, p.function = backendLambda, fn
+			p.Kind, p.Function = BackendLambda, fn
 			if in.Type == IntegrationAWSProxy {
-				p.kind = backendLambdaProxy
+				p.Kind = BackendLambdaProxy
 			}
 		case u.Kind != "action":
 			fail("integration uri %q: localpipe calls AWS services by action (arn:aws:apigateway:REGION:kinesis:action/ACTION), not by path", in.URI)
 		case u.Service != "kinesis" && u.Service != "firehose":
 			fail("integration uri %q: localpipe emulates only kinesis and firehose, not %s", in.URI, u.Service)
 		default:
-			p.kind, p.service, p.action, p.region = backendAWS, u.Service, u.Target, u.Region
+			p.Kind, p.Service, p.Action, p.Region = BackendAWS, u.Service, u.Target, u.Region
 		}
 	case IntegrationMock:
-		p.kind = backendMock
+		p.Kind = BackendMock
 	case IntegrationHTTP, IntegrationHTTPProxy:
-		p.kind = backendHTTP
+		p.Kind = BackendHTTP
 		if in.Type == IntegrationHTTPProxy {
-			p.kind = backendHTTPProxy
+			p.Kind = BackendHTTPProxy
 		}
-		u, err := url.Parse(stageVarRef.ReplaceAllString(in.URI, "0"))
+		u, err := url.Parse(StageVarRef.ReplaceAllString(in.URI, "0"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			fail("integration uri %q is not an http or https URL", in.URI)
 		}
 	default:
 		fail("unknown integration type %q", in.Type)
 	}
-	if p.kind != backendHTTPProxy && p.kind != backendLambdaProxy {
-		tm, terrs := compileTemplates(where+": requestTemplates", in.RequestTemplates)
+	if p.Kind != BackendHTTPProxy && p.Kind != BackendLambdaProxy {
+		tm, terrs := CompileTemplates(where+": requestTemplates", in.RequestTemplates)
 		errs = append(errs, terrs...)
-		p.reqTemplates = tm
+		p.RequestTemplates = tm
 	}
 	for _, dst := range sortedKeys(in.RequestParameters) {
-		pm, err := compileRequestParam(dst, in.RequestParameters[dst])
+		pm, err := CompileRequestParam(dst, in.RequestParameters[dst])
 		if err != nil {
 			fail("requestParameters %q: %v", dst, err)
 			continue
 		}
-		p.reqParams = append(p.reqParams, pm)
+		p.RequestParams = append(p.RequestParams, pm)
 	}
-	if p.kind != backendHTTPProxy && p.kind != backendLambdaProxy {
+	if p.Kind != BackendHTTPProxy && p.Kind != BackendLambdaProxy {
 		for _, key := range sortedKeys(in.Responses) {
-			cr, rerrs := compileResponse(fmt.Sprintf("%s: integration response %q", where, key), in.Responses[key])
+			cr, rerrs := CompileResponse(fmt.Sprintf("%s: integration response %q", where, key), in.Responses[key])
 			errs = append(errs, rerrs...)
 			if cr == nil {
 				continue
 			}
-			if key == "default" || cr.ir.SelectionPattern == "" {
-				p.fallback = cr
+			if key == "default" || cr.IntegrationResponse.SelectionPattern == "" {
+				p.Fallback = cr
 			} else {
-				p.responses = append(p.responses, cr)
+				p.Responses = append(p.Responses, cr)
 			}
 		}
 	}
@@ -302,11 +307,11 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 		if !ok {
 			fail("request validator %q is not defined in x-amazon-apigateway-request-validators", m.RequestValidator)
 		}
-		p.validateParams = v.ValidateRequestParameters
+		p.ValidateParams = v.ValidateRequestParameters
 		if v.ValidateRequestParameters {
 			for _, k := range sortedKeys(m.RequestParameters) {
 				if m.RequestParameters[k] {
-					p.required = append(p.required, k)
+					p.Required = append(p.Required, k)
 				}
 			}
 		}
@@ -322,26 +327,26 @@ func compilePlan(api *API, res *Resource, m *Method, where string) (*plan, []err
 				if s == nil {
 					continue // "Empty" and friends: nothing to check
 				}
-				if p.bodyModels == nil {
-					p.bodyModels = map[string]*jsonschema.Schema{}
-					p.bodyModelNames = map[string]string{}
+				if p.BodyModels == nil {
+					p.BodyModels = map[string]*jsonschema.Schema{}
+					p.BodyModelNames = map[string]string{}
 				}
-				p.bodyModels[strings.ToLower(ct)] = s
-				p.bodyModelNames[strings.ToLower(ct)] = name
+				p.BodyModels[strings.ToLower(ct)] = s
+				p.BodyModelNames[strings.ToLower(ct)] = name
 			}
 		}
 	}
 	return p, errs
 }
 
-// compileTemplates parses a requestTemplates or responseTemplates map. An empty template is
+// CompileTemplates parses a requestTemplates or responseTemplates map. An empty template is
 // kept as a nil entry: it selects the content type but passes the payload through.
-func compileTemplates(where string, src map[string]string) (map[string]*template, []error) {
+func CompileTemplates(where string, src map[string]string) (map[string]*CompiledTemplate, []error) {
 	if len(src) == 0 {
 		return nil, nil
 	}
 	var errs []error
-	out := make(map[string]*template, len(src))
+	out := make(map[string]*CompiledTemplate, len(src))
 	for _, ct := range sortedKeys(src) {
 		text := src[ct]
 		key := strings.ToLower(strings.TrimSpace(ct))
@@ -359,12 +364,12 @@ func compileTemplates(where string, src map[string]string) (map[string]*template
 	return out, errs
 }
 
-// template is a parsed mapping template and the $context variables it reads.
-type template struct {
+// CompiledTemplate is a parsed mapping template and the $context variables it reads.
+type CompiledTemplate struct {
 	*mapping.Template
 	// needs lists the top-level $context names the source reads, or is nil when it may
 	// read any (it names $context other than as $context.name).
-	needs []string
+	Needs []string
 }
 
 var (
@@ -374,36 +379,37 @@ var (
 
 // newTemplate works out which $context variables src reads, so a request builds only those:
 // converting the whole $context is most of the cost of rendering a small template.
-func newTemplate(t *mapping.Template, src string) *template {
+func newTemplate(t *mapping.Template, src string) *CompiledTemplate {
 	all := contextRef.FindAllStringIndex(src, -1)
 	named := contextNameRef.FindAllStringSubmatch(src, -1)
-	tm := &template{Template: t}
+	tm := &CompiledTemplate{Template: t}
 	if len(all) != len(named) {
 		return tm
 	}
-	tm.needs = []string{}
+	tm.Needs = []string{}
 	for _, m := range named {
-		if !slices.Contains(tm.needs, m[1]) {
-			tm.needs = append(tm.needs, m[1])
+		if !slices.Contains(tm.Needs, m[1]) {
+			tm.Needs = append(tm.Needs, m[1])
 		}
 	}
 	return tm
 }
 
-func compileResponse(where string, ir IntegrationResponse) (*compiledResponse, []error) {
+// CompileResponse compiles an integration response.
+func CompileResponse(where string, ir IntegrationResponse) (*CompiledResponse, []error) {
 	var errs []error
-	cr := &compiledResponse{ir: ir}
+	cr := &CompiledResponse{IntegrationResponse: ir}
 	n, err := strconv.Atoi(ir.StatusCode)
 	if err != nil || n < 100 || n > 599 {
 		errs = append(errs, fmt.Errorf("%s: statusCode %q is not an HTTP status code", where, ir.StatusCode))
 	}
-	cr.status = n
+	cr.Status = n
 	if ir.SelectionPattern != "" {
 		re, err := compileSelectionPattern(ir.SelectionPattern)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: selection pattern: %v", where, err))
 		}
-		cr.pattern = re
+		cr.Pattern = re
 	}
 	for _, dst := range sortedKeys(ir.ResponseParameters) {
 		pm, err := compileResponseParam(dst, ir.ResponseParameters[dst], "method.response.header.", false)
@@ -411,26 +417,27 @@ func compileResponse(where string, ir IntegrationResponse) (*compiledResponse, [
 			errs = append(errs, fmt.Errorf("%s: responseParameters %q: %v", where, dst, err))
 			continue
 		}
-		cr.params = append(cr.params, pm)
+		cr.Params = append(cr.Params, pm)
 	}
-	tm, terrs := compileTemplates(where+": responseTemplates", ir.ResponseTemplates)
+	tm, terrs := CompileTemplates(where+": responseTemplates", ir.ResponseTemplates)
 	errs = append(errs, terrs...)
-	cr.templates, cr.order = tm, sortedKeys(tm)
+	cr.Templates, cr.Order = tm, sortedKeys(tm)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return cr, nil
 }
 
-func compileGatewayResponse(where string, g GatewayResponse) (*compiledGatewayResponse, []error) {
+// CompileGatewayResponse compiles an API's customisation of a gateway response.
+func CompileGatewayResponse(where string, g GatewayResponse) (*CompiledGatewayResponse, []error) {
 	var errs []error
-	out := &compiledGatewayResponse{}
+	out := &CompiledGatewayResponse{}
 	if g.StatusCode != "" {
 		n, err := strconv.Atoi(g.StatusCode)
 		if err != nil || n < 100 || n > 599 {
 			errs = append(errs, fmt.Errorf("%s: statusCode %q is not an HTTP status code", where, g.StatusCode))
 		}
-		out.status = n
+		out.Status = n
 	}
 	for _, dst := range sortedKeys(g.ResponseParameters) {
 		if strings.HasPrefix(dst, "gatewayresponse.querystring.") || strings.HasPrefix(dst, "gatewayresponse.path.") {
@@ -441,97 +448,97 @@ func compileGatewayResponse(where string, g GatewayResponse) (*compiledGatewayRe
 			errs = append(errs, fmt.Errorf("%s: responseParameters %q: %v", where, dst, err))
 			continue
 		}
-		out.params = append(out.params, pm)
+		out.Params = append(out.Params, pm)
 	}
-	tm, terrs := compileTemplates(where+": responseTemplates", g.ResponseTemplates)
+	tm, terrs := CompileTemplates(where+": responseTemplates", g.ResponseTemplates)
 	errs = append(errs, terrs...)
-	out.templates, out.order = tm, sortedKeys(tm)
+	out.Templates, out.Order = tm, sortedKeys(tm)
 	return out, errs
 }
 
-// compileRequestParam compiles "integration.request.{loc}.name" ← source.
-func compileRequestParam(dst, src string) (paramMapping, error) {
+// CompileRequestParam compiles "integration.request.{loc}.name" ← source.
+func CompileRequestParam(dst, src string) (ParamMapping, error) {
 	rest, ok := strings.CutPrefix(dst, "integration.request.")
 	if !ok {
-		return paramMapping{}, errors.New("the destination must be integration.request.{header|querystring|path}.NAME")
+		return ParamMapping{}, errors.New("the destination must be integration.request.{header|querystring|path}.NAME")
 	}
 	loc, name, ok := strings.Cut(rest, ".")
 	switch {
 	case !ok || name == "":
-		return paramMapping{}, errors.New("the destination must be integration.request.{header|querystring|path}.NAME")
+		return ParamMapping{}, errors.New("the destination must be integration.request.{header|querystring|path}.NAME")
 	case loc != "header" && loc != "querystring" && loc != "path" && loc != "multivalueheader" && loc != "multivaluequerystring":
-		return paramMapping{}, fmt.Errorf("unknown destination %q", loc)
+		return ParamMapping{}, fmt.Errorf("unknown destination %q", loc)
 	}
 	ps, err := compileSource(src, true)
 	if err != nil {
-		return paramMapping{}, err
+		return ParamMapping{}, err
 	}
-	return paramMapping{dst: name, loc: loc, src: ps, order: dst}, nil
+	return ParamMapping{Dst: name, Loc: loc, Src: ps, Order: dst}, nil
 }
 
 // compileResponseParam compiles "{prefix}name" ← source for integration and gateway responses.
-func compileResponseParam(dst, src, prefix string, gateway bool) (paramMapping, error) {
+func compileResponseParam(dst, src, prefix string, gateway bool) (ParamMapping, error) {
 	name, ok := strings.CutPrefix(dst, prefix)
 	if !ok || name == "" {
-		return paramMapping{}, fmt.Errorf("the destination must be %sNAME", prefix)
+		return ParamMapping{}, fmt.Errorf("the destination must be %sNAME", prefix)
 	}
 	ps, err := compileSource(src, gateway)
 	if err != nil {
-		return paramMapping{}, err
+		return ParamMapping{}, err
 	}
-	if !gateway && (ps.kind == srcRequest || ps.kind == srcRequestBody) {
-		return paramMapping{}, fmt.Errorf("invalid mapping expression %q for a method response", src)
+	if !gateway && (ps.Kind == SrcRequest || ps.Kind == SrcRequestBody) {
+		return ParamMapping{}, fmt.Errorf("invalid mapping expression %q for a method response", src)
 	}
-	if gateway && (ps.kind == srcRespHeader || ps.kind == srcRespBody) {
-		return paramMapping{}, fmt.Errorf("invalid mapping expression %q for a gateway response", src)
+	if gateway && (ps.Kind == SrcRespHeader || ps.Kind == SrcRespBody) {
+		return ParamMapping{}, fmt.Errorf("invalid mapping expression %q for a gateway response", src)
 	}
-	return paramMapping{dst: name, loc: "header", src: ps, order: dst}, nil
+	return ParamMapping{Dst: name, Loc: "header", Src: ps, Order: dst}, nil
 }
 
 // compileSource compiles the right-hand side of a parameter mapping. request says whether the
 // method request is the side being read (integration request and gateway responses) or the
 // integration response.
-func compileSource(src string, request bool) (paramSource, error) {
+func compileSource(src string, request bool) (ParamSource, error) {
 	switch {
 	case len(src) >= 2 && src[0] == '\'' && src[len(src)-1] == '\'':
-		return paramSource{kind: srcStatic, name: src[1 : len(src)-1]}, nil
+		return ParamSource{Kind: SrcStatic, Name: src[1 : len(src)-1]}, nil
 	case strings.HasPrefix(src, "context.") && len(src) > len("context."):
-		return paramSource{kind: srcContext, name: src[len("context."):]}, nil
+		return ParamSource{Kind: SrcContext, Name: src[len("context."):]}, nil
 	case strings.HasPrefix(src, "stageVariables.") && len(src) > len("stageVariables."):
-		return paramSource{kind: srcStageVar, name: src[len("stageVariables."):]}, nil
+		return ParamSource{Kind: SrcStageVar, Name: src[len("stageVariables."):]}, nil
 	}
 	if request {
 		if src == "method.request.body" {
-			return paramSource{kind: srcRequestBody}, nil
+			return ParamSource{Kind: SrcRequestBody}, nil
 		}
 		if expr, ok := strings.CutPrefix(src, "method.request.body."); ok {
 			t, err := bodyPathTemplate(expr)
-			return paramSource{kind: srcRequestBody, path: t}, err
+			return ParamSource{Kind: SrcRequestBody, Path: t}, err
 		}
 		if rest, ok := strings.CutPrefix(src, "method.request."); ok {
 			loc, name, ok := strings.Cut(rest, ".")
 			switch loc {
 			case "path", "querystring", "header", "multivaluequerystring", "multivalueheader":
 				if ok && name != "" {
-					return paramSource{kind: srcRequest, loc: loc, name: name}, nil
+					return ParamSource{Kind: SrcRequest, Loc: loc, Name: name}, nil
 				}
 			}
 		}
 	} else {
 		if src == "integration.response.body" {
-			return paramSource{kind: srcRespBody}, nil
+			return ParamSource{Kind: SrcRespBody}, nil
 		}
 		if expr, ok := strings.CutPrefix(src, "integration.response.body."); ok {
 			t, err := bodyPathTemplate(expr)
-			return paramSource{kind: srcRespBody, path: t}, err
+			return ParamSource{Kind: SrcRespBody, Path: t}, err
 		}
 		for _, loc := range []string{"header", "multivalueheader"} {
 			if name, ok := strings.CutPrefix(src, "integration.response."+loc+"."); ok && name != "" {
-				return paramSource{kind: srcRespHeader, loc: loc, name: name}, nil
+				return ParamSource{Kind: SrcRespHeader, Loc: loc, Name: name}, nil
 			}
 		}
 	}
-	return paramSource{}, fmt.Errorf("invalid mapping expression %q", src)
+	return ParamSource{}, fmt.Errorf("invalid mapping expression %q", src)
 }
 
 // bodyPathTemplate turns the JSONPath of "….body.a.b" into a template that prints the value
@@ -545,4 +552,66 @@ func bodyPathTemplate(expr string) (*mapping.Template, error) {
 		sep = ""
 	}
 	return mapping.Parse("body."+expr, "$input.json('$"+sep+expr+"')")
+}
+
+// Stage is a deployment stage of an API with its stage variables.
+type Stage struct {
+	Name      string
+	Variables map[string]string
+
+	Throttles map[string]Throttle // from the stage's method settings, by "*/*" or "path/VERB"
+}
+
+// Throttle is a steady request rate and a burst (API Gateway's ThrottleSettings), as usage
+// plans and stages' method settings give them.
+type Throttle struct {
+	BurstLimit int     `json:"burstLimit"`
+	RateLimit  float64 `json:"rateLimit"`
+}
+
+// LambdaFunction returns the function of a Lambda integration or authorizer URI,
+// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations.
+func LambdaFunction(uri string) (string, error) {
+	u, err := ParseAWSURI(uri)
+	if err != nil {
+		return "", err
+	}
+	fn, ok := strings.CutPrefix(u.Target, "2015-03-31/functions/")
+	if ok {
+		fn, ok = strings.CutSuffix(fn, "/invocations")
+	}
+	if u.Service != "lambda" || u.Kind != "path" || !ok || fn == "" {
+		return "", fmt.Errorf("uri %q does not name a Lambda function: the form is arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations", uri)
+	}
+	return fn, nil
+}
+
+// StageVarRef finds the ${stageVariables.name} references API Gateway allows in integration URIs.
+var StageVarRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
+
+// SelectResponse returns the integration response whose selection pattern matches the
+// status code, else the default one, else nil. Patterns are tried in key order; API Gateway
+// does not document an order, so a document should not make two patterns match one status.
+func (p *MethodPlan) SelectResponse(status int) *CompiledResponse {
+	s := strconv.Itoa(status)
+	for _, cr := range p.Responses {
+		if cr.Pattern.MatchString(s) {
+			return cr
+		}
+	}
+	return p.Fallback
+}
+
+// IsBinary reports whether a media type is one of the API's binary media types.
+func (d *DeploymentPlan) IsBinary(mt string) bool {
+	for _, b := range d.API.BinaryMediaTypes {
+		b = strings.ToLower(strings.TrimSpace(b))
+		if b == mt || b == "*/*" {
+			return true
+		}
+		if pre, ok := strings.CutSuffix(b, "/*"); ok && strings.HasPrefix(mt, pre+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -17,14 +17,14 @@ func TestNewID(t *testing.T) {
 		for _, r := range id {
 			counts[r]++
 		}
-		if rid := newResourceID(); !resourceIDRe.MatchString(rid) {
-			t.Fatalf("newResourceID() = %q", rid)
+		if rid := NewResourceID(); !resourceIDRe.MatchString(rid) {
+			t.Fatalf("NewResourceID() = %q", rid)
 		}
 	}
 	// 20000 characters over 36 symbols: each expected about 555 times. Every symbol must
 	// appear, and none wildly more often than the others (a modulo bias would show here).
-	if len(counts) != len(idAlphabet) {
-		t.Errorf("only %d of %d symbols drawn", len(counts), len(idAlphabet))
+	if len(counts) != len(IDAlphabet) {
+		t.Errorf("only %d of %d symbols drawn", len(counts), len(IDAlphabet))
 	}
 	for r, n := range counts {
 		if n < 400 || n > 720 {

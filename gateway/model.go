@@ -1,12 +1,10 @@
-// Package gateway is localpipe's API Gateway for REST APIs: ImportOpenAPI builds an API (its
-// resources, methods, integrations, models, validators and gateway responses) from an
-// OpenAPI 3.0 or Swagger 2.0 document with the x-amazon-apigateway-* extensions, and a
-// Server deploys it at stages and answers invoke requests as API Gateway does, calling
-// Kinesis and Firehose through an Invoker, HTTP back ends directly, Lambda functions (AWS and
-// AWS_PROXY integrations, TOKEN and REQUEST authorizers) through a FunctionInvoker, or
-// answering MOCKs.
-// The Server also answers API Gateway's control plane: it describes those APIs, and
-// creates, edits, deploys and deletes APIs of its own, kept in a Store (OpenControlPlane).
+// Package gateway is the engine of localpipe's API Gateway for REST APIs: the API model
+// (resources, methods, integrations, models, request validators, authorizers and gateway
+// responses); ImportOpenAPI, which builds an API from an OpenAPI 3.0 or Swagger 2.0 document
+// with the x-amazon-apigateway-* extensions; CompileDeployment, which compiles an API into
+// the immutable DeploymentPlan a stage serves; the invoke path's matcher (API.Match), which
+// follows API Gateway's precedence rules; and API Gateway's rules for ids and stages. It
+// knows nothing of HTTP: gateway/gatewayapi serves the plans and answers the control plane.
 //
 // An API is not safe for concurrent mutation. Once built, any number of goroutines may call
 // Match and read it at the same time; once deployed it must not change.
@@ -78,6 +76,10 @@ func NewAPI(name string) *API {
 // Root returns the root resource "/".
 func (a *API) Root() *Resource { return a.root }
 
+// SetRoot makes r the root resource "/", for an API rebuilt from a stored model whose ids
+// must stay the ones clients were given.
+func (a *API) SetRoot(r *Resource) { a.root = r }
+
 // Resources returns every resource, parents before children and siblings ordered by path
 // part, the order GetResources lists them in a stable form.
 func (a *API) Resources() []*Resource {
@@ -114,13 +116,13 @@ func (a *API) Resource(path string) *Resource {
 // part is "{name}" or, greedy, "{name+}"; a parent has at most one variable child; a greedy
 // resource has no children; and sibling path parts are unique.
 func (a *API) AddResource(parent *Resource, pathPart string) (*Resource, error) {
-	return a.addResource(parent, pathPart, newResourceID())
+	return a.AddResourceWithID(parent, pathPart, NewResourceID())
 }
 
-// addResource is AddResource with the new resource's id chosen by the caller, so an API
+// AddResourceWithID is AddResource with the new resource's id chosen by the caller, so an API
 // rebuilt from the control plane's stored model keeps the ids clients were given.
-func (a *API) addResource(parent *Resource, pathPart, id string) (*Resource, error) {
-	name, greedy, variable, err := parsePathPart(pathPart)
+func (a *API) AddResourceWithID(parent *Resource, pathPart, id string) (*Resource, error) {
+	name, greedy, variable, err := ParsePathPart(pathPart)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +174,9 @@ var (
 	variableName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 )
 
-// parsePathPart checks one path part and returns, for "{name}" or "{name+}", the variable's
+// ParsePathPart checks one path part and returns, for "{name}" or "{name+}", the variable's
 // name and whether it is greedy.
-func parsePathPart(part string) (name string, greedy, variable bool, err error) {
+func ParsePathPart(part string) (name string, greedy, variable bool, err error) {
 	if part == "" {
 		return "", false, false, fmt.Errorf("empty path part")
 	}
@@ -478,10 +480,35 @@ func ParseAWSURI(uri string) (AWSURI, error) {
 // "https://apigateway.amazonaws.com/restapis/{id}/models/Name".
 func ModelName(ref string) (string, bool) { return jsonschema.ModelName(ref) }
 
-// unescapePointer undoes JSON Pointer escaping (RFC 6901): "~1" is '/', "~0" is '~'.
-func unescapePointer(s string) string {
+// UnescapePointer undoes JSON Pointer escaping (RFC 6901): "~1" is '/', "~0" is '~'.
+func UnescapePointer(s string) string {
 	if !strings.Contains(s, "~") {
 		return s
 	}
 	return strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+}
+
+// Functions lists the functions the API's Lambda integrations and authorizers call, each
+// with the places that call it ("POST /items", "authorizer tok"), so a start can say which
+// are not declared. An ARN that depends on a stage variable is left out.
+func (a *API) Functions() map[string][]string {
+	out := map[string][]string{}
+	add := func(uri, where string) {
+		if fn, err := LambdaFunction(uri); err == nil && !strings.Contains(fn, "${") {
+			out[fn] = append(out[fn], where)
+		}
+	}
+	for _, name := range sortedKeys(a.Authorizers) {
+		if z := a.Authorizers[name]; z.Type != AuthorizerCognito {
+			add(z.URI, "authorizer "+name)
+		}
+	}
+	for _, res := range a.Resources() {
+		for _, verb := range sortedKeys(res.Methods) {
+			if in := res.Methods[verb].Integration; in != nil && (in.Type == IntegrationAWS || in.Type == IntegrationAWSProxy) {
+				add(in.URI, verb+" "+res.Path)
+			}
+		}
+	}
+	return out
 }

@@ -96,13 +96,13 @@ func yamlToJSON(b []byte) (js []byte, err error) {
 
 // extension names this package reads.
 const (
-	extIntegration       = "x-amazon-apigateway-integration"
-	extAnyMethod         = "x-amazon-apigateway-any-method"
-	extAPIKeySource      = "x-amazon-apigateway-api-key-source"
-	extBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
-	extGatewayResponses  = "x-amazon-apigateway-gateway-responses"
-	extRequestValidators = "x-amazon-apigateway-request-validators"
-	extRequestValidator  = "x-amazon-apigateway-request-validator"
+	ExtIntegration       = "x-amazon-apigateway-integration"
+	ExtAnyMethod         = "x-amazon-apigateway-any-method"
+	ExtAPIKeySource      = "x-amazon-apigateway-api-key-source"
+	ExtBinaryMediaTypes  = "x-amazon-apigateway-binary-media-types"
+	ExtGatewayResponses  = "x-amazon-apigateway-gateway-responses"
+	ExtRequestValidators = "x-amazon-apigateway-request-validators"
+	ExtRequestValidator  = "x-amazon-apigateway-request-validator"
 	extAuthorizer        = "x-amazon-apigateway-authorizer"
 	extAuthType          = "x-amazon-apigateway-authtype"
 	extPrefix            = "x-amazon-apigateway-"
@@ -233,14 +233,14 @@ func (im *importer) rootExtensions() {
 	for _, key := range sortedKeys(im.doc) {
 		v := im.doc[key]
 		switch key {
-		case extAPIKeySource:
+		case ExtAPIKeySource:
 			s, _ := v.(string)
 			if s != APIKeySourceHeader && s != APIKeySourceAuthorizer {
 				im.fail(key, "must be %q or %q, not %s", APIKeySourceHeader, APIKeySourceAuthorizer, jsonText(v))
 				continue
 			}
 			im.api.APIKeySource = s
-		case extBinaryMediaTypes:
+		case ExtBinaryMediaTypes:
 			for _, t := range im.stringList(key, v) {
 				if !strings.Contains(t, "/") {
 					im.fail(key, "%q is not a media type such as \"image/png\" or \"image/*\"", t)
@@ -248,18 +248,18 @@ func (im *importer) rootExtensions() {
 				}
 				im.api.BinaryMediaTypes = append(im.api.BinaryMediaTypes, t)
 			}
-		case extGatewayResponses:
+		case ExtGatewayResponses:
 			im.gatewayResponses(v)
-		case extRequestValidators:
+		case ExtRequestValidators:
 			im.requestValidators(v)
-		case extRequestValidator:
+		case ExtRequestValidator:
 			// read after the validators it names, below
 		default:
 			im.extension("", key)
 		}
 	}
-	if v, ok := im.doc[extRequestValidator]; ok {
-		if name, ok := im.validatorRef(extRequestValidator, v); ok {
+	if v, ok := im.doc[ExtRequestValidator]; ok {
+		if name, ok := im.validatorRef(ExtRequestValidator, v); ok {
 			im.api.DefaultValidator = name
 		}
 	}
@@ -280,24 +280,25 @@ func (im *importer) extension(where, key string) {
 		return
 	}
 	switch key {
-	case extIntegration, extAnyMethod, extAPIKeySource, extBinaryMediaTypes, extGatewayResponses,
-		extRequestValidators, extRequestValidator, extAuthorizer, extAuthType:
+	case ExtIntegration, ExtAnyMethod, ExtAPIKeySource, ExtBinaryMediaTypes, ExtGatewayResponses,
+		ExtRequestValidators, ExtRequestValidator, extAuthorizer, extAuthType:
 		im.fail(join(where, key), "is not allowed here")
 	default:
 		im.fail(join(where, key), "unknown API Gateway extension")
 	}
 }
 
-var statusCodeRe = regexp.MustCompile(`^[1-5][0-9][0-9]$`)
+// StatusCodeRe is what API Gateway accepts as a method or integration response status code.
+var StatusCodeRe = regexp.MustCompile(`^[1-5][0-9][0-9]$`)
 
 func (im *importer) gatewayResponses(v any) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		im.fail(extGatewayResponses, "must be a map of response type to gateway response")
+		im.fail(ExtGatewayResponses, "must be a map of response type to gateway response")
 		return
 	}
 	for _, typ := range sortedKeys(obj) {
-		where := join(extGatewayResponses, typ)
+		where := join(ExtGatewayResponses, typ)
 		if !slices.Contains(GatewayResponseTypes, typ) {
 			im.fail(where, "unknown gateway response type; API Gateway's are %s", strings.Join(GatewayResponseTypes, ", "))
 			continue
@@ -337,11 +338,11 @@ func (im *importer) gatewayResponses(v any) {
 func (im *importer) requestValidators(v any) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		im.fail(extRequestValidators, "must be a map of validator name to validator")
+		im.fail(ExtRequestValidators, "must be a map of validator name to validator")
 		return
 	}
 	for _, name := range sortedKeys(obj) {
-		where := join(extRequestValidators, strconv.Quote(name))
+		where := join(ExtRequestValidators, strconv.Quote(name))
 		ro, ok := obj[name].(map[string]any)
 		if !ok {
 			im.fail(where, "must be an object")
@@ -370,17 +371,18 @@ func (im *importer) requestValidators(v any) {
 func (im *importer) validatorRef(where string, v any) (string, bool) {
 	name, ok := v.(string)
 	if !ok {
-		im.fail(where, "must be the name of a validator in %s, not %s", extRequestValidators, jsonText(v))
+		im.fail(where, "must be the name of a validator in %s, not %s", ExtRequestValidators, jsonText(v))
 		return "", false
 	}
 	if _, ok := im.api.RequestValidators[name]; !ok {
-		im.fail(where, "%q is not defined in %s", name, extRequestValidators)
+		im.fail(where, "%q is not defined in %s", name, ExtRequestValidators)
 		return "", false
 	}
 	return name, true
 }
 
-var modelNameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+// ModelNameRe is what API Gateway accepts as a model name.
+var ModelNameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 
 // models reads definitions (Swagger 2.0) or components.schemas (OpenAPI 3.0).
 func (im *importer) models() {
@@ -399,7 +401,7 @@ func (im *importer) models() {
 	}
 	// Names first, so that schemas may refer to models defined after them.
 	for _, name := range sortedKeys(obj) {
-		if !modelNameRe.MatchString(name) {
+		if !ModelNameRe.MatchString(name) {
 			// Model.name: "Must be an alphanumeric string."
 			im.fail(join(where, strconv.Quote(name)), "a model name must be alphanumeric")
 			continue
@@ -557,7 +559,7 @@ func (im *importer) authorizer(where, name string, v any, typ, in, keyName strin
 		im.fail(where, "unknown type %q; API Gateway's are token, request and cognito_user_pools", a.Type)
 		return
 	}
-	if _, err := compileAuthorizer(a); err != nil {
+	if _, err := CompileAuthorizer(a); err != nil {
 		im.fail(where, "%v", err)
 		return
 	}
@@ -612,7 +614,7 @@ func (im *importer) security(where string, v any) (apiKey bool, authorizer strin
 
 var methodVerbs = map[string]string{
 	"get": "GET", "put": "PUT", "post": "POST", "delete": "DELETE",
-	"options": "OPTIONS", "head": "HEAD", "patch": "PATCH", extAnyMethod: "ANY",
+	"options": "OPTIONS", "head": "HEAD", "patch": "PATCH", ExtAnyMethod: "ANY",
 }
 
 func (im *importer) paths() {
@@ -668,7 +670,7 @@ func (im *importer) resourceFor(path string) (*Resource, error) {
 	parts := strings.Split(path[1:], "/")
 	seen := map[string]bool{}
 	for i, part := range parts {
-		name, greedy, variable, err := parsePathPart(part)
+		name, greedy, variable, err := ParsePathPart(part)
 		if err != nil {
 			return nil, err
 		}
@@ -722,11 +724,11 @@ func (im *importer) method(res *Resource, verb, path string, op map[string]any, 
 	}
 	for _, key := range sortedKeys(op) {
 		switch key {
-		case extRequestValidator:
+		case ExtRequestValidator:
 			if name, ok := im.validatorRef(join(where, key), op[key]); ok {
 				m.RequestValidator = name
 			}
-		case extIntegration:
+		case ExtIntegration:
 			m.Integration = im.integration(join(where, key), op[key], res, m)
 		default:
 			im.extension(where, key)
@@ -886,7 +888,7 @@ func (im *importer) methodResponses(where string, m *Method, op map[string]any) 
 			im.warn(w, "ignored: an API Gateway method response needs a status code")
 			continue
 		}
-		if !statusCodeRe.MatchString(code) {
+		if !StatusCodeRe.MatchString(code) {
 			im.fail(w, "a method response needs a status code such as \"200\"")
 			continue
 		}
@@ -1110,7 +1112,7 @@ func (im *importer) integration(where string, v any, res *Resource, m *Method) *
 		default:
 			// ${stageVariables.x} may stand for any part of the URL; check it with a
 			// placeholder value.
-			u, err := url.Parse(stageVarRef.ReplaceAllString(in.URI, "0"))
+			u, err := url.Parse(StageVarRef.ReplaceAllString(in.URI, "0"))
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				im.fail(join(where, "uri"), "%q is not an http or https URL", in.URI)
 			}
@@ -1274,7 +1276,7 @@ func (im *importer) integrationResponses(where string, v any) map[string]Integra
 // statusCode accepts "200" and, since YAML writers often leave it unquoted, 200.
 func (im *importer) statusCode(where string, v any) string {
 	s := scalarString(v)
-	if !statusCodeRe.MatchString(s) {
+	if !StatusCodeRe.MatchString(s) {
 		im.fail(where, "%s is not an HTTP status code", jsonText(v))
 		return ""
 	}
@@ -1303,7 +1305,7 @@ func (im *importer) deref(v any) (map[string]any, error) {
 				cur = nil
 				break
 			}
-			cur = m[unescapePointer(tok)]
+			cur = m[UnescapePointer(tok)]
 		}
 		if cur == nil {
 			return nil, fmt.Errorf("$ref %q points at nothing", ref)

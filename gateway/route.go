@@ -33,16 +33,16 @@ import (
 // pathParams is nil when the path has no variables. Besides that map, Match allocates only
 // to decode percent escapes.
 func (a *API) Match(method, path string) (m *Method, res *Resource, pathParams map[string]string, ok bool) {
-	m, res, pathParams, ok = a.match(method, path)
+	m, res, pathParams, ok = a.MatchRaw(method, path)
 	for k, v := range pathParams {
-		pathParams[k] = unescape(v)
+		pathParams[k] = UnescapePath(v)
 	}
 	return m, res, pathParams, ok
 }
 
-// match is Match with the path parameters as they appear in the request path, still
+// MatchRaw is Match with the path parameters as they appear in the request path, still
 // percent-encoded, which is how API Gateway hands them to templates ($input.params()).
-func (a *API) match(method, path string) (m *Method, res *Resource, pathParams map[string]string, ok bool) {
+func (a *API) MatchRaw(method, path string) (m *Method, res *Resource, pathParams map[string]string, ok bool) {
 	node := a.root
 	if node == nil {
 		return nil, nil, nil, false
@@ -104,7 +104,8 @@ func literalKey(seg string) string {
 	return s
 }
 
-func unescape(s string) string {
+// UnescapePath percent-decodes a path segment, keeping it as it came when it does not decode.
+func UnescapePath(s string) string {
 	if strings.IndexByte(s, '%') < 0 {
 		return s
 	}

@@ -2,43 +2,42 @@ package gateway
 
 import "strings"
 
-// validate runs the method's request validator: required parameters, then the body against
-// its model. bad is true when the request is refused with the returned gateway response.
-func (q *call) validate() (gwError, bool) {
-	p := q.p
-	if p.validateParams && len(p.required) > 0 {
-		var missing []string
-		for _, key := range p.required {
-			rest := strings.TrimPrefix(key, "method.request.")
-			loc, name, _ := strings.Cut(rest, ".")
-			present := true
-			switch loc {
-			case "path":
-				_, present = q.pathParams[name]
-			case "querystring", "multivaluequerystring":
-				_, present = q.r.URL.Query()[name]
-			case "header", "multivalueheader":
-				present = len(q.r.Header.Values(name)) > 0
-			}
-			if !present {
+// MissingParameters returns the names of the required request parameters a request lacks,
+// in the order the method declares them, when the method's request validator checks
+// parameters. has reports whether the request carries name at loc: "path", "querystring" or
+// "header" (a multi-value location is checked as its single-value one, since both read the
+// same request values).
+func (p *MethodPlan) MissingParameters(has func(loc, name string) bool) []string {
+	if !p.ValidateParams {
+		return nil
+	}
+	var missing []string
+	for _, key := range p.Required {
+		rest := strings.TrimPrefix(key, "method.request.")
+		loc, name, _ := strings.Cut(rest, ".")
+		switch loc {
+		case "multivaluequerystring":
+			loc = "querystring"
+		case "multivalueheader":
+			loc = "header"
+		}
+		switch loc {
+		case "path", "querystring", "header":
+			if !has(loc, name) {
 				missing = append(missing, name)
 			}
 		}
-		if len(missing) > 0 {
-			return gwError{typ: "BAD_REQUEST_PARAMETERS", status: 400, errorType: "BadRequestException",
-				message: "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"}, true
-		}
 	}
-	if p.bodyModels != nil {
-		mt := q.requestMediaType()
-		if s, ok := p.bodyModels[mt]; ok {
-			if problems := s.Validate(q.body); len(problems) > 0 {
-				q.s.log.Info("gateway: the request body does not match its model", "requestId", q.requestID,
-					"method", p.where, "model", p.bodyModelNames[mt], "problems", problems)
-				return gwError{typ: "BAD_REQUEST_BODY", status: 400, errorType: "BadRequestException",
-					message: "Invalid request body", validation: "[" + strings.Join(problems, ", ") + "]"}, true
-			}
-		}
+	return missing
+}
+
+// CheckBody checks a request body against the model the method's request validator names
+// for its media type (lower case, without parameters). problems is empty when the body
+// conforms, or when there is no model to check it against; model names the model for logs.
+func (p *MethodPlan) CheckBody(mediaType string, body []byte) (model string, problems []string) {
+	s, ok := p.BodyModels[mediaType]
+	if !ok {
+		return "", nil
 	}
-	return gwError{}, false
+	return p.BodyModelNames[mediaType], s.Validate(body)
 }

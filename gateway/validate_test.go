@@ -2,83 +2,61 @@ package gateway
 
 import (
 	"encoding/json"
-	"net/http/httptest"
-	"strings"
+	"slices"
 	"testing"
+
+	"github.com/localpipe/localpipe/gateway/jsonschema"
 )
 
-func TestMockStatus(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int
-		bad  bool
+func TestMissingParameters(t *testing.T) {
+	required := []string{"method.request.path.id", "method.request.querystring.q", "method.request.multivaluequerystring.m",
+		"method.request.header.X-A", "method.request.multivalueheader.X-B"}
+	for _, tt := range []struct {
+		name     string
+		validate bool
+		present  map[string]bool // "loc/name"
+		want     []string
 	}{
-		{`{"statusCode": 200}`, 200, false},
-		{`{"statusCode": "404"}`, 404, false},
-		{` `, 0, false},
-		{`{}`, 0, false},
-		{`{"statusCode": null}`, 0, false},
-		{`{"statusCode": 99}`, 0, true},
-		{`{"statusCode": 600}`, 0, true},
-		{`{"statusCode": 2.5}`, 0, true},
-		{`{"statusCode": "x"}`, 0, true},
-		{`{"statusCode": true}`, 0, true},
-		{`[200]`, 0, true},
-		{`statusCode: 200`, 0, true},
+		{name: "all present", validate: true,
+			present: map[string]bool{"path/id": true, "querystring/q": true, "querystring/m": true, "header/X-A": true, "header/X-B": true}},
+		{name: "none present, in declared order", validate: true, want: []string{"id", "q", "m", "X-A", "X-B"}},
+		{name: "multi-value locations read the single-value ones", validate: true,
+			present: map[string]bool{"path/id": true, "querystring/q": true, "header/X-A": true}, want: []string{"m", "X-B"}},
+		{name: "validator does not check parameters", validate: false},
 	} {
-		got, err := mockStatus([]byte(tc.in))
-		if got != tc.want || (err != nil) != tc.bad {
-			t.Errorf("mockStatus(%s) = %d, %v", tc.in, got, err)
+		p := &MethodPlan{ValidateParams: tt.validate, Required: required}
+		got := p.MissingParameters(func(loc, name string) bool { return tt.present[loc+"/"+name] })
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
 
-func FuzzMockStatus(f *testing.F) {
-	f.Add(`{"statusCode": 200}`)
-	f.Add(`{"statusCode": "5000000000000000000000"}`)
-	f.Add(`{"statusCode": -1e400}`)
-	f.Fuzz(func(t *testing.T, in string) {
-		n, err := mockStatus([]byte(in))
-		if err == nil && n != 0 && (n < 100 || n > 599) {
-			t.Fatalf("status %d", n)
+func TestCheckBody(t *testing.T) {
+	s, err := jsonschema.NewCompiler(map[string]json.RawMessage{
+		"Item": json.RawMessage(`{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}`),
+	}).Model("Item")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &MethodPlan{BodyModels: map[string]*jsonschema.Schema{"application/json": s},
+		BodyModelNames: map[string]string{"application/json": "Item"}}
+	for _, tt := range []struct {
+		mediaType, body string
+		bad             bool
+	}{
+		{"application/json", `{"id":"a"}`, false},
+		{"application/json", `{}`, true},
+		{"application/json", `{"id":1}`, true},
+		{"application/json", `not json`, true},
+		{"text/plain", `{}`, false}, // no model for the media type: not checked
+	} {
+		model, problems := p.CheckBody(tt.mediaType, []byte(tt.body))
+		if (len(problems) > 0) != tt.bad || tt.bad && model != "Item" {
+			t.Errorf("%s %s: model %q problems %q, want bad %v", tt.mediaType, tt.body, model, problems, tt.bad)
 		}
-	})
-}
-
-// FuzzServeHTTP sends arbitrary requests to an API with every kind of method: whatever
-// comes in, the answer is an HTTP status and, for an error, API Gateway's {"message": …}.
-func FuzzServeHTTP(f *testing.F) {
-	e := newEnv(f, docJSON(M{
-		"/stream":     M{"post": op(awsInteg("kinesis:action/PutRecord", M{"application/json": `{"Data":"$util.base64Encode($input.json('$.a'))","P":"$input.params('p')"}`}, nil, nil), nil)},
-		"/items/{id}": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": $input.params('code')}`}, "responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `$input.params('id')`}}}}, nil)},
-		"/p/{proxy+}": M{"x-amazon-apigateway-any-method": op(M{"type": "mock", "passthroughBehavior": "never", "requestTemplates": M{"text/plain": "{}"}, "responses": M{"default": M{"statusCode": "200"}}}, nil)},
-		"/lambda":     M{"post": op(M{"type": "aws_proxy", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/f/invocations"}, nil)},
-		"/v":          M{"put": op(awsInteg("firehose:action/PutRecord", nil, M{`4\d{2}`: M{"statusCode": "400"}}, nil), M{"x-amazon-apigateway-request-validator": "all", "requestBody": M{"content": M{"application/json": M{"schema": M{"type": "object", "required": []any{"a"}}}}}})},
-	}, M{"x-amazon-apigateway-request-validators": M{"all": M{"validateRequestBody": true, "validateRequestParameters": true}}}))
-	f.Add("POST", "/_aws/execute-api/testapi/prod/stream?p=1", "application/json", `{"a":1}`)
-	f.Add("GET", "/_aws/execute-api/testapi/prod/items/%zz?code=abc", "", ``)
-	f.Add("GET", "/_aws/execute-api/testapi/prod/items/x?code=302", "", ``)
-	f.Add("DELETE", "/restapis/testapi/prod/_user_request_/p/a/b//c", "text/plain; charset=\x00", "x")
-	f.Add("POST", "/_aws/execute-api/testapi/prod/lambda", "", "")
-	f.Add("PUT", "/_aws/execute-api/testapi/prod/v", "application/json", `{"b":`)
-	f.Fuzz(func(t *testing.T, method, target, contentType, body string) {
-		r := httptest.NewRequest("GET", "http://localhost/", strings.NewReader(body))
-		r.Method = method
-		r.URL.Path = target
-		if i := strings.IndexByte(target, '?'); i >= 0 {
-			r.URL.Path, r.URL.RawQuery = target[:i], target[i+1:]
-		}
-		r.Header.Set("Content-Type", contentType)
-		w := httptest.NewRecorder()
-		e.s.ServeHTTP(w, r)
-		if w.Code < 100 || w.Code > 599 {
-			t.Fatalf("status %d", w.Code)
-		}
-		if len(w.Header()["x-amzn-ErrorType"]) > 0 {
-			var m map[string]any
-			if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || m["message"] == nil {
-				t.Fatalf("error body %q", w.Body)
-			}
-		}
-	})
+	}
+	if model, problems := (&MethodPlan{}).CheckBody("application/json", []byte(`{}`)); model != "" || problems != nil {
+		t.Errorf("a method without models: %q %q", model, problems)
+	}
 }

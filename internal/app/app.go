@@ -26,7 +26,7 @@ import (
 
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/functions"
 	"github.com/localpipe/localpipe/internal/trace"
@@ -65,7 +65,7 @@ type App struct {
 	objects *objectstore.Store
 	s3      *s3api.Handler
 	fh      *firehose.Engine
-	gw      *gateway.Server
+	gw      *gatewayapi.Server
 	faults  *faultRegistry
 	// functions are the config's functions, for Firehose's Lambda processors and the
 	// gateway's Lambda integrations; empty without a config.
@@ -172,7 +172,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	}
 	loaded, a.metaLoaded = true, true
 
-	a.gw = gateway.NewServer(gateway.Options{
+	a.gw = gatewayapi.NewServer(gatewayapi.Options{
 		Invoker: serviceInvoker{kinesis: a.kinesis, firehose: a.firehoseAPI.Invoke, logger: logger},
 		Region:  awsjson.DefaultRegion, AccountID: awsjson.Account, Logger: logger, Registerer: a.registry,
 		Fault: a.faults.gatewayFault, Functions: gatewayFunctions(a.functions),
@@ -287,7 +287,7 @@ func (a *App) Listen() error {
 	h := a.Handler()
 	// The gateway gives templates header names as clients spelled them; its listener is the
 	// outer one so that ConnContext finds its connections.
-	a.ln = gateway.RawHeaderListener(newLimitListener(ln, a.edge.limits.MaxConns, a.edge.metrics.conns))
+	a.ln = gatewayapi.RawHeaderListener(newLimitListener(ln, a.edge.limits.MaxConns, a.edge.metrics.conns))
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	// Cleartext HTTP/2 with prior knowledge: the JavaScript SDK v3 Kinesis client speaks it.
@@ -297,7 +297,7 @@ func (a *App) Listen() error {
 		Protocols:         &protocols,
 		ReadHeaderTimeout: a.edge.limits.ReadHeaderTimeout,
 		IdleTimeout:       a.edge.limits.IdleTimeout,
-		ConnContext:       gateway.ConnContext,
+		ConnContext:       gatewayapi.ConnContext,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
 	a.srv.RegisterOnShutdown(a.console.close)
@@ -451,7 +451,7 @@ func (a *App) route(r *http.Request) service {
 	// An invoke URL is API Gateway's whatever its headers: a client may send X-Amz-Target
 	// to an API (one that passes it on to Kinesis, say), and must not bypass the API's
 	// API keys, validators and mappings by doing so.
-	if _, _, _, ok := gateway.InvokeTarget(r); ok {
+	if _, _, _, ok := gatewayapi.InvokeTarget(r); ok {
 		return svcGatewayInvoke
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
@@ -471,7 +471,7 @@ func (a *App) route(r *http.Request) service {
 		return svcS3
 	}
 	switch {
-	case gateway.ControlTarget(r):
+	case gatewayapi.ControlTarget(r):
 		return svcGatewayControl
 	case r.URL.Path == "/_localpipe/health", r.URL.Path == "/_localpipe/reset",
 		r.URL.Path == "/metrics" && r.Method == http.MethodGet,

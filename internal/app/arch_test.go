@@ -9,7 +9,8 @@ import (
 
 // TestImportDirection keeps DESIGN.md's import rules true: engines know nothing of HTTP or of
 // the wire layers, mapping imports nothing of ours, firehose sees streams and buckets only
-// through its Source and Sink, and gateway reaches the services only through its Invoker.
+// through its Source and Sink, and gateway/gatewayapi reaches the services only through its
+// Invoker.
 // Only internal/app and cmd/ import everything.
 func TestImportDirection(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
@@ -25,8 +26,10 @@ func TestImportDirection(t *testing.T) {
 		{pkg: "objectstore", forbidden: []string{"net/http"}, onlyOurs: []string{"objectstore"}},
 		{pkg: "firehose", forbidden: []string{"net/http"}, onlyOurs: []string{"firehose"}},
 		{pkg: "mapping", onlyOurs: []string{"mapping"}},
+		// The gateway engine: model, OpenAPI import, compiled plans, routing, id and stage rules.
+		{pkg: "gateway", forbidden: []string{"net/http"}, onlyOurs: []string{"gateway", "gateway/jsonschema", "mapping"}},
 		// internal/awsjson is shared infrastructure (request ids), not a service.
-		{pkg: "gateway", onlyOurs: []string{"gateway", "gateway/jsonschema", "mapping", "internal/awsjson"}},
+		{pkg: "gateway/gatewayapi", onlyOurs: []string{"gateway/gatewayapi", "gateway", "gateway/jsonschema", "mapping", "internal/awsjson"}},
 		// The models' schema validator is a library: no HTTP, nothing else of ours.
 		{pkg: "gateway/jsonschema", forbidden: []string{"net/http"}, onlyOurs: []string{"gateway/jsonschema"}},
 		{pkg: "stream/kinesisapi", onlyOurs: []string{"stream/kinesisapi", "stream", "internal/awsjson"}},

@@ -21,7 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/localpipe/localpipe/firehose"
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/objectstore"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
@@ -190,8 +190,8 @@ func consoleError(w http.ResponseWriter, status int, msg string) {
 	w.Write(append(b, '\n'))
 }
 
-// observeInvocation keeps an answered invoke request for the console (gateway.Options.Observe).
-func (c *console) observeInvocation(in gateway.Invocation) {
+// observeInvocation keeps an answered invoke request for the console (gatewayapi.Options.Observe).
+func (c *console) observeInvocation(in gatewayapi.Invocation) {
 	ci := consoleInvocation{RequestID: in.RequestID, Time: in.Time, APIID: in.APIID, Stage: in.Stage, Method: in.HTTPMethod,
 		Path: in.Path, ResourcePath: in.ResourcePath, Status: in.Status, IntegrationStatus: in.IntegrationStatus,
 		DurationMillis: float64(in.Duration.Microseconds()) / 1000}
@@ -721,7 +721,7 @@ type consoleAPI struct {
 func (c *console) serveAPIs(w http.ResponseWriter, r *http.Request) {
 	urls := map[string][]string{}
 	if c.a.ln != nil {
-		c.a.eachInvokeURL(func(d gateway.Deployment, u string) {
+		c.a.eachInvokeURL(func(d gatewayapi.Deployment, u string) {
 			urls[d.APIID+"/"+d.Stage] = append(urls[d.APIID+"/"+d.Stage], u)
 		})
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 )
 
@@ -100,7 +100,7 @@ func bodyCharge(svc service, contentLength int64) (limit, perByte int64) {
 	case svcKinesis, svcFirehose, svcUnknownJSON:
 		limit, perByte = 16<<20+1, 2
 	case svcGatewayInvoke, svcGatewayControl:
-		limit, perByte = gateway.MaxPayloadSize+1, 2
+		limit, perByte = gatewayapi.MaxPayloadSize+1, 2
 	case svcS3:
 		limit = 4<<20 + 1
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/objectstore/s3api"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
@@ -61,7 +61,7 @@ var faultErrors = map[string]map[string]int{
 		"InternalFailure": 500, "ServiceUnavailable": 503,
 	},
 	// API Gateway answers an invoke with one of its gateway responses.
-	"apigateway": gateway.FaultResponseTypes(),
+	"apigateway": gatewayapi.FaultResponseTypes(),
 	"s3": {
 		"SlowDown": 503, "InternalError": 500, "ServiceUnavailable": 503, "AccessDenied": 403,
 		"NoSuchBucket": 404, "NoSuchKey": 404, "RequestTimeout": 400,

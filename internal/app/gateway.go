@@ -15,12 +15,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/functions"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
 )
 
-// serviceInvoker is gateway.Invoker over the in-process JSON 1.1 handlers: an AWS
+// serviceInvoker is gatewayapi.Invoker over the in-process JSON 1.1 handlers: an AWS
 // integration's call gets the same decoding and validation as an SDK request, without a
 // loopback HTTP hop.
 type serviceInvoker struct {
@@ -82,7 +83,7 @@ var gatewayIDsBucket = []byte("gateway.ids")
 // the gateway's own JSON document of the API, its deployments and stages.
 var gatewayAPIsBucket = []byte("gateway.apis")
 
-// boltAPIStore is gateway.Store in the metadata file. bbolt syncs each Update's commit
+// boltAPIStore is gatewayapi.Store in the metadata file. bbolt syncs each Update's commit
 // before it returns, so an API the control plane answered for survives a SIGKILL.
 type boltAPIStore struct{ db *bolt.DB }
 
@@ -273,7 +274,7 @@ func parseRestAPI(raw []byte, dir string) (*gateway.API, []gateway.Stage, error)
 }
 
 // parseAPIKey decodes one apiKeys entry; enabled is false for a key the config disables.
-func parseAPIKey(raw []byte) (k gateway.APIKey, enabled bool, err error) {
+func parseAPIKey(raw []byte) (k gatewayapi.APIKey, enabled bool, err error) {
 	var c apiKeyConfig
 	if err := strictDecode(raw, &c); err != nil {
 		return k, false, fmt.Errorf("want {name, value, stageKeys: [{restApiId, stageName}]}: %w", err)
@@ -285,7 +286,7 @@ func parseAPIKey(raw []byte) (k gateway.APIKey, enabled bool, err error) {
 	if len(c.Value) < 20 || len(c.Value) > 128 {
 		return k, false, fmt.Errorf("key %q: value must be 20 to 128 characters, as API Gateway requires", c.Name)
 	}
-	k = gateway.APIKey{Name: c.Name, Value: c.Value, Description: c.Description}
+	k = gatewayapi.APIKey{Name: c.Name, Value: c.Value, Description: c.Description}
 	for j, sk := range c.StageKeys {
 		if sk.RestAPIID == "" || sk.StageName == "" {
 			return k, false, fmt.Errorf("key %q: stageKeys[%d] needs restApiId and stageName", c.Name, j)
@@ -381,17 +382,17 @@ func indent(err error) error {
 // before Listen.
 func (a *App) InvokeURLs() []string {
 	var out []string
-	a.eachInvokeURL(func(_ gateway.Deployment, url string) { out = append(out, url) })
+	a.eachInvokeURL(func(_ gatewayapi.Deployment, url string) { out = append(out, url) })
 	return out
 }
 
 func (a *App) logInvokeURLs() {
-	a.eachInvokeURL(func(d gateway.Deployment, url string) {
+	a.eachInvokeURL(func(d gatewayapi.Deployment, url string) {
 		a.logger.Info("API Gateway invoke URL", "api", d.Name, "id", d.APIID, "stage", d.Stage, "url", url)
 	})
 }
 
-func (a *App) eachInvokeURL(fn func(gateway.Deployment, string)) {
+func (a *App) eachInvokeURL(fn func(gatewayapi.Deployment, string)) {
 	if a.ln == nil || a.gw == nil {
 		return
 	}
@@ -419,27 +420,27 @@ func warnUndeclaredFunctions(log *slog.Logger, reg *functions.Registry, api *gat
 	}
 }
 
-// gatewayFunctions is gateway.FunctionInvoker over the config's functions. A function that
+// gatewayFunctions is gatewayapi.FunctionInvoker over the config's functions. A function that
 // outlives its own timeout is, as on Lambda, a function error ("Task timed out"), which the
 // gateway answers 502; only the integration's timeout is a 504.
-func gatewayFunctions(reg *functions.Registry) gateway.FunctionInvoker {
-	return func(ctx context.Context, function string, payload []byte) (gateway.FunctionResult, error) {
+func gatewayFunctions(reg *functions.Registry) gatewayapi.FunctionInvoker {
+	return func(ctx context.Context, function string, payload []byte) (gatewayapi.FunctionResult, error) {
 		if reg == nil {
-			return gateway.FunctionResult{}, fmt.Errorf("%w: %s (the config declares no functions)", gateway.ErrFunctionNotFound, function)
+			return gatewayapi.FunctionResult{}, fmt.Errorf("%w: %s (the config declares no functions)", gatewayapi.ErrFunctionNotFound, function)
 		}
 		res, err := reg.Invoke(ctx, function, payload)
 		switch {
 		case err == nil:
-			return gateway.FunctionResult{Payload: res.Payload, FunctionError: res.FunctionError}, nil
+			return gatewayapi.FunctionResult{Payload: res.Payload, FunctionError: res.FunctionError}, nil
 		case errors.Is(err, functions.ErrNotFound):
-			return gateway.FunctionResult{}, fmt.Errorf("%w: %w", gateway.ErrFunctionNotFound, err)
+			return gatewayapi.FunctionResult{}, fmt.Errorf("%w: %w", gatewayapi.ErrFunctionNotFound, err)
 		case errors.Is(err, functions.ErrTimeout) && ctx.Err() == nil:
 			msg, _ := json.Marshal("Task timed out: " + err.Error())
-			return gateway.FunctionResult{Payload: []byte(`{"errorMessage":` + string(msg) + `,"errorType":"Sandbox.Timedout"}`), FunctionError: "Unhandled"}, nil
+			return gatewayapi.FunctionResult{Payload: []byte(`{"errorMessage":` + string(msg) + `,"errorType":"Sandbox.Timedout"}`), FunctionError: "Unhandled"}, nil
 		case errors.Is(err, functions.ErrResponseTooLarge):
 			msg, _ := json.Marshal(err.Error())
-			return gateway.FunctionResult{Payload: []byte(`{"errorMessage":` + string(msg) + `,"errorType":"Function.ResponseSizeTooLarge"}`), FunctionError: "Unhandled"}, nil
+			return gatewayapi.FunctionResult{Payload: []byte(`{"errorMessage":` + string(msg) + `,"errorType":"Function.ResponseSizeTooLarge"}`), FunctionError: "Unhandled"}, nil
 		}
-		return gateway.FunctionResult{}, err
+		return gatewayapi.FunctionResult{}, err
 	}
 }

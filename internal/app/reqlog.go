@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 )
 
@@ -94,7 +94,7 @@ func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve 
 		}
 		attrs = append(attrs, slog.String("operation", truncate(op, 100)))
 	case svcGatewayInvoke:
-		apiID, stage, path, _ := gateway.InvokeTarget(r)
+		apiID, stage, path, _ := gatewayapi.InvokeTarget(r)
 		attrs = append(attrs, slog.String("apiId", truncate(apiID, 100)), slog.String("stage", truncate(stage, 100)),
 			slog.String("method", r.Method), slog.String("path", truncate(path, 200)))
 		if note.Resource != "" {

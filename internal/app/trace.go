@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/localpipe/localpipe/firehose"
-	"github.com/localpipe/localpipe/gateway"
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/trace"
 	"github.com/localpipe/localpipe/stream/kinesisapi"
@@ -70,7 +70,7 @@ func (a *App) traced(svc service, w http.ResponseWriter, r *http.Request, serve 
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	serve(sw, r)
-	apiID, stage, _, _ := gateway.InvokeTarget(r)
+	apiID, stage, _, _ := gatewayapi.InvokeTarget(r)
 	// The gateway names the resource it matched in the note.
 	hop := trace.GatewayHop(truncate(apiID, 100), truncate(stage, 100), note.Resource, sw.code())
 	tr.Publish(header(w.Header(), "X-Amzn-Requestid"), &hop)
