@@ -84,9 +84,14 @@ func New(eng *stream.Engine, opts Options) *Handler {
 		Invoke:       h.invoke,
 		MaxBody:      maxBody,
 		Intercept:    opts.Intercept,
+		CBOR:         kinesisCBOR,
 	}
 	return h
 }
+
+// kinesisCBOR answers the Java SDKs, the KCL and the KPL, which speak CBOR to Kinesis by
+// default.
+var kinesisCBOR = awsjson.NewCBOR(cborShapes)
 
 // maxBody bounds what is read of a request: a 10 MiB record in base64 with its key fits.
 const maxBody = 16 << 20
