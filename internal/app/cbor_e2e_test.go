@@ -1,0 +1,374 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/localpipe/localpipe/internal/awsjson/cborgen"
+)
+
+const streamARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+
+// cborStep is one Kinesis call of the scenario both encodings run. Its body is built from
+// the answers of the run so far, in neutral values: []byte for a blob and time.Time for a
+// timestamp, which each encoding writes its own way.
+type cborStep struct {
+	op   string
+	body func(prev map[string]any) map[string]any
+}
+
+func fixed(body map[string]any) func(map[string]any) map[string]any {
+	return func(map[string]any) map[string]any { return body }
+}
+
+// cborScenario calls every operation of the Kinesis model (SubscribeToShard apart: an event
+// stream, not one answer), successes and errors.
+var cborScenario = []cborStep{
+	{"CreateStream", fixed(map[string]any{"StreamName": "s", "ShardCount": 2})},
+	{"CreateStream", fixed(map[string]any{"StreamName": "m", "ShardCount": 2})},
+	{"DescribeStream", fixed(map[string]any{"StreamName": "s"})},
+	{"DescribeStreamSummary", fixed(map[string]any{"StreamARN": streamARN})},
+	{"ListStreams", fixed(map[string]any{})},
+	{"ListShards", fixed(map[string]any{"StreamName": "s"})},
+	{"ListShards", fixed(map[string]any{"StreamName": "s", "ShardFilter": map[string]any{"Type": "AT_TIMESTAMP", "Timestamp": time.UnixMilli(1_700_000_000_123)}})},
+	{"PutRecord", fixed(map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": []byte("hello\x00\xff"), "ExplicitHashKey": "1"})},
+	{"PutRecords", fixed(map[string]any{"StreamName": "s", "Records": []any{
+		map[string]any{"PartitionKey": "a", "Data": []byte{1, 2, 3}, "ExplicitHashKey": "2"},
+		map[string]any{"PartitionKey": "b", "Data": []byte{}, "ExplicitHashKey": "3"},
+	}})},
+	{"GetShardIterator", fixed(map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})},
+	{"GetRecords", func(prev map[string]any) map[string]any {
+		return map[string]any{"ShardIterator": prev["ShardIterator"], "Limit": 10}
+	}},
+	{"GetShardIterator", fixed(map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP", "Timestamp": time.UnixMilli(1_000_123)})},
+	{"GetRecords", func(prev map[string]any) map[string]any {
+		return map[string]any{"ShardIterator": prev["ShardIterator"]}
+	}},
+	{"GetRecords", fixed(map[string]any{"ShardIterator": "not an iterator"})},
+	{"AddTagsToStream", fixed(map[string]any{"StreamName": "s", "Tags": map[string]any{"team": "data", "env": "dev"}})},
+	{"ListTagsForStream", fixed(map[string]any{"StreamName": "s"})},
+	{"RemoveTagsFromStream", fixed(map[string]any{"StreamName": "s", "TagKeys": []any{"env"}})},
+	{"TagResource", fixed(map[string]any{"ResourceARN": streamARN, "Tags": map[string]any{"x": "y"}})},
+	{"ListTagsForResource", fixed(map[string]any{"ResourceARN": streamARN})},
+	{"UntagResource", fixed(map[string]any{"ResourceARN": streamARN, "TagKeys": []any{"x"}})},
+	{"IncreaseStreamRetentionPeriod", fixed(map[string]any{"StreamName": "s", "RetentionPeriodHours": 48})},
+	{"DecreaseStreamRetentionPeriod", fixed(map[string]any{"StreamName": "s", "RetentionPeriodHours": 24})},
+	{"EnableEnhancedMonitoring", fixed(map[string]any{"StreamName": "s", "ShardLevelMetrics": []any{"IncomingBytes"}})},
+	{"DisableEnhancedMonitoring", fixed(map[string]any{"StreamName": "s", "ShardLevelMetrics": []any{"ALL"}})},
+	{"StartStreamEncryption", fixed(map[string]any{"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"})},
+	{"StopStreamEncryption", fixed(map[string]any{"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"})},
+	{"PutResourcePolicy", fixed(map[string]any{"ResourceARN": streamARN, "Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kinesis:GetRecords","Resource":"` + streamARN + `"}]}`})},
+	{"GetResourcePolicy", fixed(map[string]any{"ResourceARN": streamARN})},
+	{"DeleteResourcePolicy", fixed(map[string]any{"ResourceARN": streamARN})},
+	{"RegisterStreamConsumer", fixed(map[string]any{"StreamARN": streamARN, "ConsumerName": "c"})},
+	{"DescribeStreamConsumer", fixed(map[string]any{"StreamARN": streamARN, "ConsumerName": "c"})},
+	{"ListStreamConsumers", fixed(map[string]any{"StreamARN": streamARN, "StreamCreationTimestamp": time.UnixMilli(1_000_000)})},
+	{"ListStreamConsumers", fixed(map[string]any{"StreamARN": streamARN})},
+	{"DeregisterStreamConsumer", fixed(map[string]any{"StreamARN": streamARN, "ConsumerName": "c"})},
+	{"DescribeLimits", fixed(map[string]any{})},
+	{"DescribeAccountSettings", fixed(map[string]any{})},
+	{"UpdateAccountSettings", fixed(map[string]any{"MinimumThroughputBillingCommitment": map[string]any{"Status": "DISABLED"}})},
+	{"UpdateMaxRecordSize", fixed(map[string]any{"StreamARN": streamARN, "MaxRecordSizeInKiB": 2048})},
+	{"UpdateStreamWarmThroughput", fixed(map[string]any{"StreamName": "s", "WarmThroughputMiBps": 10})},
+	{"UpdateStreamRecordDistributionStrategy", fixed(map[string]any{"StreamARN": streamARN, "RecordDistributionStrategy": map[string]any{}})},
+	{"SplitShard", fixed(map[string]any{"StreamName": "s", "ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "85070591730234615865843651857942052864"})},
+	{"MergeShards", fixed(map[string]any{"StreamName": "m", "ShardToMerge": "shardId-000000000000", "AdjacentShardToMerge": "shardId-000000000001"})},
+	{"UpdateShardCount", fixed(map[string]any{"StreamName": "m", "TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"})},
+	{"UpdateStreamMode", fixed(map[string]any{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/m", "StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"}})},
+	{"ListShards", fixed(map[string]any{"StreamName": "s", "ShardFilter": map[string]any{"Type": "FROM_TRIM_HORIZON"}})},
+	{"GetShardIterator", fixed(map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "LATEST"})},
+	{"GetRecords", func(prev map[string]any) map[string]any {
+		return map[string]any{"ShardIterator": prev["ShardIterator"]}
+	}},
+	{"CreateChannel", fixed(map[string]any{"ChannelName": "ch"})},
+	{"DescribeChannel", fixed(map[string]any{"ChannelName": "ch"})},
+	{"ListChannels", fixed(map[string]any{})},
+	{"UpdateChannel", fixed(map[string]any{"ChannelName": "ch"})},
+	{"DeleteChannel", fixed(map[string]any{"ChannelName": "ch"})},
+	{"DescribeStream", fixed(map[string]any{"StreamName": "nope"})},
+	{"PutRecord", fixed(map[string]any{"StreamName": "s", "Data": []byte("x")})},
+	{"PutRecord", fixed(map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": "not a blob"})},
+	{"DeleteStream", fixed(map[string]any{"StreamName": "s"})},
+	{"DescribeStreamSummary", fixed(map[string]any{"StreamName": "s"})},
+}
+
+// volatile members differ between two servers given the same calls (the clock is in them);
+// both answers must still carry them with the same type.
+var volatile = map[string]bool{
+	"StreamCreationTimestamp": true, "ConsumerCreationTimestamp": true, "ApproximateArrivalTimestamp": true,
+	"ConsumerARN": true, "ShardIterator": true, "NextShardIterator": true,
+	"SequenceNumber": true, "StartingSequenceNumber": true, "EndingSequenceNumber": true,
+}
+
+type answer struct {
+	status int
+	body   any
+}
+
+// TestKinesisCBOREveryOperation runs the same calls, one server answering them in JSON 1.1 and
+// another in CBOR as the Java SDKs send them, and compares the decoded answers field by field:
+// blobs as bytes, timestamps as milliseconds, errors by __type and message.
+func TestKinesisCBOREveryOperation(t *testing.T) {
+	covered := map[string]bool{"SubscribeToShard": true}
+	for _, st := range cborScenario {
+		covered[st.op] = true
+	}
+	dir, _, err := cborgen.ModuleDir("../..", "github.com/aws/aws-sdk-go-v2/service/kinesis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "api_op_*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("SDK operations in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		if op := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "api_op_"), ".go"); !covered[op] {
+			t.Errorf("the scenario does not call %s", op)
+		}
+	}
+
+	run := func(cborEnc bool) []answer {
+		s := startServer(t, "", map[string]string{"localpipe.yaml": ""})
+		var out []answer
+		prev := map[string]any{}
+		for _, st := range cborScenario {
+			body := st.body(prev)
+			ctype, req := "application/x-amz-json-1.1", encodeJSON(t, body)
+			if cborEnc {
+				ctype, req = "application/x-amz-cbor-1.1", encodeCBOR(t, body)
+			}
+			resp := s.do(t, "POST", "http://"+s.a.Addr()+"/", string(req),
+				"X-Amz-Target", "Kinesis_20131202."+st.op, "Content-Type", ctype,
+				"Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x")
+			if got := resp.header.Get("Content-Type"); got != ctype {
+				t.Fatalf("%s: content type %q, want %q", st.op, got, ctype)
+			}
+			a := answer{status: resp.status}
+			switch {
+			case resp.body == "":
+			case cborEnc:
+				a.body = decodeCBOR(t, st.op, []byte(resp.body))
+			default:
+				d := json.NewDecoder(strings.NewReader(resp.body))
+				d.UseNumber()
+				if err := d.Decode(&a.body); err != nil {
+					t.Fatalf("%s: answer %q: %v", st.op, resp.body, err)
+				}
+			}
+			if m, ok := a.body.(map[string]any); ok {
+				for k, v := range m {
+					prev[k] = v
+				}
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	js, cb := run(false), run(true)
+	for i, st := range cborScenario {
+		name := fmt.Sprintf("%d %s", i, st.op)
+		if js[i].status != cb[i].status {
+			t.Errorf("%s: status %d in JSON, %d in CBOR: %v / %v", name, js[i].status, cb[i].status, js[i].body, cb[i].body)
+			continue
+		}
+		compareAnswer(t, name, js[i].body, cb[i].body)
+		if testing.Verbose() {
+			t.Logf("%s: %d %v", name, js[i].status, cb[i].body)
+		}
+	}
+}
+
+func encodeJSON(t *testing.T, body map[string]any) []byte {
+	var conv func(v any) any
+	conv = func(v any) any {
+		switch v := v.(type) {
+		case []byte:
+			return base64.StdEncoding.EncodeToString(v)
+		case time.Time:
+			return json.Number(strconv.FormatFloat(float64(v.UnixMilli())/1000, 'f', 3, 64))
+		case map[string]any:
+			m := map[string]any{}
+			for k, e := range v {
+				m[k] = conv(e)
+			}
+			return m
+		case []any:
+			a := make([]any, len(v))
+			for i, e := range v {
+				a[i] = conv(e)
+			}
+			return a
+		}
+		return v
+	}
+	b, err := json.Marshal(conv(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// encodeCBOR writes a request as the Java SDK does: blobs as byte strings and timestamps as
+// tag 1 of epoch milliseconds.
+func encodeCBOR(t *testing.T, body map[string]any) []byte {
+	var conv func(v any) any
+	conv = func(v any) any {
+		switch v := v.(type) {
+		case time.Time:
+			return cbor.Tag{Number: 1, Content: v.UnixMilli()}
+		case map[string]any:
+			m := map[string]any{}
+			for k, e := range v {
+				m[k] = conv(e)
+			}
+			return m
+		case []any:
+			a := make([]any, len(v))
+			for i, e := range v {
+				a[i] = conv(e)
+			}
+			return a
+		}
+		return v
+	}
+	b, err := cbor.Marshal(conv(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// cborMillis stands for a tag 1 in an answer: its content, epoch milliseconds.
+type cborMillis float64
+
+func decodeCBOR(t *testing.T, op string, b []byte) any {
+	dm, err := cbor.DecOptions{DefaultMapType: reflect.TypeOf(map[string]any{}), IntDec: cbor.IntDecConvertSigned}.DecMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decoded as raw tags, so that tag 1 is read as milliseconds, not as RFC 8949's seconds.
+	var raw cbor.RawMessage
+	if err := dm.Unmarshal(b, &raw); err != nil {
+		t.Fatalf("%s: answer % x is not CBOR: %v", op, b, err)
+	}
+	var conv func(r cbor.RawMessage) any
+	conv = func(r cbor.RawMessage) any {
+		switch r[0] >> 5 {
+		case 4:
+			var a []cbor.RawMessage
+			if err := dm.Unmarshal(r, &a); err != nil {
+				t.Fatal(err)
+			}
+			out := make([]any, len(a))
+			for i, e := range a {
+				out[i] = conv(e)
+			}
+			return out
+		case 5:
+			var m map[string]cbor.RawMessage
+			if err := dm.Unmarshal(r, &m); err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]any{}
+			for k, e := range m {
+				out[k] = conv(e)
+			}
+			return out
+		case 6:
+			var tag cbor.RawTag
+			if err := dm.Unmarshal(r, &tag); err != nil || tag.Number != 1 {
+				t.Fatalf("%s: tag % x: %v", op, r, err)
+			}
+			var ms float64
+			if err := dm.Unmarshal(tag.Content, &ms); err != nil {
+				t.Fatalf("%s: tag 1 content % x: %v", op, tag.Content, err)
+			}
+			return cborMillis(ms)
+		}
+		var v any
+		if err := dm.Unmarshal(r, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	return conv(raw)
+}
+
+// compareAnswer compares a JSON answer with a CBOR one member by member.
+func compareAnswer(t *testing.T, path string, j, c any) {
+	t.Helper()
+	key := path[strings.LastIndexAny(path, ". ")+1:]
+	switch c := c.(type) {
+	case map[string]any:
+		jm, ok := j.(map[string]any)
+		if !ok {
+			t.Errorf("%s: object in CBOR, %T in JSON", path, j)
+			return
+		}
+		keys := func(m map[string]any) []string {
+			var ks []string
+			for k := range m {
+				ks = append(ks, k)
+			}
+			sort.Strings(ks)
+			return ks
+		}
+		if !reflect.DeepEqual(keys(jm), keys(c)) {
+			t.Errorf("%s: members %v in JSON, %v in CBOR", path, keys(jm), keys(c))
+			return
+		}
+		for k := range c {
+			compareAnswer(t, path+"."+k, jm[k], c[k])
+		}
+	case []any:
+		ja, ok := j.([]any)
+		if !ok || len(ja) != len(c) {
+			t.Errorf("%s: %d elements in CBOR, %v in JSON", path, len(c), j)
+			return
+		}
+		for i := range c {
+			compareAnswer(t, fmt.Sprintf("%s.%d", path, i), ja[i], c[i])
+		}
+	case []byte:
+		js, _ := j.(string)
+		jb, err := base64.StdEncoding.DecodeString(js)
+		if err != nil || !bytes.Equal(jb, c) {
+			t.Errorf("%s: blob % x in CBOR, %v in JSON", path, c, j)
+		}
+	case cborMillis:
+		jn, ok := j.(json.Number)
+		f, err := jn.Float64()
+		if !ok || err != nil {
+			t.Errorf("%s: timestamp in CBOR, %v in JSON", path, j)
+		} else if !volatile[key] && math.Round(f*1000) != float64(c) {
+			t.Errorf("%s: %v ms in CBOR, %v s in JSON", path, float64(c), j)
+		}
+	case int64, uint64, float64:
+		jn, ok := j.(json.Number)
+		if !ok || jn.String() != fmt.Sprint(c) {
+			t.Errorf("%s: %v in CBOR, %v in JSON", path, c, j)
+		}
+	default:
+		if volatile[key] {
+			if reflect.TypeOf(j) != reflect.TypeOf(c) {
+				t.Errorf("%s: %T in CBOR, %T in JSON", path, c, j)
+			}
+			return
+		}
+		if !reflect.DeepEqual(j, c) {
+			t.Errorf("%s: %#v in CBOR, %#v in JSON", path, c, j)
+		}
+	}
+}
