@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/localpipe/localpipe/internal/awsjson/cborgen"
@@ -370,5 +373,116 @@ func compareAnswer(t *testing.T, path string, j, c any) {
 		if !reflect.DeepEqual(j, c) {
 			t.Errorf("%s: %#v in CBOR, %#v in JSON", path, c, j)
 		}
+	}
+}
+
+// TestKinesisCBORSubscribeToShard subscribes as the Java SDK v2 does with CBOR on: the
+// request in CBOR, the event payloads and errors in CBOR (blobs as byte strings, timestamps
+// as tag 1 of milliseconds), and the events alike, member by member, to a JSON subscriber's.
+func TestKinesisCBORSubscribeToShard(t *testing.T) {
+	s := startServer(t, "", map[string]string{"localpipe.yaml": ""})
+	auth := "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x"
+	call := func(op string, body map[string]any) map[string]any {
+		t.Helper()
+		resp := s.do(t, "POST", "http://"+s.a.Addr()+"/", string(encodeJSON(t, body)),
+			"X-Amz-Target", "Kinesis_20131202."+op, "Content-Type", "application/x-amz-json-1.1", "Authorization", auth)
+		if resp.status != 200 {
+			t.Fatalf("%s: %d %s", op, resp.status, resp.body)
+		}
+		var m map[string]any
+		if resp.body != "" {
+			d := json.NewDecoder(strings.NewReader(resp.body))
+			d.UseNumber()
+			if err := d.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m
+	}
+	call("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 1})
+	call("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": []byte("one\x00\xff")})
+	call("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": []byte("two")})
+	consumer := func(name string) string {
+		c := call("RegisterStreamConsumer", map[string]any{"StreamARN": streamARN, "ConsumerName": name})
+		return c["Consumer"].(map[string]any)["ConsumerARN"].(string)
+	}
+	jsonARN, cborARN := consumer("j"), consumer("c")
+
+	// subscribe returns the answer's status and content type, and its first two events'
+	// types and payloads (initial-response, then the records) or its error body.
+	subscribe := func(ctype string, body []byte) (int, string, []eventstream.Message) {
+		t.Helper()
+		req, err := http.NewRequest("POST", "http://"+s.a.Addr()+"/", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Target", "Kinesis_20131202.SubscribeToShard")
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, resp.Header.Get("Content-Type"), []eventstream.Message{{Payload: b}}
+		}
+		var msgs []eventstream.Message
+		dec := eventstream.NewDecoder()
+		for len(msgs) < 2 {
+			m, err := dec.Decode(resp.Body, nil)
+			if err != nil {
+				t.Fatalf("event %d: %v", len(msgs), err)
+			}
+			msgs = append(msgs, m)
+		}
+		return resp.StatusCode, resp.Header.Get("Content-Type"), msgs
+	}
+	start := map[string]any{"Type": "AT_TIMESTAMP", "Timestamp": time.UnixMilli(1_000_000)}
+	_, _, jm := subscribe("application/x-amz-json-1.1", encodeJSON(t, map[string]any{"ConsumerARN": jsonARN, "ShardId": "shardId-000000000000", "StartingPosition": start}))
+	status, ctype, cm := subscribe("application/x-amz-cbor-1.1", encodeCBOR(t, map[string]any{"ConsumerARN": cborARN, "ShardId": "shardId-000000000000", "StartingPosition": start}))
+	if status != 200 || ctype != "application/vnd.amazon.eventstream" {
+		t.Fatalf("CBOR subscription: %d %s % x", status, ctype, cm[0].Payload)
+	}
+	for i, want := range []string{"initial-response", "SubscribeToShardEvent"} {
+		if got := cm[i].Headers.Get(":event-type"); got == nil || got.String() != want {
+			t.Fatalf("CBOR event %d is %v, want %s", i, got, want)
+		}
+		if got := cm[i].Headers.Get(":content-type"); got == nil || got.String() != "application/x-amz-cbor-1.1" {
+			t.Fatalf("CBOR event %d content type %v", i, got)
+		}
+	}
+	var jevent any
+	d := json.NewDecoder(bytes.NewReader(jm[1].Payload))
+	d.UseNumber()
+	if err := d.Decode(&jevent); err != nil {
+		t.Fatal(err)
+	}
+	cevent := decodeCBOR(t, "SubscribeToShardEvent", cm[1].Payload)
+	compareAnswer(t, "SubscribeToShardEvent", jevent, cevent)
+	recs, _ := cevent.(map[string]any)["Records"].([]any)
+	if len(recs) != 2 || !bytes.Equal(recs[0].(map[string]any)["Data"].([]byte), []byte("one\x00\xff")) {
+		t.Fatalf("CBOR event records: %v", cevent)
+	}
+	if _, ok := recs[0].(map[string]any)["ApproximateArrivalTimestamp"].(cborMillis); !ok {
+		t.Fatalf("arrival time is not tag 1: %#v", recs[0])
+	}
+
+	// An error before the stream starts is a CBOR answer with the JSON one's __type and message.
+	bad := map[string]any{"ConsumerARN": streamARN + "/consumer/nope:1", "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "LATEST"}}
+	jstatus, _, jerr := subscribe("application/x-amz-json-1.1", encodeJSON(t, bad))
+	cstatus, ctype, cerr := subscribe("application/x-amz-cbor-1.1", encodeCBOR(t, bad))
+	if jstatus != 400 || cstatus != 400 || ctype != "application/x-amz-cbor-1.1" {
+		t.Fatalf("unknown consumer: JSON %d, CBOR %d %s", jstatus, cstatus, ctype)
+	}
+	var jbody any
+	if err := json.Unmarshal(jerr[0].Payload, &jbody); err != nil {
+		t.Fatal(err)
+	}
+	compareAnswer(t, "error", jbody, decodeCBOR(t, "error", cerr[0].Payload))
+	if cstatus, _, cerr = subscribe("application/x-amz-cbor-1.1", []byte("\xa1\x61A")); cstatus != 400 ||
+		decodeCBOR(t, "malformed", cerr[0].Payload).(map[string]any)["__type"] != "SerializationException" {
+		t.Fatalf("malformed CBOR: %d % x", cstatus, cerr[0].Payload)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -319,6 +320,19 @@ func (c *CBOR) ResponseCBOR(action string, status int, body []byte) ([]byte, err
 		n = c.ops[action].out
 	}
 	return encodeCBOR(n, body)
+}
+
+// WriteError writes an error answer to a CBOR request of an operation that does not go
+// through a Service (an event stream's, before the stream starts).
+func (c *CBOR) WriteError(w http.ResponseWriter, action string, e *Error) {
+	SetHeaders(w.Header(), NewRequestID())
+	w.Header().Set("Content-Type", CBORContentType)
+	b, err := c.ResponseCBOR(action, e.Status, e.Body())
+	if err != nil {
+		b = cborError(e.Type, e.Message)
+	}
+	w.WriteHeader(e.Status)
+	w.Write(b)
 }
 
 // EventCBOR transcodes the JSON payload of an event (member event of the operation's output

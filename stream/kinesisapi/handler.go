@@ -99,7 +99,7 @@ const maxBody = 16 << 20
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// SubscribeToShard answers with an event stream, not one JSON document.
 	if a, ok := awsjson.Target(r.Header, TargetPrefix); ok && a == "SubscribeToShard" && r.Method == http.MethodPost &&
-		strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) {
+		(strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) || isCBOR(r)) {
 		h.subscribeHTTP(w, r)
 		return
 	}
