@@ -407,3 +407,26 @@ func jsonToCBORValue(v any, n *cborNode) (any, error) {
 	}
 	return v, nil // bool, nil
 }
+
+// CBORErrorType returns the __type of a CBOR error answer, or "". It reads the bytes rather
+// than decoding them because the request log holds only the start of a body.
+func CBORErrorType(body []byte) string {
+	i := bytes.Index(body, []byte("\x66__type"))
+	if i < 0 {
+		return ""
+	}
+	v := body[i+len("\x66__type"):]
+	var n, off int
+	switch {
+	case len(v) > 0 && v[0] >= 0x60 && v[0] < 0x78:
+		n, off = int(v[0]-0x60), 1
+	case len(v) > 1 && v[0] == 0x78:
+		n, off = int(v[1]), 2
+	default:
+		return ""
+	}
+	if len(v) < off+n {
+		return ""
+	}
+	return string(v[off : off+n])
+}
