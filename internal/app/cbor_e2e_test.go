@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/localpipe/localpipe/internal/awsjson/cborgen"
@@ -484,5 +488,86 @@ func TestKinesisCBORSubscribeToShard(t *testing.T) {
 	if cstatus, _, cerr = subscribe("application/x-amz-cbor-1.1", []byte("\xa1\x61A")); cstatus != 400 ||
 		decodeCBOR(t, "malformed", cerr[0].Payload).(map[string]any)["__type"] != "SerializationException" {
 		t.Fatalf("malformed CBOR: %d % x", cstatus, cerr[0].Payload)
+	}
+}
+
+// TestKinesisCBORMatchesSDK reads the same records and consumer through the AWS SDK for Go v2
+// (JSON 1.1) and in CBOR: the CBOR answer's byte strings are the SDK's blobs and its tag 1
+// timestamps the SDK's times to the millisecond.
+func TestKinesisCBORMatchesSDK(t *testing.T) {
+	s := startServer(t, "", map[string]string{"localpipe.yaml": ""})
+	ctx := context.Background()
+	if _, err := s.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("s"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"a\x00\xff", "", "third"} {
+		if _, err := s.kin.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("s"), PartitionKey: aws.String("k"), Data: []byte(d)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg, err := s.kin.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: aws.String(streamARN), ConsumerName: aws.String("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cborCall := func(op string, body map[string]any) map[string]any {
+		t.Helper()
+		resp := s.do(t, "POST", "http://"+s.a.Addr()+"/", string(encodeCBOR(t, body)),
+			"X-Amz-Target", "Kinesis_20131202."+op, "Content-Type", "application/x-amz-cbor-1.1",
+			"Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x")
+		if resp.status != 200 {
+			t.Fatalf("%s: %d % x", op, resp.status, resp.body)
+		}
+		return decodeCBOR(t, op, []byte(resp.body)).(map[string]any)
+	}
+	sameTime := func(what string, c any, want *time.Time) {
+		t.Helper()
+		if ms, ok := c.(cborMillis); !ok || want == nil || float64(ms) != float64(want.UnixMilli()) {
+			t.Errorf("%s: %#v in CBOR, %v from the SDK", what, c, want)
+		}
+	}
+
+	it, err := s.kin.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("s"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: ktypes.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The iterator is read again, in CBOR: iterators are not used up.
+	c := cborCall("GetRecords", map[string]any{"ShardIterator": *it.ShardIterator})
+	recs, _ := c["Records"].([]any)
+	if len(recs) != len(got.Records) || len(recs) != 3 {
+		t.Fatalf("%d records in CBOR, %d from the SDK", len(recs), len(got.Records))
+	}
+	for i, r := range got.Records {
+		cr := recs[i].(map[string]any)
+		if b, ok := cr["Data"].([]byte); !ok || !bytes.Equal(b, r.Data) {
+			t.Errorf("record %d: data %#v in CBOR, %q from the SDK", i, cr["Data"], r.Data)
+		}
+		if cr["SequenceNumber"] != *r.SequenceNumber || cr["PartitionKey"] != *r.PartitionKey {
+			t.Errorf("record %d: %v in CBOR, %+v from the SDK", i, cr, r)
+		}
+		sameTime(fmt.Sprint("record ", i, " arrival"), cr["ApproximateArrivalTimestamp"], r.ApproximateArrivalTimestamp)
+	}
+
+	sum, err := s.kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = cborCall("DescribeStreamSummary", map[string]any{"StreamName": "s"})
+	sameTime("stream creation", c["StreamDescriptionSummary"].(map[string]any)["StreamCreationTimestamp"], sum.StreamDescriptionSummary.StreamCreationTimestamp)
+
+	// A timestamp sent in CBOR means what the same time sent by the SDK means.
+	at := *reg.Consumer.ConsumerCreationTimestamp
+	c = cborCall("DescribeStreamConsumer", map[string]any{"ConsumerARN": *reg.Consumer.ConsumerARN})
+	sameTime("consumer creation", c["ConsumerDescription"].(map[string]any)["ConsumerCreationTimestamp"], &at)
+	list, err := s.kin.ListStreamConsumers(ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(streamARN), StreamCreationTimestamp: sum.StreamDescriptionSummary.StreamCreationTimestamp})
+	if err != nil || len(list.Consumers) != 1 {
+		t.Fatalf("SDK ListStreamConsumers: %+v %v", list, err)
+	}
+	c = cborCall("ListStreamConsumers", map[string]any{"StreamARN": streamARN, "StreamCreationTimestamp": *sum.StreamDescriptionSummary.StreamCreationTimestamp})
+	if cs, _ := c["Consumers"].([]any); len(cs) != 1 {
+		t.Fatalf("CBOR ListStreamConsumers: %v", c)
 	}
 }
