@@ -132,8 +132,8 @@ var (
 		}
 		return m
 	}()
-	// Sorted keys make an answer's bytes depend on its content only, which tests and the
-	// request log can rely on; clients do not care about the order.
+	// Sorted keys make an answer's bytes depend on its content only, so tests can compare
+	// bytes; clients do not care about the order.
 	cborEnc = func() cbor.EncMode {
 		m, err := cbor.EncOptions{Sort: cbor.SortBytewiseLexical}.EncMode()
 		if err != nil {
@@ -152,8 +152,7 @@ var errCBOR = errors.New("awsjson: CBOR body does not fit JSON")
 // does not know is transcoded without special members, so the handler answers it as it
 // answers the same JSON.
 func (c *CBOR) RequestJSON(action string, body []byte) ([]byte, error) {
-	// cbor.Valid would be checked again at every level below; one check here tells a
-	// malformed body from a well-formed one the walk cannot map.
+	// Refused whole before any of it is transcoded: a truncated body is never half-read.
 	if err := cborDec.Wellformed(body); err != nil {
 		return nil, errCBOR
 	}
