@@ -235,21 +235,10 @@ func checkAuth(r *http.Request) *Error {
 	return nil
 }
 
-// cborError encodes {"__type": typ, "message": msg} in CBOR (RFC 8949): a map of two text
-// strings to text strings.
+// cborError encodes {"__type": typ, "message": msg} in CBOR, the error shape of the JSON
+// protocols in the encoding a CBOR client parses errors in.
 func cborError(typ, msg string) []byte {
-	b := []byte{0xa2}
-	for _, s := range []string{"__type", typ, "message", msg} {
-		switch n := len(s); {
-		case n < 24:
-			b = append(b, 0x60|byte(n))
-		case n < 256:
-			b = append(b, 0x78, byte(n))
-		default:
-			b = append(b, 0x79, byte(n>>8), byte(n))
-		}
-		b = append(b, s...)
-	}
+	b, _ := cborEnc.Marshal(map[string]string{"__type": typ, "message": msg})
 	return b
 }
 
