@@ -571,3 +571,16 @@ func TestKinesisCBORMatchesSDK(t *testing.T) {
 		t.Fatalf("CBOR ListStreamConsumers: %v", c)
 	}
 }
+
+// TestFirehoseRefusesCBOR: Firehose's model and SDKs speak JSON only, so a CBOR request gets a
+// CBOR SerializationException that tells the user how to switch CBOR off.
+func TestFirehoseRefusesCBOR(t *testing.T) {
+	s := startServer(t, "", map[string]string{"localpipe.yaml": ""})
+	resp := s.do(t, "POST", "http://"+s.a.Addr()+"/", "\xa0",
+		"X-Amz-Target", "Firehose_20150804.ListDeliveryStreams", "Content-Type", "application/x-amz-cbor-1.1",
+		"Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/firehose/aws4_request, SignedHeaders=host, Signature=x")
+	m, _ := decodeCBOR(t, "ListDeliveryStreams", []byte(resp.body)).(map[string]any)
+	if msg, _ := m["message"].(string); resp.status != 400 || m["__type"] != "SerializationException" || !strings.Contains(msg, "cborEnabled=false") {
+		t.Fatalf("%d %v", resp.status, m)
+	}
+}
