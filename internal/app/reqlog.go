@@ -136,6 +136,8 @@ func errorCode(h http.Header, body []byte) string {
 	body = bytes.TrimSpace(body)
 	switch {
 	case len(body) == 0:
+	case body[0]&0xe0 == 0xa0: // a CBOR map: Kinesis's errors to CBOR clients
+		return awsjson.CBORErrorType(body)
 	case body[0] == '{':
 		const key = `"__type":"`
 		if i := bytes.Index(body, []byte(key)); i >= 0 {

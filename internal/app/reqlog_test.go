@@ -23,6 +23,10 @@ func TestErrorCode(t *testing.T) {
 		{"plain text", "", "Internal Server Error", ""},
 		{"empty", "", "", ""},
 		{"no type", "", `{"message":"x"}`, ""},
+		{"cbor", "", "\xa2\x66__type\x78\x19ResourceNotFoundException\x67message\x61x", "ResourceNotFoundException"},
+		{"cbor, short type", "", "\xa1\x66__type\x61A", "A"},
+		{"cbor cut short", "", "\xa2\x66__type\x78\x19Resource", ""},
+		{"cbor without type", "", "\xa1\x67message\x61x", ""},
 	} {
 		h := http.Header{}
 		if tc.header != "" {
@@ -39,6 +43,7 @@ func FuzzErrorCode(f *testing.F) {
 	f.Add("<Error><Code>X</Code></Error>")
 	f.Add("<A/>")
 	f.Add("<")
+	f.Add("\xa1\x66__type\x78\x01A")
 	f.Fuzz(func(t *testing.T, body string) {
 		errorCode(http.Header{}, []byte(body))
 	})

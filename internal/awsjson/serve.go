@@ -22,6 +22,9 @@ type Service struct {
 	// decides whether and how to call it (fault injection). It sees only requests that got
 	// past the HTTP prelude, as a fault on AWS would.
 	Intercept Interceptor
+	// CBOR, when set, lets the service take application/x-amz-cbor-1.1 requests: they are
+	// transcoded to JSON before the checks below and their answers back to CBOR.
+	CBOR *CBOR
 }
 
 // InvokeFunc is the signature of Service.Invoke.
@@ -55,8 +58,8 @@ func (s *Service) invoke(ctx context.Context, action string, body []byte, region
 // CBORContentType is the binary protocol the Java SDKs use for Kinesis by default.
 const CBORContentType = "application/x-amz-cbor-1.1"
 
-// cborMessage tells Java users how to switch their SDK to JSON. CBOR would be a second codec
-// for the same shapes; every SDK can speak JSON, so localpipe asks for it instead.
+// cborMessage tells Java users of a service without CBOR (Firehose, whose model and SDKs
+// speak JSON only) how to switch their SDK to JSON.
 const cborMessage = "localpipe speaks the AWS JSON 1.1 protocol only, not CBOR: disable CBOR in the Java SDK " +
 	"(SDK v1 and KCL 1.x: environment AWS_CBOR_DISABLE=true or -Dcom.amazonaws.sdk.disableCbor=true; " +
 	"SDK v2 and KCL 2.x: AWS_CBOR_ENABLED=false or -Daws.cborEnabled=false)"
@@ -96,14 +99,26 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 	ct = strings.TrimSpace(ct)
+	action, targetOK := Target(r.Header, s.TargetPrefix)
 	if ct == CBORContentType {
 		// Answered in CBOR, which is what a CBOR client parses errors as, so the Java SDK
 		// shows the message instead of failing to read the body.
 		w.Header().Set("Content-Type", CBORContentType)
-		respond(http.StatusBadRequest, cborError("SerializationException", cborMessage))
-		return
+		if s.CBOR == nil {
+			respond(http.StatusBadRequest, cborError("SerializationException", cborMessage))
+			return
+		}
+		respond = s.cborResponder(w, action)
+		if len(body) > 0 {
+			j, err := s.CBOR.RequestJSON(action, body)
+			if err != nil {
+				respond(http.StatusBadRequest, ErrorBody("SerializationException", ""))
+				return
+			}
+			body = j
+		}
+		ct = ContentType
 	}
-	action, targetOK := Target(r.Header, s.TargetPrefix)
 	known := targetOK && s.Known(action)
 	if len(bytes.TrimSpace(body)) == 0 {
 		if known {
@@ -163,6 +178,20 @@ func (s *Service) Call(ctx context.Context, action string, body []byte, region s
 	return status, ContentType, resp
 }
 
+// cborResponder answers with the JSON answer transcoded to CBOR.
+func (s *Service) cborResponder(w http.ResponseWriter, action string) func(int, []byte) {
+	return func(status int, b []byte) {
+		out, err := s.CBOR.ResponseCBOR(action, status, b)
+		if err != nil {
+			// Every answer is JSON that the handler built; one that does not transcode is a
+			// bug, answered as AWS answers its own.
+			status, out = http.StatusInternalServerError, cborError("InternalFailure", "")
+		}
+		w.WriteHeader(status)
+		w.Write(out)
+	}
+}
+
 // checkAuth checks that the request is signed in form; localpipe verifies no signatures, so
 // any credentials work, but an unsigned request fails as it would on AWS.
 func checkAuth(r *http.Request) *Error {
@@ -206,21 +235,10 @@ func checkAuth(r *http.Request) *Error {
 	return nil
 }
 
-// cborError encodes {"__type": typ, "message": msg} in CBOR (RFC 8949): a map of two text
-// strings to text strings.
+// cborError encodes {"__type": typ, "message": msg} in CBOR, the error shape of the JSON
+// protocols in the encoding a CBOR client parses errors in.
 func cborError(typ, msg string) []byte {
-	b := []byte{0xa2}
-	for _, s := range []string{"__type", typ, "message", msg} {
-		switch n := len(s); {
-		case n < 24:
-			b = append(b, 0x60|byte(n))
-		case n < 256:
-			b = append(b, 0x78, byte(n))
-		default:
-			b = append(b, 0x79, byte(n>>8), byte(n))
-		}
-		b = append(b, s...)
-	}
+	b, _ := cborEnc.Marshal(map[string]string{"__type": typ, "message": msg})
 	return b
 }
 

@@ -84,9 +84,14 @@ func New(eng *stream.Engine, opts Options) *Handler {
 		Invoke:       h.invoke,
 		MaxBody:      maxBody,
 		Intercept:    opts.Intercept,
+		CBOR:         kinesisCBOR,
 	}
 	return h
 }
+
+// kinesisCBOR answers the Java SDKs, the KCL and the KPL, which speak CBOR to Kinesis by
+// default.
+var kinesisCBOR = awsjson.NewCBOR(cborShapes)
 
 // maxBody bounds what is read of a request: a 10 MiB record in base64 with its key fits.
 const maxBody = 16 << 20
@@ -94,7 +99,7 @@ const maxBody = 16 << 20
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// SubscribeToShard answers with an event stream, not one JSON document.
 	if a, ok := awsjson.Target(r.Header, TargetPrefix); ok && a == "SubscribeToShard" && r.Method == http.MethodPost &&
-		strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) {
+		(strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) || isCBOR(r)) {
 		h.subscribeHTTP(w, r)
 		return
 	}

@@ -154,10 +154,33 @@ func (h *Handler) subscribeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	// A CBOR subscriber (the Java SDK v2 and KCL 2.x by default) gets its errors and event
+	// payloads in CBOR; the subscription itself runs on JSON like every other operation.
+	payloadType, encode := "application/json", func(_ string, p []byte) []byte { return p }
+	writeError := func(e *awsjson.Error) { awsjson.WriteError(w, r, e.Status, e.Type, e.Message) }
+	if isCBOR(r) {
+		payloadType = awsjson.CBORContentType
+		writeError = func(e *awsjson.Error) { kinesisCBOR.WriteError(w, "SubscribeToShard", e) }
+		encode = func(event string, p []byte) []byte {
+			if b, err := kinesisCBOR.EventCBOR("SubscribeToShard", "EventStream", event, p); err == nil {
+				return b
+			}
+			// Every payload is JSON this file wrote; one that does not transcode is a bug,
+			// which the client sees as an unreadable event rather than a silent gap.
+			h.logger.Error("kinesis: SubscribeToShard event does not transcode to CBOR", "event", event)
+			return p
+		}
+		j, err := kinesisCBOR.RequestJSON("SubscribeToShard", body)
+		if err != nil {
+			writeError(awsjson.NewError("SerializationException", ""))
+			return
+		}
+		body = j
+	}
 	c := &call{h: h, ctx: r.Context(), region: awsjson.Region(r), now: h.now()}
 	sub, aerr := c.prepareSubscribe(body)
 	if aerr != nil {
-		awsjson.WriteError(w, r, aerr.Status, aerr.Type, aerr.Message)
+		writeError(aerr)
 		return
 	}
 	defer h.subs.remove(sub.key)
@@ -176,21 +199,27 @@ func (h *Handler) subscribeHTTP(w http.ResponseWriter, r *http.Request) {
 		var hs eventstream.Headers
 		hs.Set(":message-type", eventstream.StringValue("event"))
 		hs.Set(":event-type", eventstream.StringValue(typ))
-		hs.Set(":content-type", eventstream.StringValue("application/json"))
-		return send(hs, payload)
+		hs.Set(":content-type", eventstream.StringValue(payloadType))
+		return send(hs, encode(typ, payload))
 	}
 	exception := func(e *awsjson.Error) {
 		var hs eventstream.Headers
 		hs.Set(":message-type", eventstream.StringValue("exception"))
 		hs.Set(":exception-type", eventstream.StringValue(e.Type))
-		hs.Set(":content-type", eventstream.StringValue("application/json"))
-		send(hs, awsjson.ErrorBody(e.Type, e.Message))
+		hs.Set(":content-type", eventstream.StringValue(payloadType))
+		send(hs, encode(e.Type, awsjson.ErrorBody(e.Type, e.Message)))
 	}
 	if !event("initial-response", []byte("{}")) {
 		return
 	}
 	h.metrics.stream(sub.stream).subscribeSuccess.Inc()
 	c.stream(r.Context(), sub, event, exception)
+}
+
+// isCBOR reports whether a request is application/x-amz-cbor-1.1.
+func isCBOR(r *http.Request) bool {
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.TrimSpace(ct) == awsjson.CBORContentType
 }
 
 // stream sends the shard's records from the subscription's position until it ends.
