@@ -156,7 +156,7 @@ faults: [{service: s3, operation: PutObject, resource: out, error: SlowDown, cou
 			recs = append(recs, fmt.Sprintf("before-%d-%d", b, i))
 		}
 		if err := putBatch(ctx, fc, &mu, acked, recs); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v\n%s", err, s.stderr)
 		}
 	}
 	if !waitUntil(30*time.Second, func() bool { return faultsFired(t, s.endpoint) >= 2 }) {
@@ -177,7 +177,7 @@ faults: [{service: s3, operation: PutObject, resource: out, error: SlowDown, cou
 		recs = append(recs, fmt.Sprintf("during-%d", i))
 	}
 	if err := putBatch(ctx, fc, &mu, acked, recs); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, s.stderr)
 	}
 	var seen map[string]int
 	if !waitUntil(60*time.Second, func() bool { seen, _ = deliveredRecords(t, s.endpoint, "out"); return len(seen) >= len(acked) }) {
