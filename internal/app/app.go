@@ -156,8 +156,12 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
+	var limits *kinesisapi.Throttle
+	if cfg.Throttle {
+		limits = kinesisapi.NewThrottle(cfg.ThrottleClock)
+	}
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve,
-		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut})
+		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut, Throttle: limits})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
 		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
