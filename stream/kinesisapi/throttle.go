@@ -11,8 +11,9 @@ import (
 )
 
 // Throttle applies Kinesis's documented limits, so that a client's retry logic meets the
-// errors it will meet on AWS. It is opt-in (--throttle): a nil *Throttle is off, and every
-// method on it then returns at its first line, so the default path pays one branch.
+// errors it will meet on AWS. It is opt-in (--throttle): a nil *Throttle is off. Each method
+// the request paths call is a nil check small enough to inline in front of the real work
+// (its …On twin), so the default path pays one comparison per call site and no call.
 //
 // Each limit is a token bucket that holds at most one second's worth, so a client may burst
 // to a full second's allowance after a pause, as AWS allows, and is refused (never delayed)
@@ -133,6 +134,10 @@ func (t *Throttle) write(info stream.StreamInfo, partitionKey string, explicit *
 	if t == nil {
 		return nil
 	}
+	return t.writeOn(info, partitionKey, explicit, dataLen)
+}
+
+func (t *Throttle) writeOn(info stream.StreamInfo, partitionKey string, explicit *stream.HashKey, dataLen int) *awsjson.Error {
 	shard := shardOf(info, partitionKey, explicit)
 	now := t.now()
 	t.mu.Lock()
@@ -152,6 +157,10 @@ func (t *Throttle) writes(info stream.StreamInfo, entries []stream.PutEntry) (ad
 	if t == nil {
 		return entries, nil
 	}
+	return t.writesOn(info, entries)
+}
+
+func (t *Throttle) writesOn(info stream.StreamInfo, entries []stream.PutEntry) (admitted []stream.PutEntry, refused []string) {
 	shards := make([]int, len(entries))
 	for i, e := range entries {
 		shards[i] = shardOf(info, e.PartitionKey, e.ExplicitHashKey)
@@ -203,6 +212,10 @@ func (t *Throttle) read(info stream.StreamInfo, shard int) *awsjson.Error {
 	if t == nil {
 		return nil
 	}
+	return t.readOn(info, shard)
+}
+
+func (t *Throttle) readOn(info stream.StreamInfo, shard int) *awsjson.Error {
 	now := t.now()
 	t.mu.Lock()
 	sb := t.shardLocked(info.Name, info.Created, shard, now)
@@ -224,6 +237,10 @@ func (t *Throttle) readDone(info stream.StreamInfo, shard, bytes int) {
 	if t == nil {
 		return
 	}
+	t.readDoneOn(info, shard, bytes)
+}
+
+func (t *Throttle) readDoneOn(info stream.StreamInfo, shard, bytes int) {
 	now := t.now()
 	t.mu.Lock()
 	sb := t.shardLocked(info.Name, info.Created, shard, now)
@@ -304,6 +321,10 @@ func (t *Throttle) control(action string, body []byte) *awsjson.Error {
 	if t == nil {
 		return nil
 	}
+	return t.controlOn(action, body)
+}
+
+func (t *Throttle) controlOn(action string, body []byte) *awsjson.Error {
 	lim, ok := controlLimits[action]
 	if !ok {
 		return nil
