@@ -158,6 +158,10 @@ func TestThrottleBytesPerShard(t *testing.T) {
 	if want := "[after a second other shard to 1]"; fmt.Sprint(data) != want {
 		t.Fatalf("small records stored: %v, want %s", data, want)
 	}
+	metrics := srv.do(t, "GET", srv.a.Endpoint()+"/metrics", "").body
+	if want := `localpipe_kinesis_write_provisioned_throughput_exceeded_total{stream_name="two"} 2`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
 }
 
 // TestThrottleOnDemand: an on-demand stream's shards have the same per-shard limits, so a
@@ -192,7 +196,7 @@ func TestThrottleOnDemand(t *testing.T) {
 // TestThrottleGetRecords: a shard answers 5 GetRecords calls a second, and after a call
 // that returned more than its 2 MiB/s it refuses reads until the excess is paid back.
 func TestThrottleGetRecords(t *testing.T) {
-	_, kc, clk := startThrottled(t, "streams:\n  - {StreamName: one, ShardCount: 1}\n")
+	srv, kc, clk := startThrottled(t, "streams:\n  - {StreamName: one, ShardCount: 1}\n")
 	ctx := context.Background()
 	for range 3 { // 3 MiB, a second apart as the write limit wants
 		if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("one"), PartitionKey: aws.String("k"), Data: make([]byte, 1<<20-1)}); err != nil {
@@ -238,6 +242,10 @@ func TestThrottleGetRecords(t *testing.T) {
 	clk.add(200 * time.Millisecond)
 	if _, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: res.NextShardIterator}); err != nil {
 		t.Fatalf("once the excess is repaid: %v", err)
+	}
+	metrics := srv.do(t, "GET", srv.a.Endpoint()+"/metrics", "").body
+	if want := `localpipe_kinesis_read_provisioned_throughput_exceeded_total{stream_name="one"} 3`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 }
 
