@@ -154,6 +154,10 @@ func (h *Handler) subscribeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	if aerr := h.limits.control("SubscribeToShard", body); aerr != nil {
+		awsjson.WriteError(w, r, aerr.Status, aerr.Type, aerr.Message)
+		return
+	}
 	c := &call{h: h, ctx: r.Context(), region: awsjson.Region(r), now: h.now()}
 	sub, aerr := c.prepareSubscribe(body)
 	if aerr != nil {

@@ -255,7 +255,8 @@ type controlScope int
 const (
 	perAccount controlScope = iota
 	perStream
-	perShard // GetShardIterator: per open shard, refused as a shard's throughput
+	perShard         // GetShardIterator: per open shard, refused as a shard's throughput
+	perConsumerShard // SubscribeToShard: per registered consumer and shard
 )
 
 // controlLimit is an operation's documented rate limit.
@@ -285,6 +286,7 @@ var controlLimits = map[string]controlLimit{
 	"ListShards":               {1000, perStream},
 	"ListStreamConsumers":      {5, perStream},
 	"GetShardIterator":         {iteratorCallsPerSec, perShard},
+	"SubscribeToShard":         {1, perConsumerShard},
 }
 
 // controlTarget is what a limited operation's request names; decoded only when the
@@ -351,6 +353,15 @@ func (t *Throttle) controlOn(action string, body []byte) *awsjson.Error {
 		key += "\x00" + name + "\x00" + shardName(idx)
 		if !t.take(key, lim.perSec) {
 			return throughputExceeded(shardRateExceeded(name, idx))
+		}
+		return nil
+	case perConsumerShard:
+		if target.ConsumerARN == nil || target.ShardId == nil {
+			return nil
+		}
+		if !t.take(key+"\x00"+*target.ConsumerARN+"\x00"+*target.ShardId, lim.perSec) {
+			// AWS documents the limit but not its message; this one names what it counts.
+			return awsjson.NewError("LimitExceededException", fmt.Sprintf("Rate exceeded for consumer %s and shard %s", *target.ConsumerARN, *target.ShardId))
 		}
 		return nil
 	}

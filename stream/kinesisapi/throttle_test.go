@@ -1,6 +1,8 @@
 package kinesisapi
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -8,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/localpipe/localpipe/stream"
@@ -122,6 +127,56 @@ func TestThrottleBuckets(t *testing.T) {
 	if kept, _ := th.writes(info, []stream.PutEntry{entry(1 << 20)}); len(kept) != 1 {
 		t.Fatal("a re-created stream inherited its predecessor's allowance")
 	}
+}
+
+// throttledClient serves the env's engine with the limits th applies, over HTTP/1.1 and h2c
+// as the app does, and returns a client of it that does not retry.
+func (e *env) throttledClient(t *testing.T, th *Throttle) *kinesis.Client {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(New(e.eng, Options{Throttle: th}))
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	srv.Config.Protocols = &protos
+	srv.Start()
+	t.Cleanup(srv.Close)
+	opts := e.ownClient().Options()
+	opts.BaseEndpoint, opts.RetryMaxAttempts = aws.String(srv.URL), 1
+	return kinesis.New(opts)
+}
+
+// TestThrottleSubscribeToShard: a consumer may subscribe to a shard once a second; a
+// second call in the same second is LimitExceeded before anything else is looked at, and a
+// second later it gets as far as the subscription still open (ResourceInUse).
+func TestThrottleSubscribeToShard(t *testing.T) {
+	e := newEnv(t, nil)
+	e.create(t, "push", 2)
+	reg, err := e.kc.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{
+		StreamARN: aws.String("arn:aws:kinesis:eu-central-1:000000000000:stream/push"), ConsumerName: aws.String("efo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &stepClock{t: time.Unix(1_700_000_000, 0)}
+	kc := e.throttledClient(t, NewThrottle(clk.now))
+	in := func(shard string) *kinesis.SubscribeToShardInput {
+		return &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN, ShardId: aws.String(shard),
+			StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}}
+	}
+	sub, err := kc.SubscribeToShard(ctx, in("shardId-000000000000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.GetStream().Close()
+	_, err = kc.SubscribeToShard(ctx, in("shardId-000000000000"))
+	wantErr(t, err, "LimitExceededException", "Rate exceeded for consumer "+aws.ToString(reg.Consumer.ConsumerARN)+" and shard shardId-000000000000")
+	other, err := kc.SubscribeToShard(ctx, in("shardId-000000000001"))
+	if err != nil {
+		t.Fatalf("the limit is per shard: %v", err)
+	}
+	defer other.GetStream().Close()
+	clk.add(time.Second)
+	_, err = kc.SubscribeToShard(ctx, in("shardId-000000000000"))
+	wantErr(t, err, "ResourceInUseException", "Another active subscription")
 }
 
 // BenchmarkThrottle measures what --throttle costs a PutRecord in-process: "off" is the
