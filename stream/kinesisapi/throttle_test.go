@@ -130,8 +130,10 @@ func TestThrottleBuckets(t *testing.T) {
 }
 
 // throttledClient serves the env's engine with the limits th applies, over HTTP/1.1 and h2c
-// as the app does, and returns a client of it that does not retry.
-func (e *env) throttledClient(t *testing.T, th *Throttle) *kinesis.Client {
+// as the app does, and returns a maker of clients of it that do not retry. Each
+// subscription needs a client of its own: the SDK's event-stream codec is not safe for two
+// at once (see ownClient).
+func (e *env) throttledClient(t *testing.T, th *Throttle) func() *kinesis.Client {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(New(e.eng, Options{Throttle: th}))
 	var protos http.Protocols
@@ -140,9 +142,12 @@ func (e *env) throttledClient(t *testing.T, th *Throttle) *kinesis.Client {
 	srv.Config.Protocols = &protos
 	srv.Start()
 	t.Cleanup(srv.Close)
-	opts := e.ownClient().Options()
-	opts.BaseEndpoint, opts.RetryMaxAttempts = aws.String(srv.URL), 1
-	return kinesis.New(opts)
+	return func() *kinesis.Client {
+		opts := e.ownClient().Options()
+		opts.Protocol = nil
+		opts.BaseEndpoint, opts.RetryMaxAttempts = aws.String(srv.URL), 1
+		return kinesis.New(opts)
+	}
 }
 
 // TestThrottleSubscribeToShard: a consumer may subscribe to a shard once a second; a
@@ -157,25 +162,25 @@ func TestThrottleSubscribeToShard(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := &stepClock{t: time.Unix(1_700_000_000, 0)}
-	kc := e.throttledClient(t, NewThrottle(clk.now))
+	client := e.throttledClient(t, NewThrottle(clk.now))
 	in := func(shard string) *kinesis.SubscribeToShardInput {
 		return &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN, ShardId: aws.String(shard),
 			StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}}
 	}
-	sub, err := kc.SubscribeToShard(ctx, in("shardId-000000000000"))
+	sub, err := client().SubscribeToShard(ctx, in("shardId-000000000000"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.GetStream().Close()
-	_, err = kc.SubscribeToShard(ctx, in("shardId-000000000000"))
+	_, err = client().SubscribeToShard(ctx, in("shardId-000000000000"))
 	wantErr(t, err, "LimitExceededException", "Rate exceeded for consumer "+aws.ToString(reg.Consumer.ConsumerARN)+" and shard shardId-000000000000")
-	other, err := kc.SubscribeToShard(ctx, in("shardId-000000000001"))
+	other, err := client().SubscribeToShard(ctx, in("shardId-000000000001"))
 	if err != nil {
 		t.Fatalf("the limit is per shard: %v", err)
 	}
 	defer other.GetStream().Close()
 	clk.add(time.Second)
-	_, err = kc.SubscribeToShard(ctx, in("shardId-000000000000"))
+	_, err = client().SubscribeToShard(ctx, in("shardId-000000000000"))
 	wantErr(t, err, "ResourceInUseException", "Another active subscription")
 }
 
