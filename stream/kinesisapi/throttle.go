@@ -1,6 +1,7 @@
 package kinesisapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -296,6 +297,7 @@ type controlTarget struct {
 	StreamARN   *string `json:"StreamARN"`
 	ShardId     *string `json:"ShardId"`
 	ConsumerARN *string `json:"ConsumerARN"`
+	NextToken   *string `json:"NextToken"` // ListShards' later pages name the stream only here
 }
 
 // stream names the stream a request is about, "" when it names none (or not well enough to
@@ -311,6 +313,11 @@ func (ct *controlTarget) stream() string {
 	case ct.ConsumerARN != nil:
 		if m := consumerARNPart.FindStringSubmatch(*ct.ConsumerARN); m != nil {
 			return m[3]
+		}
+	case ct.NextToken != nil:
+		var tok listShardsToken
+		if b, err := base64.RawURLEncoding.DecodeString(*ct.NextToken); err == nil && json.Unmarshal(b, &tok) == nil {
+			return tok.Stream
 		}
 	}
 	return ""

@@ -52,6 +52,7 @@ func TestThrottleControlBadBodies(t *testing.T) {
 		`{"StreamName":"s","ShardId":"shardId-"}`, `{"StreamName":"s","ShardId":"shardId-99999999999999999999999"}`,
 		`{"StreamName":"s","ShardId":7}`, `{"ConsumerARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c"}`,
 		`{"ConsumerARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1"}`,
+		`{"NextToken":"%%%"}`, `{"NextToken":"bHM6cw"}`, `{"NextToken":"e30"}`, `{"NextToken":5}`,
 		`{"StreamName":"` + strings.Repeat("s", 1<<16) + `"}`, `{"StreamName":"s"` + strings.Repeat(` `, 100),
 	}
 	for _, action := range controlActions {
@@ -73,7 +74,7 @@ func TestThrottleControlBadBodies(t *testing.T) {
 func FuzzThrottleControl(f *testing.F) {
 	for i, seed := range []string{`{}`, `{"StreamName":"s"}`, `{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s"}`,
 		`{"StreamName":"s","ShardId":"shardId-000000000001"}`, `{"StreamName":"s","ShardId":"1"}`, `[`, `{"ShardId":{}}`,
-		`{"ConsumerARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1"}`} {
+		`{"ConsumerARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1"}`, `{"NextToken":"eyJzIjoicyIsImMiOjAsImEiOjB9"}`} {
 		f.Add(uint8(i), []byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
@@ -84,6 +85,29 @@ func FuzzThrottleControl(f *testing.F) {
 		}
 		_ = th.control(action, body)
 	})
+}
+
+// TestThrottleListShardsPages: ListShards is limited per stream, and a later page, which
+// names its stream only inside NextToken, counts against that stream.
+func TestThrottleListShardsPages(t *testing.T) {
+	clk := &stepClock{t: time.Unix(1_700_000_000, 0)}
+	th := NewThrottle(clk.now)
+	for range 999 {
+		if aerr := th.control("ListShards", []byte(`{"StreamName":"s"}`)); aerr != nil {
+			t.Fatal(aerr)
+		}
+	}
+	page := `{"NextToken":"eyJzIjoicyIsImMiOjAsImEiOjB9"}` // {"s":"s","c":0,"a":0}
+	if aerr := th.control("ListShards", []byte(page)); aerr != nil {
+		t.Fatal(aerr)
+	}
+	aerr := th.control("ListShards", []byte(page))
+	if aerr == nil || aerr.Type != "LimitExceededException" || aerr.Message != "Rate exceeded for stream s under account 000000000000." {
+		t.Fatalf("1,001st ListShards of stream s in a second: %v", aerr)
+	}
+	if aerr := th.control("ListShards", []byte(`{"StreamName":"t"}`)); aerr != nil {
+		t.Fatalf("another stream: %v", aerr)
+	}
 }
 
 // TestThrottleBuckets checks the bucket arithmetic the end-to-end tests rely on: a burst of
