@@ -266,13 +266,15 @@ type controlLimit struct {
 	scope  controlScope
 }
 
-// controlLimits are the rate limits the Kinesis API reference states for each operation
-// (botocore's kinesis service-2.json documentation carries the same sentences). Operations
-// it gives no figure for are not limited.
+// controlLimits are the rate limits the Kinesis API reference states for each operation (the
+// same sentences are in the service model's documentation, as the AWS SDK for Go v2 carries
+// it). Operations it gives no figure for are not limited; neither are the ones localpipe
+// answers as not supported (channels, warm throughput).
 var controlLimits = map[string]controlLimit{
 	"AddTagsToStream":          {5, perAccount},
 	"CreateStream":             {5, perAccount},
 	"DeleteStream":             {5, perAccount},
+	"DescribeAccountSettings":  {5, perAccount},
 	"DescribeLimits":           {1, perAccount},
 	"DescribeStream":           {10, perAccount},
 	"DescribeStreamSummary":    {20, perAccount},
@@ -282,6 +284,7 @@ var controlLimits = map[string]controlLimit{
 	"RegisterStreamConsumer":   {5, perAccount},
 	"RemoveTagsFromStream":     {5, perAccount},
 	"SplitShard":               {5, perAccount},
+	"UpdateAccountSettings":    {5, perAccount},
 	"DeregisterStreamConsumer": {5, perStream},
 	"DescribeStreamConsumer":   {20, perStream},
 	"ListShards":               {1000, perStream},
