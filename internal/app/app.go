@@ -213,7 +213,7 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 // they are validated the same way. Resources that already exist are left as they are, with
 // a warning for each member the config changed.
 func (a *App) apply(res *Resources) error {
-	ctx := context.Background()
+	ctx := kinesisapi.Unlimited(context.Background())
 	for i, raw := range res.Streams {
 		status, _, body := a.kinesis.Invoke(ctx, "CreateStream", raw, "")
 		if err := configError(status, body, "ResourceInUseException"); err != nil {

@@ -251,17 +251,29 @@ func TestThrottleGetRecords(t *testing.T) {
 
 // TestThrottleControlPlane: operations AWS rate-limits answer LimitExceededException past
 // their documented rate, per account or per stream as documented, and GetShardIterator
-// (5 calls/s per shard) the shard's ProvisionedThroughputExceededException.
+// (5 calls/s per shard) the shard's ProvisionedThroughputExceededException. Creating the
+// config's streams at start is no client's call and counts against nothing: seven streams
+// start, and a client still has its 5 CreateStream calls.
 func TestThrottleControlPlane(t *testing.T) {
-	_, kc, clk := startThrottled(t, "streams:\n  - {StreamName: a, ShardCount: 1}\n  - {StreamName: b, ShardCount: 1}\n")
+	config := "streams:\n"
+	for _, name := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		config += "  - {StreamName: " + name + ", ShardCount: 1}\n"
+	}
+	_, kc, clk := startThrottled(t, config)
 	ctx := context.Background()
-	clk.add(time.Second) // the config's CreateStream calls count too
+	for i := range 5 {
+		if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(fmt.Sprint("new", i)), ShardCount: aws.Int32(1)}); err != nil {
+			t.Fatalf("CreateStream %d of 5: %v", i+1, err)
+		}
+	}
+	_, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("new5"), ShardCount: aws.Int32(1)})
+	wantAWSError(t, err, "LimitExceededException", "Rate exceeded for stream new5 under account 000000000000.")
 	for i := range 10 {
 		if _, err := kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String([]string{"a", "b"}[i%2])}); err != nil {
 			t.Fatalf("DescribeStream %d of 10: %v", i+1, err)
 		}
 	}
-	_, err := kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("b")})
+	_, err = kc.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("b")})
 	wantAWSError(t, err, "LimitExceededException", "Rate exceeded for stream b under account 000000000000.")
 	for i := range 5 {
 		if _, err := kc.ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {

@@ -112,7 +112,7 @@ func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region
 }
 
 func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, resp []byte) {
-	if aerr := h.limits.control(action, body); aerr != nil {
+	if aerr := h.limits.control(ctx, action, body); aerr != nil {
 		return aerr.Status, aerr.Body()
 	}
 	return awsjson.Run(actions, action, body, h.logger, "kinesis", func() *call {

@@ -154,7 +154,7 @@ func (h *Handler) subscribeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	if aerr := h.limits.control("SubscribeToShard", body); aerr != nil {
+	if aerr := h.limits.control(r.Context(), "SubscribeToShard", body); aerr != nil {
 		awsjson.WriteError(w, r, aerr.Status, aerr.Type, aerr.Message)
 		return
 	}

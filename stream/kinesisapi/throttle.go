@@ -1,6 +1,7 @@
 package kinesisapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -29,6 +30,15 @@ type Throttle struct {
 	mu      sync.Mutex
 	streams map[string]*streamBuckets
 	calls   map[string]*bucket // key: action, or action + "\x00" + stream for per-stream limits
+}
+
+type unlimitedKey struct{}
+
+// Unlimited marks calls localpipe makes for itself, such as creating the --config file's
+// streams at start: no client made them, so no rate limit counts them, and a config with
+// more streams than CreateStream's 5 a second still starts.
+func Unlimited(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unlimitedKey{}, true)
 }
 
 // NewThrottle returns the limits on. now is the clock the buckets fill by; nil means
@@ -329,14 +339,17 @@ func (ct *controlTarget) stream() string {
 // control admits a control-plane call or refuses it as AWS does: LimitExceededException
 // "Rate exceeded for stream X under account Y." (or "… for account Y." for a request that
 // names no stream), and for GetShardIterator the shard's ProvisionedThroughputExceeded.
-func (t *Throttle) control(action string, body []byte) *awsjson.Error {
+func (t *Throttle) control(ctx context.Context, action string, body []byte) *awsjson.Error {
 	if t == nil {
 		return nil
 	}
-	return t.controlOn(action, body)
+	return t.controlOn(ctx, action, body)
 }
 
-func (t *Throttle) controlOn(action string, body []byte) *awsjson.Error {
+func (t *Throttle) controlOn(ctx context.Context, action string, body []byte) *awsjson.Error {
+	if ctx.Value(unlimitedKey{}) != nil {
+		return nil
+	}
 	lim, ok := controlLimits[action]
 	if !ok {
 		return nil

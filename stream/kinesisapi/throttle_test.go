@@ -58,13 +58,13 @@ func TestThrottleControlBadBodies(t *testing.T) {
 	for _, action := range controlActions {
 		for _, body := range bodies {
 			th := NewThrottle(nil)
-			if aerr := th.control(action, []byte(body)); aerr != nil {
+			if aerr := th.control(ctx, action, []byte(body)); aerr != nil {
 				t.Errorf("%s %.60q: refused on its first call: %v", action, body, aerr)
 			}
 		}
 	}
 	var off *Throttle
-	if off.control("DescribeStream", nil) != nil || off.read(stream.StreamInfo{}, 0) != nil || off.write(stream.StreamInfo{}, "k", nil, 1) != nil {
+	if off.control(ctx, "DescribeStream", nil) != nil || off.read(stream.StreamInfo{}, 0) != nil || off.write(stream.StreamInfo{}, "k", nil, 1) != nil {
 		t.Fatal("a nil Throttle refused a call")
 	}
 }
@@ -80,10 +80,10 @@ func FuzzThrottleControl(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		action := controlActions[int(which)%len(controlActions)]
 		th := NewThrottle(nil)
-		if aerr := th.control(action, body); aerr != nil {
+		if aerr := th.control(ctx, action, body); aerr != nil {
 			t.Fatalf("%s %q: refused on its first call: %v", action, body, aerr)
 		}
-		_ = th.control(action, body)
+		_ = th.control(ctx, action, body)
 	})
 }
 
@@ -93,19 +93,19 @@ func TestThrottleListShardsPages(t *testing.T) {
 	clk := &stepClock{t: time.Unix(1_700_000_000, 0)}
 	th := NewThrottle(clk.now)
 	for range 999 {
-		if aerr := th.control("ListShards", []byte(`{"StreamName":"s"}`)); aerr != nil {
+		if aerr := th.control(ctx, "ListShards", []byte(`{"StreamName":"s"}`)); aerr != nil {
 			t.Fatal(aerr)
 		}
 	}
 	page := `{"NextToken":"eyJzIjoicyIsImMiOjAsImEiOjB9"}` // {"s":"s","c":0,"a":0}
-	if aerr := th.control("ListShards", []byte(page)); aerr != nil {
+	if aerr := th.control(ctx, "ListShards", []byte(page)); aerr != nil {
 		t.Fatal(aerr)
 	}
-	aerr := th.control("ListShards", []byte(page))
+	aerr := th.control(ctx, "ListShards", []byte(page))
 	if aerr == nil || aerr.Type != "LimitExceededException" || aerr.Message != "Rate exceeded for stream s under account 000000000000." {
 		t.Fatalf("1,001st ListShards of stream s in a second: %v", aerr)
 	}
-	if aerr := th.control("ListShards", []byte(`{"StreamName":"t"}`)); aerr != nil {
+	if aerr := th.control(ctx, "ListShards", []byte(`{"StreamName":"t"}`)); aerr != nil {
 		t.Fatalf("another stream: %v", aerr)
 	}
 }
@@ -224,7 +224,7 @@ func BenchmarkThrottle(b *testing.B) {
 		body := []byte(`{"StreamName":"s"}`)
 		b.ReportAllocs()
 		for range b.N {
-			_ = th.control("PutRecord", body)
+			_ = th.control(ctx, "PutRecord", body)
 			_ = th.write(info, "k", nil, 1)
 			_, _ = th.writes(info, entries)
 			_ = th.read(info, 0)
