@@ -29,7 +29,7 @@ type Throttle struct {
 
 	mu      sync.Mutex
 	streams map[string]*streamBuckets
-	calls   map[string]*bucket // key: action, or action + "\x00" + stream for per-stream limits
+	calls   map[string]*bucket // key: the action, then what its limit counts per (stream, shard, consumer)
 }
 
 type unlimitedKey struct{}
