@@ -38,6 +38,9 @@ type options struct {
 	dataDir string
 	region  string
 	logger  *slog.Logger
+	// throttle turns on Kinesis's rate limits (--throttle), refilled by clock.
+	throttle bool
+	clock    func() time.Time
 }
 
 // Config creates the resources a config file in YAML or JSON would (see the README's
@@ -103,6 +106,14 @@ func Region(region string) Option {
 // Logger receives the server's logs (default: none).
 func Logger(l *slog.Logger) Option {
 	return func(o *options) error { o.logger = l; return nil }
+}
+
+// Throttle applies Kinesis's rate limits, as --throttle does, so a test can see its retry
+// logic meet ProvisionedThroughputExceededException and LimitExceededException. The limits
+// refill by clock; nil means the wall clock. A test that moves its own clock gets the same
+// answers however fast the machine runs it.
+func Throttle(clock func() time.Time) Option {
+	return func(o *options) error { o.throttle, o.clock = true, clock; return nil }
 }
 
 func (o *options) add(r *Resources) {
@@ -178,6 +189,7 @@ func start(tmp string, opts []Option) (*Server, error) {
 		res := o.res
 		cfg.Resources = &res
 	}
+	cfg.Throttle, cfg.ThrottleClock = o.throttle, o.clock
 	a, err := app.Open(cfg, o.logger)
 	if err != nil {
 		return nil, err

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
@@ -149,5 +151,28 @@ func TestFaultHelpers(t *testing.T) {
 	srv.ClearFaults()
 	if err := put(); err != nil {
 		t.Fatalf("after ClearFaults: %v", err)
+	}
+}
+
+// TestThrottle: with Throttle a shard takes 1,000 records in a second of the test's clock
+// and refuses the rest entry by entry.
+func TestThrottle(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	srv := localpipetest.Start(t, localpipetest.Stream("s", 1), localpipetest.Throttle(func() time.Time { return now }))
+	kc := kinesis.NewFromConfig(srv.AWSConfig, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
+	entries := make([]types.PutRecordsRequestEntry, 500)
+	for i := range entries {
+		entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: []byte{byte(i)}}
+	}
+	failed := 0
+	for range 3 {
+		out, err := kc.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String("s"), Records: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed += int(aws.ToInt32(out.FailedRecordCount))
+	}
+	if failed != 500 {
+		t.Fatalf("%d of 1,500 records refused in one second, want 500", failed)
 	}
 }

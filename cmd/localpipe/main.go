@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.BoolVar(&cfg.LogRequests, "log-requests", cfg.LogRequests, "log one line per request at info: service, operation, status, AWS error code, request id, duration")
 	fs.IntVar(&cfg.TraceSize, "trace-size", cfg.TraceSize, "requests the cross-hop trace keeps (GET /_localpipe/trace/{requestId}, localpipe trace): the most recent puts and API Gateway invokes; 0 turns tracing off")
+	fs.BoolVar(&cfg.Throttle, "throttle", false, "apply Kinesis's rate limits: per shard 1 MiB/s and 1,000 records/s of writes, 5 GetRecords calls/s and 2 MiB/s of reads (ProvisionedThroughputExceededException), and the control-plane calls' documented rates (LimitExceededException)")
 	fs.DurationVar(&cfg.StreamCreateDelay, "stream-create-delay", 0, "how long a new Kinesis stream stays CREATING before it is ACTIVE (AWS takes seconds)")
 	allowedHosts := fs.String("allowed-hosts", "", "comma-separated Host names to answer besides localhost, *.localhost and loopback IPs (each admits its subdomains); on a non-loopback --listen, setting it stops any Host being accepted")
 	inflightMB := fs.Int64("max-inflight-mb", cfg.Limits.MaxInflightBytes>>20, "MiB of memory request bodies may hold at once across all requests (a JSON body counts twice: itself and what is decoded from it); over it requests wait briefly, then get the service's throttling error")

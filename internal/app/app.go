@@ -159,8 +159,12 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("kinesis: %w", err)
 	}
+	var limits *kinesisapi.Throttle
+	if cfg.Throttle {
+		limits = kinesisapi.NewThrottle(cfg.ThrottleClock)
+	}
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve,
-		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut})
+		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut, Throttle: limits})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
 		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
@@ -219,7 +223,8 @@ func (a *App) declareConfigFaults(res *Resources) error {
 // they are validated the same way. Resources that already exist are left as they are, with
 // a warning for each member the config changed.
 func (a *App) apply(res *Resources) error {
-	ctx := context.WithValue(context.Background(), bootstrapKey{}, true)
+	// The config's own calls meet neither faults nor --throttle's limits.
+	ctx := kinesisapi.Unlimited(context.WithValue(context.Background(), bootstrapKey{}, true))
 	for i, raw := range res.Streams {
 		status, _, body := a.kinesis.Invoke(ctx, "CreateStream", raw, "")
 		if err := configError(status, body, "ResourceInUseException"); err != nil {

@@ -35,6 +35,12 @@ type Config struct {
 	// TraceSize is how many requests the cross-hop trace keeps (--trace-size); 0 turns
 	// tracing off.
 	TraceSize int
+	// Throttle applies Kinesis's per-shard and control-plane rate limits (--throttle), so
+	// clients meet ProvisionedThroughputExceeded and LimitExceeded as on AWS.
+	Throttle bool
+	// ThrottleClock is the clock the limits refill by; nil means time.Now. For tests, which
+	// move it themselves so that no assertion depends on how fast the machine is.
+	ThrottleClock func() time.Time
 
 	// Resources, when set, is used instead of reading ConfigFile (for tests and embedding).
 	Resources *Resources

@@ -986,6 +986,10 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if !c.h.space.Writable() {
 		return nil, noSpace()
 	}
+	if aerr := c.h.limits.write(info, *in.PartitionKey, hk, len(in.Data)); aerr != nil {
+		c.h.metrics.stream(name).writeThroughputExceeded.Inc()
+		return nil, aerr
+	}
 	res, err := c.h.eng.Put(c.ctx, name, []stream.PutEntry{{PartitionKey: *in.PartitionKey, ExplicitHashKey: hk, Data: in.Data}})
 	if err != nil {
 		return nil, c.engineError(name, err)
@@ -1080,22 +1084,36 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	if !c.h.space.Writable() {
 		return nil, noSpace()
 	}
+	entries, refused := c.h.limits.writes(info, entries)
 	res, err := c.h.eng.Put(c.ctx, name, entries)
 	if err != nil {
 		return nil, c.engineError(name, err)
 	}
+	failed := countRefused(refused)
 	m := c.h.metrics.stream(name)
 	m.incomingRecords.Add(float64(len(res)))
-	m.incomingBytes.Add(float64(dataBytes))
 	m.putRecordsOK.Add(float64(len(res)))
-	m.putRecordsSuccess.Inc()
+	m.putRecordsFailed.Add(float64(failed))
+	m.writeThroughputExceeded.Add(float64(failed))
+	if len(res) > 0 {
+		m.putRecordsSuccess.Inc()
+	}
 	m.putRecordsLatency.Observe(time.Since(start).Seconds())
-	out := make([]byte, 0, 40+len(res)*100)
-	out = append(out, `{"FailedRecordCount":0,"Records":[`...)
-	for i, r := range res {
+	out := make([]byte, 0, 40+len(in.Records)*100)
+	out = append(out, `{"FailedRecordCount":`...)
+	out = strconv.AppendInt(out, int64(failed), 10)
+	out = append(out, `,"Records":[`...)
+	for i, k := 0, 0; i < len(in.Records); i++ {
 		if i > 0 {
 			out = append(out, ',')
 		}
+		if refused != nil && refused[i] != "" {
+			out = appendRefused(out, refused[i])
+			dataBytes -= len(in.Records[i].Data)
+			continue
+		}
+		r := res[k]
+		k++
 		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 		if c.h.onPut != nil {
 			c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
@@ -1107,6 +1125,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		out = append(out, `"}`...)
 	}
 	out = append(out, "]}"...)
+	m.incomingBytes.Add(float64(dataBytes))
 	return out, nil
 }
 
@@ -1293,6 +1312,10 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
+	if aerr := c.h.limits.read(info, it.shard); aerr != nil {
+		c.h.metrics.stream(it.stream).readThroughputExceeded.Inc()
+		return nil, aerr
+	}
 	res, err := c.h.eng.Read(it.stream, it.shard, it.position, limit, getRecordsMaxSize)
 	if err != nil {
 		return nil, c.engineError(it.stream, err)
@@ -1327,6 +1350,7 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	out = append(out, `,"Records":[`...)
 	out, bytes = appendRecords(out, sh, res.Records)
 	out = append(out, "]}"...)
+	c.h.limits.readDone(info, it.shard, bytes)
 	m := c.h.metrics.stream(it.stream)
 	m.getRecordsRecords.Add(float64(len(res.Records)))
 	m.getRecordsBytes.Add(float64(bytes))

@@ -39,6 +39,9 @@ type Options struct {
 	// allocations for it, and stream is the engine's string for the name, which lives
 	// anyway, so a trace that keeps it keeps no copy per request.
 	OnPut func(ctx context.Context, stream string, record Put)
+	// Throttle applies AWS's per-shard and control-plane rate limits (--throttle); nil
+	// means none, as by default.
+	Throttle *Throttle
 }
 
 // Put is a record PutRecord or PutRecords wrote: the shard and sequence number the answer
@@ -61,6 +64,7 @@ type Handler struct {
 	subs    subscriptions
 	account accountSettings
 	onPut   func(ctx context.Context, stream string, record Put)
+	limits  *Throttle
 }
 
 // New returns a handler serving eng.
@@ -74,7 +78,7 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	if opts.Space == nil {
 		opts.Space = awsjson.Unguarded
 	}
-	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space, onPut: opts.OnPut}
+	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space, onPut: opts.OnPut, limits: opts.Throttle}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(newDamageCollector(eng))
 	}
@@ -113,6 +117,9 @@ func (h *Handler) Invoke(ctx context.Context, action string, body []byte, region
 }
 
 func (h *Handler) invoke(ctx context.Context, action string, body []byte, region string) (status int, resp []byte) {
+	if aerr := h.limits.control(ctx, action, body); aerr != nil {
+		return aerr.Status, aerr.Body()
+	}
 	return awsjson.Run(actions, action, body, h.logger, "kinesis", func() *call {
 		return &call{h: h, ctx: ctx, region: region, now: h.now()}
 	})

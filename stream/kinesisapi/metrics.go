@@ -48,11 +48,11 @@ var counterDefs = []struct{ name, help string }{
 	{"localpipe_kinesis_get_records_success_total", "Kinesis GetRecords.Success: successful GetRecords calls."},
 	{"localpipe_kinesis_outgoing_records_total", "Kinesis OutgoingRecords: records read from the stream."},
 	{"localpipe_kinesis_outgoing_bytes_total", "Kinesis OutgoingBytes: bytes of record data read from the stream."},
-	{"localpipe_kinesis_write_provisioned_throughput_exceeded_total", "Kinesis WriteProvisionedThroughputExceeded: records rejected by throttling (localpipe does not throttle, so 0)."},
+	{"localpipe_kinesis_write_provisioned_throughput_exceeded_total", "Kinesis WriteProvisionedThroughputExceeded: records refused by the per-shard write limits (only with --throttle)."},
 	{"localpipe_kinesis_subscribe_to_shard_success_total", "Kinesis SubscribeToShard.Success: subscriptions started."},
 	{"localpipe_kinesis_subscribe_to_shard_event_records_total", "Kinesis SubscribeToShardEvent.Records: records pushed to enhanced fan-out consumers."},
 	{"localpipe_kinesis_subscribe_to_shard_event_bytes_total", "Kinesis SubscribeToShardEvent.Bytes: bytes of record data pushed to enhanced fan-out consumers."},
-	{"localpipe_kinesis_read_provisioned_throughput_exceeded_total", "Kinesis ReadProvisionedThroughputExceeded: GetRecords calls throttled (localpipe does not throttle, so 0)."},
+	{"localpipe_kinesis_read_provisioned_throughput_exceeded_total", "Kinesis ReadProvisionedThroughputExceeded: GetRecords calls refused by the per-shard read limits (only with --throttle)."},
 }
 
 const putRecordsRecordsName = "localpipe_kinesis_put_records_records_total"

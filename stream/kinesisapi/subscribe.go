@@ -177,6 +177,10 @@ func (h *Handler) subscribeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		body = j
 	}
+	if aerr := h.limits.control(r.Context(), "SubscribeToShard", body); aerr != nil {
+		writeError(aerr)
+		return
+	}
 	c := &call{h: h, ctx: r.Context(), region: awsjson.Region(r), now: h.now()}
 	sub, aerr := c.prepareSubscribe(body)
 	if aerr != nil {
