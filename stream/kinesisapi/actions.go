@@ -4,9 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,7 +72,7 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	if in.StreamModeDetails != nil && v.Required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
 		v.Enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
 	}
-	v.tagMap("tags", in.Tags)
+	v.TagMap("tags", in.Tags, tagMapMax)
 	v.IntRange("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 0)
 	v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
 	if err := v.Err(); err != nil {
@@ -659,14 +657,12 @@ func (c *call) updateMaxRecordSize(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-var tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@%]*$`)
-
 // checkTagChars applies AWS's two character rules to tags, with their texts (kinesalite
 // recorded both): a set of allowed characters, and then, although that set lists it, no '%'.
 func checkTagChars(name string, tags map[string]string) *awsjson.Error {
 	percent := false
 	for k, v := range tags {
-		if !tagCharsRE.MatchString(k) || !tagCharsRE.MatchString(v) {
+		if !awsjson.TagChars(k) || !awsjson.TagChars(v) {
 			return awsjson.NewError("InvalidArgumentException", "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.")
 		}
 		percent = percent || strings.Contains(k, "%") || strings.Contains(v, "%")
@@ -683,21 +679,6 @@ func tooManyTags(name string) *awsjson.Error {
 	return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", name, awsjson.Account, tagsPerStream))
 }
 
-// mergeTags adds add to tags unless that would pass tagsPerStream, which tooMany answers.
-func mergeTags(tags, add map[string]string, tooMany func() error) error {
-	n := len(tags)
-	for k := range add {
-		if _, ok := tags[k]; !ok {
-			n++
-		}
-	}
-	if n > tagsPerStream {
-		return tooMany()
-	}
-	maps.Copy(tags, add)
-	return nil
-}
-
 func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 	var in struct {
 		streamRef
@@ -708,7 +689,7 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	if v.Required("tags", in.Tags != nil) {
-		v.tagMap("tags", in.Tags)
+		v.TagMap("tags", in.Tags, tagMapMax)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
@@ -726,7 +707,7 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
-		return mergeTags(tags, in.Tags, func() error { return tooManyTags(name) })
+		return awsjson.MergeTags(tags, in.Tags, tagsPerStream, func() error { return tooManyTags(name) })
 	})
 	if err != nil {
 		return nil, c.engineError(name, err)
@@ -744,7 +725,7 @@ func (c *call) removeTags(body []byte) ([]byte, *awsjson.Error) {
 	}
 	var v validator
 	if v.Required("tagKeys", in.TagKeys != nil) {
-		v.tagKeys("tagKeys", in.TagKeys)
+		v.TagKeyList("tagKeys", in.TagKeys, tagKeysMax)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)

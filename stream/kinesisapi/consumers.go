@@ -112,7 +112,7 @@ func (c *call) registerConsumer(body []byte) ([]byte, *awsjson.Error) {
 	if v.Required("consumerName", in.ConsumerName != nil) {
 		v.consumerName("consumerName", in.ConsumerName)
 	}
-	v.tagMap("tags", in.Tags)
+	v.TagMap("tags", in.Tags, tagMapMax)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

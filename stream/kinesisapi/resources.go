@@ -84,7 +84,7 @@ func (c *call) tagResource(body []byte) ([]byte, *awsjson.Error) {
 	}
 	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
 		if v.Required("tags", in.Tags != nil) {
-			v.tagMap("tags", in.Tags)
+			v.TagMap("tags", in.Tags, tagMapMax)
 		}
 	})
 	if aerr != nil {
@@ -94,7 +94,7 @@ func (c *call) tagResource(body []byte) ([]byte, *awsjson.Error) {
 		return nil, err
 	}
 	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
-		return mergeTags(tags, in.Tags, func() error {
+		return awsjson.MergeTags(tags, in.Tags, tagsPerStream, func() error {
 			return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to resource %s under account %s because a resource cannot have more than %d tags associated with it.", *in.ResourceARN, awsjson.Account, tagsPerStream))
 		})
 	})
@@ -111,7 +111,7 @@ func (c *call) untagResource(body []byte) ([]byte, *awsjson.Error) {
 	}
 	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
 		if v.Required("tagKeys", in.TagKeys != nil) {
-			v.tagKeys("tagKeys", in.TagKeys)
+			v.TagKeyList("tagKeys", in.TagKeys, tagKeysMax)
 		}
 	})
 	if aerr != nil {
