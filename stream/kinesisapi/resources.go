@@ -2,8 +2,6 @@ package kinesisapi
 
 import (
 	"errors"
-	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -11,7 +9,8 @@ import (
 	"github.com/localpipe/localpipe/stream"
 )
 
-// Operations on streams and consumers named by ARN (tags and resource policies), stream
+// Operations on streams and consumers named by ARN (resource policies; their tags are in
+// tags.go), stream
 // encryption settings, and the account's settings. localpipe keeps what they set and
 // describes it; it enforces no policy and encrypts nothing.
 
@@ -56,108 +55,6 @@ func (c *call) resourceFrom(body []byte, in any, arn **string, check func(*valid
 		return resource{}, err
 	}
 	return c.resource(*arn)
-}
-
-func (c *call) updateResourceTags(r resource, fn func(map[string]string) error) *awsjson.Error {
-	var err error
-	if r.consumer != "" {
-		err = c.h.eng.UpdateConsumerTags(r.stream, r.consumer, fn)
-	} else {
-		err = c.h.eng.UpdateTags(r.stream, fn)
-	}
-	var ae *awsjson.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ae):
-		return ae
-	case errors.Is(err, stream.ErrConsumerNotFound):
-		return consumerNotFound(r.consumer, r.stream)
-	}
-	return c.engineError(r.stream, err)
-}
-
-func (c *call) tagResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string           `json:"ResourceARN"`
-		Tags        map[string]string `json:"Tags"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		if v.Required("tags", in.Tags != nil) {
-			v.TagMap("tags", in.Tags, tagMapMax)
-		}
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	if err := checkTagChars(r.stream, in.Tags); err != nil {
-		return nil, err
-	}
-	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
-		return awsjson.MergeTags(tags, in.Tags, tagsPerStream, func() error {
-			return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to resource %s under account %s because a resource cannot have more than %d tags associated with it.", *in.ResourceARN, awsjson.Account, tagsPerStream))
-		})
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	return empty, nil
-}
-
-func (c *call) untagResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string  `json:"ResourceARN"`
-		TagKeys     []string `json:"TagKeys"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		if v.Required("tagKeys", in.TagKeys != nil) {
-			v.TagKeyList("tagKeys", in.TagKeys, tagKeysMax)
-		}
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
-		for _, k := range in.TagKeys {
-			delete(tags, k)
-		}
-		return nil
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	return empty, nil
-}
-
-func (c *call) listTagsForResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
-	var tags map[string]string
-	if r.consumer != "" {
-		ci, err := c.h.eng.Consumer(r.stream, r.consumer)
-		if err != nil {
-			return nil, consumerNotFound(r.consumer, r.stream)
-		}
-		tags = ci.Tags
-	} else {
-		info, _ := c.h.eng.Describe(r.stream)
-		tags = info.Tags
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]map[string]string, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, map[string]string{"Key": k, "Value": tags[k]})
-	}
-	return awsjson.Marshal(map[string]any{"Tags": out})
 }
 
 func (c *call) setPolicy(r resource, policy string) *awsjson.Error {
