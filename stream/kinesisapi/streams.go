@@ -145,27 +145,15 @@ func (r *streamRef) validate(v *validator) {
 	v.streamARN("streamARN", r.StreamARN)
 }
 
-func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		EnforceConsumerDeletion *bool `json:"EnforceConsumerDeletion"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	in.validate(&v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	name, aerr := c.target(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	info, err := c.h.eng.Describe(name)
-	if err != nil || info.Hidden {
-		return nil, notFound(name)
-	}
+type deleteStreamIn struct {
+	streamRef
+	EnforceConsumerDeletion *bool `json:"EnforceConsumerDeletion"`
+}
+
+func (in *deleteStreamIn) check(v *validator) { in.validate(v) }
+
+func (c *call) deleteStream(info stream.StreamInfo, in *deleteStreamIn) ([]byte, *awsjson.Error) {
+	name := info.Name
 	if info.ConsumerCount > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
 		return nil, awsjson.NewError("ResourceInUseException", fmt.Sprintf("DeleteStream can't delete %s because there are consumers associated with this data stream. To delete %s anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.", c.arn(name), name))
 	}
@@ -175,7 +163,7 @@ func (c *call) deleteStream(body []byte) ([]byte, *awsjson.Error) {
 		return nil, &awsjson.Error{Status: 400, Type: "com.amazonaws.kinesis.v20130901#ResourceInUseException",
 			Message: "Attempt to change a resource which is still in use: Stream is being created: " + name}
 	}
-	err = c.h.eng.DeleteStream(name)
+	err := c.h.eng.DeleteStream(name)
 	if awsjson.IsNoSpace(err) && c.h.space.Release() {
 		// Freed the reserve: the metadata commit has room now.
 		err = c.h.eng.DeleteStream(name)
@@ -207,27 +195,20 @@ func (c *call) describe(name *string, arn *string) (stream.StreamInfo, *awsjson.
 	return info, nil
 }
 
-func (c *call) describeStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		Limit                 *int32  `json:"Limit"`
-		ExclusiveStartShardId *string `json:"ExclusiveStartShardId"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type describeStreamIn struct {
+	streamRef
+	Limit                 *int32  `json:"Limit"`
+	ExclusiveStartShardId *string `json:"ExclusiveStartShardId"`
+}
+
+func (in *describeStreamIn) check(v *validator) {
 	v.IntRange("limit", in.Limit, 1, 10000)
 	v.shardID("exclusiveStartShardId", in.ExclusiveStartShardId)
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	info, aerr := c.describe(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) describeStream(info stream.StreamInfo, in *describeStreamIn) ([]byte, *awsjson.Error) {
 	limit := 100
 	if in.Limit != nil {
 		limit = int(*in.Limit)
@@ -268,20 +249,7 @@ func withKeyID(desc map[string]any, info stream.StreamInfo) {
 	}
 }
 
-func (c *call) describeStreamSummary(body []byte) ([]byte, *awsjson.Error) {
-	var in streamRef
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	in.validate(&v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	info, aerr := c.describe(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) describeStreamSummary(info stream.StreamInfo, _ *streamRef) ([]byte, *awsjson.Error) {
 	desc := map[string]any{
 		"StreamName":              info.Name,
 		"StreamARN":               c.arn(info.Name),
@@ -354,28 +322,18 @@ func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(out)
 }
 
-func (c *call) retention(body []byte, increase bool) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		RetentionPeriodHours *int32 `json:"RetentionPeriodHours"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type retentionIn struct {
+	streamRef
+	RetentionPeriodHours *int32 `json:"RetentionPeriodHours"`
+}
+
+func (in *retentionIn) check(v *validator) {
 	v.Required("retentionPeriodHours", in.RetentionPeriodHours != nil)
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	name, aerr := c.target(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.active(name); aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) retention(name string, in *retentionIn, increase bool) ([]byte, *awsjson.Error) {
 	h := *in.RetentionPeriodHours
 	if h < minRetention {
 		return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Minimum allowed retention period is %d hours. Requested retention period (%d hours) is too short.", minRetention, h))
@@ -398,36 +356,26 @@ func (c *call) retention(body []byte, increase bool) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) increaseRetention(body []byte) ([]byte, *awsjson.Error) {
-	return c.retention(body, true)
+func (c *call) increaseRetention(name string, in *retentionIn) ([]byte, *awsjson.Error) {
+	return c.retention(name, in, true)
 }
-func (c *call) decreaseRetention(body []byte) ([]byte, *awsjson.Error) {
-	return c.retention(body, false)
+func (c *call) decreaseRetention(name string, in *retentionIn) ([]byte, *awsjson.Error) {
+	return c.retention(name, in, false)
 }
 
-func (c *call) updateMaxRecordSize(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		StreamARN          *string `json:"StreamARN"`
-		MaxRecordSizeInKiB *int32  `json:"MaxRecordSizeInKiB"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type maxRecordSizeIn struct {
+	arnRef
+	MaxRecordSizeInKiB *int32 `json:"MaxRecordSizeInKiB"`
+}
+
+func (in *maxRecordSizeIn) check(v *validator) {
 	v.streamARN("streamARN", in.StreamARN)
 	if v.Required("maxRecordSizeInKiB", in.MaxRecordSizeInKiB != nil) {
 		v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	name, aerr := c.target(nil, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.active(name); aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) updateMaxRecordSize(name string, in *maxRecordSizeIn) ([]byte, *awsjson.Error) {
 	if err := c.h.eng.UpdateMaxRecordSize(name, int(*in.MaxRecordSizeInKiB)); err != nil {
 		return nil, c.engineError(name, err)
 	}
@@ -454,38 +402,31 @@ func (c *call) describeLimits(body []byte) ([]byte, *awsjson.Error) {
 var metricNames = []string{"IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
 	"WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds"}
 
-func (c *call) enableMonitoring(body []byte) ([]byte, *awsjson.Error) {
-	return c.enhancedMonitoring(body, true)
+func (c *call) enableMonitoring(info stream.StreamInfo, in *monitoringIn) ([]byte, *awsjson.Error) {
+	return c.enhancedMonitoring(info, in, true)
 }
 
-func (c *call) disableMonitoring(body []byte) ([]byte, *awsjson.Error) {
-	return c.enhancedMonitoring(body, false)
+func (c *call) disableMonitoring(info stream.StreamInfo, in *monitoringIn) ([]byte, *awsjson.Error) {
+	return c.enhancedMonitoring(info, in, false)
 }
 
-// enhancedMonitoring adds the named metrics to the stream's enabled set, or removes them,
-// and answers with the set before (Current) and after (Desired), as AWS does. localpipe
-// publishes no shard-level metrics; it keeps the names so DescribeStream shows them.
-func (c *call) enhancedMonitoring(body []byte, enable bool) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		ShardLevelMetrics []string `json:"ShardLevelMetrics"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type monitoringIn struct {
+	streamRef
+	ShardLevelMetrics []string `json:"ShardLevelMetrics"`
+}
+
+func (in *monitoringIn) check(v *validator) {
 	v.streamName("streamName", in.StreamName)
 	if v.Required("shardLevelMetrics", in.ShardLevelMetrics != nil) {
 		v.shardLevelMetrics("shardLevelMetrics", in.ShardLevelMetrics)
 	}
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	info, aerr := c.describe(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
+}
+
+// enhancedMonitoring adds the named metrics to the stream's enabled set, or removes them,
+// and answers with the set before (Current) and after (Desired), as AWS does. localpipe
+// publishes no shard-level metrics; it keeps the names so DescribeStream shows them.
+func (c *call) enhancedMonitoring(info stream.StreamInfo, in *monitoringIn, enable bool) ([]byte, *awsjson.Error) {
 	named := func(m string) bool {
 		return slices.Contains(in.ShardLevelMetrics, m) || slices.Contains(in.ShardLevelMetrics, "ALL")
 	}

@@ -32,30 +32,20 @@ func tooManyTags(name string) *awsjson.Error {
 	return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", name, awsjson.Account, tagsPerStream))
 }
 
-func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		Tags map[string]string `json:"Tags"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type addTagsIn struct {
+	streamRef
+	Tags map[string]string `json:"Tags"`
+}
+
+func (in *addTagsIn) check(v *validator) {
 	if v.Required("tags", in.Tags != nil) {
 		v.TagMap("tags", in.Tags, tagMapMax)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	name, aerr := c.target(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.active(name); aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) addTags(name string, in *addTagsIn) ([]byte, *awsjson.Error) {
 	if err := checkTagChars(name, in.Tags); err != nil {
 		return nil, err
 	}
@@ -68,30 +58,20 @@ func (c *call) addTags(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) removeTags(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		TagKeys []string `json:"TagKeys"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type removeTagsIn struct {
+	streamRef
+	TagKeys []string `json:"TagKeys"`
+}
+
+func (in *removeTagsIn) check(v *validator) {
 	if v.Required("tagKeys", in.TagKeys != nil) {
 		v.TagKeyList("tagKeys", in.TagKeys, tagKeysMax)
 	}
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	name, aerr := c.target(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := c.active(name); aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) removeTags(name string, in *removeTagsIn) ([]byte, *awsjson.Error) {
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
 		for _, k := range in.TagKeys {
 			delete(tags, k)
@@ -104,27 +84,20 @@ func (c *call) removeTags(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int32  `json:"Limit"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listTagsIn struct {
+	streamRef
+	ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
+	Limit                *int32  `json:"Limit"`
+}
+
+func (in *listTagsIn) check(v *validator) {
 	v.IntRange("limit", in.Limit, 1, 50)
 	v.Str("exclusiveStartTagKey", in.ExclusiveStartTagKey, 1, 128, nil, "")
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	info, aerr := c.describe(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) listTags(info stream.StreamInfo, in *listTagsIn) ([]byte, *awsjson.Error) {
 	keys := make([]string, 0, len(info.Tags))
 	for k := range info.Tags {
 		if in.ExclusiveStartTagKey == nil || k > *in.ExclusiveStartTagKey {
