@@ -490,19 +490,14 @@ func (v *validator) nameMember(n *string) {
 	}
 }
 
-func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		AllowForceDelete *bool `json:"AllowForceDelete"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	v.nameMember(in.DeliveryStreamName)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+type deleteIn struct {
+	nameIn
+	AllowForceDelete *bool `json:"AllowForceDelete"`
+}
+
+func (in *deleteIn) check(v *validator) { v.nameMember(in.DeliveryStreamName) }
+
+func (c *call) deleteDeliveryStream(in *deleteIn) ([]byte, *awsjson.Error) {
 	err := c.h.eng.Delete(*in.DeliveryStreamName)
 	if awsjson.IsNoSpace(err) && c.h.opts.Space.Release() {
 		// Freed the reserve: the metadata commit has room now.
@@ -870,23 +865,20 @@ func merge(d, u *s3Dest) {
 
 // ---- tags ----
 
-func (c *call) tagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Tags []tag `json:"Tags"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type tagIn struct {
+	nameIn
+	Tags []tag `json:"Tags"`
+}
+
+func (in *tagIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("tags", in.Tags != nil) {
 		v.listLen("tags", len(in.Tags), 1, 50, fmt.Sprintf("[%d tags]", len(in.Tags)))
 		v.tags("tags", in.Tags)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) tagDeliveryStream(in *tagIn) ([]byte, *awsjson.Error) {
 	name := *in.DeliveryStreamName
 	var aerr *awsjson.Error
 	_, err := c.h.eng.Update(name, false, func(info *firehose.Info) error {
@@ -910,15 +902,12 @@ func (c *call) tagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		TagKeys []string `json:"TagKeys"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type untagIn struct {
+	nameIn
+	TagKeys []string `json:"TagKeys"`
+}
+
+func (in *untagIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("tagKeys", in.TagKeys != nil) {
 		v.listLen("tagKeys", len(in.TagKeys), 1, 50, "["+strings.Join(in.TagKeys, ", ")+"]")
@@ -926,9 +915,9 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 			v.tagKey(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i])
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) untagDeliveryStream(in *untagIn) ([]byte, *awsjson.Error) {
 	name := *in.DeliveryStreamName
 	_, err := c.h.eng.Update(name, false, func(info *firehose.Info) error {
 		drop := map[string]bool{}
@@ -950,22 +939,19 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int32  `json:"Limit"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listTagsIn struct {
+	nameIn
+	ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
+	Limit                *int32  `json:"Limit"`
+}
+
+func (in *listTagsIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	v.tagKey("exclusiveStartTagKey", in.ExclusiveStartTagKey)
 	v.IntRange("limit", in.Limit, 1, 50)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) listTags(in *listTagsIn) ([]byte, *awsjson.Error) {
 	info, aerr := c.describe(*in.DeliveryStreamName)
 	if aerr != nil {
 		return nil, aerr

@@ -109,15 +109,15 @@ var actions map[string]actionFunc
 func init() {
 	actions = map[string]actionFunc{
 		"CreateDeliveryStream":          (*call).createDeliveryStream,
-		"DeleteDeliveryStream":          (*call).deleteDeliveryStream,
+		"DeleteDeliveryStream":          op((*deleteIn).check, (*call).deleteDeliveryStream),
 		"DescribeDeliveryStream":        (*call).describeDeliveryStream,
 		"ListDeliveryStreams":           (*call).listDeliveryStreams,
 		"PutRecord":                     (*call).putRecord,
 		"PutRecordBatch":                (*call).putRecordBatch,
 		"UpdateDestination":             (*call).updateDestination,
-		"TagDeliveryStream":             (*call).tagDeliveryStream,
-		"UntagDeliveryStream":           (*call).untagDeliveryStream,
-		"ListTagsForDeliveryStream":     (*call).listTags,
+		"TagDeliveryStream":             op((*tagIn).check, (*call).tagDeliveryStream),
+		"UntagDeliveryStream":           op((*untagIn).check, (*call).untagDeliveryStream),
+		"ListTagsForDeliveryStream":     op((*listTagsIn).check, (*call).listTags),
 		"StartDeliveryStreamEncryption": (*call).startEncryption,
 		"StopDeliveryStreamEncryption":  (*call).stopEncryption,
 	}
