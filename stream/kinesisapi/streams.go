@@ -157,12 +157,8 @@ func (c *call) deleteStream(info stream.StreamInfo, in *deleteStreamIn) ([]byte,
 	if info.ConsumerCount > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
 		return nil, awsjson.NewError("ResourceInUseException", fmt.Sprintf("DeleteStream can't delete %s because there are consumers associated with this data stream. To delete %s anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.", c.arn(name), name))
 	}
-	if info.Status == stream.StatusCreating {
-		// AWS's answer for this case is older than the rest of the API and shows it: the
-		// type carries the service namespace (SDKs strip it) and the text is worded apart.
-		return nil, &awsjson.Error{Status: 400, Type: "com.amazonaws.kinesis.v20130901#ResourceInUseException",
-			Message: "Attempt to change a resource which is still in use: Stream is being created: " + name}
-	}
+	// A CREATING stream is deleted like an ACTIVE one (it goes DELETING): AWS once refused
+	// that with a ResourceInUseException, and answers recorded against it since accept it.
 	err := c.h.eng.DeleteStream(name)
 	if awsjson.IsNoSpace(err) && c.h.space.Release() {
 		// Freed the reserve: the metadata commit has room now.
