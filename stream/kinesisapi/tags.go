@@ -10,18 +10,29 @@ import (
 	"github.com/localpipe/localpipe/stream"
 )
 
-// checkTagChars applies AWS's two character rules to tags, with their texts (kinesalite
-// recorded both): a set of allowed characters, and then, although that set lists it, no '%'.
+// checkTagChars applies AWS's two character rules to the keys and values of tags added to
+// stream name.
 func checkTagChars(name string, tags map[string]string) *awsjson.Error {
-	percent := false
+	texts := make([]string, 0, 2*len(tags))
 	for k, v := range tags {
-		if !awsjson.TagChars(k) || !awsjson.TagChars(v) {
+		texts = append(texts, k, v)
+	}
+	return tagCharsError("add tags to", name, texts)
+}
+
+// tagCharsError applies AWS's two character rules to tag keys and values, with their texts
+// (kinesalite recorded both, for adding and for removing): a set of allowed characters, and
+// then, although that set lists it, no '%'. verb says what was refused ("add tags to").
+func tagCharsError(verb, name string, texts []string) *awsjson.Error {
+	percent := false
+	for _, s := range texts {
+		if !awsjson.TagChars(s) {
 			return awsjson.NewError("InvalidArgumentException", "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.")
 		}
-		percent = percent || strings.Contains(k, "%") || strings.Contains(v, "%")
+		percent = percent || strings.Contains(s, "%")
 	}
 	if percent {
-		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to stream %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", name, awsjson.Account))
+		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to %s stream %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", verb, name, awsjson.Account))
 	}
 	return nil
 }
@@ -72,6 +83,9 @@ func (in *removeTagsIn) check(v *validator) {
 }
 
 func (c *call) removeTags(name string, in *removeTagsIn) ([]byte, *awsjson.Error) {
+	if err := tagCharsError("remove tags from", name, in.TagKeys); err != nil {
+		return nil, err
+	}
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
 		for _, k := range in.TagKeys {
 			delete(tags, k)
