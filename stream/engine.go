@@ -67,6 +67,10 @@ type streamMeta struct {
 	KeyID string `json:"keyId,omitempty"`
 	// Policy is the stream's resource policy document, kept as given.
 	Policy string `json:"policy,omitempty"`
+	// WarmThroughputMiBps and RecordDistribution are on-demand settings (settings.go),
+	// kept and described; localpipe has no capacity to warm, so they change no behaviour.
+	WarmThroughputMiBps int    `json:"warmThroughputMiBps,omitempty"`
+	RecordDistribution  string `json:"recordDistribution,omitempty"`
 	// Pending is a reshard or mode change accepted but not yet in effect: the stream is
 	// UPDATING until Pending.At (reshard.go).
 	Pending *pendingChange `json:"pending,omitempty"`
@@ -348,10 +352,12 @@ func (e *Engine) info(st *streamState) StreamInfo {
 		Name: m.Name, Status: e.status(m), Mode: m.Mode, Created: time.Unix(0, m.Created),
 		RetentionHours: m.RetentionHours, MaxRecordSizeKiB: m.MaxRecordSizeKiB,
 		EncryptionType: m.EncryptionType, Tags: maps.Clone(m.Tags), Hidden: m.Hidden,
-		ShardLevelMetrics: slices.Clone(m.ShardLevelMetrics),
-		ConsumerCount:     len(m.Consumers),
-		KeyID:             m.KeyID,
-		Policy:            m.Policy,
+		ShardLevelMetrics:          slices.Clone(m.ShardLevelMetrics),
+		ConsumerCount:              len(m.Consumers),
+		KeyID:                      m.KeyID,
+		Policy:                     m.Policy,
+		WarmThroughputMiBps:        m.WarmThroughputMiBps,
+		RecordDistributionStrategy: m.RecordDistribution,
 	}
 	if si.Tags == nil {
 		si.Tags = map[string]string{}
@@ -393,7 +399,7 @@ func (e *Engine) CreateStream(in CreateInput) error {
 	created := now.UnixNano()
 	m := streamMeta{
 		Name: in.Name, Mode: mode, Created: created, ActiveAt: created + int64(e.opts.CreateDelay),
-		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
+		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB, WarmThroughputMiBps: in.WarmThroughputMiBps,
 		EncryptionType: "NONE", Tags: maps.Clone(in.Tags), Hidden: in.Hidden,
 	}
 	if m.MaxRecordSizeKiB == 0 {

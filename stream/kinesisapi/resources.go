@@ -171,6 +171,14 @@ type accountSettings struct {
 	startedAt time.Time
 }
 
+// enabled reports whether the account committed to on-demand minimum throughput, which warm
+// throughput requires.
+func (a *accountSettings) enabled() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status == "ENABLED"
+}
+
 func (a *accountSettings) json() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -47,7 +47,7 @@ type createStreamIn struct {
 	ShardCount          *int32             `json:"ShardCount"`
 	StreamModeDetails   *streamModeDetails `json:"StreamModeDetails"`
 	Tags                map[string]string  `json:"Tags"`
-	WarmThroughputMiBps *int32             `json:"WarmThroughputMiBps"` // checked, then ignored: localpipe has no throughput to warm
+	WarmThroughputMiBps *int32             `json:"WarmThroughputMiBps"` // kept and described: localpipe has no throughput to warm
 	MaxRecordSizeInKiB  *int32             `json:"MaxRecordSizeInKiB"`
 }
 
@@ -105,7 +105,11 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	if in.MaxRecordSizeInKiB != nil {
 		kib = int(*in.MaxRecordSizeInKiB)
 	}
-	err := c.h.eng.CreateStream(stream.CreateInput{Name: *in.StreamName, ShardCount: n, Mode: mode, Tags: in.Tags, MaxRecordSizeKiB: kib})
+	warm := 0
+	if in.WarmThroughputMiBps != nil {
+		warm = int(*in.WarmThroughputMiBps)
+	}
+	err := c.h.eng.CreateStream(stream.CreateInput{Name: *in.StreamName, ShardCount: n, Mode: mode, Tags: in.Tags, MaxRecordSizeKiB: kib, WarmThroughputMiBps: warm})
 	if err != nil {
 		return nil, c.engineError(*in.StreamName, err)
 	}
@@ -260,6 +264,7 @@ func (c *call) describeStreamSummary(info stream.StreamInfo, _ *streamRef) ([]by
 		"MaxRecordSizeInKiB":      info.MaxRecordSizeKiB,
 	}
 	withKeyID(desc, info)
+	withOnDemandSettings(desc, info)
 	return awsjson.Marshal(map[string]any{"StreamDescriptionSummary": desc})
 }
 
