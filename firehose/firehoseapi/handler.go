@@ -79,7 +79,12 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 // framing fits with room to spare, so an over-limit batch gets AWS's message, not a 413.
 const maxBody = 16 << 20
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if awsjson.CORS(w, r) {
+		return
+	}
+	h.svc.ServeHTTP(w, r)
+}
 
 // Invoke runs one action in-process with the same decoding and validation as an HTTP
 // request; API Gateway's AWS integrations and the --config bootstrap call it. An empty

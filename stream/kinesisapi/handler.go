@@ -92,6 +92,9 @@ func New(eng *stream.Engine, opts Options) *Handler {
 const maxBody = 16 << 20
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if awsjson.CORS(w, r) {
+		return
+	}
 	// SubscribeToShard answers with an event stream, not one JSON document.
 	if a, ok := awsjson.Target(r.Header, TargetPrefix); ok && a == "SubscribeToShard" && r.Method == http.MethodPost &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) {
