@@ -70,3 +70,34 @@ func onActive[In any, P interface {
 		return run(c, name, in)
 	})
 }
+
+// resourceRef is the ResourceARN (required) of the operations on a stream or a consumer
+// named by ARN: tags and resource policies.
+type resourceRef struct {
+	ResourceARN *string `json:"ResourceARN"`
+}
+
+func (r *resourceRef) resourceARN() *string { return r.ResourceARN }
+
+// onResource is op for an operation on what a ResourceARN names: the ARN is checked first,
+// then the input's own members (check may be nil), and run sees the stream or consumer.
+func onResource[In any, P interface {
+	*In
+	resourceARN() *string
+}](check func(P, *validator), run func(c *call, r resource, in P) ([]byte, *awsjson.Error)) actionFunc {
+	return op(func(in *In, v *validator) {
+		arn := P(in).resourceARN()
+		if v.Required("resourceARN", arn != nil) {
+			v.Str("resourceARN", arn, 1, 2048, nil, "")
+		}
+		if check != nil {
+			check(in, v)
+		}
+	}, func(c *call, in *In) ([]byte, *awsjson.Error) {
+		r, aerr := c.resource(P(in).resourceARN())
+		if aerr != nil {
+			return nil, aerr
+		}
+		return run(c, r, in)
+	})
+}

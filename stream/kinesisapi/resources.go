@@ -10,9 +10,8 @@ import (
 )
 
 // Operations on streams and consumers named by ARN (resource policies; their tags are in
-// tags.go), stream
-// encryption settings, and the account's settings. localpipe keeps what they set and
-// describes it; it enforces no policy and encrypts nothing.
+// tags.go), stream encryption settings, and the account's settings. localpipe keeps what
+// they set and describes it; it enforces no policy and encrypts nothing.
 
 // resource is what a ResourceARN names: a stream, or one of its consumers.
 type resource struct {
@@ -38,25 +37,6 @@ func (c *call) resource(arn *string) (resource, *awsjson.Error) {
 	return resource{stream: name}, nil
 }
 
-// resourceFrom decodes a request whose ResourceARN (required) names what it acts on; in
-// receives the rest of the body.
-func (c *call) resourceFrom(body []byte, in any, arn **string, check func(*validator)) (resource, *awsjson.Error) {
-	if err := awsjson.Decode(body, in); err != nil {
-		return resource{}, err
-	}
-	var v validator
-	if v.Required("resourceARN", *arn != nil) {
-		v.Str("resourceARN", *arn, 1, 2048, nil, "")
-	}
-	if check != nil {
-		check(&v)
-	}
-	if err := v.Err(); err != nil {
-		return resource{}, err
-	}
-	return c.resource(*arn)
-}
-
 func (c *call) setPolicy(r resource, policy string) *awsjson.Error {
 	err := c.h.eng.SetPolicy(r.stream, r.consumer, policy)
 	switch {
@@ -68,17 +48,14 @@ func (c *call) setPolicy(r resource, policy string) *awsjson.Error {
 	return c.engineError(r.stream, err)
 }
 
-func (c *call) putResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-		Policy      *string `json:"Policy"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		v.Required("policy", in.Policy != nil)
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
+type putPolicyIn struct {
+	resourceRef
+	Policy *string `json:"Policy"`
+}
+
+func (in *putPolicyIn) check(v *validator) { v.Required("policy", in.Policy != nil) }
+
+func (c *call) putResourcePolicy(r resource, in *putPolicyIn) ([]byte, *awsjson.Error) {
 	if !awsjson.Valid([]byte(*in.Policy)) {
 		return nil, awsjson.NewError("InvalidArgumentException", "Policy is not valid JSON.")
 	}
@@ -88,14 +65,7 @@ func (c *call) putResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) getResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) getResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	policy := ""
 	if r.consumer != "" {
 		ci, _ := c.h.eng.Consumer(r.stream, r.consumer)
@@ -110,41 +80,31 @@ func (c *call) getResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(map[string]string{"Policy": policy})
 }
 
-func (c *call) deleteResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) deleteResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	if aerr := c.setPolicy(r, ""); aerr != nil {
 		return nil, aerr
 	}
 	return empty, nil
 }
 
-// encryption is StartStreamEncryption (start) and StopStreamEncryption.
-func (c *call) encryption(body []byte, start bool) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		EncryptionType *string `json:"EncryptionType"`
-		KeyId          *string `json:"KeyId"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	in.validate(&v)
+type encryptionIn struct {
+	streamRef
+	EncryptionType *string `json:"EncryptionType"`
+	KeyId          *string `json:"KeyId"`
+}
+
+func (in *encryptionIn) check(v *validator) {
+	in.validate(v)
 	if v.Required("encryptionType", in.EncryptionType != nil) {
 		v.Enum("encryptionType", in.EncryptionType, "NONE", "KMS")
 	}
 	if v.Required("keyId", in.KeyId != nil) {
 		v.Str("keyId", in.KeyId, 1, 2048, nil, "")
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+// encryption is StartStreamEncryption (start) and StopStreamEncryption.
+func (c *call) encryption(in *encryptionIn, start bool) ([]byte, *awsjson.Error) {
 	if *in.EncryptionType != "KMS" {
 		return nil, awsjson.NewError("InvalidArgumentException", "Encryption type "+*in.EncryptionType+" is not supported. The only valid value is KMS.")
 	}

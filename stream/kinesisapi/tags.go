@@ -160,23 +160,22 @@ func (c *call) updateResourceTags(r resource, fn func(map[string]string) error) 
 	return c.engineError(r.stream, err)
 }
 
-func (c *call) tagResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string           `json:"ResourceARN"`
-		Tags        map[string]string `json:"Tags"`
+type tagResourceIn struct {
+	resourceRef
+	Tags map[string]string `json:"Tags"`
+}
+
+func (in *tagResourceIn) check(v *validator) {
+	if v.Required("tags", in.Tags != nil) {
+		v.TagMap("tags", in.Tags, tagMapMax)
 	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		if v.Required("tags", in.Tags != nil) {
-			v.TagMap("tags", in.Tags, tagMapMax)
-		}
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) tagResource(r resource, in *tagResourceIn) ([]byte, *awsjson.Error) {
 	if err := checkTagChars(r.stream, in.Tags); err != nil {
 		return nil, err
 	}
-	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
+	aerr := c.updateResourceTags(r, func(tags map[string]string) error {
 		return awsjson.MergeTags(tags, in.Tags, tagsPerStream, func() error {
 			return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to resource %s under account %s because a resource cannot have more than %d tags associated with it.", *in.ResourceARN, awsjson.Account, tagsPerStream))
 		})
@@ -187,20 +186,19 @@ func (c *call) tagResource(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) untagResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string  `json:"ResourceARN"`
-		TagKeys     []string `json:"TagKeys"`
+type untagResourceIn struct {
+	resourceRef
+	TagKeys []string `json:"TagKeys"`
+}
+
+func (in *untagResourceIn) check(v *validator) {
+	if v.Required("tagKeys", in.TagKeys != nil) {
+		v.TagKeyList("tagKeys", in.TagKeys, tagKeysMax)
 	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		if v.Required("tagKeys", in.TagKeys != nil) {
-			v.TagKeyList("tagKeys", in.TagKeys, tagKeysMax)
-		}
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
+}
+
+func (c *call) untagResource(r resource, in *untagResourceIn) ([]byte, *awsjson.Error) {
+	aerr := c.updateResourceTags(r, func(tags map[string]string) error {
 		for _, k := range in.TagKeys {
 			delete(tags, k)
 		}
@@ -212,14 +210,7 @@ func (c *call) untagResource(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) listTagsForResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) listTagsForResource(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	var tags map[string]string
 	if r.consumer != "" {
 		ci, err := c.h.eng.Consumer(r.stream, r.consumer)
