@@ -159,25 +159,22 @@ func (c *call) describeAccountSettings(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(c.h.account.json())
 }
 
-func (c *call) updateAccountSettings(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		MinimumThroughputBillingCommitment *struct {
-			Status *string `json:"Status"`
-		} `json:"MinimumThroughputBillingCommitment"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type updateAccountSettingsIn struct {
+	MinimumThroughputBillingCommitment *struct {
+		Status *string `json:"Status"`
+	} `json:"MinimumThroughputBillingCommitment"`
+}
+
+func (in *updateAccountSettingsIn) check(v *validator) {
 	if v.Required("minimumThroughputBillingCommitment", in.MinimumThroughputBillingCommitment != nil) {
 		st := in.MinimumThroughputBillingCommitment.Status
 		if v.Required("minimumThroughputBillingCommitment.status", st != nil) {
 			v.Enum("minimumThroughputBillingCommitment.status", st, "ENABLED", "DISABLED")
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) updateAccountSettings(in *updateAccountSettingsIn) ([]byte, *awsjson.Error) {
 	a := &c.h.account
 	a.mu.Lock()
 	want := *in.MinimumThroughputBillingCommitment.Status

@@ -125,19 +125,16 @@ type listShardsToken struct {
 	Time    float64 `json:"t,omitempty"`
 }
 
-func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		NextToken               *string      `json:"NextToken"`
-		ExclusiveStartShardId   *string      `json:"ExclusiveStartShardId"`
-		MaxResults              *int32       `json:"MaxResults"`
-		StreamCreationTimestamp *float64     `json:"StreamCreationTimestamp"`
-		ShardFilter             *shardFilter `json:"ShardFilter"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listShardsIn struct {
+	streamRef
+	NextToken               *string      `json:"NextToken"`
+	ExclusiveStartShardId   *string      `json:"ExclusiveStartShardId"`
+	MaxResults              *int32       `json:"MaxResults"`
+	StreamCreationTimestamp *float64     `json:"StreamCreationTimestamp"`
+	ShardFilter             *shardFilter `json:"ShardFilter"`
+}
+
+func (in *listShardsIn) check(v *validator) {
 	v.shardID("exclusiveStartShardId", in.ExclusiveStartShardId)
 	v.IntRange("maxResults", in.MaxResults, 1, 10000)
 	v.Str("nextToken", in.NextToken, 1, 1048576, nil, "")
@@ -149,9 +146,9 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 		v.shardID("shardFilter.shardId", f.ShardId)
 	}
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) listShards(in *listShardsIn) ([]byte, *awsjson.Error) {
 	limit := 1000
 	if in.MaxResults != nil {
 		limit = int(*in.MaxResults)
@@ -229,18 +226,15 @@ func (c *call) listShards(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(out)
 }
 
-func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		ShardId                *string  `json:"ShardId"`
-		ShardIteratorType      *string  `json:"ShardIteratorType"`
-		StartingSequenceNumber *string  `json:"StartingSequenceNumber"`
-		Timestamp              *float64 `json:"Timestamp"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type getShardIteratorIn struct {
+	streamRef
+	ShardId                *string  `json:"ShardId"`
+	ShardIteratorType      *string  `json:"ShardIteratorType"`
+	StartingSequenceNumber *string  `json:"StartingSequenceNumber"`
+	Timestamp              *float64 `json:"Timestamp"`
+}
+
+func (in *getShardIteratorIn) check(v *validator) {
 	if v.Required("shardId", in.ShardId != nil) {
 		v.shardID("shardId", in.ShardId)
 	}
@@ -250,9 +244,9 @@ func (c *call) getShardIterator(body []byte) ([]byte, *awsjson.Error) {
 	v.Str("startingSequenceNumber", in.StartingSequenceNumber, 0, 0, seqNumberRE, seqNumberPattern)
 	v.streamName("streamName", in.StreamName)
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) getShardIterator(in *getShardIteratorIn) ([]byte, *awsjson.Error) {
 	name, aerr := c.target(in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr

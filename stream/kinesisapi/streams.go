@@ -51,14 +51,9 @@ type createStreamIn struct {
 	MaxRecordSizeInKiB  *int32             `json:"MaxRecordSizeInKiB"`
 }
 
-func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
-	var in createStreamIn
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	// Members are checked in the order AWS reports them (kinesalite's tests record it for
-	// the older members; newer ones follow).
-	var v validator
+// check checks members in the order AWS reports them (kinesalite's tests record it for the
+// older members; newer ones follow).
+func (in *createStreamIn) check(v *validator) {
 	v.IntRange("shardCount", in.ShardCount, 1, 0)
 	if v.Required("streamName", in.StreamName != nil) {
 		v.streamName("streamName", in.StreamName)
@@ -69,9 +64,9 @@ func (c *call) createStream(body []byte) ([]byte, *awsjson.Error) {
 	v.TagMap("tags", in.Tags, tagMapMax)
 	v.IntRange("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 0)
 	v.IntRange("maxRecordSizeInKiB", in.MaxRecordSizeInKiB, 1024, 10240)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) createStream(in *createStreamIn) ([]byte, *awsjson.Error) {
 	mode := stream.ModeProvisioned
 	if in.StreamModeDetails != nil {
 		mode = *in.StreamModeDetails.StreamMode
@@ -268,22 +263,19 @@ func (c *call) describeStreamSummary(info stream.StreamInfo, _ *streamRef) ([]by
 	return awsjson.Marshal(map[string]any{"StreamDescriptionSummary": desc})
 }
 
-func (c *call) listStreams(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		Limit                    *int32  `json:"Limit"`
-		ExclusiveStartStreamName *string `json:"ExclusiveStartStreamName"`
-		NextToken                *string `json:"NextToken"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listStreamsIn struct {
+	Limit                    *int32  `json:"Limit"`
+	ExclusiveStartStreamName *string `json:"ExclusiveStartStreamName"`
+	NextToken                *string `json:"NextToken"`
+}
+
+func (in *listStreamsIn) check(v *validator) {
 	v.IntRange("limit", in.Limit, 1, 10000)
 	v.streamName("exclusiveStartStreamName", in.ExclusiveStartStreamName)
 	v.Str("nextToken", in.NextToken, 1, 1048576, nil, "")
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) listStreams(in *listStreamsIn) ([]byte, *awsjson.Error) {
 	after := ""
 	if in.ExclusiveStartStreamName != nil {
 		after = *in.ExclusiveStartStreamName
