@@ -33,12 +33,7 @@ func ptr[T any](v T) *T { return &v }
 
 // ---- CreateDeliveryStream ----
 
-func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in createIn
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+func (in *createIn) check(v *validator) {
 	if v.Required("deliveryStreamName", in.DeliveryStreamName != nil) {
 		v.name("deliveryStreamName", in.DeliveryStreamName)
 	}
@@ -69,9 +64,9 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		v.listLen("tags", len(in.Tags), 1, 50, fmt.Sprintf("[%d tags]", len(in.Tags)))
 		v.tags("tags", in.Tags)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) createDeliveryStream(in *createIn) ([]byte, *awsjson.Error) {
 
 	name := *in.DeliveryStreamName
 	typ := firehose.DirectPut
@@ -511,22 +506,19 @@ func (c *call) deleteDeliveryStream(in *deleteIn) ([]byte, *awsjson.Error) {
 
 // ---- DescribeDeliveryStream ----
 
-func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Limit                       *int32  `json:"Limit"`
-		ExclusiveStartDestinationId *string `json:"ExclusiveStartDestinationId"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type describeDeliveryStreamIn struct {
+	nameIn
+	Limit                       *int32  `json:"Limit"`
+	ExclusiveStartDestinationId *string `json:"ExclusiveStartDestinationId"`
+}
+
+func (in *describeDeliveryStreamIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	v.IntRange("limit", in.Limit, 1, 10000)
 	v.Str("exclusiveStartDestinationId", in.ExclusiveStartDestinationId, 1, 100, destIDRE, destIDPattern)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) describeDeliveryStream(in *describeDeliveryStreamIn) ([]byte, *awsjson.Error) {
 	info, aerr := c.describe(*in.DeliveryStreamName)
 	if aerr != nil {
 		return nil, aerr
@@ -583,22 +575,19 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 
 // ---- ListDeliveryStreams ----
 
-func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		Limit                            *int32  `json:"Limit"`
-		DeliveryStreamType               *string `json:"DeliveryStreamType"`
-		ExclusiveStartDeliveryStreamName *string `json:"ExclusiveStartDeliveryStreamName"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listDeliveryStreamsIn struct {
+	Limit                            *int32  `json:"Limit"`
+	DeliveryStreamType               *string `json:"DeliveryStreamType"`
+	ExclusiveStartDeliveryStreamName *string `json:"ExclusiveStartDeliveryStreamName"`
+}
+
+func (in *listDeliveryStreamsIn) check(v *validator) {
 	v.IntRange("limit", in.Limit, 1, 10000)
 	v.Enum("deliveryStreamType", in.DeliveryStreamType, firehose.DirectPut, firehose.KinesisStreamAsSource, "MSKAsSource", "DatabaseAsSource")
 	v.name("exclusiveStartDeliveryStreamName", in.ExclusiveStartDeliveryStreamName)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) listDeliveryStreams(in *listDeliveryStreamsIn) ([]byte, *awsjson.Error) {
 	limit := 10
 	if in.Limit != nil {
 		limit = int(*in.Limit)
@@ -646,22 +635,19 @@ func encrypted(info firehose.Info) bool {
 	return st.Encryption != nil && st.Encryption.Status == "ENABLED"
 }
 
-func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Record *record `json:"Record"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type putRecordIn struct {
+	nameIn
+	Record *record `json:"Record"`
+}
+
+func (in *putRecordIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("record", in.Record != nil) && v.Required("record.data", in.Record.Data != nil) {
 		v.Blob("record.data", in.Record.Data, maxRecord)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) putRecord(in *putRecordIn) ([]byte, *awsjson.Error) {
 	info, aerr := c.putTarget(*in.DeliveryStreamName)
 	if aerr != nil {
 		return nil, aerr
@@ -677,15 +663,12 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	return append(out, '}'), nil
 }
 
-func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Records []record `json:"Records"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type putRecordBatchIn struct {
+	nameIn
+	Records []record `json:"Records"`
+}
+
+func (in *putRecordBatchIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("records", in.Records != nil) {
 		v.listLen("records", len(in.Records), 1, maxBatch, fmt.Sprintf("[%d records]", len(in.Records)))
@@ -696,9 +679,9 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 			}
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) putRecordBatch(in *putRecordBatchIn) ([]byte, *awsjson.Error) {
 	total := 0
 	data := make([][]byte, len(in.Records))
 	for i, r := range in.Records {
@@ -736,19 +719,16 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 
 // ---- UpdateDestination ----
 
-func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		CurrentDeliveryStreamVersionId *string `json:"CurrentDeliveryStreamVersionId"`
-		DestinationId                  *string `json:"DestinationId"`
-		S3DestinationUpdate            *s3Dest `json:"S3DestinationUpdate"`
-		ExtendedS3DestinationUpdate    *s3Dest `json:"ExtendedS3DestinationUpdate"`
-		otherDestinations
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type updateDestinationIn struct {
+	nameIn
+	CurrentDeliveryStreamVersionId *string `json:"CurrentDeliveryStreamVersionId"`
+	DestinationId                  *string `json:"DestinationId"`
+	S3DestinationUpdate            *s3Dest `json:"S3DestinationUpdate"`
+	ExtendedS3DestinationUpdate    *s3Dest `json:"ExtendedS3DestinationUpdate"`
+	otherDestinations
+}
+
+func (in *updateDestinationIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId != nil) {
 		v.Str("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId, 1, 50, versionIDRE, versionIDPattern)
@@ -763,9 +743,9 @@ func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
 	if in.ExtendedS3DestinationUpdate != nil {
 		v.dest("extendedS3DestinationUpdate.", in.ExtendedS3DestinationUpdate, false, true)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) updateDestination(in *updateDestinationIn) ([]byte, *awsjson.Error) {
 	name := *in.DeliveryStreamName
 	if in.otherDestinations.any() {
 		return nil, invalidArg("Only S3 destinations are available locally: use ExtendedS3DestinationUpdate (or S3DestinationUpdate).")
@@ -983,22 +963,19 @@ func (c *call) listTags(in *listTagsIn) ([]byte, *awsjson.Error) {
 
 // ---- encryption ----
 
-func (c *call) startEncryption(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		DeliveryStreamEncryptionConfigurationInput *encryptionInput `json:"DeliveryStreamEncryptionConfigurationInput"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type startEncryptionIn struct {
+	nameIn
+	DeliveryStreamEncryptionConfigurationInput *encryptionInput `json:"DeliveryStreamEncryptionConfigurationInput"`
+}
+
+func (in *startEncryptionIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
 		v.encryptionInput("deliveryStreamEncryptionConfigurationInput.", e)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) startEncryption(in *startEncryptionIn) ([]byte, *awsjson.Error) {
 	es := &encryptionState{KeyType: "AWS_OWNED_CMK", Status: "ENABLED"}
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
 		var aerr *awsjson.Error
@@ -1009,16 +986,11 @@ func (c *call) startEncryption(body []byte) ([]byte, *awsjson.Error) {
 	return c.setEncryption(*in.DeliveryStreamName, es)
 }
 
-func (c *call) stopEncryption(body []byte) ([]byte, *awsjson.Error) {
-	var in nameIn
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+func (in *nameIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) stopEncryption(in *nameIn) ([]byte, *awsjson.Error) {
 	return c.setEncryption(*in.DeliveryStreamName, nil)
 }
 

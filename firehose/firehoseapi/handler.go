@@ -113,18 +113,18 @@ var actions map[string]actionFunc
 
 func init() {
 	actions = map[string]actionFunc{
-		"CreateDeliveryStream":          (*call).createDeliveryStream,
+		"CreateDeliveryStream":          op((*createIn).check, (*call).createDeliveryStream),
 		"DeleteDeliveryStream":          op((*deleteIn).check, (*call).deleteDeliveryStream),
-		"DescribeDeliveryStream":        (*call).describeDeliveryStream,
-		"ListDeliveryStreams":           (*call).listDeliveryStreams,
-		"PutRecord":                     (*call).putRecord,
-		"PutRecordBatch":                (*call).putRecordBatch,
-		"UpdateDestination":             (*call).updateDestination,
+		"DescribeDeliveryStream":        op((*describeDeliveryStreamIn).check, (*call).describeDeliveryStream),
+		"ListDeliveryStreams":           op((*listDeliveryStreamsIn).check, (*call).listDeliveryStreams),
+		"PutRecord":                     op((*putRecordIn).check, (*call).putRecord),
+		"PutRecordBatch":                op((*putRecordBatchIn).check, (*call).putRecordBatch),
+		"UpdateDestination":             op((*updateDestinationIn).check, (*call).updateDestination),
 		"TagDeliveryStream":             op((*tagIn).check, (*call).tagDeliveryStream),
 		"UntagDeliveryStream":           op((*untagIn).check, (*call).untagDeliveryStream),
 		"ListTagsForDeliveryStream":     op((*listTagsIn).check, (*call).listTags),
-		"StartDeliveryStreamEncryption": (*call).startEncryption,
-		"StopDeliveryStreamEncryption":  (*call).stopEncryption,
+		"StartDeliveryStreamEncryption": op((*startEncryptionIn).check, (*call).startEncryption),
+		"StopDeliveryStreamEncryption":  op((*nameIn).check, (*call).stopEncryption),
 	}
 }
 
