@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -42,6 +43,9 @@ type streamState struct {
 	meta   streamMeta
 	dir    string
 	shards []*shardLog
+	// spread counts the records placed under the AUTO distribution strategy, which deals
+	// them to the open shards in turn.
+	spread atomic.Uint64
 }
 
 // streamMeta is what bbolt keeps per stream. Times are unix nanoseconds so a stream's
@@ -696,6 +700,7 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 		}
 	}
 	logs := st.shards
+	auto := st.meta.RecordDistribution == DistributionAuto
 	e.mu.RUnlock()
 	// Records keep flowing while a reshard is pending, as on AWS.
 	if status != StatusActive && status != StatusUpdating {
@@ -710,11 +715,17 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	groups := make([]*group, len(logs))
 	for _, i := range todo {
 		en := entries[i]
-		h := PartitionHash(en.PartitionKey)
-		if en.ExplicitHashKey != nil {
-			h = *en.ExplicitHashKey
+		var s int
+		if auto {
+			// AUTO ignores the partition and explicit hash keys and spreads records evenly.
+			s = info.Shards[st.spread.Add(1)%uint64(len(info.Shards))].Index
+		} else {
+			h := PartitionHash(en.PartitionKey)
+			if en.ExplicitHashKey != nil {
+				h = *en.ExplicitHashKey
+			}
+			s = info.ShardFor(h)
 		}
-		s := info.ShardFor(h)
 		g := groups[s]
 		if g == nil {
 			g = &group{}

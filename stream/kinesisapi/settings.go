@@ -8,9 +8,9 @@ import (
 )
 
 // The on-demand settings of newer Kinesis: warm throughput and the record distribution
-// strategy. localpipe keeps and describes them; it has no capacity to warm, and it places
-// records by partition key whatever the strategy (AUTO's even spread is not emulated).
-// AWS documents the rules below but not its words for them, so the texts are guesses.
+// strategy. localpipe keeps and describes both; it has no capacity to warm, while AUTO does
+// change where records go (the engine spreads them over the open shards). AWS documents the
+// rules below but not its words for them, so the texts are guesses.
 
 // maxWarmThroughputMiBps is AWS's default ceiling: 10 GiB/s for an on-demand stream.
 const maxWarmThroughputMiBps = 10 << 10

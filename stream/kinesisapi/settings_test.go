@@ -75,3 +75,50 @@ func TestOnDemandSettings(t *testing.T) {
 		t.Fatalf("created warm: %v %+v", err, s)
 	}
 }
+
+// Under AUTO, records with one partition key spread over every open shard; under
+// USER_PARTITION_KEY (the default, and again after switching back) they share one shard.
+func TestRecordDistributionAuto(t *testing.T) {
+	e := newEnv(t, nil)
+	e.createOnDemand(t, "spread")
+	arn := aws.String("arn:aws:kinesis:eu-central-1:000000000000:stream/spread")
+	shardsUsed := func() map[string]int {
+		t.Helper()
+		entries := make([]types.PutRecordsRequestEntry, 8)
+		for i := range entries {
+			entries[i] = types.PutRecordsRequestEntry{Data: []byte{byte(i)}, PartitionKey: aws.String("same")}
+		}
+		out, err := e.kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamARN: arn, Records: entries})
+		if err != nil || *out.FailedRecordCount != 0 {
+			t.Fatalf("put: %v %+v", err, out)
+		}
+		used := map[string]int{}
+		for _, r := range out.Records {
+			used[*r.ShardId]++
+		}
+		return used
+	}
+	if used := shardsUsed(); len(used) != 1 {
+		t.Fatalf("by partition key: %v", used)
+	}
+	set := func(s types.RecordDistributionStrategy) {
+		t.Helper()
+		if _, err := e.kc.UpdateStreamRecordDistributionStrategy(ctx, &kinesis.UpdateStreamRecordDistributionStrategyInput{StreamARN: arn, RecordDistributionStrategy: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(types.RecordDistributionStrategyAuto)
+	used := shardsUsed()
+	if len(used) != 4 {
+		t.Fatalf("AUTO: %v", used)
+	}
+	for id, n := range used {
+		if n != 2 {
+			t.Errorf("AUTO put %d of 8 records in %s", n, id)
+		}
+	}
+	set(types.RecordDistributionStrategyUserPartitionKey)
+	if used := shardsUsed(); len(used) != 1 {
+		t.Fatalf("back to partition keys: %v", used)
+	}
+}
