@@ -518,11 +518,7 @@ func (in *describeDeliveryStreamIn) check(v *validator) {
 	v.Str("exclusiveStartDestinationId", in.ExclusiveStartDestinationId, 1, 100, destIDRE, destIDPattern)
 }
 
-func (c *call) describeDeliveryStream(in *describeDeliveryStreamIn) ([]byte, *awsjson.Error) {
-	info, aerr := c.describe(*in.DeliveryStreamName)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) describeDeliveryStream(info firehose.Info, in *describeDeliveryStreamIn) ([]byte, *awsjson.Error) {
 	st := load(info)
 	out := deliveryStreamDescription{
 		DeliveryStreamName:   info.Name,
@@ -931,11 +927,7 @@ func (in *listTagsIn) check(v *validator) {
 	v.IntRange("limit", in.Limit, 1, 50)
 }
 
-func (c *call) listTags(in *listTagsIn) ([]byte, *awsjson.Error) {
-	info, aerr := c.describe(*in.DeliveryStreamName)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) listTags(info firehose.Info, in *listTagsIn) ([]byte, *awsjson.Error) {
 	limit := 50
 	if in.Limit != nil {
 		limit = int(*in.Limit)

@@ -115,14 +115,14 @@ func init() {
 	actions = map[string]actionFunc{
 		"CreateDeliveryStream":          op((*createIn).check, (*call).createDeliveryStream),
 		"DeleteDeliveryStream":          op((*deleteIn).check, (*call).deleteDeliveryStream),
-		"DescribeDeliveryStream":        op((*describeDeliveryStreamIn).check, (*call).describeDeliveryStream),
+		"DescribeDeliveryStream":        onDelivery((*describeDeliveryStreamIn).check, (*call).describeDeliveryStream),
 		"ListDeliveryStreams":           op((*listDeliveryStreamsIn).check, (*call).listDeliveryStreams),
 		"PutRecord":                     op((*putRecordIn).check, (*call).putRecord),
 		"PutRecordBatch":                op((*putRecordBatchIn).check, (*call).putRecordBatch),
 		"UpdateDestination":             op((*updateDestinationIn).check, (*call).updateDestination),
 		"TagDeliveryStream":             op((*tagIn).check, (*call).tagDeliveryStream),
 		"UntagDeliveryStream":           op((*untagIn).check, (*call).untagDeliveryStream),
-		"ListTagsForDeliveryStream":     op((*listTagsIn).check, (*call).listTags),
+		"ListTagsForDeliveryStream":     onDelivery((*listTagsIn).check, (*call).listTags),
 		"StartDeliveryStreamEncryption": op((*startEncryptionIn).check, (*call).startEncryption),
 		"StopDeliveryStreamEncryption":  op((*nameIn).check, (*call).stopEncryption),
 	}
