@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -42,6 +43,9 @@ type streamState struct {
 	meta   streamMeta
 	dir    string
 	shards []*shardLog
+	// spread counts the records placed under the AUTO distribution strategy, which deals
+	// them to the open shards in turn.
+	spread atomic.Uint64
 }
 
 // streamMeta is what bbolt keeps per stream. Times are unix nanoseconds so a stream's
@@ -67,6 +71,10 @@ type streamMeta struct {
 	KeyID string `json:"keyId,omitempty"`
 	// Policy is the stream's resource policy document, kept as given.
 	Policy string `json:"policy,omitempty"`
+	// WarmThroughputMiBps and RecordDistribution are on-demand settings (settings.go),
+	// kept and described; localpipe has no capacity to warm, so they change no behaviour.
+	WarmThroughputMiBps int    `json:"warmThroughputMiBps,omitempty"`
+	RecordDistribution  string `json:"recordDistribution,omitempty"`
 	// Pending is a reshard or mode change accepted but not yet in effect: the stream is
 	// UPDATING until Pending.At (reshard.go).
 	Pending *pendingChange `json:"pending,omitempty"`
@@ -348,10 +356,12 @@ func (e *Engine) info(st *streamState) StreamInfo {
 		Name: m.Name, Status: e.status(m), Mode: m.Mode, Created: time.Unix(0, m.Created),
 		RetentionHours: m.RetentionHours, MaxRecordSizeKiB: m.MaxRecordSizeKiB,
 		EncryptionType: m.EncryptionType, Tags: maps.Clone(m.Tags), Hidden: m.Hidden,
-		ShardLevelMetrics: slices.Clone(m.ShardLevelMetrics),
-		ConsumerCount:     len(m.Consumers),
-		KeyID:             m.KeyID,
-		Policy:            m.Policy,
+		ShardLevelMetrics:          slices.Clone(m.ShardLevelMetrics),
+		ConsumerCount:              len(m.Consumers),
+		KeyID:                      m.KeyID,
+		Policy:                     m.Policy,
+		WarmThroughputMiBps:        m.WarmThroughputMiBps,
+		RecordDistributionStrategy: m.RecordDistribution,
 	}
 	if si.Tags == nil {
 		si.Tags = map[string]string{}
@@ -393,7 +403,7 @@ func (e *Engine) CreateStream(in CreateInput) error {
 	created := now.UnixNano()
 	m := streamMeta{
 		Name: in.Name, Mode: mode, Created: created, ActiveAt: created + int64(e.opts.CreateDelay),
-		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
+		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB, WarmThroughputMiBps: in.WarmThroughputMiBps,
 		EncryptionType: "NONE", Tags: maps.Clone(in.Tags), Hidden: in.Hidden,
 	}
 	if m.MaxRecordSizeKiB == 0 {
@@ -690,6 +700,7 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 		}
 	}
 	logs := st.shards
+	auto := st.meta.RecordDistribution == DistributionAuto
 	e.mu.RUnlock()
 	// Records keep flowing while a reshard is pending, as on AWS.
 	if status != StatusActive && status != StatusUpdating {
@@ -704,11 +715,17 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	groups := make([]*group, len(logs))
 	for _, i := range todo {
 		en := entries[i]
-		h := PartitionHash(en.PartitionKey)
-		if en.ExplicitHashKey != nil {
-			h = *en.ExplicitHashKey
+		var s int
+		if auto {
+			// AUTO ignores the partition and explicit hash keys and spreads records evenly.
+			s = info.Shards[st.spread.Add(1)%uint64(len(info.Shards))].Index
+		} else {
+			h := PartitionHash(en.PartitionKey)
+			if en.ExplicitHashKey != nil {
+				h = *en.ExplicitHashKey
+			}
+			s = info.ShardFor(h)
 		}
-		s := info.ShardFor(h)
 		g := groups[s]
 		if g == nil {
 			g = &group{}

@@ -95,6 +95,8 @@ type CreateInput struct {
 	Mode             string
 	Tags             map[string]string
 	MaxRecordSizeKiB int
+	// WarmThroughputMiBps is CreateStream's warm throughput; 0 means none asked for.
+	WarmThroughputMiBps int
 	// Hidden streams (Firehose's DirectPut buffers) are not listed by List.
 	Hidden bool
 }
@@ -116,6 +118,10 @@ type StreamInfo struct {
 	ConsumerCount     int
 	KeyID             string // the KMS key of a KMS-encrypted stream
 	Policy            string // resource policy, "" for none
+	// WarmThroughputMiBps is the warm throughput asked for (0: none); RecordDistributionStrategy
+	// is "" until UpdateStreamRecordDistributionStrategy sets it.
+	WarmThroughputMiBps        int
+	RecordDistributionStrategy string
 }
 
 // ShardInfo describes one shard. Hash keys are inclusive bounds.

@@ -33,12 +33,7 @@ func ptr[T any](v T) *T { return &v }
 
 // ---- CreateDeliveryStream ----
 
-func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in createIn
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+func (in *createIn) check(v *validator) {
 	if v.Required("deliveryStreamName", in.DeliveryStreamName != nil) {
 		v.name("deliveryStreamName", in.DeliveryStreamName)
 	}
@@ -69,9 +64,9 @@ func (c *call) createDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 		v.listLen("tags", len(in.Tags), 1, 50, fmt.Sprintf("[%d tags]", len(in.Tags)))
 		v.tags("tags", in.Tags)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) createDeliveryStream(in *createIn) ([]byte, *awsjson.Error) {
 
 	name := *in.DeliveryStreamName
 	typ := firehose.DirectPut
@@ -490,19 +485,14 @@ func (v *validator) nameMember(n *string) {
 	}
 }
 
-func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		AllowForceDelete *bool `json:"AllowForceDelete"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	v.nameMember(in.DeliveryStreamName)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+type deleteIn struct {
+	nameIn
+	AllowForceDelete *bool `json:"AllowForceDelete"`
+}
+
+func (in *deleteIn) check(v *validator) { v.nameMember(in.DeliveryStreamName) }
+
+func (c *call) deleteDeliveryStream(in *deleteIn) ([]byte, *awsjson.Error) {
 	err := c.h.eng.Delete(*in.DeliveryStreamName)
 	if awsjson.IsNoSpace(err) && c.h.opts.Space.Release() {
 		// Freed the reserve: the metadata commit has room now.
@@ -516,26 +506,19 @@ func (c *call) deleteDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 
 // ---- DescribeDeliveryStream ----
 
-func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Limit                       *int32  `json:"Limit"`
-		ExclusiveStartDestinationId *string `json:"ExclusiveStartDestinationId"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type describeDeliveryStreamIn struct {
+	nameIn
+	Limit                       *int32  `json:"Limit"`
+	ExclusiveStartDestinationId *string `json:"ExclusiveStartDestinationId"`
+}
+
+func (in *describeDeliveryStreamIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	v.IntRange("limit", in.Limit, 1, 10000)
 	v.Str("exclusiveStartDestinationId", in.ExclusiveStartDestinationId, 1, 100, destIDRE, destIDPattern)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	info, aerr := c.describe(*in.DeliveryStreamName)
-	if aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) describeDeliveryStream(info firehose.Info, in *describeDeliveryStreamIn) ([]byte, *awsjson.Error) {
 	st := load(info)
 	out := deliveryStreamDescription{
 		DeliveryStreamName:   info.Name,
@@ -588,22 +571,19 @@ func (c *call) describeDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 
 // ---- ListDeliveryStreams ----
 
-func (c *call) listDeliveryStreams(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		Limit                            *int32  `json:"Limit"`
-		DeliveryStreamType               *string `json:"DeliveryStreamType"`
-		ExclusiveStartDeliveryStreamName *string `json:"ExclusiveStartDeliveryStreamName"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listDeliveryStreamsIn struct {
+	Limit                            *int32  `json:"Limit"`
+	DeliveryStreamType               *string `json:"DeliveryStreamType"`
+	ExclusiveStartDeliveryStreamName *string `json:"ExclusiveStartDeliveryStreamName"`
+}
+
+func (in *listDeliveryStreamsIn) check(v *validator) {
 	v.IntRange("limit", in.Limit, 1, 10000)
 	v.Enum("deliveryStreamType", in.DeliveryStreamType, firehose.DirectPut, firehose.KinesisStreamAsSource, "MSKAsSource", "DatabaseAsSource")
 	v.name("exclusiveStartDeliveryStreamName", in.ExclusiveStartDeliveryStreamName)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) listDeliveryStreams(in *listDeliveryStreamsIn) ([]byte, *awsjson.Error) {
 	limit := 10
 	if in.Limit != nil {
 		limit = int(*in.Limit)
@@ -651,22 +631,19 @@ func encrypted(info firehose.Info) bool {
 	return st.Encryption != nil && st.Encryption.Status == "ENABLED"
 }
 
-func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Record *record `json:"Record"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type putRecordIn struct {
+	nameIn
+	Record *record `json:"Record"`
+}
+
+func (in *putRecordIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("record", in.Record != nil) && v.Required("record.data", in.Record.Data != nil) {
 		v.Blob("record.data", in.Record.Data, maxRecord)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) putRecord(in *putRecordIn) ([]byte, *awsjson.Error) {
 	info, aerr := c.putTarget(*in.DeliveryStreamName)
 	if aerr != nil {
 		return nil, aerr
@@ -682,15 +659,12 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	return append(out, '}'), nil
 }
 
-func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Records []record `json:"Records"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type putRecordBatchIn struct {
+	nameIn
+	Records []record `json:"Records"`
+}
+
+func (in *putRecordBatchIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("records", in.Records != nil) {
 		v.listLen("records", len(in.Records), 1, maxBatch, fmt.Sprintf("[%d records]", len(in.Records)))
@@ -701,9 +675,9 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 			}
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) putRecordBatch(in *putRecordBatchIn) ([]byte, *awsjson.Error) {
 	total := 0
 	data := make([][]byte, len(in.Records))
 	for i, r := range in.Records {
@@ -741,19 +715,16 @@ func (c *call) putRecordBatch(body []byte) ([]byte, *awsjson.Error) {
 
 // ---- UpdateDestination ----
 
-func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		CurrentDeliveryStreamVersionId *string `json:"CurrentDeliveryStreamVersionId"`
-		DestinationId                  *string `json:"DestinationId"`
-		S3DestinationUpdate            *s3Dest `json:"S3DestinationUpdate"`
-		ExtendedS3DestinationUpdate    *s3Dest `json:"ExtendedS3DestinationUpdate"`
-		otherDestinations
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type updateDestinationIn struct {
+	nameIn
+	CurrentDeliveryStreamVersionId *string `json:"CurrentDeliveryStreamVersionId"`
+	DestinationId                  *string `json:"DestinationId"`
+	S3DestinationUpdate            *s3Dest `json:"S3DestinationUpdate"`
+	ExtendedS3DestinationUpdate    *s3Dest `json:"ExtendedS3DestinationUpdate"`
+	otherDestinations
+}
+
+func (in *updateDestinationIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId != nil) {
 		v.Str("currentDeliveryStreamVersionId", in.CurrentDeliveryStreamVersionId, 1, 50, versionIDRE, versionIDPattern)
@@ -768,9 +739,9 @@ func (c *call) updateDestination(body []byte) ([]byte, *awsjson.Error) {
 	if in.ExtendedS3DestinationUpdate != nil {
 		v.dest("extendedS3DestinationUpdate.", in.ExtendedS3DestinationUpdate, false, true)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) updateDestination(in *updateDestinationIn) ([]byte, *awsjson.Error) {
 	name := *in.DeliveryStreamName
 	if in.otherDestinations.any() {
 		return nil, invalidArg("Only S3 destinations are available locally: use ExtendedS3DestinationUpdate (or S3DestinationUpdate).")
@@ -870,23 +841,20 @@ func merge(d, u *s3Dest) {
 
 // ---- tags ----
 
-func (c *call) tagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		Tags []tag `json:"Tags"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type tagIn struct {
+	nameIn
+	Tags []tag `json:"Tags"`
+}
+
+func (in *tagIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("tags", in.Tags != nil) {
 		v.listLen("tags", len(in.Tags), 1, 50, fmt.Sprintf("[%d tags]", len(in.Tags)))
 		v.tags("tags", in.Tags)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) tagDeliveryStream(in *tagIn) ([]byte, *awsjson.Error) {
 	name := *in.DeliveryStreamName
 	var aerr *awsjson.Error
 	_, err := c.h.eng.Update(name, false, func(info *firehose.Info) error {
@@ -910,15 +878,12 @@ func (c *call) tagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		TagKeys []string `json:"TagKeys"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type untagIn struct {
+	nameIn
+	TagKeys []string `json:"TagKeys"`
+}
+
+func (in *untagIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if v.Required("tagKeys", in.TagKeys != nil) {
 		v.listLen("tagKeys", len(in.TagKeys), 1, 50, "["+strings.Join(in.TagKeys, ", ")+"]")
@@ -926,9 +891,9 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 			v.tagKey(fmt.Sprintf("tagKeys.%d.member", i+1), &in.TagKeys[i])
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) untagDeliveryStream(in *untagIn) ([]byte, *awsjson.Error) {
 	name := *in.DeliveryStreamName
 	_, err := c.h.eng.Update(name, false, func(info *firehose.Info) error {
 		drop := map[string]bool{}
@@ -950,26 +915,19 @@ func (c *call) untagDeliveryStream(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
-		Limit                *int32  `json:"Limit"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listTagsIn struct {
+	nameIn
+	ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
+	Limit                *int32  `json:"Limit"`
+}
+
+func (in *listTagsIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	v.tagKey("exclusiveStartTagKey", in.ExclusiveStartTagKey)
 	v.IntRange("limit", in.Limit, 1, 50)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	info, aerr := c.describe(*in.DeliveryStreamName)
-	if aerr != nil {
-		return nil, aerr
-	}
+}
+
+func (c *call) listTags(info firehose.Info, in *listTagsIn) ([]byte, *awsjson.Error) {
 	limit := 50
 	if in.Limit != nil {
 		limit = int(*in.Limit)
@@ -997,22 +955,19 @@ func (c *call) listTags(body []byte) ([]byte, *awsjson.Error) {
 
 // ---- encryption ----
 
-func (c *call) startEncryption(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		nameIn
-		DeliveryStreamEncryptionConfigurationInput *encryptionInput `json:"DeliveryStreamEncryptionConfigurationInput"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type startEncryptionIn struct {
+	nameIn
+	DeliveryStreamEncryptionConfigurationInput *encryptionInput `json:"DeliveryStreamEncryptionConfigurationInput"`
+}
+
+func (in *startEncryptionIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
 		v.encryptionInput("deliveryStreamEncryptionConfigurationInput.", e)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) startEncryption(in *startEncryptionIn) ([]byte, *awsjson.Error) {
 	es := &encryptionState{KeyType: "AWS_OWNED_CMK", Status: "ENABLED"}
 	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
 		var aerr *awsjson.Error
@@ -1023,16 +978,11 @@ func (c *call) startEncryption(body []byte) ([]byte, *awsjson.Error) {
 	return c.setEncryption(*in.DeliveryStreamName, es)
 }
 
-func (c *call) stopEncryption(body []byte) ([]byte, *awsjson.Error) {
-	var in nameIn
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+func (in *nameIn) check(v *validator) {
 	v.nameMember(in.DeliveryStreamName)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) stopEncryption(in *nameIn) ([]byte, *awsjson.Error) {
 	return c.setEncryption(*in.DeliveryStreamName, nil)
 }
 

@@ -79,7 +79,12 @@ func New(eng *firehose.Engine, opts Options) *Handler {
 // framing fits with room to spare, so an over-limit batch gets AWS's message, not a 413.
 const maxBody = 16 << 20
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.svc.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if awsjson.CORS(w, r) {
+		return
+	}
+	h.svc.ServeHTTP(w, r)
+}
 
 // Invoke runs one action in-process with the same decoding and validation as an HTTP
 // request; API Gateway's AWS integrations and the --config bootstrap call it. An empty
@@ -108,18 +113,18 @@ var actions map[string]actionFunc
 
 func init() {
 	actions = map[string]actionFunc{
-		"CreateDeliveryStream":          (*call).createDeliveryStream,
-		"DeleteDeliveryStream":          (*call).deleteDeliveryStream,
-		"DescribeDeliveryStream":        (*call).describeDeliveryStream,
-		"ListDeliveryStreams":           (*call).listDeliveryStreams,
-		"PutRecord":                     (*call).putRecord,
-		"PutRecordBatch":                (*call).putRecordBatch,
-		"UpdateDestination":             (*call).updateDestination,
-		"TagDeliveryStream":             (*call).tagDeliveryStream,
-		"UntagDeliveryStream":           (*call).untagDeliveryStream,
-		"ListTagsForDeliveryStream":     (*call).listTags,
-		"StartDeliveryStreamEncryption": (*call).startEncryption,
-		"StopDeliveryStreamEncryption":  (*call).stopEncryption,
+		"CreateDeliveryStream":          op((*createIn).check, (*call).createDeliveryStream),
+		"DeleteDeliveryStream":          op((*deleteIn).check, (*call).deleteDeliveryStream),
+		"DescribeDeliveryStream":        onDelivery((*describeDeliveryStreamIn).check, (*call).describeDeliveryStream),
+		"ListDeliveryStreams":           op((*listDeliveryStreamsIn).check, (*call).listDeliveryStreams),
+		"PutRecord":                     op((*putRecordIn).check, (*call).putRecord),
+		"PutRecordBatch":                op((*putRecordBatchIn).check, (*call).putRecordBatch),
+		"UpdateDestination":             op((*updateDestinationIn).check, (*call).updateDestination),
+		"TagDeliveryStream":             op((*tagIn).check, (*call).tagDeliveryStream),
+		"UntagDeliveryStream":           op((*untagIn).check, (*call).untagDeliveryStream),
+		"ListTagsForDeliveryStream":     onDelivery((*listTagsIn).check, (*call).listTags),
+		"StartDeliveryStreamEncryption": op((*startEncryptionIn).check, (*call).startEncryption),
+		"StopDeliveryStreamEncryption":  op((*nameIn).check, (*call).stopEncryption),
 	}
 }
 

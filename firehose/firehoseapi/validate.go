@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/localpipe/localpipe/internal/awsjson"
 )
@@ -72,20 +71,11 @@ func (v *validator) paramValue(path string, s *string) {
 	v.Str(path, s, 1, 5120, nil, "")
 }
 
-func tagChars(s string) bool {
-	for _, r := range s {
-		if !(unicode.IsLetter(r) || unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp) || unicode.IsNumber(r) || strings.ContainsRune("_.:/=+-@%", r)) {
-			return false
-		}
-	}
-	return true
-}
-
 func (v *validator) tagKey(path string, s *string) {
 	if s == nil {
 		return
 	}
-	if strings.HasPrefix(*s, "aws:") || !tagChars(*s) {
+	if strings.HasPrefix(*s, "aws:") || !awsjson.TagChars(*s) {
 		v.Fail(awsjson.Quote(*s), path, "satisfy regular expression pattern: "+tagKeyPattern)
 	}
 	v.Str(path, s, 1, 128, nil, "")
@@ -95,7 +85,7 @@ func (v *validator) tagValue(path string, s *string) {
 	if s == nil {
 		return
 	}
-	if !tagChars(*s) {
+	if !awsjson.TagChars(*s) {
 		v.Fail(awsjson.Quote(*s), path, "satisfy regular expression pattern: "+tagValuePattern)
 	}
 	v.Str(path, s, 0, 256, nil, "")

@@ -459,6 +459,10 @@ func (a *App) route(r *http.Request) service {
 	if _, _, _, ok := gatewayapi.InvokeTarget(r); ok {
 		return svcGatewayInvoke
 	}
+	if awsjson.IsTargetPreflight(r) {
+		// Kinesis and Firehose answer a preflight alike; it does not say which it is for.
+		return svcKinesis
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		switch {
 		case strings.HasPrefix(target, "Kinesis_20131202."):

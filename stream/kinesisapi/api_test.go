@@ -174,12 +174,6 @@ func TestCreatingThenActive(t *testing.T) {
 	}
 	_, err := e.kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("slow"), PartitionKey: aws.String("k"), Data: []byte("x")})
 	wantErr(t, err, "ResourceInUseException", "Stream slow under account 000000000000 not ACTIVE, instead in state CREATING")
-	// The SDK strips the namespace AWS puts on this one error's type.
-	_, err = e.kc.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("slow")})
-	var inUse *types.ResourceInUseException
-	if !errors.As(err, &inUse) || !strings.Contains(err.Error(), "Stream is being created: slow") {
-		t.Fatalf("delete while creating: %v", err)
-	}
 	e.clock.Add(time.Minute)
 	if _, err := e.kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("slow"), PartitionKey: aws.String("k"), Data: []byte("x")}); err != nil {
 		t.Fatal(err)
@@ -728,5 +722,48 @@ func TestEnhancedMonitoringState(t *testing.T) {
 	if err != nil || len(sum.StreamDescriptionSummary.EnhancedMonitoring) != 1 || sum.StreamDescriptionSummary.EnhancedMonitoring[0].ShardLevelMetrics == nil ||
 		len(sum.StreamDescriptionSummary.EnhancedMonitoring[0].ShardLevelMetrics) != 0 {
 		t.Fatalf("summary after disable ALL: %v %+v", err, sum)
+	}
+}
+
+// A stream still CREATING can be deleted: it goes DELETING, as an ACTIVE one does.
+func TestDeleteCreatingStream(t *testing.T) {
+	e := newEnv(t, func(o *stream.Options) { o.CreateDelay = time.Minute })
+	e.create(t, "slow", 1)
+	if _, err := e.kc.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("slow")}); err != nil {
+		t.Fatalf("delete while creating: %v", err)
+	}
+	s, err := e.kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("slow")})
+	if err != nil || s.StreamDescriptionSummary.StreamStatus != types.StreamStatusDeleting {
+		t.Fatalf("after delete: %v %+v", err, s)
+	}
+	_, err = e.kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("slow"), PartitionKey: aws.String("k"), Data: []byte("x")})
+	wantErr(t, err, "ResourceInUseException", "Stream slow under account 000000000000 not ACTIVE, instead in state DELETING")
+}
+
+// RemoveTagsFromStream checks its keys' characters as AddTagsToStream does, with the texts
+// kinesalite recorded from AWS for removing; a refused request removes nothing.
+func TestRemoveTagsChecksKeyCharacters(t *testing.T) {
+	e := newEnv(t, nil)
+	e.create(t, "rk", 1)
+	if _, err := e.kc.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: aws.String("rk"), Tags: map[string]string{"a": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		keys []string
+		msg  string
+	}{
+		{[]string{"a", "b*"}, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :."},
+		{[]string{"a", "c,d"}, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :."},
+		{[]string{"a", "50%"}, "Failed to remove tags from stream rk under account 000000000000 because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'."},
+	} {
+		_, err := e.kc.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{StreamName: aws.String("rk"), TagKeys: tc.keys})
+		wantErr(t, err, "InvalidArgumentException", tc.msg)
+	}
+	tags, err := e.kc.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String("rk")})
+	if err != nil || len(tags.Tags) != 1 {
+		t.Fatalf("a refused removal removed tags: %v %+v", err, tags)
+	}
+	if _, err := e.kc.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{StreamName: aws.String("rk"), TagKeys: []string{"a", "Grüße 東京/x=y+z-w@v:u_t.s"}}); err != nil {
+		t.Fatal(err)
 	}
 }

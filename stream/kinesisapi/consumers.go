@@ -96,26 +96,23 @@ func (c *call) consumerJSON(streamName string, ci stream.ConsumerInfo) map[strin
 	}
 }
 
-func (c *call) registerConsumer(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		StreamARN    *string           `json:"StreamARN"`
-		ConsumerName *string           `json:"ConsumerName"`
-		Tags         map[string]string `json:"Tags"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type registerConsumerIn struct {
+	StreamARN    *string           `json:"StreamARN"`
+	ConsumerName *string           `json:"ConsumerName"`
+	Tags         map[string]string `json:"Tags"`
+}
+
+func (in *registerConsumerIn) check(v *validator) {
 	if v.Required("streamARN", in.StreamARN != nil) {
 		v.streamARN("streamARN", in.StreamARN)
 	}
 	if v.Required("consumerName", in.ConsumerName != nil) {
 		v.consumerName("consumerName", in.ConsumerName)
 	}
-	v.tagMap("tags", in.Tags)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+	v.TagMap("tags", in.Tags, tagMapMax)
+}
+
+func (c *call) registerConsumer(in *registerConsumerIn) ([]byte, *awsjson.Error) {
 	name, aerr := c.target(nil, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
@@ -175,25 +172,22 @@ func (c *call) deregisterConsumer(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) listConsumers(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		StreamARN               *string  `json:"StreamARN"`
-		NextToken               *string  `json:"NextToken"`
-		MaxResults              *int32   `json:"MaxResults"`
-		StreamCreationTimestamp *float64 `json:"StreamCreationTimestamp"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type listConsumersIn struct {
+	StreamARN               *string  `json:"StreamARN"`
+	NextToken               *string  `json:"NextToken"`
+	MaxResults              *int32   `json:"MaxResults"`
+	StreamCreationTimestamp *float64 `json:"StreamCreationTimestamp"`
+}
+
+func (in *listConsumersIn) check(v *validator) {
 	if v.Required("streamARN", in.StreamARN != nil) {
 		v.streamARN("streamARN", in.StreamARN)
 	}
 	v.IntRange("maxResults", in.MaxResults, 1, 10000)
 	v.Str("nextToken", in.NextToken, 1, 1048576, nil, "")
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) listConsumers(in *listConsumersIn) ([]byte, *awsjson.Error) {
 	name, aerr := c.target(nil, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr

@@ -101,6 +101,9 @@ var kinesisCBOR = awsjson.NewCBOR(cborShapes)
 const maxBody = 16 << 20
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if awsjson.CORS(w, r) {
+		return
+	}
 	// SubscribeToShard answers with an event stream, not one JSON document.
 	if a, ok := awsjson.Target(r.Header, TargetPrefix); ok && a == "SubscribeToShard" && r.Method == http.MethodPost &&
 		(strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) || isCBOR(r)) {
@@ -139,43 +142,45 @@ var actions map[string]actionFunc
 
 func init() {
 	actions = map[string]actionFunc{
-		"CreateStream":                  (*call).createStream,
-		"DeleteStream":                  (*call).deleteStream,
-		"DescribeStream":                (*call).describeStream,
-		"DescribeStreamSummary":         (*call).describeStreamSummary,
-		"ListStreams":                   (*call).listStreams,
-		"ListShards":                    (*call).listShards,
-		"PutRecord":                     (*call).putRecord,
-		"PutRecords":                    (*call).putRecords,
-		"GetShardIterator":              (*call).getShardIterator,
-		"GetRecords":                    (*call).getRecords,
-		"IncreaseStreamRetentionPeriod": (*call).increaseRetention,
-		"DecreaseStreamRetentionPeriod": (*call).decreaseRetention,
-		"AddTagsToStream":               (*call).addTags,
-		"RemoveTagsFromStream":          (*call).removeTags,
-		"ListTagsForStream":             (*call).listTags,
-		"UpdateMaxRecordSize":           (*call).updateMaxRecordSize,
-		"DescribeLimits":                (*call).describeLimits,
-		"EnableEnhancedMonitoring":      (*call).enableMonitoring,
-		"DisableEnhancedMonitoring":     (*call).disableMonitoring,
-		"RegisterStreamConsumer":        (*call).registerConsumer,
-		"DescribeStreamConsumer":        (*call).describeConsumer,
-		"DeregisterStreamConsumer":      (*call).deregisterConsumer,
-		"ListStreamConsumers":           (*call).listConsumers,
-		"TagResource":                   (*call).tagResource,
-		"UntagResource":                 (*call).untagResource,
-		"ListTagsForResource":           (*call).listTagsForResource,
-		"PutResourcePolicy":             (*call).putResourcePolicy,
-		"GetResourcePolicy":             (*call).getResourcePolicy,
-		"DeleteResourcePolicy":          (*call).deleteResourcePolicy,
-		"StartStreamEncryption":         func(c *call, b []byte) ([]byte, *awsjson.Error) { return c.encryption(b, true) },
-		"StopStreamEncryption":          func(c *call, b []byte) ([]byte, *awsjson.Error) { return c.encryption(b, false) },
-		"DescribeAccountSettings":       (*call).describeAccountSettings,
-		"UpdateAccountSettings":         (*call).updateAccountSettings,
-		"SplitShard":                    (*call).splitShard,
-		"MergeShards":                   (*call).mergeShards,
-		"UpdateShardCount":              (*call).updateShardCount,
-		"UpdateStreamMode":              (*call).updateStreamMode,
+		"CreateStream":                           op((*createStreamIn).check, (*call).createStream),
+		"DeleteStream":                           onStream((*deleteStreamIn).check, (*call).deleteStream),
+		"DescribeStream":                         onStream((*describeStreamIn).check, (*call).describeStream),
+		"DescribeStreamSummary":                  onStream((*streamRef).validate, (*call).describeStreamSummary),
+		"ListStreams":                            op((*listStreamsIn).check, (*call).listStreams),
+		"ListShards":                             op((*listShardsIn).check, (*call).listShards),
+		"PutRecord":                              (*call).putRecord,
+		"PutRecords":                             (*call).putRecords,
+		"GetShardIterator":                       op((*getShardIteratorIn).check, (*call).getShardIterator),
+		"GetRecords":                             (*call).getRecords,
+		"IncreaseStreamRetentionPeriod":          onActive((*retentionIn).check, (*call).increaseRetention),
+		"DecreaseStreamRetentionPeriod":          onActive((*retentionIn).check, (*call).decreaseRetention),
+		"AddTagsToStream":                        onActive((*addTagsIn).check, (*call).addTags),
+		"RemoveTagsFromStream":                   onActive((*removeTagsIn).check, (*call).removeTags),
+		"ListTagsForStream":                      onStream((*listTagsIn).check, (*call).listTags),
+		"UpdateMaxRecordSize":                    onActive((*maxRecordSizeIn).check, (*call).updateMaxRecordSize),
+		"DescribeLimits":                         (*call).describeLimits,
+		"EnableEnhancedMonitoring":               onStream((*monitoringIn).check, (*call).enableMonitoring),
+		"DisableEnhancedMonitoring":              onStream((*monitoringIn).check, (*call).disableMonitoring),
+		"RegisterStreamConsumer":                 op((*registerConsumerIn).check, (*call).registerConsumer),
+		"DescribeStreamConsumer":                 (*call).describeConsumer,
+		"DeregisterStreamConsumer":               (*call).deregisterConsumer,
+		"ListStreamConsumers":                    op((*listConsumersIn).check, (*call).listConsumers),
+		"TagResource":                            onResource((*tagResourceIn).check, (*call).tagResource),
+		"UntagResource":                          onResource((*untagResourceIn).check, (*call).untagResource),
+		"ListTagsForResource":                    onResource(nil, (*call).listTagsForResource),
+		"PutResourcePolicy":                      onResource((*putPolicyIn).check, (*call).putResourcePolicy),
+		"GetResourcePolicy":                      onResource(nil, (*call).getResourcePolicy),
+		"DeleteResourcePolicy":                   onResource(nil, (*call).deleteResourcePolicy),
+		"StartStreamEncryption":                  op((*encryptionIn).check, func(c *call, in *encryptionIn) ([]byte, *awsjson.Error) { return c.encryption(in, true) }),
+		"StopStreamEncryption":                   op((*encryptionIn).check, func(c *call, in *encryptionIn) ([]byte, *awsjson.Error) { return c.encryption(in, false) }),
+		"DescribeAccountSettings":                (*call).describeAccountSettings,
+		"UpdateAccountSettings":                  op((*updateAccountSettingsIn).check, (*call).updateAccountSettings),
+		"SplitShard":                             op((*splitShardIn).check, (*call).splitShard),
+		"MergeShards":                            op((*mergeShardsIn).check, (*call).mergeShards),
+		"UpdateShardCount":                       op((*updateShardCountIn).check, (*call).updateShardCount),
+		"UpdateStreamMode":                       op((*updateStreamModeIn).check, (*call).updateStreamMode),
+		"UpdateStreamWarmThroughput":             onActive((*warmThroughputIn).check, (*call).updateWarmThroughput),
+		"UpdateStreamRecordDistributionStrategy": onActive((*distributionIn).check, (*call).updateDistribution),
 		// Over HTTP, ServeHTTP streams it; an in-process call has no stream to answer on.
 		"SubscribeToShard": func(*call, []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", "SubscribeToShard answers with an event stream; call it over HTTP")
@@ -185,11 +190,10 @@ func init() {
 	// rather than UnknownOperationException, which would suggest a client bug. The type is
 	// InvalidArgumentException because these operations model it, so the SDKs surface it as a
 	// typed, non-retried 400 carrying the message.
-	for _, a := range []string{"UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
-		"CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"} {
+	for _, a := range []string{"CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"} {
 		name := a
 		actions[name] = func(*call, []byte) ([]byte, *awsjson.Error) {
-			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: its streams have no warm throughput, record distribution strategies or channels")
+			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: it has no channels")
 		}
 	}
 }

@@ -357,7 +357,7 @@ func TestEmptyOutputs(t *testing.T) {
 	if m["StreamName"] != "f" {
 		t.Fatalf("enhanced monitoring: %v", m)
 	}
-	for _, a := range []string{"UpdateStreamWarmThroughput", "CreateChannel"} {
+	for _, a := range []string{"CreateChannel", "ListChannels"} {
 		st, m := e.invoke(t, a, `{}`)
 		if typ, msg := errText(m); st != 400 || typ != "InvalidArgumentException" || !strings.Contains(msg, "not supported by localpipe") {
 			t.Errorf("%s: %d %v", a, st, m)
@@ -376,7 +376,6 @@ func TestCreatingStreamHasNoShardsYet(t *testing.T) {
 		t.Fatalf("creating: %v", d)
 	}
 	for _, c := range []struct{ action, body, typ, msg string }{
-		{"DeleteStream", `{"StreamName":"c"}`, "com.amazonaws.kinesis.v20130901#ResourceInUseException", "Attempt to change a resource which is still in use: Stream is being created: c"},
 		{"IncreaseStreamRetentionPeriod", `{"StreamName":"c","RetentionPeriodHours":1}`, "ResourceInUseException", "Stream c under account 000000000000 not ACTIVE, instead in state CREATING"},
 		{"AddTagsToStream", `{"StreamName":"c","Tags":{"a":"b"}}`, "ResourceInUseException", "Stream c under account 000000000000 not ACTIVE, instead in state CREATING"},
 		{"PutRecord", `{"StreamName":"c","PartitionKey":"k","Data":""}`, "ResourceInUseException", "Stream c under account 000000000000 not ACTIVE, instead in state CREATING"},

@@ -63,26 +63,23 @@ func closedShard(id, name, verb string) *awsjson.Error {
 	return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Shard %s in stream %s under account %s has already been merged or split, and thus is not eligible for %s.", id, name, awsjson.Account, verb))
 }
 
-func (c *call) splitShard(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		ShardToSplit       *string `json:"ShardToSplit"`
-		NewStartingHashKey *string `json:"NewStartingHashKey"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type splitShardIn struct {
+	streamRef
+	ShardToSplit       *string `json:"ShardToSplit"`
+	NewStartingHashKey *string `json:"NewStartingHashKey"`
+}
+
+func (in *splitShardIn) check(v *validator) {
 	if v.Required("newStartingHashKey", in.NewStartingHashKey != nil) {
 		v.Str("newStartingHashKey", in.NewStartingHashKey, 0, 0, hashKeyRE, hashKeyPattern)
 	}
 	if v.Required("shardToSplit", in.ShardToSplit != nil) {
 		v.shardID("shardToSplit", in.ShardToSplit)
 	}
-	in.validate(&v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+	in.validate(v)
+}
+
+func (c *call) splitShard(in *splitShardIn) ([]byte, *awsjson.Error) {
 	name, info, idx, aerr := c.reshardTarget(in.streamRef, *in.ShardToSplit)
 	if aerr != nil {
 		return nil, aerr
@@ -110,26 +107,23 @@ func (c *call) splitShard(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) mergeShards(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		ShardToMerge         *string `json:"ShardToMerge"`
-		AdjacentShardToMerge *string `json:"AdjacentShardToMerge"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type mergeShardsIn struct {
+	streamRef
+	ShardToMerge         *string `json:"ShardToMerge"`
+	AdjacentShardToMerge *string `json:"AdjacentShardToMerge"`
+}
+
+func (in *mergeShardsIn) check(v *validator) {
 	if v.Required("adjacentShardToMerge", in.AdjacentShardToMerge != nil) {
 		v.shardID("adjacentShardToMerge", in.AdjacentShardToMerge)
 	}
 	if v.Required("shardToMerge", in.ShardToMerge != nil) {
 		v.shardID("shardToMerge", in.ShardToMerge)
 	}
-	in.validate(&v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+	in.validate(v)
+}
+
+func (c *call) mergeShards(in *mergeShardsIn) ([]byte, *awsjson.Error) {
 	name, info, idx, aerr := c.reshardTarget(in.streamRef, *in.ShardToMerge, *in.AdjacentShardToMerge)
 	if aerr != nil {
 		return nil, aerr
@@ -152,16 +146,13 @@ func (c *call) mergeShards(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) updateShardCount(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		TargetShardCount *int32  `json:"TargetShardCount"`
-		ScalingType      *string `json:"ScalingType"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type updateShardCountIn struct {
+	streamRef
+	TargetShardCount *int32  `json:"TargetShardCount"`
+	ScalingType      *string `json:"ScalingType"`
+}
+
+func (in *updateShardCountIn) check(v *validator) {
 	if v.Required("scalingType", in.ScalingType != nil) {
 		v.Enum("scalingType", in.ScalingType, "UNIFORM_SCALING")
 	}
@@ -170,9 +161,9 @@ func (c *call) updateShardCount(body []byte) ([]byte, *awsjson.Error) {
 		v.IntRange("targetShardCount", in.TargetShardCount, 1, 0)
 	}
 	v.streamARN("streamARN", in.StreamARN)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) updateShardCount(in *updateShardCountIn) ([]byte, *awsjson.Error) {
 	name, aerr := c.target(in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
@@ -211,15 +202,12 @@ func (c *call) updateShardCount(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(map[string]any{"StreamName": name, "StreamARN": c.arn(name), "CurrentShardCount": cur, "TargetShardCount": target})
 }
 
-func (c *call) updateStreamMode(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		StreamARN         *string            `json:"StreamARN"`
-		StreamModeDetails *streamModeDetails `json:"StreamModeDetails"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type updateStreamModeIn struct {
+	StreamARN         *string            `json:"StreamARN"`
+	StreamModeDetails *streamModeDetails `json:"StreamModeDetails"`
+}
+
+func (in *updateStreamModeIn) check(v *validator) {
 	if v.Required("streamARN", in.StreamARN != nil) {
 		v.streamARN("streamARN", in.StreamARN)
 	}
@@ -227,9 +215,9 @@ func (c *call) updateStreamMode(body []byte) ([]byte, *awsjson.Error) {
 		v.Required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
 		v.Enum("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode, stream.ModeProvisioned, stream.ModeOnDemand)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) updateStreamMode(in *updateStreamModeIn) ([]byte, *awsjson.Error) {
 	name, aerr := c.target(nil, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr

@@ -2,8 +2,6 @@ package kinesisapi
 
 import (
 	"errors"
-	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -11,9 +9,9 @@ import (
 	"github.com/localpipe/localpipe/stream"
 )
 
-// Operations on streams and consumers named by ARN (tags and resource policies), stream
-// encryption settings, and the account's settings. localpipe keeps what they set and
-// describes it; it enforces no policy and encrypts nothing.
+// Operations on streams and consumers named by ARN (resource policies; their tags are in
+// tags.go), stream encryption settings, and the account's settings. localpipe keeps what
+// they set and describes it; it enforces no policy and encrypts nothing.
 
 // resource is what a ResourceARN names: a stream, or one of its consumers.
 type resource struct {
@@ -39,127 +37,6 @@ func (c *call) resource(arn *string) (resource, *awsjson.Error) {
 	return resource{stream: name}, nil
 }
 
-// resourceFrom decodes a request whose ResourceARN (required) names what it acts on; in
-// receives the rest of the body.
-func (c *call) resourceFrom(body []byte, in any, arn **string, check func(*validator)) (resource, *awsjson.Error) {
-	if err := awsjson.Decode(body, in); err != nil {
-		return resource{}, err
-	}
-	var v validator
-	if v.Required("resourceARN", *arn != nil) {
-		v.Str("resourceARN", *arn, 1, 2048, nil, "")
-	}
-	if check != nil {
-		check(&v)
-	}
-	if err := v.Err(); err != nil {
-		return resource{}, err
-	}
-	return c.resource(*arn)
-}
-
-func (c *call) updateResourceTags(r resource, fn func(map[string]string) error) *awsjson.Error {
-	var err error
-	if r.consumer != "" {
-		err = c.h.eng.UpdateConsumerTags(r.stream, r.consumer, fn)
-	} else {
-		err = c.h.eng.UpdateTags(r.stream, fn)
-	}
-	var ae *awsjson.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ae):
-		return ae
-	case errors.Is(err, stream.ErrConsumerNotFound):
-		return consumerNotFound(r.consumer, r.stream)
-	}
-	return c.engineError(r.stream, err)
-}
-
-func (c *call) tagResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string           `json:"ResourceARN"`
-		Tags        map[string]string `json:"Tags"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		if v.Required("tags", in.Tags != nil) {
-			v.tagMap("tags", in.Tags)
-		}
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	if err := checkTagChars(r.stream, in.Tags); err != nil {
-		return nil, err
-	}
-	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
-		return mergeTags(tags, in.Tags, func() error {
-			return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to add tags to resource %s under account %s because a resource cannot have more than %d tags associated with it.", *in.ResourceARN, awsjson.Account, tagsPerStream))
-		})
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	return empty, nil
-}
-
-func (c *call) untagResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string  `json:"ResourceARN"`
-		TagKeys     []string `json:"TagKeys"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		if v.Required("tagKeys", in.TagKeys != nil) {
-			v.tagKeys("tagKeys", in.TagKeys)
-		}
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	aerr = c.updateResourceTags(r, func(tags map[string]string) error {
-		for _, k := range in.TagKeys {
-			delete(tags, k)
-		}
-		return nil
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
-	return empty, nil
-}
-
-func (c *call) listTagsForResource(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
-	var tags map[string]string
-	if r.consumer != "" {
-		ci, err := c.h.eng.Consumer(r.stream, r.consumer)
-		if err != nil {
-			return nil, consumerNotFound(r.consumer, r.stream)
-		}
-		tags = ci.Tags
-	} else {
-		info, _ := c.h.eng.Describe(r.stream)
-		tags = info.Tags
-	}
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]map[string]string, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, map[string]string{"Key": k, "Value": tags[k]})
-	}
-	return awsjson.Marshal(map[string]any{"Tags": out})
-}
-
 func (c *call) setPolicy(r resource, policy string) *awsjson.Error {
 	err := c.h.eng.SetPolicy(r.stream, r.consumer, policy)
 	switch {
@@ -171,17 +48,14 @@ func (c *call) setPolicy(r resource, policy string) *awsjson.Error {
 	return c.engineError(r.stream, err)
 }
 
-func (c *call) putResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-		Policy      *string `json:"Policy"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, func(v *validator) {
-		v.Required("policy", in.Policy != nil)
-	})
-	if aerr != nil {
-		return nil, aerr
-	}
+type putPolicyIn struct {
+	resourceRef
+	Policy *string `json:"Policy"`
+}
+
+func (in *putPolicyIn) check(v *validator) { v.Required("policy", in.Policy != nil) }
+
+func (c *call) putResourcePolicy(r resource, in *putPolicyIn) ([]byte, *awsjson.Error) {
 	if !awsjson.Valid([]byte(*in.Policy)) {
 		return nil, awsjson.NewError("InvalidArgumentException", "Policy is not valid JSON.")
 	}
@@ -191,14 +65,7 @@ func (c *call) putResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
 	return empty, nil
 }
 
-func (c *call) getResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) getResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	policy := ""
 	if r.consumer != "" {
 		ci, _ := c.h.eng.Consumer(r.stream, r.consumer)
@@ -213,41 +80,31 @@ func (c *call) getResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(map[string]string{"Policy": policy})
 }
 
-func (c *call) deleteResourcePolicy(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		ResourceARN *string `json:"ResourceARN"`
-	}
-	r, aerr := c.resourceFrom(body, &in, &in.ResourceARN, nil)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (c *call) deleteResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	if aerr := c.setPolicy(r, ""); aerr != nil {
 		return nil, aerr
 	}
 	return empty, nil
 }
 
-// encryption is StartStreamEncryption (start) and StopStreamEncryption.
-func (c *call) encryption(body []byte, start bool) ([]byte, *awsjson.Error) {
-	var in struct {
-		streamRef
-		EncryptionType *string `json:"EncryptionType"`
-		KeyId          *string `json:"KeyId"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
-	in.validate(&v)
+type encryptionIn struct {
+	streamRef
+	EncryptionType *string `json:"EncryptionType"`
+	KeyId          *string `json:"KeyId"`
+}
+
+func (in *encryptionIn) check(v *validator) {
+	in.validate(v)
 	if v.Required("encryptionType", in.EncryptionType != nil) {
 		v.Enum("encryptionType", in.EncryptionType, "NONE", "KMS")
 	}
 	if v.Required("keyId", in.KeyId != nil) {
 		v.Str("keyId", in.KeyId, 1, 2048, nil, "")
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+// encryption is StartStreamEncryption (start) and StopStreamEncryption.
+func (c *call) encryption(in *encryptionIn, start bool) ([]byte, *awsjson.Error) {
 	if *in.EncryptionType != "KMS" {
 		return nil, awsjson.NewError("InvalidArgumentException", "Encryption type "+*in.EncryptionType+" is not supported. The only valid value is KMS.")
 	}
@@ -274,6 +131,14 @@ type accountSettings struct {
 	startedAt time.Time
 }
 
+// enabled reports whether the account committed to on-demand minimum throughput, which warm
+// throughput requires.
+func (a *accountSettings) enabled() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status == "ENABLED"
+}
+
 func (a *accountSettings) json() map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -294,25 +159,22 @@ func (c *call) describeAccountSettings(body []byte) ([]byte, *awsjson.Error) {
 	return awsjson.Marshal(c.h.account.json())
 }
 
-func (c *call) updateAccountSettings(body []byte) ([]byte, *awsjson.Error) {
-	var in struct {
-		MinimumThroughputBillingCommitment *struct {
-			Status *string `json:"Status"`
-		} `json:"MinimumThroughputBillingCommitment"`
-	}
-	if err := awsjson.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validator
+type updateAccountSettingsIn struct {
+	MinimumThroughputBillingCommitment *struct {
+		Status *string `json:"Status"`
+	} `json:"MinimumThroughputBillingCommitment"`
+}
+
+func (in *updateAccountSettingsIn) check(v *validator) {
 	if v.Required("minimumThroughputBillingCommitment", in.MinimumThroughputBillingCommitment != nil) {
 		st := in.MinimumThroughputBillingCommitment.Status
 		if v.Required("minimumThroughputBillingCommitment.status", st != nil) {
 			v.Enum("minimumThroughputBillingCommitment.status", st, "ENABLED", "DISABLED")
 		}
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
+}
+
+func (c *call) updateAccountSettings(in *updateAccountSettingsIn) ([]byte, *awsjson.Error) {
 	a := &c.h.account
 	a.mu.Lock()
 	want := *in.MinimumThroughputBillingCommitment.Status

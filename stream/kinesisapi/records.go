@@ -1,0 +1,368 @@
+package kinesisapi
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/stream"
+)
+
+type putRecordIn struct {
+	streamRef
+	Data                      []byte  `json:"Data"`
+	PartitionKey              *string `json:"PartitionKey"`
+	ExplicitHashKey           *string `json:"ExplicitHashKey"`
+	SequenceNumberForOrdering *string `json:"SequenceNumberForOrdering"`
+}
+
+// explicitHash parses an ExplicitHashKey that passed the model's pattern.
+func explicitHash(s *string) (*stream.HashKey, *awsjson.Error) {
+	if s == nil {
+		return nil, nil
+	}
+	h, err := stream.ParseHashKey(*s)
+	if err != nil {
+		return nil, awsjson.NewError("InvalidArgumentException", "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was "+*s)
+	}
+	return &h, nil
+}
+
+// recordSize checks a record against the stream's limit, which covers data and key.
+func recordSize(path string, data []byte, key string, maxKiB int) *awsjson.Error {
+	if maxKiB <= 0 {
+		maxKiB = stream.DefaultMaxRecordSizeKiB
+	}
+	limit := maxKiB << 10
+	if len(data) > limit {
+		var v validator
+		v.Blob(path, data, limit)
+		return v.Err()
+	}
+	if len(data)+len(key) > limit {
+		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Record size %d bytes (data plus partition key) exceeds the maximum record size of %d bytes.", len(data)+len(key), limit))
+	}
+	return nil
+}
+
+func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
+	start := time.Now()
+	var in putRecordIn
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validator
+	v.Str("sequenceNumberForOrdering", in.SequenceNumberForOrdering, 0, 0, seqNumberRE, seqNumberPattern)
+	if v.Required("partitionKey", in.PartitionKey != nil) {
+		v.Str("partitionKey", in.PartitionKey, 1, 256, nil, "")
+	}
+	v.Str("explicitHashKey", in.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
+	if v.Required("data", in.Data != nil) {
+		v.Blob("data", in.Data, maxDataModel)
+	}
+	v.streamName("streamName", in.StreamName)
+	v.streamARN("streamARN", in.StreamARN)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	name, aerr := c.target(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	// AWS looks for the stream first, then at the hash key and the ordering number.
+	info, err := c.h.eng.Describe(name)
+	if err != nil || info.Hidden {
+		return nil, notFound(name)
+	}
+	hk, aerr := explicitHash(in.ExplicitHashKey)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if o := in.SequenceNumberForOrdering; o != nil {
+		// Beyond this check the number needs no work: a shard's records are already
+		// strictly ordered by arrival at its writer. AWS rejects numbers it did not issue
+		// and ones from the future.
+		if p, ok := decodeSeq(*o); !ok || p.arrival > c.now.Unix() {
+			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *o, name, awsjson.Account))
+		}
+	}
+	if aerr := recordSize("data", in.Data, *in.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
+		return nil, aerr
+	}
+	if !c.h.space.Writable() {
+		return nil, noSpace()
+	}
+	if aerr := c.h.limits.write(info, *in.PartitionKey, hk, len(in.Data)); aerr != nil {
+		c.h.metrics.stream(name).writeThroughputExceeded.Inc()
+		return nil, aerr
+	}
+	res, err := c.h.eng.Put(c.ctx, name, []stream.PutEntry{{PartitionKey: *in.PartitionKey, ExplicitHashKey: hk, Data: in.Data}})
+	if err != nil {
+		return nil, c.engineError(name, err)
+	}
+	r := res[0]
+	m := c.h.metrics.stream(name)
+	m.incomingRecords.Inc()
+	m.incomingBytes.Add(float64(len(in.Data)))
+	m.putRecordSuccess.Inc()
+	m.putRecordLatency.Observe(time.Since(start).Seconds())
+	seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
+	if c.h.onPut != nil {
+		c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+	}
+	out := make([]byte, 0, 128)
+	out = append(out, `{"SequenceNumber":"`...)
+	out = append(out, seq...)
+	out = append(out, `","ShardId":"`...)
+	out = append(out, shardName(r.Shard)...)
+	out = append(out, `"}`...)
+	return out, nil
+}
+
+type putRecordsEntry struct {
+	Data            []byte  `json:"Data"`
+	ExplicitHashKey *string `json:"ExplicitHashKey"`
+	PartitionKey    *string `json:"PartitionKey"`
+}
+
+func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
+	start := time.Now()
+	var in struct {
+		Records []putRecordsEntry `json:"Records"`
+		streamRef
+	}
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validator
+	if v.Required("records", in.Records != nil) {
+		if len(in.Records) < 1 {
+			v.Fail("'[]'", "records", "have length greater than or equal to 1")
+		}
+		if len(in.Records) > 500 {
+			v.Fail(awsjson.Quote(fmt.Sprintf("[%d records]", len(in.Records))), "records", "have length less than or equal to 500")
+		}
+		for i := range in.Records {
+			e := &in.Records[i]
+			p := fmt.Sprintf("records.%d.member.", i+1)
+			if v.Required(p+"partitionKey", e.PartitionKey != nil) {
+				v.Str(p+"partitionKey", e.PartitionKey, 1, 256, nil, "")
+			}
+			if v.Required(p+"data", e.Data != nil) {
+				v.Blob(p+"data", e.Data, maxDataModel)
+			}
+			v.Str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
+		}
+	}
+	v.streamName("streamName", in.StreamName)
+	v.streamARN("streamARN", in.StreamARN)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	name, aerr := c.target(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	info, err := c.h.eng.Describe(name)
+	if err != nil || info.Hidden {
+		return nil, notFound(name)
+	}
+	entries := make([]stream.PutEntry, len(in.Records))
+	total, dataBytes := 0, 0
+	for i, e := range in.Records {
+		hk, aerr := explicitHash(e.ExplicitHashKey)
+		if aerr != nil {
+			return nil, aerr
+		}
+		if aerr := recordSize(fmt.Sprintf("records.%d.member.data", i+1), e.Data, *e.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
+			return nil, aerr
+		}
+		total += len(e.Data) + len(*e.PartitionKey)
+		dataBytes += len(e.Data)
+		entries[i] = stream.PutEntry{PartitionKey: *e.PartitionKey, ExplicitHashKey: hk, Data: e.Data}
+	}
+	if total > putRecordsMaxSize {
+		return nil, awsjson.NewError("InvalidArgumentException", "Records size exceeds 5 MB limit")
+	}
+	if awsjson.IsCheckOnly(c.ctx) {
+		return []byte("{}"), nil
+	}
+	if !c.h.space.Writable() {
+		return nil, noSpace()
+	}
+	entries, refused := c.h.limits.writes(info, entries)
+	res, err := c.h.eng.Put(c.ctx, name, entries)
+	if err != nil {
+		return nil, c.engineError(name, err)
+	}
+	failed := countRefused(refused)
+	m := c.h.metrics.stream(name)
+	m.incomingRecords.Add(float64(len(res)))
+	m.putRecordsOK.Add(float64(len(res)))
+	m.putRecordsFailed.Add(float64(failed))
+	m.writeThroughputExceeded.Add(float64(failed))
+	if len(res) > 0 {
+		m.putRecordsSuccess.Inc()
+	}
+	m.putRecordsLatency.Observe(time.Since(start).Seconds())
+	out := make([]byte, 0, 40+len(in.Records)*100)
+	out = append(out, `{"FailedRecordCount":`...)
+	out = strconv.AppendInt(out, int64(failed), 10)
+	out = append(out, `,"Records":[`...)
+	for i, k := 0, 0; i < len(in.Records); i++ {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if refused != nil && refused[i] != "" {
+			out = appendRefused(out, refused[i])
+			dataBytes -= len(in.Records[i].Data)
+			continue
+		}
+		r := res[k]
+		k++
+		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
+		if c.h.onPut != nil {
+			c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+		}
+		out = append(out, `{"SequenceNumber":"`...)
+		out = append(out, seq...)
+		out = append(out, `","ShardId":"`...)
+		out = append(out, shardName(r.Shard)...)
+		out = append(out, `"}`...)
+	}
+	out = append(out, "]}"...)
+	m.incomingBytes.Add(float64(dataBytes))
+	return out, nil
+}
+
+// javaDate formats t as java.util.Date.toString does, which AWS's expiry message uses.
+func javaDate(t time.Time) string { return t.UTC().Format("Mon Jan 02 15:04:05 MST 2006") }
+
+func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
+	start := time.Now()
+	var in struct {
+		ShardIterator *string `json:"ShardIterator"`
+		Limit         *int32  `json:"Limit"`
+		StreamARN     *string `json:"StreamARN"`
+	}
+	if err := awsjson.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validator
+	v.IntRange("limit", in.Limit, 1, 10000)
+	if v.Required("shardIterator", in.ShardIterator != nil) {
+		v.Str("shardIterator", in.ShardIterator, 1, 512, nil, "")
+	}
+	v.streamARN("streamARN", in.StreamARN)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	it, err := decodeIterator(*in.ShardIterator)
+	if err != nil {
+		return nil, awsjson.NewError("InvalidArgumentException", "Invalid ShardIterator.")
+	}
+	if in.StreamARN != nil {
+		if n, aerr := c.target(nil, in.StreamARN); aerr != nil || n != it.stream {
+			return nil, awsjson.NewError("InvalidArgumentException", "Invalid ShardIterator.")
+		}
+	}
+	if it.issuedMs > c.now.UnixMilli() {
+		return nil, awsjson.NewError("InvalidArgumentException", "Invalid ShardIterator.") // issued in the future
+	}
+	if age := c.now.UnixMilli() - it.issuedMs; age > iteratorTTL.Milliseconds() {
+		return nil, awsjson.NewError("ExpiredIteratorException", fmt.Sprintf("Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
+			javaDate(time.UnixMilli(it.issuedMs)), javaDate(c.now), iteratorTTL.Milliseconds()))
+	}
+	info, derr := c.h.eng.Describe(it.stream)
+	if derr != nil || info.Hidden || info.Created.UnixNano() != it.streamCreated || it.shard >= len(info.Shards) {
+		// The stream was deleted, and perhaps re-created: the iterator's shard is gone, which
+		// AWS reports as ResourceNotFound naming the shard (as for a deleted stream), not as
+		// an invalid iterator, since the iterator itself is genuine.
+		return nil, awsjson.NewError("ResourceNotFoundException", fmt.Sprintf("Shard %s in stream %s under account %s does not exist", shardName(it.shard), it.stream, awsjson.Account))
+	}
+	limit := 10000
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	if aerr := c.h.limits.read(info, it.shard); aerr != nil {
+		c.h.metrics.stream(it.stream).readThroughputExceeded.Inc()
+		return nil, aerr
+	}
+	res, err := c.h.eng.Read(it.stream, it.shard, it.position, limit, getRecordsMaxSize)
+	if err != nil {
+		return nil, c.engineError(it.stream, err)
+	}
+	sh := info.Shards[it.shard]
+	next := iterator{streamCreated: it.streamCreated, shard: it.shard, position: res.Next, issuedMs: c.now.UnixMilli(), stream: it.stream}
+	behind := int64(0)
+	if n := len(res.Records); n > 0 && res.Next < res.Tip {
+		// Behind the tip: by the age of the last record returned.
+		behind = max(0, c.now.UnixMilli()-res.Records[n-1].Arrival.UnixMilli())
+	}
+	// At a closed shard's end the reader moves on to the children: no next iterator.
+	ended := sh.Closed && res.Next >= min(sh.End, res.Tip)
+	var bytes int
+	out := make([]byte, 0, recordsSize(res.Records))
+	if ended {
+		ch, aerr := awsjson.Marshal(childShards(info, sh))
+		if aerr != nil {
+			return nil, aerr
+		}
+		out = append(out, `{"ChildShards":`...)
+		out = append(out, ch...)
+		out = append(out, `,"MillisBehindLatest":`...)
+		out = strconv.AppendInt(out, behind, 10)
+	} else {
+		out = append(out, `{"MillisBehindLatest":`...)
+		out = strconv.AppendInt(out, behind, 10)
+		out = append(out, `,"NextShardIterator":"`...)
+		out = append(out, next.encode()...)
+		out = append(out, '"')
+	}
+	out = append(out, `,"Records":[`...)
+	out, bytes = appendRecords(out, sh, res.Records)
+	out = append(out, "]}"...)
+	c.h.limits.readDone(info, it.shard, bytes)
+	m := c.h.metrics.stream(it.stream)
+	m.getRecordsRecords.Add(float64(len(res.Records)))
+	m.getRecordsBytes.Add(float64(bytes))
+	m.outgoingRecords.Add(float64(len(res.Records)))
+	m.outgoingBytes.Add(float64(bytes))
+	m.getRecordsSuccess.Inc()
+	m.iteratorAge.Set(float64(behind))
+	m.getRecordsLatency.Observe(time.Since(start).Seconds())
+	return out, nil
+}
+
+// recordsSize estimates the JSON of records, so their encoding allocates once.
+func recordsSize(records []stream.Record) int {
+	size := 200
+	for _, r := range records {
+		size += 160 + len(r.PartitionKey) + base64.StdEncoding.EncodedLen(len(r.Data))
+	}
+	return size
+}
+
+// appendRecords appends records as the members of a Records array (GetRecords, and
+// SubscribeToShard's events), and returns the bytes of data they carry.
+func appendRecords(out []byte, sh stream.ShardInfo, records []stream.Record) ([]byte, int) {
+	n := 0
+	for i, r := range records {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		n += len(r.Data)
+		out = append(out, `{"ApproximateArrivalTimestamp":`...)
+		out = awsjson.AppendTimestamp(out, r.Arrival)
+		out = append(out, `,"Data":"`...)
+		out = base64.StdEncoding.AppendEncode(out, r.Data)
+		out = append(out, `","PartitionKey":`...)
+		out = awsjson.AppendString(out, r.PartitionKey)
+		out = append(out, `,"SequenceNumber":"`...)
+		out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
+		out = append(out, `"}`...)
+	}
+	return out, n
+}
