@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,10 +53,12 @@ func main() {
 	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
 	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
 	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
+	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
-		serveLocalpipe(*dataDir, *configFile)
+		serveLocalpipe(*dataDir, *configFile, cpuProfile, memProfile)
 		return
 	case "bare":
 		serveBare()
@@ -87,7 +91,35 @@ func main() {
 	}
 }
 
-func serveLocalpipe(dir, configFile string) {
+// cpuProfile and memProfile name the files the throughput run's server writes its profiles
+// to; the server is a child process, so the profiles are of the server alone.
+var cpuProfile, memProfile string
+
+func serveLocalpipe(dir, configFile, cpuFile, memFile string) {
+	if cpuFile != "" {
+		f, err := os.Create(cpuFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if memFile != "" {
+		defer func() {
+			f, err := os.Create(memFile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return
+			}
+			defer f.Close()
+			pprof.Lookup("allocs").WriteTo(f, 0)
+		}()
+	}
 	cfg := app.DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.ConfigFile = "127.0.0.1:0", dir, configFile
 	a, err := app.Open(cfg, slog.New(slog.DiscardHandler))
@@ -291,25 +323,39 @@ func run(records int, dur time.Duration, conns, size int) error {
 		return err
 	}
 
-	lp, _, err := startChild("-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput"))
+	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput")}
+	if cpuProfile != "" {
+		args = append(args, "-cpuprofile", cpuProfile)
+	}
+	if memProfile != "" {
+		args = append(args, "-memprofile", memProfile)
+	}
+	lp, _, err := startChild(args...)
 	if err != nil {
 		return err
 	}
 	if _, err := call(hc, lp.addr, "CreateStream", []byte(`{"StreamName":"bench","ShardCount":4}`)); err != nil {
 		return err
 	}
+	m0 := mallocs(hc, lp.addr)
 	lpPR, err := load(lp.addr, "PutRecord", putRecord, conns, dur)
 	if err != nil {
 		return err
 	}
+	m1 := mallocs(hc, lp.addr)
 	lpPRs, err := load(lp.addr, "PutRecords", putRecords, conns, dur)
+	m2 := mallocs(hc, lp.addr)
 	lp.stop()
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%-34s %12s %12s %7s\n", "", "localpipe", "bare", "ratio")
 	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", lpPR, barePR, lpPR/barePR)
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n\n", "PutRecords records/s (500/request)", lpPRs*500, barePRs*500, lpPRs/barePRs)
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", lpPRs*500, barePRs*500, lpPRs/barePRs)
+	// The server's own count of heap allocations (Go's runtime metrics, read from /metrics)
+	// over each run; the scrapes themselves add a few hundred, nothing per request.
+	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", (m1-m0)/(lpPR*dur.Seconds()))
+	fmt.Printf("%-34s %12.2f\n\n", "allocations per PutRecords entry", (m2-m1)/(lpPRs*500*dur.Seconds()))
 
 	// One shard with `records` records: read latency at both ends, start-up, RSS.
 	big := filepath.Join(dir, "big")
@@ -381,6 +427,25 @@ func run(records int, dur time.Duration, conns, size int) error {
 	fmt.Printf("%-44s %9.1f MiB\n", fmt.Sprintf("RSS after writing %d records", records), after)
 	fmt.Printf("%-44s %9.1f MiB\n", "RSS after restart on those records", restartRSS)
 	return nil
+}
+
+// mallocs reads the server's cumulative heap allocations from its /metrics; NaN if absent.
+func mallocs(hc *http.Client, addr string) float64 {
+	resp, err := hc.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return math.NaN()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "go_memstats_mallocs_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return math.NaN()
 }
 
 func readLatency(hc *http.Client, addr, seq string) (time.Duration, error) {
