@@ -67,8 +67,12 @@ func (w *logWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // logged serves r through serve and writes the request's log line.
 func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve func(http.ResponseWriter, *http.Request)) {
 	start := time.Now()
-	note := &awsjson.Note{}
-	lw := &logWriter{ResponseWriter: w}
+	// The note and the writer live as long as the request: one allocation for both.
+	l := &struct {
+		note awsjson.Note
+		lw   logWriter
+	}{lw: logWriter{ResponseWriter: w}}
+	note, lw := &l.note, &l.lw
 	r = r.WithContext(awsjson.WithNote(r.Context(), note))
 	serve(lw, r)
 
