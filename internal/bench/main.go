@@ -53,6 +53,7 @@ func main() {
 	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
 	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
 	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
+	tputRounds := flag.Int("tput-rounds", 1, "alternating localpipe/bare rounds of the PutRecord and PutRecords throughput runs")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.Parse()
@@ -85,7 +86,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*records, *dur, *conns, *size); err != nil {
+	if err := run(*records, *dur, *conns, *size, *tputRounds); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -292,7 +293,8 @@ func load(addr, action string, body []byte, conns int, d time.Duration) (float64
 	return float64(n.Load()) / d.Seconds(), nil
 }
 
-func run(records int, dur time.Duration, conns, size int) error {
+func run(records int, dur time.Duration, conns, size, rounds int) error {
+	rounds = max(rounds, 1)
 	dir, err := os.MkdirTemp("", "localpipe-bench-")
 	if err != nil {
 		return err
@@ -313,16 +315,6 @@ func run(records int, dur time.Duration, conns, size int) error {
 	if err != nil {
 		return err
 	}
-	barePR, err := load(bare.addr, "PutRecord", putRecord, conns, dur)
-	if err != nil {
-		return err
-	}
-	barePRs, err := load(bare.addr, "PutRecords", putRecords, conns, dur)
-	bare.stop()
-	if err != nil {
-		return err
-	}
-
 	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput")}
 	if cpuProfile != "" {
 		args = append(args, "-cpuprofile", cpuProfile)
@@ -332,30 +324,57 @@ func run(records int, dur time.Duration, conns, size int) error {
 	}
 	lp, _, err := startChild(args...)
 	if err != nil {
+		bare.stop()
 		return err
 	}
+	stop := func() { lp.stop(); bare.stop() }
 	if _, err := call(hc, lp.addr, "CreateStream", []byte(`{"StreamName":"bench","ShardCount":4}`)); err != nil {
+		stop()
 		return err
 	}
-	m0 := mallocs(hc, lp.addr)
-	lpPR, err := load(lp.addr, "PutRecord", putRecord, conns, dur)
-	if err != nil {
-		return err
+	// Rounds alternate between the two servers, so that drift in what else the machine runs
+	// meets both alike; each round's ratio compares runs seconds apart.
+	var barePR, barePRs, lpPR, lpPRs, ratioPR, ratioPRs []float64
+	var allocsPR, allocsPRs, nPR, nPRs float64
+	for range rounds {
+		b, err := load(bare.addr, "PutRecord", putRecord, conns, dur)
+		if err != nil {
+			stop()
+			return err
+		}
+		m0 := mallocs(hc, lp.addr)
+		l, err := load(lp.addr, "PutRecord", putRecord, conns, dur)
+		if err != nil {
+			stop()
+			return err
+		}
+		m1 := mallocs(hc, lp.addr)
+		barePR, lpPR, ratioPR = append(barePR, b), append(lpPR, l), append(ratioPR, l/b)
+		allocsPR, nPR = allocsPR+m1-m0, nPR+l*dur.Seconds()
+
+		b, err = load(bare.addr, "PutRecords", putRecords, conns, dur)
+		if err != nil {
+			stop()
+			return err
+		}
+		m1 = mallocs(hc, lp.addr)
+		l, err = load(lp.addr, "PutRecords", putRecords, conns, dur)
+		if err != nil {
+			stop()
+			return err
+		}
+		m2 := mallocs(hc, lp.addr)
+		barePRs, lpPRs, ratioPRs = append(barePRs, b), append(lpPRs, l), append(ratioPRs, l/b)
+		allocsPRs, nPRs = allocsPRs+m2-m1, nPRs+l*500*dur.Seconds()
 	}
-	m1 := mallocs(hc, lp.addr)
-	lpPRs, err := load(lp.addr, "PutRecords", putRecords, conns, dur)
-	m2 := mallocs(hc, lp.addr)
-	lp.stop()
-	if err != nil {
-		return err
-	}
-	fmt.Printf("%-34s %12s %12s %7s\n", "", "localpipe", "bare", "ratio")
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", lpPR, barePR, lpPR/barePR)
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", lpPRs*500, barePRs*500, lpPRs/barePRs)
+	stop()
+	fmt.Printf("%-34s %12s %12s %7s   (%d rounds: medians; ratio: median of the rounds' ratios)\n", "", "localpipe", "bare", "ratio", rounds)
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", medianF(lpPR), medianF(barePR), medianF(ratioPR))
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", medianF(lpPRs)*500, medianF(barePRs)*500, medianF(ratioPRs))
 	// The server's own count of heap allocations (Go's runtime metrics, read from /metrics)
 	// over each run; the scrapes themselves add a few hundred, nothing per request.
-	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", (m1-m0)/(lpPR*dur.Seconds()))
-	fmt.Printf("%-34s %12.2f\n\n", "allocations per PutRecords entry", (m2-m1)/(lpPRs*500*dur.Seconds()))
+	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", allocsPR/nPR)
+	fmt.Printf("%-34s %12.2f\n\n", "allocations per PutRecords entry", allocsPRs/nPRs)
 
 	// One shard with `records` records: read latency at both ends, start-up, RSS.
 	big := filepath.Join(dir, "big")
