@@ -114,8 +114,10 @@ func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve 
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 200)))
 	}
 	attrs = append(attrs, slog.Int("status", status))
-	if code := errorCode(h, lw.errBuf); code != "" && status >= 400 {
-		attrs = append(attrs, slog.String("error", code))
+	if status >= 400 { // a success has no code to look for, through every header
+		if code := errorCode(h, lw.errBuf); code != "" {
+			attrs = append(attrs, slog.String("error", code))
+		}
 	}
 	if note.Reason != "" {
 		attrs = append(attrs, slog.String("reason", note.Reason))
