@@ -54,6 +54,7 @@ func main() {
 	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
 	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
 	tputRounds := flag.Int("tput-rounds", 1, "alternating localpipe/bare rounds of the PutRecord and PutRecords throughput runs")
+	flag.StringVar(&logTo, "log", "", "the localpipe servers log as the binary does (text, --log-level info, one line per request) to this file, /dev/null say; default: no log")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.Parse()
@@ -96,6 +97,9 @@ func main() {
 // to; the server is a child process, so the profiles are of the server alone.
 var cpuProfile, memProfile string
 
+// logTo is where the localpipe servers log, as the binary would; empty for no log.
+var logTo string
+
 func serveLocalpipe(dir, configFile, cpuFile, memFile string) {
 	if cpuFile != "" {
 		f, err := os.Create(cpuFile)
@@ -123,7 +127,20 @@ func serveLocalpipe(dir, configFile, cpuFile, memFile string) {
 	}
 	cfg := app.DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.ConfigFile = "127.0.0.1:0", dir, configFile
-	a, err := app.Open(cfg, slog.New(slog.DiscardHandler))
+	logger := slog.New(slog.DiscardHandler)
+	if logTo != "" {
+		f, err := os.OpenFile(logTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if logger, err = app.NewLogger(f, "info"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	a, err := app.Open(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -195,6 +212,9 @@ type child struct {
 
 func startChild(args ...string) (*child, time.Duration, error) {
 	t0 := time.Now()
+	if args[1] == "localpipe" && logTo != "" {
+		args = append(args, "-log", logTo)
+	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Stderr = os.Stderr
 	out, _ := cmd.StdoutPipe()
@@ -336,14 +356,25 @@ func run(records int, dur time.Duration, conns, size, rounds int) error {
 	// meets both alike; each round's ratio compares runs seconds apart.
 	var barePR, barePRs, lpPR, lpPRs, ratioPR, ratioPRs []float64
 	var allocsPR, allocsPRs, nPR, nPRs float64
+	// The servers' CPU time per request is a second measure, steadier than throughput when
+	// other processes take turns on the machine.
+	var cpuPR, cpuPRs [2]time.Duration // bare, localpipe
+	var reqPR, reqPRs [2]float64
+	measure := func(c *child, i int, action string, body []byte, cpu *[2]time.Duration, reqs *[2]float64) (float64, error) {
+		t0 := c.cpu()
+		n, err := load(c.addr, action, body, conns, dur)
+		cpu[i] += c.cpu() - t0
+		reqs[i] += n * dur.Seconds()
+		return n, err
+	}
 	for range rounds {
-		b, err := load(bare.addr, "PutRecord", putRecord, conns, dur)
+		b, err := measure(bare, 0, "PutRecord", putRecord, &cpuPR, &reqPR)
 		if err != nil {
 			stop()
 			return err
 		}
 		m0 := mallocs(hc, lp.addr)
-		l, err := load(lp.addr, "PutRecord", putRecord, conns, dur)
+		l, err := measure(lp, 1, "PutRecord", putRecord, &cpuPR, &reqPR)
 		if err != nil {
 			stop()
 			return err
@@ -352,13 +383,13 @@ func run(records int, dur time.Duration, conns, size, rounds int) error {
 		barePR, lpPR, ratioPR = append(barePR, b), append(lpPR, l), append(ratioPR, l/b)
 		allocsPR, nPR = allocsPR+m1-m0, nPR+l*dur.Seconds()
 
-		b, err = load(bare.addr, "PutRecords", putRecords, conns, dur)
+		b, err = measure(bare, 0, "PutRecords", putRecords, &cpuPRs, &reqPRs)
 		if err != nil {
 			stop()
 			return err
 		}
 		m1 = mallocs(hc, lp.addr)
-		l, err = load(lp.addr, "PutRecords", putRecords, conns, dur)
+		l, err = measure(lp, 1, "PutRecords", putRecords, &cpuPRs, &reqPRs)
 		if err != nil {
 			stop()
 			return err
@@ -368,9 +399,17 @@ func run(records int, dur time.Duration, conns, size, rounds int) error {
 		allocsPRs, nPRs = allocsPRs+m2-m1, nPRs+l*500*dur.Seconds()
 	}
 	stop()
+	perReq := func(cpu [2]time.Duration, reqs [2]float64, i int) float64 {
+		return float64(cpu[i].Microseconds()) / reqs[i]
+	}
 	fmt.Printf("%-34s %12s %12s %7s   (%d rounds: medians; ratio: median of the rounds' ratios)\n", "", "localpipe", "bare", "ratio", rounds)
 	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", medianF(lpPR), medianF(barePR), medianF(ratioPR))
 	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", medianF(lpPRs)*500, medianF(barePRs)*500, medianF(ratioPRs))
+	// CPU ratios are bare/localpipe, so that like the throughput ratios 1 is the ceiling.
+	fmt.Printf("%-34s %12.1f %12.1f %7.2f\n", "server CPU µs per PutRecord", perReq(cpuPR, reqPR, 1), perReq(cpuPR, reqPR, 0),
+		perReq(cpuPR, reqPR, 0)/perReq(cpuPR, reqPR, 1))
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "server CPU µs per PutRecords", perReq(cpuPRs, reqPRs, 1), perReq(cpuPRs, reqPRs, 0),
+		perReq(cpuPRs, reqPRs, 0)/perReq(cpuPRs, reqPRs, 1))
 	// The server's own count of heap allocations (Go's runtime metrics, read from /metrics)
 	// over each run; the scrapes themselves add a few hundred, nothing per request.
 	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", allocsPR/nPR)
