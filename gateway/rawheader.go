@@ -273,7 +273,10 @@ func (s *headScanner) feed(p []byte, done func(*headBuf)) {
 				line = s.line
 			}
 			p = p[i+1:]
-			s.onLine(bytes.TrimSuffix(line, []byte{'\r'}), done)
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			s.onLine(line, done)
 			s.line = s.line[:0]
 		}
 	}
