@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -71,6 +72,45 @@ type rawHead struct {
 	names          []string
 }
 
+// headBuf is one request head as sent, kept as bytes: every request on every connection
+// passes the scanner, and only the few the gateway serves ever need the names as strings,
+// so recording a head reuses the connection's buffers and allocates nothing.
+type headBuf struct {
+	b    []byte // the method, the target, then each name, back to back
+	ends []int  // where each of them ends in b
+}
+
+func (h *headBuf) reset() { h.b, h.ends = h.b[:0], h.ends[:0] }
+
+func (h *headBuf) add(part []byte) {
+	h.b = append(h.b, part...)
+	h.ends = append(h.ends, len(h.b))
+}
+
+// part is the i-th part: 0 the method, 1 the target, 2 on the names.
+func (h *headBuf) part(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = h.ends[i-1]
+	}
+	return h.b[start:h.ends[i]]
+}
+
+func (h *headBuf) is(method, target string) bool {
+	return len(h.ends) >= 2 && string(h.part(0)) == method && string(h.part(1)) == target
+}
+
+func (h *headBuf) head() rawHead {
+	hd := rawHead{method: string(h.part(0)), target: string(h.part(1))}
+	if len(h.ends) > 2 {
+		hd.names = make([]string, 0, len(h.ends)-2)
+		for i := 2; i < len(h.ends); i++ {
+			hd.names = append(hd.names, string(h.part(i)))
+		}
+	}
+	return hd
+}
+
 // maxRecordedHeads bounds the heads kept per connection: requests the gateway does not serve
 // (S3, Kinesis) never claim theirs, and the one being served is at most a few pipelined
 // requests behind the newest.
@@ -81,18 +121,37 @@ const maxRecordedHeads = 8
 type headLog struct {
 	mu    sync.Mutex
 	sc    headScanner
-	heads []rawHead
+	heads []headBuf
+	spare []headBuf // buffers of heads dropped, for the heads to come
 }
 
 func (h *headLog) write(p []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.sc.scan(p, func(hd rawHead) {
-		if len(h.heads) == maxRecordedHeads {
-			h.heads = append(h.heads[:0], h.heads[1:]...)
-		}
-		h.heads = append(h.heads, hd)
-	})
+	h.sc.feed(p, h.record)
+}
+
+// record keeps the scanner's finished head, handing the scanner a dropped head's buffers
+// for the next one.
+func (h *headLog) record(cur *headBuf) {
+	if len(h.heads) == maxRecordedHeads {
+		h.drop(1)
+	}
+	var next headBuf
+	if n := len(h.spare); n > 0 {
+		next, h.spare = h.spare[n-1], h.spare[:n-1]
+		next.reset()
+	}
+	h.heads = append(h.heads, *cur)
+	*cur = next
+}
+
+// drop forgets the n oldest heads, keeping their buffers.
+func (h *headLog) drop(n int) {
+	h.spare = append(h.spare, h.heads[:n]...)
+	m := copy(h.heads, h.heads[n:])
+	clear(h.heads[m:]) // their buffers are the spares' now
+	h.heads = h.heads[:m]
 }
 
 // claim returns the oldest recorded head for this method and request target, dropping it and
@@ -100,10 +159,11 @@ func (h *headLog) write(p []byte) {
 func (h *headLog) claim(method, target string) ([]string, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for i, hd := range h.heads {
-		if hd.method == method && hd.target == target {
-			h.heads = append(h.heads[:0], h.heads[i+1:]...)
-			return hd.names, true
+	for i := range h.heads {
+		if h.heads[i].is(method, target) {
+			names := h.heads[i].head().names
+			h.drop(i + 1)
+			return names, true
 		}
 	}
 	return nil, false
@@ -147,8 +207,8 @@ const maxHeadLine = 1 << 20
 // requests that follow keep canonical names.
 type headScanner struct {
 	state    int
-	line     []byte
-	cur      rawHead
+	line     []byte // a line begun in an earlier read
+	cur      headBuf
 	length   int64 // body bytes left (Content-Length, or the current chunk)
 	chunked  bool
 	hasLen   bool
@@ -166,7 +226,14 @@ const (
 	scanStopped
 )
 
+// scan feeds p to the scanner and hands each head it completes to emit.
 func (s *headScanner) scan(p []byte, emit func(rawHead)) {
+	s.feed(p, func(h *headBuf) { emit(h.head()) })
+}
+
+// feed feeds p to the scanner and hands each head it completes to done, which may keep the
+// head's buffers by giving the scanner others.
+func (s *headScanner) feed(p []byte, done func(*headBuf)) {
 	for len(p) > 0 {
 		switch s.state {
 		case scanStopped:
@@ -199,34 +266,45 @@ func (s *headScanner) scan(p []byte, emit func(rawHead)) {
 				s.state = scanStopped
 				return
 			}
-			s.line = append(s.line, p[:i]...)
+			// A line that arrived whole is read where it lies.
+			line := p[:i]
+			if len(s.line) > 0 {
+				s.line = append(s.line, line...)
+				line = s.line
+			}
 			p = p[i+1:]
-			line := string(bytes.TrimSuffix(s.line, []byte{'\r'}))
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			s.onLine(line, done)
 			s.line = s.line[:0]
-			s.onLine(line, emit)
 		}
 	}
 }
 
-func (s *headScanner) onLine(line string, emit func(rawHead)) {
+// onLine takes one line; it keeps nothing of line, which the caller reuses.
+func (s *headScanner) onLine(line []byte, done func(*headBuf)) {
 	switch s.state {
 	case scanRequestLine:
-		if line == "" {
+		if len(line) == 0 {
 			return // blank lines before a request line are allowed (RFC 9112 2.2)
 		}
-		parts := strings.Split(line, " ")
-		if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/1.") {
+		method, rest, _ := bytes.Cut(line, []byte{' '})
+		target, version, ok := bytes.Cut(rest, []byte{' '})
+		if !ok || bytes.IndexByte(version, ' ') >= 0 || !bytes.HasPrefix(version, []byte("HTTP/1.")) {
 			// "PRI * HTTP/2.0" (cleartext HTTP/2) or not HTTP/1 at all.
 			s.state = scanStopped
 			return
 		}
-		s.cur = rawHead{method: parts[0], target: parts[1]}
+		s.cur.reset()
+		s.cur.add(method)
+		s.cur.add(target)
 		s.chunked, s.hasLen, s.badFrame, s.length = false, false, false, 0
 		s.state = scanHeader
 	case scanHeader:
-		if line == "" {
-			emit(s.cur)
-			s.cur = rawHead{}
+		if len(line) == 0 {
+			done(&s.cur)
+			s.cur.reset()
 			switch {
 			case s.badFrame:
 				s.state = scanStopped
@@ -242,30 +320,30 @@ func (s *headScanner) onLine(line string, emit func(rawHead)) {
 		if line[0] == ' ' || line[0] == '\t' {
 			return // obsolete line folding continues a value
 		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		name, value, ok := bytes.Cut(line, []byte{':'})
+		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
 			s.state = scanStopped
 			return
 		}
-		s.cur.names = append(s.cur.names, name)
-		value = strings.TrimSpace(value)
+		s.cur.add(name)
+		value = bytes.TrimSpace(value)
 		switch {
-		case strings.EqualFold(name, "Transfer-Encoding"):
-			if strings.EqualFold(value, "chunked") || strings.HasSuffix(strings.ToLower(value), ", chunked") {
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if bytes.EqualFold(value, []byte("chunked")) || strings.HasSuffix(strings.ToLower(string(value)), ", chunked") {
 				s.chunked = true
 			} else {
 				s.badFrame = true
 			}
-		case strings.EqualFold(name, "Content-Length"):
-			n, err := strconv.ParseInt(value, 10, 64)
-			if err != nil || n < 0 || s.hasLen && n != s.length {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			n, ok := parseLength(value)
+			if !ok || s.hasLen && n != s.length {
 				s.badFrame = true
 			}
 			s.length, s.hasLen = n, true
 		}
 	case scanChunkSize:
-		size, _, _ := strings.Cut(line, ";")
-		n, err := strconv.ParseInt(strings.TrimSpace(size), 16, 64)
+		size, _, _ := bytes.Cut(line, []byte{';'})
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(size)), 16, 64)
 		if err != nil || n < 0 {
 			s.state = scanStopped
 			return
@@ -276,14 +354,40 @@ func (s *headScanner) onLine(line string, emit func(rawHead)) {
 		}
 		s.length, s.state = n, scanChunkData
 	case scanChunkEnd:
-		if line != "" {
+		if len(line) != 0 {
 			s.state = scanStopped
 			return
 		}
 		s.state = scanChunkSize
 	case scanTrailer:
-		if line == "" {
+		if len(line) == 0 {
 			s.state = scanRequestLine
 		}
 	}
+}
+
+// parseLength reads a Content-Length value as strconv.ParseInt(v, 10, 64) would, reporting
+// false where it fails or gives a negative number, without the string ParseInt needs.
+func parseLength(v []byte) (int64, bool) {
+	neg := false
+	if len(v) > 0 && (v[0] == '+' || v[0] == '-') {
+		neg, v = v[0] == '-', v[1:]
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (math.MaxInt64-int64(c-'0'))/10 {
+			return 0, false // out of range, or (negative) not a length anyway
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg && n != 0 {
+		return 0, false
+	}
+	return n, true
 }

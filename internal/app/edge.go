@@ -199,7 +199,11 @@ func (a *App) guard(svc service, w http.ResponseWriter, r *http.Request, serve f
 		serve(w, r)
 		return
 	}
-	b := &guardedBody{rc: r.Body, e: e, ctx: r.Context(), ctl: http.NewResponseController(w), start: time.Now()}
+	// The body, the writer and the controller that sets the body's deadline live and die with
+	// the request: one allocation for the three.
+	g := &guarded{ctl: *http.NewResponseController(w)}
+	b := &g.body
+	*b = guardedBody{rc: r.Body, e: e, ctx: r.Context(), ctl: &g.ctl, start: time.Now(), http1: r.ProtoMajor == 1}
 	b.limit, b.perByte = bodyCharge(svc, r.ContentLength)
 	defer func() { e.gate.release(b.charged) }()
 	if r.ContentLength > 0 {
@@ -213,7 +217,8 @@ func (a *App) guard(svc service, w http.ResponseWriter, r *http.Request, serve f
 	}
 	b.extendDeadline()
 	r.Body = b
-	gw := &guardedWriter{ResponseWriter: w, a: a, r: r, svc: svc, body: b}
+	gw := &g.w
+	*gw = guardedWriter{ResponseWriter: w, a: a, r: r, svc: svc, body: b}
 	serve(gw, r)
 	if !gw.decided && b.failure() != faultNone {
 		gw.WriteHeader(http.StatusInternalServerError) // replaced by the fault
@@ -232,6 +237,13 @@ var (
 	errBodyTooSlow   = errors.New("request body arrived too slowly")
 )
 
+// guarded is what the edge wraps a request with a body in.
+type guarded struct {
+	body guardedBody
+	w    guardedWriter
+	ctl  http.ResponseController
+}
+
 // guardedBody is a request body that charges the in-flight gate as it is read (when its
 // length was not declared) and cuts off a body arriving below the minimum rate. The read
 // deadline is what wakes a Read that would otherwise wait forever for a silent client.
@@ -243,10 +255,14 @@ type guardedBody struct {
 	start   time.Time
 	limit   int64 // the most this body is charged
 	perByte int64 // charged per body byte read
-	mu      sync.Mutex
-	charged int64
-	read    int64
-	fail    fault
+	http1   bool
+	// deadline is the read deadline last set: dueBy moves only once a body has outgrown what
+	// BodyWindow at BodyMinRate allows (30 KiB by default), so most bodies set it once.
+	deadline time.Time
+	mu       sync.Mutex
+	charged  int64
+	read     int64
+	fail     fault
 }
 
 func (b *guardedBody) charge(n int64) bool {
@@ -286,9 +302,14 @@ func (b *guardedBody) dueBy() time.Time {
 }
 
 func (b *guardedBody) extendDeadline() {
+	due := b.dueBy()
+	if due.Equal(b.deadline) {
+		return
+	}
+	b.deadline = due
 	// HTTP/1 and HTTP/2 both support it; should a connection not, the rate is still checked
 	// after every read.
-	b.ctl.SetReadDeadline(b.dueBy())
+	b.ctl.SetReadDeadline(due)
 }
 
 func (b *guardedBody) Read(p []byte) (int, error) {
@@ -313,9 +334,12 @@ func (b *guardedBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		// The whole body is in and the rule about bodies ends: a long answer (a flush,
-		// SubscribeToShard) must not meet the deadline. net/http clears it itself before its
-		// HTTP/1 background read; this covers every protocol.
-		b.ctl.SetReadDeadline(time.Time{})
+		// SubscribeToShard) must not meet the deadline. On HTTP/1 net/http has just cleared
+		// it, as the body's end starts its background read of the connection; other
+		// protocols are cleared here.
+		if !b.http1 {
+			b.ctl.SetReadDeadline(time.Time{})
+		}
 	case n > 0:
 		b.extendDeadline()
 	}

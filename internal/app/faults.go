@@ -304,7 +304,9 @@ func (f *faultRegistry) add(specs []FaultSpec) ([]string, error) {
 		ids[i] = r.id
 		all = append(all, r)
 	}
-	f.rules.Store(&all)
+	if len(all) > 0 { // none stays nil: the one atomic load the services' calls cost
+		f.rules.Store(&all)
+	}
 	return ids, nil
 }
 

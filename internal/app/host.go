@@ -101,7 +101,9 @@ func parseHost(h string) (string, bool) {
 	if name == "" || len(name) > 253 {
 		return "", false
 	}
-	for _, label := range strings.Split(name, ".") {
+	// Every request passes here, so the labels are walked in place rather than split out.
+	for rest := name; ; {
+		label, after, more := strings.Cut(rest, ".")
 		if label == "" || len(label) > 63 {
 			return "", false
 		}
@@ -111,8 +113,11 @@ func parseHost(h string) (string, bool) {
 				return "", false
 			}
 		}
+		if !more {
+			return name, true
+		}
+		rest = after
 	}
-	return name, true
 }
 
 // validPort accepts RFC 3986's port (*DIGIT, so empty too) up to 65535.

@@ -67,8 +67,12 @@ func (w *logWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // logged serves r through serve and writes the request's log line.
 func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve func(http.ResponseWriter, *http.Request)) {
 	start := time.Now()
-	note := &awsjson.Note{}
-	lw := &logWriter{ResponseWriter: w}
+	// The note and the writer live as long as the request: one allocation for both.
+	l := &struct {
+		note awsjson.Note
+		lw   logWriter
+	}{lw: logWriter{ResponseWriter: w}}
+	note, lw := &l.note, &l.lw
 	r = r.WithContext(awsjson.WithNote(r.Context(), note))
 	serve(lw, r)
 
@@ -110,8 +114,10 @@ func (a *App) logged(svc service, w http.ResponseWriter, r *http.Request, serve 
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 200)))
 	}
 	attrs = append(attrs, slog.Int("status", status))
-	if code := errorCode(h, lw.errBuf); code != "" && status >= 400 {
-		attrs = append(attrs, slog.String("error", code))
+	if status >= 400 { // a success has no code to look for, through every header
+		if code := errorCode(h, lw.errBuf); code != "" {
+			attrs = append(attrs, slog.String("error", code))
+		}
 	}
 	if note.Reason != "" {
 		attrs = append(attrs, slog.String("reason", note.Reason))

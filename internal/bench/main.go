@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,10 +53,14 @@ func main() {
 	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
 	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
 	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
+	tputRounds := flag.Int("tput-rounds", 1, "alternating localpipe/bare rounds of the PutRecord and PutRecords throughput runs")
+	flag.StringVar(&logTo, "log", "", "the localpipe servers log as the binary does (text, --log-level info, one line per request) to this file, /dev/null say; default: no log")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
+	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
-		serveLocalpipe(*dataDir, *configFile)
+		serveLocalpipe(*dataDir, *configFile, cpuProfile, memProfile)
 		return
 	case "bare":
 		serveBare()
@@ -81,16 +87,60 @@ func main() {
 		}
 		return
 	}
-	if err := run(*records, *dur, *conns, *size); err != nil {
+	if err := run(*records, *dur, *conns, *size, *tputRounds); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func serveLocalpipe(dir, configFile string) {
+// cpuProfile and memProfile name the files the throughput run's server writes its profiles
+// to; the server is a child process, so the profiles are of the server alone.
+var cpuProfile, memProfile string
+
+// logTo is where the localpipe servers log, as the binary would; empty for no log.
+var logTo string
+
+func serveLocalpipe(dir, configFile, cpuFile, memFile string) {
+	if cpuFile != "" {
+		f, err := os.Create(cpuFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if memFile != "" {
+		defer func() {
+			f, err := os.Create(memFile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return
+			}
+			defer f.Close()
+			pprof.Lookup("allocs").WriteTo(f, 0)
+		}()
+	}
 	cfg := app.DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.ConfigFile = "127.0.0.1:0", dir, configFile
-	a, err := app.Open(cfg, slog.New(slog.DiscardHandler))
+	logger := slog.New(slog.DiscardHandler)
+	if logTo != "" {
+		f, err := os.OpenFile(logTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if logger, err = app.NewLogger(f, "info"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	a, err := app.Open(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -162,6 +212,9 @@ type child struct {
 
 func startChild(args ...string) (*child, time.Duration, error) {
 	t0 := time.Now()
+	if args[1] == "localpipe" && logTo != "" {
+		args = append(args, "-log", logTo)
+	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Stderr = os.Stderr
 	out, _ := cmd.StdoutPipe()
@@ -260,7 +313,8 @@ func load(addr, action string, body []byte, conns int, d time.Duration) (float64
 	return float64(n.Load()) / d.Seconds(), nil
 }
 
-func run(records int, dur time.Duration, conns, size int) error {
+func run(records int, dur time.Duration, conns, size, rounds int) error {
+	rounds = max(rounds, 1)
 	dir, err := os.MkdirTemp("", "localpipe-bench-")
 	if err != nil {
 		return err
@@ -281,35 +335,85 @@ func run(records int, dur time.Duration, conns, size int) error {
 	if err != nil {
 		return err
 	}
-	barePR, err := load(bare.addr, "PutRecord", putRecord, conns, dur)
+	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput")}
+	if cpuProfile != "" {
+		args = append(args, "-cpuprofile", cpuProfile)
+	}
+	if memProfile != "" {
+		args = append(args, "-memprofile", memProfile)
+	}
+	lp, _, err := startChild(args...)
 	if err != nil {
+		bare.stop()
 		return err
 	}
-	barePRs, err := load(bare.addr, "PutRecords", putRecords, conns, dur)
-	bare.stop()
-	if err != nil {
-		return err
-	}
-
-	lp, _, err := startChild("-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput"))
-	if err != nil {
-		return err
-	}
+	stop := func() { lp.stop(); bare.stop() }
 	if _, err := call(hc, lp.addr, "CreateStream", []byte(`{"StreamName":"bench","ShardCount":4}`)); err != nil {
+		stop()
 		return err
 	}
-	lpPR, err := load(lp.addr, "PutRecord", putRecord, conns, dur)
-	if err != nil {
-		return err
+	// Rounds alternate between the two servers, so that drift in what else the machine runs
+	// meets both alike; each round's ratio compares runs seconds apart.
+	var barePR, barePRs, lpPR, lpPRs, ratioPR, ratioPRs []float64
+	var allocsPR, allocsPRs, nPR, nPRs float64
+	// The servers' CPU time per request is a second measure, steadier than throughput when
+	// other processes take turns on the machine.
+	var cpuPR, cpuPRs [2]time.Duration // bare, localpipe
+	var reqPR, reqPRs [2]float64
+	measure := func(c *child, i int, action string, body []byte, cpu *[2]time.Duration, reqs *[2]float64) (float64, error) {
+		t0 := c.cpu()
+		n, err := load(c.addr, action, body, conns, dur)
+		cpu[i] += c.cpu() - t0
+		reqs[i] += n * dur.Seconds()
+		return n, err
 	}
-	lpPRs, err := load(lp.addr, "PutRecords", putRecords, conns, dur)
-	lp.stop()
-	if err != nil {
-		return err
+	for range rounds {
+		b, err := measure(bare, 0, "PutRecord", putRecord, &cpuPR, &reqPR)
+		if err != nil {
+			stop()
+			return err
+		}
+		m0 := mallocs(hc, lp.addr)
+		l, err := measure(lp, 1, "PutRecord", putRecord, &cpuPR, &reqPR)
+		if err != nil {
+			stop()
+			return err
+		}
+		m1 := mallocs(hc, lp.addr)
+		barePR, lpPR, ratioPR = append(barePR, b), append(lpPR, l), append(ratioPR, l/b)
+		allocsPR, nPR = allocsPR+m1-m0, nPR+l*dur.Seconds()
+
+		b, err = measure(bare, 0, "PutRecords", putRecords, &cpuPRs, &reqPRs)
+		if err != nil {
+			stop()
+			return err
+		}
+		m1 = mallocs(hc, lp.addr)
+		l, err = measure(lp, 1, "PutRecords", putRecords, &cpuPRs, &reqPRs)
+		if err != nil {
+			stop()
+			return err
+		}
+		m2 := mallocs(hc, lp.addr)
+		barePRs, lpPRs, ratioPRs = append(barePRs, b), append(lpPRs, l), append(ratioPRs, l/b)
+		allocsPRs, nPRs = allocsPRs+m2-m1, nPRs+l*500*dur.Seconds()
 	}
-	fmt.Printf("%-34s %12s %12s %7s\n", "", "localpipe", "bare", "ratio")
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", lpPR, barePR, lpPR/barePR)
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n\n", "PutRecords records/s (500/request)", lpPRs*500, barePRs*500, lpPRs/barePRs)
+	stop()
+	perReq := func(cpu [2]time.Duration, reqs [2]float64, i int) float64 {
+		return float64(cpu[i].Microseconds()) / reqs[i]
+	}
+	fmt.Printf("%-34s %12s %12s %7s   (%d rounds: medians; ratio: median of the rounds' ratios)\n", "", "localpipe", "bare", "ratio", rounds)
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", medianF(lpPR), medianF(barePR), medianF(ratioPR))
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", medianF(lpPRs)*500, medianF(barePRs)*500, medianF(ratioPRs))
+	// CPU ratios are bare/localpipe, so that like the throughput ratios 1 is the ceiling.
+	fmt.Printf("%-34s %12.1f %12.1f %7.2f\n", "server CPU µs per PutRecord", perReq(cpuPR, reqPR, 1), perReq(cpuPR, reqPR, 0),
+		perReq(cpuPR, reqPR, 0)/perReq(cpuPR, reqPR, 1))
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "server CPU µs per PutRecords", perReq(cpuPRs, reqPRs, 1), perReq(cpuPRs, reqPRs, 0),
+		perReq(cpuPRs, reqPRs, 0)/perReq(cpuPRs, reqPRs, 1))
+	// The server's own count of heap allocations (Go's runtime metrics, read from /metrics)
+	// over each run; the scrapes themselves add a few hundred, nothing per request.
+	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", allocsPR/nPR)
+	fmt.Printf("%-34s %12.2f\n\n", "allocations per PutRecords entry", allocsPRs/nPRs)
 
 	// One shard with `records` records: read latency at both ends, start-up, RSS.
 	big := filepath.Join(dir, "big")
@@ -381,6 +485,25 @@ func run(records int, dur time.Duration, conns, size int) error {
 	fmt.Printf("%-44s %9.1f MiB\n", fmt.Sprintf("RSS after writing %d records", records), after)
 	fmt.Printf("%-44s %9.1f MiB\n", "RSS after restart on those records", restartRSS)
 	return nil
+}
+
+// mallocs reads the server's cumulative heap allocations from its /metrics; NaN if absent.
+func mallocs(hc *http.Client, addr string) float64 {
+	resp, err := hc.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return math.NaN()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "go_memstats_mallocs_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return math.NaN()
 }
 
 func readLatency(hc *http.Client, addr, seq string) (time.Duration, error) {
