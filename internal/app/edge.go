@@ -211,6 +211,12 @@ func (a *App) guard(svc service, w http.ResponseWriter, r *http.Request, serve f
 		// fit waits here holding nothing.
 		if !b.charge(b.limit) {
 			e.metrics.throttled.WithLabelValues(svc.String()).Inc()
+			// The body is read and dropped through a small buffer before the answer: a
+			// client still sending when the connection closes on unread bytes gets a reset
+			// instead of the throttling error its SDK retries. Its pace is bounded as any
+			// body's.
+			g.ctl.SetReadDeadline(time.Now().Add(e.limits.BodyWindow))
+			io.CopyN(io.Discard, r.Body, min(r.ContentLength, b.limit/b.perByte))
 			a.writeFault(w, r, svc, faultThrottled)
 			return
 		}
