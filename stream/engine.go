@@ -43,6 +43,8 @@ type streamState struct {
 	meta   streamMeta
 	dir    string
 	shards []*shardLog
+	// routing is built from meta.Shards whenever they change; guarded by Engine.mu.
+	routing *Routing
 	// spread counts the records placed under the AUTO distribution strategy, which deals
 	// them to the open shards in turn.
 	spread atomic.Uint64
@@ -174,7 +176,7 @@ func Open(opts Options) (*Engine, error) {
 			}
 			continue
 		}
-		st := &streamState{meta: m, dir: e.streamDir(m)}
+		st := &streamState{meta: m, dir: e.streamDir(m), routing: routingOf(m.Shards)}
 		if _, err := os.Stat(st.dir); errors.Is(err, os.ErrNotExist) {
 			// CreateStream makes the directory before it commits the metadata, so only
 			// something outside localpipe can have taken it.
@@ -412,7 +414,7 @@ func (e *Engine) CreateStream(in CreateInput) error {
 	for i, r := range SplitHashRange(n) {
 		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r[0].String(), End: r[1].String(), Created: created})
 	}
-	st := &streamState{meta: m, dir: e.streamDir(m)}
+	st := &streamState{meta: m, dir: e.streamDir(m), routing: routingOf(m.Shards)}
 	for i := range m.Shards {
 		l, err := openShard(shardDir(st.dir, i), &e.cfg, e.logger.With("stream", m.Name, "shard", i))
 		if err != nil {
@@ -690,15 +692,7 @@ func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]Pu
 func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo []int, out []PutResult) ([]int, error) {
 	e.mu.RLock()
 	status := e.status(&st.meta)
-	// Only the open shards take records; this runs for every put, so it parses no more
-	// than routing needs.
-	var info StreamInfo
-	for _, sh := range st.meta.Shards {
-		if sh.ClosedAt == 0 {
-			start, end := sh.keys()
-			info.Shards = append(info.Shards, ShardInfo{Index: sh.Index, StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created)})
-		}
-	}
+	routes := st.routing.open
 	logs := st.shards
 	auto := st.meta.RecordDistribution == DistributionAuto
 	e.mu.RUnlock()
@@ -715,25 +709,21 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	groups := make([]*group, len(logs))
 	for _, i := range todo {
 		en := entries[i]
-		var s int
+		var rt *route
 		if auto {
 			// AUTO ignores the partition and explicit hash keys and spreads records evenly.
-			s = info.Shards[st.spread.Add(1)%uint64(len(info.Shards))].Index
+			rt = &routes[st.spread.Add(1)%uint64(len(routes))]
 		} else {
 			h := PartitionHash(en.PartitionKey)
 			if en.ExplicitHashKey != nil {
 				h = *en.ExplicitHashKey
 			}
-			s = info.ShardFor(h)
+			rt = routeFor(routes, h)
 		}
+		s := rt.index
 		g := groups[s]
 		if g == nil {
-			g = &group{}
-			for _, sh := range info.Shards {
-				if sh.Index == s {
-					g.created = sh.Created
-				}
-			}
+			g = &group{created: rt.created}
 			groups[s] = g
 		}
 		g.keys = append(g.keys, en.PartitionKey)

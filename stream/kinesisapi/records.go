@@ -72,7 +72,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, aerr
 	}
 	// AWS looks for the stream first, then at the hash key and the ordering number.
-	info, err := c.h.eng.Describe(name)
+	info, err := c.h.eng.PutTarget(name)
 	if err != nil || info.Hidden {
 		return nil, notFound(name)
 	}
@@ -165,7 +165,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	info, err := c.h.eng.Describe(name)
+	info, err := c.h.eng.PutTarget(name)
 	if err != nil || info.Hidden {
 		return nil, notFound(name)
 	}
