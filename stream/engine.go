@@ -700,13 +700,9 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	if status != StatusActive && status != StatusUpdating {
 		return nil, &NotActiveError{Name: name, Status: status}
 	}
-	type group struct {
-		keys    []string
-		data    [][]byte
-		members []int
-		created time.Time
-	}
-	groups := make([]*group, len(logs))
+	groups := make([]*putGroup, len(logs))
+	var only *putGroup // the one group, while there is only one
+	n := 0
 	for _, i := range todo {
 		en := entries[i]
 		var rt *route
@@ -723,43 +719,48 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 		s := rt.index
 		g := groups[s]
 		if g == nil {
-			g = &group{created: rt.created}
+			g = &putGroup{shard: s, created: rt.created}
 			groups[s] = g
+			only = g
+			n++
 		}
 		g.keys = append(g.keys, en.PartitionKey)
 		g.data = append(g.data, en.Data)
 		g.members = append(g.members, i)
 	}
+	if n == 1 {
+		// Most puts reach one shard: appending here spares a goroutine and its bookkeeping.
+		only.write(logs[only.shard])
+	} else {
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			if g != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					g.write(logs[g.shard])
+				}()
+			}
+		}
+		wg.Wait()
+	}
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
 		errs  []error
 		retry []int
 	)
-	for s, g := range groups {
-		if g == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			first, arrM, err := logs[s].append(g.keys, g.data)
-			if err != nil {
-				mu.Lock()
-				if errors.Is(err, errSealed) {
-					retry = append(retry, g.members...)
-				} else {
-					errs = append(errs, err)
-				}
-				mu.Unlock()
-				return
-			}
+	for _, g := range groups {
+		switch {
+		case g == nil:
+		case g.err == nil:
 			for k, idx := range g.members {
-				out[idx] = PutResult{Shard: s, ShardCreated: g.created, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
+				out[idx] = PutResult{Shard: g.shard, ShardCreated: g.created, Position: g.first + uint64(k), Arrival: time.UnixMilli(g.arrM)}
 			}
-		}()
+		case errors.Is(g.err, errSealed):
+			retry = append(retry, g.members...)
+		default:
+			errs = append(errs, g.err)
+		}
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -767,6 +768,23 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	// land in the child in the order they were given.
 	slices.Sort(retry)
 	return retry, nil
+}
+
+// putGroup is the records of one put bound for one shard, and the outcome of their append.
+type putGroup struct {
+	shard   int
+	created time.Time
+	keys    []string
+	data    [][]byte
+	members []int // the records' indexes in the put
+
+	first uint64 // position of the first record
+	arrM  int64  // arrival, unix ms
+	err   error
+}
+
+func (g *putGroup) write(l *shardLog) {
+	g.first, g.arrM, g.err = l.append(g.keys, g.data)
 }
 
 func (e *Engine) shard(name string, shard int) (*streamState, *shardLog, error) {
