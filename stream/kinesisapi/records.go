@@ -124,7 +124,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
 	seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+		c.h.onPut(c.ctx, info.Name, Put{SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 	}
 	out := make([]byte, 0, 128)
 	out = append(out, `{"SequenceNumber":"`...)
@@ -244,7 +244,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		k++
 		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 		if c.h.onPut != nil {
-			c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+			c.h.onPut(c.ctx, info.Name, Put{SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
 		}
 		out = append(out, `{"SequenceNumber":"`...)
 		out = append(out, seq...)
