@@ -101,18 +101,3 @@ func SplitHashRange(n int) [][2]HashKey {
 	}
 	return out
 }
-
-// ShardFor returns the index of the open shard whose range holds h.
-func (s StreamInfo) ShardFor(h HashKey) int {
-	last := 0
-	for _, sh := range s.Shards {
-		if sh.Closed {
-			continue
-		}
-		if h.Cmp(sh.StartKey) >= 0 && h.Cmp(sh.EndKey) <= 0 {
-			return sh.Index
-		}
-		last = sh.Index
-	}
-	return last
-}
