@@ -122,13 +122,13 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.incomingBytes.Add(float64(len(in.Data)))
 	m.putRecordSuccess.Inc()
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
-	seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
+	seq := seqPartsOf(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, info.Name, Put{SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+		c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 	}
 	out := make([]byte, 0, 128)
 	out = append(out, `{"SequenceNumber":"`...)
-	out = append(out, seq...)
+	out = appendSeq(out, seq)
 	out = append(out, `","ShardId":"`...)
 	out = appendShardName(out, r.Shard)
 	out = append(out, `"}`...)
@@ -242,12 +242,12 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		}
 		r := res[k]
 		k++
-		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
+		seq := seqPartsOf(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 		if c.h.onPut != nil {
-			c.h.onPut(c.ctx, info.Name, Put{SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+			c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 		}
 		out = append(out, `{"SequenceNumber":"`...)
-		out = append(out, seq...)
+		out = appendSeq(out, seq)
 		out = append(out, `","ShardId":"`...)
 		out = appendShardName(out, r.Shard)
 		out = append(out, `"}`...)
