@@ -43,6 +43,8 @@ type streamState struct {
 	meta   streamMeta
 	dir    string
 	shards []*shardLog
+	// routing is built from meta.Shards whenever they change; guarded by Engine.mu.
+	routing *Routing
 	// spread counts the records placed under the AUTO distribution strategy, which deals
 	// them to the open shards in turn.
 	spread atomic.Uint64
@@ -174,7 +176,7 @@ func Open(opts Options) (*Engine, error) {
 			}
 			continue
 		}
-		st := &streamState{meta: m, dir: e.streamDir(m)}
+		st := &streamState{meta: m, dir: e.streamDir(m), routing: routingOf(m.Shards)}
 		if _, err := os.Stat(st.dir); errors.Is(err, os.ErrNotExist) {
 			// CreateStream makes the directory before it commits the metadata, so only
 			// something outside localpipe can have taken it.
@@ -412,7 +414,7 @@ func (e *Engine) CreateStream(in CreateInput) error {
 	for i, r := range SplitHashRange(n) {
 		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r[0].String(), End: r[1].String(), Created: created})
 	}
-	st := &streamState{meta: m, dir: e.streamDir(m)}
+	st := &streamState{meta: m, dir: e.streamDir(m), routing: routingOf(m.Shards)}
 	for i := range m.Shards {
 		l, err := openShard(shardDir(st.dir, i), &e.cfg, e.logger.With("stream", m.Name, "shard", i))
 		if err != nil {
@@ -690,15 +692,7 @@ func (e *Engine) Put(ctx context.Context, name string, entries []PutEntry) ([]Pu
 func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo []int, out []PutResult) ([]int, error) {
 	e.mu.RLock()
 	status := e.status(&st.meta)
-	// Only the open shards take records; this runs for every put, so it parses no more
-	// than routing needs.
-	var info StreamInfo
-	for _, sh := range st.meta.Shards {
-		if sh.ClosedAt == 0 {
-			start, end := sh.keys()
-			info.Shards = append(info.Shards, ShardInfo{Index: sh.Index, StartKey: start, EndKey: end, Created: time.Unix(0, sh.Created)})
-		}
-	}
+	routes := st.routing.open
 	logs := st.shards
 	auto := st.meta.RecordDistribution == DistributionAuto
 	e.mu.RUnlock()
@@ -706,70 +700,67 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	if status != StatusActive && status != StatusUpdating {
 		return nil, &NotActiveError{Name: name, Status: status}
 	}
-	type group struct {
-		keys    []string
-		data    [][]byte
-		members []int
-		created time.Time
-	}
-	groups := make([]*group, len(logs))
+	groups := make([]*putGroup, len(logs))
+	var only *putGroup // the one group, while there is only one
+	n := 0
 	for _, i := range todo {
 		en := entries[i]
-		var s int
+		var rt *route
 		if auto {
 			// AUTO ignores the partition and explicit hash keys and spreads records evenly.
-			s = info.Shards[st.spread.Add(1)%uint64(len(info.Shards))].Index
+			rt = &routes[st.spread.Add(1)%uint64(len(routes))]
 		} else {
 			h := PartitionHash(en.PartitionKey)
 			if en.ExplicitHashKey != nil {
 				h = *en.ExplicitHashKey
 			}
-			s = info.ShardFor(h)
+			rt = routeFor(routes, h)
 		}
+		s := rt.index
 		g := groups[s]
 		if g == nil {
-			g = &group{}
-			for _, sh := range info.Shards {
-				if sh.Index == s {
-					g.created = sh.Created
-				}
-			}
+			g = &putGroup{shard: s, created: rt.created}
 			groups[s] = g
+			only = g
+			n++
 		}
 		g.keys = append(g.keys, en.PartitionKey)
 		g.data = append(g.data, en.Data)
 		g.members = append(g.members, i)
 	}
+	if n == 1 {
+		// Most puts reach one shard: appending here spares a goroutine and its bookkeeping.
+		only.write(logs[only.shard])
+	} else {
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			if g != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					g.write(logs[g.shard])
+				}()
+			}
+		}
+		wg.Wait()
+	}
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
 		errs  []error
 		retry []int
 	)
-	for s, g := range groups {
-		if g == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			first, arrM, err := logs[s].append(g.keys, g.data)
-			if err != nil {
-				mu.Lock()
-				if errors.Is(err, errSealed) {
-					retry = append(retry, g.members...)
-				} else {
-					errs = append(errs, err)
-				}
-				mu.Unlock()
-				return
-			}
+	for _, g := range groups {
+		switch {
+		case g == nil:
+		case g.err == nil:
 			for k, idx := range g.members {
-				out[idx] = PutResult{Shard: s, ShardCreated: g.created, Position: first + uint64(k), Arrival: time.UnixMilli(arrM)}
+				out[idx] = PutResult{Shard: g.shard, ShardCreated: g.created, Position: g.first + uint64(k), Arrival: time.UnixMilli(g.arrM)}
 			}
-		}()
+		case errors.Is(g.err, errSealed):
+			retry = append(retry, g.members...)
+		default:
+			errs = append(errs, g.err)
+		}
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -777,6 +768,23 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	// land in the child in the order they were given.
 	slices.Sort(retry)
 	return retry, nil
+}
+
+// putGroup is the records of one put bound for one shard, and the outcome of their append.
+type putGroup struct {
+	shard   int
+	created time.Time
+	keys    []string
+	data    [][]byte
+	members []int // the records' indexes in the put
+
+	first uint64 // position of the first record
+	arrM  int64  // arrival, unix ms
+	err   error
+}
+
+func (g *putGroup) write(l *shardLog) {
+	g.first, g.arrM, g.err = l.append(g.keys, g.data)
 }
 
 func (e *Engine) shard(name string, shard int) (*streamState, *shardLog, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/big"
+	"math/bits"
 )
 
 // HashKey is an unsigned 128-bit hash key, the space Kinesis divides between shards.
@@ -16,21 +17,33 @@ var MaxHashKey = HashKey{^uint64(0), ^uint64(0)}
 var errBadHashKey = errors.New("hash key is not a decimal integer in [0, 2^128-1]")
 
 // ParseHashKey reads a decimal hash key. Values of 2^128 and above are errors, because AWS
-// rejects them rather than wrapping.
+// rejects them rather than wrapping. It works in 128-bit arithmetic rather than math/big
+// because an ExplicitHashKey is parsed on every put that carries one.
 func ParseHashKey(s string) (HashKey, error) {
 	if s == "" || len(s) > 39 {
 		return HashKey{}, errBadHashKey
 	}
+	var h HashKey
 	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+		d := s[i] - '0'
+		if d > 9 {
 			return HashKey{}, errBadHashKey
 		}
+		// h = h*10 + d, refusing any carry out of the top 64 bits.
+		carry, lo := bits.Mul64(h.Lo, 10)
+		hiCarry, hi := bits.Mul64(h.Hi, 10)
+		hi, c := bits.Add64(hi, carry, 0)
+		if hiCarry != 0 || c != 0 {
+			return HashKey{}, errBadHashKey
+		}
+		lo, c = bits.Add64(lo, uint64(d), 0)
+		hi, c = bits.Add64(hi, 0, c)
+		if c != 0 {
+			return HashKey{}, errBadHashKey
+		}
+		h = HashKey{hi, lo}
 	}
-	n, ok := new(big.Int).SetString(s, 10)
-	if !ok || n.BitLen() > 128 {
-		return HashKey{}, errBadHashKey
-	}
-	return fromBig(n), nil
+	return h, nil
 }
 
 // PartitionHash maps a partition key to its hash key the way Kinesis does: the MD5 of the
@@ -87,19 +100,4 @@ func SplitHashRange(n int) [][2]HashKey {
 		}
 	}
 	return out
-}
-
-// ShardFor returns the index of the open shard whose range holds h.
-func (s StreamInfo) ShardFor(h HashKey) int {
-	last := 0
-	for _, sh := range s.Shards {
-		if sh.Closed {
-			continue
-		}
-		if h.Cmp(sh.StartKey) >= 0 && h.Cmp(sh.EndKey) <= 0 {
-			return sh.Index
-		}
-		last = sh.Index
-	}
-	return last
 }

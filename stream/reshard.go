@@ -265,6 +265,7 @@ func (e *Engine) settleLocked(st *streamState) error {
 	}
 	st.meta = m
 	st.shards = logs
+	st.routing = routingOf(m.Shards)
 	// Readers waiting at a closed shard's tip learn that no record will come.
 	for _, l := range sealed {
 		l.poke()

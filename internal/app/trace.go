@@ -120,7 +120,7 @@ func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
 	if tr == nil {
 		return
 	}
-	hop := [1]trace.Hop{trace.KinesisHop(stream, p.ShardID, p.SequenceNumber)}
+	hop := [1]trace.Hop{trace.KinesisHop(stream, p.ShardID(), p.SequenceNumber())}
 	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
 	tr.Put(hop[:], rec[:])
 }

@@ -352,7 +352,8 @@ func TestCBORError(t *testing.T) {
 // of the same valid input: the same members with the same bytes, the same elements.
 func FuzzNodeSplit(f *testing.F) {
 	for _, s := range []string{`{}`, `[]`, `{"a":1,"b":"x\"y","c":[1,{"d":"}"}],"e":null}`, ` { "a" : [ 1 , 2 ] , "b" : { } } `,
-		`[1,"a",{"b":[]},true,false,null,-1.5e3,"\\"]`, `{"a":"\u00e9","a":2}`, `{"k\"ey":{"x":"]"}}`} {
+		`[1,"a",{"b":[]},true,false,null,-1.5e3,"\\"]`, `{"a":"\u00e9","a":2}`, `{"k\"ey":{"x":"]"}}`,
+		`{"\u0061":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"\ud800":1,"\ufffd":2}`, "{\"\xff\":1}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -374,6 +375,13 @@ func FuzzNodeSplit(f *testing.F) {
 				if string(got[k]) != string(v) {
 					t.Fatalf("%s: member %q is %s, want %s", b, k, got[k], v)
 				}
+				// The struct path's lookup, which makes no map, finds the same value.
+				if m, ok := lastMember(node(b).members(nil), k); !ok || string(m) != string(v) {
+					t.Fatalf("%s: lastMember %q is %s (%v), want %s", b, k, m, ok, v)
+				}
+			}
+			if _, ok := lastMember(node(b).members(nil), "absent\x00"); ok {
+				t.Fatalf("%s: lastMember found an absent key", b)
 			}
 		case '[':
 			var want []json.RawMessage

@@ -44,14 +44,21 @@ type Options struct {
 	Throttle *Throttle
 }
 
-// Put is a record PutRecord or PutRecords wrote: the shard and sequence number the answer
-// gives for it, and its place in the engine's shard.
+// Put is a record PutRecord or PutRecords wrote: its place in the engine's shard, from
+// which the methods give the shard and sequence number the answer gives for it. They are
+// methods so that a hook that does not need them (the trace hook on an untraced request)
+// costs no formatting per record.
 type Put struct {
-	ShardID        string
-	SequenceNumber string
-	Shard          int
-	Position       uint64
+	Shard    int
+	Position uint64
+	seq      seqParts
 }
+
+// ShardID is the record's shard as the API names it.
+func (p Put) ShardID() string { return shardName(p.Shard) }
+
+// SequenceNumber is the record's sequence number as the answer gave it.
+func (p Put) SequenceNumber() string { return encodeSeq(p.seq) }
 
 // Handler is the Kinesis JSON 1.1 endpoint.
 type Handler struct {

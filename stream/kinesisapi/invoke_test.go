@@ -510,6 +510,42 @@ func BenchmarkInvokePutRecord(b *testing.B) {
 	}
 }
 
+// BenchmarkInvokePutRecords measures the in-process cost of one PutRecords of 500 records of
+// 100 bytes under distinct partition keys; divide by 500 for the cost per entry.
+func BenchmarkInvokePutRecords(b *testing.B) {
+	dir := b.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, &bolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := stream.Open(stream.Options{Dir: filepath.Join(dir, "kinesis"), DB: db})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { eng.Close(); db.Close() }()
+	h := New(eng, Options{})
+	if st, _, out := h.Invoke(ctx, "CreateStream", []byte(`{"StreamName":"b","ShardCount":4}`), ""); st != 200 {
+		b.Fatalf("%d %s", st, out)
+	}
+	var body strings.Builder
+	body.WriteString(`{"StreamName":"b","Records":[`)
+	for i := range 500 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"PartitionKey":"key-%d","Data":"%s"}`, i, strings.Repeat("QUJD", 33))
+	}
+	body.WriteString(`]}`)
+	in := []byte(body.String())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if st, _, out := h.Invoke(ctx, "PutRecords", in, ""); st != 200 {
+			b.Fatalf("%d %s", st, out)
+		}
+	}
+}
+
 // TestPanicIsInternalFailure: a bug of ours becomes a 500 InternalFailure and a log line,
 // never a dropped connection.
 func TestPanicIsInternalFailure(t *testing.T) {

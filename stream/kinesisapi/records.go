@@ -30,13 +30,19 @@ func explicitHash(s *string) (*stream.HashKey, *awsjson.Error) {
 	return &h, nil
 }
 
-// recordSize checks a record against the stream's limit, which covers data and key.
-func recordSize(path string, data []byte, key string, maxKiB int) *awsjson.Error {
+// recordSize checks a record against the stream's limit, which covers data and key. member
+// is the record's place in a PutRecords batch counting from 1, or 0 for PutRecord's record;
+// the path naming it is built only for an error, since this runs for every record.
+func recordSize(member int, data []byte, key string, maxKiB int) *awsjson.Error {
 	if maxKiB <= 0 {
 		maxKiB = stream.DefaultMaxRecordSizeKiB
 	}
 	limit := maxKiB << 10
 	if len(data) > limit {
+		path := "data"
+		if member > 0 {
+			path = fmt.Sprintf("records.%d.member.data", member)
+		}
 		var v validator
 		v.Blob(path, data, limit)
 		return v.Err()
@@ -45,6 +51,14 @@ func recordSize(path string, data []byte, key string, maxKiB int) *awsjson.Error
 		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Record size %d bytes (data plus partition key) exceeds the maximum record size of %d bytes.", len(data)+len(key), limit))
 	}
 	return nil
+}
+
+// plainlyValid reports whether a PutRecords entry certainly passes the model's checks below,
+// so that the common entry costs no member paths: a key of 1 to 256 bytes has 1 to 256
+// UTF-16 units, and an entry with an ExplicitHashKey takes the full checks.
+func plainlyValid(e *putRecordsEntry) bool {
+	return e.PartitionKey != nil && len(*e.PartitionKey) >= 1 && len(*e.PartitionKey) <= 256 &&
+		e.Data != nil && len(e.Data) <= maxDataModel && e.ExplicitHashKey == nil
 }
 
 func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
@@ -72,7 +86,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 		return nil, aerr
 	}
 	// AWS looks for the stream first, then at the hash key and the ordering number.
-	info, err := c.h.eng.Describe(name)
+	info, err := c.h.eng.PutTarget(name)
 	if err != nil || info.Hidden {
 		return nil, notFound(name)
 	}
@@ -88,7 +102,7 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", fmt.Sprintf("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *o, name, awsjson.Account))
 		}
 	}
-	if aerr := recordSize("data", in.Data, *in.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
+	if aerr := recordSize(0, in.Data, *in.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
 		return nil, aerr
 	}
 	if !c.h.space.Writable() {
@@ -108,15 +122,15 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.incomingBytes.Add(float64(len(in.Data)))
 	m.putRecordSuccess.Inc()
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
-	seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
+	seq := seqPartsOf(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+		c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 	}
 	out := make([]byte, 0, 128)
 	out = append(out, `{"SequenceNumber":"`...)
-	out = append(out, seq...)
+	out = appendSeq(out, seq)
 	out = append(out, `","ShardId":"`...)
-	out = append(out, shardName(r.Shard)...)
+	out = appendShardName(out, r.Shard)
 	out = append(out, `"}`...)
 	return out, nil
 }
@@ -125,6 +139,18 @@ type putRecordsEntry struct {
 	Data            []byte  `json:"Data"`
 	ExplicitHashKey *string `json:"ExplicitHashKey"`
 	PartitionKey    *string `json:"PartitionKey"`
+}
+
+// putRecordsEntry checks the member'th entry of a PutRecords batch against the model.
+func (v *validator) putRecordsEntry(member int, e *putRecordsEntry) {
+	p := fmt.Sprintf("records.%d.member.", member)
+	if v.Required(p+"partitionKey", e.PartitionKey != nil) {
+		v.Str(p+"partitionKey", e.PartitionKey, 1, 256, nil, "")
+	}
+	if v.Required(p+"data", e.Data != nil) {
+		v.Blob(p+"data", e.Data, maxDataModel)
+	}
+	v.Str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
 }
 
 func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
@@ -145,15 +171,9 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 			v.Fail(awsjson.Quote(fmt.Sprintf("[%d records]", len(in.Records))), "records", "have length less than or equal to 500")
 		}
 		for i := range in.Records {
-			e := &in.Records[i]
-			p := fmt.Sprintf("records.%d.member.", i+1)
-			if v.Required(p+"partitionKey", e.PartitionKey != nil) {
-				v.Str(p+"partitionKey", e.PartitionKey, 1, 256, nil, "")
+			if e := &in.Records[i]; !plainlyValid(e) {
+				v.putRecordsEntry(i+1, e)
 			}
-			if v.Required(p+"data", e.Data != nil) {
-				v.Blob(p+"data", e.Data, maxDataModel)
-			}
-			v.Str(p+"explicitHashKey", e.ExplicitHashKey, 0, 0, hashKeyRE, hashKeyPattern)
 		}
 	}
 	v.streamName("streamName", in.StreamName)
@@ -165,7 +185,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	info, err := c.h.eng.Describe(name)
+	info, err := c.h.eng.PutTarget(name)
 	if err != nil || info.Hidden {
 		return nil, notFound(name)
 	}
@@ -176,7 +196,7 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		if aerr != nil {
 			return nil, aerr
 		}
-		if aerr := recordSize(fmt.Sprintf("records.%d.member.data", i+1), e.Data, *e.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
+		if aerr := recordSize(i+1, e.Data, *e.PartitionKey, info.MaxRecordSizeKiB); aerr != nil {
 			return nil, aerr
 		}
 		total += len(e.Data) + len(*e.PartitionKey)
@@ -222,14 +242,14 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		}
 		r := res[k]
 		k++
-		seq := seqFor(r.ShardCreated, r.Shard, r.Position, r.Arrival)
+		seq := seqPartsOf(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 		if c.h.onPut != nil {
-			c.h.onPut(c.ctx, info.Name, Put{ShardID: shardName(r.Shard), SequenceNumber: seq, Shard: r.Shard, Position: r.Position})
+			c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 		}
 		out = append(out, `{"SequenceNumber":"`...)
-		out = append(out, seq...)
+		out = appendSeq(out, seq)
 		out = append(out, `","ShardId":"`...)
-		out = append(out, shardName(r.Shard)...)
+		out = appendShardName(out, r.Shard)
 		out = append(out, `"}`...)
 	}
 	out = append(out, "]}"...)

@@ -65,7 +65,10 @@ func (v *u192) set(off, n uint, x uint64) {
 
 const mask36 = 1<<36 - 1
 
-func encodeSeq(p seqParts) string {
+func encodeSeq(p seqParts) string { return string(appendSeq(make([]byte, 0, seqDigits), p)) }
+
+// appendSeq appends encodeSeq(p), so a response can take the number without a string.
+func appendSeq(b []byte, p seqParts) []byte {
 	var v u192
 	v.set(0, 4, 2)
 	v.set(offShard, 32, uint64(p.shard))
@@ -74,11 +77,11 @@ func encodeSeq(p seqParts) string {
 	v.set(offNibble, 4, uint64(p.shard)&0xf)
 	v.set(offCreated, 36, uint64(p.shardCreated)&mask36)
 	v.set(offLead, 4, 2)
-	return v.decimal()
+	return v.appendDecimal(b)
 }
 
-// decimal formats v in base 10, three base-10^19 chunks at a time.
-func (v u192) decimal() string {
+// appendDecimal appends v in base 10, three base-10^19 chunks at a time.
+func (v u192) appendDecimal(b []byte) []byte {
 	const chunk = 10_000_000_000_000_000_000 // 10^19
 	var parts [3]uint64
 	for k := 0; k < 3; k++ {
@@ -88,7 +91,6 @@ func (v u192) decimal() string {
 		}
 		parts[k] = r
 	}
-	b := make([]byte, 0, 60)
 	b = strconv.AppendUint(b, parts[2], 10)
 	for _, p := range []uint64{parts[1], parts[0]} {
 		var tmp [19]byte
@@ -98,7 +100,7 @@ func (v u192) decimal() string {
 		}
 		b = append(b, s...)
 	}
-	return string(b)
+	return b
 }
 
 // decodeSeq reverses encodeSeq; ok is false for anything encodeSeq could not have produced.
@@ -137,5 +139,9 @@ func decodeSeq(s string) (p seqParts, ok bool) {
 }
 
 func seqFor(shardCreated time.Time, shard int, position uint64, arrival time.Time) string {
-	return encodeSeq(seqParts{shardCreated: shardCreated.Unix(), shard: shard, position: position, arrival: arrival.Unix()})
+	return encodeSeq(seqPartsOf(shardCreated, shard, position, arrival))
+}
+
+func seqPartsOf(shardCreated time.Time, shard int, position uint64, arrival time.Time) seqParts {
+	return seqParts{shardCreated: shardCreated.Unix(), shard: shard, position: position, arrival: arrival.Unix()}
 }

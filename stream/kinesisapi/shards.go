@@ -80,6 +80,18 @@ func shardIndex(id string) (int, bool) {
 
 func shardName(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
+// appendShardName appends shardName(i) without formatting through fmt, for the put paths'
+// responses; shard indexes are never negative.
+func appendShardName(b []byte, i int) []byte {
+	b = append(b, "shardId-"...)
+	var d [20]byte
+	n := strconv.AppendUint(d[:0], uint64(i), 10)
+	for k := len(n); k < 12; k++ {
+		b = append(b, '0')
+	}
+	return append(b, n...)
+}
+
 // shardAfter reports whether shard id a comes after b in listing order.
 func shardAfter(a, b string) bool {
 	ai, aok := shardIndex(a)

@@ -132,23 +132,23 @@ func throughputExceeded(msg string) *awsjson.Error {
 }
 
 // shardOf is the open shard a record goes to, as the engine routes it.
-func shardOf(info stream.StreamInfo, partitionKey string, explicit *stream.HashKey) int {
+func shardOf(target stream.PutTarget, partitionKey string, explicit *stream.HashKey) int {
 	if explicit != nil {
-		return info.ShardFor(*explicit)
+		return target.Routing.ShardFor(*explicit)
 	}
-	return info.ShardFor(stream.PartitionHash(partitionKey))
+	return target.Routing.ShardFor(stream.PartitionHash(partitionKey))
 }
 
 // write admits a PutRecord, or refuses it with ProvisionedThroughputExceededException before
 // anything is stored.
-func (t *Throttle) write(info stream.StreamInfo, partitionKey string, explicit *stream.HashKey, dataLen int) *awsjson.Error {
+func (t *Throttle) write(info stream.PutTarget, partitionKey string, explicit *stream.HashKey, dataLen int) *awsjson.Error {
 	if t == nil {
 		return nil
 	}
 	return t.writeOn(info, partitionKey, explicit, dataLen)
 }
 
-func (t *Throttle) writeOn(info stream.StreamInfo, partitionKey string, explicit *stream.HashKey, dataLen int) *awsjson.Error {
+func (t *Throttle) writeOn(info stream.PutTarget, partitionKey string, explicit *stream.HashKey, dataLen int) *awsjson.Error {
 	shard := shardOf(info, partitionKey, explicit)
 	now := t.now()
 	t.mu.Lock()
@@ -164,14 +164,14 @@ func (t *Throttle) writeOn(info stream.StreamInfo, partitionKey string, explicit
 // entries to store and, when any was refused, refused[i] holding the ErrorMessage of
 // entry i ("" for one admitted). A refused entry stores nothing and takes no allowance, so
 // a smaller entry after it may still fit.
-func (t *Throttle) writes(info stream.StreamInfo, entries []stream.PutEntry) (admitted []stream.PutEntry, refused []string) {
+func (t *Throttle) writes(info stream.PutTarget, entries []stream.PutEntry) (admitted []stream.PutEntry, refused []string) {
 	if t == nil {
 		return entries, nil
 	}
 	return t.writesOn(info, entries)
 }
 
-func (t *Throttle) writesOn(info stream.StreamInfo, entries []stream.PutEntry) (admitted []stream.PutEntry, refused []string) {
+func (t *Throttle) writesOn(info stream.PutTarget, entries []stream.PutEntry) (admitted []stream.PutEntry, refused []string) {
 	shards := make([]int, len(entries))
 	for i, e := range entries {
 		shards[i] = shardOf(info, e.PartitionKey, e.ExplicitHashKey)

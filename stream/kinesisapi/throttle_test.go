@@ -64,7 +64,7 @@ func TestThrottleControlBadBodies(t *testing.T) {
 		}
 	}
 	var off *Throttle
-	if off.control(ctx, "DescribeStream", nil) != nil || off.read(stream.StreamInfo{}, 0) != nil || off.write(stream.StreamInfo{}, "k", nil, 1) != nil {
+	if off.control(ctx, "DescribeStream", nil) != nil || off.read(stream.StreamInfo{}, 0) != nil || off.write(stream.PutTarget{}, "k", nil, 1) != nil {
 		t.Fatal("a nil Throttle refused a call")
 	}
 }
@@ -117,21 +117,22 @@ func TestThrottleBuckets(t *testing.T) {
 	clk := &stepClock{t: time.Unix(1_700_000_000, 0)}
 	th := NewThrottle(clk.now)
 	info := stream.StreamInfo{Name: "s", Created: clk.t, Shards: []stream.ShardInfo{{Index: 0, StartKey: stream.HashKey{}, EndKey: stream.SplitHashRange(1)[0][1]}}}
+	target := stream.PutTarget{Name: info.Name, Created: info.Created, Routing: stream.NewRouting(info.Shards)}
 	entry := func(n int) stream.PutEntry { return stream.PutEntry{PartitionKey: "k", Data: make([]byte, n-1)} }
 
-	kept, refused := th.writes(info, []stream.PutEntry{entry(600 << 10), entry(600 << 10), entry(400 << 10)})
+	kept, refused := th.writes(target, []stream.PutEntry{entry(600 << 10), entry(600 << 10), entry(400 << 10)})
 	if len(kept) != 2 || refused[0] != "" || refused[1] == "" || refused[2] != "" {
 		t.Fatalf("600+600+400 KiB into 1 MiB: kept %d, refused %q", len(kept), refused)
 	}
-	if th.write(info, "k", nil, 100<<10) == nil {
+	if th.write(target, "k", nil, 100<<10) == nil {
 		t.Fatal("a full shard took 100 KiB more")
 	}
 	clk.add(100 * time.Millisecond) // 102.4 KiB
-	if aerr := th.write(info, "k", nil, 100<<10-1); aerr != nil {
+	if aerr := th.write(target, "k", nil, 100<<10-1); aerr != nil {
 		t.Fatalf("after 100ms: %v", aerr)
 	}
 	clk.add(time.Hour) // refills to one second's worth, no more
-	if kept, _ := th.writes(info, []stream.PutEntry{entry(1 << 20), entry(1)}); len(kept) != 1 {
+	if kept, _ := th.writes(target, []stream.PutEntry{entry(1 << 20), entry(1)}); len(kept) != 1 {
 		t.Fatalf("an hour later: kept %d of 1 MiB + 1 byte, want 1", len(kept))
 	}
 	if aerr := th.read(info, 0); aerr != nil {
@@ -147,8 +148,8 @@ func TestThrottleBuckets(t *testing.T) {
 		t.Fatalf("once repaid: %v", aerr)
 	}
 	// A stream re-created under the name starts with full buckets.
-	info.Created = info.Created.Add(time.Second)
-	if kept, _ := th.writes(info, []stream.PutEntry{entry(1 << 20)}); len(kept) != 1 {
+	target.Created = target.Created.Add(time.Second)
+	if kept, _ := th.writes(target, []stream.PutEntry{entry(1 << 20)}); len(kept) != 1 {
 		t.Fatal("a re-created stream inherited its predecessor's allowance")
 	}
 }
@@ -220,13 +221,14 @@ func BenchmarkThrottle(b *testing.B) {
 	b.Run("off-calls", func(b *testing.B) {
 		th := benchOff // loaded as the handler loads its field, not a constant the compiler folds
 		info := stream.StreamInfo{Name: "s"}
+		target := stream.PutTarget{Name: "s"}
 		entries := []stream.PutEntry{{PartitionKey: "k"}}
 		body := []byte(`{"StreamName":"s"}`)
 		b.ReportAllocs()
 		for range b.N {
 			_ = th.control(ctx, "PutRecord", body)
-			_ = th.write(info, "k", nil, 1)
-			_, _ = th.writes(info, entries)
+			_ = th.write(target, "k", nil, 1)
+			_, _ = th.writes(target, entries)
 			_ = th.read(info, 0)
 			th.readDone(info, 0, 1)
 		}
