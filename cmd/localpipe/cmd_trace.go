@@ -93,6 +93,7 @@ type traceHop struct {
 	RecordID           string `json:"recordId"`
 	Bucket             string `json:"bucket"`
 	Key                string `json:"key"`
+	Operation          string `json:"operation"`
 }
 
 // traceLines renders the server's trace answer for people, one line per hop, the service
@@ -120,6 +121,8 @@ func traceLines(body []byte) ([]string, error) {
 			l = fmt.Sprintf("API %s stage %s resource %s: %s", h.APIID, h.Stage, path, statusText(h.Status))
 		case h.Service == "kinesis":
 			l = fmt.Sprintf("stream %s %s sequence number %s", h.StreamName, h.ShardID, h.SequenceNumber)
+		case h.Service == "s3":
+			l = fmt.Sprintf("%s s3://%s/%s: %s", h.Operation, h.Bucket, h.Key, statusText(h.Status))
 		case h.Key != "":
 			l = fmt.Sprintf("delivery stream %s delivered it to s3://%s/%s", h.DeliveryStreamName, h.Bucket, h.Key)
 		case h.RecordID != "":

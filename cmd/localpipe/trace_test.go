@@ -79,13 +79,18 @@ func TestTraceLinesBadAnswers(t *testing.T) {
 	if err != nil || len(lines) != 2 || !strings.HasPrefix(lines[0], "lambda      {") || strings.ContainsRune(lines[1], 0x1b) {
 		t.Errorf("unknown hops: %q, %v", lines, err)
 	}
+	lines, err = traceLines([]byte(`{"requestId":"x","hops":[{"service":"s3","operation":"PutObject","bucket":"b","key":"d/k","status":200}]}`))
+	if want := "s3          PutObject s3://b/d/k: 200 OK"; err != nil || len(lines) != 1 || lines[0] != want {
+		t.Errorf("an S3 hop: %q, %v; want %q", lines, err, want)
+	}
 }
 
 // FuzzTraceLines: whatever a server answers, rendering it returns lines or an error.
 func FuzzTraceLines(f *testing.F) {
 	f.Add([]byte(`{"requestId":"r","hops":[{"service":"apigateway","apiId":"a","stage":"s","resourcePath":"/p","status":200},` +
 		`{"service":"kinesis","streamName":"s","shardId":"shardId-000000000000","sequenceNumber":"1"},` +
-		`{"service":"firehose","deliveryStreamName":"d","recordId":"r"},{"service":"firehose","deliveryStreamName":"d","bucket":"b","key":"k"}]}`))
+		`{"service":"firehose","deliveryStreamName":"d","recordId":"r"},{"service":"firehose","deliveryStreamName":"d","bucket":"b","key":"k"},` +
+		`{"service":"s3","operation":"PutObject","bucket":"b","key":"k","status":200}]}`))
 	f.Add([]byte(`{"requestId":"r","hops":[]}`))
 	f.Add([]byte(`{"message":"no trace"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -444,7 +444,7 @@ func (a *App) Handler() http.Handler {
 					a.serveFlush(w, r)
 				}
 			default:
-				a.s3.ServeHTTP(w, r)
+				a.tracedS3(w, r)
 			}
 		})
 	}

@@ -40,6 +40,28 @@ func traceFrom(ctx context.Context) *trace.Request {
 	return nil
 }
 
+// tracedS3 serves an S3 request, and indexes those that may change a bucket (every method
+// but GET, HEAD and OPTIONS) under the x-amz-request-id they were answered with, as one hop:
+// what S3 made of it. Reads are not indexed, so that a pipeline's many reads do not push
+// the traces of its writes out of the ring.
+func (a *App) tracedS3(w http.ResponseWriter, r *http.Request) {
+	if a.trace == nil || r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		a.s3.ServeHTTP(w, r)
+		return
+	}
+	tr := a.trace.Begin()
+	note := awsjson.NoteFrom(r.Context())
+	if note == nil {
+		note = &awsjson.Note{}
+		r = r.WithContext(awsjson.WithNote(r.Context(), note))
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	a.s3.ServeHTTP(sw, r)
+	bucket, key, _ := strings.Cut(note.Resource, "/")
+	hop := trace.S3Hop(note.Operation, truncate(bucket, 100), truncate(key, 1024), sw.code())
+	tr.Publish(header(w.Header(), "X-Amz-Request-Id"), &hop)
+}
+
 // traced serves a request that may write records (an API Gateway invoke, a Kinesis or
 // Firehose call) with a trace in its context, and indexes the trace under the request id it
 // was answered with. Kinesis and Firehose requests that wrote nothing are not indexed, so

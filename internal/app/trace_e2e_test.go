@@ -13,6 +13,7 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/localpipe/localpipe/internal/app"
 )
@@ -205,5 +206,33 @@ func TestTraceBounded(t *testing.T) {
 	id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 	if status, _ := off.traceOf(t, id); status != 404 {
 		t.Errorf("tracing off: %d, want 404", status)
+	}
+}
+
+// TestTraceS3Writes: an S3 request that may change a bucket is traced under its
+// x-amz-request-id as one hop, what S3 made of it, refused ones too; reads are not traced.
+func TestTraceS3Writes(t *testing.T) {
+	s := startServer(t, "", map[string]string{"localpipe.yaml": "buckets: [trace-bucket]\n"})
+	ctx := context.Background()
+	put, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("trace-bucket"), Key: aws.String("dir/k.json"), Body: strings.NewReader("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := awsmiddleware.GetRequestIDMetadata(put.ResultMetadata)
+	_, hops := s.traceOf(t, id)
+	wantHops(t, "PutObject", hops, `[{"service":"s3","operation":"PutObject","bucket":"trace-bucket","key":"dir/k.json","status":200}]`)
+
+	refused := s.do(t, "DELETE", s.a.Endpoint()+"/nosuchbucket", "")
+	_, hops = s.traceOf(t, refused.header.Get("X-Amz-Request-Id"))
+	wantHops(t, "DeleteBucket of a missing bucket", hops, `[{"service":"s3","operation":"DeleteBucket","bucket":"nosuchbucket","status":404}]`)
+
+	get, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("trace-bucket"), Key: aws.String("dir/k.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Body.Close()
+	id, _ = awsmiddleware.GetRequestIDMetadata(get.ResultMetadata)
+	if status, _ := s.traceOf(t, id); status != 404 {
+		t.Errorf("GetObject traced: %d, want 404", status)
 	}
 }

@@ -42,6 +42,7 @@ const (
 	kindKinesis                     // streamName, shardId, sequenceNumber
 	kindRecord                      // deliveryStreamName, recordId
 	kindDelivery                    // deliveryStreamName, bucket, key
+	kindS3                          // operation, bucket, key; status
 )
 
 // GatewayHop is an API Gateway request: the API, stage and resource matched (resourcePath
@@ -65,6 +66,12 @@ func DeliveryHop(deliveryStream, bucket, key string) Hop {
 	return Hop{kind: kindDelivery, a: deliveryStream, b: bucket, c: key}
 }
 
+// S3Hop is an S3 request that may change a bucket: the operation S3 resolved, the bucket
+// and key it named, and the status answered.
+func S3Hop(operation, bucket, key string, status int) Hop {
+	return Hop{kind: kindS3, a: operation, b: bucket, c: key, status: int32(status)}
+}
+
 // MarshalJSON writes the hop as the trace endpoint answers it: "service" first, then the
 // fields of its kind, empty ones left out:
 //
@@ -72,6 +79,7 @@ func DeliveryHop(deliveryStream, bucket, key string) Hop {
 //	{"service":"kinesis","streamName","shardId","sequenceNumber"}
 //	{"service":"firehose","deliveryStreamName","recordId"}
 //	{"service":"firehose","deliveryStreamName","bucket","key"}
+//	{"service":"s3","operation","bucket","key","status"}
 func (h Hop) MarshalJSON() ([]byte, error) {
 	b := []byte(`{"service":`)
 	field := func(name, v string) {
@@ -104,6 +112,15 @@ func (h Hop) MarshalJSON() ([]byte, error) {
 		field("deliveryStreamName", h.a)
 		field("bucket", h.b)
 		field("key", h.c)
+	case kindS3:
+		b = append(b, `"s3"`...)
+		field("operation", h.a)
+		field("bucket", h.b)
+		field("key", h.c)
+		if h.status != 0 {
+			b = append(b, `,"status":`...)
+			b = strconv.AppendInt(b, int64(h.status), 10)
+		}
 	default:
 		b = append(b, `""`...)
 	}

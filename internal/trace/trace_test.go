@@ -291,6 +291,8 @@ func TestHopJSON(t *testing.T) {
 		{GatewayHop("nosuchapi", "test", "", 403), `{"service":"apigateway","apiId":"nosuchapi","stage":"test","status":403}`},
 		{KinesisHop("s", "shardId-000000000001", "49"), `{"service":"kinesis","streamName":"s","shardId":"shardId-000000000001","sequenceNumber":"49"}`},
 		{FirehoseRecordHop("d", "r1"), `{"service":"firehose","deliveryStreamName":"d","recordId":"r1"}`},
+		{S3Hop("PutObject", "b", "dir/k", 200), `{"service":"s3","operation":"PutObject","bucket":"b","key":"dir/k","status":200}`},
+		{S3Hop("DeleteBucket", "b", "", 409), `{"service":"s3","operation":"DeleteBucket","bucket":"b","status":409}`},
 		{DeliveryHop("d", "b", "2026/12/02/k \"x\"<\u2028>"), `{"service":"firehose","deliveryStreamName":"d","bucket":"b","key":"2026/12/02/k \"x\"\u003c\u2028\u003e"}`},
 	} {
 		got, err := json.Marshal(c.hop)

@@ -163,6 +163,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if n := awsjson.NoteFrom(r.Context()); n != nil {
 		n.Operation = q.op
+		if q.bucket != "" {
+			// "bucket/key": a bucket name has no slash, so the trace can split it again.
+			n.Resource = q.bucket + "/" + q.key
+		}
 	}
 	h.metrics.observe(q, time.Since(start))
 }
