@@ -29,8 +29,23 @@ type Throttle struct {
 
 	mu      sync.Mutex
 	streams map[string]*streamBuckets
-	calls   map[string]*bucket // key: the action, then what its limit counts per (stream, shard, consumer)
+	calls   map[string]*callBucket // key: the action, then what its limit counts per (stream, shard, consumer)
+	sweepAt int                    // the size of calls that sweeps it next
 }
+
+// callBucket is a control-plane limit's bucket, with its rate so that a sweep can tell a
+// full one.
+type callBucket struct {
+	bucket
+	rate float64
+}
+
+// maxIdleCalls is how many control-plane buckets may be kept before full ones are swept
+// out. Their keys come from request bodies (any stream name, consumer ARN or shard id), and
+// a full bucket is what a missing one means, so a sweep keeps only the keys called within
+// about the last second. The next sweep waits until the table has doubled, so a burst of
+// keys costs amortized constant time each.
+const maxIdleCalls = 4096
 
 type unlimitedKey struct{}
 
@@ -47,7 +62,7 @@ func NewThrottle(now func() time.Time) *Throttle {
 	if now == nil {
 		now = time.Now
 	}
-	return &Throttle{now: now, streams: map[string]*streamBuckets{}, calls: map[string]*bucket{}}
+	return &Throttle{now: now, streams: map[string]*streamBuckets{}, calls: map[string]*callBucket{}}
 }
 
 // Per-shard limits [KDS-LIM]: writes 1 MiB/s (data plus partition key) and 1,000 records/s;
@@ -397,6 +412,15 @@ func (t *Throttle) controlOn(ctx context.Context, action string, body []byte) *a
 	return awsjson.NewError("LimitExceededException", fmt.Sprintf("Rate exceeded for stream %s under account %s.", name, awsjson.Account))
 }
 
+// sweepLocked forgets the control-plane buckets that have filled up again.
+func (t *Throttle) sweepLocked(now time.Time) {
+	for k, b := range t.calls {
+		if b.fill(b.rate, now); b.tokens >= b.rate {
+			delete(t.calls, k)
+		}
+	}
+}
+
 // take takes one call from the bucket under key, made full on first use.
 func (t *Throttle) take(key string, rate float64) bool {
 	now := t.now()
@@ -404,7 +428,11 @@ func (t *Throttle) take(key string, rate float64) bool {
 	defer t.mu.Unlock()
 	b := t.calls[key]
 	if b == nil {
-		b = newBucket(rate, now)
+		if len(t.calls) >= max(maxIdleCalls, t.sweepAt) {
+			t.sweepLocked(now)
+			t.sweepAt = 2 * len(t.calls)
+		}
+		b = &callBucket{bucket: bucket{tokens: rate, at: now}, rate: rate}
 		t.calls[key] = b
 	}
 	b.fill(rate, now)

@@ -1,6 +1,8 @@
 package kinesisapi
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/stream"
 )
 
@@ -267,5 +270,37 @@ func BenchmarkThrottle(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestThrottleControlKeysBounded: control-plane buckets are keyed by names from request
+// bodies; made-up names called once a second apart do not grow the table past twice
+// maxIdleCalls, since a bucket that has filled again is swept out, while a limit in force
+// survives a sweep.
+func TestThrottleControlKeysBounded(t *testing.T) {
+	clk := &stepClock{t: time.Unix(1_700_000_000, 0)}
+	th := NewThrottle(clk.now)
+	ctx := context.Background()
+	body := func(name string) []byte { return []byte(`{"StreamName":"` + name + `"}`) }
+	busy := func() *awsjson.Error { return th.control(ctx, "ListStreamConsumers", body("busy")) }
+	for i := range 5 {
+		if aerr := busy(); aerr != nil {
+			t.Fatalf("call %d of 5 a second refused: %v", i+1, aerr)
+		}
+	}
+	for i := range maxIdleCalls + 1 { // the last one sweeps, in the same instant
+		th.control(ctx, "ListStreamConsumers", body(fmt.Sprintf("once-%d", i)))
+	}
+	if busy() == nil {
+		t.Fatal("a sixth call in the second was taken after a sweep")
+	}
+	for i := range 3 * maxIdleCalls {
+		if i%maxIdleCalls == 0 {
+			clk.add(time.Second)
+		}
+		th.control(ctx, "ListStreamConsumers", body(fmt.Sprintf("made-up-%d", i)))
+	}
+	if n := len(th.calls); n > 2*maxIdleCalls {
+		t.Errorf("%d control buckets kept, want at most %d", n, 2*maxIdleCalls)
 	}
 }
