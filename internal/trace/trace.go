@@ -94,10 +94,6 @@ func (h Hop) MarshalJSON() ([]byte, error) {
 		field("apiId", h.a)
 		field("stage", h.b)
 		field("resourcePath", h.c)
-		if h.status != 0 {
-			b = append(b, `,"status":`...)
-			b = strconv.AppendInt(b, int64(h.status), 10)
-		}
 	case kindKinesis:
 		b = append(b, `"kinesis"`...)
 		field("streamName", h.a)
@@ -117,12 +113,12 @@ func (h Hop) MarshalJSON() ([]byte, error) {
 		field("operation", h.a)
 		field("bucket", h.b)
 		field("key", h.c)
-		if h.status != 0 {
-			b = append(b, `,"status":`...)
-			b = strconv.AppendInt(b, int64(h.status), 10)
-		}
 	default:
 		b = append(b, `""`...)
+	}
+	if h.status != 0 { // only gateway and S3 hops have one
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(h.status), 10)
 	}
 	return append(b, '}'), nil
 }
