@@ -11,9 +11,11 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -635,18 +637,28 @@ func (c *console) objectError(w http.ResponseWriter, bucket, key string, err err
 	}
 }
 
-// servePreview shows the start of an object, decompressed when it is gzip, zip (the first
-// entry), snappy (framed) or Hadoop snappy, as Firehose writes them.
-func (c *console) servePreview(w http.ResponseWriter, r *http.Request) {
+// openObject opens the object a preview or download names (the bucket in the path, the key
+// in the query), or answers why it cannot.
+func (c *console) openObject(w http.ResponseWriter, r *http.Request) (bucket, key string, info objectstore.ObjectInfo, f *os.File, ok bool) {
 	key, err := parseObjectKey(r.URL.Query())
 	if err != nil {
 		consoleError(w, http.StatusBadRequest, err.Error())
-		return
+		return "", "", info, nil, false
 	}
-	bucket := chi.URLParam(r, "bucket")
-	info, f, err := c.a.objects.GetObject(r.Context(), bucket, key)
+	bucket = chi.URLParam(r, "bucket")
+	info, f, err = c.a.objects.GetObject(r.Context(), bucket, key)
 	if err != nil {
 		c.objectError(w, bucket, key, err)
+		return "", "", info, nil, false
+	}
+	return bucket, key, info, f, true
+}
+
+// servePreview shows the start of an object, decompressed when it is gzip, zip (the first
+// entry), snappy (framed) or Hadoop snappy, as Firehose writes them.
+func (c *console) servePreview(w http.ResponseWriter, r *http.Request) {
+	bucket, key, info, f, ok := c.openObject(w, r)
+	if !ok {
 		return
 	}
 	defer f.Close()
@@ -673,25 +685,12 @@ func (c *console) servePreview(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *console) serveDownload(w http.ResponseWriter, r *http.Request) {
-	key, err := parseObjectKey(r.URL.Query())
-	if err != nil {
-		consoleError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	bucket := chi.URLParam(r, "bucket")
-	info, f, err := c.a.objects.GetObject(r.Context(), bucket, key)
-	if err != nil {
-		c.objectError(w, bucket, key, err)
+	_, key, info, f, ok := c.openObject(w, r)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	name := key
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			name = name[i+1:]
-			break
-		}
-	}
+	name := key[strings.LastIndexByte(key, '/')+1:]
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
 	w.Header().Set("Content-Length", strconv.FormatInt(info.Size, 10))
