@@ -230,7 +230,7 @@ func TestSubscribeToEmptyShardResumes(t *testing.T) {
 // AWS, lowered here), cleanly, and the consumer may subscribe again at once.
 func TestSubscriptionLifetime(t *testing.T) {
 	l, h := subscriptionLifetime, subscriptionHeartbeat
-	t.Cleanup(func() { subscriptionLifetime, subscriptionHeartbeat = l, h }) // after the server stops
+	t.Cleanup(func() { subscriptionLifetime, subscriptionHeartbeat = l, h })
 	subscriptionLifetime, subscriptionHeartbeat = 300*time.Millisecond, 50*time.Millisecond
 	e := newEnv(t, nil)
 	e.create(t, "short", 1)

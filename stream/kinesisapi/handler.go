@@ -69,9 +69,12 @@ type Handler struct {
 	svc     *awsjson.Service
 	space   awsjson.Space
 	subs    subscriptions
-	account accountSettings
-	onPut   func(ctx context.Context, stream string, record Put)
-	limits  *Throttle
+	// subLifetime and subHeartbeat are the package's values when the handler was made: a
+	// test that lowers them restores them while its subscriptions may still be ending.
+	subLifetime, subHeartbeat time.Duration
+	account                   accountSettings
+	onPut                     func(ctx context.Context, stream string, record Put)
+	limits                    *Throttle
 }
 
 // New returns a handler serving eng.
@@ -85,7 +88,8 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	if opts.Space == nil {
 		opts.Space = awsjson.Unguarded
 	}
-	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space, onPut: opts.OnPut, limits: opts.Throttle}
+	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space, onPut: opts.OnPut, limits: opts.Throttle,
+		subLifetime: subscriptionLifetime, subHeartbeat: subscriptionHeartbeat}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(newDamageCollector(eng))
 	}

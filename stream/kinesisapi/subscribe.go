@@ -22,7 +22,7 @@ import (
 // after subscriptionLifetime, as on AWS, when the consumer is deregistered or the stream
 // deleted, or when the client goes away.
 
-// Package variables that tests lower.
+// Package variables that tests lower before making a Handler, which keeps them.
 var (
 	subscriptionLifetime  = 5 * time.Minute
 	subscriptionHeartbeat = 5 * time.Second
@@ -229,9 +229,9 @@ func isCBOR(r *http.Request) bool {
 // stream sends the shard's records from the subscription's position until it ends.
 func (c *call) stream(ctx context.Context, sub *subscription, event func(string, []byte) bool, exception func(*awsjson.Error)) {
 	eng := c.h.eng
-	lifetime := time.NewTimer(subscriptionLifetime)
+	lifetime := time.NewTimer(c.h.subLifetime)
 	defer lifetime.Stop()
-	heartbeat := time.NewTicker(subscriptionHeartbeat)
+	heartbeat := time.NewTicker(c.h.subHeartbeat)
 	defer heartbeat.Stop()
 	pos := sub.position
 	continuation := c.continuation(sub, pos)
@@ -292,7 +292,7 @@ func (c *call) stream(ctx context.Context, sub *subscription, event func(string,
 			m.subscribeBytes.Add(float64(n))
 			m.outgoingRecords.Add(float64(len(res.Records)))
 			m.outgoingBytes.Add(float64(n))
-			heartbeat.Reset(subscriptionHeartbeat)
+			heartbeat.Reset(c.h.subHeartbeat)
 		}
 		if children != nil {
 			return
