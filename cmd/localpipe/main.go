@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,6 +50,10 @@ func envFlags(fs *flag.FlagSet) error {
 	})
 	return err
 }
+
+// memoryHeadroom is the memory the runtime, the engines' buffers and garbage not yet
+// collected may use beside request bodies before the garbage collector is asked to work harder.
+const memoryHeadroom = 64 << 20
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "repair" {
@@ -112,6 +117,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Limits.MaxInflightBytes = *inflightMB << 20
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Request bodies are bounded by --max-inflight-mb, but the garbage collector lets
+		// the heap grow to twice what is live before it runs: a soft limit of the bound
+		// plus room for the engines makes it collect sooner when bodies fill the bound.
+		debug.SetMemoryLimit(cfg.Limits.MaxInflightBytes + memoryHeadroom)
+	}
 	if *grace <= 0 {
 		fmt.Fprintf(stderr, "localpipe: --shutdown-timeout %s: want a positive duration, e.g. 30s\n", *grace)
 		return 2
