@@ -3,7 +3,9 @@ package kinesisapi
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"math/bits"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -16,8 +18,8 @@ import (
 // time (a group commit stamps a whole batch with one) and follow each other, so it keeps the
 // timestamp and sequence number it wrote last and reuses them: a record whose arrival
 // second is its predecessor's and whose position is the next one has the predecessor's
-// sequence number plus 2^80 (the position's place in it, see seq.go), a decimal addition
-// on the digits rather than a conversion of a 192-bit number.
+// sequence number plus 2^80 (the position's place in it, see seq.go), an addition on the
+// digits rather than a conversion of a 192-bit number.
 type recordJSON struct {
 	shardCreated int64 // unix s
 	shard        int
@@ -77,7 +79,7 @@ func (w *recordJSON) timestamp(ms int64) []byte {
 func (w *recordJSON) sequence(pos uint64, arrivalMs int64) []byte {
 	arr := time.UnixMilli(arrivalMs).Unix()
 	if w.haveSeq && arr == w.seqArr && pos == w.seqPos+1 && pos > w.seqPos {
-		addDecimal(w.seq[:], pow80)
+		addPow80(&w.seq)
 	} else {
 		appendSeq(w.seq[:0], seqParts{shardCreated: w.shardCreated, shard: w.shard, position: pos, arrival: arr})
 		w.haveSeq = true
@@ -89,22 +91,36 @@ func (w *recordJSON) sequence(pos uint64, arrivalMs int64) []byte {
 // pow80 is 2^80 in decimal: adding it to a sequence number adds one to its position.
 const pow80 = "1208925819614629174706176"
 
-// addDecimal adds the decimal number add to the decimal digits of digits, in place; the sum
-// must have no more digits than digits has. The carries are computed without branches,
-// which on these digits would be mispredicted half the time.
-func addDecimal(digits []byte, add string) {
-	var carry byte
-	i := len(digits) - 1
-	_ = digits[i-(len(add)-1)]
-	for j := len(add) - 1; j >= 0; i, j = i-1, j-1 {
-		d := digits[i] - '0' + add[j] - '0' + carry
-		carry = byte((uint(d) + 256 - 10) >> 8) // d ≥ 10
-		digits[i] = '0' + d - 10*carry
+// pow80Words is pow80 as seqDigits digits (leading zeros added) in words of eight, most
+// significant first, each byte a digit's value.
+var pow80Words = func() (w [seqDigits / 8]uint64) {
+	s := strings.Repeat("0", seqDigits-len(pow80)) + pow80
+	for i := range w {
+		for j := range 8 {
+			w[i] = w[i]<<8 | uint64(s[i*8+j]-'0')
+		}
 	}
-	for ; carry != 0 && i >= 0; i-- {
-		d := digits[i] - '0' + 1
-		carry = byte((uint(d) + 256 - 10) >> 8)
-		digits[i] = '0' + d - 10*carry
+	return w
+}()
+
+// addPow80 adds 2^80 to the decimal number in digits, eight digits at a time: per word, the
+// digit sums (at most 19) plus 246 in every byte make exactly the bytes whose digit
+// overflows carry into the next byte up, as one 64-bit addition; bytes that did not
+// overflow are left at 246 and above and get the 246 taken back. The sum must not need
+// more digits than digits has.
+func addPow80(digits *[seqDigits]byte) {
+	const (
+		zeros = 0x3030303030303030 // '0' in every byte
+		bias  = 0xf6f6f6f6f6f6f6f6 // 256-10 in every byte
+		ones  = 0x0101010101010101
+	)
+	var carry uint64
+	for i := len(pow80Words) - 1; i >= 0 && (pow80Words[i] != 0 || carry != 0); i-- {
+		x := binary.BigEndian.Uint64(digits[i*8:]) - zeros + pow80Words[i]
+		t, c := bits.Add64(x, bias, carry)
+		t -= (t >> 7 & ones) * 0xf6
+		binary.BigEndian.PutUint64(digits[i*8:], t+zeros)
+		carry = c
 	}
 }
 

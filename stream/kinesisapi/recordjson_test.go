@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,11 +36,40 @@ func TestSequenceIncrement(t *testing.T) {
 		if i%3 == 0 {
 			p.shard = i % 20
 		}
-		digits := appendSeq(nil, p)
-		addDecimal(digits, pow80)
+		var digits [seqDigits]byte
+		appendSeq(digits[:0], p)
+		addPow80(&digits)
 		p.position++
-		if want := encodeSeq(p); string(digits) != want {
+		if want := encodeSeq(p); string(digits[:]) != want {
 			t.Fatalf("%+v: %s, want %s", p, digits, want)
+		}
+	}
+}
+
+// TestAddPow80 checks addPow80 against math/big on digits of every kind, runs of nines
+// (long carries, across words) among them.
+func TestAddPow80(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pow, _ := new(big.Int).SetString(pow80, 10)
+	for i := range 20000 {
+		var digits [seqDigits]byte
+		for j := range digits {
+			switch {
+			case j == 0:
+				digits[j] = '1' + byte(r.UintN(8))
+			case i%4 == 0 && j > seqDigits-40:
+				digits[j] = '9'
+			case i%4 == 1:
+				digits[j] = "09"[r.UintN(2)]
+			default:
+				digits[j] = '0' + byte(r.UintN(10))
+			}
+		}
+		n, _ := new(big.Int).SetString(string(digits[:]), 10)
+		want := n.Add(n, pow).String()
+		addPow80(&digits)
+		if string(digits[:]) != want {
+			t.Fatalf("%s + 2^80 = %s, want %s", n.Sub(n, pow), digits, want)
 		}
 	}
 }
@@ -118,6 +149,9 @@ func TestGetRecordsAnswerBytes(t *testing.T) {
 	}
 	now := e.clock.Now().Add(time.Second)
 	h := New(e.eng, Options{Now: func() time.Time { return now }})
+	// Over HTTP, answers are built in buffers reused from one request to the next.
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
 	iterAt := func(body string) string {
 		t.Helper()
 		st, _, out := h.Invoke(ctx, "GetShardIterator", []byte(body), "")
@@ -137,6 +171,9 @@ func TestGetRecordsAnswerBytes(t *testing.T) {
 		st, _, out := h.Invoke(ctx, "GetRecords", []byte(body), "")
 		if st != 200 || string(out) != want {
 			t.Fatalf("GetRecords %s:\n got %d %s\nwant %s", body, st, out, want)
+		}
+		if st, m, _ := raw(t, srv.URL, "POST", "Kinesis_20131202.GetRecords", awsjson.ContentType, body, true); st != 200 || m["raw"] != want {
+			t.Fatalf("GetRecords over HTTP %s:\n got %d %s\nwant %s", body, st, m["raw"], want)
 		}
 		var m struct {
 			Records           []json.RawMessage

@@ -318,7 +318,7 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	res, err := c.h.eng.ReadFunc(it.stream, it.shard, it.position, limit, getRecordsMaxSize, func(pos uint64, arrivalMs int64, key, data []byte) {
 		if out == nil {
 			n := min(limit, int(min(t.Tip-pos, uint64(limit))), getRecordsMaxSize/max(len(data), 1)+1)
-			out = make([]byte, getRecordsHead, getRecordsHead+max(n, 1)*recordJSONSize(len(key), len(data))+2)
+			out = answerBuffer(c.ctx, getRecordsHead+max(n, 1)*recordJSONSize(len(key), len(data))+2)[:getRecordsHead]
 		}
 		out = w.add(out, pos, arrivalMs, key, data)
 		lastArrivalMs = arrivalMs
@@ -360,6 +360,7 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 		head = append(head, '"')
 	}
 	head = append(head, `,"Records":[`...)
+	lend(c.ctx, out)
 	if len(head) <= getRecordsHead {
 		out = out[getRecordsHead-len(head):]
 		copy(out, head)
