@@ -317,7 +317,7 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	var lastArrivalMs int64
 	res, err := c.h.eng.ReadFunc(it.stream, it.shard, it.position, limit, getRecordsMaxSize, func(pos uint64, arrivalMs int64, key, data []byte) {
 		if out == nil {
-			n := min(limit, int(min(t.Tip-pos, uint64(limit))), getRecordsMaxSize/max(len(data), 1)+1)
+			n := min(int(min(t.Tip-pos, uint64(limit))), getRecordsMaxSize/max(len(data), 1)+1)
 			out = answerBuffer(c.ctx, getRecordsHead+max(n, 1)*recordJSONSize(len(key), len(data))+2)[:getRecordsHead]
 		}
 		out = w.add(out, pos, arrivalMs, key, data)
