@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -81,8 +82,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := NewRequestID()
 	SetHeaders(w.Header(), reqID)
 	respond := func(status int, b []byte) {
-		w.WriteHeader(status)
-		w.Write(b)
+		writeAnswer(w, status, b)
 	}
 	// Before the content type is known to be JSON, AWS answers in a terse XML.
 	xml := func(status int, typ, msg string) {
@@ -187,9 +187,16 @@ func (s *Service) cborResponder(w http.ResponseWriter, action string) func(int, 
 			// bug, answered as AWS answers its own.
 			status, out = http.StatusInternalServerError, cborError("InternalFailure", "")
 		}
-		w.WriteHeader(status)
-		w.Write(out)
+		writeAnswer(w, status, out)
 	}
+}
+
+// writeAnswer sends a whole answer with its Content-Length, as AWS does, rather than letting
+// net/http chunk any answer larger than its write buffer (GetRecords answers run to megabytes).
+func writeAnswer(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
 }
 
 // checkAuth checks that the request is signed in form; localpipe verifies no signatures, so
