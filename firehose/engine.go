@@ -97,6 +97,12 @@ type Config struct {
 	Lambda *Lambda `json:"lambda,omitempty"`
 	// Description is the wire layer's own record of the stream (for Describe), kept verbatim.
 	Description json.RawMessage `json:"description,omitempty"`
+	// Channel, when set, makes this a Kinesis channel's delivery (channel.go): its keys,
+	// record format and dead-letter queue. The Firehose API does not show such a stream.
+	Channel *Channel `json:"channel,omitempty"`
+	// StartAt, when set, is where a Kinesis source without a checkpoint starts reading: the
+	// records that arrived at or after it. Zero means the delivery stream's creation.
+	StartAt time.Time `json:"startAt,omitzero"`
 }
 
 // Info is a delivery stream's configuration and state.

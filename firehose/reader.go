@@ -440,7 +440,11 @@ func (r *reader) load(in Info) (pos uint64, pending *batch, err error) {
 		return pos, pending, err
 	}
 	if in.Type == KinesisStreamAsSource {
-		pos, err = e.src.StartAt(in.KinesisStream, r.shard, in.Created)
+		start := in.Created
+		if !in.StartAt.IsZero() {
+			start = in.StartAt
+		}
+		pos, err = e.src.StartAt(in.KinesisStream, r.shard, start)
 	}
 	return pos, pending, err
 }
@@ -465,7 +469,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		} else {
 			nb.Version = in.Version
 			nb.Decided = e.now().UTC().Truncate(time.Millisecond)
-			if nb.Spec.PartitionQuery == "" {
+			switch {
+			case nb.Spec.Channel != nil:
+				nb.Key, _ = r.channelKeys(in, nb.Spec, &nb)
+			case nb.Spec.PartitionQuery == "":
 				nb.Key = r.objectKey(in, nb.Spec, &nb, nb.Oldest, "", prefixEnv{})
 			}
 		}
