@@ -3,6 +3,7 @@ package kinesisapi
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -143,9 +144,25 @@ func (c *call) listTags(info stream.StreamInfo, in *listTagsIn) ([]byte, *awsjso
 
 func (c *call) updateResourceTags(r resource, fn func(map[string]string) error) *awsjson.Error {
 	var err error
-	if r.consumer != "" {
+	switch {
+	case r.channel != "":
+		_, err = c.h.channels.Update(r.channel, func(ch *Channel) error {
+			tags := maps.Clone(ch.Tags)
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			if err := fn(tags); err != nil {
+				return err
+			}
+			ch.Tags = tags
+			return nil
+		})
+		if errors.Is(err, ErrChannelNotFound) {
+			return channelNotFound(c.channelARN(r.channel))
+		}
+	case r.consumer != "":
 		err = c.h.eng.UpdateConsumerTags(r.stream, r.consumer, fn)
-	} else {
+	default:
 		err = c.h.eng.UpdateTags(r.stream, fn)
 	}
 	var ae *awsjson.Error
@@ -212,7 +229,13 @@ func (c *call) untagResource(r resource, in *untagResourceIn) ([]byte, *awsjson.
 
 func (c *call) listTagsForResource(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	var tags map[string]string
-	if r.consumer != "" {
+	if r.channel != "" {
+		ch, err := c.h.channels.Get(r.channel)
+		if err != nil {
+			return nil, channelNotFound(c.channelARN(r.channel))
+		}
+		tags = ch.Tags
+	} else if r.consumer != "" {
 		ci, err := c.h.eng.Consumer(r.stream, r.consumer)
 		if err != nil {
 			return nil, consumerNotFound(r.consumer, r.stream)
