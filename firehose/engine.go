@@ -100,9 +100,11 @@ type Config struct {
 	// Channel, when set, makes this a Kinesis channel's delivery (channel.go): its keys,
 	// record format and dead-letter queue. The Firehose API does not show such a stream.
 	Channel *Channel `json:"channel,omitempty"`
-	// StartAt, when set, is where a Kinesis source without a checkpoint starts reading: the
-	// records that arrived at or after it. Zero means the delivery stream's creation.
-	StartAt time.Time `json:"startAt,omitzero"`
+	// StartAtTip makes a Kinesis source start at each shard's tip as Create runs, so only
+	// records written after it are delivered (a channel does not backfill). Without it the
+	// start is the records that arrived from the creation time on, which cannot tell apart
+	// records of the same millisecond.
+	StartAtTip bool `json:"startAtTip,omitempty"`
 }
 
 // Info is a delivery stream's configuration and state.
@@ -357,11 +359,38 @@ func (e *Engine) Create(cfg Config, tags []Tag) (Info, error) {
 			return Info{}, err
 		}
 	}
+	if in.Type == KinesisStreamAsSource && in.StartAtTip {
+		if err := e.checkpointTips(in); err != nil {
+			return Info{}, err
+		}
+	}
 	if err := e.save(in); err != nil {
 		return Info{}, err
 	}
 	e.startLocked(in)
 	return in, nil
+}
+
+// checkpointTips records each shard's tip as the delivery stream's read position.
+func (e *Engine) checkpointTips(in Info) error {
+	n, err := e.src.Shards(in.KinesisStream)
+	if err != nil {
+		return err
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		for s := 0; s < n; s++ {
+			tip, _, err := e.src.Watch(in.KinesisStream, s)
+			if err != nil {
+				return err
+			}
+			var v [8]byte
+			binary.BigEndian.PutUint64(v[:], tip)
+			if err := tx.Bucket(rootBucket).Bucket(checkBucket).Put(stateKey(in.Name, s), v[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (e *Engine) save(in Info) error {

@@ -440,11 +440,7 @@ func (r *reader) load(in Info) (pos uint64, pending *batch, err error) {
 		return pos, pending, err
 	}
 	if in.Type == KinesisStreamAsSource {
-		start := in.Created
-		if !in.StartAt.IsZero() {
-			start = in.StartAt
-		}
-		pos, err = e.src.StartAt(in.KinesisStream, r.shard, start)
+		pos, err = e.src.StartAt(in.KinesisStream, r.shard, in.Created)
 	}
 	return pos, pending, err
 }
