@@ -34,10 +34,10 @@ const (
 // key-template).
 const DefaultKeyTemplate = "kinesis-channel/!{channel-name}/!{channel-id}/!{yyyy}/!{MM}/!{dd}/!{HH}/!{channel-name}-!{channel-id}-!{yyyy}-!{MM}-!{dd}-!{HH}-!{mm}!{extension}"
 
-// DefaultErrorKeyTemplate lays out dead-letter objects when ErrorOutputPrefix is not set. AWS
-// says only that the dead-letter queue defaults to "the destination bucket with an error
-// prefix"; this one mirrors the default template under an errors folder.
-const DefaultErrorKeyTemplate = "kinesis-channel-errors/!{channel-name}/!{channel-id}/!{yyyy}/!{MM}/!{dd}/!{HH}/"
+// DefaultErrorPrefix is where a channel's dead-letter objects go when its
+// DeadLetterQueueS3Configuration names no ErrorOutputPrefix, followed by the channel's name and
+// id and a slash (the default the CloudFormation reference gives).
+const DefaultErrorPrefix = "kinesis-channel/errors/"
 
 // Channel makes a delivery stream a channel's delivery.
 type Channel struct {
@@ -49,7 +49,8 @@ type Channel struct {
 	RecordFormat string `json:"recordFormat"`
 	// ErrorBucket and ErrorPrefix are the dead-letter queue: records that fail the format go
 	// there, one JSON line each with the error and the record in base64. An empty bucket is
-	// the destination bucket; an empty prefix is DefaultErrorKeyTemplate.
+	// the destination bucket; an empty prefix is DefaultErrorPrefix with the channel's name
+	// and id. The prefix is literal: the model's pattern admits no variables in it.
 	ErrorBucket string `json:"errorBucket,omitempty"`
 	ErrorPrefix string `json:"errorPrefix,omitempty"`
 }
@@ -57,9 +58,11 @@ type Channel struct {
 // keyVar is a variable of a channel's key template.
 type keyVar string
 
-// The variables the default template uses, which are the ones the guide lists for S3.
+// The variables of a key template: those of the default template, and the source stream's
+// name and the two-digit year the CloudFormation reference adds.
 var keyVars = map[keyVar]bool{
-	"channel-name": true, "channel-id": true, "yyyy": true, "MM": true, "dd": true, "HH": true, "mm": true, "extension": true,
+	"channel-name": true, "channel-id": true, "stream-name": true, "yyyy": true, "yy": true, "MM": true, "dd": true,
+	"HH": true, "mm": true, "extension": true,
 }
 
 // maxKeyTemplate bounds a template, as S3 bounds a key.
@@ -77,15 +80,10 @@ type KeyTemplate struct {
 
 // ParseKeyTemplate checks an OutputKeyTemplate against the rules the S3 delivery guides give:
 // at most 1,024 characters; no "..", "./" or leading "/"; not ending in "/"; every "!{"
-// closed by "}" around a known variable; literal characters from [a-zA-Z0-9/_\-.+=]; at
-// least one variable. The errors say which rule failed, for the InvalidArgumentException.
+// closed by "}" around a known variable; literal characters those of the model's pattern
+// ([0-9A-Za-z!\-_'.*()\/=:{}]) outside the variable syntax; at least one variable. The errors
+// say which rule failed, for the InvalidArgumentException.
 func ParseKeyTemplate(s string) (*KeyTemplate, error) {
-	return parseKeyTemplate(s, false)
-}
-
-// parseKeyTemplate parses a template; a prefix (the error prefix) may end in "/" and need
-// hold no variable.
-func parseKeyTemplate(s string, prefix bool) (*KeyTemplate, error) {
 	switch {
 	case s == "":
 		return nil, errors.New("OutputKeyTemplate must not be empty")
@@ -95,7 +93,7 @@ func parseKeyTemplate(s string, prefix bool) (*KeyTemplate, error) {
 		return nil, errors.New("OutputKeyTemplate must not contain '..' or './'")
 	case strings.HasPrefix(s, "/"):
 		return nil, errors.New("OutputKeyTemplate must not start with '/'")
-	case !prefix && strings.HasSuffix(s, "/"):
+	case strings.HasSuffix(s, "/"):
 		return nil, errors.New("OutputKeyTemplate must not end with '/'")
 	}
 	t := &KeyTemplate{}
@@ -108,7 +106,7 @@ func parseKeyTemplate(s string, prefix bool) (*KeyTemplate, error) {
 		}
 		for _, r := range lit {
 			if !keyLiteral(r) {
-				return nil, fmt.Errorf("OutputKeyTemplate has the character %q outside a variable; only letters, digits and / _ - . + = are allowed", r)
+				return nil, fmt.Errorf("OutputKeyTemplate has the character %q outside a variable; only letters, digits and / _ - . ' * ( ) = : are allowed", r)
 			}
 		}
 		if lit != "" {
@@ -130,20 +128,20 @@ func parseKeyTemplate(s string, prefix bool) (*KeyTemplate, error) {
 		vars++
 		rest = rest[j+1:]
 	}
-	if vars == 0 && !prefix {
+	if vars == 0 {
 		return nil, errors.New("OutputKeyTemplate must contain at least one variable")
 	}
 	return t, nil
 }
 
 func keyLiteral(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/_-.+=", r)
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/_-.'*()=:", r)
 }
 
 // keyEnv is what a template's variables evaluate to for one object.
 type keyEnv struct {
-	name, id, ext string
-	t             time.Time
+	name, id, stream, ext string
+	t                     time.Time
 }
 
 // eval writes the template for env, with suffix (the object's unique part) before a final
@@ -164,8 +162,12 @@ func (t *KeyTemplate) eval(env keyEnv, suffix string) string {
 			b.WriteString(env.name)
 		case "channel-id":
 			b.WriteString(env.id)
+		case "stream-name":
+			b.WriteString(env.stream)
 		case "yyyy":
 			b.WriteString(env.t.Format("2006"))
+		case "yy":
+			b.WriteString(env.t.Format("06"))
 		case "MM":
 			b.WriteString(env.t.Format("01"))
 		case "dd":
@@ -190,7 +192,7 @@ func (r *reader) channelKeys(in Info, sp *spec, b *batch) (key, errKey string) {
 	ch := sp.Channel
 	seed := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%d\x00%d", ch.ID, sourceStream(in), r.shard, b.First, b.Last))
 	suffix := "-" + hex.EncodeToString(seed[:8])
-	env := keyEnv{name: ch.Name, id: ch.ID, ext: extension(sp), t: b.Oldest.UTC()}
+	env := keyEnv{name: ch.Name, id: ch.ID, stream: in.KinesisStream, ext: extension(sp), t: b.Oldest.UTC()}
 	kt := ch.KeyTemplate
 	if kt == "" {
 		kt = DefaultKeyTemplate
@@ -202,13 +204,9 @@ func (r *reader) channelKeys(in Info, sp *spec, b *batch) (key, errKey string) {
 	key = t.eval(env, suffix)
 	ep := ch.ErrorPrefix
 	if ep == "" {
-		ep = DefaultErrorKeyTemplate
+		ep = DefaultErrorPrefix + ch.Name + "/" + ch.ID + "/"
 	}
-	et, err := parseKeyTemplate(ep, true)
-	if err != nil {
-		et, _ = parseKeyTemplate(DefaultErrorKeyTemplate, true)
-	}
-	errKey = et.eval(keyEnv{name: ch.Name, id: ch.ID, t: env.t}, "") + ch.Name + "-" + ch.ID + "-" + env.t.Format("2006-01-02-15-04") + suffix + ".json"
+	errKey = ep + ch.Name + "-" + ch.ID + "-" + env.t.Format("2006-01-02-15-04") + suffix + ".json"
 	return key, errKey
 }
 

@@ -106,9 +106,15 @@ func TestChannelDeliversToS3(t *testing.T) {
 		t.Fatalf("created: %+v", ev)
 	}
 	zin := s3Channel("lg", "logs", "dest", ktypes.RecordFormatTypeString, ktypes.S3CompressionTypeZstd)
-	zin.S3DestinationConfiguration.StorageConfiguration.OutputKeyTemplate = aws.String("logs/!{yyyy}-!{MM}-!{dd}/!{channel-name}!{extension}")
+	zin.S3DestinationConfiguration.StorageConfiguration.OutputKeyTemplate = aws.String("logs/!{yyyy}-!{MM}-!{dd}/!{stream-name}/!{channel-name}!{extension}")
 	zin.S3DestinationConfiguration.DeadLetterQueueS3Configuration = &ktypes.DeadLetterQueueS3Configuration{
-		BucketARN: aws.String("arn:aws:s3:::dest"), ExpectedBucketOwner: aws.String("000000000000"), ErrorOutputPrefix: aws.String("bad/!{channel-name}/")}
+		BucketARN: aws.String("arn:aws:s3:::dest"), ExpectedBucketOwner: aws.String("000000000000"), ErrorOutputPrefix: aws.String("bad/lg/")}
+	bad := *zin
+	badStorage := *zin.S3DestinationConfiguration.StorageConfiguration
+	badStorage.OutputKeyTemplate = aws.String("logs/!{hour}/x")
+	bad.S3DestinationConfiguration = &ktypes.S3DestinationConfiguration{StorageConfiguration: &badStorage}
+	_, err = s.kin.CreateChannel(ctx, &bad)
+	wantAPIError(t, "CreateChannel with an unknown variable", err, "InvalidArgumentException", "Invalid OutputKeyTemplate: OutputKeyTemplate has the unknown variable !{hour}")
 	out, err = s.kin.CreateChannel(ctx, zin)
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +138,8 @@ func TestChannelDeliversToS3(t *testing.T) {
 	}
 	day := time.Now().UTC().Format("2006/01/02")
 	evKey := regexp.MustCompile(`^kinesis-channel/ev/` + *ev.ChannelId + `/` + day + `/\d\d/ev-` + *ev.ChannelId + `-` + strings.ReplaceAll(day, "/", "-") + `-\d\d-\d\d-[0-9a-f]{16}\.gz$`)
-	evDLQ := regexp.MustCompile(`^kinesis-channel-errors/ev/` + *ev.ChannelId + `/` + day + `/\d\d/ev-` + *ev.ChannelId + `-[0-9-]+-[0-9a-f]{16}\.json$`)
-	lgKey := regexp.MustCompile(`^logs/` + strings.ReplaceAll(day, "/", "-") + `/lg-[0-9a-f]{16}\.zst$`)
+	evDLQ := regexp.MustCompile(`^kinesis-channel/errors/ev/` + *ev.ChannelId + `/ev-` + *ev.ChannelId + `-[0-9-]+-[0-9a-f]{16}\.json$`)
+	lgKey := regexp.MustCompile(`^logs/` + strings.ReplaceAll(day, "/", "-") + `/logs/lg-[0-9a-f]{16}\.zst$`)
 	lgDLQ := regexp.MustCompile(`^bad/lg/lg-` + *lg.ChannelId + `-[0-9-]+-[0-9a-f]{16}\.json$`)
 	found := map[*regexp.Regexp]string{}
 	for _, k := range keys {

@@ -187,18 +187,21 @@ var (
 	channelARNRE   = regexp.MustCompile(`^arn:aws.*:kinesis:.*:\d{12}:channel/\S+$`)
 	channelARNPart = regexp.MustCompile(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):channel/([a-zA-Z0-9_.-]+)$`)
 	roleARNRE      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/\S+$`)
-	bucketARNRE    = regexp.MustCompile(`^arn:aws[a-z-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$`)
+	bucketARNRE    = regexp.MustCompile(`^arn:aws[-a-z0-9]*:s3:::([a-z0-9._-]{3,63})$`)
 	tableBucketRE  = regexp.MustCompile(`^arn:aws[a-z-]*:s3tables:[a-z0-9-]+:\d{12}:bucket/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 	accountRE      = regexp.MustCompile(`^\d{12}$`)
 	tablePartRE    = regexp.MustCompile(`^[a-z0-9_]+$`)
-	errorPrefixRE  = regexp.MustCompile(`^\S*$`)
+	errorPrefixRE  = regexp.MustCompile(`^[0-9A-Za-z!\-_'.*()\/]+$`)
+	keyTemplateRE  = regexp.MustCompile(`^[0-9A-Za-z!\-_'.*()\/=:{}]+$`)
 )
 
 const (
 	channelNamePattern = "[a-zA-Z0-9_.-]+"
 	channelARNPattern  = `arn:aws.*:kinesis:.*:\d{12}:channel/\S+`
 	roleARNPattern     = `arn:aws[a-z-]*:iam::\d{12}:role/\S+`
-	bucketARNPattern   = `arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]`
+	bucketARNPattern   = `arn:aws[-a-z0-9]*:s3:::[a-z0-9._-]{3,63}`
+	errorPrefixPattern = `[0-9A-Za-z!\-_'.*()\/]+`
+	keyTemplatePattern = `[0-9A-Za-z!\-_'.*()\/=:{}]+`
 	tableBucketPattern = `arn:aws[a-z-]*:s3tables:[a-z0-9-]+:\d{12}:bucket/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]`
 	accountPattern     = `\d{12}`
 	tablePartPattern   = `[a-z0-9_]+`
@@ -232,7 +235,7 @@ func (v *validator) deadLetter(path string, d *DeadLetterQueue) {
 	if v.Required(path+".expectedBucketOwner", d.ExpectedBucketOwner != nil) {
 		v.Str(path+".expectedBucketOwner", d.ExpectedBucketOwner, 12, 12, accountRE, accountPattern)
 	}
-	v.Str(path+".errorOutputPrefix", d.ErrorOutputPrefix, 1, 1024, errorPrefixRE, `\S*`)
+	v.Str(path+".errorOutputPrefix", d.ErrorOutputPrefix, 1, 512, errorPrefixRE, errorPrefixPattern)
 }
 
 func (v *validator) logging(path string, l *CloudWatchLogs) {
@@ -296,7 +299,7 @@ func (in *createChannelIn) check(v *validator) {
 			if v.Required(p+".storageConfiguration.expectedBucketOwner", s.ExpectedBucketOwner != nil) {
 				v.Str(p+".storageConfiguration.expectedBucketOwner", s.ExpectedBucketOwner, 12, 12, accountRE, accountPattern)
 			}
-			v.Str(p+".storageConfiguration.outputKeyTemplate", s.OutputKeyTemplate, 1, 1024, nil, "")
+			v.Str(p+".storageConfiguration.outputKeyTemplate", s.OutputKeyTemplate, 1, 1024, keyTemplateRE, keyTemplatePattern)
 			v.Enum(p+".storageConfiguration.storageClass", s.StorageClass, "STANDARD", "INTELLIGENT_TIERING", "GLACIER_IR")
 		}
 		v.freshness(p+".dataFreshnessInSeconds", d.DataFreshnessInSeconds)
@@ -372,11 +375,6 @@ func (c *call) createChannel(in *createChannelIn) ([]byte, *awsjson.Error) {
 	if s3 != nil && s3.StorageConfiguration.OutputKeyTemplate != nil {
 		if err := store.CheckKeyTemplate(*s3.StorageConfiguration.OutputKeyTemplate); err != nil {
 			return nil, invalid("Invalid OutputKeyTemplate: " + err.Error())
-		}
-	}
-	if s3 != nil && s3.DeadLetterQueueS3Configuration != nil && s3.DeadLetterQueueS3Configuration.ErrorOutputPrefix != nil {
-		if err := store.CheckKeyTemplate(*s3.DeadLetterQueueS3Configuration.ErrorOutputPrefix + "!{mm}"); err != nil {
-			return nil, invalid("Invalid ErrorOutputPrefix: " + err.Error())
 		}
 	}
 	if err := checkTagChars(*in.ChannelName, in.Tags); err != nil {
@@ -637,6 +635,9 @@ const maxChannelsPage = 100
 func (in *listChannelsIn) check(v *validator) {
 	v.IntRange("maxResults", in.MaxResults, 1, 10000)
 	v.Str("nextToken", in.NextToken, 1, 1048576, nil, "")
+	if in.StreamFilter != nil && len(in.StreamFilter) < 1 {
+		v.Fail(awsjson.Quote("[]"), "streamFilter", "have length greater than or equal to 1")
+	}
 	for i, f := range in.StreamFilter {
 		p := fmt.Sprintf("streamFilter.%d.member.streamARN", i+1)
 		if v.Required(p, f.StreamARN != nil) {

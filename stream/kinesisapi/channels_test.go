@@ -72,6 +72,11 @@ func TestChannelErrors(t *testing.T) {
 		{"bad compression", "CreateChannel", channelBody("x", func(m map[string]any) { storage(m)["CompressionType"] = "ZIP" }), "ValidationException", "[NONE, GZIP, ZSTD]"},
 		{"bad bucket ARN", "CreateChannel", channelBody("x", func(m map[string]any) { storage(m)["BucketARN"] = "dest" }), "ValidationException", "'s3DestinationConfiguration.storageConfiguration.bucketARN'"},
 		{"bad owner", "CreateChannel", channelBody("x", func(m map[string]any) { storage(m)["ExpectedBucketOwner"] = "me" }), "ValidationException", "expectedBucketOwner"},
+		{"key template with a space", "CreateChannel", channelBody("x", func(m map[string]any) { storage(m)["OutputKeyTemplate"] = "a b/!{mm}" }), "ValidationException", "outputKeyTemplate' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9A-Za-z!\\-_'.*()\\/=:{}]+"},
+		{"error prefix with a variable", "CreateChannel", channelBody("x", func(m map[string]any) {
+			m["S3DestinationConfiguration"].(map[string]any)["DeadLetterQueueS3Configuration"] = map[string]any{
+				"BucketARN": chBucket, "ExpectedBucketOwner": "000000000000", "ErrorOutputPrefix": "errors/!{yyyy}/"}
+		}), "ValidationException", "errorOutputPrefix' failed to satisfy constraint"},
 		{"bad storage class", "CreateChannel", channelBody("x", func(m map[string]any) { storage(m)["StorageClass"] = "GLACIER" }), "ValidationException", "[STANDARD, INTELLIGENT_TIERING, GLACIER_IR]"},
 		{"freshness low", "CreateChannel", channelBody("x", func(m map[string]any) {
 			m["S3DestinationConfiguration"].(map[string]any)["DataFreshnessInSeconds"] = 299
@@ -117,6 +122,7 @@ func TestChannelErrors(t *testing.T) {
 		{"delete unknown", "DeleteChannel", `{"ChannelARN":"` + chARN + `nope"}`, "ResourceNotFoundException", "not found"},
 		{"list bad max", "ListChannels", `{"MaxResults":0}`, "ValidationException", "'maxResults'"},
 		{"list bad token", "ListChannels", `{"NextToken":"!!"}`, "InvalidArgumentException", "Invalid NextToken."},
+		{"list empty filter", "ListChannels", `{"StreamFilter":[]}`, "ValidationException", "'streamFilter' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"list filter without ARN", "ListChannels", `{"StreamFilter":[{}]}`, "ValidationException", "'streamFilter.1.member.streamARN'"},
 		{"delete stream with a channel", "DeleteStream", `{"StreamName":"od"}`, "ResourceInUseException", "because channels read from this data stream: taken"},
 		{"policy on a channel", "PutResourcePolicy", `{"ResourceARN":"` + chARN + `taken","Policy":"{}"}`, "InvalidArgumentException", "is a channel"},
