@@ -359,37 +359,47 @@ func (e *Engine) Create(cfg Config, tags []Tag) (Info, error) {
 			return Info{}, err
 		}
 	}
-	if in.Type == KinesisStreamAsSource && in.StartAtTip {
-		if err := e.checkpointTips(in); err != nil {
-			return Info{}, err
-		}
-	}
-	if err := e.save(in); err != nil {
+	if err := e.saveNew(in); err != nil {
 		return Info{}, err
 	}
 	e.startLocked(in)
 	return in, nil
 }
 
-// checkpointTips records each shard's tip as the delivery stream's read position.
-func (e *Engine) checkpointTips(in Info) error {
-	n, err := e.src.Shards(in.KinesisStream)
+// saveNew stores a new delivery stream, with each shard's tip as its read position when it
+// starts at the tip, in one transaction: a crash cannot leave the positions without the
+// stream, which a second Create would then move past records written in between.
+func (e *Engine) saveNew(in Info) error {
+	v, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	return e.db.Update(func(tx *bolt.Tx) error {
+	// The tips are read before the transaction: the source may keep its own metadata in the
+	// same database.
+	var tips []uint64
+	if in.Type == KinesisStreamAsSource && in.StartAtTip {
+		n, err := e.src.Shards(in.KinesisStream)
+		if err != nil {
+			return err
+		}
 		for s := 0; s < n; s++ {
 			tip, _, err := e.src.Watch(in.KinesisStream, s)
 			if err != nil {
 				return err
 			}
-			var v [8]byte
-			binary.BigEndian.PutUint64(v[:], tip)
-			if err := tx.Bucket(rootBucket).Bucket(checkBucket).Put(stateKey(in.Name, s), v[:]); err != nil {
+			tips = append(tips, tip)
+		}
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		for s, tip := range tips {
+			var pos [8]byte
+			binary.BigEndian.PutUint64(pos[:], tip)
+			if err := root.Bucket(checkBucket).Put(stateKey(in.Name, s), pos[:]); err != nil {
 				return err
 			}
 		}
-		return nil
+		return root.Bucket(infoBucket).Put([]byte(in.Name), v)
 	})
 }
 
