@@ -104,11 +104,11 @@ type (
 		DeadLetterQueueS3Configuration *DeadLetterQueue        `json:"DeadLetterQueueS3Configuration"`
 	}
 	S3TablesConfiguration struct {
-		TableBucketARN  *string         `json:"TableBucketARN"`
-		Namespace       *string         `json:"Namespace"`
-		TableName       *string         `json:"TableName"`
-		CompressionType *string         `json:"CompressionType"`
-		PartitionSpec   *map[string]any `json:"PartitionSpec,omitempty"`
+		TableBucketARN  *string        `json:"TableBucketARN"`
+		Namespace       *string        `json:"Namespace"`
+		TableName       *string        `json:"TableName"`
+		CompressionType *string        `json:"CompressionType"`
+		PartitionSpec   map[string]any `json:"PartitionSpec,omitempty"`
 	}
 	S3TablesDestination struct {
 		S3TablesConfigurationList      []S3TablesConfiguration `json:"S3TablesConfigurationList"`
