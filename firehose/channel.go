@@ -73,7 +73,7 @@ type keyPart struct {
 	v   keyVar // "" for a literal
 }
 
-// KeyTemplate is a parsed OutputKeyTemplate or error prefix.
+// KeyTemplate is a parsed OutputKeyTemplate.
 type KeyTemplate struct {
 	parts []keyPart
 }
