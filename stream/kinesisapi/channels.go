@@ -377,7 +377,7 @@ func (c *call) createChannel(in *createChannelIn) ([]byte, *awsjson.Error) {
 			return nil, invalid("Invalid OutputKeyTemplate: " + err.Error())
 		}
 	}
-	if err := checkTagChars(*in.ChannelName, in.Tags); err != nil {
+	if err := checkResourceTagChars("channel", *in.ChannelName, in.Tags); err != nil {
 		return nil, err
 	}
 	streamName, aerr := c.target(nil, sc.StreamARN)

@@ -126,6 +126,8 @@ func TestChannelErrors(t *testing.T) {
 		{"list filter without ARN", "ListChannels", `{"StreamFilter":[{}]}`, "ValidationException", "'streamFilter.1.member.streamARN'"},
 		{"delete stream with a channel", "DeleteStream", `{"StreamName":"od"}`, "ResourceInUseException", "because channels read from this data stream: taken"},
 		{"policy on a channel", "PutResourcePolicy", `{"ResourceARN":"` + chARN + `taken","Policy":"{}"}`, "InvalidArgumentException", "is a channel"},
+		{"channel tag with a percent", "CreateChannel", channelBody("x", func(m map[string]any) { m["Tags"] = map[string]any{"a": "50%"} }), "InvalidArgumentException", "Failed to add tags to channel x under account 000000000000 because some tags contained illegal characters."},
+		{"tag a channel with a percent", "TagResource", `{"ResourceARN":"` + chARN + `taken","Tags":{"a":"5%"}}`, "InvalidArgumentException", "Failed to add tags to channel taken under account"},
 		{"tag unknown channel", "TagResource", `{"ResourceARN":"` + chARN + `nope","Tags":{"a":"b"}}`, "ResourceNotFoundException", "not found"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
