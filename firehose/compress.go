@@ -8,6 +8,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zip"
+	"github.com/klauspost/compress/zstd"
 )
 
 // Compression formats, as CompressionFormat names them.
@@ -34,6 +35,8 @@ func extension(sp *spec) string {
 		return ".snappy"
 	case HadoopSnappy:
 		return ".hsnappy"
+	case ZSTD:
+		return ".zst"
 	}
 	return ""
 }
@@ -57,6 +60,8 @@ func newCompressor(format string, w io.Writer, entry string) (io.WriteCloser, er
 		return snappy.NewBufferedWriter(w), nil
 	case HadoopSnappy:
 		return &hadoopSnappy{w: w}, nil
+	case ZSTD:
+		return zstd.NewWriter(w)
 	}
 	return nil, fmt.Errorf("firehose: unknown compression format %q", format)
 }

@@ -97,6 +97,14 @@ type Config struct {
 	Lambda *Lambda `json:"lambda,omitempty"`
 	// Description is the wire layer's own record of the stream (for Describe), kept verbatim.
 	Description json.RawMessage `json:"description,omitempty"`
+	// Channel, when set, makes this a Kinesis channel's delivery (channel.go): its keys,
+	// record format and dead-letter queue. The Firehose API does not show such a stream.
+	Channel *Channel `json:"channel,omitempty"`
+	// StartAtTip makes a Kinesis source start at each shard's tip as Create runs, so only
+	// records written after it are delivered (a channel does not backfill). Without it the
+	// start is the records that arrived from the creation time on, which cannot tell apart
+	// records of the same millisecond.
+	StartAtTip bool `json:"startAtTip,omitempty"`
 }
 
 // Info is a delivery stream's configuration and state.
@@ -351,11 +359,48 @@ func (e *Engine) Create(cfg Config, tags []Tag) (Info, error) {
 			return Info{}, err
 		}
 	}
-	if err := e.save(in); err != nil {
+	if err := e.saveNew(in); err != nil {
 		return Info{}, err
 	}
 	e.startLocked(in)
 	return in, nil
+}
+
+// saveNew stores a new delivery stream, with each shard's tip as its read position when it
+// starts at the tip, in one transaction: a crash cannot leave the positions without the
+// stream, which a second Create would then move past records written in between.
+func (e *Engine) saveNew(in Info) error {
+	v, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	// The tips are read before the transaction: the source may keep its own metadata in the
+	// same database.
+	var tips []uint64
+	if in.Type == KinesisStreamAsSource && in.StartAtTip {
+		n, err := e.src.Shards(in.KinesisStream)
+		if err != nil {
+			return err
+		}
+		for s := 0; s < n; s++ {
+			tip, _, err := e.src.Watch(in.KinesisStream, s)
+			if err != nil {
+				return err
+			}
+			tips = append(tips, tip)
+		}
+	}
+	return e.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		for s, tip := range tips {
+			var pos [8]byte
+			binary.BigEndian.PutUint64(pos[:], tip)
+			if err := root.Bucket(checkBucket).Put(stateKey(in.Name, s), pos[:]); err != nil {
+				return err
+			}
+		}
+		return root.Bucket(infoBucket).Put([]byte(in.Name), v)
+	})
 }
 
 func (e *Engine) save(in Info) error {

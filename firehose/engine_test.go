@@ -15,6 +15,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/internal/app"
@@ -91,6 +92,17 @@ func decompress(t *testing.T, format string, b []byte) []byte {
 		return out
 	case firehose.Snappy:
 		out, err := io.ReadAll(snappy.NewReader(bytes.NewReader(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	case firehose.ZSTD:
+		r, err := zstd.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		out, err := io.ReadAll(r)
 		if err != nil {
 			t.Fatal(err)
 		}

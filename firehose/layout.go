@@ -17,23 +17,24 @@ import (
 
 // spec is the part of a delivery stream's configuration that shapes its objects.
 type spec struct {
-	Version            int     `json:"version"`
-	Prefix             string  `json:"prefix,omitempty"`
-	ErrorPrefix        string  `json:"errorPrefix,omitempty"`
-	Delimiter          *string `json:"delimiter,omitempty"`
-	SubRecordType      string  `json:"subRecordType,omitempty"`
-	SubRecordDelimiter string  `json:"subRecordDelimiter,omitempty"`
-	PartitionQuery     string  `json:"partitionQuery,omitempty"`
-	TimeZone           string  `json:"timeZone,omitempty"`
-	Compression        string  `json:"compression,omitempty"`
-	FileExtension      string  `json:"fileExtension,omitempty"`
-	Lambda             *Lambda `json:"lambda,omitempty"`
+	Version            int      `json:"version"`
+	Prefix             string   `json:"prefix,omitempty"`
+	ErrorPrefix        string   `json:"errorPrefix,omitempty"`
+	Delimiter          *string  `json:"delimiter,omitempty"`
+	SubRecordType      string   `json:"subRecordType,omitempty"`
+	SubRecordDelimiter string   `json:"subRecordDelimiter,omitempty"`
+	PartitionQuery     string   `json:"partitionQuery,omitempty"`
+	TimeZone           string   `json:"timeZone,omitempty"`
+	Compression        string   `json:"compression,omitempty"`
+	FileExtension      string   `json:"fileExtension,omitempty"`
+	Lambda             *Lambda  `json:"lambda,omitempty"`
+	Channel            *Channel `json:"channel,omitempty"`
 }
 
 func specOf(in Info) *spec {
 	return &spec{Version: in.Version, Prefix: in.Prefix, ErrorPrefix: in.ErrorPrefix, Delimiter: in.Delimiter,
 		SubRecordType: in.SubRecordType, SubRecordDelimiter: in.SubRecordDelimiter, PartitionQuery: in.PartitionQuery,
-		TimeZone: in.TimeZone, Compression: in.Compression, FileExtension: in.FileExtension, Lambda: in.Lambda}
+		TimeZone: in.TimeZone, Compression: in.Compression, FileExtension: in.FileExtension, Lambda: in.Lambda, Channel: in.Channel}
 }
 
 func (sp *spec) location() *time.Location {
@@ -125,6 +126,9 @@ func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, da
 // one per error type.
 func (r *reader) write(in Info, b *batch) ([]string, error) {
 	sp := b.Spec
+	if sp.Channel != nil {
+		return r.writeChannel(in, b)
+	}
 	if sp.Lambda != nil {
 		return r.writeTransformed(in, b)
 	}

@@ -465,7 +465,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		} else {
 			nb.Version = in.Version
 			nb.Decided = e.now().UTC().Truncate(time.Millisecond)
-			if nb.Spec.PartitionQuery == "" {
+			switch {
+			case nb.Spec.Channel != nil:
+				nb.Key, _ = r.channelKeys(in, nb.Spec, &nb)
+			case nb.Spec.PartitionQuery == "":
 				nb.Key = r.objectKey(in, nb.Spec, &nb, nb.Oldest, "", prefixEnv{})
 			}
 		}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,13 +28,14 @@ import (
 // admin flushes back to back), restarting it each time; at the end every record a Firehose
 // PutRecord or PutRecordBatch acknowledged (DirectPut), and every record Kinesis PutRecords
 // acknowledged (read by a KinesisStreamAsSource delivery stream, while its source's shards
-// are split), is in S3 exactly once.
+// are split), is in S3 exactly once; so is every record a Kinesis channel reads from an
+// on-demand stream, delivered by the same machinery when the admin flushes run.
 func TestFirehoseSIGKILLExactlyOnce(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	conf := filepath.Join(dir, "localpipe.yaml")
 	os.WriteFile(conf, []byte(`
-streams: [{StreamName: crash-src, ShardCount: 2}]
+streams: [{StreamName: crash-src, ShardCount: 2}, {StreamName: crash-od, StreamModeDetails: {StreamMode: ON_DEMAND}}]
 buckets: [crash-bucket]
 deliveryStreams:
   - DeliveryStreamName: crash-k
@@ -71,6 +74,37 @@ deliveryStreams:
 		var inFlush atomic.Bool
 		l := newLoad()
 		kc := kinesisClient(s.endpoint)
+		if round == 0 {
+			_, err := kc.CreateChannel(ctx, &kinesis.CreateChannelInput{
+				ChannelName: aws.String("crash-ch"), ServiceExecutionRoleARN: aws.String("arn:aws:iam::000000000000:role/r"),
+				StreamConfigurationList: []ktypes.ChannelStreamConfiguration{{StreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/crash-od"),
+					RecordConfiguration: &ktypes.RecordConfiguration{RecordFormatType: ktypes.RecordFormatTypeJson}}},
+				S3DestinationConfiguration: &ktypes.S3DestinationConfiguration{StorageConfiguration: &ktypes.S3StorageConfiguration{
+					BucketARN: aws.String("arn:aws:s3:::crash-bucket"), CompressionType: ktypes.S3CompressionTypeGzip, ExpectedBucketOwner: aws.String("000000000000")}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.run(func(i int) bool { // records that reach S3 through the channel, as JSON objects
+			var entries []ktypes.PutRecordsRequestEntry
+			for j := 0; j < 10; j++ {
+				data := fmt.Sprintf(`{"c":"%d-%d-%d"}`, round, i, j)
+				entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data), Data: []byte(data)})
+			}
+			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-od"), Records: entries})
+			if err != nil {
+				return false
+			}
+			mu.Lock()
+			for j, r := range out.Records {
+				if r.ErrorCode == nil {
+					acked[string(entries[j].Data)] = true
+				}
+			}
+			mu.Unlock()
+			return true
+		})
 		l.run(func(i int) bool { // records that reach crash-k through Kinesis
 			var entries []ktypes.PutRecordsRequestEntry
 			for j := 0; j < 20; j++ {
@@ -167,6 +201,19 @@ deliveryStreams:
 	objects := listObjects(t, sc, "crash-bucket")
 	for _, o := range objects {
 		body := getObject(t, sc, "crash-bucket", *o.Key)
+		if strings.HasPrefix(*o.Key, "kinesis-channel/") { // the channel's records, back to back
+			d := json.NewDecoder(bytes.NewReader(gunzip(t, body)))
+			for {
+				var r json.RawMessage
+				if err := d.Decode(&r); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("%s: %v", *o.Key, err)
+				}
+				seen[string(r)]++
+			}
+			continue
+		}
 		if !strings.HasPrefix(*o.Key, "kinesis/") {
 			body = gunzip(t, body)
 		}
@@ -191,20 +238,23 @@ deliveryStreams:
 	if lost > 0 || dup > 0 {
 		t.Fatalf("%d of %d acknowledged records lost, %d duplicated", lost, len(acked), dup)
 	}
-	viaKinesis := 0
+	viaKinesis, viaChannel := 0, 0
 	for r := range acked {
 		if strings.HasPrefix(r, "k") {
 			viaKinesis++
 		}
+		if strings.HasPrefix(r, `{"c"`) {
+			viaChannel++
+		}
 	}
-	if viaKinesis == 0 {
-		t.Fatal("no record went through Kinesis")
+	if viaKinesis == 0 || viaChannel == 0 {
+		t.Fatalf("%d records went through Kinesis to Firehose, %d through the channel", viaKinesis, viaChannel)
 	}
 	if splits.Load() == 0 {
 		t.Fatal("the source was never split")
 	}
-	t.Logf("%d acknowledged (%d through Kinesis, over %d splits of its source), %d delivered in %d objects over 3 kills, %d of them during an admin flush (the rest were in flight)",
-		len(acked), viaKinesis, splits.Load(), len(seen), len(objects), killsInFlush)
+	t.Logf("%d acknowledged (%d through Kinesis, over %d splits of its source; %d through a channel), %d delivered in %d objects over 3 kills, %d of them during an admin flush (the rest were in flight)",
+		len(acked), viaKinesis, splits.Load(), viaChannel, len(seen), len(objects), killsInFlush)
 }
 
 // TestFirehoseHalfFullBufferSurvivesSIGKILL kills the server while a delivery stream holds a

@@ -591,6 +591,9 @@ func (c *call) listDeliveryStreams(in *listDeliveryStreamsIn) ([]byte, *awsjson.
 	names := []string{}
 	more := false
 	for _, info := range c.h.eng.List() {
+		if info.Channel != nil { // a Kinesis channel's delivery, which Firehose does not show
+			continue
+		}
 		if in.DeliveryStreamType != nil && info.Type != *in.DeliveryStreamType {
 			continue
 		}

@@ -62,11 +62,13 @@ type App struct {
 
 	streams *stream.Engine
 	kinesis *kinesisapi.Handler
-	objects *objectstore.Store
-	s3      *s3api.Handler
-	fh      *firehose.Engine
-	gw      *gatewayapi.Server
-	faults  *faultRegistry
+	// channels are the Kinesis channels, delivered by fh.
+	channels *channelStore
+	objects  *objectstore.Store
+	s3       *s3api.Handler
+	fh       *firehose.Engine
+	gw       *gatewayapi.Server
+	faults   *faultRegistry
 	// functions are the config's functions, for Firehose's Lambda processors and the
 	// gateway's Lambda integrations; empty without a config.
 	functions *functions.Registry
@@ -163,8 +165,10 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if cfg.Throttle {
 		limits = kinesisapi.NewThrottle(cfg.ThrottleClock)
 	}
+	a.channels = newChannelStore(a)
 	a.kinesis = kinesisapi.New(a.streams, kinesisapi.Options{Logger: logger, Registerer: a.registry, Space: a.reserve,
-		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut, Throttle: limits})
+		Intercept: a.faults.interceptor("kinesis"), OnPut: onPut, Throttle: limits,
+		Channels: a.channels, ChannelDelay: cfg.StreamCreateDelay})
 	a.objects, err = objectstore.Open(objectstore.Options{DB: a.db, Dir: filepath.Join(a.dataDir, "s3"),
 		LostFound: filepath.Join(a.dataDir, "lost+found", "s3"), Logger: logger, Space: a.reserve})
 	if err != nil {
@@ -173,6 +177,9 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	a.s3 = s3api.New(a.objects, s3api.Options{Logger: logger, Registerer: a.registry, Fault: a.faults.s3Fault})
 	if err := a.openFirehose(); err != nil {
 		return nil, fmt.Errorf("firehose: %w", err)
+	}
+	if err := a.channels.open(); err != nil {
+		return nil, fmt.Errorf("kinesis channels: %w", err)
 	}
 	loaded, a.metaLoaded = true, true
 
@@ -354,6 +361,9 @@ func (a *App) closeEngines() error {
 	if a.gw != nil && a.db != nil {
 		// The usage plans' counts live in memory; a clean stop saves them.
 		errs = append(errs, a.gw.SaveUsage())
+	}
+	if a.channels != nil {
+		a.channels.close()
 	}
 	if a.fh != nil {
 		// Firehose delivers what it buffered before the engines it reads and writes close.

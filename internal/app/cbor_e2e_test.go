@@ -26,7 +26,19 @@ import (
 	"github.com/localpipe/localpipe/internal/awsjson/cborgen"
 )
 
-const streamARN = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+const (
+	streamARN  = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+	channelARN = "arn:aws:kinesis:us-east-1:000000000000:channel/ch"
+)
+
+// channelRequest creates a channel from the on-demand stream m to a bucket.
+var channelRequest = map[string]any{
+	"ChannelName": "ch", "ServiceExecutionRoleARN": "arn:aws:iam::000000000000:role/r",
+	"StreamConfigurationList": []any{map[string]any{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/m",
+		"RecordConfiguration": map[string]any{"RecordFormatType": "JSON"}}},
+	"S3DestinationConfiguration": map[string]any{"StorageConfiguration": map[string]any{
+		"BucketARN": "arn:aws:s3:::bkt", "CompressionType": "ZSTD", "ExpectedBucketOwner": "000000000000"}},
+}
 
 // cborStep is one Kinesis call of the scenario both encodings run. Its body is built from
 // the answers of the run so far, in neutral values: []byte for a blob and time.Time for a
@@ -99,11 +111,18 @@ var cborScenario = []cborStep{
 	{"GetRecords", func(prev map[string]any) map[string]any {
 		return map[string]any{"ShardIterator": prev["ShardIterator"]}
 	}},
+	{"CreateChannel", fixed(channelRequest)},
+	{"CreateChannel", fixed(channelRequest)},
 	{"CreateChannel", fixed(map[string]any{"ChannelName": "ch"})},
-	{"DescribeChannel", fixed(map[string]any{"ChannelName": "ch"})},
-	{"ListChannels", fixed(map[string]any{})},
-	{"UpdateChannel", fixed(map[string]any{"ChannelName": "ch"})},
-	{"DeleteChannel", fixed(map[string]any{"ChannelName": "ch"})},
+	{"DescribeChannel", fixed(map[string]any{"ChannelARN": channelARN})},
+	{"ListChannels", fixed(map[string]any{"MaxResults": 1, "StreamFilter": []any{map[string]any{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/m"}}})},
+	{"ListChannels", fixed(map[string]any{"StreamFilter": []any{map[string]any{"StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/m", "StreamCreationTimestamp": time.UnixMilli(1_000_123)}}})},
+	{"UpdateChannel", fixed(map[string]any{"ChannelARN": channelARN, "S3DestinationConfiguration": map[string]any{"DataFreshnessInSeconds": 600}})},
+	{"TagResource", fixed(map[string]any{"ResourceARN": channelARN, "Tags": map[string]any{"team": "data"}})},
+	{"ListTagsForResource", fixed(map[string]any{"ResourceARN": channelARN})},
+	{"DeleteStream", fixed(map[string]any{"StreamName": "m"})},
+	{"DeleteChannel", fixed(map[string]any{"ChannelARN": channelARN})},
+	{"DescribeChannel", fixed(map[string]any{"ChannelARN": channelARN})},
 	{"DescribeStream", fixed(map[string]any{"StreamName": "nope"})},
 	{"PutRecord", fixed(map[string]any{"StreamName": "s", "Data": []byte("x")})},
 	{"PutRecord", fixed(map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": "not a blob"})},
@@ -116,6 +135,7 @@ var cborScenario = []cborStep{
 var volatile = map[string]bool{
 	"StreamCreationTimestamp": true, "ConsumerCreationTimestamp": true, "ApproximateArrivalTimestamp": true,
 	"ConsumerARN": true, "ShardIterator": true, "NextShardIterator": true,
+	"ChannelId": true, "ChannelCreationTimestamp": true,
 	"SequenceNumber": true, "StartingSequenceNumber": true, "EndingSequenceNumber": true,
 }
 

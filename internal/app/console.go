@@ -555,6 +555,9 @@ func (c *console) serveFirehose(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	out := []consoleDeliveryStream{}
 	for _, in := range c.a.fh.List() {
+		if in.Channel != nil {
+			continue
+		}
 		d := consoleDeliveryStream{Name: in.Name, Status: in.Status, Type: in.Type, Source: in.KinesisStream, Bucket: in.Bucket,
 			Prefix: in.Prefix, Compression: in.Compression, SizeHintBytes: in.SizeBytes, IntervalSeconds: in.Interval.Seconds()}
 		c.mu.Lock()

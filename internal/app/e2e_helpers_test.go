@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/localpipe/localpipe/internal/app"
 )
@@ -183,7 +184,8 @@ func (s *server) hasDeliveryStream(t *testing.T, name string) bool {
 	return s.flushResponse(t, name).status == 200
 }
 
-// objects returns the bucket's objects by key, gunzipped when they are gzip data.
+// objects returns the bucket's objects by key, gunzipped when they are gzip data and
+// decompressed when they are Zstandard frames.
 func (s *server) objects(t *testing.T, bucket string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
@@ -205,6 +207,17 @@ func (s *server) objects(t *testing.T, bucket string) map[string]string {
 				t.Fatalf("%s: not gzip: %v", *o.Key, err)
 			}
 			if b, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", *o.Key, err)
+			}
+		}
+		if len(b) > 4 && bytes.Equal(b[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+			zr, err := zstd.NewReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s: not zstd: %v", *o.Key, err)
+			}
+			b, err = io.ReadAll(zr)
+			zr.Close()
+			if err != nil {
 				t.Fatalf("%s: %v", *o.Key, err)
 			}
 		}

@@ -20,8 +20,11 @@ import (
 func (a *App) Reset(ctx context.Context) error {
 	a.resetMu.Lock()
 	defer a.resetMu.Unlock()
-	// Firehose first: it reads streams and writes buckets, and deleting a delivery stream
-	// removes its hidden buffer stream too.
+	// Channels and Firehose first: they read streams and write buckets, and deleting a
+	// delivery stream removes its hidden buffer stream too.
+	if err := a.channels.reset(); err != nil {
+		return fmt.Errorf("kinesis channels: %w", err)
+	}
 	for _, in := range a.fh.List() {
 		if err := a.fh.Delete(in.Name); err != nil && !errors.Is(err, firehose.ErrNotFound) {
 			return fmt.Errorf("delivery stream %s: %w", in.Name, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -26,6 +27,10 @@ func TestReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := s.kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("extra"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	channelFixture(t, s.kin, s.s3, "channel-bucket", "extra-od")
+	if _, err := s.kin.CreateChannel(ctx, s3Channel("extra-ch", "extra-od", "channel-bucket", ktypes.RecordFormatTypeJson, ktypes.S3CompressionTypeNone)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("e2e-bucket"), Key: aws.String("old"), Body: strings.NewReader("x")}); err != nil {
@@ -64,6 +69,9 @@ func TestReset(t *testing.T) {
 		t.Fatalf("POST /_localpipe/reset: %d %s", r.status, r.body)
 	}
 
+	if chs, err := s.kin.ListChannels(ctx, &kinesis.ListChannelsInput{}); err != nil || len(chs.ChannelSummaries) != 0 {
+		t.Errorf("channels after the reset: %+v %v", chs, err)
+	}
 	streams, err := s.kin.ListStreams(ctx, &kinesis.ListStreamsInput{})
 	if err != nil {
 		t.Fatal(err)

@@ -563,7 +563,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"unsigned, bad JSON", "POST", kt + "ListStreams", ct, "{", false, 400, "SerializationException", ""},
 		{"cbor", "POST", kt + "ListStreams", "application/x-amz-cbor-1.1", "\xa0", true, 200, "", "\x6bStreamNames"},
 		{"cbor error", "POST", kt + "DescribeStream", "application/x-amz-cbor-1.1", "\xa0", true, 400, "", "\x66__type\x78\x18InvalidArgumentException\x67message"},
-		{"unsupported action", "POST", kt + "CreateChannel", ct, `{}`, true, 400, "InvalidArgumentException", "not supported by localpipe"},
+		{"channel without its members", "POST", kt + "CreateChannel", ct, `{}`, true, 400, "ValidationException", "at 'channelName' failed to satisfy constraint: Member must not be null"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, m, h := raw(t, e.url, tc.method, tc.target, tc.ctype, tc.body, tc.auth)

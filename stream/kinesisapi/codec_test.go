@@ -157,6 +157,10 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"StreamName":"s","ShardFilter":{"Type":"FROM_TIMESTAMP","Timestamp":-1e300}}`,
 		`{"StreamName":"s","ShardFilter":{"Type":"AT_TIMESTAMP","Timestamp":1e300}}`,
 		`{"NextToken":"eyJzIjoicyIsImMiOjAsImEiOi0xLCJmIjoiQVRfVElNRVNUQU1QIiwidCI6MWUzMDB9"}`,
+		channelBody("c", nil), channelBody("c", func(m map[string]any) { m["S3TablesDestinationConfiguration"] = tablesDestination() }),
+		`{"ChannelARN":"arn:aws:kinesis:us-east-1:000000000000:channel/c","S3DestinationConfiguration":{"DataFreshnessInSeconds":1e300}}`,
+		`{"MaxResults":2,"NextToken":"Yw","StreamFilter":[{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","StreamCreationTimestamp":-1e300}]}`,
+		`{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:channel/c","Tags":{"k":"v"}}`,
 	} {
 		for i := range actionNames {
 			f.Add(uint8(i), seed)
@@ -201,4 +205,5 @@ var actionNames = []string{"CreateStream", "DeleteStream", "DescribeStream", "De
 	"ListShards", "PutRecord", "PutRecords", "GetShardIterator", "GetRecords", "IncreaseStreamRetentionPeriod",
 	"DecreaseStreamRetentionPeriod", "AddTagsToStream", "RemoveTagsFromStream", "ListTagsForStream", "UpdateMaxRecordSize",
 	"DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "SplitShard", "Frobnicate",
-	"MergeShards", "UpdateShardCount", "UpdateStreamMode"}
+	"MergeShards", "UpdateShardCount", "UpdateStreamMode",
+	"CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel", "TagResource", "ListTagsForResource"}

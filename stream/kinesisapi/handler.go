@@ -42,6 +42,12 @@ type Options struct {
 	// Throttle applies AWS's per-shard and control-plane rate limits (--throttle); nil
 	// means none, as by default.
 	Throttle *Throttle
+	// Channels keeps channels and runs their delivery; nil keeps them in memory, delivering
+	// nothing.
+	Channels ChannelStore
+	// ChannelDelay keeps a new channel CREATING, an updated one UPDATING and a deleted one
+	// DELETING this long (--stream-create-delay); zero means at once.
+	ChannelDelay time.Duration
 }
 
 // Put is a record PutRecord or PutRecords wrote: its place in the engine's shard, from
@@ -75,6 +81,8 @@ type Handler struct {
 	account                   accountSettings
 	onPut                     func(ctx context.Context, stream string, record Put)
 	limits                    *Throttle
+	channels                  ChannelStore
+	channelDelay              time.Duration
 }
 
 // New returns a handler serving eng.
@@ -88,7 +96,11 @@ func New(eng *stream.Engine, opts Options) *Handler {
 	if opts.Space == nil {
 		opts.Space = awsjson.Unguarded
 	}
+	if opts.Channels == nil {
+		opts.Channels = &memChannels{now: opts.Now}
+	}
 	h := &Handler{eng: eng, logger: opts.Logger, now: opts.Now, metrics: newMetrics(opts.Registerer), space: opts.Space, onPut: opts.OnPut, limits: opts.Throttle,
+		channels: opts.Channels, channelDelay: opts.ChannelDelay,
 		subLifetime: subscriptionLifetime, subHeartbeat: subscriptionHeartbeat}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(newDamageCollector(eng))
@@ -199,16 +211,11 @@ func init() {
 		"SubscribeToShard": func(*call, []byte) ([]byte, *awsjson.Error) {
 			return nil, awsjson.NewError("InvalidArgumentException", "SubscribeToShard answers with an event stream; call it over HTTP")
 		},
-	}
-	// Actions in the model that localpipe does not emulate get an answer that says so,
-	// rather than UnknownOperationException, which would suggest a client bug. The type is
-	// InvalidArgumentException because these operations model it, so the SDKs surface it as a
-	// typed, non-retried 400 carrying the message.
-	for _, a := range []string{"CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"} {
-		name := a
-		actions[name] = func(*call, []byte) ([]byte, *awsjson.Error) {
-			return nil, awsjson.NewError("InvalidArgumentException", name+" is not supported by localpipe: it has no channels")
-		}
+		"CreateChannel":   op((*createChannelIn).check, (*call).createChannel),
+		"DescribeChannel": op((*channelRef).check, (*call).describeChannel),
+		"ListChannels":    op((*listChannelsIn).check, (*call).listChannels),
+		"UpdateChannel":   op((*updateChannelIn).check, (*call).updateChannel),
+		"DeleteChannel":   op((*channelRef).check, (*call).deleteChannel),
 	}
 }
 

@@ -2,6 +2,7 @@ package kinesisapi
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -13,13 +14,21 @@ import (
 // tags.go), stream encryption settings, and the account's settings. localpipe keeps what
 // they set and describes it; it enforces no policy and encrypts nothing.
 
-// resource is what a ResourceARN names: a stream, or one of its consumers.
+// resource is what a ResourceARN names: a stream, one of its consumers, or a channel.
 type resource struct {
 	stream   string
 	consumer string // "" for the stream itself
+	channel  string // set for a channel, whose stream is ""
 }
 
 func (c *call) resource(arn *string) (resource, *awsjson.Error) {
+	if channelARNRE.MatchString(*arn) {
+		ch, aerr := c.channel(*arn)
+		if aerr != nil {
+			return resource{}, aerr
+		}
+		return resource{channel: ch.Name}, nil
+	}
 	if m := consumerARNPart.FindStringSubmatch(*arn); m != nil {
 		stream, _, aerr := c.resolve(consumerRef{ConsumerARN: arn})
 		if aerr != nil {
@@ -35,6 +44,15 @@ func (c *call) resource(arn *string) (resource, *awsjson.Error) {
 		return resource{}, notFound(name)
 	}
 	return resource{stream: name}, nil
+}
+
+// noChannelPolicy answers a resource-policy call on a channel: resource policies attach to
+// streams and consumers (PutResourcePolicy's reference names only those).
+func noChannelPolicy(r resource, arn string) *awsjson.Error {
+	if r.channel == "" {
+		return nil
+	}
+	return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Resource policies attach to data streams and consumers; %s is a channel.", arn))
 }
 
 func (c *call) setPolicy(r resource, policy string) *awsjson.Error {
@@ -56,6 +74,9 @@ type putPolicyIn struct {
 func (in *putPolicyIn) check(v *validator) { v.Required("policy", in.Policy != nil) }
 
 func (c *call) putResourcePolicy(r resource, in *putPolicyIn) ([]byte, *awsjson.Error) {
+	if aerr := noChannelPolicy(r, *in.ResourceARN); aerr != nil {
+		return nil, aerr
+	}
 	if !awsjson.Valid([]byte(*in.Policy)) {
 		return nil, awsjson.NewError("InvalidArgumentException", "Policy is not valid JSON.")
 	}
@@ -65,7 +86,10 @@ func (c *call) putResourcePolicy(r resource, in *putPolicyIn) ([]byte, *awsjson.
 	return empty, nil
 }
 
-func (c *call) getResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
+func (c *call) getResourcePolicy(r resource, in *resourceRef) ([]byte, *awsjson.Error) {
+	if aerr := noChannelPolicy(r, *in.ResourceARN); aerr != nil {
+		return nil, aerr
+	}
 	policy := ""
 	if r.consumer != "" {
 		ci, _ := c.h.eng.Consumer(r.stream, r.consumer)
@@ -80,7 +104,10 @@ func (c *call) getResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.E
 	return awsjson.Marshal(map[string]string{"Policy": policy})
 }
 
-func (c *call) deleteResourcePolicy(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
+func (c *call) deleteResourcePolicy(r resource, in *resourceRef) ([]byte, *awsjson.Error) {
+	if aerr := noChannelPolicy(r, *in.ResourceARN); aerr != nil {
+		return nil, aerr
+	}
 	if aerr := c.setPolicy(r, ""); aerr != nil {
 		return nil, aerr
 	}

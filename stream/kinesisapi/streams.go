@@ -156,6 +156,10 @@ func (c *call) deleteStream(info stream.StreamInfo, in *deleteStreamIn) ([]byte,
 	if info.ConsumerCount > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
 		return nil, awsjson.NewError("ResourceInUseException", fmt.Sprintf("DeleteStream can't delete %s because there are consumers associated with this data stream. To delete %s anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.", c.arn(name), name))
 	}
+	// "A stream cannot be deleted while it has active channels" (DeleteChannel's reference).
+	if chs := c.h.channelsOn(info); len(chs) > 0 {
+		return nil, awsjson.NewError("ResourceInUseException", fmt.Sprintf("DeleteStream can't delete %s because channels read from this data stream: %s. Delete them first; ListChannels with a StreamFilter lists them.", c.arn(name), strings.Join(chs, ", ")))
+	}
 	// A CREATING stream is deleted like an ACTIVE one (it goes DELETING): AWS once refused
 	// that with a ResourceInUseException, and answers recorded against it since accept it.
 	err := c.h.eng.DeleteStream(name)

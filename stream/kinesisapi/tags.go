@@ -3,6 +3,7 @@ package kinesisapi
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -13,17 +14,22 @@ import (
 // checkTagChars applies AWS's two character rules to the keys and values of tags added to
 // stream name.
 func checkTagChars(name string, tags map[string]string) *awsjson.Error {
+	return checkResourceTagChars("stream", name, tags)
+}
+
+// checkResourceTagChars is checkTagChars for a resource of any kind ("stream", "channel").
+func checkResourceTagChars(kind, name string, tags map[string]string) *awsjson.Error {
 	texts := make([]string, 0, 2*len(tags))
 	for k, v := range tags {
 		texts = append(texts, k, v)
 	}
-	return tagCharsError("add tags to", name, texts)
+	return tagCharsError("add tags to", kind+" "+name, texts)
 }
 
 // tagCharsError applies AWS's two character rules to tag keys and values, with their texts
 // (kinesalite recorded both, for adding and for removing): a set of allowed characters, and
 // then, although that set lists it, no '%'. verb says what was refused ("add tags to").
-func tagCharsError(verb, name string, texts []string) *awsjson.Error {
+func tagCharsError(verb, resource string, texts []string) *awsjson.Error {
 	percent := false
 	for _, s := range texts {
 		if !awsjson.TagChars(s) {
@@ -32,7 +38,7 @@ func tagCharsError(verb, name string, texts []string) *awsjson.Error {
 		percent = percent || strings.Contains(s, "%")
 	}
 	if percent {
-		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to %s stream %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", verb, name, awsjson.Account))
+		return awsjson.NewError("InvalidArgumentException", fmt.Sprintf("Failed to %s %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", verb, resource, awsjson.Account))
 	}
 	return nil
 }
@@ -83,7 +89,7 @@ func (in *removeTagsIn) check(v *validator) {
 }
 
 func (c *call) removeTags(name string, in *removeTagsIn) ([]byte, *awsjson.Error) {
-	if err := tagCharsError("remove tags from", name, in.TagKeys); err != nil {
+	if err := tagCharsError("remove tags from", "stream "+name, in.TagKeys); err != nil {
 		return nil, err
 	}
 	err := c.h.eng.UpdateTags(name, func(tags map[string]string) error {
@@ -143,9 +149,25 @@ func (c *call) listTags(info stream.StreamInfo, in *listTagsIn) ([]byte, *awsjso
 
 func (c *call) updateResourceTags(r resource, fn func(map[string]string) error) *awsjson.Error {
 	var err error
-	if r.consumer != "" {
+	switch {
+	case r.channel != "":
+		_, err = c.h.channels.Update(r.channel, func(ch *Channel) error {
+			tags := maps.Clone(ch.Tags)
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			if err := fn(tags); err != nil {
+				return err
+			}
+			ch.Tags = tags
+			return nil
+		})
+		if errors.Is(err, ErrChannelNotFound) {
+			return channelNotFound(c.channelARN(r.channel))
+		}
+	case r.consumer != "":
 		err = c.h.eng.UpdateConsumerTags(r.stream, r.consumer, fn)
-	} else {
+	default:
 		err = c.h.eng.UpdateTags(r.stream, fn)
 	}
 	var ae *awsjson.Error
@@ -172,7 +194,11 @@ func (in *tagResourceIn) check(v *validator) {
 }
 
 func (c *call) tagResource(r resource, in *tagResourceIn) ([]byte, *awsjson.Error) {
-	if err := checkTagChars(r.stream, in.Tags); err != nil {
+	kind, name := "stream", r.stream
+	if r.channel != "" {
+		kind, name = "channel", r.channel
+	}
+	if err := checkResourceTagChars(kind, name, in.Tags); err != nil {
 		return nil, err
 	}
 	aerr := c.updateResourceTags(r, func(tags map[string]string) error {
@@ -212,7 +238,13 @@ func (c *call) untagResource(r resource, in *untagResourceIn) ([]byte, *awsjson.
 
 func (c *call) listTagsForResource(r resource, _ *resourceRef) ([]byte, *awsjson.Error) {
 	var tags map[string]string
-	if r.consumer != "" {
+	if r.channel != "" {
+		ch, err := c.h.channels.Get(r.channel)
+		if err != nil {
+			return nil, channelNotFound(c.channelARN(r.channel))
+		}
+		tags = ch.Tags
+	} else if r.consumer != "" {
 		ci, err := c.h.eng.Consumer(r.stream, r.consumer)
 		if err != nil {
 			return nil, consumerNotFound(r.consumer, r.stream)

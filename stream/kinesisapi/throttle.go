@@ -293,8 +293,7 @@ type controlLimit struct {
 
 // controlLimits are the rate limits the Kinesis API reference states for each operation (the
 // same sentences are in the service model's documentation, as the AWS SDK for Go v2 carries
-// it). Operations it gives no figure for are not limited; neither are the ones localpipe
-// answers as not supported (channels, warm throughput).
+// it). Operations it gives no figure for are not limited.
 var controlLimits = map[string]controlLimit{
 	"AddTagsToStream":          {5, perAccount},
 	"CreateStream":             {5, perAccount},
@@ -310,6 +309,11 @@ var controlLimits = map[string]controlLimit{
 	"RemoveTagsFromStream":     {5, perAccount},
 	"SplitShard":               {5, perAccount},
 	"UpdateAccountSettings":    {5, perAccount},
+	"CreateChannel":            {5, perAccount},
+	"DescribeChannel":          {5, perAccount},
+	"ListChannels":             {5, perAccount},
+	"UpdateChannel":            {5, perAccount},
+	"DeleteChannel":            {5, perAccount},
 	"DeregisterStreamConsumer": {5, perStream},
 	"DescribeStreamConsumer":   {20, perStream},
 	"ListShards":               {1000, perStream},
