@@ -28,7 +28,29 @@ import (
 //
 // Decoding holds no copy of the body: every value is read straight from the bytes it arrived
 // in, so a blob costs its decoded bytes and nothing more.
+//
+// An input with a generated decoder (a FastDecoder) is decoded by it when the body is as
+// SDKs send it, and by the general decoder below otherwise.
 func Decode(body []byte, v any) *Error {
+	if f, ok := v.(FastDecoder); ok {
+		if DecodeFast(body, f) {
+			return nil
+		}
+		reflect.ValueOf(v).Elem().SetZero()
+	}
+	return DecodeGeneral(body, v)
+}
+
+// DecodeFast decodes body into f with its generated decoder, and reports whether that
+// decoder took the whole body; if not, f holds whatever it had read, and DecodeGeneral must
+// decode the body instead. Decode is the two together; the fast paths' tests use each alone.
+func DecodeFast(body []byte, f FastDecoder) bool {
+	return decodeFast(bytes.TrimSpace(body), f)
+}
+
+// DecodeGeneral is Decode without a generated decoder: the reference the generated ones
+// agree with.
+func DecodeGeneral(body []byte, v any) *Error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return serialization("")
@@ -464,25 +486,55 @@ func clampInt(n json.Number, bits int) int64 {
 
 // decodeBlob decodes standard, padded base64 and words its complaints as AWS does, quoting
 // at most the start of the value: a request may carry megabytes of it.
-func decodeBlob(s []byte) ([]byte, *Error) {
+func decodeBlob(s []byte) ([]byte, *Error) { return decodeBlobInto(nil, s) }
+
+// decodeBlobInto is decodeBlob into dst, which has room for the decoded bytes, or into a new
+// slice if dst is nil.
+func decodeBlobInto(dst, s []byte) ([]byte, *Error) {
 	if len(s)%4 != 0 {
 		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: " + strconv.Itoa(len(s)))
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
-			c == '=' && (i+1 == len(s) || s[i+1] == '=')
-		if !ok {
-			r, _ := utf8.DecodeRune(s[i:])
-			return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid Base64 character: '" + string(r) + "'")
+	if !base64Chars(s) {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
+				c == '=' && (i+1 == len(s) || s[i+1] == '=')
+			if !ok {
+				r, _ := utf8.DecodeRune(s[i:])
+				return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid Base64 character: '" + string(r) + "'")
+			}
 		}
 	}
-	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Strict().Decode(b, s)
+	if dst == nil {
+		dst = make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	}
+	n, err := base64.StdEncoding.Strict().Decode(dst, s)
 	if err != nil {
 		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")
 	}
-	return b[:n], nil
+	return dst[:n], nil
+}
+
+// base64Alphabet marks the characters of standard base64 but its padding.
+var base64Alphabet = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// base64Chars reports whether s is base64's characters with padding only at its end: the
+// common case, checked by table before decodeBlobInto looks for the character to complain of.
+func base64Chars(s []byte) bool {
+	for len(s) > 0 && s[len(s)-1] == '=' {
+		s = s[:len(s)-1]
+	}
+	for _, c := range s {
+		if !base64Alphabet[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // maxQuoted is how much of a client's value an error message quotes.
