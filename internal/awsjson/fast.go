@@ -145,10 +145,11 @@ func (r *Reader) String() *string {
 		r.Fail()
 		return nil
 	}
-	if r.text.Cap()-r.text.Len() < len(b) {
+	if c := r.text.Cap(); c-r.text.Len() < len(b) {
+		// Chunks double, from 64 bytes to 4 KiB, and the strings still to come are in the
+		// rest of the body.
 		r.text = strings.Builder{}
-		// The strings still to come are in the rest of the body.
-		r.text.Grow(min(len(b)+len(r.b)-r.i, max(len(b), 4096)))
+		r.text.Grow(min(len(b)+len(r.b)-r.i, max(len(b), min(2*c, 4096), 64)))
 	}
 	start := r.text.Len()
 	r.text.Write(b)
@@ -174,8 +175,8 @@ func (r *Reader) Blob() []byte {
 	r.i += end + 1
 	n := base64.StdEncoding.DecodedLen(len(s))
 	if cap(r.arena)-len(r.arena) < n {
-		// Every blob still to come is shorter decoded than the rest of the body.
-		r.arena = make([]byte, 0, max(n, (len(r.b)-r.i)/4*3+n))
+		// The blobs still to come are in the rest of the body, and shorter decoded.
+		r.arena = make([]byte, 0, n+(len(r.b)-r.i)/4*3)
 	}
 	dst := r.arena[len(r.arena) : len(r.arena)+n : len(r.arena)+n]
 	b, err := decodeBlobInto(dst, s)
