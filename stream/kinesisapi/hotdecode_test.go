@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/awsjson/awsjsontest"
 )
@@ -183,4 +185,37 @@ func BenchmarkHotEncode(b *testing.B) {
 			_ = append(out, "]}"...)
 		}
 	})
+}
+
+// TestHotDecodeCBOR: a CBOR request, transcoded to JSON, takes the generated decoders too
+// (unless its strings need escapes in JSON), and decodes to what the general decoder makes of
+// it.
+func TestHotDecodeCBOR(t *testing.T) {
+	for _, tc := range []struct {
+		action string
+		v      map[string]any
+		fast   bool
+	}{
+		{"PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "ké y", "Data": []byte("hi\x00")}, true},
+		{"PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k\x01\"y", "Data": []byte("hi")}, false},
+		{"PutRecords", map[string]any{"StreamName": "s", "Records": []any{map[string]any{"PartitionKey": "k", "Data": []byte{}}, map[string]any{"PartitionKey": "k2", "Data": []byte("x")}}}, true},
+	} {
+		b, err := cbor.Marshal(tc.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := kinesisCBOR.RequestJSON(tc.action, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var took bool
+		if tc.action == "PutRecord" {
+			took = awsjsontest.DecodeMatches[putRecordIn](t, body)
+		} else {
+			took = awsjsontest.DecodeMatches[putRecordsIn](t, body)
+		}
+		if took != tc.fast {
+			t.Errorf("%s %s: taken by the generated decoder %v, want %v", tc.action, body, took, tc.fast)
+		}
+	}
 }
