@@ -486,11 +486,7 @@ func clampInt(n json.Number, bits int) int64 {
 
 // decodeBlob decodes standard, padded base64 and words its complaints as AWS does, quoting
 // at most the start of the value: a request may carry megabytes of it.
-func decodeBlob(s []byte) ([]byte, *Error) { return decodeBlobInto(nil, s) }
-
-// decodeBlobInto is decodeBlob into dst, which has room for the decoded bytes, or into a new
-// slice if dst is nil.
-func decodeBlobInto(dst, s []byte) ([]byte, *Error) {
+func decodeBlob(s []byte) ([]byte, *Error) {
 	if len(s)%4 != 0 {
 		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: " + strconv.Itoa(len(s)))
 	}
@@ -505,9 +501,7 @@ func decodeBlobInto(dst, s []byte) ([]byte, *Error) {
 			}
 		}
 	}
-	if dst == nil {
-		dst = make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	}
+	dst := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
 	n, err := base64.StdEncoding.Strict().Decode(dst, s)
 	if err != nil {
 		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")

@@ -165,25 +165,29 @@ func (r *Reader) Blob() []byte {
 	if !r.open('"') {
 		return nil
 	}
-	// decodeBlobInto refuses whatever is not base64, escapes and control characters included.
 	end := bytes.IndexByte(r.b[r.i:], '"')
-	if end < 0 {
+	s := r.b[r.i : r.i+max(end, 0)]
+	// Strict decoding refuses what decodeBlob does (escapes and control characters
+	// included), but for line breaks, which base64 decoders skip.
+	if end < 0 || bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0 {
 		r.Fail()
 		return nil
 	}
-	s := r.b[r.i : r.i+end]
 	r.i += end + 1
+	if len(s) == 0 {
+		return []byte{} // present, if empty: not nil
+	}
 	n := base64.StdEncoding.DecodedLen(len(s))
 	if cap(r.arena)-len(r.arena) < n {
 		// The blobs still to come are in the rest of the body, and shorter decoded.
 		r.arena = make([]byte, 0, n+(len(r.b)-r.i)/4*3)
 	}
 	dst := r.arena[len(r.arena) : len(r.arena)+n : len(r.arena)+n]
-	b, err := decodeBlobInto(dst, s)
+	m, err := base64.StdEncoding.Strict().Decode(dst, s)
 	if err != nil {
 		r.Fail()
 		return nil
 	}
-	r.arena = r.arena[:len(r.arena)+len(b)]
-	return b[:len(b):len(b)]
+	r.arena = r.arena[:len(r.arena)+m]
+	return dst[:m:m]
 }
