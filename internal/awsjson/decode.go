@@ -490,45 +490,21 @@ func decodeBlob(s []byte) ([]byte, *Error) {
 	if len(s)%4 != 0 {
 		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: " + strconv.Itoa(len(s)))
 	}
-	if !base64Chars(s) {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
-				c == '=' && (i+1 == len(s) || s[i+1] == '=')
-			if !ok {
-				r, _ := utf8.DecodeRune(s[i:])
-				return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid Base64 character: '" + string(r) + "'")
-			}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' ||
+			c == '=' && (i+1 == len(s) || s[i+1] == '=')
+		if !ok {
+			r, _ := utf8.DecodeRune(s[i:])
+			return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid Base64 character: '" + string(r) + "'")
 		}
 	}
-	dst := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Strict().Decode(dst, s)
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Strict().Decode(b, s)
 	if err != nil {
 		return nil, serialization("'" + quote(string(s[:min(len(s), maxQuoted+1)])) + "' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")
 	}
-	return dst[:n], nil
-}
-
-// base64Alphabet marks the characters of standard base64 but its padding.
-var base64Alphabet = func() (t [256]bool) {
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
-		t[c] = true
-	}
-	return t
-}()
-
-// base64Chars reports whether s is base64's characters with padding only at its end: the
-// common case, checked by table before decodeBlobInto looks for the character to complain of.
-func base64Chars(s []byte) bool {
-	for len(s) > 0 && s[len(s)-1] == '=' {
-		s = s[:len(s)-1]
-	}
-	for _, c := range s {
-		if !base64Alphabet[c] {
-			return false
-		}
-	}
-	return true
+	return b[:n], nil
 }
 
 // maxQuoted is how much of a client's value an error message quotes.
