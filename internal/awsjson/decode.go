@@ -28,7 +28,29 @@ import (
 //
 // Decoding holds no copy of the body: every value is read straight from the bytes it arrived
 // in, so a blob costs its decoded bytes and nothing more.
+//
+// An input with a generated decoder (a FastDecoder) is decoded by it when the body is as
+// SDKs send it, and by the general decoder below otherwise.
 func Decode(body []byte, v any) *Error {
+	if f, ok := v.(FastDecoder); ok {
+		if DecodeFast(body, f) {
+			return nil
+		}
+		reflect.ValueOf(v).Elem().SetZero()
+	}
+	return DecodeGeneral(body, v)
+}
+
+// DecodeFast decodes body into f with its generated decoder, and reports whether that
+// decoder took the whole body; if not, f holds whatever it had read, and DecodeGeneral must
+// decode the body instead. Decode is the two together; the fast paths' tests use each alone.
+func DecodeFast(body []byte, f FastDecoder) bool {
+	return decodeFast(bytes.TrimSpace(body), f)
+}
+
+// DecodeGeneral is Decode without a generated decoder: the reference the generated ones
+// agree with.
+func DecodeGeneral(body []byte, v any) *Error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return serialization("")

@@ -125,19 +125,18 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	if c.h.onPut != nil {
 		c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 	}
-	out := make([]byte, 0, 128)
-	out = append(out, `{"SequenceNumber":"`...)
-	out = appendSeq(out, seq)
-	out = append(out, `","ShardId":"`...)
-	out = appendShardName(out, r.Shard)
-	out = append(out, `"}`...)
-	return out, nil
+	return appendPutResult(make([]byte, 0, 128), seq, r.Shard), nil
 }
 
 type putRecordsEntry struct {
 	Data            []byte  `json:"Data"`
 	ExplicitHashKey *string `json:"ExplicitHashKey"`
 	PartitionKey    *string `json:"PartitionKey"`
+}
+
+type putRecordsIn struct {
+	Records []putRecordsEntry `json:"Records"`
+	streamRef
 }
 
 // putRecordsEntry checks the member'th entry of a PutRecords batch against the model.
@@ -154,10 +153,7 @@ func (v *validator) putRecordsEntry(member int, e *putRecordsEntry) {
 
 func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 	start := time.Now()
-	var in struct {
-		Records []putRecordsEntry `json:"Records"`
-		streamRef
-	}
+	var in putRecordsIn
 	if err := awsjson.Decode(body, &in); err != nil {
 		return nil, err
 	}
@@ -245,15 +241,20 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		if c.h.onPut != nil {
 			c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 		}
-		out = append(out, `{"SequenceNumber":"`...)
-		out = appendSeq(out, seq)
-		out = append(out, `","ShardId":"`...)
-		out = appendShardName(out, r.Shard)
-		out = append(out, `"}`...)
+		out = appendPutResult(out, seq, r.Shard)
 	}
 	out = append(out, "]}"...)
 	m.incomingBytes.Add(float64(dataBytes))
 	return out, nil
+}
+
+// appendPutResult appends PutRecord's answer, which is also a PutRecords entry's.
+func appendPutResult(out []byte, seq seqParts, shard int) []byte {
+	out = append(out, `{"SequenceNumber":"`...)
+	out = appendSeq(out, seq)
+	out = append(out, `","ShardId":"`...)
+	out = appendShardName(out, shard)
+	return append(out, `"}`...)
 }
 
 // javaDate formats t as java.util.Date.toString does, which AWS's expiry message uses.

@@ -43,6 +43,21 @@ type shape struct {
 
 type member struct{ name, target string }
 
+// Type is the shape's smithy type: "Structure", "List", "String", "Blob", ….
+func (s *shape) Type() string { return s.typ }
+
+// Member is one member of a shape, as Members lists it.
+type Member struct{ Name, Target string }
+
+// Members lists the shape's members in declaration order (a list's one is "member").
+func (s *shape) Members() []Member {
+	ms := make([]Member, len(s.members))
+	for i, m := range s.members {
+		ms[i] = Member{m.name, m.target}
+	}
+	return ms
+}
+
 // Schemas reads the shapes of an SDK service's schemas/schemas.go. Shapes are the package
 // variables built with smithy.NewSchema; members are the AddMember calls in init. A target in
 // the smithy prelude is named "prelude.Name".
