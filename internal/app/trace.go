@@ -23,6 +23,7 @@ func (a *App) openTrace() func(context.Context, string, kinesisapi.Put) {
 		return nil
 	}
 	a.trace = trace.New(a.cfg.TraceSize)
+	a.trace.KinesisNames = kinesisapi.PutNames
 	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "localpipe_trace_requests",
 		Help: "Requests the cross-hop trace index holds (at most --trace-size)."},
 		func() float64 { return float64(a.trace.Len()) }))
@@ -136,13 +137,14 @@ func (w *statusWriter) code() int {
 	return w.status
 }
 
-// traceKinesisPut is Kinesis's OnPut: one hop per record written.
+// traceKinesisPut is Kinesis's OnPut: one hop per record written, which keeps the record's
+// sequence number as a number; the trace endpoint names it.
 func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
 	tr := traceFrom(ctx)
 	if tr == nil {
 		return
 	}
-	hop := [1]trace.Hop{trace.KinesisHop(stream, p.ShardID(), p.SequenceNumber())}
+	hop := [1]trace.Hop{trace.KinesisNumberHop(stream, p.Number())}
 	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
 	tr.Put(hop[:], rec[:])
 }

@@ -28,11 +28,13 @@ import (
 // Firehose record written, or a Firehose delivery to S3. Its JSON is what GET
 // /_localpipe/trace/{requestId} answers with (see MarshalJSON). It holds three strings
 // whatever its kind, which keeps a full index small: the garbage collector traces every
-// hop it holds at every cycle.
+// hop it holds at every cycle. A Kinesis record's hop, the most common by far, holds its
+// shard and sequence number as number instead (see KinesisNumberHop).
 type Hop struct {
 	kind    hopKind
 	status  int32
 	a, b, c string
+	number  [3]uint64
 }
 
 type hopKind uint8
@@ -43,6 +45,7 @@ const (
 	kindRecord                      // deliveryStreamName, recordId
 	kindDelivery                    // deliveryStreamName, bucket, key
 	kindS3                          // operation, bucket, key; status
+	kindKinesisNumber               // streamName; number, which Get turns into a kindKinesis hop
 )
 
 // GatewayHop is an API Gateway request: the API, stage and resource matched (resourcePath
@@ -54,6 +57,13 @@ func GatewayHop(apiID, stage, resourcePath string, status int) Hop {
 // KinesisHop is a record written to a Kinesis stream.
 func KinesisHop(stream, shardID, sequenceNumber string) Hop {
 	return Hop{kind: kindKinesis, a: stream, b: shardID, c: sequenceNumber}
+}
+
+// KinesisNumberHop is a record written to a Kinesis stream, whose shard id and sequence
+// number are named from number by the index's KinesisNames when the trace is read: a put
+// formats nothing, and its hop holds no strings of its own.
+func KinesisNumberHop(stream string, number [3]uint64) Hop {
+	return Hop{kind: kindKinesisNumber, a: stream, number: number}
 }
 
 // FirehoseRecordHop is a record a DirectPut delivery stream accepted.
@@ -210,6 +220,9 @@ func (r *Request) cost() int { return len(r.hops) + len(r.delivered) }
 // Index is the bounded trace index. Its methods are safe for concurrent use.
 type Index struct {
 	size, budget int
+	// KinesisNames names the shard and sequence number of a KinesisNumberHop's number. It
+	// is set before the index is used.
+	KinesisNames func(number [3]uint64) (shardID, sequenceNumber string)
 
 	mu sync.Mutex
 	// ring holds the published requests, oldest first, from head on.
@@ -415,7 +428,6 @@ func containsHop(hops []Hop, h Hop) bool {
 // Get returns the hops of the request published under id: its own, then its deliveries.
 func (x *Index) Get(id string) ([]Hop, bool) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	var r *Request
 	if u, ok := parseUUID(id); ok {
 		r = x.byUUID[u]
@@ -423,10 +435,19 @@ func (x *Index) Get(id string) ([]Hop, bool) {
 		r = x.byID[id]
 	}
 	if r == nil {
+		x.mu.Unlock()
 		return nil, false
 	}
 	out := make([]Hop, 0, r.cost())
-	return append(append(out, r.hops...), r.delivered...), true
+	out = append(append(out, r.hops...), r.delivered...)
+	x.mu.Unlock()
+	for i, h := range out {
+		if h.kind == kindKinesisNumber {
+			shardID, seq := x.KinesisNames(h.number)
+			out[i] = KinesisHop(h.a, shardID, seq)
+		}
+	}
+	return out, true
 }
 
 // Clear forgets every request. Requests begun before and published after are kept.

@@ -301,3 +301,27 @@ func TestHopJSON(t *testing.T) {
 		}
 	}
 }
+
+// A Kinesis hop kept as its number reads back as the hop its names make, in its place
+// among the request's hops.
+func TestKinesisNumberHopIsNamedWhenRead(t *testing.T) {
+	x := New(10)
+	x.KinesisNames = func(n [3]uint64) (string, string) {
+		return fmt.Sprintf("shardId-%012d", n[2]), fmt.Sprint(n[0]*1000 + n[1])
+	}
+	r := x.Begin()
+	r.Put([]Hop{KinesisNumberHop("s", [3]uint64{4, 2, 7}), KinesisNumberHop("s", [3]uint64{5, 0, 1})},
+		[]Record{{Stream: "s", Shard: 7, Position: 1}, {Stream: "s", Shard: 1, Position: 1}})
+	first := GatewayHop("a1", "prod", "/stream", 200)
+	r.Publish("req", &first)
+	x.Delivered("s", 7, 0, 9, []Hop{obj("k")})
+	hops, ok := x.Get("req")
+	want := []Hop{first, KinesisHop("s", "shardId-000000000007", "4002"), KinesisHop("s", "shardId-000000000001", "5000"), obj("k")}
+	if !ok || !reflect.DeepEqual(hops, want) {
+		t.Fatalf("Get: %+v %v, want %+v", hops, ok, want)
+	}
+	// Reading names a copy: the index keeps the number.
+	if again, _ := x.Get("req"); !reflect.DeepEqual(again, want) {
+		t.Fatalf("second Get: %+v", again)
+	}
+}

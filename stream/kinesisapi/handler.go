@@ -45,20 +45,25 @@ type Options struct {
 }
 
 // Put is a record PutRecord or PutRecords wrote: its place in the engine's shard, from
-// which the methods give the shard and sequence number the answer gives for it. They are
-// methods so that a hook that does not need them (the trace hook on an untraced request)
-// costs no formatting per record.
+// which Number gives the sequence number the answer gives for it (and with it the shard),
+// as a number that PutNames formats when someone asks: a hook that keeps it (the trace)
+// formats nothing per record.
 type Put struct {
 	Shard    int
 	Position uint64
 	seq      seqParts
 }
 
-// ShardID is the record's shard as the API names it.
-func (p Put) ShardID() string { return shardName(p.Shard) }
+// Number is the record's sequence number as the 192-bit integer it is, least significant
+// 64 bits first.
+func (p Put) Number() [3]uint64 { return p.seq.number() }
 
-// SequenceNumber is the record's sequence number as the answer gave it.
-func (p Put) SequenceNumber() string { return encodeSeq(p.seq) }
+// PutNames are the shard id and the sequence number, as the answer gave them, of the record
+// whose Put.Number is n.
+func PutNames(n [3]uint64) (shardID, sequenceNumber string) {
+	v := u192(n)
+	return shardName(int(v.field(offShard, 32))), string(v.appendDecimal(make([]byte, 0, seqDigits)))
+}
 
 // Handler is the Kinesis JSON 1.1 endpoint.
 type Handler struct {
