@@ -40,12 +40,12 @@ type Hop struct {
 type hopKind uint8
 
 const (
-	kindGateway  hopKind = iota + 1 // apiId, stage, resourcePath; status
-	kindKinesis                     // streamName, shardId, sequenceNumber
-	kindRecord                      // deliveryStreamName, recordId
-	kindDelivery                    // deliveryStreamName, bucket, key
-	kindS3                          // operation, bucket, key; status
-	kindKinesisNumber               // streamName; number, which Get turns into a kindKinesis hop
+	kindGateway       hopKind = iota + 1 // apiId, stage, resourcePath; status
+	kindKinesis                          // streamName, shardId, sequenceNumber
+	kindRecord                           // deliveryStreamName, recordId
+	kindDelivery                         // deliveryStreamName, bucket, key
+	kindS3                               // operation, bucket, key; status
+	kindKinesisNumber                    // streamName; number, which Get turns into a kindKinesis hop
 )
 
 // GatewayHop is an API Gateway request: the API, stage and resource matched (resourcePath
