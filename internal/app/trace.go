@@ -1,9 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +20,7 @@ import (
 
 // openTrace creates the trace index (unless --trace-size is 0) and returns the Kinesis
 // handler's OnPut for it.
-func (a *App) openTrace() func(context.Context, string, kinesisapi.Put) {
+func (a *App) openTrace() func(context.Context, string, []kinesisapi.Put) {
 	if a.cfg.TraceSize <= 0 {
 		return nil
 	}
@@ -139,14 +141,28 @@ func (w *statusWriter) code() int {
 
 // traceKinesisPut is Kinesis's OnPut: one hop per record written, which keeps the record's
 // sequence number as a number; the trace endpoint names it.
-func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
+func traceKinesisPut(ctx context.Context, stream string, puts []kinesisapi.Put) {
 	tr := traceFrom(ctx)
 	if tr == nil {
 		return
 	}
-	hop := [1]trace.Hop{trace.KinesisNumberHop(stream, p.Number())}
-	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
-	tr.Put(hop[:], rec[:])
+	if len(puts) == 1 { // PutRecord: nothing escapes, the index copies the one hop
+		p := puts[0]
+		hop := [1]trace.Hop{trace.KinesisNumberHop(stream, p.Number())}
+		rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
+		tr.Put(hop[:], rec[:])
+		return
+	}
+	hops := make([]trace.Hop, len(puts))
+	recs := make([]trace.Record, len(puts))
+	for i, p := range puts {
+		hops[i] = trace.KinesisNumberHop(stream, p.Number())
+		recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
+	}
+	// A shard's records in a row, as the index adds them most cheaply; a put's records of
+	// one shard are in increasing positions already, so the stable sort keeps them so.
+	slices.SortStableFunc(recs, func(a, b trace.Record) int { return cmp.Compare(a.Shard, b.Shard) })
+	tr.PutMany(hops, recs)
 }
 
 // traceHooks are Firehose's hooks into the index x: a DirectPut record's hop, found again by

@@ -34,11 +34,12 @@ type Options struct {
 	// Intercept wraps every operation, over HTTP and in-process (fault injection); nil means
 	// none.
 	Intercept awsjson.Interceptor
-	// OnPut learns each record a PutRecord or PutRecords wrote, with the request's context
-	// (the cross-hop trace); nil means nobody asks. One call per record keeps a put free of
-	// allocations for it, and stream is the engine's string for the name, which lives
-	// anyway, so a trace that keeps it keeps no copy per request.
-	OnPut func(ctx context.Context, stream string, record Put)
+	// OnPut learns the records a PutRecord or PutRecords wrote, in the order of the
+	// request's entries, with the request's context (the cross-hop trace); nil means nobody
+	// asks. One call per request, so that a hook that takes a lock takes it once; records
+	// is the handler's, valid during the call. stream is the engine's string for the name,
+	// which lives anyway, so a trace that keeps it keeps no copy per request.
+	OnPut func(ctx context.Context, stream string, records []Put)
 	// Throttle applies AWS's per-shard and control-plane rate limits (--throttle); nil
 	// means none, as by default.
 	Throttle *Throttle
@@ -78,7 +79,7 @@ type Handler struct {
 	// test that lowers them restores them while its subscriptions may still be ending.
 	subLifetime, subHeartbeat time.Duration
 	account                   accountSettings
-	onPut                     func(ctx context.Context, stream string, record Put)
+	onPut                     func(ctx context.Context, stream string, records []Put)
 	limits                    *Throttle
 }
 
@@ -150,6 +151,8 @@ type call struct {
 	ctx    context.Context
 	region string
 	now    time.Time
+	// put is PutRecord's record for OnPut, here so that passing it costs no allocation.
+	put [1]Put
 }
 
 type actionFunc = awsjson.Operation[*call]
