@@ -154,15 +154,46 @@ func traceKinesisPut(ctx context.Context, stream string, puts []kinesisapi.Put) 
 		return
 	}
 	hops := make([]trace.Hop, len(puts))
-	recs := make([]trace.Record, len(puts))
 	for i, p := range puts {
 		hops[i] = trace.KinesisNumberHop(stream, p.Number())
-		recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
 	}
-	// A shard's records in a row, as the index adds them most cheaply; a put's records of
-	// one shard are in increasing positions already, so the stable sort keeps them so.
-	slices.SortStableFunc(recs, func(a, b trace.Record) int { return cmp.Compare(a.Shard, b.Shard) })
-	tr.PutMany(hops, recs)
+	tr.PutMany(hops, recordsByShard(stream, puts))
+}
+
+// recordsByShard lists the records of puts a shard at a time, as the trace index adds them
+// most cheaply, each shard's in the order given (which is their order in the shard): a
+// counting sort, shard indexes being small numbers.
+func recordsByShard(stream string, puts []kinesisapi.Put) []trace.Record {
+	recs := make([]trace.Record, len(puts))
+	top := 0
+	for _, p := range puts {
+		top = max(top, p.Shard)
+	}
+	if top >= 4096 {
+		for i, p := range puts {
+			recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
+		}
+		slices.SortStableFunc(recs, func(a, b trace.Record) int { return cmp.Compare(a.Shard, b.Shard) })
+		return recs
+	}
+	var small [65]int
+	next := small[:]
+	if top+2 > len(small) {
+		next = make([]int, top+2)
+	}
+	next = next[:top+2]
+	for _, p := range puts {
+		next[p.Shard+1]++
+	}
+	for i := 1; i < len(next); i++ {
+		next[i] += next[i-1]
+	}
+	// next[s] is now where shard s's records start.
+	for _, p := range puts {
+		recs[next[p.Shard]] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
+		next[p.Shard]++
+	}
+	return recs
 }
 
 // traceHooks are Firehose's hooks into the index x: a DirectPut record's hop, found again by

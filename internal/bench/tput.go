@@ -58,19 +58,24 @@ func (h *tput) round(hc *http.Client, bare, lp *child, dur time.Duration, putRec
 	return nil
 }
 
+func perReq(cpu [2]time.Duration, reqs [2]float64, i int) float64 {
+	return float64(cpu[i].Microseconds()) / reqs[i]
+}
+
+// cpuRatios are the bare server's CPU per request over localpipe's, PutRecord and
+// PutRecords: like the throughput ratios, 1 is the ceiling.
+func (h *tput) cpuRatios() (pr, prs float64) {
+	return perReq(h.cpuPR, h.reqPR, 0) / perReq(h.cpuPR, h.reqPR, 1), perReq(h.cpuPRs, h.reqPRs, 0) / perReq(h.cpuPRs, h.reqPRs, 1)
+}
+
 func (h *tput) print(rounds int) {
-	perReq := func(cpu [2]time.Duration, reqs [2]float64, i int) float64 {
-		return float64(cpu[i].Microseconds()) / reqs[i]
-	}
+	cpuPR, cpuPRs := h.cpuRatios()
 	fmt.Printf("load generator: %s\n", h.name)
 	fmt.Printf("%-34s %12s %12s %7s   (%d rounds: medians; ratio: median of the rounds' ratios)\n", "", "localpipe", "bare", "ratio", rounds)
 	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", medianF(h.lpPR), medianF(h.barePR), medianF(h.ratioPR))
 	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", medianF(h.lpPRs)*500, medianF(h.barePRs)*500, medianF(h.ratioPRs))
-	// CPU ratios are bare/localpipe, so that like the throughput ratios 1 is the ceiling.
-	fmt.Printf("%-34s %12.1f %12.1f %7.2f\n", "server CPU µs per PutRecord", perReq(h.cpuPR, h.reqPR, 1), perReq(h.cpuPR, h.reqPR, 0),
-		perReq(h.cpuPR, h.reqPR, 0)/perReq(h.cpuPR, h.reqPR, 1))
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "server CPU µs per PutRecords", perReq(h.cpuPRs, h.reqPRs, 1), perReq(h.cpuPRs, h.reqPRs, 0),
-		perReq(h.cpuPRs, h.reqPRs, 0)/perReq(h.cpuPRs, h.reqPRs, 1))
+	fmt.Printf("%-34s %12.1f %12.1f %7.2f\n", "server CPU µs per PutRecord", perReq(h.cpuPR, h.reqPR, 1), perReq(h.cpuPR, h.reqPR, 0), cpuPR)
+	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "server CPU µs per PutRecords", perReq(h.cpuPRs, h.reqPRs, 1), perReq(h.cpuPRs, h.reqPRs, 0), cpuPRs)
 	// The server's own count of heap allocations (Go's runtime metrics, read from /metrics)
 	// over each run; the scrapes themselves add a few hundred, nothing per request.
 	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", h.allocsPR/h.nPR)
