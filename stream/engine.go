@@ -703,6 +703,13 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 	groups := make([]*putGroup, len(logs))
 	var only *putGroup // the one group, while there is only one
 	n := 0
+	// The records' shards are found first and counted, so that the groups' slices are cut
+	// from one allocation each instead of growing record by record.
+	var few [16]int
+	shardOf := few[:0]
+	if len(todo) > len(few) {
+		shardOf = make([]int, 0, len(todo))
+	}
 	for _, i := range todo {
 		en := entries[i]
 		var rt *route
@@ -724,8 +731,22 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 			only = g
 			n++
 		}
-		g.keys = append(g.keys, en.PartitionKey)
-		g.data = append(g.data, en.Data)
+		g.n++
+		shardOf = append(shardOf, s)
+	}
+	keys, data, members := make([]string, len(todo)), make([][]byte, len(todo)), make([]int, len(todo))
+	off := 0
+	for _, g := range groups {
+		if g != nil {
+			end := off + g.n
+			g.keys, g.data, g.members = keys[off:off:end], data[off:off:end], members[off:off:end]
+			off = end
+		}
+	}
+	for k, i := range todo {
+		g := groups[shardOf[k]]
+		g.keys = append(g.keys, entries[i].PartitionKey)
+		g.data = append(g.data, entries[i].Data)
 		g.members = append(g.members, i)
 	}
 	if n == 1 {
@@ -773,6 +794,7 @@ func (e *Engine) putOnce(st *streamState, name string, entries []PutEntry, todo 
 // putGroup is the records of one put bound for one shard, and the outcome of their append.
 type putGroup struct {
 	shard   int
+	n       int // records
 	created time.Time
 	keys    []string
 	data    [][]byte

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,11 +20,12 @@ import (
 
 // openTrace creates the trace index (unless --trace-size is 0) and returns the Kinesis
 // handler's OnPut for it.
-func (a *App) openTrace() func(context.Context, string, kinesisapi.Put) {
+func (a *App) openTrace() func(context.Context, string, []kinesisapi.Put) {
 	if a.cfg.TraceSize <= 0 {
 		return nil
 	}
 	a.trace = trace.New(a.cfg.TraceSize)
+	a.trace.KinesisNames = kinesisapi.PutNames
 	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "localpipe_trace_requests",
 		Help: "Requests the cross-hop trace index holds (at most --trace-size)."},
 		func() float64 { return float64(a.trace.Len()) }))
@@ -136,15 +139,61 @@ func (w *statusWriter) code() int {
 	return w.status
 }
 
-// traceKinesisPut is Kinesis's OnPut: one hop per record written.
-func traceKinesisPut(ctx context.Context, stream string, p kinesisapi.Put) {
+// traceKinesisPut is Kinesis's OnPut: one hop per record written, which keeps the record's
+// sequence number as a number; the trace endpoint names it.
+func traceKinesisPut(ctx context.Context, stream string, puts []kinesisapi.Put) {
 	tr := traceFrom(ctx)
 	if tr == nil {
 		return
 	}
-	hop := [1]trace.Hop{trace.KinesisHop(stream, p.ShardID(), p.SequenceNumber())}
-	rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
-	tr.Put(hop[:], rec[:])
+	if len(puts) == 1 { // PutRecord: nothing escapes, the index copies the one hop
+		p := puts[0]
+		hop := [1]trace.Hop{trace.KinesisNumberHop(stream, p.Number())}
+		rec := [1]trace.Record{{Stream: stream, Shard: p.Shard, Position: p.Position}}
+		tr.Put(hop[:], rec[:])
+		return
+	}
+	hops := make([]trace.Hop, len(puts))
+	for i, p := range puts {
+		hops[i] = trace.KinesisNumberHop(stream, p.Number())
+	}
+	tr.PutMany(hops, recordsByShard(stream, puts))
+}
+
+// recordsByShard lists the records of puts a shard at a time, as the trace index adds them
+// most cheaply, each shard's in the order given (which is their order in the shard): a
+// counting sort, shard indexes being small numbers.
+func recordsByShard(stream string, puts []kinesisapi.Put) []trace.Record {
+	recs := make([]trace.Record, len(puts))
+	top := 0
+	for _, p := range puts {
+		top = max(top, p.Shard)
+	}
+	if top >= 4096 {
+		for i, p := range puts {
+			recs[i] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
+		}
+		slices.SortStableFunc(recs, func(a, b trace.Record) int { return cmp.Compare(a.Shard, b.Shard) })
+		return recs
+	}
+	var small [65]int
+	next := small[:]
+	if top+2 > len(small) {
+		next = make([]int, top+2)
+	}
+	next = next[:top+2]
+	for _, p := range puts {
+		next[p.Shard+1]++
+	}
+	for i := 1; i < len(next); i++ {
+		next[i] += next[i-1]
+	}
+	// next[s] is now where shard s's records start.
+	for _, p := range puts {
+		recs[next[p.Shard]] = trace.Record{Stream: stream, Shard: p.Shard, Position: p.Position}
+		next[p.Shard]++
+	}
+	return recs
 }
 
 // traceHooks are Firehose's hooks into the index x: a DirectPut record's hop, found again by

@@ -71,9 +71,10 @@ func formatUUID(b [16]byte) string {
 func SetHeaders(h http.Header, requestID string) {
 	var b [72]byte
 	rand.Read(b[:])
-	h["Content-Type"] = []string{ContentType}
-	h["X-Amzn-Requestid"] = []string{requestID}
-	h["X-Amz-Id-2"] = []string{base64.StdEncoding.EncodeToString(b[:])}
+	// One array holds the three values (every answer sets them); each slice is capped so an
+	// append to one does not write over the next.
+	v := &[3]string{ContentType, requestID, base64.StdEncoding.EncodeToString(b[:])}
+	h["Content-Type"], h["X-Amzn-Requestid"], h["X-Amz-Id-2"] = v[0:1:1], v[1:2:2], v[2:3:3]
 }
 
 // ErrorBody encodes an error the way AWS does: __type without a namespace, and a message.

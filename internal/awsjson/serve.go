@@ -213,15 +213,34 @@ func checkAuth(r *http.Request) *Error {
 	case auth != "":
 		// AWS also demands an X-Amz-Date or Date header; localpipe does not, so hand-written
 		// clients and benchmarks need not compute one.
-		params := map[string]bool{}
-		fields := strings.FieldsFunc(auth, func(c rune) bool { return c == ',' || c == ' ' })
-		for _, f := range fields[min(1, len(fields)):] {
+		// The parameters follow the algorithm, separated by commas and spaces; a parameter
+		// named twice counts as its last. Read in place: every SDK request comes this way.
+		names := [...]string{"Credential", "Signature", "SignedHeaders"}
+		var have [len(names)]bool
+		for rest, first := auth, true; rest != ""; {
+			f := rest
+			if i := strings.IndexAny(rest, ", "); i >= 0 {
+				f, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = ""
+			}
+			if f == "" {
+				continue
+			}
+			if first {
+				first = false
+				continue
+			}
 			k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
-			params[k] = v != ""
+			for i, name := range names {
+				if k == name {
+					have[i] = v != ""
+				}
+			}
 		}
 		msg := ""
-		for _, p := range []string{"Credential", "Signature", "SignedHeaders"} {
-			if !params[p] {
+		for i, p := range names {
+			if !have[i] {
 				msg += "Authorization header requires '" + p + "' parameter. "
 			}
 		}

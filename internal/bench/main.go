@@ -57,6 +57,11 @@ func main() {
 	grRecords := flag.Int("gr-records", 200_000, "with -getrecords: records in the shard read")
 	grConns := flag.Int("gr-conns", 4, "with -getrecords: concurrent readers")
 	tputRounds := flag.Int("tput-rounds", 1, "alternating localpipe/bare rounds of the PutRecord and PutRecords throughput runs")
+	client := flag.String("client", "go", "load generator of the PutRecord and PutRecords runs: go (a minimal client in the bench), sdk (the AWS SDK for Go v2 Kinesis client in a separate process), or both in the same rounds")
+	flag.StringVar(&fsync, "fsync", "1s", "localpipe's --fsync in the PutRecord and PutRecords runs: always, or an interval")
+	loadKind := flag.String("load", "", "internal: run a load generator (sdk) against -addr")
+	addr := flag.String("addr", "", "internal: server address for -load")
+	action := flag.String("action", "", "internal: PutRecord or PutRecords for -load")
 	flag.StringVar(&logTo, "log", "", "the localpipe servers log as the binary does (text, --log-level info, one line per request) to this file, /dev/null say; default: no log")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
 	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load to this file")
@@ -76,6 +81,17 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if *loadKind == "sdk" {
+		if err := runSDKLoad(*addr, *action, *conns, *size, *dur); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *client != "go" && *client != "sdk" && *client != "both" {
+		fmt.Fprintf(os.Stderr, "bench: -client %q: want go, sdk or both\n", *client)
+		os.Exit(2)
 	}
 	if *gateway {
 		if err := runGateway(*dur, *conns, *size, *rate, *rounds); err != nil {
@@ -98,7 +114,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*records, *dur, *conns, *size, *tputRounds); err != nil {
+	if err := run(*records, *dur, *conns, *size, *tputRounds, *client); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -107,6 +123,9 @@ func main() {
 // cpuProfile and memProfile name the files the throughput run's server writes its profiles
 // to; the server is a child process, so the profiles are of the server alone.
 var cpuProfile, memProfile string
+
+// fsync is the --fsync of the localpipe server under the throughput runs.
+var fsync string
 
 // logTo is where the localpipe servers log, as the binary would; empty for no log.
 var logTo string
@@ -138,6 +157,9 @@ func serveLocalpipe(dir, configFile, cpuFile, memFile string) {
 	}
 	cfg := app.DefaultConfig()
 	cfg.Listen, cfg.DataDir, cfg.ConfigFile = "127.0.0.1:0", dir, configFile
+	if fsync != "" {
+		cfg.Fsync = fsync
+	}
 	logger := slog.New(slog.DiscardHandler)
 	if logTo != "" {
 		f, err := os.OpenFile(logTo, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -327,7 +349,7 @@ func load(addr, action string, body []byte, conns int, d time.Duration) (float64
 	return float64(n.Load()) / d.Seconds(), nil
 }
 
-func run(records int, dur time.Duration, conns, size, rounds int) error {
+func run(records int, dur time.Duration, conns, size, rounds int, client string) error {
 	rounds = max(rounds, 1)
 	dir, err := os.MkdirTemp("", "localpipe-bench-")
 	if err != nil {
@@ -343,13 +365,13 @@ func run(records int, dur time.Duration, conns, size, rounds int) error {
 	putRecords, _ := json.Marshal(map[string]any{"StreamName": "bench", "Records": entries})
 	hc := &http.Client{}
 
-	fmt.Printf("localpipe Kinesis benchmark: %d conns, %s runs, %d-byte records, GOMAXPROCS from %d CPUs\n\n", conns, dur, size, numCPU())
+	fmt.Printf("localpipe Kinesis benchmark: %d conns, %s runs, %d-byte records, --fsync %s, GOMAXPROCS from %d CPUs\n\n", conns, dur, size, fsync, numCPU())
 
 	bare, _, err := startChild("-serve", "bare")
 	if err != nil {
 		return err
 	}
-	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput")}
+	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput"), "-fsync", fsync}
 	if cpuProfile != "" {
 		args = append(args, "-cpuprofile", cpuProfile)
 	}
@@ -367,67 +389,42 @@ func run(records int, dur time.Duration, conns, size, rounds int) error {
 		return err
 	}
 	// Rounds alternate between the two servers, so that drift in what else the machine runs
-	// meets both alike; each round's ratio compares runs seconds apart.
-	var barePR, barePRs, lpPR, lpPRs, ratioPR, ratioPRs []float64
-	var allocsPR, allocsPRs, nPR, nPRs float64
-	// The servers' CPU time per request is a second measure, steadier than throughput when
-	// other processes take turns on the machine.
-	var cpuPR, cpuPRs [2]time.Duration // bare, localpipe
-	var reqPR, reqPRs [2]float64
-	measure := func(c *child, i int, action string, body []byte, cpu *[2]time.Duration, reqs *[2]float64) (float64, error) {
-		t0 := c.cpu()
-		n, err := load(c.addr, action, body, conns, dur)
-		cpu[i] += c.cpu() - t0
-		reqs[i] += n * dur.Seconds()
-		return n, err
+	// meets both alike; each round's ratio compares runs seconds apart. With -client both the
+	// two load generators take turns in the same rounds.
+	var harnesses []*tput
+	if client != "sdk" {
+		harnesses = append(harnesses, &tput{name: "minimal Go client in the bench", load: func(addr, action string, body []byte) (float64, error) {
+			return load(addr, action, body, conns, dur)
+		}})
+	}
+	if client != "go" {
+		harnesses = append(harnesses, &tput{name: "AWS SDK for Go v2 in a separate process", load: func(addr, action string, _ []byte) (float64, error) {
+			return loadSDK(addr, action, conns, size, dur)
+		}})
 	}
 	for range rounds {
-		b, err := measure(bare, 0, "PutRecord", putRecord, &cpuPR, &reqPR)
-		if err != nil {
-			stop()
-			return err
+		for _, h := range harnesses {
+			if err := h.round(hc, bare, lp, dur, putRecord, putRecords); err != nil {
+				stop()
+				return err
+			}
 		}
-		m0 := mallocs(hc, lp.addr)
-		l, err := measure(lp, 1, "PutRecord", putRecord, &cpuPR, &reqPR)
-		if err != nil {
-			stop()
-			return err
-		}
-		m1 := mallocs(hc, lp.addr)
-		barePR, lpPR, ratioPR = append(barePR, b), append(lpPR, l), append(ratioPR, l/b)
-		allocsPR, nPR = allocsPR+m1-m0, nPR+l*dur.Seconds()
-
-		b, err = measure(bare, 0, "PutRecords", putRecords, &cpuPRs, &reqPRs)
-		if err != nil {
-			stop()
-			return err
-		}
-		m1 = mallocs(hc, lp.addr)
-		l, err = measure(lp, 1, "PutRecords", putRecords, &cpuPRs, &reqPRs)
-		if err != nil {
-			stop()
-			return err
-		}
-		m2 := mallocs(hc, lp.addr)
-		barePRs, lpPRs, ratioPRs = append(barePRs, b), append(lpPRs, l), append(ratioPRs, l/b)
-		allocsPRs, nPRs = allocsPRs+m2-m1, nPRs+l*500*dur.Seconds()
 	}
 	stop()
-	perReq := func(cpu [2]time.Duration, reqs [2]float64, i int) float64 {
-		return float64(cpu[i].Microseconds()) / reqs[i]
+	for _, h := range harnesses {
+		h.print(rounds)
 	}
-	fmt.Printf("%-34s %12s %12s %7s   (%d rounds: medians; ratio: median of the rounds' ratios)\n", "", "localpipe", "bare", "ratio", rounds)
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecord requests/s", medianF(lpPR), medianF(barePR), medianF(ratioPR))
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "PutRecords records/s (500/request)", medianF(lpPRs)*500, medianF(barePRs)*500, medianF(ratioPRs))
-	// CPU ratios are bare/localpipe, so that like the throughput ratios 1 is the ceiling.
-	fmt.Printf("%-34s %12.1f %12.1f %7.2f\n", "server CPU µs per PutRecord", perReq(cpuPR, reqPR, 1), perReq(cpuPR, reqPR, 0),
-		perReq(cpuPR, reqPR, 0)/perReq(cpuPR, reqPR, 1))
-	fmt.Printf("%-34s %12.0f %12.0f %7.2f\n", "server CPU µs per PutRecords", perReq(cpuPRs, reqPRs, 1), perReq(cpuPRs, reqPRs, 0),
-		perReq(cpuPRs, reqPRs, 0)/perReq(cpuPRs, reqPRs, 1))
-	// The server's own count of heap allocations (Go's runtime metrics, read from /metrics)
-	// over each run; the scrapes themselves add a few hundred, nothing per request.
-	fmt.Printf("%-34s %12.1f\n", "allocations per PutRecord", allocsPR/nPR)
-	fmt.Printf("%-34s %12.2f\n\n", "allocations per PutRecords entry", allocsPRs/nPRs)
+	if len(harnesses) == 2 {
+		// The SDK's client takes several times the minimal client's CPU per request, so on
+		// a machine of few cores its throughput runs can be bound by the client as much as
+		// by the server; the servers' CPU per request does not depend on who sends.
+		g, s := harnesses[0], harnesses[1]
+		gPR, gPRs := g.cpuRatios()
+		sPR, sPRs := s.cpuRatios()
+		fmt.Printf("%-34s %12s %12s   (the SDK harness's ratio over the Go harness's)\n", "harnesses agree", "throughput", "server CPU")
+		fmt.Printf("%-34s %12.2f %12.2f\n", "PutRecord", medianF(s.ratioPR)/medianF(g.ratioPR), sPR/gPR)
+		fmt.Printf("%-34s %12.2f %12.2f\n\n", "PutRecords", medianF(s.ratioPRs)/medianF(g.ratioPRs), sPRs/gPRs)
+	}
 
 	// One shard with `records` records: read latency at both ends, start-up, RSS.
 	big := filepath.Join(dir, "big")

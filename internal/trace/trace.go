@@ -28,21 +28,24 @@ import (
 // Firehose record written, or a Firehose delivery to S3. Its JSON is what GET
 // /_localpipe/trace/{requestId} answers with (see MarshalJSON). It holds three strings
 // whatever its kind, which keeps a full index small: the garbage collector traces every
-// hop it holds at every cycle.
+// hop it holds at every cycle. A Kinesis record's hop, the most common by far, holds its
+// shard and sequence number as number instead (see KinesisNumberHop).
 type Hop struct {
 	kind    hopKind
 	status  int32
 	a, b, c string
+	number  [3]uint64
 }
 
 type hopKind uint8
 
 const (
-	kindGateway  hopKind = iota + 1 // apiId, stage, resourcePath; status
-	kindKinesis                     // streamName, shardId, sequenceNumber
-	kindRecord                      // deliveryStreamName, recordId
-	kindDelivery                    // deliveryStreamName, bucket, key
-	kindS3                          // operation, bucket, key; status
+	kindGateway       hopKind = iota + 1 // apiId, stage, resourcePath; status
+	kindKinesis                          // streamName, shardId, sequenceNumber
+	kindRecord                           // deliveryStreamName, recordId
+	kindDelivery                         // deliveryStreamName, bucket, key
+	kindS3                               // operation, bucket, key; status
+	kindKinesisNumber                    // streamName; number, which Get turns into a kindKinesis hop
 )
 
 // GatewayHop is an API Gateway request: the API, stage and resource matched (resourcePath
@@ -54,6 +57,13 @@ func GatewayHop(apiID, stage, resourcePath string, status int) Hop {
 // KinesisHop is a record written to a Kinesis stream.
 func KinesisHop(stream, shardID, sequenceNumber string) Hop {
 	return Hop{kind: kindKinesis, a: stream, b: shardID, c: sequenceNumber}
+}
+
+// KinesisNumberHop is a record written to a Kinesis stream, whose shard id and sequence
+// number are named from number by the index's KinesisNames when the trace is read: a put
+// formats nothing, and its hop holds no strings of its own.
+func KinesisNumberHop(stream string, number [3]uint64) Hop {
+	return Hop{kind: kindKinesisNumber, a: stream, number: number}
 }
 
 // FirehoseRecordHop is a record a DirectPut delivery stream accepted.
@@ -169,6 +179,31 @@ func (l *shardLog) add(p uint64, r *Request) {
 	l.pos, l.reqs = slices.Insert(l.pos, i, p), slices.Insert(l.reqs, i, r)
 }
 
+// addRun adds the records of run, of this shard in increasing positions. A request's
+// records of one shard are mostly one run, which fits between the records already indexed
+// as a whole (requests writing one shard at once report in another order than they wrote
+// in), so it moves the records after it once, not once per record.
+func (l *shardLog) addRun(run []Record, r *Request) {
+	n, k := len(l.pos), len(run)
+	first, last := run[0].Position, run[k-1].Position
+	i := n
+	if n > 0 && l.pos[n-1] >= first {
+		i, _ = slices.BinarySearch(l.pos, first)
+		if l.pos[i] <= last { // interleaved with records indexed, or indexed before
+			for _, rec := range run {
+				l.add(rec.Position, r)
+			}
+			return
+		}
+	}
+	l.pos, l.reqs = append(l.pos, make([]uint64, k)...), append(l.reqs, make([]*Request, k)...)
+	copy(l.pos[i+k:], l.pos[i:n])
+	copy(l.reqs[i+k:], l.reqs[i:n])
+	for j, rec := range run {
+		l.pos[i+j], l.reqs[i+j] = rec.Position, r
+	}
+}
+
 // trim forgets the records at the front whose requests have left the index.
 func (l *shardLog) trim() {
 	i := 0
@@ -210,6 +245,9 @@ func (r *Request) cost() int { return len(r.hops) + len(r.delivered) }
 // Index is the bounded trace index. Its methods are safe for concurrent use.
 type Index struct {
 	size, budget int
+	// KinesisNames names the shard and sequence number of a KinesisNumberHop's number. It
+	// is set before the index is used.
+	KinesisNames func(number [3]uint64) (shardID, sequenceNumber string)
 
 	mu sync.Mutex
 	// ring holds the published requests, oldest first, from head on.
@@ -253,8 +291,9 @@ func (x *Index) Size() int { return x.size }
 // or the records it put stay indexed.
 func (x *Index) Begin() *Request { return &Request{x: x} }
 
-// Put records hops of the request, each for the record at the same index of recs, by which
-// a later delivery finds the request. recs may be shorter than hops (hops of no record).
+// Put records hops of the request, and the records they are of, by which a later delivery
+// finds the request: in any order, and recs may be shorter than hops (hops of no record),
+// but a shard's records in increasing positions and together cost the least.
 func (r *Request) Put(hops []Hop, recs []Record) {
 	if r == nil || len(hops) == 0 {
 		return
@@ -265,29 +304,59 @@ func (r *Request) Put(hops []Hop, recs []Record) {
 	if r.dropped {
 		return
 	}
-	r.put.Store(true)
 	if r.hops == nil && len(hops) == 1 {
 		r.one[0] = hops[0]
 		r.hops = r.one[:1:1]
 	} else {
 		r.hops = append(r.hops, hops...)
 	}
-	x.hops += len(hops)
-	var l *shardLog
-	for _, rec := range recs {
-		if k := (shardKey{rec.Stream, rec.Shard}); l == nil || l.key != k {
-			if l = x.recs[k]; l == nil {
-				l = &shardLog{key: k}
-				x.recs[k] = l
-			}
-			if r.logs == nil {
-				r.oneLog[0] = l
-				r.logs = r.oneLog[:1:1]
-			} else if !slices.Contains(r.logs, l) {
-				r.logs = append(r.logs, l)
-			}
+	r.putLocked(len(hops), recs)
+}
+
+// PutMany is Put for many hops at once (a PutRecords), which keeps hops instead of a copy:
+// the caller does not use it again.
+func (r *Request) PutMany(hops []Hop, recs []Record) {
+	if r == nil || len(hops) == 0 {
+		return
+	}
+	x := r.x
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if r.dropped {
+		return
+	}
+	if r.hops == nil {
+		r.hops = hops[:len(hops):len(hops)]
+	} else {
+		r.hops = append(r.hops, hops...)
+	}
+	r.putLocked(len(hops), recs)
+}
+
+// putLocked counts the n hops just added and indexes recs.
+func (r *Request) putLocked(n int, recs []Record) {
+	x := r.x
+	r.put.Store(true)
+	x.hops += n
+	for len(recs) > 0 {
+		k := shardKey{recs[0].Stream, recs[0].Shard}
+		n := 1
+		for n < len(recs) && recs[n].Shard == k.shard && recs[n].Stream == k.stream && recs[n].Position > recs[n-1].Position {
+			n++
 		}
-		l.add(rec.Position, r)
+		l := x.recs[k]
+		if l == nil {
+			l = &shardLog{key: k}
+			x.recs[k] = l
+		}
+		if r.logs == nil {
+			r.oneLog[0] = l
+			r.logs = r.oneLog[:1:1]
+		} else if !slices.Contains(r.logs, l) {
+			r.logs = append(r.logs, l)
+		}
+		l.addRun(recs[:n], r)
+		recs = recs[n:]
 	}
 	x.evictLocked()
 }
@@ -415,7 +484,6 @@ func containsHop(hops []Hop, h Hop) bool {
 // Get returns the hops of the request published under id: its own, then its deliveries.
 func (x *Index) Get(id string) ([]Hop, bool) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	var r *Request
 	if u, ok := parseUUID(id); ok {
 		r = x.byUUID[u]
@@ -423,10 +491,19 @@ func (x *Index) Get(id string) ([]Hop, bool) {
 		r = x.byID[id]
 	}
 	if r == nil {
+		x.mu.Unlock()
 		return nil, false
 	}
 	out := make([]Hop, 0, r.cost())
-	return append(append(out, r.hops...), r.delivered...), true
+	out = append(append(out, r.hops...), r.delivered...)
+	x.mu.Unlock()
+	for i, h := range out {
+		if h.kind == kindKinesisNumber {
+			shardID, seq := x.KinesisNames(h.number)
+			out[i] = KinesisHop(h.a, shardID, seq)
+		}
+	}
+	return out, true
 }
 
 // Clear forgets every request. Requests begun before and published after are kept.

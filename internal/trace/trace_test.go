@@ -301,3 +301,68 @@ func TestHopJSON(t *testing.T) {
 		}
 	}
 }
+
+// A Kinesis hop kept as its number reads back as the hop its names make, in its place
+// among the request's hops.
+func TestKinesisNumberHopIsNamedWhenRead(t *testing.T) {
+	x := New(10)
+	x.KinesisNames = func(n [3]uint64) (string, string) {
+		return fmt.Sprintf("shardId-%012d", n[2]), fmt.Sprint(n[0]*1000 + n[1])
+	}
+	r := x.Begin()
+	r.Put([]Hop{KinesisNumberHop("s", [3]uint64{4, 2, 7}), KinesisNumberHop("s", [3]uint64{5, 0, 1})},
+		[]Record{{Stream: "s", Shard: 7, Position: 1}, {Stream: "s", Shard: 1, Position: 1}})
+	first := GatewayHop("a1", "prod", "/stream", 200)
+	r.Publish("req", &first)
+	x.Delivered("s", 7, 0, 9, []Hop{obj("k")})
+	hops, ok := x.Get("req")
+	want := []Hop{first, KinesisHop("s", "shardId-000000000007", "4002"), KinesisHop("s", "shardId-000000000001", "5000"), obj("k")}
+	if !ok || !reflect.DeepEqual(hops, want) {
+		t.Fatalf("Get: %+v %v, want %+v", hops, ok, want)
+	}
+	// Reading names a copy: the index keeps the number.
+	if again, _ := x.Get("req"); !reflect.DeepEqual(again, want) {
+		t.Fatalf("second Get: %+v", again)
+	}
+}
+
+// TestRunsOfManyShards: a request's records of several shards, given a shard at a time as
+// the Kinesis hook gives them, land among other requests' records of those shards wherever
+// they fall (after, between, around), and each position keeps its own request.
+func TestRunsOfManyShards(t *testing.T) {
+	x := New(10)
+	putRecs := func(id string, recs ...Record) {
+		r := x.Begin()
+		hops := make([]Hop, len(recs))
+		for i, rec := range recs {
+			hops[i] = kin(int(rec.Position))
+		}
+		r.PutMany(hops, recs)
+		r.Publish(id, nil)
+	}
+	putRecs("late", Record{"s", 0, 20}, Record{"s", 0, 21}, Record{"s", 1, 7})
+	putRecs("early", Record{"s", 0, 10}, Record{"s", 0, 11}, Record{"s", 0, 12}, Record{"s", 1, 3}, Record{"s", 1, 4})
+	putRecs("middle", Record{"s", 0, 13}, Record{"s", 0, 14}, Record{"s", 1, 5})
+	putRecs("around", Record{"s", 0, 8}, Record{"s", 0, 15}, Record{"s", 0, 30})
+	putRecs("dup", Record{"s", 0, 21}, Record{"s", 0, 22})
+	want := map[shardKey][]uint64{{"s", 0}: {8, 10, 11, 12, 13, 14, 15, 20, 21, 22, 30}, {"s", 1}: {3, 4, 5, 7}}
+	owner := map[uint64]string{8: "around", 10: "early", 11: "early", 12: "early", 13: "middle", 14: "middle", 15: "around",
+		20: "late", 21: "dup", 22: "dup", 30: "around"}
+	for k, pos := range want {
+		l := x.recs[k]
+		if !reflect.DeepEqual(l.pos, pos) {
+			t.Fatalf("%v: positions %v, want %v", k, l.pos, pos)
+		}
+		if k.shard == 0 {
+			for i, p := range l.pos {
+				if l.reqs[i] != x.byID[owner[p]] {
+					t.Errorf("position %d is not %s's", p, owner[p])
+				}
+			}
+		}
+	}
+	x.Delivered("s", 1, 5, 5, []Hop{obj("k")})
+	if got, want := mustGet(t, x, "middle"), []Hop{kin(13), kin(14), kin(5), obj("k")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("middle: %+v, want %+v", got, want)
+	}
+}

@@ -73,6 +73,10 @@ func TestSequenceNumbersMatchReference(t *testing.T) {
 		if !ok || back != p {
 			t.Fatalf("decode %s: %+v %v, want %+v", got, back, ok, p)
 		}
+		// What a hook keeps of a put names it as the answer did.
+		if id, seq := PutNames(Put{Shard: p.shard, seq: p}.Number()); id != shardName(p.shard) || seq != want {
+			t.Fatalf("%+v: PutNames %s %s, want %s %s", p, id, seq, shardName(p.shard), want)
+		}
 	}
 	// Within a shard, numbers grow with the position, as numbers and as strings alike.
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

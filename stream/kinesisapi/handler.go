@@ -34,11 +34,12 @@ type Options struct {
 	// Intercept wraps every operation, over HTTP and in-process (fault injection); nil means
 	// none.
 	Intercept awsjson.Interceptor
-	// OnPut learns each record a PutRecord or PutRecords wrote, with the request's context
-	// (the cross-hop trace); nil means nobody asks. One call per record keeps a put free of
-	// allocations for it, and stream is the engine's string for the name, which lives
-	// anyway, so a trace that keeps it keeps no copy per request.
-	OnPut func(ctx context.Context, stream string, record Put)
+	// OnPut learns the records a PutRecord or PutRecords wrote, in the order of the
+	// request's entries, with the request's context (the cross-hop trace); nil means nobody
+	// asks. One call per request, so that a hook that takes a lock takes it once; records
+	// is the handler's, valid during the call. stream is the engine's string for the name,
+	// which lives anyway, so a trace that keeps it keeps no copy per request.
+	OnPut func(ctx context.Context, stream string, records []Put)
 	// Throttle applies AWS's per-shard and control-plane rate limits (--throttle); nil
 	// means none, as by default.
 	Throttle *Throttle
@@ -51,20 +52,25 @@ type Options struct {
 }
 
 // Put is a record PutRecord or PutRecords wrote: its place in the engine's shard, from
-// which the methods give the shard and sequence number the answer gives for it. They are
-// methods so that a hook that does not need them (the trace hook on an untraced request)
-// costs no formatting per record.
+// which Number gives the sequence number the answer gives for it (and with it the shard),
+// as a number that PutNames formats when someone asks: a hook that keeps it (the trace)
+// formats nothing per record.
 type Put struct {
 	Shard    int
 	Position uint64
 	seq      seqParts
 }
 
-// ShardID is the record's shard as the API names it.
-func (p Put) ShardID() string { return shardName(p.Shard) }
+// Number is the record's sequence number as the 192-bit integer it is, least significant
+// 64 bits first.
+func (p Put) Number() [3]uint64 { return p.seq.number() }
 
-// SequenceNumber is the record's sequence number as the answer gave it.
-func (p Put) SequenceNumber() string { return encodeSeq(p.seq) }
+// PutNames are the shard id and the sequence number, as the answer gave them, of the record
+// whose Put.Number is n.
+func PutNames(n [3]uint64) (shardID, sequenceNumber string) {
+	v := u192(n)
+	return shardName(int(v.field(offShard, 32))), string(v.appendDecimal(make([]byte, 0, seqDigits)))
+}
 
 // Handler is the Kinesis JSON 1.1 endpoint.
 type Handler struct {
@@ -79,7 +85,7 @@ type Handler struct {
 	// test that lowers them restores them while its subscriptions may still be ending.
 	subLifetime, subHeartbeat time.Duration
 	account                   accountSettings
-	onPut                     func(ctx context.Context, stream string, record Put)
+	onPut                     func(ctx context.Context, stream string, records []Put)
 	limits                    *Throttle
 	channels                  ChannelStore
 	channelDelay              time.Duration
@@ -160,6 +166,8 @@ type call struct {
 	ctx    context.Context
 	region string
 	now    time.Time
+	// put is PutRecord's record for OnPut, here so that passing it costs no allocation.
+	put [1]Put
 }
 
 type actionFunc = awsjson.Operation[*call]

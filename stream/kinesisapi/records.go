@@ -123,7 +123,8 @@ func (c *call) putRecord(body []byte) ([]byte, *awsjson.Error) {
 	m.putRecordLatency.Observe(time.Since(start).Seconds())
 	seq := seqPartsOf(r.ShardCreated, r.Shard, r.Position, r.Arrival)
 	if c.h.onPut != nil {
-		c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
+		c.put[0] = Put{Shard: r.Shard, Position: r.Position, seq: seq}
+		c.h.onPut(c.ctx, info.Name, c.put[:])
 	}
 	return appendPutResult(make([]byte, 0, 128), seq, r.Shard), nil
 }
@@ -222,6 +223,10 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		m.putRecordsSuccess.Inc()
 	}
 	m.putRecordsLatency.Observe(time.Since(start).Seconds())
+	var puts []Put
+	if c.h.onPut != nil {
+		puts = make([]Put, 0, len(res))
+	}
 	out := make([]byte, 0, 40+len(in.Records)*100)
 	out = append(out, `{"FailedRecordCount":`...)
 	out = strconv.AppendInt(out, int64(failed), 10)
@@ -238,12 +243,15 @@ func (c *call) putRecords(body []byte) ([]byte, *awsjson.Error) {
 		r := res[k]
 		k++
 		seq := seqPartsOf(r.ShardCreated, r.Shard, r.Position, r.Arrival)
-		if c.h.onPut != nil {
-			c.h.onPut(c.ctx, info.Name, Put{Shard: r.Shard, Position: r.Position, seq: seq})
+		if puts != nil {
+			puts = append(puts, Put{Shard: r.Shard, Position: r.Position, seq: seq})
 		}
 		out = appendPutResult(out, seq, r.Shard)
 	}
 	out = append(out, "]}"...)
+	if len(puts) > 0 {
+		c.h.onPut(c.ctx, info.Name, puts)
+	}
 	m.incomingBytes.Add(float64(dataBytes))
 	return out, nil
 }

@@ -68,7 +68,10 @@ const mask36 = 1<<36 - 1
 func encodeSeq(p seqParts) string { return string(appendSeq(make([]byte, 0, seqDigits), p)) }
 
 // appendSeq appends encodeSeq(p), so a response can take the number without a string.
-func appendSeq(b []byte, p seqParts) []byte {
+func appendSeq(b []byte, p seqParts) []byte { return p.number().appendDecimal(b) }
+
+// number is the sequence number's value.
+func (p seqParts) number() u192 {
 	var v u192
 	v.set(0, 4, 2)
 	v.set(offShard, 32, uint64(p.shard))
@@ -77,7 +80,7 @@ func appendSeq(b []byte, p seqParts) []byte {
 	v.set(offNibble, 4, uint64(p.shard)&0xf)
 	v.set(offCreated, 36, uint64(p.shardCreated)&mask36)
 	v.set(offLead, 4, 2)
-	return v.appendDecimal(b)
+	return v
 }
 
 // appendDecimal appends v in base 10, three base-10^19 chunks at a time.

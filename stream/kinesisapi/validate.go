@@ -27,7 +27,25 @@ const (
 )
 
 func (v *validator) streamName(path string, s *string) {
+	if s != nil && plainStreamName(*s) {
+		return // what every put names; the pattern's machine costs more than the put's other checks
+	}
 	v.Str(path, s, 1, 128, streamNameRE, streamNamePattern)
+}
+
+// plainStreamName reports whether s is a valid stream name by streamNameRE and the length
+// limits, read byte by byte; false sends the name through the full check and its messages.
+func plainStreamName(s string) bool {
+	if len(s) < 1 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *validator) streamARN(path string, s *string) {
