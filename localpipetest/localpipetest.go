@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -203,6 +204,7 @@ func start(tmp string, opts []Option) (*Server, error) {
 		Region:       o.region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(s.Endpoint),
+		HTTPClient:   sdkhttp.New(),
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net"
 	"net/url"
@@ -164,6 +165,7 @@ func (c *client) awsConfig() aws.Config {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(c.endpoint),
+		HTTPClient:   sdkhttp.New(),
 		Retryer: func() aws.Retryer {
 			return retry.AddWithMaxBackoffDelay(retry.NewStandard(), 200*time.Millisecond)
 		},

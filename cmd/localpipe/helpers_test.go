@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net"
 	"net/http"
@@ -207,6 +208,7 @@ func kinesisClient(endpoint string) *kinesis.Client {
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      testCreds,
 		RetryMaxAttempts: 3,
+		HTTPClient:       sdkhttp.New(),
 	})
 }
 
@@ -216,6 +218,7 @@ func firehoseClient(endpoint string) *firehose.Client {
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      testCreds,
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.New(),
 	})
 }
 
@@ -226,6 +229,7 @@ func s3Client(endpoint string) *s3.Client {
 		Credentials:      testCreds,
 		UsePathStyle:     true,
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.New(),
 	})
 }
 
@@ -238,9 +242,9 @@ func vhostS3Client(endpoint string) *s3.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String("http://s3.localhost:" + u.Port()),
 		Credentials:  testCreds,
-		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		HTTPClient: sdkhttp.Wrap(&http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return dialer.DialContext(ctx, network, u.Host)
-		}}},
+		}}}),
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net/http"
 	"slices"
@@ -57,9 +58,9 @@ func openEnv(t *testing.T, dir string, mod func(*app.Config)) *env {
 	e := &env{a: a, dir: dir}
 	t.Cleanup(func() { e.close() })
 	ep := aws.String(a.Endpoint())
-	e.fh = firehose.New(firehose.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds(), RetryMaxAttempts: 1})
-	e.kc = kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds(), RetryMaxAttempts: 1})
-	e.s3 = s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds(), UsePathStyle: true, RetryMaxAttempts: 1})
+	e.fh = firehose.New(firehose.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds(), RetryMaxAttempts: 1, HTTPClient: sdkhttp.New()})
+	e.kc = kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds(), RetryMaxAttempts: 1, HTTPClient: sdkhttp.New()})
+	e.s3 = s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: ep, Credentials: creds(), UsePathStyle: true, RetryMaxAttempts: 1, HTTPClient: sdkhttp.New()})
 	return e
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"log/slog"
 	"net"
@@ -94,8 +95,8 @@ func startServerConfig(t *testing.T, configure func(*app.Config), configFile str
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	return &server{
 		a: a, logs: logs, port: port,
-		kin: kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.Endpoint()), Credentials: creds}),
-		s3:  s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.Endpoint()), Credentials: creds, UsePathStyle: true}),
+		kin: kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.Endpoint()), Credentials: creds, HTTPClient: sdkhttp.New()}),
+		s3:  s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.Endpoint()), Credentials: creds, UsePathStyle: true, HTTPClient: sdkhttp.New()}),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"os"
 	"os/exec"
 	"slices"
@@ -24,6 +25,7 @@ func apigatewayClient(s *server) *apigateway.Client {
 		Region: "us-east-1", BaseEndpoint: aws.String(s.a.Endpoint()),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       sdkhttp.New(),
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"log/slog"
 	"net/http"
@@ -195,7 +196,7 @@ func newEndpointRunner(endpoint string, n Name, hc *http.Client) *endpointRunner
 	cfg := aws.Config{
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   hc,
+		HTTPClient:   sdkhttp.Wrap(hc),
 		// Local Invoke APIs accept any signature; sign with fixed keys so nothing is read
 		// from the developer's AWS profile.
 		Credentials: credentials.NewStaticCredentialsProvider("localpipe", "localpipe", ""),

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net"
 	"net/http"
@@ -67,7 +68,7 @@ func (s *server) client(vhost bool) *s3.Client {
 	return s3.New(s3.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		HTTPClient:  hc,
+		HTTPClient:  sdkhttp.Wrap(hc),
 		BaseEndpoint: aws.String(map[bool]string{
 			false: s.url, true: "http://s3.localhost:" + port}[vhost]),
 		UsePathStyle: !vhost,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -74,7 +75,7 @@ func newEnv(t testing.TB, mod func(*stream.Options)) *env {
 	srv.Start()
 	t.Cleanup(func() { srv.Close(); eng.Close(); db.Close() })
 	kc := kinesis.New(kinesis.Options{
-		Region: "eu-central-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 3,
+		Region: "eu-central-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 3, HTTPClient: sdkhttp.New(),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	return &env{kc: kc, url: srv.URL, eng: eng, clock: clk, h: h, reg: reg}

@@ -2,6 +2,7 @@ package kinesisapi
 
 import (
 	"fmt"
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"net/http"
 	"regexp"
 	"strings"
@@ -93,7 +94,7 @@ func (e *env) ownClient() *kinesis.Client {
 	opts.Protocol = nil
 	var protos http.Protocols
 	protos.SetUnencryptedHTTP2(true)
-	opts.HTTPClient = &http.Client{Transport: &http.Transport{Protocols: &protos}}
+	opts.HTTPClient = sdkhttp.Wrap(&http.Client{Transport: &http.Transport{Protocols: &protos}})
 	return kinesis.New(opts)
 }
 
