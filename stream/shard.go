@@ -3,7 +3,6 @@ package stream
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -165,7 +164,9 @@ func (s *shardLog) recoverActive() error {
 		return err
 	}
 	sg.idxF = idxF
-	raw, err := io.ReadAll(idxF)
+	// os.ReadFile reads in one piece of the file's size; io.ReadAll would grow its buffer
+	// step by step, leaving garbage that start-up pays a collection for.
+	raw, err := os.ReadFile(sg.idxPath)
 	if err != nil {
 		return err
 	}
