@@ -55,3 +55,28 @@ func TestReadIdxAgreesWithDecodeIdx(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReadIdx: whatever an index file holds, reading it in pieces trusts exactly the entries
+// decoding it whole does.
+func FuzzReadIdx(f *testing.F) {
+	f.Add(appendIdxEntry(appendIdxEntry(nil, idxEntry{1, 0, 5}), idxEntry{9, 4096, 6}))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "x.idx")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fl, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fl.Close()
+		got, err := readIdx(fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := decodeIdx(b); !slices.Equal(got, want) {
+			t.Fatalf("readIdx found %d entries, decodeIdx %d", len(got), len(want))
+		}
+	})
+}
