@@ -284,18 +284,12 @@ func Open(opts Options) (*Engine, error) {
 		metrics: opts.Metrics, retryBase: opts.RetryBase, retryMax: opts.RetryMax, streams: map[string]*delivery{},
 		transformer: opts.Transformer, processing: opts.Processing, region: opts.Region, account: opts.Account,
 		hooks: opts.Hooks}
+	if err := ensureBuckets(e.db); err != nil {
+		return nil, err
+	}
 	var infos []Info
-	err := e.db.Update(func(tx *bolt.Tx) error {
-		root, err := tx.CreateBucketIfNotExists(rootBucket)
-		if err != nil {
-			return err
-		}
-		for _, b := range [][]byte{infoBucket, checkBucket, batchBucket} {
-			if _, err := root.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return root.Bucket(infoBucket).ForEach(func(_, v []byte) error {
+	err := e.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(rootBucket).Bucket(infoBucket).ForEach(func(_, v []byte) error {
 			var in Info
 			if err := json.Unmarshal(v, &in); err != nil {
 				return err
@@ -315,6 +309,35 @@ func Open(opts Options) (*Engine, error) {
 		e.start(in)
 	}
 	return e, nil
+}
+
+// ensureBuckets creates the engine's buckets in a new metadata file. Later starts find them
+// and commit nothing: a commit costs two fsyncs, which a start on a busy disk waits for.
+func ensureBuckets(db *bolt.DB) error {
+	subs := [][]byte{infoBucket, checkBucket, batchBucket}
+	missing := false
+	if err := db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(rootBucket)
+		missing = root == nil
+		for _, b := range subs {
+			missing = missing || root.Bucket(b) == nil
+		}
+		return nil
+	}); err != nil || !missing {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(rootBucket)
+		if err != nil {
+			return err
+		}
+		for _, b := range subs {
+			if _, err := root.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 type nopMetrics struct{}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"maps"
 	"net/url"
 	"regexp"
@@ -373,8 +374,8 @@ type CompiledTemplate struct {
 }
 
 var (
-	contextRef     = regexp.MustCompile(`\$!?\{?context\b`)
-	contextNameRef = regexp.MustCompile(`\$!?\{?context\.([A-Za-z_][A-Za-z0-9_]*)`)
+	contextRef     = lazyre.New(`\$!?\{?context\b`)
+	contextNameRef = lazyre.New(`\$!?\{?context\.([A-Za-z_][A-Za-z0-9_]*)`)
 )
 
 // newTemplate works out which $context variables src reads, so a request builds only those:
@@ -587,7 +588,7 @@ func LambdaFunction(uri string) (string, error) {
 }
 
 // StageVarRef finds the ${stageVariables.name} references API Gateway allows in integration URIs.
-var StageVarRef = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
+var StageVarRef = lazyre.New(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
 
 // SelectResponse returns the integration response whose selection pattern matches the
 // status code, else the default one, else nil. Patterns are tried in key order; API Gateway

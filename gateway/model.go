@@ -13,6 +13,7 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"regexp"
 	"sort"
 	"strings"
@@ -170,8 +171,8 @@ func joinPath(parent, part string) string {
 // allow a-zA-Z0-9._- and curly braces at the beginning and the end" (its BadRequestException,
 // claudiajs/claudia#11), plus ':' which it has accepted since (aws/aws-cdk#22477).
 var (
-	literalPart  = regexp.MustCompile(`^[a-zA-Z0-9._:-]+$`)
-	variableName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+	literalPart  = lazyre.New(`^[a-zA-Z0-9._:-]+$`)
+	variableName = lazyre.New(`^[a-zA-Z0-9._-]+$`)
 )
 
 // ParsePathPart checks one path part and returns, for "{name}" or "{name+}", the variable's

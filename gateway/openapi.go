@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -289,7 +289,7 @@ func (im *importer) extension(where, key string) {
 }
 
 // StatusCodeRe is what API Gateway accepts as a method or integration response status code.
-var StatusCodeRe = regexp.MustCompile(`^[1-5][0-9][0-9]$`)
+var StatusCodeRe = lazyre.New(`^[1-5][0-9][0-9]$`)
 
 func (im *importer) gatewayResponses(v any) {
 	obj, ok := v.(map[string]any)
@@ -382,7 +382,7 @@ func (im *importer) validatorRef(where string, v any) (string, bool) {
 }
 
 // ModelNameRe is what API Gateway accepts as a model name.
-var ModelNameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+var ModelNameRe = lazyre.New(`^[a-zA-Z0-9]+$`)
 
 // models reads definitions (Swagger 2.0) or components.schemas (OpenAPI 3.0).
 func (im *importer) models() {
@@ -1152,16 +1152,16 @@ func (im *importer) tlsConfig(where string, v any, in *Integration) {
 }
 
 var (
-	integrationRequestParam = regexp.MustCompile(`^integration\.request\.(header|querystring|path|multivalueheader|multivaluequerystring)\.[^\s]+$`)
-	methodResponseParam     = regexp.MustCompile(`^method\.response\.header\.[^\s]+$`)
-	gatewayResponseParam    = regexp.MustCompile(`^gatewayresponse\.(header|querystring|path)\.[^\s]+$`)
-	methodRequestSource     = regexp.MustCompile(`^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.([^\s]+)$`)
-	integrationRespSource   = regexp.MustCompile(`^integration\.response\.(header\.[^\s]+|multivalueheader\.[^\s]+|body|body\..+)$`)
+	integrationRequestParam = lazyre.New(`^integration\.request\.(header|querystring|path|multivalueheader|multivaluequerystring)\.[^\s]+$`)
+	methodResponseParam     = lazyre.New(`^method\.response\.header\.[^\s]+$`)
+	gatewayResponseParam    = lazyre.New(`^gatewayresponse\.(header|querystring|path)\.[^\s]+$`)
+	methodRequestSource     = lazyre.New(`^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.([^\s]+)$`)
+	integrationRespSource   = lazyre.New(`^integration\.response\.(header\.[^\s]+|multivalueheader\.[^\s]+|body|body\..+)$`)
 )
 
 // checkStaticOrVariable accepts the sources every kind of mapping allows: a static value
 // in single quotes, context.X, stageVariables.X, or what re matches.
-func checkStaticOrVariable(src string, re *regexp.Regexp) error {
+func checkStaticOrVariable(src string, re *lazyre.Regexp) error {
 	switch {
 	case len(src) >= 2 && src[0] == '\'' && src[len(src)-1] == '\'':
 		return nil

@@ -1,6 +1,6 @@
 package gateway
 
-import "regexp"
+import "github.com/localpipe/localpipe/internal/lazyre"
 
 // API Gateway's rules for the names and ids clients choose. The control plane and the
 // --config file (internal/app) both check them, each wording its messages for its reader:
@@ -8,14 +8,14 @@ import "regexp"
 var (
 	// A rest API id as API Gateway makes them; it is also the first label of the
 	// {id}.execute-api.* host name, so it must be a DNS label anyway.
-	restAPIIDRe = regexp.MustCompile(`^[a-z0-9]{10}$`)
+	restAPIIDRe = lazyre.New(`^[a-z0-9]{10}$`)
 	// CreateStage: "Stage names can only contain alphanumeric characters, hyphens, and
 	// underscores. Maximum length is 128 characters."
-	stageNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	stageNameRe = lazyre.New(`^[A-Za-z0-9_-]{1,128}$`)
 	// CreateStage: "Variable names can have alphanumeric and underscore characters, and the
 	// values must match [A-Za-z0-9-._~:/?#&=,]+." Values are at most 512 characters.
-	stageVarKeyRe   = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	stageVarValueRe = regexp.MustCompile(`^[A-Za-z0-9\-._~:/?#&=,]{1,512}$`)
+	stageVarKeyRe   = lazyre.New(`^[A-Za-z0-9_]{1,64}$`)
+	stageVarValueRe = lazyre.New(`^[A-Za-z0-9\-._~:/?#&=,]{1,512}$`)
 )
 
 // MaxStageVariables is how many variables a stage may have.

@@ -162,6 +162,7 @@ func Open(opts Options) (*Store, error) {
 		opts.LostFound = filepath.Join(filepath.Dir(opts.Dir), "lost+found", filepath.Base(opts.Dir))
 	}
 	s := &Store{db: opts.DB, dir: opts.Dir, lostFound: opts.LostFound, logger: opts.Logger, now: opts.Now, space: opts.Space}
+	_, statErr := os.Stat(s.blobDir())
 	if err := os.MkdirAll(s.blobDir(), 0o755); err != nil {
 		return nil, err
 	}
@@ -171,16 +172,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	// Temp blobs to rename into place, to delete; retired blobs to delete; blobs to set aside.
 	var finish, dropTmp, retired, unowned []string
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		root, err := tx.CreateBucketIfNotExists(bucketRoot)
-		if err != nil {
-			return err
-		}
-		for _, b := range [][]byte{bucketBuckets, bucketBlobs, bucketGC} {
-			if _, err := root.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
+	classify := func(root *bolt.Bucket) {
 		inUse, gc := root.Bucket(bucketBlobs), root.Bucket(bucketGC)
 		for _, de := range entries {
 			if de.IsDir() {
@@ -200,14 +192,47 @@ func Open(opts Options) (*Store, error) {
 				unowned = append(unowned, id)
 			}
 		}
-		// Data directories from before the scan listed the blobs they retired here; the
-		// metadata says outright that those are garbage, so they alone are deleted.
-		if err := root.DeleteBucket(bucketGC); err != nil {
-			return err
+	}
+	// Most starts find every bucket in place and no retired blobs listed: they only read,
+	// and pay no commit's fsyncs.
+	settled := false
+	err = s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		if root == nil || root.Bucket(bucketBuckets) == nil || root.Bucket(bucketBlobs) == nil {
+			return nil
 		}
-		_, err = root.CreateBucket(bucketGC)
-		return err
+		gc := root.Bucket(bucketGC)
+		if gc == nil {
+			return nil
+		}
+		if k, _ := gc.Cursor().First(); k != nil {
+			return nil
+		}
+		settled = true
+		classify(root)
+		return nil
 	})
+	if err == nil && !settled {
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			root, err := tx.CreateBucketIfNotExists(bucketRoot)
+			if err != nil {
+				return err
+			}
+			for _, b := range [][]byte{bucketBuckets, bucketBlobs, bucketGC} {
+				if _, err := root.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			classify(root)
+			// Data directories from before the scan listed the blobs they retired here; the
+			// metadata says outright that those are garbage, so they alone are deleted.
+			if err := root.DeleteBucket(bucketGC); err != nil {
+				return err
+			}
+			_, err = root.CreateBucket(bucketGC)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +256,9 @@ func Open(opts Options) (*Store, error) {
 		s.logger.Warn("objectstore: moved a blob no object references to lost+found; `localpipe repair` can restore objects from such blobs",
 			"blob", id, "to", dst)
 	}
-	syncDir(s.blobDir())
+	if statErr != nil || len(finish)+len(dropTmp)+len(retired)+len(unowned) > 0 {
+		syncDir(s.blobDir())
+	}
 	return s, nil
 }
 

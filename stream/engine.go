@@ -99,6 +99,27 @@ type shardMeta struct {
 	Tip      uint64 `json:"tip,omitempty"`
 }
 
+// ensureBuckets creates the engine's buckets in a new metadata file. Later starts find them
+// and commit nothing: a commit costs two fsyncs, which a start on a busy disk waits for.
+func ensureBuckets(db *bolt.DB) error {
+	missing := false
+	if err := db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketRoot)
+		missing = root == nil || root.Bucket(bucketStreams) == nil
+		return nil
+	}); err != nil || !missing {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(bucketRoot)
+		if err != nil {
+			return err
+		}
+		_, err = root.CreateBucketIfNotExists(bucketStreams)
+		return err
+	})
+}
+
 // Open loads stream metadata, opens every shard log (reading only the active segment of
 // each), finishes deletions a crash interrupted, and moves any other directory no stream
 // owns to Options.LostFound: metadata that does not know a log is no proof the log is
@@ -141,16 +162,12 @@ func Open(opts Options) (*Engine, error) {
 			indexInterval: int64(opts.IndexIntervalBytes), fsyncAlways: opts.Fsync.Always, now: opts.Now,
 		},
 	}
+	if err := ensureBuckets(opts.DB); err != nil {
+		return nil, err
+	}
 	var metas []streamMeta
-	err := opts.DB.Update(func(tx *bolt.Tx) error {
-		root, err := tx.CreateBucketIfNotExists(bucketRoot)
-		if err != nil {
-			return err
-		}
-		b, err := root.CreateBucketIfNotExists(bucketStreams)
-		if err != nil {
-			return err
-		}
+	err := opts.DB.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRoot).Bucket(bucketStreams)
 		return b.ForEach(func(k, v []byte) error {
 			var m streamMeta
 			if err := json.Unmarshal(v, &m); err != nil {
@@ -163,7 +180,7 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	owned := map[string]bool{}
+	owned, forgot := map[string]bool{}, false
 	for _, m := range metas {
 		if _, err := os.Stat(e.streamDir(m) + deletingSuffix); err == nil {
 			// remove() had set the directory aside but not forgotten the stream yet.
@@ -174,6 +191,7 @@ func Open(opts Options) (*Engine, error) {
 			if err := e.forget(m); err != nil {
 				return nil, err
 			}
+			forgot = true
 			continue
 		}
 		st := &streamState{meta: m, dir: e.streamDir(m), routing: routingOf(m.Shards)}
@@ -198,6 +216,9 @@ func Open(opts Options) (*Engine, error) {
 		}
 		e.streams[m.Name] = st
 		owned[filepath.Base(st.dir)] = true
+	}
+	if forgot {
+		syncDir(e.opts.Dir)
 	}
 	if err := e.setAsideUnowned(owned); err != nil {
 		e.closeStreams()

@@ -105,6 +105,11 @@ func appendIdxEntry(dst []byte, e idxEntry) []byte {
 // decodeIdx decodes entries until the first invalid one (bad CRC, or out of order). The
 // entries before it are trustworthy; the caller rebuilds the rest from the log.
 func decodeIdx(buf []byte) (entries []idxEntry, valid bool) {
+	return appendIdx(make([]idxEntry, 0, len(buf)/idxEntryLen), buf)
+}
+
+// appendIdx decodes buf's entries as decodeIdx does, after those already in entries.
+func appendIdx(entries []idxEntry, buf []byte) ([]idxEntry, bool) {
 	for len(buf) >= idxEntryLen {
 		if crc32.Checksum(buf[:24], crcTable) != binary.LittleEndian.Uint32(buf[24:]) {
 			return entries, false

@@ -31,9 +31,11 @@ func (e *Engine) setAsideUnowned(owned map[string]bool) error {
 	if err != nil {
 		return err
 	}
+	changed := false
 	for _, de := range entries {
 		name := de.Name()
 		path := filepath.Join(e.opts.Dir, name)
+		changed = changed || !owned[name]
 		switch {
 		case owned[name]:
 		case strings.HasSuffix(name, deletingSuffix):
@@ -51,7 +53,10 @@ func (e *Engine) setAsideUnowned(owned map[string]bool) error {
 				"dir", name, "to", dst)
 		}
 	}
-	syncDir(e.opts.Dir)
+	// A start that found every directory owned has nothing to make durable.
+	if changed {
+		syncDir(e.opts.Dir)
+	}
 	return nil
 }
 

@@ -165,11 +165,10 @@ func (s *shardLog) recoverActive() error {
 		return err
 	}
 	sg.idxF = idxF
-	raw, err := io.ReadAll(idxF)
+	entries, err := readIdx(idxF)
 	if err != nil {
 		return err
 	}
-	entries, _ := decodeIdx(raw)
 	// Walk back to the newest entry that matches the log.
 	for len(entries) > 0 {
 		e := entries[len(entries)-1]
@@ -234,6 +233,30 @@ func (s *shardLog) recoverActive() error {
 	s.tip = next
 	s.lastArrM = lastArr
 	return nil
+}
+
+// readIdx decodes the index file f up to its first invalid entry, as decodeIdx does, a piece
+// at a time: the active segment's index is read while the server starts, and holding the
+// file's bytes beside the entries (or growing the entries by appends) would leave garbage
+// enough for a collection before the server is ready.
+func readIdx(f *os.File) ([]idxEntry, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]idxEntry, 0, st.Size()/idxEntryLen)
+	buf := make([]byte, 1024*idxEntryLen)
+	for off := int64(0); ; off += int64(len(buf)) {
+		n, err := f.ReadAt(buf, off)
+		var valid bool
+		entries, valid = appendIdx(entries, buf[:n-n%idxEntryLen])
+		if !valid || n < len(buf) {
+			if err == io.EOF {
+				err = nil
+			}
+			return entries, err
+		}
+	}
 }
 
 func readFrameAt(f *os.File, off int64) (frame, int, error) {

@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"sort"
 	"strconv"
 	"strings"
@@ -398,7 +398,7 @@ func processors(cfg *firehose.Config, pc *processingConfig, partitioned bool) *a
 }
 
 // lambdaARN is a function ARN as Firehose's LambdaArn takes it, qualifier optional.
-var lambdaARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9$_-]{1,128})?$`)
+var lambdaARN = lazyre.New(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9$_-]{1,128})?$`)
 
 // lambdaProcessor reads a Lambda processor's parameters, with AWS's defaults (3 retries, a
 // 1 MB buffer) and ranges (BufferSizeInMBs 0.2–3, BufferIntervalInSeconds 0–900).

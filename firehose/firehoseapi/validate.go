@@ -1,7 +1,7 @@
 package firehoseapi
 
 import (
-	"regexp"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"strconv"
 	"strings"
 
@@ -42,18 +42,18 @@ const (
 )
 
 var (
-	nameRE       = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
-	roleARNRE    = regexp.MustCompile(`^arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+$`)
-	bucketARNRE  = regexp.MustCompile(`^arn:.*:s3:::[\w\.\-]{1,255}$`)
-	bucketNameRE = regexp.MustCompile(`^arn:.*:s3:::([\w\.\-]{1,255})$`)
-	kinesisARNRE = regexp.MustCompile(`^arn:.*:kinesis:([a-zA-Z0-9\-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)$`)
-	kmsARNRE     = regexp.MustCompile(`^arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+$`)
-	versionIDRE  = regexp.MustCompile(`^[0-9]+$`)
-	destIDRE     = regexp.MustCompile(`^[a-zA-Z0-9-]+$`)
-	fileExtRE    = regexp.MustCompile(`^$|^\.[0-9a-z!\-_.*'()]+$`)
-	timeZoneRE   = regexp.MustCompile(`^$|^[a-zA-Z/_]+$`)
-	logGroupRE   = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]*$`)
-	logStreamRE  = regexp.MustCompile(`^[^:*]*$`)
+	nameRE       = lazyre.New(`^[a-zA-Z0-9_.-]+$`)
+	roleARNRE    = lazyre.New(`^arn:.*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+$`)
+	bucketARNRE  = lazyre.New(`^arn:.*:s3:::[\w\.\-]{1,255}$`)
+	bucketNameRE = lazyre.New(`^arn:.*:s3:::([\w\.\-]{1,255})$`)
+	kinesisARNRE = lazyre.New(`^arn:.*:kinesis:([a-zA-Z0-9\-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)$`)
+	kmsARNRE     = lazyre.New(`^arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+$`)
+	versionIDRE  = lazyre.New(`^[0-9]+$`)
+	destIDRE     = lazyre.New(`^[a-zA-Z0-9-]+$`)
+	fileExtRE    = lazyre.New(`^$|^\.[0-9a-z!\-_.*'()]+$`)
+	timeZoneRE   = lazyre.New(`^$|^[a-zA-Z/_]+$`)
+	logGroupRE   = lazyre.New(`^[\.\-_/#A-Za-z0-9]*$`)
+	logStreamRE  = lazyre.New(`^[^:*]*$`)
 	// Go's regexp has no lookahead: paramValue and the tag patterns are checked by hand.
 )
 

@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,7 +239,7 @@ func (q *call) callHTTP(ir *integrationRequest, h http.Header, proxy bool) (back
 	return backendResponse{status: resp.StatusCode, header: resp.Header, body: data}, true
 }
 
-var uriParam = regexp.MustCompile(`\{([^{}/]+)\}`)
+var uriParam = lazyre.New(`\{([^{}/]+)\}`)
 
 // integrationURL puts the stage variables into the URI's ${stageVariables.name} places
 // (API Gateway allows them in HTTP integration URIs), the integration path parameters into

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -365,7 +365,7 @@ func methodOfDoc(d *apiDoc, c *ctlReq) (*resourceDoc, *gateway.Method, *controlE
 	return r, m, nil
 }
 
-var methodParamRe = regexp.MustCompile(`^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.\s]+$`)
+var methodParamRe = lazyre.New(`^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.\s]+$`)
 
 func (s *Server) putMethod(c *ctlReq) (int, any, *controlError) {
 	var in struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -170,7 +169,20 @@ func preRead(path string) {
 		return
 	}
 	defer f.Close()
-	io.CopyBuffer(io.Discard, f, make([]byte, 1<<20))
+	// Read with a buffer of our own: io.CopyBuffer to io.Discard would ignore it for
+	// Discard's 8 KiB one. Large reads keep a big file's read sequential; a small file, the
+	// usual one, needs no more buffer than its size, and a start that allocates less may
+	// finish before the first garbage collection.
+	size := int64(1 << 20)
+	if st, err := f.Stat(); err == nil {
+		size = min(size, st.Size()+1)
+	}
+	buf := make([]byte, size)
+	for {
+		if _, err := f.Read(buf); err != nil {
+			return
+		}
+	}
 }
 
 // bbolt's meta page, as it lays it out in native byte order: a 16-byte page header (id u64,

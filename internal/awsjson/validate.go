@@ -2,7 +2,6 @@ package awsjson
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -38,10 +37,14 @@ func (v *Validator) Required(path string, present bool) bool {
 	return present
 }
 
+// Pattern is a member's pattern constraint: a *regexp.Regexp, or a *lazyre.Regexp that is
+// compiled when first used rather than while the program starts.
+type Pattern interface{ MatchString(string) bool }
+
 // Str checks an optional string member's pattern and length, in that order, as AWS reports
 // them. Lengths count UTF-16 code units, as Java's String.length does. A nil pattern or a max
 // of 0 means the model sets no such constraint.
-func (v *Validator) Str(path string, s *string, min, max int, pattern *regexp.Regexp, patternText string) {
+func (v *Validator) Str(path string, s *string, min, max int, pattern Pattern, patternText string) {
 	if s == nil {
 		return
 	}

@@ -4,7 +4,8 @@
 // numbers on shared machines drift. Run it with `go run ./internal/bench` (flags: -h).
 //
 // It starts each server as a child process (this program re-executed), so the load generator
-// and the server do not share a heap and the server's RSS can be read from /proc.
+// and the server do not share a heap and the server's RSS can be read from /proc. With
+// -binary it starts a built localpipe binary instead, for the start-up and RSS a user sees.
 package main
 
 import (
@@ -73,6 +74,13 @@ func main() {
 	case "bare":
 		bareRecordSize = *size
 		serveBare()
+		return
+	}
+	if *binary != "" {
+		if err := runBinary(*binary, *records, *binaryRuns); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *getRecords {

@@ -3,7 +3,7 @@ package kinesisapi
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"strconv"
 
 	"github.com/localpipe/localpipe/internal/awsjson"
@@ -14,9 +14,9 @@ import (
 // stream, the consumer and its creation time in seconds, as AWS's do.
 
 var (
-	consumerNameRE  = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
-	consumerARNRE   = regexp.MustCompile(`^(arn):aws.*:kinesis:.*:\d{12}:.*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+$`)
-	consumerARNPart = regexp.MustCompile(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/([a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):([0-9]+)$`)
+	consumerNameRE  = lazyre.New(`^[a-zA-Z0-9_.-]+$`)
+	consumerARNRE   = lazyre.New(`^(arn):aws.*:kinesis:.*:\d{12}:.*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+$`)
+	consumerARNPart = lazyre.New(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/([a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):([0-9]+)$`)
 )
 
 const consumerARNPattern = `^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+`

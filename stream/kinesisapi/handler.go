@@ -7,9 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -256,7 +256,7 @@ func (c *call) engineError(name string, err error) *awsjson.Error {
 }
 
 // streamARNParts splits a stream ARN that passed the model's pattern.
-var streamARNParts = regexp.MustCompile(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/(.+)$`)
+var streamARNParts = lazyre.New(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/(.+)$`)
 
 // target resolves StreamName or StreamARN (AWS accepts either, or both, since 2023) to a
 // stream name. The ARN's region is not compared with the request's: localpipe holds one set

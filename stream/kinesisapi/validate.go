@@ -1,7 +1,7 @@
 package kinesisapi
 
 import (
-	"regexp"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"slices"
 	"strings"
 
@@ -13,10 +13,10 @@ type validator struct{ awsjson.Validator }
 
 // Patterns from the Kinesis service model, anchored because AWS matches the whole value.
 var (
-	streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
-	streamARNRE  = regexp.MustCompile(`^arn:aws.*:kinesis:.*:\d{12}:stream/\S+$`)
-	hashKeyRE    = regexp.MustCompile(`^(0|([1-9]\d{0,38}))$`)
-	seqNumberRE  = regexp.MustCompile(`^(0|([1-9]\d{0,128}))$`)
+	streamNameRE = lazyre.New(`^[a-zA-Z0-9_.-]+$`)
+	streamARNRE  = lazyre.New(`^arn:aws.*:kinesis:.*:\d{12}:stream/\S+$`)
+	hashKeyRE    = lazyre.New(`^(0|([1-9]\d{0,38}))$`)
+	seqNumberRE  = lazyre.New(`^(0|([1-9]\d{0,128}))$`)
 )
 
 const (
