@@ -350,17 +350,18 @@ func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer)
 // objectWriter is an object being written: what is written to it goes through the compressor
 // and a pipe into the sink's PutObject, which runs until close.
 type objectWriter struct {
-	cw   io.WriteCloser
-	bw   *bufio.Writer
-	pw   *io.PipeWriter
-	err  error // the compressor could not be made
-	done chan error
+	cw       io.WriteCloser
+	bw       *bufio.Writer
+	pw       *io.PipeWriter
+	err      error     // the compressor could not be made
+	decision *decision // the batch's decision being committed, if it is; the object ends after it
+	done     chan error
 }
 
 func (r *reader) openObject(in Info, sp *spec, key string, bufSize int) *objectWriter {
 	e := r.d.e
 	pr, pw := io.Pipe()
-	w := &objectWriter{pw: pw, bw: bufio.NewWriterSize(pw, bufSize), done: make(chan error, 1)}
+	w := &objectWriter{pw: pw, bw: bufio.NewWriterSize(pw, bufSize), decision: r.decision, done: make(chan error, 1)}
 	w.cw, w.err = newCompressor(sp.Compression, w.bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
 	ctype, cenc := contentHeaders(sp.Compression)
 	go func() {
@@ -389,6 +390,9 @@ func (w *objectWriter) close(err error) error {
 	}
 	if err == nil {
 		err = w.bw.Flush()
+	}
+	if err == nil && w.decision != nil {
+		err = w.decision.wait()
 	}
 	w.pw.CloseWithError(err)
 	if serr := <-w.done; serr != nil {

@@ -38,6 +38,9 @@ type reader struct {
 	// error the latest of them met (nil after a success), for DescribeDeliveryStream.
 	failures int
 	failure  atomic.Pointer[DeliveryError]
+	// decision is the decision being committed while deliver writes the batch's objects
+	// (nil otherwise); each object waits for it before it ends.
+	decision *decision
 }
 
 // backoff is the wait before retrying after n failed deliveries in a row (n ≥ 1): base,
@@ -470,12 +473,25 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 			}
 		}
 		v, _ := json.Marshal(&nb)
-		if err := e.db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
-		}); err != nil {
-			return nil, err
-		}
-		*b = nb
+		// The decision is committed while the objects are written, not before: each object
+		// holds back its end until the decision is durable (objectWriter.close), and the
+		// sink commits an object only once it has read its end, so no crash can leave an
+		// object without the decision that rewrites it under the same key.
+		d := &decision{done: make(chan struct{})}
+		go func() {
+			defer close(d.done)
+			d.err = e.db.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
+			})
+		}()
+		undecided := *b
+		*b, r.decision = nb, d
+		defer func() {
+			r.decision = nil
+			if d.wait() != nil {
+				*b = undecided
+			}
+		}()
 	} else if n, err := r.readable(in, b); err == nil && n == 0 {
 		// A decided batch is written again after a failure or a crash, maybe over objects
 		// already written. If the source has lost every one of its records to damage since,
@@ -490,6 +506,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		return nil, nil
 	}
 	keys, err := r.write(in, b)
+	if d := r.decision; d != nil && d.wait() != nil {
+		// Deciding failed, and with it every object written meanwhile: the batch is as it was.
+		return nil, d.err
+	}
 	if err != nil {
 		e.metrics.DeliveryFailed(in.Name)
 		de := r.failed(err)
@@ -513,6 +533,18 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
 		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
 	return keys, nil
+}
+
+// decision is the commit of a batch's decision (its keys and spec), under way while the
+// batch's objects are written.
+type decision struct {
+	done chan struct{}
+	err  error
+}
+
+func (d *decision) wait() error {
+	<-d.done
+	return d.err
 }
 
 // failed counts a failed delivery and records the error it met as Firehose names it: S3's
