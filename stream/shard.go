@@ -619,7 +619,33 @@ func (s *shardLog) segmentForLocked(pos uint64) int {
 }
 
 // read returns records from position from on, skipping any that arrived before minArrM.
+// The records' keys and data share two buffers, so a read of many small records costs a
+// few allocations rather than two per record; each Data is capped at its own length, so
+// appending to one cannot overwrite the next.
 func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (ReadResult, error) {
+	var recs []Record
+	var keys, data []byte
+	type span struct{ key, data int } // where a record's key and data end
+	var ends []span
+	res, err := s.readFunc(from, maxRecords, maxBytes, minArrM, func(pos uint64, arrivalMs int64, key, d []byte) {
+		keys, data = append(keys, key...), append(data, d...)
+		ends = append(ends, span{len(keys), len(data)})
+		recs = append(recs, Record{Position: pos, Arrival: time.UnixMilli(arrivalMs)})
+	})
+	allKeys := string(keys)
+	k, d := 0, 0
+	for i, e := range ends {
+		recs[i].PartitionKey = allKeys[k:e.key]
+		recs[i].Data = data[d:e.data:e.data]
+		k, d = e.key, e.data
+	}
+	res.Records = recs
+	return res, err
+}
+
+// readFunc reads as read does but hands each record to fn, whose key and data are valid
+// only until it returns (they alias the reader's buffer). fn runs under s.mu's read lock.
+func (s *shardLog) readFunc(from uint64, maxRecords, maxBytes int, minArrM int64, fn RecordFunc) (ReadResult, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	res := ReadResult{Tip: s.tip, Next: from}
@@ -633,7 +659,7 @@ func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (R
 		}
 		return res, nil
 	}
-	bytes := 0
+	n, bytes := 0, 0
 	for i := s.segmentForLocked(from); i < len(s.segs); i++ {
 		sg := s.segs[i]
 		upper := s.upperLocked(i)
@@ -649,7 +675,7 @@ func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (R
 			if fr.pos < from {
 				return true
 			}
-			if len(res.Records) >= maxRecords || (len(res.Records) > 0 && bytes+len(fr.data) > maxBytes) {
+			if n >= maxRecords || (n > 0 && bytes+len(fr.data) > maxBytes) {
 				full = true
 				return false
 			}
@@ -657,11 +683,9 @@ func (s *shardLog) read(from uint64, maxRecords, maxBytes int, minArrM int64) (R
 			if fr.arrivalM < minArrM {
 				return true
 			}
+			n++
 			bytes += len(fr.data)
-			res.Records = append(res.Records, Record{
-				Position: fr.pos, Arrival: time.UnixMilli(fr.arrivalM),
-				PartitionKey: string(fr.key), Data: append([]byte(nil), fr.data...),
-			})
+			fn(fr.pos, fr.arrivalM, fr.key, fr.data)
 			return true
 		})
 		if err != nil {

@@ -63,14 +63,17 @@ type damageCounters struct {
 // It returns the offset just past the last frame fn accepted, or where a damaged tail
 // starts, and any I/O error.
 func (s *shardLog) walk(sg *segment, off, limit int64, want, upper uint64, reportTail bool, fn func(fr frame, off int64) bool) (int64, error) {
-	r := bufio.NewReaderSize(io.NewSectionReader(sg.f, off, limit-off), 64<<10)
+	r := readers.Get().(*bufio.Reader)
+	defer func() { r.Reset(nil); readers.Put(r) }()
+	r.Reset(io.NewSectionReader(sg.f, off, limit-off))
 	var buf []byte
 	for off < limit {
-		fr, n, err := readFrame(r, &buf, limit-off)
+		fr, n, unread, err := readFrame(r, &buf, limit-off)
 		if err == nil && fr.pos == want && fr.pos < upper {
 			if !fn(fr, off) {
 				return off, nil
 			}
+			r.Discard(unread)
 			off += int64(n)
 			want = fr.pos + 1
 			continue
@@ -97,28 +100,44 @@ func (s *shardLog) walk(sg *segment, off, limit int64, want, upper uint64, repor
 	return off, nil
 }
 
-// readFrame reads the next frame from r, which holds room bytes. buf is reused between calls.
-func readFrame(r *bufio.Reader, buf *[]byte, room int64) (frame, int, error) {
+// readers are the buffered readers walks read segments through, kept between walks
+// because a read of a few records would otherwise allocate a whole buffer.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+// readFrame decodes the next frame from r, which holds room bytes, and returns it, its
+// length, and how many of its bytes are still unread. A frame that fits r's buffer is
+// decoded in place and left unread (key and data alias the buffer, with no copy, until the
+// caller discards the frame); a larger one is read into *buf, reused between calls.
+func readFrame(r *bufio.Reader, buf *[]byte, room int64) (fr frame, n, unread int, err error) {
 	hdr, err := r.Peek(frameHeaderLen)
 	if err != nil {
-		return frame{}, 0, shortOr(err)
+		return frame{}, 0, 0, shortOr(err)
 	}
 	bodyLen := int(binary.LittleEndian.Uint32(hdr))
 	if bodyLen < bodyFixedLen || bodyLen > maxBodyLen {
-		return frame{}, 0, errBadFrame
+		return frame{}, 0, 0, errBadFrame
 	}
-	n := frameHeaderLen + bodyLen
+	n = frameHeaderLen + bodyLen
 	if int64(n) > room {
-		return frame{}, 0, errShortFrame
+		return frame{}, 0, 0, errShortFrame
 	}
-	if cap(*buf) < n {
-		*buf = make([]byte, n)
+	var b []byte
+	if n <= r.Size() {
+		if b, err = r.Peek(n); err != nil {
+			return frame{}, 0, 0, shortOr(err)
+		}
+		unread = n
+	} else {
+		if cap(*buf) < n {
+			*buf = make([]byte, n)
+		}
+		b = (*buf)[:n]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return frame{}, 0, 0, shortOr(err)
+		}
 	}
-	b := (*buf)[:n]
-	if _, err := io.ReadFull(r, b); err != nil {
-		return frame{}, 0, shortOr(err)
-	}
-	return decodeFrame(b)
+	fr, _, err = decodeFrame(b)
+	return fr, n, unread, err
 }
 
 // shortOr maps running out of bytes to errShortFrame and passes real I/O errors through.

@@ -53,6 +53,9 @@ func main() {
 	fhRounds := flag.Int("fh-rounds", 200, "with -firehose: PutRecord → flush → GetObject rounds for the latency figure")
 	fhStreams := flag.Int("fh-streams", 100, "with -firehose: delivery streams buffering at once for the RSS figure")
 	fhBufMiB := flag.Int("fh-buf-mib", 4, "with -firehose: MiB buffered in each of those delivery streams")
+	getRecords := flag.Bool("getrecords", false, "measure GetRecords (Limit 10000) against a bare server answering from memory")
+	grRecords := flag.Int("gr-records", 200_000, "with -getrecords: records in the shard read")
+	grConns := flag.Int("gr-conns", 4, "with -getrecords: concurrent readers")
 	tputRounds := flag.Int("tput-rounds", 1, "alternating localpipe/bare rounds of the PutRecord and PutRecords throughput runs")
 	flag.StringVar(&logTo, "log", "", "the localpipe servers log as the binary does (text, --log-level info, one line per request) to this file, /dev/null say; default: no log")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
@@ -63,7 +66,15 @@ func main() {
 		serveLocalpipe(*dataDir, *configFile, cpuProfile, memProfile)
 		return
 	case "bare":
+		bareRecordSize = *size
 		serveBare()
+		return
+	}
+	if *getRecords {
+		if err := runGetRecords(*grRecords, *dur, *grConns, *size, *tputRounds); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *gateway {
@@ -179,6 +190,9 @@ func serveBare() {
 	seq := "49590338271490256608559692538361571095921575989136588898"
 	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if serveBareRead(w, r) {
+			return
+		}
 		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutRecords") {
 			var in putRecordsIn
 			if json.NewDecoder(r.Body).Decode(&in) != nil {

@@ -120,6 +120,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		(strings.HasPrefix(r.Header.Get("Content-Type"), awsjson.ContentType) || isCBOR(r)) {
 		h.subscribeHTTP(w, r)
 		return
+	} else if ok && a == "GetRecords" {
+		h.serveLending(w, r)
+		return
 	}
 	h.svc.ServeHTTP(w, r)
 }

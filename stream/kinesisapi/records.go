@@ -1,7 +1,6 @@
 package kinesisapi
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"time"
@@ -295,8 +294,8 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 		return nil, awsjson.NewError("ExpiredIteratorException", fmt.Sprintf("Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
 			javaDate(time.UnixMilli(it.issuedMs)), javaDate(c.now), iteratorTTL.Milliseconds()))
 	}
-	info, derr := c.h.eng.Describe(it.stream)
-	if derr != nil || info.Hidden || info.Created.UnixNano() != it.streamCreated || it.shard >= len(info.Shards) {
+	t, derr := c.h.eng.ReadTarget(it.stream, it.shard)
+	if derr != nil || t.Hidden || t.Created.UnixNano() != it.streamCreated || it.shard >= t.Shards {
 		// The stream was deleted, and perhaps re-created: the iterator's shard is gone, which
 		// AWS reports as ResourceNotFound naming the shard (as for a deleted stream), not as
 		// an invalid iterator, since the iterator itself is genuine.
@@ -306,83 +305,82 @@ func (c *call) getRecords(body []byte) ([]byte, *awsjson.Error) {
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
-	if aerr := c.h.limits.read(info, it.shard); aerr != nil {
+	if aerr := c.h.limits.read(t.Name, t.Created, it.shard); aerr != nil {
 		c.h.metrics.stream(it.stream).readThroughputExceeded.Inc()
 		return nil, aerr
 	}
-	res, err := c.h.eng.Read(it.stream, it.shard, it.position, limit, getRecordsMaxSize)
+	// The records are encoded as the engine reads them, after room left for the members
+	// that precede them but depend on where the read ended; the first record's size times
+	// the records there are to read sizes the answer.
+	w := newRecordJSON(t.ShardCreated, it.shard)
+	var out []byte
+	var lastArrivalMs int64
+	res, err := c.h.eng.ReadFunc(it.stream, it.shard, it.position, limit, getRecordsMaxSize, func(pos uint64, arrivalMs int64, key, data []byte) {
+		if out == nil {
+			n := min(limit, int(min(t.Tip-pos, uint64(limit))), getRecordsMaxSize/max(len(data), 1)+1)
+			out = answerBuffer(c.ctx, getRecordsHead+max(n, 1)*recordJSONSize(len(key), len(data))+2)[:getRecordsHead]
+		}
+		out = w.add(out, pos, arrivalMs, key, data)
+		lastArrivalMs = arrivalMs
+	})
 	if err != nil {
 		return nil, c.engineError(it.stream, err)
 	}
-	sh := info.Shards[it.shard]
-	next := iterator{streamCreated: it.streamCreated, shard: it.shard, position: res.Next, issuedMs: c.now.UnixMilli(), stream: it.stream}
+	if out == nil {
+		out = make([]byte, getRecordsHead, getRecordsHead+2)
+	}
+	out = append(out, "]}"...)
 	behind := int64(0)
-	if n := len(res.Records); n > 0 && res.Next < res.Tip {
+	if w.n > 0 && res.Next < res.Tip {
 		// Behind the tip: by the age of the last record returned.
-		behind = max(0, c.now.UnixMilli()-res.Records[n-1].Arrival.UnixMilli())
+		behind = max(0, c.now.UnixMilli()-lastArrivalMs)
 	}
 	// At a closed shard's end the reader moves on to the children: no next iterator.
-	ended := sh.Closed && res.Next >= min(sh.End, res.Tip)
-	var bytes int
-	out := make([]byte, 0, recordsSize(res.Records))
-	if ended {
-		ch, aerr := awsjson.Marshal(childShards(info, sh))
+	var head []byte
+	if t.Closed && res.Next >= min(t.End, res.Tip) {
+		info, derr := c.h.eng.Describe(it.stream)
+		if derr != nil || it.shard >= len(info.Shards) {
+			return nil, c.engineError(it.stream, stream.ErrStreamNotFound)
+		}
+		ch, aerr := awsjson.Marshal(childShards(info, info.Shards[it.shard]))
 		if aerr != nil {
 			return nil, aerr
 		}
-		out = append(out, `{"ChildShards":`...)
-		out = append(out, ch...)
-		out = append(out, `,"MillisBehindLatest":`...)
-		out = strconv.AppendInt(out, behind, 10)
+		head = append(head, `{"ChildShards":`...)
+		head = append(head, ch...)
+		head = append(head, `,"MillisBehindLatest":`...)
+		head = strconv.AppendInt(head, behind, 10)
 	} else {
-		out = append(out, `{"MillisBehindLatest":`...)
-		out = strconv.AppendInt(out, behind, 10)
-		out = append(out, `,"NextShardIterator":"`...)
-		out = append(out, next.encode()...)
-		out = append(out, '"')
+		next := iterator{streamCreated: it.streamCreated, shard: it.shard, position: res.Next, issuedMs: c.now.UnixMilli(), stream: it.stream}
+		head = make([]byte, 0, 128)
+		head = append(head, `{"MillisBehindLatest":`...)
+		head = strconv.AppendInt(head, behind, 10)
+		head = append(head, `,"NextShardIterator":"`...)
+		head = append(head, next.encode()...)
+		head = append(head, '"')
 	}
-	out = append(out, `,"Records":[`...)
-	out, bytes = appendRecords(out, sh, res.Records)
-	out = append(out, "]}"...)
-	c.h.limits.readDone(info, it.shard, bytes)
+	head = append(head, `,"Records":[`...)
+	lend(c.ctx, out)
+	if len(head) <= getRecordsHead {
+		out = out[getRecordsHead-len(head):]
+		copy(out, head)
+	} else {
+		out = append(head, out[getRecordsHead:]...)
+	}
+	c.h.limits.readDone(t.Name, t.Created, it.shard, w.bytes)
 	m := c.h.metrics.stream(it.stream)
-	m.getRecordsRecords.Add(float64(len(res.Records)))
-	m.getRecordsBytes.Add(float64(bytes))
-	m.outgoingRecords.Add(float64(len(res.Records)))
-	m.outgoingBytes.Add(float64(bytes))
+	m.getRecordsRecords.Add(float64(w.n))
+	m.getRecordsBytes.Add(float64(w.bytes))
+	m.outgoingRecords.Add(float64(w.n))
+	m.outgoingBytes.Add(float64(w.bytes))
 	m.getRecordsSuccess.Inc()
 	m.iteratorAge.Set(float64(behind))
 	m.getRecordsLatency.Observe(time.Since(start).Seconds())
 	return out, nil
 }
 
-// recordsSize estimates the JSON of records, so their encoding allocates once.
-func recordsSize(records []stream.Record) int {
-	size := 200
-	for _, r := range records {
-		size += 160 + len(r.PartitionKey) + base64.StdEncoding.EncodedLen(len(r.Data))
-	}
-	return size
-}
-
-// appendRecords appends records as the members of a Records array (GetRecords, and
-// SubscribeToShard's events), and returns the bytes of data they carry.
-func appendRecords(out []byte, sh stream.ShardInfo, records []stream.Record) ([]byte, int) {
-	n := 0
-	for i, r := range records {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		n += len(r.Data)
-		out = append(out, `{"ApproximateArrivalTimestamp":`...)
-		out = awsjson.AppendTimestamp(out, r.Arrival)
-		out = append(out, `,"Data":"`...)
-		out = base64.StdEncoding.AppendEncode(out, r.Data)
-		out = append(out, `","PartitionKey":`...)
-		out = awsjson.AppendString(out, r.PartitionKey)
-		out = append(out, `,"SequenceNumber":"`...)
-		out = append(out, seqFor(sh.Created, sh.Index, r.Position, r.Arrival)...)
-		out = append(out, `"}`...)
-	}
-	return out, n
-}
+// getRecordsHead is the room GetRecords leaves before the records for the members that
+// precede them: MillisBehindLatest and a NextShardIterator, which for the longest stream
+// name is 232 characters. A ChildShards member that does not fit is the rare case that
+// costs a copy.
+const getRecordsHead = 320

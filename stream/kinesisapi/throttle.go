@@ -234,17 +234,17 @@ func readRateExceeded(name string, shard int) *awsjson.Error {
 
 // read admits a GetRecords call: the shard must have a call left this second and must not
 // owe read bytes. What the call returns is taken afterwards by readDone.
-func (t *Throttle) read(info stream.StreamInfo, shard int) *awsjson.Error {
+func (t *Throttle) read(name string, created time.Time, shard int) *awsjson.Error {
 	if t == nil {
 		return nil
 	}
-	return t.readOn(info, shard)
+	return t.readOn(name, created, shard)
 }
 
-func (t *Throttle) readOn(info stream.StreamInfo, shard int) *awsjson.Error {
+func (t *Throttle) readOn(name string, created time.Time, shard int) *awsjson.Error {
 	now := t.now()
 	t.mu.Lock()
-	sb := t.shardLocked(info.Name, info.Created, shard, now)
+	sb := t.shardLocked(name, created, shard, now)
 	sb.readCalls.fill(readCallsPerSec, now)
 	sb.readBytes.fill(readBytesPerSec, now)
 	ok := sb.readCalls.tokens >= 1 && sb.readBytes.tokens > 0
@@ -253,23 +253,23 @@ func (t *Throttle) readOn(info stream.StreamInfo, shard int) *awsjson.Error {
 	}
 	t.mu.Unlock()
 	if !ok {
-		return readRateExceeded(info.Name, shard)
+		return readRateExceeded(name, shard)
 	}
 	return nil
 }
 
 // readDone takes the bytes a GetRecords call returned from its shard's read allowance.
-func (t *Throttle) readDone(info stream.StreamInfo, shard, bytes int) {
+func (t *Throttle) readDone(name string, created time.Time, shard, bytes int) {
 	if t == nil {
 		return
 	}
-	t.readDoneOn(info, shard, bytes)
+	t.readDoneOn(name, created, shard, bytes)
 }
 
-func (t *Throttle) readDoneOn(info stream.StreamInfo, shard, bytes int) {
+func (t *Throttle) readDoneOn(name string, created time.Time, shard, bytes int) {
 	now := t.now()
 	t.mu.Lock()
-	sb := t.shardLocked(info.Name, info.Created, shard, now)
+	sb := t.shardLocked(name, created, shard, now)
 	sb.readBytes.fill(readBytesPerSec, now)
 	sb.readBytes.tokens -= float64(bytes)
 	t.mu.Unlock()

@@ -67,7 +67,7 @@ func TestThrottleControlBadBodies(t *testing.T) {
 		}
 	}
 	var off *Throttle
-	if off.control(ctx, "DescribeStream", nil) != nil || off.read(stream.StreamInfo{}, 0) != nil || off.write(stream.PutTarget{}, "k", nil, 1) != nil {
+	if off.control(ctx, "DescribeStream", nil) != nil || off.read("", time.Time{}, 0) != nil || off.write(stream.PutTarget{}, "k", nil, 1) != nil {
 		t.Fatal("a nil Throttle refused a call")
 	}
 }
@@ -138,16 +138,16 @@ func TestThrottleBuckets(t *testing.T) {
 	if kept, _ := th.writes(target, []stream.PutEntry{entry(1 << 20), entry(1)}); len(kept) != 1 {
 		t.Fatalf("an hour later: kept %d of 1 MiB + 1 byte, want 1", len(kept))
 	}
-	if aerr := th.read(info, 0); aerr != nil {
+	if aerr := th.read(info.Name, info.Created, 0); aerr != nil {
 		t.Fatal(aerr)
 	}
-	th.readDone(info, 0, 10<<20) // 8 MiB owed: 4 s to repay
+	th.readDone(info.Name, info.Created, 0, 10<<20) // 8 MiB owed: 4 s to repay
 	clk.add(3999 * time.Millisecond)
-	if th.read(info, 0) == nil {
+	if th.read(info.Name, info.Created, 0) == nil {
 		t.Fatal("read while owing")
 	}
 	clk.add(2 * time.Millisecond)
-	if aerr := th.read(info, 0); aerr != nil {
+	if aerr := th.read(info.Name, info.Created, 0); aerr != nil {
 		t.Fatalf("once repaid: %v", aerr)
 	}
 	// A stream re-created under the name starts with full buckets.
@@ -232,8 +232,8 @@ func BenchmarkThrottle(b *testing.B) {
 			_ = th.control(ctx, "PutRecord", body)
 			_ = th.write(target, "k", nil, 1)
 			_, _ = th.writes(target, entries)
-			_ = th.read(info, 0)
-			th.readDone(info, 0, 1)
+			_ = th.read(info.Name, info.Created, 0)
+			th.readDone(info.Name, info.Created, 0, 1)
 		}
 	})
 	for _, on := range []bool{false, true} {
