@@ -60,6 +60,14 @@ type Source interface {
 	Watch(stream string, shard int) (uint64, <-chan struct{}, error)
 }
 
+// RecordScanner is a Source that can also hand a read's records to a callback as it holds
+// them, instead of a copy of each: data is valid only until fn returns, and fn must not call
+// the source. Delivery copies the records into buffers of its own, reused, so a batch's bytes
+// are copied once on their way to the compressor and allocate nothing per record.
+type RecordScanner interface {
+	Scan(stream string, shard int, from uint64, max int, fn func(pos uint64, arrival time.Time, data []byte)) (next uint64, err error)
+}
+
 // Sink is where objects go: the object store.
 type Sink interface {
 	BucketExists(ctx context.Context, bucket string) bool

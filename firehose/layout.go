@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
 )
@@ -70,55 +71,105 @@ func (r *reader) readable(in Info, b *batch) (int, error) {
 // each calls fn for every record Firehose delivers from the batch's range of the source log,
 // after de-aggregation, in order. Records are read again from the log, never kept; the next
 // chunk is read while fn works through the current one, so reading the log overlaps
-// compressing it.
+// compressing it. data is valid only until fn returns.
 func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, data []byte) error) error {
-	e := r.d.e
 	stream := sourceStream(in)
 	split := newSplitter(in.Type == KinesisStreamAsSource, sp)
-	type chunk struct {
-		recs []Record
-		err  error
+	// Three chunks go round: one being read, one waiting, one being written out.
+	free := make(chan *chunk, 3)
+	for range cap(free) {
+		free <- chunks.Get().(*chunk)
 	}
-	chunks := make(chan chunk, 1)
+	defer func() {
+		for range cap(free) {
+			chunks.Put(<-free)
+		}
+	}()
+	full := make(chan *chunk, 1)
 	stop := make(chan struct{})
-	defer close(stop)
 	go func() {
-		defer close(chunks)
+		defer close(full)
 		pos := b.First
 		for pos <= b.Last {
-			recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
-			// A source may skip positions it lost to damage (the stream engine does); only a
-			// read that cannot get past pos means the batch's records are gone.
-			if err == nil && len(recs) == 0 && next <= pos {
-				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
-			}
+			var c *chunk
 			select {
-			case chunks <- chunk{recs, err}:
+			case c = <-free:
 			case <-stop:
 				return
 			}
+			next, err := r.read(stream, pos, c)
+			// A source may skip positions it lost to damage (the stream engine does); only a
+			// read that cannot get past pos means the batch's records are gone.
+			if err == nil && len(c.recs) == 0 && next <= pos {
+				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+			}
+			c.err = err
+			full <- c
 			if err != nil {
 				return
 			}
 			pos = next
 		}
 	}()
-	for c := range chunks {
-		if c.err != nil {
-			return c.err
+	defer func() {
+		close(stop)
+		for c := range full {
+			free <- c
 		}
+	}()
+	for c := range full {
+		err := c.err
 		for _, rec := range c.recs {
-			if rec.Position > b.Last {
+			if err != nil || rec.Position > b.Last {
 				break
 			}
 			for _, d := range split.split(rec.Data) {
-				if err := fn(rec.Arrival, d); err != nil {
-					return err
+				if err = fn(rec.Arrival, d); err != nil {
+					break
 				}
 			}
 		}
+		free <- c
+		if err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// chunk is one read of the source: its records and, from a RecordScanner, the one buffer
+// their data is copied into, both reused from read to read and from delivery to delivery.
+type chunk struct {
+	recs []Record
+	data []byte
+	ends []int // where each record's data ends in data, while it is read
+	err  error
+}
+
+var chunks = sync.Pool{New: func() any { return new(chunk) }}
+
+// read reads up to 1000 records of the shard from pos into c, and returns the position after
+// them.
+func (r *reader) read(stream string, pos uint64, c *chunk) (uint64, error) {
+	src := r.d.e.src
+	sc, ok := src.(RecordScanner)
+	if !ok {
+		recs, next, err := src.Read(stream, r.shard, pos, 1000)
+		c.recs = recs
+		return next, err
+	}
+	c.recs, c.data, c.ends = c.recs[:0], c.data[:0], c.ends[:0]
+	next, err := sc.Scan(stream, r.shard, pos, 1000, func(pos uint64, arrival time.Time, data []byte) {
+		c.data = append(c.data, data...)
+		c.ends = append(c.ends, len(c.data))
+		c.recs = append(c.recs, Record{Position: pos, Arrival: arrival})
+	})
+	start := 0
+	for i, end := range c.ends {
+		c.recs[i].Data = c.data[start:end:end]
+		start = end
+	}
+	return next, err
 }
 
 // write writes the batch's objects: one, or with dynamic partitioning one per partition and
