@@ -377,10 +377,13 @@ func (m *machine) catchUp() ([]string, error) {
 func (m *machine) take() (keys []string, n int, err error) {
 	r := m.r
 	cur := *r.d.info.Load()
-	recs, next, err := r.d.e.src.Read(m.stream, r.shard, m.pos, 1000)
+	c := chunks.Get().(*chunk)
+	defer chunks.Put(c)
+	next, err := r.read(m.stream, m.pos, c)
 	if err != nil {
 		return nil, 0, err
 	}
+	recs := c.recs
 	extra := 0
 	if cur.Delimiter != nil {
 		extra = len(*cur.Delimiter)
