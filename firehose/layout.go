@@ -155,7 +155,8 @@ func (r *reader) read(stream string, pos uint64, c *chunk) (uint64, error) {
 	sc, ok := src.(RecordScanner)
 	if !ok {
 		recs, next, err := src.Read(stream, r.shard, pos, 1000)
-		c.recs = recs
+		// Into the chunk's own slice, which a later read appends to: recs is the source's.
+		c.recs = append(c.recs[:0], recs...)
 		return next, err
 	}
 	c.recs, c.data, c.ends = c.recs[:0], c.data[:0], c.ends[:0]
