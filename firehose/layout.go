@@ -1,13 +1,11 @@
 package firehose
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -400,11 +398,10 @@ func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer)
 }
 
 // objectWriter is an object being written: what is written to it goes through the compressor
-// and a pipe into the sink's PutObject, which runs until close.
+// and a bufPipe into the sink's PutObject, which runs until close.
 type objectWriter struct {
 	cw       io.WriteCloser
-	bw       *bufio.Writer
-	pw       *io.PipeWriter
+	pipe     *bufPipe
 	err      error     // the compressor could not be made
 	decision *decision // the batch's decision being committed, if it is; the object ends after it
 	done     chan error
@@ -412,14 +409,13 @@ type objectWriter struct {
 
 func (r *reader) openObject(in Info, sp *spec, key string, bufSize int) *objectWriter {
 	e := r.d.e
-	pr, pw := io.Pipe()
-	w := &objectWriter{pw: pw, bw: bufio.NewWriterSize(pw, bufSize), decision: r.decision, done: make(chan error, 1)}
-	w.cw, w.err = newCompressor(sp.Compression, w.bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
+	w := &objectWriter{pipe: newBufPipe(bufSize), decision: r.decision, done: make(chan error, 1)}
+	w.cw, w.err = newCompressor(sp.Compression, w.pipe, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
 	ctype, cenc := contentHeaders(sp.Compression)
 	go func() {
-		err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
+		err := e.sink.PutObject(context.Background(), in.Bucket, key, w.pipe, ctype, cenc)
 		// Whatever the sink left unread fails the writer instead of blocking it.
-		pr.CloseWithError(errors.New("firehose: object write ended"))
+		w.pipe.closeRead()
 		w.done <- err
 	}()
 	return w
@@ -440,13 +436,10 @@ func (w *objectWriter) close(err error) error {
 	if err == nil {
 		err = w.cw.Close()
 	}
-	if err == nil {
-		err = w.bw.Flush()
-	}
 	if err == nil && w.decision != nil {
 		err = w.decision.wait()
 	}
-	w.pw.CloseWithError(err)
+	w.pipe.CloseWithError(err)
 	if serr := <-w.done; serr != nil {
 		return serr
 	}
