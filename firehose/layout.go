@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // spec is the part of a delivery stream's configuration that shapes its objects.
@@ -172,35 +174,41 @@ func (r *reader) read(stream string, pos uint64, c *chunk) (uint64, error) {
 }
 
 // write writes the batch's objects: one, or with dynamic partitioning one per partition and
-// one per error type.
-func (r *reader) write(in Info, b *batch) ([]string, error) {
+// one per error type. committed reports that the checkpoint moved past the batch with its
+// one object (see CommitSink).
+func (r *reader) write(in Info, b *batch) (keys []string, committed bool, err error) {
 	sp := b.Spec
 	if sp.Lambda != nil {
-		return r.writeTransformed(in, b)
+		keys, err = r.writeTransformed(in, b)
+		return keys, false, err
 	}
 	if sp.PartitionQuery != "" {
-		return r.writePartitioned(in, b)
+		keys, err = r.writePartitioned(in, b)
+		return keys, false, err
 	}
 	var delim []byte
 	if sp.Delimiter != nil {
 		delim = []byte(*sp.Delimiter)
 	}
-	err := r.putObject(in, sp, b.Key, func(w io.Writer) error {
-		return r.each(in, sp, b, func(_ time.Time, d []byte) error {
-			if _, err := w.Write(d); err != nil {
-				return err
-			}
-			if delim != nil {
-				_, err := w.Write(delim)
-				return err
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
+	var then func(*bolt.Tx) error
+	if _, ok := r.d.e.sink.(CommitSink); ok {
+		then = r.commitTx(in, b)
 	}
-	return []string{b.Key}, nil
+	w := r.openObject(in, sp, b.Key, 256<<10, then)
+	err = w.close(r.each(in, sp, b, func(_ time.Time, d []byte) error {
+		if _, err := w.Write(d); err != nil {
+			return err
+		}
+		if delim != nil {
+			_, err := w.Write(delim)
+			return err
+		}
+		return nil
+	}))
+	if err != nil {
+		return nil, false, err
+	}
+	return []string{b.Key}, then != nil, nil
 }
 
 // maxPartitions is the active-partition quota of a delivery stream (limits, dynamic
@@ -328,7 +336,7 @@ func (r *reader) writePartitioned(in Info, b *batch) ([]string, error) {
 		ws := make([]*objectWriter, hi-lo)
 		encs := make([]*json.Encoder, hi-lo)
 		for i := range ws {
-			ws[i] = r.openObject(in, sp, keys[lo+i], 64<<10)
+			ws[i] = r.openObject(in, sp, keys[lo+i], 64<<10, nil)
 			if groups[lo+i].errType != "" {
 				encs[i] = json.NewEncoder(ws[i])
 				encs[i].SetEscapeHTML(false)
@@ -393,7 +401,7 @@ func contentHeaders(compression string) (contentType, contentEncoding string) {
 
 // putObject streams fill's output through the compressor into one object.
 func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer) error) error {
-	w := r.openObject(in, sp, key, 256<<10)
+	w := r.openObject(in, sp, key, 256<<10, nil)
 	return w.close(fill(w))
 }
 
@@ -407,13 +415,19 @@ type objectWriter struct {
 	done     chan error
 }
 
-func (r *reader) openObject(in Info, sp *spec, key string, bufSize int) *objectWriter {
+// openObject starts writing an object; then, if not nil, is committed with it (CommitSink).
+func (r *reader) openObject(in Info, sp *spec, key string, bufSize int, then func(*bolt.Tx) error) *objectWriter {
 	e := r.d.e
 	w := &objectWriter{pipe: newBufPipe(bufSize), decision: r.decision, done: make(chan error, 1)}
 	w.cw, w.err = newCompressor(sp.Compression, w.pipe, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
 	ctype, cenc := contentHeaders(sp.Compression)
 	go func() {
-		err := e.sink.PutObject(context.Background(), in.Bucket, key, w.pipe, ctype, cenc)
+		var err error
+		if then != nil {
+			err = e.sink.(CommitSink).PutObjectThen(context.Background(), in.Bucket, key, w.pipe, ctype, cenc, then)
+		} else {
+			err = e.sink.PutObject(context.Background(), in.Bucket, key, w.pipe, ctype, cenc)
+		}
 		// Whatever the sink left unread fails the writer instead of blocking it.
 		w.pipe.closeRead()
 		w.done <- err

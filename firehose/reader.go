@@ -508,7 +508,7 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		r.failure.Store(nil)
 		return nil, nil
 	}
-	keys, err := r.write(in, b)
+	keys, committed, err := r.write(in, b)
 	if d := r.decision; d != nil && d.wait() != nil {
 		// Deciding failed, and with it every object written meanwhile: the batch is as it was.
 		return nil, d.err
@@ -520,8 +520,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 			"errorCode", de.Code, "attempts", de.Attempts, "retryIn", backoff(r.failures, e.retryBase, e.retryMax), "err", err)
 		return nil, err
 	}
-	if err := r.commit(in, b); err != nil {
-		return nil, err
+	if !committed {
+		if err := r.commit(in, b); err != nil {
+			return nil, err
+		}
 	}
 	r.failures = 0
 	r.failure.Store(nil)
@@ -569,7 +571,16 @@ func (r *reader) failed(err error) *DeliveryError {
 
 // commit moves the checkpoint past the batch and forgets it.
 func (r *reader) commit(in Info, b *batch) error {
-	return r.d.e.db.Update(func(tx *bolt.Tx) error {
+	return r.d.e.db.Update(r.commitTx(in, b))
+}
+
+// commitTx is commit's update, also run by a CommitSink in the transaction of the batch's
+// object. Running it twice is harmless.
+func (r *reader) commitTx(in Info, b *batch) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		if tx.DB() != r.d.e.db {
+			return errors.New("firehose: the sink's database is not the engine's")
+		}
 		root := tx.Bucket(rootBucket)
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], b.Last+1)
@@ -577,5 +588,5 @@ func (r *reader) commit(in Info, b *batch) error {
 			return err
 		}
 		return root.Bucket(batchBucket).Delete(stateKey(in.Name, r.shard))
-	})
+	}
 }

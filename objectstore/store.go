@@ -487,7 +487,14 @@ const MaxKeyLen = 1024
 // PutObject stores body under key, replacing any object there. The bytes stream to a temp
 // file (memory use does not grow with the object), are fsynced and then made visible by one
 // bbolt commit; a crash leaves the old object or the new one, never a mix.
-func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (_ ObjectInfo, err error) {
+func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (ObjectInfo, error) {
+	return s.PutObjectThen(ctx, bucket, key, body, meta, nil)
+}
+
+// PutObjectThen is PutObject with then, if not nil, run in the bbolt transaction that makes
+// the object visible: the object and what then writes are committed together or not at all.
+// then may run more than once (see groupCommit).
+func (s *Store) PutObjectThen(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta, then func(*bolt.Tx) error) (_ ObjectInfo, err error) {
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return ObjectInfo{}, ErrKeyTooLong
 	}
@@ -529,7 +536,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		os.Remove(tmp)
 		return ObjectInfo{}, err
 	}
-	err = s.commit(&info, tmp)
+	err = s.commitWith(&info, tmp, then)
 	return info, err
 }
 
