@@ -259,7 +259,7 @@ func (r *reader) writeChannel(in Info, b *batch) ([]string, error) {
 	dlq.Bucket = errBucket
 	plain := *sp
 	plain.Compression = Uncompressed
-	w := r.openObject(dlq, &plain, errKey, 64<<10)
+	w := r.openObject(dlq, &plain, errKey, 64<<10, nil)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	n, next := 0, 0

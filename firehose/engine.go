@@ -60,6 +60,22 @@ type Source interface {
 	Watch(stream string, shard int) (uint64, <-chan struct{}, error)
 }
 
+// RecordScanner is a Source that can also hand a read's records to a callback as it holds
+// them, instead of a copy of each: data is valid only until fn returns, and fn must not call
+// the source. Delivery copies the records into buffers of its own, reused, so a batch's bytes
+// are copied once on their way to the compressor and allocate nothing per record.
+type RecordScanner interface {
+	Scan(stream string, shard int, from uint64, max int, fn func(pos uint64, arrival time.Time, data []byte)) (next uint64, err error)
+}
+
+// CommitSink is a Sink that keeps its objects in the engine's own database (Options.DB) and
+// can run then in the transaction that makes an object visible. Delivery moves its checkpoint
+// past a batch of one object that way: the object and the checkpoint are committed together,
+// a commit fewer per batch.
+type CommitSink interface {
+	PutObjectThen(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string, then func(*bolt.Tx) error) error
+}
+
 // Sink is where objects go: the object store.
 type Sink interface {
 	BucketExists(ctx context.Context, bucket string) bool

@@ -45,7 +45,7 @@ func config(name string, mod func(*firehose.Config)) firehose.Config {
 	return c
 }
 
-func object(t *testing.T, a *app.App, key string) []byte {
+func object(t testing.TB, a *app.App, key string) []byte {
 	t.Helper()
 	_, f, err := a.Objects().GetObject(context.Background(), "out", key)
 	if err != nil {
@@ -69,7 +69,7 @@ func listKeys(t *testing.T, a *app.App) []string {
 	return keys
 }
 
-func decompress(t *testing.T, format string, b []byte) []byte {
+func decompress(t testing.TB, format string, b []byte) []byte {
 	t.Helper()
 	switch format {
 	case firehose.GZIP:
@@ -205,7 +205,7 @@ func countPrefix(keys []string, p string) int {
 	return n
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

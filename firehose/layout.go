@@ -1,18 +1,19 @@
 package firehose
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // spec is the part of a delivery stream's configuration that shapes its objects.
@@ -71,90 +72,148 @@ func (r *reader) readable(in Info, b *batch) (int, error) {
 // each calls fn for every record Firehose delivers from the batch's range of the source log,
 // after de-aggregation, in order. Records are read again from the log, never kept; the next
 // chunk is read while fn works through the current one, so reading the log overlaps
-// compressing it.
+// compressing it. data is valid only until fn returns.
 func (r *reader) each(in Info, sp *spec, b *batch, fn func(arrival time.Time, data []byte) error) error {
-	e := r.d.e
 	stream := sourceStream(in)
 	split := newSplitter(in.Type == KinesisStreamAsSource, sp)
-	type chunk struct {
-		recs []Record
-		err  error
+	// Three chunks go round: one being read, one waiting, one being written out.
+	free := make(chan *chunk, 3)
+	for range cap(free) {
+		free <- chunks.Get().(*chunk)
 	}
-	chunks := make(chan chunk, 1)
+	defer func() {
+		for range cap(free) {
+			chunks.Put(<-free)
+		}
+	}()
+	full := make(chan *chunk, 1)
 	stop := make(chan struct{})
-	defer close(stop)
 	go func() {
-		defer close(chunks)
+		defer close(full)
 		pos := b.First
 		for pos <= b.Last {
-			recs, next, err := e.src.Read(stream, r.shard, pos, 1000)
-			// A source may skip positions it lost to damage (the stream engine does); only a
-			// read that cannot get past pos means the batch's records are gone.
-			if err == nil && len(recs) == 0 && next <= pos {
-				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
-			}
+			var c *chunk
 			select {
-			case chunks <- chunk{recs, err}:
+			case c = <-free:
 			case <-stop:
 				return
 			}
+			next, err := r.read(stream, pos, c)
+			// A source may skip positions it lost to damage (the stream engine does); only a
+			// read that cannot get past pos means the batch's records are gone.
+			if err == nil && len(c.recs) == 0 && next <= pos {
+				err = fmt.Errorf("firehose: records %d..%d of %s shard %d are gone from the source", pos, b.Last, stream, r.shard)
+			}
+			c.err = err
+			full <- c
 			if err != nil {
 				return
 			}
 			pos = next
 		}
 	}()
-	for c := range chunks {
-		if c.err != nil {
-			return c.err
+	defer func() {
+		close(stop)
+		for c := range full {
+			free <- c
 		}
+	}()
+	for c := range full {
+		err := c.err
 		for _, rec := range c.recs {
-			if rec.Position > b.Last {
+			if err != nil || rec.Position > b.Last {
 				break
 			}
 			for _, d := range split.split(rec.Data) {
-				if err := fn(rec.Arrival, d); err != nil {
-					return err
+				if err = fn(rec.Arrival, d); err != nil {
+					break
 				}
 			}
+		}
+		free <- c
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// chunk is one read of the source: its records and, from a RecordScanner, the one buffer
+// their data is copied into, both reused from read to read and from delivery to delivery.
+type chunk struct {
+	recs []Record
+	data []byte
+	ends []int // where each record's data ends in data, while it is read
+	err  error
+}
+
+var chunks = sync.Pool{New: func() any { return new(chunk) }}
+
+// read reads up to 1000 records of the shard from pos into c, and returns the position after
+// them.
+func (r *reader) read(stream string, pos uint64, c *chunk) (uint64, error) {
+	src := r.d.e.src
+	sc, ok := src.(RecordScanner)
+	if !ok {
+		recs, next, err := src.Read(stream, r.shard, pos, 1000)
+		// Into the chunk's own slice, which a later read appends to: recs is the source's.
+		c.recs = append(c.recs[:0], recs...)
+		return next, err
+	}
+	c.recs, c.data, c.ends = c.recs[:0], c.data[:0], c.ends[:0]
+	next, err := sc.Scan(stream, r.shard, pos, 1000, func(pos uint64, arrival time.Time, data []byte) {
+		c.data = append(c.data, data...)
+		c.ends = append(c.ends, len(c.data))
+		c.recs = append(c.recs, Record{Position: pos, Arrival: arrival})
+	})
+	start := 0
+	for i, end := range c.ends {
+		c.recs[i].Data = c.data[start:end:end]
+		start = end
+	}
+	return next, err
+}
+
 // write writes the batch's objects: one, or with dynamic partitioning one per partition and
-// one per error type.
-func (r *reader) write(in Info, b *batch) ([]string, error) {
+// one per error type. committed reports that the checkpoint moved past the batch with its
+// one object (see CommitSink).
+func (r *reader) write(in Info, b *batch) (keys []string, committed bool, err error) {
 	sp := b.Spec
 	if sp.Channel != nil {
-		return r.writeChannel(in, b)
+		keys, err = r.writeChannel(in, b)
+		return keys, false, err
 	}
 	if sp.Lambda != nil {
-		return r.writeTransformed(in, b)
+		keys, err = r.writeTransformed(in, b)
+		return keys, false, err
 	}
 	if sp.PartitionQuery != "" {
-		return r.writePartitioned(in, b)
+		keys, err = r.writePartitioned(in, b)
+		return keys, false, err
 	}
 	var delim []byte
 	if sp.Delimiter != nil {
 		delim = []byte(*sp.Delimiter)
 	}
-	err := r.putObject(in, sp, b.Key, func(w io.Writer) error {
-		return r.each(in, sp, b, func(_ time.Time, d []byte) error {
-			if _, err := w.Write(d); err != nil {
-				return err
-			}
-			if delim != nil {
-				_, err := w.Write(delim)
-				return err
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
+	var then func(*bolt.Tx) error
+	if _, ok := r.d.e.sink.(CommitSink); ok {
+		then = r.commitTx(in, b)
 	}
-	return []string{b.Key}, nil
+	w := r.openObject(in, sp, b.Key, 256<<10, then)
+	err = w.close(r.each(in, sp, b, func(_ time.Time, d []byte) error {
+		if _, err := w.Write(d); err != nil {
+			return err
+		}
+		if delim != nil {
+			_, err := w.Write(delim)
+			return err
+		}
+		return nil
+	}))
+	if err != nil {
+		return nil, false, err
+	}
+	return []string{b.Key}, then != nil, nil
 }
 
 // maxPartitions is the active-partition quota of a delivery stream (limits, dynamic
@@ -282,7 +341,7 @@ func (r *reader) writePartitioned(in Info, b *batch) ([]string, error) {
 		ws := make([]*objectWriter, hi-lo)
 		encs := make([]*json.Encoder, hi-lo)
 		for i := range ws {
-			ws[i] = r.openObject(in, sp, keys[lo+i], 64<<10)
+			ws[i] = r.openObject(in, sp, keys[lo+i], 64<<10, nil)
 			if groups[lo+i].errType != "" {
 				encs[i] = json.NewEncoder(ws[i])
 				encs[i].SetEscapeHTML(false)
@@ -347,30 +406,35 @@ func contentHeaders(compression string) (contentType, contentEncoding string) {
 
 // putObject streams fill's output through the compressor into one object.
 func (r *reader) putObject(in Info, sp *spec, key string, fill func(w io.Writer) error) error {
-	w := r.openObject(in, sp, key, 256<<10)
+	w := r.openObject(in, sp, key, 256<<10, nil)
 	return w.close(fill(w))
 }
 
 // objectWriter is an object being written: what is written to it goes through the compressor
-// and a pipe into the sink's PutObject, which runs until close.
+// and a bufPipe into the sink's PutObject, which runs until close.
 type objectWriter struct {
-	cw   io.WriteCloser
-	bw   *bufio.Writer
-	pw   *io.PipeWriter
-	err  error // the compressor could not be made
-	done chan error
+	cw       io.WriteCloser
+	pipe     *bufPipe
+	err      error     // the compressor could not be made
+	decision *decision // the batch's decision being committed, if it is; the object ends after it
+	done     chan error
 }
 
-func (r *reader) openObject(in Info, sp *spec, key string, bufSize int) *objectWriter {
+// openObject starts writing an object; then, if not nil, is committed with it (CommitSink).
+func (r *reader) openObject(in Info, sp *spec, key string, bufSize int, then func(*bolt.Tx) error) *objectWriter {
 	e := r.d.e
-	pr, pw := io.Pipe()
-	w := &objectWriter{pw: pw, bw: bufio.NewWriterSize(pw, bufSize), done: make(chan error, 1)}
-	w.cw, w.err = newCompressor(sp.Compression, w.bw, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
+	w := &objectWriter{pipe: newBufPipe(bufSize), decision: r.decision, done: make(chan error, 1)}
+	w.cw, w.err = newCompressor(sp.Compression, w.pipe, strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], extension(sp)))
 	ctype, cenc := contentHeaders(sp.Compression)
 	go func() {
-		err := e.sink.PutObject(context.Background(), in.Bucket, key, pr, ctype, cenc)
+		var err error
+		if then != nil {
+			err = e.sink.(CommitSink).PutObjectThen(context.Background(), in.Bucket, key, w.pipe, ctype, cenc, then)
+		} else {
+			err = e.sink.PutObject(context.Background(), in.Bucket, key, w.pipe, ctype, cenc)
+		}
 		// Whatever the sink left unread fails the writer instead of blocking it.
-		pr.CloseWithError(errors.New("firehose: object write ended"))
+		w.pipe.closeRead()
 		w.done <- err
 	}()
 	return w
@@ -391,10 +455,10 @@ func (w *objectWriter) close(err error) error {
 	if err == nil {
 		err = w.cw.Close()
 	}
-	if err == nil {
-		err = w.bw.Flush()
+	if err == nil && w.decision != nil {
+		err = w.decision.wait()
 	}
-	w.pw.CloseWithError(err)
+	w.pipe.CloseWithError(err)
 	if serr := <-w.done; serr != nil {
 		return serr
 	}

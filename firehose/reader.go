@@ -38,6 +38,9 @@ type reader struct {
 	// error the latest of them met (nil after a success), for DescribeDeliveryStream.
 	failures int
 	failure  atomic.Pointer[DeliveryError]
+	// decision is the decision being committed while deliver writes the batch's objects
+	// (nil otherwise); each object waits for it before it ends.
+	decision *decision
 }
 
 // backoff is the wait before retrying after n failed deliveries in a row (n ≥ 1): base,
@@ -374,10 +377,13 @@ func (m *machine) catchUp() ([]string, error) {
 func (m *machine) take() (keys []string, n int, err error) {
 	r := m.r
 	cur := *r.d.info.Load()
-	recs, next, err := r.d.e.src.Read(m.stream, r.shard, m.pos, 1000)
+	c := chunks.Get().(*chunk)
+	defer chunks.Put(c)
+	next, err := r.read(m.stream, m.pos, c)
 	if err != nil {
 		return nil, 0, err
 	}
+	recs := c.recs
 	extra := 0
 	if cur.Delimiter != nil {
 		extra = len(*cur.Delimiter)
@@ -473,12 +479,25 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 			}
 		}
 		v, _ := json.Marshal(&nb)
-		if err := e.db.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
-		}); err != nil {
-			return nil, err
-		}
-		*b = nb
+		// The decision is committed while the objects are written, not before: each object
+		// holds back its end until the decision is durable (objectWriter.close), and the
+		// sink commits an object only once it has read its end, so no crash can leave an
+		// object without the decision that rewrites it under the same key.
+		d := &decision{done: make(chan struct{})}
+		go func() {
+			defer close(d.done)
+			d.err = e.db.Update(func(tx *bolt.Tx) error {
+				return tx.Bucket(rootBucket).Bucket(batchBucket).Put(stateKey(in.Name, r.shard), v)
+			})
+		}()
+		undecided := *b
+		*b, r.decision = nb, d
+		defer func() {
+			r.decision = nil
+			if d.wait() != nil {
+				*b = undecided
+			}
+		}()
 	} else if n, err := r.readable(in, b); err == nil && n == 0 {
 		// A decided batch is written again after a failure or a crash, maybe over objects
 		// already written. If the source has lost every one of its records to damage since,
@@ -492,7 +511,11 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 		r.failure.Store(nil)
 		return nil, nil
 	}
-	keys, err := r.write(in, b)
+	keys, committed, err := r.write(in, b)
+	if d := r.decision; d != nil && d.wait() != nil {
+		// Deciding failed, and with it every object written meanwhile: the batch is as it was.
+		return nil, d.err
+	}
 	if err != nil {
 		e.metrics.DeliveryFailed(in.Name)
 		de := r.failed(err)
@@ -500,8 +523,10 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 			"errorCode", de.Code, "attempts", de.Attempts, "retryIn", backoff(r.failures, e.retryBase, e.retryMax), "err", err)
 		return nil, err
 	}
-	if err := r.commit(in, b); err != nil {
-		return nil, err
+	if !committed {
+		if err := r.commit(in, b); err != nil {
+			return nil, err
+		}
 	}
 	r.failures = 0
 	r.failure.Store(nil)
@@ -516,6 +541,18 @@ func (r *reader) deliver(b *batch, trigger string) ([]string, error) {
 	e.logger.Info("firehose: delivered", "deliveryStream", in.Name, "bucket", in.Bucket, "keys", keys,
 		"records", b.Records, "bytes", b.Bytes, "trigger", trigger)
 	return keys, nil
+}
+
+// decision is the commit of a batch's decision (its keys and spec), under way while the
+// batch's objects are written.
+type decision struct {
+	done chan struct{}
+	err  error
+}
+
+func (d *decision) wait() error {
+	<-d.done
+	return d.err
 }
 
 // failed counts a failed delivery and records the error it met as Firehose names it: S3's
@@ -537,7 +574,16 @@ func (r *reader) failed(err error) *DeliveryError {
 
 // commit moves the checkpoint past the batch and forgets it.
 func (r *reader) commit(in Info, b *batch) error {
-	return r.d.e.db.Update(func(tx *bolt.Tx) error {
+	return r.d.e.db.Update(r.commitTx(in, b))
+}
+
+// commitTx is commit's update, also run by a CommitSink in the transaction of the batch's
+// object. Running it twice is harmless.
+func (r *reader) commitTx(in Info, b *batch) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
+		if tx.DB() != r.d.e.db {
+			return errors.New("firehose: the sink's database is not the engine's")
+		}
 		root := tx.Bucket(rootBucket)
 		var v [8]byte
 		binary.BigEndian.PutUint64(v[:], b.Last+1)
@@ -545,5 +591,5 @@ func (r *reader) commit(in Info, b *batch) error {
 			return err
 		}
 		return root.Bucket(batchBucket).Delete(stateKey(in.Name, r.shard))
-	})
+	}
 }

@@ -1,6 +1,7 @@
 package objectstore_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -121,8 +122,9 @@ func BenchmarkListObjectVersions(b *testing.B) {
 	}
 }
 
-// BenchmarkPutObject times a 4 KiB put in the engine (temp file, label, fsync, rename, bbolt
-// commit), the cost repair's blob labels add to. Run: go test ./objectstore -run '^$' -bench PutObject
+// BenchmarkPutObject times puts in the engine (temp file, label, fsync, rename, bbolt commit):
+// of 4 KiB, the cost repair's blob labels add to, and of 32 MiB, what a large Firehose object
+// costs to write. Run: go test ./objectstore -run '^$' -bench PutObject
 func BenchmarkPutObject(b *testing.B) {
 	dir := b.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "meta.db"), 0o644, nil)
@@ -135,14 +137,20 @@ func BenchmarkPutObject(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	store.CreateBucket(ctx, "bench", "us-east-1")
-	body := strings.Repeat("x", 4<<10)
+	if err := store.CreateBucket(ctx, "bench", "us-east-1"); err != nil {
+		b.Fatal(err)
+	}
 	meta := objectstore.ObjectMeta{ContentType: "application/json", UserMeta: map[string]string{"origin": "bench"}}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for i := 0; b.Loop(); i++ {
-		if _, err := store.PutObject(ctx, "bench", fmt.Sprintf("k/%d", i), strings.NewReader(body), meta); err != nil {
-			b.Fatal(err)
-		}
+	for _, size := range []int{4 << 10, 32 << 20} {
+		body := bytes.Repeat([]byte("x"), size)
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for i := 0; b.Loop(); i++ {
+				if _, err := store.PutObject(ctx, "bench", fmt.Sprintf("k/%d", i%4), bytes.NewReader(body), meta); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

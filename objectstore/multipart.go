@@ -247,7 +247,7 @@ func (s *Store) writeTemp(body io.Reader, contentMD5 []byte, describe func(id st
 		return "", "", 0, nil, err
 	}
 	h := md5.New()
-	n, err = copyBody(io.MultiWriter(f, h), body)
+	n, err = copyBody(f, h, body)
 	if err == nil && describe != nil {
 		info, region := describe(id, n)
 		s.label(f, info, region)

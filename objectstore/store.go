@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"maps"
@@ -310,10 +311,37 @@ func syncDir(dir string) {
 // uploads come and go.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-func copyBody(dst io.Writer, src io.Reader) (int64, error) {
+// copyBody writes src to the blob file f and to h (the ETag's MD5).
+func copyBody(f *os.File, h hash.Hash, src io.Reader) (int64, error) {
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	return io.CopyBuffer(dst, src, *buf)
+	return io.CopyBuffer(&blobWriter{f: f, h: h}, src, *buf)
+}
+
+// writebackEvery is how many bytes of a blob are written before the disk is asked to start
+// writing them back.
+const writebackEvery = 1 << 20
+
+// blobWriter writes a blob to its file and its MD5. Every writebackEvery bytes it starts the
+// writeback of what it wrote since (without waiting for it): the disk then writes while the
+// body is still arriving, so the fsync that commits a large blob waits for its last stretch
+// only, and the kernel never throttles the writer for the dirty pages of a whole blob.
+type blobWriter struct {
+	f       *os.File
+	h       hash.Hash
+	off     int64 // bytes written
+	started int64 // bytes whose writeback has been started
+}
+
+func (w *blobWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.off += int64(n)
+	if w.off-w.started >= writebackEvery {
+		startWriteback(w.f, w.started, w.off-w.started)
+		w.started = w.off
+	}
+	return n, err
 }
 
 func newID() string {
@@ -486,7 +514,14 @@ const MaxKeyLen = 1024
 // PutObject stores body under key, replacing any object there. The bytes stream to a temp
 // file (memory use does not grow with the object), are fsynced and then made visible by one
 // bbolt commit; a crash leaves the old object or the new one, never a mix.
-func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (_ ObjectInfo, err error) {
+func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta) (ObjectInfo, error) {
+	return s.PutObjectThen(ctx, bucket, key, body, meta, nil)
+}
+
+// PutObjectThen is PutObject with then, if not nil, run in the bbolt transaction that makes
+// the object visible: the object and what then writes are committed together or not at all.
+// then may run more than once (see groupCommit).
+func (s *Store) PutObjectThen(ctx context.Context, bucket, key string, body io.Reader, meta ObjectMeta, then func(*bolt.Tx) error) (_ ObjectInfo, err error) {
 	if len(key) == 0 || len(key) > MaxKeyLen {
 		return ObjectInfo{}, ErrKeyTooLong
 	}
@@ -505,7 +540,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		return ObjectInfo{}, err
 	}
 	h := md5.New()
-	n, err := copyBody(io.MultiWriter(f, h), body)
+	n, err := copyBody(f, h, body)
 	sum := h.Sum(nil)
 	info := ObjectInfo{
 		ObjectMeta: meta, Bucket: bucket, Key: key, Size: n,
@@ -528,7 +563,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, body io.Reade
 		os.Remove(tmp)
 		return ObjectInfo{}, err
 	}
-	err = s.commit(&info, tmp)
+	err = s.commitWith(&info, tmp, then)
 	return info, err
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/localpipe/localpipe/firehose"
 	"github.com/localpipe/localpipe/firehose/firehoseapi"
 	"github.com/localpipe/localpipe/internal/awsjson"
@@ -99,6 +101,18 @@ func (s streamSource) Read(name string, shard int, from uint64, max int) ([]fire
 	return out, res.Next, nil
 }
 
+// Scan reads as Read does, handing each record to fn straight from the stream engine's read
+// buffer (see firehose.RecordScanner).
+func (s streamSource) Scan(name string, shard int, from uint64, max int, fn func(uint64, time.Time, []byte)) (uint64, error) {
+	res, err := s.e.ReadFunc(name, shard, from, max, 4<<20, func(pos uint64, arrivalMs int64, _, data []byte) {
+		fn(pos, time.UnixMilli(arrivalMs), data)
+	})
+	if err != nil {
+		return from, err
+	}
+	return res.Next, nil
+}
+
 // ShardSequence names a Kinesis shard's records as Kinesis does, for a function's
 // kinesisRecordMetadata.
 func (s streamSource) ShardSequence(name string, shard int) (string, func(uint64, time.Time) string, error) {
@@ -149,10 +163,15 @@ func (k storeSink) BucketExists(ctx context.Context, bucket string) bool {
 }
 
 func (k storeSink) PutObject(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string) error {
+	return k.PutObjectThen(ctx, bucket, key, body, contentType, contentEncoding, nil)
+}
+
+// PutObjectThen makes storeSink a firehose.CommitSink: the engine and the store share a.db.
+func (k storeSink) PutObjectThen(ctx context.Context, bucket, key string, body io.Reader, contentType, contentEncoding string, then func(*bolt.Tx) error) error {
 	if code, msg, _ := k.faults.s3Fault(ctx, "PutObject", bucket); code != "" {
 		return &firehose.SinkError{Code: code, Message: msg}
 	}
-	_, err := k.s.PutObject(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding})
+	_, err := k.s.PutObjectThen(ctx, bucket, key, body, objectstore.ObjectMeta{ContentType: contentType, ContentEncoding: contentEncoding}, then)
 	if errors.Is(err, objectstore.ErrNoSuchBucket) {
 		return &firehose.SinkError{Code: "NoSuchBucket", Message: "The specified bucket does not exist"}
 	}
