@@ -78,8 +78,8 @@ func stringMap(m *vmap) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, m.Len())
-	for _, k := range m.keys {
-		out[k] = toString(m.m[k])
+	for i, k := range m.keys {
+		out[k] = toString(m.vals[i])
 	}
 	return out
 }

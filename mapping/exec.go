@@ -387,7 +387,7 @@ func (s *state) foreach(n *foreachNode) error {
 				more = i+1 < len(l.Items)
 			}
 		} else {
-			v = m.m[m.keys[i]]
+			v = m.vals[i]
 			more = i+1 < len(m.keys)
 		}
 		ls.index = i
