@@ -27,7 +27,7 @@ func (s *Schema) Validate(body []byte) []string {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	v, err := decodeInstance(body)
+	v, err := decodeBody(body)
 	if err != nil {
 		return []string{"Unable to parse the request body as JSON: " + err.Error()}
 	}
