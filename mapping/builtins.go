@@ -84,36 +84,53 @@ func stringMap(m *vmap) map[string]string {
 	return out
 }
 
-// subMap returns m[key] as a map, creating it when absent.
-func subMap(m *vmap, key string) *vmap {
+// subMap returns m[key] as a map, creating it with room for size entries when absent.
+func subMap(m *vmap, key string, size int) *vmap {
 	if v, ok := m.Get(key); ok {
 		if sm, ok := v.(*vmap); ok {
 			return sm
 		}
 	}
-	sm := newVMap()
+	sm := newVMapSize(size)
 	m.Put(key, sm)
 	return sm
 }
 
 // newContext builds $context from the request's values and adds the writable override maps.
 func newContext(in map[string]any) (*vmap, *overrideMaps, error) {
-	v, err := fromGo(in, 0)
+	ctx, err := mapFromGo(in, 2, func(v any) (any, error) { return fromGo(v, 1) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("mapping: context: %w", err)
 	}
-	ctx, ok := v.(*vmap)
-	if !ok {
-		ctx = newVMap()
-	}
 	o := &overrideMaps{}
-	o.resp = subMap(ctx, "responseOverride")
-	o.respHeader = subMap(o.resp, "header")
-	req := subMap(ctx, "requestOverride")
-	o.reqHeader = subMap(req, "header")
-	o.reqPath = subMap(req, "path")
-	o.reqQuery = subMap(req, "querystring")
+	o.resp = subMap(ctx, "responseOverride", 1)
+	o.respHeader = subMap(o.resp, "header", 0)
+	req := subMap(ctx, "requestOverride", 3)
+	o.reqHeader = subMap(req, "header", 0)
+	o.reqPath = subMap(req, "path", 0)
+	o.reqQuery = subMap(req, "querystring", 0)
 	return ctx, o, nil
+}
+
+// mapFromGo converts a Go map into a vmap ordered by key, with room for extra more entries.
+func mapFromGo[V any](v map[string]V, extra int, conv func(V) (any, error)) (*vmap, error) {
+	m := newVMapSize(len(v) + extra)
+	for k := range v {
+		m.keys = append(m.keys, k)
+	}
+	sort.Strings(m.keys)
+	for _, k := range m.keys {
+		c, err := conv(v[k])
+		if err != nil {
+			return nil, err
+		}
+		m.vals = append(m.vals, c)
+	}
+	m.mods = len(m.keys)
+	if len(m.keys) > smallVMap {
+		m.reindex()
+	}
+	return m, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -168,21 +185,9 @@ func fromGo(v any, depth int) (any, error) {
 		}
 		return l, nil
 	case map[string]string:
-		m := newVMap()
-		for _, k := range sortedKeys(v) {
-			m.Put(k, v[k])
-		}
-		return m, nil
+		return mapFromGo(v, 0, func(s string) (any, error) { return s, nil })
 	case map[string]any:
-		m := newVMap()
-		for _, k := range sortedKeys(v) {
-			c, err := fromGo(v[k], depth+1)
-			if err != nil {
-				return nil, err
-			}
-			m.Put(k, c)
-		}
-		return m, nil
+		return mapFromGo(v, 0, func(x any) (any, error) { return fromGo(x, depth+1) })
 	}
 	return nil, fmt.Errorf("unsupported value of type %T", v)
 }

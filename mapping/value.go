@@ -43,6 +43,14 @@ const smallVMap = 8
 // newVMap returns an empty vmap.
 func newVMap() *vmap { return &vmap{} }
 
+// newVMapSize returns an empty vmap with room for n entries.
+func newVMapSize(n int) *vmap {
+	if n == 0 {
+		return &vmap{}
+	}
+	return &vmap{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
 func (m *vmap) find(key string) int {
 	if m.idx != nil {
 		if i, ok := m.idx[key]; ok {
