@@ -84,16 +84,26 @@ func stringMap(m *vmap) map[string]string {
 	return out
 }
 
-// subMap returns m[key] as a map, creating it with room for size entries when absent.
-func subMap(m *vmap, key string, size int) *vmap {
+// subMap returns m[key] if it is a map, else puts fresh there and returns it.
+func subMap(m *vmap, key string, fresh *vmap) *vmap {
 	if v, ok := m.Get(key); ok {
 		if sm, ok := v.(*vmap); ok {
 			return sm
 		}
 	}
-	sm := newVMapSize(size)
-	m.Put(key, sm)
-	return sm
+	m.Put(key, fresh)
+	return fresh
+}
+
+// overrideStore holds a render's override maps and their entries in one allocation: every
+// render that reads $context makes them, and few set anything in them.
+type overrideStore struct {
+	o                                                   overrideMaps
+	resp, respHeader, req, reqHeader, reqPath, reqQuery vmap
+	respKeys                                            [1]string
+	respVals                                            [1]any
+	reqKeys                                             [3]string
+	reqVals                                             [3]any
 }
 
 // newContext builds $context from the request's values and adds the writable override maps.
@@ -102,13 +112,16 @@ func newContext(in map[string]any) (*vmap, *overrideMaps, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("mapping: context: %w", err)
 	}
-	o := &overrideMaps{}
-	o.resp = subMap(ctx, "responseOverride", 1)
-	o.respHeader = subMap(o.resp, "header", 0)
-	req := subMap(ctx, "requestOverride", 3)
-	o.reqHeader = subMap(req, "header", 0)
-	o.reqPath = subMap(req, "path", 0)
-	o.reqQuery = subMap(req, "querystring", 0)
+	st := &overrideStore{}
+	st.resp.keys, st.resp.vals = st.respKeys[:0], st.respVals[:0]
+	st.req.keys, st.req.vals = st.reqKeys[:0], st.reqVals[:0]
+	o := &st.o
+	o.resp = subMap(ctx, "responseOverride", &st.resp)
+	o.respHeader = subMap(o.resp, "header", &st.respHeader)
+	req := subMap(ctx, "requestOverride", &st.req)
+	o.reqHeader = subMap(req, "header", &st.reqHeader)
+	o.reqPath = subMap(req, "path", &st.reqPath)
+	o.reqQuery = subMap(req, "querystring", &st.reqQuery)
 	return ctx, o, nil
 }
 
