@@ -54,7 +54,7 @@ type console struct {
 	a      *App
 	router http.Handler
 
-	mu          sync.Mutex
+	mu sync.Mutex
 	// invocations are the recent invocations, newest last; only the last
 	// consoleRecentInvocations count. The slice may hold up to twice that, so dropping the
 	// oldest costs one copy per consoleRecentInvocations requests, not one per request.
