@@ -958,3 +958,35 @@ func TestHeadHasNoBody(t *testing.T) {
 		t.Errorf("GET on a HEAD-only resource: %d", w.Code)
 	}
 }
+
+// TestTemplateParamsOnDemand: the method request parameters are gathered only for a template
+// that names params, however it reaches $input; a gateway response sent before the request
+// is read (an unknown resource) sees none, and one sent after (a refused body) sees them.
+func TestTemplateParamsOnDemand(t *testing.T) {
+	for src, want := range map[string]bool{`$input.params('h')`: true, `#set($i = $input)$i.params().header`: true,
+		`$input.body`: false, `{"p":"$context.requestId"}`: false} {
+		tm, err := gateway.CompileTemplates("t", map[string]string{"application/json": src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tm["application/json"].ReadsParams; got != want {
+			t.Errorf("%s: ReadsParams %v, want %v", src, got, want)
+		}
+	}
+	e := newEnv(t, docJSON(M{"/x": M{"post": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `#set($i = $input)$i.params().header.get('X-Client')|$input.params('q')`}}}},
+		M{"x-amazon-apigateway-request-validator": "body",
+			"requestBody": M{"content": M{"application/json": M{"schema": M{"type": "object", "required": []any{"a"}}}}}})}},
+		M{"x-amazon-apigateway-request-validators": M{"body": M{"validateRequestBody": true}},
+			"x-amazon-apigateway-gateway-responses": M{"DEFAULT_4XX": M{"responseTemplates": M{"application/json": `[$input.params('X-Client')]`}}}}))
+	h := map[string]string{"X-Client": "c1"}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/x?q=v", body: `{"a":1}`, header: h}); w.Code != 200 || w.Body.String() != "c1|v" {
+		t.Errorf("method: %d %s", w.Code, w.Body)
+	}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/nothing", header: h}); w.Code != 403 || w.Body.String() != "[]" {
+		t.Errorf("before the request is read: %d %s", w.Code, w.Body)
+	}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/x", body: `{}`, header: h}); w.Code != 400 || w.Body.String() != "[c1]" {
+		t.Errorf("refused body: %d %s", w.Code, w.Body)
+	}
+}

@@ -103,7 +103,7 @@ func (q *call) gatewayError(e gwError) {
 	var body []byte
 	if t != nil {
 		var out bytes.Buffer
-		over, err := t.Execute(&out, &mapping.Input{Body: q.body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables})
+		over, err := t.Execute(&out, &mapping.Input{Body: q.body, Params: q.paramsFor(t), Context: q.contextFor(t), StageVariables: q.stage.Variables})
 		if err != nil {
 			q.s.log.Warn("gateway: rendering a gateway response template failed", "requestId", q.requestID,
 				"responseType", e.typ, "template", t.Name(), "err", err)

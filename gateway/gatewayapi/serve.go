@@ -38,10 +38,13 @@ type call struct {
 	// rawPathParams are the path parameters as sent, still percent-encoded: API Gateway gives
 	// REST API templates and Lambda proxy events the undecoded value (TestPathParamsReachTemplatesUndecoded).
 	rawPathParams map[string]string
-	params        mapping.Params
-	body          []byte
-	key           *APIKey
-	test          *testInvoke // set for TestInvokeMethod, whose deployment d is its own
+	// params are built by paramsFor when a template first reads them, once paramsReady:
+	// a gateway response sent before the request is read that far sees none.
+	params      *mapping.Params
+	paramsReady bool
+	body        []byte
+	key         *APIKey
+	test        *testInvoke // set for TestInvokeMethod, whose deployment d is its own
 
 	ctx map[string]any // $context, built on first use
 
@@ -145,7 +148,7 @@ func (q *call) serve() {
 		}
 		q.body = body
 	}
-	q.params = q.requestParams()
+	q.paramsReady = true
 
 	if q.p.Auth != nil && q.test == nil && !q.authorize() {
 		return
@@ -322,7 +325,20 @@ func (q *call) contextValue(path string) (string, bool) {
 
 // input is the input of template t for the method request.
 func (q *call) input(t *gateway.CompiledTemplate, body []byte) *mapping.Input {
-	return &mapping.Input{Body: body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables}
+	return &mapping.Input{Body: body, Params: q.paramsFor(t), Context: q.contextFor(t), StageVariables: q.stage.Variables}
+}
+
+// paramsFor returns the method request parameters for template t: none for a template that
+// cannot read them, which spares most requests copying every header.
+func (q *call) paramsFor(t *gateway.CompiledTemplate) mapping.Params {
+	if !t.ReadsParams || !q.paramsReady {
+		return mapping.Params{}
+	}
+	if q.params == nil {
+		p := q.requestParams()
+		q.params = &p
+	}
+	return *q.params
 }
 
 // contextFor returns $context with only what t reads.
