@@ -509,6 +509,19 @@ func (s *state) lookupIn(name string, frames int) (any, error) {
 // written when rendering fails. The returned Overrides hold what the template set in
 // $context.responseOverride and $context.requestOverride.
 func (t *Template) Execute(w io.Writer, in *Input) (*Overrides, error) {
+	out, over, err := t.Render(in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(out); err != nil {
+		return nil, err
+	}
+	return over, nil
+}
+
+// Render is Execute returning the output, for a caller that keeps it: the bytes are the
+// render's own, not copied again.
+func (t *Template) Render(in *Input) ([]byte, *Overrides, error) {
 	if in == nil {
 		in = &Input{}
 	}
@@ -522,7 +535,7 @@ func (t *Template) Execute(w io.Writer, in *Input) (*Overrides, error) {
 	for k, v := range in.Vars {
 		cv, err := fromGo(v, 0)
 		if err != nil {
-			return nil, fmt.Errorf("mapping: variable %s: %w", k, err)
+			return nil, nil, fmt.Errorf("mapping: variable %s: %w", k, err)
 		}
 		s.vars[k] = cv
 	}
@@ -531,13 +544,10 @@ func (t *Template) Execute(w io.Writer, in *Input) (*Overrides, error) {
 		err = nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.over == nil {
-		return &Overrides{}, nil
+		return buf.Bytes(), &Overrides{}, nil
 	}
-	return s.over.read(), nil
+	return buf.Bytes(), s.over.read(), nil
 }

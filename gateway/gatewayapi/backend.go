@@ -336,15 +336,14 @@ func (q *call) applyResponse(cr *gateway.CompiledResponse, header http.Header, b
 			out.Set("Content-Type", key)
 		}
 		if t != nil {
-			var buf bytes.Buffer
-			over, err := t.Execute(&buf, q.input(t, body))
+			rendered, over, err := t.Render(q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the response template failed", "requestId", q.requestID,
 					"method", q.p.Where, "template", t.Name(), "err", err)
 				q.gatewayError(errInternal)
 				return
 			}
-			respBody = buf.Bytes()
+			respBody = rendered
 			if over != nil {
 				if over.Status != 0 {
 					code = over.Status

@@ -450,8 +450,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			// A binary payload that is not converted to text passes through untouched
 			// (unverified: from the content type conversion table of the developer guide).
 		case found && t != nil:
-			var out bytes.Buffer
-			o, err := t.Execute(&out, q.input(t, body))
+			out, o, err := t.Render(q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
 					"method", p.Where, "template", t.Name(), "err", err)
@@ -465,7 +464,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 				q.gatewayError(errInternal)
 				return nil, false
 			}
-			body, over, ir.template = out.Bytes(), o, t
+			body, over, ir.template = out, o, t
 		case found:
 			// An empty template: the payload passes through.
 		case len(p.RequestTemplates) == 0 && p.Integration.PassthroughBehavior != gateway.PassthroughNever:
