@@ -28,6 +28,7 @@ type call struct {
 	start time.Time
 
 	requestID, extendedID string
+	apiID                 string // as the invoke URL names it, for Options.Observe
 
 	d          *gateway.DeploymentPlan
 	stage      gateway.Stage
@@ -87,7 +88,7 @@ func (q *call) explain(resource, reason string) {
 
 func (q *call) serve() {
 	apiID, stage, path, _ := InvokeTarget(q.r)
-	q.stageName, q.path = stage, path
+	q.apiID, q.stageName, q.path = apiID, stage, path
 	if q.test == nil {
 		q.d = q.s.deploymentAt(apiID, stage)
 	}
