@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -988,5 +989,21 @@ func TestTemplateParamsOnDemand(t *testing.T) {
 	}
 	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/x", body: `{}`, header: h}); w.Code != 400 || w.Body.String() != "[c1]" {
 		t.Errorf("refused body: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestRequestBodyReadFails: a body that breaks off, whether its length was declared or not,
+// is a gateway response, not a call with what arrived.
+func TestRequestBodyReadFails(t *testing.T) {
+	e := newEnv(t, openapi(putRecordPath))
+	for _, declared := range []int64{-1, 100} {
+		hr := httptest.NewRequest("POST", "http://localhost:4566/_aws/execute-api/testapi/prod/stream",
+			io.MultiReader(strings.NewReader(`{"a":`), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		hr.ContentLength = declared
+		w := httptest.NewRecorder()
+		e.s.ServeHTTP(w, hr)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), "Invalid request body") {
+			t.Errorf("declared length %d: %d %s", declared, w.Code, w.Body)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -137,7 +136,7 @@ func (q *call) serve() {
 		}
 	}
 	if q.r.Body != nil {
-		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxPayloadSize+1))
+		body, err := awsjson.ReadBody(q.r, MaxPayloadSize)
 		if err != nil {
 			q.s.log.Info("gateway: reading the request body failed", "requestId", q.requestID, "err", err)
 			q.gatewayError(gwError{typ: "BAD_REQUEST_BODY", status: 400, message: "Invalid request body", errorType: "BadRequestException"})
