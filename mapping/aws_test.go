@@ -252,3 +252,23 @@ func TestLargeMap(t *testing.T) {
 		t.Errorf("\n got: %s\nwant: %s", got, want)
 	}
 }
+
+// TestContextNoOverrides: with NoOverrides, $context's variables read as they do with the
+// override maps, and nothing is overridden.
+func TestContextNoOverrides(t *testing.T) {
+	ctx := map[string]any{"requestId": "r-1", "identity": map[string]any{"sourceIp": "127.0.0.1"}}
+	tm, err := Parse("c", `$context.requestId $context.identity.sourceIp [$!context.stage]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, no := range []bool{false, true} {
+		var b bytes.Buffer
+		over, err := tm.Execute(&b, &Input{Context: ctx, NoOverrides: no})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != "r-1 127.0.0.1 []" || over.Status != 0 || over.Header != nil || over.RequestHeader != nil {
+			t.Errorf("NoOverrides %v: %q %+v", no, b.String(), over)
+		}
+	}
+}

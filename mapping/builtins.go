@@ -27,6 +27,10 @@ type Input struct {
 	StageVariables map[string]string
 	// Vars are extra top-level variables, in the same value forms as Context.
 	Vars map[string]any
+	// NoOverrides leaves $context.responseOverride and $context.requestOverride out of
+	// $context, sparing their maps, for a caller that knows the template reads $context only
+	// as $context.name with names of Context entries: such a template cannot tell.
+	NoOverrides bool
 }
 
 // Params are the request's path, query string and header parameters.

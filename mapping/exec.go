@@ -488,6 +488,14 @@ func (s *state) lookupIn(name string, frames int) (any, error) {
 	}
 	switch name {
 	case "context":
+		if s.in.NoOverrides {
+			ctx, err := mapFromGo(s.in.Context, 0, func(v any) (any, error) { return fromGo(v, 1) })
+			if err != nil {
+				return nil, fmt.Errorf("mapping: context: %w", err)
+			}
+			s.vars["context"] = ctx
+			return ctx, nil
+		}
 		ctx, over, err := newContext(s.in.Context)
 		if err != nil {
 			return nil, err

@@ -1007,3 +1007,24 @@ func TestRequestBodyReadFails(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateContextOverrides: a template that reads $context only by variable names gets
+// it without the override maps; any other use of $context still sees them, as before.
+func TestTemplateContextOverrides(t *testing.T) {
+	for src, want := range map[string]string{
+		`$context.stage|$context.resourcePath|$!context.nope`: `prod|/x|`,
+		`$context.keySet().contains('requestOverride') $context.size()`: `true 2`,
+		`#set($c = $context)$c.containsKey('responseOverride') $c.requestOverride`: `true {header={}, path={}, querystring={}}`,
+		`$context.stage#set($context.responseOverride.status = 202)`: `prod`,
+	} {
+		e := newEnv(t, docJSON(M{"/x": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+			"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": src}}}}, nil)}}, nil))
+		w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"})
+		if w.Body.String() != want {
+			t.Errorf("%s: %q, want %q", src, w.Body, want)
+		}
+		if strings.Contains(src, "202") && w.Code != 202 {
+			t.Errorf("%s: status %d", src, w.Code)
+		}
+	}
+}

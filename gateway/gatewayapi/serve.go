@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -325,7 +326,22 @@ func (q *call) contextValue(path string) (string, bool) {
 
 // input is the input of template t for the method request.
 func (q *call) input(t *gateway.CompiledTemplate, body []byte) *mapping.Input {
-	return &mapping.Input{Body: body, Params: q.paramsFor(t), Context: q.contextFor(t), StageVariables: q.stage.Variables}
+	return &mapping.Input{Body: body, Params: q.paramsFor(t), Context: q.contextFor(t), StageVariables: q.stage.Variables,
+		NoOverrides: readsOnlyContextVars(t)}
+}
+
+// readsOnlyContextVars reports whether t reads $context only as $context.name with names of
+// contextNames, so that it can neither see nor set the override maps.
+func readsOnlyContextVars(t *gateway.CompiledTemplate) bool {
+	if t.Needs == nil {
+		return false
+	}
+	for _, k := range t.Needs {
+		if !slices.Contains(contextNames, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // paramsFor returns the method request parameters for template t: none for a template that
