@@ -47,7 +47,7 @@ func (q *call) serveAWS() {
 	}
 	h := http.Header{}
 	if ct != "" {
-		h.Set("Content-Type", ct)
+		h["Content-Type"] = []string{ct} // Set's canonical form, without working it out
 	}
 	q.integrationResponse(status, h, resp)
 }
@@ -340,7 +340,7 @@ func (q *call) applyResponse(cr *gateway.CompiledResponse, header http.Header, b
 	respBody := body
 	if key, t, found := chooseTemplate(cr.Templates, cr.Order, q.r.Header.Get("Accept")); found {
 		if out.Get("Content-Type") == "" {
-			out.Set("Content-Type", key)
+			out["Content-Type"] = []string{key}
 		}
 		if t != nil {
 			rendered, over, err := t.Render(q.input(t, body))
