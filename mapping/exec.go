@@ -534,7 +534,9 @@ func (t *Template) Render(in *Input) ([]byte, *Overrides, error) {
 		in = &Input{}
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(t.src) + 64)
+	// Room for the source's text and, as request templates mostly embed the body (often
+	// base64-encoded), for some of it: growing the buffer costs a copy and an allocation.
+	buf.Grow(len(t.src) + 64 + min(2*len(in.Body), 4096))
 	s := &state{t: t, out: &buf, in: in, vars: make(map[string]any, 8)}
 	// $context and $stageVariables are built when first used (see lookupIn): most
 	// templates read neither, and building them is most of a small render's cost.

@@ -143,6 +143,9 @@ type entry struct {
 
 // toString renders a value as Java's String.valueOf would, with AWS's rule for JSON lists.
 func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s // as writeString would copy it
+	}
 	var b strings.Builder
 	writeString(&b, v, 0)
 	return b.String()
