@@ -55,7 +55,7 @@ func (d *fastDecoder) value(depth int) (any, bool) {
 	case c == '[':
 		return d.array(depth)
 	case c == '"':
-		return d.str()
+		return d.str() // boxed here, not for object keys
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	case c == 't':
@@ -103,7 +103,7 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[k.(string)] = v // a repeated key keeps its last value, as with encoding/json
+		m[k] = v // a repeated key keeps its last value, as with encoding/json
 		d.space()
 		if d.i >= len(d.b) {
 			return nil, false
@@ -122,7 +122,7 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 
 func (d *fastDecoder) array(depth int) (any, bool) {
 	d.i++ // [
-	list := []any{}
+	list := make([]any, 0, 4) // most lists in a request body are short
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
 		d.i++
@@ -153,7 +153,7 @@ func (d *fastDecoder) array(depth int) (any, bool) {
 
 // str reads a string. One with escapes or bytes that are not UTF-8 is unquoted by
 // encoding/json, whose rules for those (lone surrogates, U+FFFD) it must match.
-func (d *fastDecoder) str() (any, bool) {
+func (d *fastDecoder) str() (string, bool) {
 	start := d.i
 	d.i++ // "
 	plain := true
@@ -168,17 +168,17 @@ func (d *fastDecoder) str() (any, bool) {
 			}
 			var s string
 			if json.Unmarshal(lit, &s) != nil {
-				return nil, false
+				return "", false
 			}
 			return s, true
 		case c == '\\':
 			plain = false
 			d.i++ // the escaped byte cannot end the string
 		case c < 0x20:
-			return nil, false
+			return "", false
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // number reads a number in JSON's grammar and keeps it as written.
