@@ -422,6 +422,22 @@ type integrationRequest struct {
 	greedy   []string                  // path parameters that hold a greedy {name+} value
 }
 
+// queryValues and pathValues return ir.query and ir.path, made on first use: most
+// integrations map neither, and reading a nil map is fine.
+func (ir *integrationRequest) queryValues() url.Values {
+	if ir.query == nil {
+		ir.query = url.Values{}
+	}
+	return ir.query
+}
+
+func (ir *integrationRequest) pathValues() map[string]string {
+	if ir.path == nil {
+		ir.path = map[string]string{}
+	}
+	return ir.path
+}
+
 // isGreedy reports whether name is the method's greedy path variable, whose value keeps its
 // slashes when it is put into an integration URL.
 func (q *call) isGreedy(name string) bool {
@@ -437,7 +453,7 @@ func (q *call) isGreedy(name string) bool {
 // (aws-semantics.md A.6). ok false means a gateway response has been sent.
 func (q *call) mapRequest() (*integrationRequest, bool) {
 	p := q.p
-	ir := &integrationRequest{header: http.Header{}, query: url.Values{}, path: map[string]string{}, mt: q.requestMediaType()}
+	ir := &integrationRequest{header: http.Header{}, mt: q.requestMediaType()}
 	body := q.body
 	binary := q.d.IsBinary(ir.mt)
 	switch p.Integration.ContentHandling {
@@ -506,11 +522,11 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 				ir.header.Add(pm.Dst, v)
 			}
 		case "querystring":
-			ir.query.Set(pm.Dst, vals[len(vals)-1])
+			ir.queryValues().Set(pm.Dst, vals[len(vals)-1])
 		case "multivaluequerystring":
-			ir.query[pm.Dst] = vals
+			ir.queryValues()[pm.Dst] = vals
 		case "path":
-			ir.path[pm.Dst] = vals[len(vals)-1]
+			ir.pathValues()[pm.Dst] = vals[len(vals)-1]
 			if pm.Src.Kind == gateway.SrcRequest && pm.Src.Loc == "path" && q.isGreedy(pm.Src.Name) {
 				ir.greedy = append(ir.greedy, pm.Dst)
 			}
@@ -521,10 +537,10 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			ir.header.Set(k, v)
 		}
 		for k, v := range over.RequestQuery {
-			ir.query.Set(k, v)
+			ir.queryValues().Set(k, v)
 		}
 		for k, v := range over.RequestPath {
-			ir.path[k] = v
+			ir.pathValues()[k] = v
 		}
 	}
 	q.rendered = ir.body
