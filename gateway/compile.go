@@ -371,6 +371,9 @@ type CompiledTemplate struct {
 	// needs lists the top-level $context names the source reads, or is nil when it may
 	// read any (it names $context other than as $context.name).
 	Needs []string
+	// ReadsParams is false when the source cannot reach $input.params: a template names
+	// every method it calls, so one without "params" in it never does.
+	ReadsParams bool
 }
 
 var (
@@ -383,7 +386,7 @@ var (
 func newTemplate(t *mapping.Template, src string) *CompiledTemplate {
 	all := contextRef.FindAllStringIndex(src, -1)
 	named := contextNameRef.FindAllStringSubmatch(src, -1)
-	tm := &CompiledTemplate{Template: t}
+	tm := &CompiledTemplate{Template: t, ReadsParams: strings.Contains(src, "params")}
 	if len(all) != len(named) {
 		return tm
 	}

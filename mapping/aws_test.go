@@ -208,3 +208,67 @@ var awsCaseDifferences = map[string]string{
 	"i18_nonjson_base64_json":     "AWS answers 400 Could not parse request body into json; json-smart's permissive parser reads a bare token",
 	"i18_nonjson_single_quotes":   "AWS answers 400 Could not parse request body into json; json-smart's permissive parser accepts single quotes",
 }
+
+// TestContextAsAWhole pins what a template sees of $context as a map: the request's values in
+// key order, then the writable override maps, empty until the template sets them, in every
+// way a template can look at them (printing, iterating, sizes, membership, clearing).
+func TestContextAsAWhole(t *testing.T) {
+	ctx := map[string]any{"requestId": "r-1", "stage": "prod", "identity": map[string]any{"sourceIp": "127.0.0.1"}}
+	for _, c := range []struct{ src, want string }{
+		{`$context`, `{identity={sourceIp=127.0.0.1}, requestId=r-1, stage=prod, responseOverride={header={}}, requestOverride={header={}, path={}, querystring={}}}`},
+		{`#foreach($k in $context.keySet())$k,#end`, `identity,requestId,stage,responseOverride,requestOverride,`},
+		{`$context.size() $context.requestOverride.size() $context.requestOverride.header.isEmpty() $context.containsKey('responseOverride')`, `5 3 true true`},
+		{`$context.responseOverride.header.get('x')|$context.requestOverride.path.keySet()|$context.requestOverride.querystring.entrySet()`, `|[]|[]`},
+		{`#set($context.requestOverride.header.b = 'x')#set($context.requestOverride.header.a = 'y')$context.requestOverride`, `{header={b=x, a=y}, path={}, querystring={}}`},
+		{`#set($h = $context.responseOverride.header)$h.put('k', 1)$h.remove('k')$h.isEmpty() $h`, `1true {}`},
+		{`$context.requestOverride.header.clear()$context.requestOverride.header.put('k', 'v')$context.requestOverride`, `{header={k=v}, path={}, querystring={}}`},
+		{`#set($m = {})#set($m.a = 1)$m.remove('a')$m $m.isEmpty() $m.equals($context.requestOverride.path)`, `1{} true true`},
+	} {
+		got, err := render("c", c.src, &Input{Context: ctx})
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		if got != c.want {
+			t.Errorf("%s\n got: %s\nwant: %s", c.src, got, c.want)
+		}
+	}
+}
+
+// TestLargeMap goes past the size at which a map indexes its keys, and back.
+func TestLargeMap(t *testing.T) {
+	src := `#set($m = {})#foreach($i in [1..12])#set($k = "k$i")#set($x = $m.put($k, $i))#end` +
+		`$m.size() $m.k1 $m.k12 $m.get('k9') $m.containsKey('k13')|` +
+		`$m.remove('k1')$m.remove('k9')#set($x = $m.remove('nope')) $m.size() $m.k12 $m.k10 $m.containsKey('k9')|` +
+		`#set($x = $m.put('k9', 'again'))$m.keySet()|` +
+		`#set($n = $util.parseJson('{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"a":10}'))$n.size() $n.a $n.i $n|` +
+		`#set($x = $m.clear())$m.size() [$!m.k2]`
+	want := `12 1 12 9 false|19 10 12 10 false|[k2, k3, k4, k5, k6, k7, k8, k10, k11, k12, k9]|` +
+		`9 10 9 {a=10, b=2, c=3, d=4, e=5, f=6, g=7, h=8, i=9}|0 []`
+	got, err := render("m", src, &Input{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("\n got: %s\nwant: %s", got, want)
+	}
+}
+
+// TestContextNoOverrides: with NoOverrides, $context's variables read as they do with the
+// override maps, and nothing is overridden.
+func TestContextNoOverrides(t *testing.T) {
+	ctx := map[string]any{"requestId": "r-1", "identity": map[string]any{"sourceIp": "127.0.0.1"}}
+	tm, err := Parse("c", `$context.requestId $context.identity.sourceIp [$!context.stage]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, no := range []bool{false, true} {
+		var b bytes.Buffer
+		over, err := tm.Execute(&b, &Input{Context: ctx, NoOverrides: no})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != "r-1 127.0.0.1 []" || over.Status != 0 || over.Header != nil || over.RequestHeader != nil {
+			t.Errorf("NoOverrides %v: %q %+v", no, b.String(), over)
+		}
+	}
+}

@@ -27,6 +27,10 @@ type Input struct {
 	StageVariables map[string]string
 	// Vars are extra top-level variables, in the same value forms as Context.
 	Vars map[string]any
+	// NoOverrides leaves $context.responseOverride and $context.requestOverride out of
+	// $context, sparing their maps, for a caller that knows the template reads $context only
+	// as $context.name with names of Context entries: such a template cannot tell.
+	NoOverrides bool
 }
 
 // Params are the request's path, query string and header parameters.
@@ -78,42 +82,72 @@ func stringMap(m *vmap) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, m.Len())
-	for _, k := range m.keys {
-		out[k] = toString(m.m[k])
+	for i, k := range m.keys {
+		out[k] = toString(m.vals[i])
 	}
 	return out
 }
 
-// subMap returns m[key] as a map, creating it when absent.
-func subMap(m *vmap, key string) *vmap {
+// subMap returns m[key] if it is a map, else puts fresh there and returns it.
+func subMap(m *vmap, key string, fresh *vmap) *vmap {
 	if v, ok := m.Get(key); ok {
 		if sm, ok := v.(*vmap); ok {
 			return sm
 		}
 	}
-	sm := newVMap()
-	m.Put(key, sm)
-	return sm
+	m.Put(key, fresh)
+	return fresh
+}
+
+// overrideStore holds a render's override maps and their entries in one allocation: every
+// render that reads $context makes them, and few set anything in them.
+type overrideStore struct {
+	o                                                   overrideMaps
+	resp, respHeader, req, reqHeader, reqPath, reqQuery vmap
+	respKeys                                            [1]string
+	respVals                                            [1]any
+	reqKeys                                             [3]string
+	reqVals                                             [3]any
 }
 
 // newContext builds $context from the request's values and adds the writable override maps.
 func newContext(in map[string]any) (*vmap, *overrideMaps, error) {
-	v, err := fromGo(in, 0)
+	ctx, err := mapFromGo(in, 2, func(v any) (any, error) { return fromGo(v, 1) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("mapping: context: %w", err)
 	}
-	ctx, ok := v.(*vmap)
-	if !ok {
-		ctx = newVMap()
-	}
-	o := &overrideMaps{}
-	o.resp = subMap(ctx, "responseOverride")
-	o.respHeader = subMap(o.resp, "header")
-	req := subMap(ctx, "requestOverride")
-	o.reqHeader = subMap(req, "header")
-	o.reqPath = subMap(req, "path")
-	o.reqQuery = subMap(req, "querystring")
+	st := &overrideStore{}
+	st.resp.keys, st.resp.vals = st.respKeys[:0], st.respVals[:0]
+	st.req.keys, st.req.vals = st.reqKeys[:0], st.reqVals[:0]
+	o := &st.o
+	o.resp = subMap(ctx, "responseOverride", &st.resp)
+	o.respHeader = subMap(o.resp, "header", &st.respHeader)
+	req := subMap(ctx, "requestOverride", &st.req)
+	o.reqHeader = subMap(req, "header", &st.reqHeader)
+	o.reqPath = subMap(req, "path", &st.reqPath)
+	o.reqQuery = subMap(req, "querystring", &st.reqQuery)
 	return ctx, o, nil
+}
+
+// mapFromGo converts a Go map into a vmap ordered by key, with room for extra more entries.
+func mapFromGo[V any](v map[string]V, extra int, conv func(V) (any, error)) (*vmap, error) {
+	m := newVMapSize(len(v) + extra)
+	for k := range v {
+		m.keys = append(m.keys, k)
+	}
+	sort.Strings(m.keys)
+	for _, k := range m.keys {
+		c, err := conv(v[k])
+		if err != nil {
+			return nil, err
+		}
+		m.vals = append(m.vals, c)
+	}
+	m.mods = len(m.keys)
+	if len(m.keys) > smallVMap {
+		m.reindex()
+	}
+	return m, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -168,21 +202,9 @@ func fromGo(v any, depth int) (any, error) {
 		}
 		return l, nil
 	case map[string]string:
-		m := newVMap()
-		for _, k := range sortedKeys(v) {
-			m.Put(k, v[k])
-		}
-		return m, nil
+		return mapFromGo(v, 0, func(s string) (any, error) { return s, nil })
 	case map[string]any:
-		m := newVMap()
-		for _, k := range sortedKeys(v) {
-			c, err := fromGo(v[k], depth+1)
-			if err != nil {
-				return nil, err
-			}
-			m.Put(k, c)
-		}
-		return m, nil
+		return mapFromGo(v, 0, func(x any) (any, error) { return fromGo(x, depth+1) })
 	}
 	return nil, fmt.Errorf("unsupported value of type %T", v)
 }

@@ -387,7 +387,7 @@ func (s *state) foreach(n *foreachNode) error {
 				more = i+1 < len(l.Items)
 			}
 		} else {
-			v = m.m[m.keys[i]]
+			v = m.vals[i]
 			more = i+1 < len(m.keys)
 		}
 		ls.index = i
@@ -488,6 +488,14 @@ func (s *state) lookupIn(name string, frames int) (any, error) {
 	}
 	switch name {
 	case "context":
+		if s.in.NoOverrides {
+			ctx, err := mapFromGo(s.in.Context, 0, func(v any) (any, error) { return fromGo(v, 1) })
+			if err != nil {
+				return nil, fmt.Errorf("mapping: context: %w", err)
+			}
+			s.vars["context"] = ctx
+			return ctx, nil
+		}
 		ctx, over, err := newContext(s.in.Context)
 		if err != nil {
 			return nil, err
@@ -509,11 +517,26 @@ func (s *state) lookupIn(name string, frames int) (any, error) {
 // written when rendering fails. The returned Overrides hold what the template set in
 // $context.responseOverride and $context.requestOverride.
 func (t *Template) Execute(w io.Writer, in *Input) (*Overrides, error) {
+	out, over, err := t.Render(in)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(out); err != nil {
+		return nil, err
+	}
+	return over, nil
+}
+
+// Render is Execute returning the output, for a caller that keeps it: the bytes are the
+// render's own, not copied again.
+func (t *Template) Render(in *Input) ([]byte, *Overrides, error) {
 	if in == nil {
 		in = &Input{}
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(t.src) + 64)
+	// Room for the source's text and, as request templates mostly embed the body (often
+	// base64-encoded), for some of it: growing the buffer costs a copy and an allocation.
+	buf.Grow(len(t.src) + 64 + min(2*len(in.Body), 4096))
 	s := &state{t: t, out: &buf, in: in, vars: make(map[string]any, 8)}
 	// $context and $stageVariables are built when first used (see lookupIn): most
 	// templates read neither, and building them is most of a small render's cost.
@@ -522,7 +545,7 @@ func (t *Template) Execute(w io.Writer, in *Input) (*Overrides, error) {
 	for k, v := range in.Vars {
 		cv, err := fromGo(v, 0)
 		if err != nil {
-			return nil, fmt.Errorf("mapping: variable %s: %w", k, err)
+			return nil, nil, fmt.Errorf("mapping: variable %s: %w", k, err)
 		}
 		s.vars[k] = cv
 	}
@@ -531,13 +554,10 @@ func (t *Template) Execute(w io.Writer, in *Input) (*Overrides, error) {
 		err = nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.over == nil {
-		return &Overrides{}, nil
+		return buf.Bytes(), &Overrides{}, nil
 	}
-	return s.over.read(), nil
+	return buf.Bytes(), s.over.read(), nil
 }

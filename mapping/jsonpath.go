@@ -494,8 +494,8 @@ func walkDepth(v any, f func(any), depth int) {
 	f(v)
 	switch c := v.(type) {
 	case *vmap:
-		for _, k := range c.keys {
-			walkDepth(c.m[k], f, depth+1)
+		for _, x := range c.vals {
+			walkDepth(x, f, depth+1)
 		}
 	case *vlist:
 		for _, x := range c.Items {
@@ -542,9 +542,7 @@ func matchSeg(sg pathSeg, n any, root any) []any {
 		switch c := n.(type) {
 		case *vmap:
 			out := make([]any, 0, c.Len())
-			for _, k := range c.keys {
-				out = append(out, c.m[k])
-			}
+			out = append(out, c.vals...)
 			return out
 		case *vlist:
 			return append([]any(nil), c.Items...)

@@ -555,19 +555,16 @@ func mapMethod(m *vmap, name string, args []any) (any, bool, error) {
 			return l, true, nil
 		case "values":
 			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
-			for _, k := range m.keys {
-				l.Items = append(l.Items, m.m[k])
-			}
+			l.Items = append(l.Items, m.vals...)
 			return l, true, nil
 		case "entrySet":
 			l := &vlist{Items: make([]any, 0, m.Len()), view: m}
-			for _, k := range m.keys {
-				l.Items = append(l.Items, &entry{key: k, val: m.m[k]})
+			for i, k := range m.keys {
+				l.Items = append(l.Items, &entry{key: k, val: m.vals[i]})
 			}
 			return l, true, nil
 		case "clear":
-			m.keys, m.m = nil, map[string]any{}
-			m.mods++
+			m.clear()
 			return nil, true, nil
 		case "toString":
 			return toString(m), true, nil
@@ -592,8 +589,8 @@ func mapMethod(m *vmap, name string, args []any) (any, bool, error) {
 			}
 			return m.Remove(k), true, nil
 		case "containsValue":
-			for _, k := range m.keys {
-				if javaEquals(m.m[k], args[0]) {
+			for _, v := range m.vals {
+				if javaEquals(v, args[0]) {
 					return true, true, nil
 				}
 			}
@@ -603,8 +600,8 @@ func mapMethod(m *vmap, name string, args []any) (any, bool, error) {
 			if !ok {
 				return nil, false, nil
 			}
-			for _, k := range o.keys {
-				m.Put(k, o.m[k])
+			for i, k := range o.keys {
+				m.Put(k, o.vals[i])
 			}
 			return nil, true, nil
 		case "equals":

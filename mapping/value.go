@@ -27,47 +27,106 @@ type vlist struct {
 }
 
 // vmap is an insertion-ordered map with string keys, printed as Java's {k=v, k2=v2}.
+// Keys and values sit in parallel slices; a Go map indexes them only once there are more
+// than smallVMap entries, since most maps a render makes ($context and its override maps,
+// small JSON objects) hold a few keys, and finding one of those by scanning is cheaper
+// than allocating and filling a map.
 type vmap struct {
 	keys []string
-	m    map[string]any
-	mods int // structural changes, for #foreach's fail-fast check (Java's modCount)
+	vals []any
+	idx  map[string]int // key → position in keys and vals; nil while the map is small
+	mods int            // structural changes, for #foreach's fail-fast check (Java's modCount)
 }
 
+const smallVMap = 8
+
 // newVMap returns an empty vmap.
-func newVMap() *vmap { return &vmap{m: map[string]any{}} }
+func newVMap() *vmap { return &vmap{} }
+
+// newVMapSize returns an empty vmap with room for n entries.
+func newVMapSize(n int) *vmap {
+	if n == 0 {
+		return &vmap{}
+	}
+	return &vmap{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
+func (m *vmap) find(key string) int {
+	if m.idx != nil {
+		if i, ok := m.idx[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range m.keys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
 
 // Get returns the value for key.
 func (m *vmap) Get(key string) (any, bool) {
-	v, ok := m.m[key]
-	return v, ok
+	if i := m.find(key); i >= 0 {
+		return m.vals[i], true
+	}
+	return nil, false
+}
+
+// at returns the value for key, nil when it is absent.
+func (m *vmap) at(key string) any {
+	v, _ := m.Get(key)
+	return v
 }
 
 // Put sets key to v, keeping the key's first insertion position, and returns the old value.
 func (m *vmap) Put(key string, v any) any {
-	old, ok := m.m[key]
-	if !ok {
-		m.keys = append(m.keys, key)
-		m.mods++
+	if i := m.find(key); i >= 0 {
+		old := m.vals[i]
+		m.vals[i] = v
+		return old
 	}
-	m.m[key] = v
-	return old
+	m.keys = append(m.keys, key)
+	m.vals = append(m.vals, v)
+	m.mods++
+	switch n := len(m.keys); {
+	case m.idx != nil:
+		m.idx[key] = n - 1
+	case n > smallVMap:
+		m.reindex()
+	}
+	return nil
+}
+
+func (m *vmap) reindex() {
+	m.idx = make(map[string]int, len(m.keys))
+	for i, k := range m.keys {
+		m.idx[k] = i
+	}
 }
 
 // Remove deletes key and returns its value.
 func (m *vmap) Remove(key string) any {
-	old, ok := m.m[key]
-	if !ok {
+	i := m.find(key)
+	if i < 0 {
 		return nil
 	}
-	delete(m.m, key)
+	old := m.vals[i]
 	m.mods++
-	for i, k := range m.keys {
-		if k == key {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
+	// Fresh slices: a list made from the keys or values may still share the old ones.
+	m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
+	m.vals = append(m.vals[:i:i], m.vals[i+1:]...)
+	if m.idx != nil {
+		m.reindex()
 	}
 	return old
+}
+
+// clear removes every entry.
+func (m *vmap) clear() {
+	m.keys, m.vals, m.idx = nil, nil, nil
+	m.mods++
 }
 
 // Keys returns the keys in insertion order.
@@ -84,6 +143,9 @@ type entry struct {
 
 // toString renders a value as Java's String.valueOf would, with AWS's rule for JSON lists.
 func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s // as writeString would copy it
+	}
 	var b strings.Builder
 	writeString(&b, v, 0)
 	return b.String()
@@ -138,7 +200,7 @@ func writeString(b *strings.Builder, v any, depth int) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			if x := v.m[k]; x == v {
+			if x := v.vals[i]; x == v {
 				b.WriteString("(this vmap)")
 			} else {
 				writeString(b, x, depth+1)
@@ -237,7 +299,7 @@ func writeJSONDepth(b *strings.Builder, v any, depth int) {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			if x := v.m[k]; x == v {
+			if x := v.vals[i]; x == v {
 				b.WriteString("null")
 			} else {
 				writeJSONDepth(b, x, depth+1)
@@ -401,8 +463,9 @@ func mapsEqualDepth(a, b *vmap, depth int) bool {
 	if depth > maxPrintDepth {
 		return false
 	}
-	for k, v := range a.m {
-		w, ok := b.m[k]
+	for i, k := range a.keys {
+		v := a.vals[i]
+		w, ok := b.Get(k)
 		if !ok || !javaEqualsDepth(v, w, depth+1) {
 			return false
 		}

@@ -26,20 +26,6 @@ func (q *call) serveAWS() {
 	if !ok {
 		return
 	}
-	if ir.template != nil {
-		// The service rejects what is not JSON with its own error (SerializationException),
-		// which reaches the client through the integration response as on AWS; the log says
-		// where the template's output broke.
-		if err := mapping.ValidateJSON(ir.body); err != nil {
-			attrs := []any{"requestId", q.requestID, "method", q.p.Where, "template", ir.template.Name(),
-				"action", q.p.Service + ":" + q.p.Action, "err", err.Error(), "rendered", string(ir.body)}
-			var je *mapping.JSONError
-			if errors.As(err, &je) {
-				attrs = append(attrs, "line", je.Line, "column", je.Col)
-			}
-			q.s.log.Warn("gateway: the request template's output is not valid JSON", attrs...)
-		}
-	}
 	inv := q.s.opts.Invoker
 	if inv == nil {
 		q.s.log.Error("gateway: no Invoker is configured, so AWS integrations cannot be called", "requestId", q.requestID, "method", q.p.Where)
@@ -51,6 +37,9 @@ func (q *call) serveAWS() {
 	t0 := time.Now()
 	status, ct, resp := inv.Invoke(ctx, q.p.Service, q.p.Action, ir.body, q.p.Region)
 	q.integrationLatency, q.called, q.integrationStatus = time.Since(t0), true, status
+	if ir.template != nil && (status < 200 || status > 299 || ctx.Err() != nil) {
+		q.checkRendered(ir)
+	}
 	if ctx.Err() == context.DeadlineExceeded && q.r.Context().Err() == nil {
 		q.s.log.Warn("gateway: the integration timed out", "requestId", q.requestID, "method", q.p.Where, "timeoutInMillis", q.p.TimeoutMillis)
 		q.gatewayError(errTimeout)
@@ -58,9 +47,27 @@ func (q *call) serveAWS() {
 	}
 	h := http.Header{}
 	if ct != "" {
-		h.Set("Content-Type", ct)
+		h["Content-Type"] = []string{ct} // Set's canonical form, without working it out
 	}
 	q.integrationResponse(status, h, resp)
+}
+
+// checkRendered logs where a request template's output stops being JSON. The service
+// rejects what is not JSON with its own error (SerializationException), which reaches the
+// client through the integration response as on AWS; serveAWS asks only when the service
+// refused the call, so an accepted request does not pay for parsing its body twice.
+func (q *call) checkRendered(ir *integrationRequest) {
+	err := mapping.ValidateJSON(ir.body)
+	if err == nil {
+		return
+	}
+	attrs := []any{"requestId", q.requestID, "method", q.p.Where, "template", ir.template.Name(),
+		"action", q.p.Service + ":" + q.p.Action, "err", err.Error(), "rendered", string(ir.body)}
+	var je *mapping.JSONError
+	if errors.As(err, &je) {
+		attrs = append(attrs, "line", je.Line, "column", je.Col)
+	}
+	q.s.log.Warn("gateway: the request template's output is not valid JSON", attrs...)
 }
 
 // serveMock answers from the integration request template: its JSON's statusCode chooses the
@@ -333,18 +340,17 @@ func (q *call) applyResponse(cr *gateway.CompiledResponse, header http.Header, b
 	respBody := body
 	if key, t, found := chooseTemplate(cr.Templates, cr.Order, q.r.Header.Get("Accept")); found {
 		if out.Get("Content-Type") == "" {
-			out.Set("Content-Type", key)
+			out["Content-Type"] = []string{key}
 		}
 		if t != nil {
-			var buf bytes.Buffer
-			over, err := t.Execute(&buf, q.input(t, body))
+			rendered, over, err := t.Render(q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the response template failed", "requestId", q.requestID,
 					"method", q.p.Where, "template", t.Name(), "err", err)
 				q.gatewayError(errInternal)
 				return
 			}
-			respBody = buf.Bytes()
+			respBody = rendered
 			if over != nil {
 				if over.Status != 0 {
 					code = over.Status

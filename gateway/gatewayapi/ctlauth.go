@@ -271,8 +271,8 @@ func (s *Server) testInvokeAuthorizer(c *ctlReq) (int, any, *controlError) {
 		s: s, r: r, start: s.now(), requestID: awsjson.NewRequestID(), extendedID: newExtendedID(),
 		d: &gateway.DeploymentPlan{API: api}, stage: gateway.Stage{Name: testStage, Variables: in.StageVariables}, stageName: testStage,
 		path: r.URL.EscapedPath(), p: &gateway.MethodPlan{Where: "TestInvokeAuthorizer " + a.Name, Resource: api.Root(), Auth: ca},
+		paramsReady: true,
 	}
-	q.params = q.requestParams()
 	var log strings.Builder
 	log.WriteString(q.start.UTC().Format("Mon Jan 02 15:04:05 UTC 2006") + " : Starting authorizer: " + c.p["id"] + " for request: " + q.requestID + "\n")
 	out, latency, ref := q.askAuthorizer(ca, false)

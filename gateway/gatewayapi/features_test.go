@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -956,5 +957,74 @@ func TestHeadHasNoBody(t *testing.T) {
 	}
 	if w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"}); w.Code != 403 {
 		t.Errorf("GET on a HEAD-only resource: %d", w.Code)
+	}
+}
+
+// TestTemplateParamsOnDemand: the method request parameters are gathered only for a template
+// that names params, however it reaches $input; a gateway response sent before the request
+// is read (an unknown resource) sees none, and one sent after (a refused body) sees them.
+func TestTemplateParamsOnDemand(t *testing.T) {
+	for src, want := range map[string]bool{`$input.params('h')`: true, `#set($i = $input)$i.params().header`: true,
+		`$input.body`: false, `{"p":"$context.requestId"}`: false} {
+		tm, err := gateway.CompileTemplates("t", map[string]string{"application/json": src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tm["application/json"].ReadsParams; got != want {
+			t.Errorf("%s: ReadsParams %v, want %v", src, got, want)
+		}
+	}
+	e := newEnv(t, docJSON(M{"/x": M{"post": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+		"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": `#set($i = $input)$i.params().header.get('X-Client')|$input.params('q')`}}}},
+		M{"x-amazon-apigateway-request-validator": "body",
+			"requestBody": M{"content": M{"application/json": M{"schema": M{"type": "object", "required": []any{"a"}}}}}})}},
+		M{"x-amazon-apigateway-request-validators": M{"body": M{"validateRequestBody": true}},
+			"x-amazon-apigateway-gateway-responses": M{"DEFAULT_4XX": M{"responseTemplates": M{"application/json": `[$input.params('X-Client')]`}}}}))
+	h := map[string]string{"X-Client": "c1"}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/x?q=v", body: `{"a":1}`, header: h}); w.Code != 200 || w.Body.String() != "c1|v" {
+		t.Errorf("method: %d %s", w.Code, w.Body)
+	}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/nothing", header: h}); w.Code != 403 || w.Body.String() != "[]" {
+		t.Errorf("before the request is read: %d %s", w.Code, w.Body)
+	}
+	if w := e.do(req{target: "/_aws/execute-api/testapi/prod/x", body: `{}`, header: h}); w.Code != 400 || w.Body.String() != "[c1]" {
+		t.Errorf("refused body: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestRequestBodyReadFails: a body that breaks off, whether its length was declared or not,
+// is a gateway response, not a call with what arrived.
+func TestRequestBodyReadFails(t *testing.T) {
+	e := newEnv(t, openapi(putRecordPath))
+	for _, declared := range []int64{-1, 100} {
+		hr := httptest.NewRequest("POST", "http://localhost:4566/_aws/execute-api/testapi/prod/stream",
+			io.MultiReader(strings.NewReader(`{"a":`), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		hr.ContentLength = declared
+		w := httptest.NewRecorder()
+		e.s.ServeHTTP(w, hr)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), "Invalid request body") {
+			t.Errorf("declared length %d: %d %s", declared, w.Code, w.Body)
+		}
+	}
+}
+
+// TestTemplateContextOverrides: a template that reads $context only by variable names gets
+// it without the override maps; any other use of $context still sees them, as before.
+func TestTemplateContextOverrides(t *testing.T) {
+	for src, want := range map[string]string{
+		`$context.stage|$context.resourcePath|$!context.nope`: `prod|/x|`,
+		`$context.keySet().contains('requestOverride') $context.size()`: `true 2`,
+		`#set($c = $context)$c.containsKey('responseOverride') $c.requestOverride`: `true {header={}, path={}, querystring={}}`,
+		`$context.stage#set($context.responseOverride.status = 202)`: `prod`,
+	} {
+		e := newEnv(t, docJSON(M{"/x": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
+			"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": src}}}}, nil)}}, nil))
+		w := e.do(req{method: "GET", target: "/_aws/execute-api/testapi/prod/x"})
+		if w.Body.String() != want {
+			t.Errorf("%s: %q, want %q", src, w.Body, want)
+		}
+		if strings.Contains(src, "202") && w.Code != 202 {
+			t.Errorf("%s: status %d", src, w.Code)
+		}
 	}
 }

@@ -103,7 +103,7 @@ func (q *call) gatewayError(e gwError) {
 	var body []byte
 	if t != nil {
 		var out bytes.Buffer
-		over, err := t.Execute(&out, &mapping.Input{Body: q.body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables})
+		over, err := t.Execute(&out, &mapping.Input{Body: q.body, Params: q.paramsFor(t), Context: q.contextFor(t), StageVariables: q.stage.Variables})
 		if err != nil {
 			q.s.log.Warn("gateway: rendering a gateway response template failed", "requestId", q.requestID,
 				"responseType", e.typ, "template", t.Name(), "err", err)
@@ -163,9 +163,11 @@ func (q *call) respond(status int, header http.Header, body []byte) {
 		// default, the content type is application/json." (A.7)
 		h.Set("Content-Type", "application/json")
 	}
-	h["x-amzn-RequestId"] = []string{q.requestID}
-	h["x-amz-apigw-id"] = []string{q.extendedID}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// One allocation for the three values every answer carries.
+	vals := []string{q.requestID, q.extendedID, strconv.Itoa(len(body))}
+	h["x-amzn-RequestId"] = vals[0:1:1]
+	h["x-amz-apigw-id"] = vals[1:2:2]
+	h["Content-Length"] = vals[2:3:3]
 	if status < 100 || status > 999 {
 		status = http.StatusInternalServerError
 	}

@@ -32,9 +32,8 @@ func (q *call) observe() {
 	if f == nil {
 		return
 	}
-	apiID, stage, path, _ := InvokeTarget(q.r)
-	in := Invocation{RequestID: q.requestID, Time: q.start, APIID: apiID, Stage: stage, HTTPMethod: q.r.Method,
-		Path: path, Status: q.status, IntegrationRequest: q.rendered, IntegrationStatus: q.integrationStatus,
+	in := Invocation{RequestID: q.requestID, Time: q.start, APIID: q.apiID, Stage: q.stageName, HTTPMethod: q.r.Method,
+		Path: q.path, Status: q.status, IntegrationRequest: q.rendered, IntegrationStatus: q.integrationStatus,
 		Duration: q.s.now().Sub(q.start)}
 	if q.p != nil && q.p.Resource != nil {
 		in.ResourcePath = q.p.Resource.Path

@@ -6,11 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"io"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +28,7 @@ type call struct {
 	start time.Time
 
 	requestID, extendedID string
+	apiID                 string // as the invoke URL names it, for Options.Observe
 
 	d          *gateway.DeploymentPlan
 	stage      gateway.Stage
@@ -38,10 +39,13 @@ type call struct {
 	// rawPathParams are the path parameters as sent, still percent-encoded: API Gateway gives
 	// REST API templates and Lambda proxy events the undecoded value (TestPathParamsReachTemplatesUndecoded).
 	rawPathParams map[string]string
-	params        mapping.Params
-	body          []byte
-	key           *APIKey
-	test          *testInvoke // set for TestInvokeMethod, whose deployment d is its own
+	// params are built by paramsFor when a template first reads them, once paramsReady:
+	// a gateway response sent before the request is read that far sees none.
+	params      *mapping.Params
+	paramsReady bool
+	body        []byte
+	key         *APIKey
+	test        *testInvoke // set for TestInvokeMethod, whose deployment d is its own
 
 	ctx map[string]any // $context, built on first use
 
@@ -84,7 +88,7 @@ func (q *call) explain(resource, reason string) {
 
 func (q *call) serve() {
 	apiID, stage, path, _ := InvokeTarget(q.r)
-	q.stageName, q.path = stage, path
+	q.apiID, q.stageName, q.path = apiID, stage, path
 	if q.test == nil {
 		q.d = q.s.deploymentAt(apiID, stage)
 	}
@@ -133,7 +137,7 @@ func (q *call) serve() {
 		}
 	}
 	if q.r.Body != nil {
-		body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxPayloadSize+1))
+		body, err := awsjson.ReadBody(q.r, MaxPayloadSize)
 		if err != nil {
 			q.s.log.Info("gateway: reading the request body failed", "requestId", q.requestID, "err", err)
 			q.gatewayError(gwError{typ: "BAD_REQUEST_BODY", status: 400, message: "Invalid request body", errorType: "BadRequestException"})
@@ -145,7 +149,7 @@ func (q *call) serve() {
 		}
 		q.body = body
 	}
-	q.params = q.requestParams()
+	q.paramsReady = true
 
 	if q.p.Auth != nil && q.test == nil && !q.authorize() {
 		return
@@ -322,7 +326,35 @@ func (q *call) contextValue(path string) (string, bool) {
 
 // input is the input of template t for the method request.
 func (q *call) input(t *gateway.CompiledTemplate, body []byte) *mapping.Input {
-	return &mapping.Input{Body: body, Params: q.params, Context: q.contextFor(t), StageVariables: q.stage.Variables}
+	return &mapping.Input{Body: body, Params: q.paramsFor(t), Context: q.contextFor(t), StageVariables: q.stage.Variables,
+		NoOverrides: readsOnlyContextVars(t)}
+}
+
+// readsOnlyContextVars reports whether t reads $context only as $context.name with names of
+// contextNames, so that it can neither see nor set the override maps.
+func readsOnlyContextVars(t *gateway.CompiledTemplate) bool {
+	if t.Needs == nil {
+		return false
+	}
+	for _, k := range t.Needs {
+		if !slices.Contains(contextNames, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// paramsFor returns the method request parameters for template t: none for a template that
+// cannot read them, which spares most requests copying every header.
+func (q *call) paramsFor(t *gateway.CompiledTemplate) mapping.Params {
+	if !t.ReadsParams || !q.paramsReady {
+		return mapping.Params{}
+	}
+	if q.params == nil {
+		p := q.requestParams()
+		q.params = &p
+	}
+	return *q.params
 }
 
 // contextFor returns $context with only what t reads.
@@ -390,6 +422,22 @@ type integrationRequest struct {
 	greedy   []string                  // path parameters that hold a greedy {name+} value
 }
 
+// queryValues and pathValues return ir.query and ir.path, made on first use: most
+// integrations map neither, and reading a nil map is fine.
+func (ir *integrationRequest) queryValues() url.Values {
+	if ir.query == nil {
+		ir.query = url.Values{}
+	}
+	return ir.query
+}
+
+func (ir *integrationRequest) pathValues() map[string]string {
+	if ir.path == nil {
+		ir.path = map[string]string{}
+	}
+	return ir.path
+}
+
 // isGreedy reports whether name is the method's greedy path variable, whose value keeps its
 // slashes when it is put into an integration URL.
 func (q *call) isGreedy(name string) bool {
@@ -405,7 +453,7 @@ func (q *call) isGreedy(name string) bool {
 // (aws-semantics.md A.6). ok false means a gateway response has been sent.
 func (q *call) mapRequest() (*integrationRequest, bool) {
 	p := q.p
-	ir := &integrationRequest{header: http.Header{}, query: url.Values{}, path: map[string]string{}, mt: q.requestMediaType()}
+	ir := &integrationRequest{header: http.Header{}, mt: q.requestMediaType()}
 	body := q.body
 	binary := q.d.IsBinary(ir.mt)
 	switch p.Integration.ContentHandling {
@@ -434,8 +482,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			// A binary payload that is not converted to text passes through untouched
 			// (unverified: from the content type conversion table of the developer guide).
 		case found && t != nil:
-			var out bytes.Buffer
-			o, err := t.Execute(&out, q.input(t, body))
+			out, o, err := t.Render(q.input(t, body))
 			if err != nil {
 				q.s.log.Warn("gateway: rendering the request template failed", "requestId", q.requestID,
 					"method", p.Where, "template", t.Name(), "err", err)
@@ -449,7 +496,7 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 				q.gatewayError(errInternal)
 				return nil, false
 			}
-			body, over, ir.template = out.Bytes(), o, t
+			body, over, ir.template = out, o, t
 		case found:
 			// An empty template: the payload passes through.
 		case len(p.RequestTemplates) == 0 && p.Integration.PassthroughBehavior != gateway.PassthroughNever:
@@ -475,11 +522,11 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 				ir.header.Add(pm.Dst, v)
 			}
 		case "querystring":
-			ir.query.Set(pm.Dst, vals[len(vals)-1])
+			ir.queryValues().Set(pm.Dst, vals[len(vals)-1])
 		case "multivaluequerystring":
-			ir.query[pm.Dst] = vals
+			ir.queryValues()[pm.Dst] = vals
 		case "path":
-			ir.path[pm.Dst] = vals[len(vals)-1]
+			ir.pathValues()[pm.Dst] = vals[len(vals)-1]
 			if pm.Src.Kind == gateway.SrcRequest && pm.Src.Loc == "path" && q.isGreedy(pm.Src.Name) {
 				ir.greedy = append(ir.greedy, pm.Dst)
 			}
@@ -490,10 +537,10 @@ func (q *call) mapRequest() (*integrationRequest, bool) {
 			ir.header.Set(k, v)
 		}
 		for k, v := range over.RequestQuery {
-			ir.query.Set(k, v)
+			ir.queryValues().Set(k, v)
 		}
 		for k, v := range over.RequestPath {
-			ir.path[k] = v
+			ir.pathValues()[k] = v
 		}
 	}
 	q.rendered = ir.body

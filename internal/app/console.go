@@ -54,8 +54,11 @@ type console struct {
 	a      *App
 	router http.Handler
 
-	mu          sync.Mutex
-	invocations []consoleInvocation // newest last, at most consoleRecentInvocations
+	mu sync.Mutex
+	// invocations are the recent invocations, newest last; only the last
+	// consoleRecentInvocations count. The slice may hold up to twice that, so dropping the
+	// oldest costs one copy per consoleRecentInvocations requests, not one per request.
+	invocations []consoleInvocation
 	deliveries  map[string][]consoleDelivery
 	buffers     map[string]consoleBuffer
 	samples     map[string][]rateSample
@@ -201,12 +204,24 @@ func (c *console) observeInvocation(in gatewayapi.Invocation) {
 		ci.IntegrationRequest = previewText(in.IntegrationRequest, consoleBodyPreview)
 	}
 	c.mu.Lock()
-	c.invocations = append(c.invocations, ci)
-	if n := len(c.invocations) - consoleRecentInvocations; n > 0 {
-		c.invocations = append(c.invocations[:0:0], c.invocations[n:]...)
+	if len(c.invocations) == 2*consoleRecentInvocations {
+		c.invocations = append(c.invocations[:0], c.invocations[len(c.invocations)-consoleRecentInvocations+1:]...)
 	}
+	c.invocations = append(c.invocations, ci)
 	c.mu.Unlock()
 	c.publish(consoleEvent{"invocation", ci})
+}
+
+// recentInvocations returns the last consoleRecentInvocations invocations, newest first.
+func (c *console) recentInvocations() []consoleInvocation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	recent := c.invocations[max(len(c.invocations)-consoleRecentInvocations, 0):]
+	inv := make([]consoleInvocation, len(recent))
+	for i, v := range recent {
+		inv[len(inv)-1-i] = v
+	}
+	return inv
 }
 
 // firehoseHooks adds the console's to Firehose's other hooks (the trace's).
@@ -752,12 +767,7 @@ func (c *console) serveAPIs(w http.ResponseWriter, r *http.Request) {
 		}
 		apis[len(apis)-1].Stages = append(apis[len(apis)-1].Stages, st)
 	}
-	c.mu.Lock()
-	inv := make([]consoleInvocation, len(c.invocations))
-	for i, v := range c.invocations {
-		inv[len(inv)-1-i] = v // newest first
-	}
-	c.mu.Unlock()
+	inv := c.recentInvocations()
 	if apis == nil {
 		apis = []consoleAPI{}
 	}

@@ -2,12 +2,16 @@ package app
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/localpipe/localpipe/gateway/gatewayapi"
 )
 
 // TestConsoleQueryParsers: every bad query the console's endpoints can get is refused with
@@ -178,5 +182,31 @@ func TestConsolePutRate(t *testing.T) {
 	}
 	if got := c.putRate("s", created.Add(time.Second), 5, t0.Add(15*time.Second)); got != 0 {
 		t.Errorf("re-created stream: %v/s, want 0", got)
+	}
+}
+
+// TestConsoleRecentInvocations: the console keeps the newest consoleRecentInvocations
+// invocations, newest first, however many came before.
+func TestConsoleRecentInvocations(t *testing.T) {
+	c := newConsole(nil)
+	for _, n := range []int{1, consoleRecentInvocations - 1, 1, 1, consoleRecentInvocations, 3, 2 * consoleRecentInvocations, 1} {
+		before := len(c.recentInvocations())
+		total := 0
+		if before > 0 {
+			fmt.Sscan(c.recentInvocations()[0].RequestID, &total)
+		}
+		for i := range n {
+			c.observeInvocation(gatewayapi.Invocation{RequestID: strconv.Itoa(total + i + 1)})
+		}
+		total += n
+		got := c.recentInvocations()
+		if want := min(total, consoleRecentInvocations); len(got) != want {
+			t.Fatalf("after %d invocations: %d kept, want %d", total, len(got), want)
+		}
+		for i, v := range got {
+			if v.RequestID != strconv.Itoa(total-i) {
+				t.Fatalf("after %d invocations: [%d] is %s, want %d", total, i, v.RequestID, total-i)
+			}
+		}
 	}
 }

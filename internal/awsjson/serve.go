@@ -70,7 +70,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := readBody(r, s.MaxBody)
+	body, err := ReadBody(r, s.MaxBody)
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -268,10 +268,11 @@ func cborError(typ, msg string) []byte {
 	return b
 }
 
-// readBody reads a request body of at most limit bytes (one more tells the caller it was
+// ReadBody reads a request body of at most limit bytes (one more tells the caller it was
 // over). A declared length is read into one buffer of that size: io.ReadAll would grow its
-// buffer by doubling, holding up to twice the body while a large request arrives.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// buffer by doubling, holding up to twice the body while a large request arrives, and
+// allocate several times for a small one.
+func ReadBody(r *http.Request, limit int64) ([]byte, error) {
 	if n := r.ContentLength; n >= 0 && n <= limit {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(r.Body, body); err != nil {

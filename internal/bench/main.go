@@ -64,8 +64,8 @@ func main() {
 	addr := flag.String("addr", "", "internal: server address for -load")
 	action := flag.String("action", "", "internal: PutRecord or PutRecords for -load")
 	flag.StringVar(&logTo, "log", "", "the localpipe servers log as the binary does (text, --log-level info, one line per request) to this file, /dev/null say; default: no log")
-	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load to this file")
-	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load to this file")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the localpipe server under the PutRecord/PutRecords load (with -gateway, -getrecords: under that load) to this file")
+	flag.StringVar(&memProfile, "memprofile", "", "write an allocation profile of the localpipe server under the PutRecord/PutRecords load (with -gateway, -getrecords: under that load) to this file")
 	flag.Parse()
 	switch *serve {
 	case "localpipe":
