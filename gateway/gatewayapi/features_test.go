@@ -1012,10 +1012,10 @@ func TestRequestBodyReadFails(t *testing.T) {
 // it without the override maps; any other use of $context still sees them, as before.
 func TestTemplateContextOverrides(t *testing.T) {
 	for src, want := range map[string]string{
-		`$context.stage|$context.resourcePath|$!context.nope`: `prod|/x|`,
-		`$context.keySet().contains('requestOverride') $context.size()`: `true 2`,
+		`$context.stage|$context.resourcePath|$!context.nope`:                      `prod|/x|`,
+		`$context.keySet().contains('requestOverride') $context.size()`:            `true 2`,
 		`#set($c = $context)$c.containsKey('responseOverride') $c.requestOverride`: `true {header={}, path={}, querystring={}}`,
-		`$context.stage#set($context.responseOverride.status = 202)`: `prod`,
+		`$context.stage#set($context.responseOverride.status = 202)`:               `prod`,
 	} {
 		e := newEnv(t, docJSON(M{"/x": M{"get": op(M{"type": "mock", "requestTemplates": M{"application/json": `{"statusCode": 200}`},
 			"responses": M{"default": M{"statusCode": "200", "responseTemplates": M{"application/json": src}}}}, nil)}}, nil))

@@ -121,7 +121,7 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 }
 
 func (d *fastDecoder) array(depth int) (any, bool) {
-	d.i++ // [
+	d.i++                     // [
 	list := make([]any, 0, 4) // most lists in a request body are short
 	d.space()
 	if d.i < len(d.b) && d.b[d.i] == ']' {
