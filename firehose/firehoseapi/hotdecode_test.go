@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/internal/awsjson/awsjsontest"
 )
 
@@ -18,7 +17,7 @@ var hotGood = []string{
 
 // hotBad are bodies the generated decoders leave to the general decoder, with the message it
 // answers ("ok" for success).
-var hotBad = []struct{ body, msg string }{
+var hotBad = []awsjsontest.HotBody{
 	{`{`, ""},
 	{`{"DeliveryStreamName":"d",}`, ""},
 	{`{"Records":[{"Data":"QUJD"},]}`, ""},
@@ -38,44 +37,12 @@ var hotBad = []struct{ body, msg string }{
 }
 
 func TestHotDecodeBadInputs(t *testing.T) {
-	for _, tc := range hotBad {
-		body := []byte(tc.body)
-		if awsjsontest.DecodeMatches[putRecordIn](t, body) || awsjsontest.DecodeMatches[putRecordBatchIn](t, body) {
-			t.Errorf("%q: taken by a generated decoder", tc.body)
-		}
-		errs := 0
-		for _, err := range []*awsjson.Error{awsjson.Decode(body, new(putRecordIn)), awsjson.Decode(body, new(putRecordBatchIn))} {
-			if err == nil {
-				continue
-			}
-			errs++
-			if err.Type != "SerializationException" || err.Message != tc.msg {
-				t.Errorf("%q: %+v, want %q", tc.body, err, tc.msg)
-			}
-		}
-		if (tc.msg == "ok") != (errs == 0) {
-			t.Errorf("%q: %d errors, want %q", tc.body, errs, tc.msg)
-		}
-	}
-	for _, body := range hotGood {
-		if !awsjsontest.DecodeMatches[putRecordIn](t, []byte(body)) && !awsjsontest.DecodeMatches[putRecordBatchIn](t, []byte(body)) {
-			t.Errorf("%q: left to the general decoder", body)
-		}
-	}
+	awsjsontest.CheckHotDecode[putRecordIn, putRecordBatchIn](t, hotBad, hotGood)
 }
 
 // FuzzHotDecodeMatches: whatever the body, the generated decoders and the general one agree
 // on the decoded value or on the exact error.
 func FuzzHotDecodeMatches(f *testing.F) {
-	for _, s := range hotGood {
-		f.Add([]byte(s))
-	}
-	for _, tc := range hotBad {
-		f.Add([]byte(tc.body))
-	}
 	f.Add([]byte(`{"DeliveryStreamName":"d","Records":[` + strings.Repeat(`{"Data":"QUJD"},`, 9) + `{"Data":"QQ=="}]}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		awsjsontest.DecodeMatches[putRecordIn](t, body)
-		awsjsontest.DecodeMatches[putRecordBatchIn](t, body)
-	})
+	awsjsontest.FuzzHotDecode[putRecordIn, putRecordBatchIn](f, hotBad, hotGood)
 }

@@ -44,7 +44,7 @@ var hotGood = []string{
 
 // hotBad are bodies the generated decoders leave to the general decoder, with what that
 // decoder makes of them: an error message, or success ("ok").
-var hotBad = []struct{ body, msg string }{
+var hotBad = []awsjsontest.HotBody{
 	{``, ""},
 	{`{`, ""},
 	{`{"StreamName":"s",}`, ""},
@@ -98,50 +98,13 @@ var hotBad = []struct{ body, msg string }{
 // TestHotDecodeBadInputs: every unusual body gets exactly the general decoder's answer, and
 // the usual ones take the generated decoders.
 func TestHotDecodeBadInputs(t *testing.T) {
-	for _, tc := range hotBad {
-		body := []byte(tc.body)
-		for _, took := range []bool{
-			awsjsontest.DecodeMatches[putRecordIn](t, body),
-			awsjsontest.DecodeMatches[putRecordsIn](t, body),
-		} {
-			if took {
-				t.Errorf("%q: taken by a generated decoder", tc.body)
-			}
-		}
-		errs := 0
-		for _, err := range []*awsjson.Error{awsjson.Decode(body, new(putRecordIn)), awsjson.Decode(body, new(putRecordsIn))} {
-			if err == nil {
-				continue
-			}
-			errs++
-			if err.Type != "SerializationException" || err.Message != tc.msg {
-				t.Errorf("%q: %+v, want %q", tc.body, err, tc.msg)
-			}
-		}
-		if (tc.msg == "ok") != (errs == 0) {
-			t.Errorf("%q: %d errors, want %q", tc.body, errs, tc.msg)
-		}
-	}
-	for _, body := range hotGood {
-		if !awsjsontest.DecodeMatches[putRecordsIn](t, []byte(body)) && !awsjsontest.DecodeMatches[putRecordIn](t, []byte(body)) {
-			t.Errorf("%q: left to the general decoder", body)
-		}
-	}
+	awsjsontest.CheckHotDecode[putRecordIn, putRecordsIn](t, hotBad, hotGood)
 }
 
 // FuzzHotDecodeMatches: whatever the body, the generated decoders and the general one agree
 // on the decoded value or on the exact error.
 func FuzzHotDecodeMatches(f *testing.F) {
-	for _, s := range hotGood {
-		f.Add([]byte(s))
-	}
-	for _, tc := range hotBad {
-		f.Add([]byte(tc.body))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		awsjsontest.DecodeMatches[putRecordIn](t, body)
-		awsjsontest.DecodeMatches[putRecordsIn](t, body)
-	})
+	awsjsontest.FuzzHotDecode[putRecordIn, putRecordsIn](f, hotBad, hotGood)
 }
 
 // BenchmarkHotDecode decodes a PutRecord and a PutRecords of 500 (100-byte records) with the
