@@ -28,8 +28,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -332,29 +330,10 @@ func jsonCall(hc *http.Client, addr, service, target string, body []byte) ([]byt
 
 // load runs conns clients posting body for d and returns completed requests per second.
 func load(addr, action string, body []byte, conns int, d time.Duration) (float64, error) {
-	var n atomic.Int64
-	var firstErr atomic.Value
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for i := 0; i < conns; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-			for time.Now().Before(deadline) {
-				if _, err := call(hc, addr, action, body); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				n.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return 0, err
-	}
-	return float64(n.Load()) / d.Seconds(), nil
+	return parallelConns(conns, d, func(hc *http.Client, _ *bytes.Buffer) error {
+		_, err := call(hc, addr, action, body)
+		return err
+	})
 }
 
 func run(records int, dur time.Duration, conns, size, rounds int, client string) error {

@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,25 +80,12 @@ func runSDKLoad(addr, action string, conns, size int, d time.Duration) error {
 		return fmt.Errorf("-action %q: want PutRecord or PutRecords", action)
 	}
 	ctx := context.Background()
-	var n atomic.Int64
-	var firstErr atomic.Value
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				if err := send(ctx); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				n.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
+	// The SDK client is shared, as applications share one; the connection each goroutine is
+	// handed by parallelConns goes unused.
+	rate, err := parallelConns(conns, d, func(*http.Client, *bytes.Buffer) error { return send(ctx) })
+	if err != nil {
 		return err
 	}
-	fmt.Println(float64(n.Load()) / d.Seconds())
+	fmt.Println(rate)
 	return nil
 }
