@@ -217,30 +217,36 @@ func TestKinesisCBOREveryOperation(t *testing.T) {
 	}
 }
 
+// convertLeaves rebuilds a request body's maps and lists with each other value passed
+// through leaf, which is how the two encodings below differ.
+func convertLeaves(v any, leaf func(any) any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = convertLeaves(e, leaf)
+		}
+		return m
+	case []any:
+		a := make([]any, len(v))
+		for i, e := range v {
+			a[i] = convertLeaves(e, leaf)
+		}
+		return a
+	}
+	return leaf(v)
+}
+
 func encodeJSON(t *testing.T, body map[string]any) []byte {
-	var conv func(v any) any
-	conv = func(v any) any {
+	b, err := json.Marshal(convertLeaves(body, func(v any) any {
 		switch v := v.(type) {
 		case []byte:
 			return base64.StdEncoding.EncodeToString(v)
 		case time.Time:
 			return json.Number(strconv.FormatFloat(float64(v.UnixMilli())/1000, 'f', 3, 64))
-		case map[string]any:
-			m := map[string]any{}
-			for k, e := range v {
-				m[k] = conv(e)
-			}
-			return m
-		case []any:
-			a := make([]any, len(v))
-			for i, e := range v {
-				a[i] = conv(e)
-			}
-			return a
 		}
 		return v
-	}
-	b, err := json.Marshal(conv(body))
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,27 +256,12 @@ func encodeJSON(t *testing.T, body map[string]any) []byte {
 // encodeCBOR writes a request as the Java SDK does: blobs as byte strings and timestamps as
 // tag 1 of epoch milliseconds.
 func encodeCBOR(t *testing.T, body map[string]any) []byte {
-	var conv func(v any) any
-	conv = func(v any) any {
-		switch v := v.(type) {
-		case time.Time:
-			return cbor.Tag{Number: 1, Content: v.UnixMilli()}
-		case map[string]any:
-			m := map[string]any{}
-			for k, e := range v {
-				m[k] = conv(e)
-			}
-			return m
-		case []any:
-			a := make([]any, len(v))
-			for i, e := range v {
-				a[i] = conv(e)
-			}
-			return a
+	b, err := cbor.Marshal(convertLeaves(body, func(v any) any {
+		if ts, ok := v.(time.Time); ok {
+			return cbor.Tag{Number: 1, Content: ts.UnixMilli()}
 		}
 		return v
-	}
-	b, err := cbor.Marshal(conv(body))
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
