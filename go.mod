@@ -18,6 +18,7 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
+	github.com/segmentio/asm v1.2.1
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sys v0.49.0
 	sigs.k8s.io/yaml v1.6.0

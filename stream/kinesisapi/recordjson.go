@@ -11,6 +11,8 @@ import (
 
 	"github.com/localpipe/localpipe/internal/awsjson"
 	"github.com/localpipe/localpipe/stream"
+
+	fastbase64 "github.com/segmentio/asm/base64"
 )
 
 // recordJSON appends the records of one shard as the members of a Records array
@@ -156,44 +158,13 @@ func appendRecords(out []byte, sh stream.ShardInfo, records []stream.Record) ([]
 	return out, w.bytes
 }
 
-// base64Pairs holds the two base64 characters of every 12-bit value, the first in the low
-// byte, so that appendBase64 looks up two characters at a time.
-var base64Pairs = func() (t [1 << 12]uint16) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	for v := range t {
-		t[v] = uint16(alphabet[v>>6]) | uint16(alphabet[v&63])<<8
-	}
-	return t
-}()
-
-// appendBase64 appends src in standard base64, as base64.StdEncoding.AppendEncode does,
-// about twice as fast: record data is most of what GetRecords writes. Six bytes at a time
-// become eight characters through four lookups, then the last few three at a time, then
-// the padded end.
+// appendBase64 appends src in standard base64, as base64.StdEncoding.AppendEncode does.
+// Record data is most of what GetRecords writes, so it goes through segmentio/asm's
+// vectorised encoder: twice the standard library's speed on 100-byte records, nine times
+// from 1 KiB (BenchmarkAppendBase64).
 func appendBase64(dst, src []byte) []byte {
 	n := base64.StdEncoding.EncodedLen(len(src))
 	dst = slices.Grow(dst, n)
-	out := dst[len(dst) : len(dst)+n]
-	i, o := 0, 0
-	for ; i+8 <= len(src); i, o = i+6, o+8 {
-		v := binary.BigEndian.Uint64(src[i:])
-		binary.LittleEndian.PutUint64(out[o:], uint64(base64Pairs[v>>52])|
-			uint64(base64Pairs[v>>40&0xfff])<<16|
-			uint64(base64Pairs[v>>28&0xfff])<<32|
-			uint64(base64Pairs[v>>16&0xfff])<<48)
-	}
-	for ; i+3 <= len(src); i, o = i+3, o+4 {
-		v := uint(src[i])<<16 | uint(src[i+1])<<8 | uint(src[i+2])
-		binary.LittleEndian.PutUint32(out[o:], uint32(base64Pairs[v>>12])|uint32(base64Pairs[v&0xfff])<<16)
-	}
-	switch len(src) - i {
-	case 1:
-		p := base64Pairs[uint(src[i])<<4]
-		out[o], out[o+1], out[o+2], out[o+3] = byte(p), byte(p>>8), '=', '='
-	case 2:
-		v := uint(src[i])<<10 | uint(src[i+1])<<2
-		p, q := base64Pairs[v>>6], base64Pairs[(v&63)<<6]
-		out[o], out[o+1], out[o+2], out[o+3] = byte(p), byte(p>>8), byte(q), '='
-	}
+	fastbase64.StdEncoding.Encode(dst[len(dst):len(dst)+n], src)
 	return dst[:len(dst)+n]
 }

@@ -233,16 +233,20 @@ func FuzzAppendBase64(f *testing.F) {
 }
 
 func BenchmarkAppendBase64(b *testing.B) {
-	src := make([]byte, 100)
-	dst := make([]byte, 0, 200)
-	b.Run("appendBase64", func(b *testing.B) {
-		for b.Loop() {
-			dst = appendBase64(dst[:0], src)
-		}
-	})
-	b.Run("std", func(b *testing.B) {
-		for b.Loop() {
-			dst = base64.StdEncoding.AppendEncode(dst[:0], src)
-		}
-	})
+	for _, size := range []int{100, 1000, 10000} {
+		src := make([]byte, size)
+		dst := make([]byte, 0, 2*size)
+		b.Run(fmt.Sprintf("appendBase64/%d", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				dst = appendBase64(dst[:0], src)
+			}
+		})
+		b.Run(fmt.Sprintf("std/%d", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				dst = base64.StdEncoding.AppendEncode(dst[:0], src)
+			}
+		})
+	}
 }
