@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The JSONPath subset of $input.path and $input.json. AWS's reference links Goessner's
@@ -670,7 +671,7 @@ func jaywayConvert(l, r any, f *filterBin) any {
 	rs, rIsStr := r.(string)
 	switch {
 	case isNumber(l) && rIsStr:
-		if !javaDecimal.MatchString(rs) {
+		if !javaDecimal().MatchString(rs) {
 			panic(&pathError{Msg: fmt.Sprintf("cannot compare a number with %q", rs)})
 		}
 		v, _ := strconv.ParseFloat(rs, 64)
@@ -686,8 +687,11 @@ func jaywayConvert(l, r any, f *filterBin) any {
 func isString(v any) bool { _, ok := v.(string); return ok }
 func isBool(v any) bool   { _, ok := v.(bool); return ok }
 
-// javaDecimal is the syntax of new BigDecimal(String).
-var javaDecimal = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+// javaDecimal is the syntax of new BigDecimal(String), compiled when first needed rather
+// than while the program starts.
+var javaDecimal = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+})
 
 // filterTrue: a bare path in a filter tests that the path exists and is not null (Jayway).
 func filterTrue(v any) bool {

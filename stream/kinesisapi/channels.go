@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/localpipe/localpipe/internal/awsjson"
+	"github.com/localpipe/localpipe/internal/lazyre"
 	"github.com/localpipe/localpipe/stream"
 )
 
@@ -183,16 +183,16 @@ const (
 )
 
 var (
-	channelNameRE  = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
-	channelARNRE   = regexp.MustCompile(`^arn:aws.*:kinesis:.*:\d{12}:channel/\S+$`)
-	channelARNPart = regexp.MustCompile(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):channel/([a-zA-Z0-9_.-]+)$`)
-	roleARNRE      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/\S+$`)
-	bucketARNRE    = regexp.MustCompile(`^arn:aws[-a-z0-9]*:s3:::([a-z0-9._-]{3,63})$`)
-	tableBucketRE  = regexp.MustCompile(`^arn:aws[a-z-]*:s3tables:[a-z0-9-]+:\d{12}:bucket/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
-	accountRE      = regexp.MustCompile(`^\d{12}$`)
-	tablePartRE    = regexp.MustCompile(`^[a-z0-9_]+$`)
-	errorPrefixRE  = regexp.MustCompile(`^[0-9A-Za-z!\-_'.*()\/]+$`)
-	keyTemplateRE  = regexp.MustCompile(`^[0-9A-Za-z!\-_'.*()\/=:{}]+$`)
+	channelNameRE  = lazyre.New(`^[a-zA-Z0-9_.-]+$`)
+	channelARNRE   = lazyre.New(`^arn:aws.*:kinesis:.*:\d{12}:channel/\S+$`)
+	channelARNPart = lazyre.New(`^arn:aws[^:]*:kinesis:([^:]*):(\d{12}):channel/([a-zA-Z0-9_.-]+)$`)
+	roleARNRE      = lazyre.New(`^arn:aws[a-z-]*:iam::\d{12}:role/\S+$`)
+	bucketARNRE    = lazyre.New(`^arn:aws[-a-z0-9]*:s3:::([a-z0-9._-]{3,63})$`)
+	tableBucketRE  = lazyre.New(`^arn:aws[a-z-]*:s3tables:[a-z0-9-]+:\d{12}:bucket/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+	accountRE      = lazyre.New(`^\d{12}$`)
+	tablePartRE    = lazyre.New(`^[a-z0-9_]+$`)
+	errorPrefixRE  = lazyre.New(`^[0-9A-Za-z!\-_'.*()\/]+$`)
+	keyTemplateRE  = lazyre.New(`^[0-9A-Za-z!\-_'.*()\/=:{}]+$`)
 )
 
 const (
