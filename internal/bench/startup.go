@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,6 +28,10 @@ var (
 // runBinary prints the binary's start-up and RSS figures: start-up is from exec to the first
 // 200 from /_localpipe/health, so it includes what a user waits for (loading the executable,
 // package init, Open, Listen); RSS is VmRSS when healthy and after a second of idleness.
+// Beside them, the same figures of a bare Go HTTP server built here the same way (static or
+// not) and started the same way: what any Go server costs on this machine, since page
+// faults, which dominate a start, cost several times more on some virtual machines than on
+// others.
 func runBinary(bin string, records, runs int) error {
 	tmp, err := os.MkdirTemp("", "localpipe-bench-bin-")
 	if err != nil {
@@ -38,11 +43,15 @@ func runBinary(bin string, records, runs int) error {
 		full = filepath.Join(tmp, "full")
 	}
 	fmt.Printf("localpipe binary start-up: %s, %d starts per data dir, GOMAXPROCS from %d CPUs\n\n", bin, runs, numCPU())
+	bare, err := buildBareServer(bin, tmp)
+	if err != nil {
+		return err
+	}
 	if err := fillBinary(bin, full, records); err != nil {
 		return err
 	}
 	type figures struct{ startup, cpu, rssHealthy, rssIdle, anon, file []float64 }
-	measure := func(dir func(i int) string) (figures, error) {
+	measure := func(bin string, dir func(i int) string) (figures, error) {
 		var f figures
 		for i := range runs {
 			c, d, err := startBinary(bin, dir(i))
@@ -60,25 +69,91 @@ func runBinary(bin string, records, runs int) error {
 		}
 		return f, nil
 	}
-	empty, err := measure(func(i int) string { return filepath.Join(tmp, fmt.Sprint("empty", i)) })
+	empty, err := measure(bin, func(i int) string { return filepath.Join(tmp, fmt.Sprint("empty", i)) })
 	if err != nil {
 		return err
 	}
-	withRecords, err := measure(func(int) string { return full })
+	withRecords, err := measure(bin, func(int) string { return full })
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%-36s %12s %14s\n", "", "empty", fmt.Sprintf("%d records", records))
-	fmt.Printf("%-36s %9.1f ms %11.1f ms\n", "start-up to healthy, median", medianF(empty.startup), medianF(withRecords.startup))
-	fmt.Printf("%-36s %9.1f ms %11.1f ms\n", "start-up to healthy, fastest", minF(empty.startup), minF(withRecords.startup))
-	fmt.Printf("%-36s %9.1f ms %11.1f ms\n", "CPU time to healthy, median", medianF(empty.cpu), medianF(withRecords.cpu))
-	fmt.Printf("%-36s %8.1f MiB %10.1f MiB\n", "RSS when healthy, median", medianF(empty.rssHealthy), medianF(withRecords.rssHealthy))
-	fmt.Printf("%-36s %8.1f MiB %10.1f MiB\n", "RSS after 1 s idle, median", medianF(empty.rssIdle), medianF(withRecords.rssIdle))
+	base, err := measure(bare, func(i int) string { return tmp })
+	if err != nil {
+		return err
+	}
+	ms := func(label string, pick func(figures) []float64, agg func([]float64) float64) {
+		e, w, b := agg(pick(empty)), agg(pick(withRecords)), agg(pick(base))
+		fmt.Printf("%-36s %9.1f ms %11.1f ms %9.1f ms %7.2f\n", label, e, w, b, w/b)
+	}
+	mib := func(label string, pick func(figures) []float64) {
+		e, w, b := medianF(pick(empty)), medianF(pick(withRecords)), medianF(pick(base))
+		fmt.Printf("%-36s %8.1f MiB %10.1f MiB %8.1f MiB %7.2f\n", label, e, w, b, w/b)
+	}
+	fmt.Printf("%-36s %12s %14s %12s %7s\n", "", "empty", fmt.Sprintf("%d records", records), "bare Go", "ratio")
+	ms("start-up to healthy, median", func(f figures) []float64 { return f.startup }, medianF)
+	ms("start-up to healthy, fastest", func(f figures) []float64 { return f.startup }, minF)
+	ms("CPU time to healthy, median", func(f figures) []float64 { return f.cpu }, medianF)
+	mib("RSS when healthy, median", func(f figures) []float64 { return f.rssHealthy })
+	mib("RSS after 1 s idle, median", func(f figures) []float64 { return f.rssIdle })
 	// The file-backed part is the executable's pages, shared and clean: the kernel maps 64 KiB
 	// around each page touched, so it follows the binary's size more than what the server does.
-	fmt.Printf("%-36s %8.1f MiB %10.1f MiB\n", "  of which anonymous (RssAnon)", medianF(empty.anon), medianF(withRecords.anon))
-	fmt.Printf("%-36s %8.1f MiB %10.1f MiB\n", "  of which file-backed (RssFile)", medianF(empty.file), medianF(withRecords.file))
+	mib("  of which anonymous (RssAnon)", func(f figures) []float64 { return f.anon })
+	mib("  of which file-backed (RssFile)", func(f figures) []float64 { return f.file })
+	fmt.Printf("\n(ratio: the binary with %d records over the bare Go server)\n", records)
 	return nil
+}
+
+// bareServerSource is the bare Go server runBinary compares with: net/http answering the
+// health check, started with the flags localpipe is started with.
+const bareServerSource = `package main
+
+import (
+	"flag"
+	"net/http"
+)
+
+func main() {
+	listen := flag.String("listen", "", "")
+	flag.String("data-dir", "", "")
+	flag.String("log-level", "", "")
+	flag.Parse()
+	http.HandleFunc("/_localpipe/health", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+	panic(http.ListenAndServe(*listen, nil))
+}
+`
+
+// buildBareServer builds bareServerSource in dir with the go command, without cgo when bin
+// was built without it (it has no program interpreter), and returns the executable's path.
+func buildBareServer(bin, dir string) (string, error) {
+	src := filepath.Join(dir, "bare")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(bareServerSource), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module bare\n"), 0o644); err != nil {
+		return "", err
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		return "", err
+	}
+	static := true
+	for _, p := range f.Progs {
+		static = static && p.Type != elf.PT_INTERP
+	}
+	f.Close()
+	out := filepath.Join(dir, "bare-server")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, ".")
+	cmd.Dir, cmd.Env = src, os.Environ()
+	if static {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the bare Go server: %v: %s", err, b)
+	}
+	return out, nil
 }
 
 // fillBinary writes records 100-byte records to stream bench (one shard) in dir, unless the
