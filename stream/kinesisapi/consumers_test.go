@@ -232,7 +232,9 @@ func TestSubscribeToEmptyShardResumes(t *testing.T) {
 func TestSubscriptionLifetime(t *testing.T) {
 	l, h := subscriptionLifetime, subscriptionHeartbeat
 	t.Cleanup(func() { subscriptionLifetime, subscriptionHeartbeat = l, h })
-	subscriptionLifetime, subscriptionHeartbeat = 300*time.Millisecond, 50*time.Millisecond
+	// A lifetime of a second leaves room for several heartbeats on a loaded machine; with
+	// 300 ms the test failed once under heavy load.
+	subscriptionLifetime, subscriptionHeartbeat = time.Second, 50*time.Millisecond
 	e := newEnv(t, nil)
 	e.create(t, "short", 1)
 	reg, err := e.kc.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{
