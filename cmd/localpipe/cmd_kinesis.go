@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,10 +15,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
 
 func init() {
@@ -98,12 +93,10 @@ Exit status 0 when every record was put, 1 otherwise, 2 for a wrong invocation.
 	})
 }
 
-func iteratorType(s string) (types.ShardIteratorType, bool) {
-	switch strings.ToUpper(strings.ReplaceAll(s, "-", "_")) {
-	case "LATEST":
-		return types.ShardIteratorTypeLatest, true
-	case "TRIM_HORIZON":
-		return types.ShardIteratorTypeTrimHorizon, true
+func iteratorType(s string) (string, bool) {
+	switch t := strings.ToUpper(strings.ReplaceAll(s, "-", "_")); t {
+	case "LATEST", "TRIM_HORIZON":
+		return t, true
 	}
 	return "", false
 }
@@ -118,31 +111,31 @@ type tailRecord struct {
 	DataBase64     []byte    `json:"dataBase64,omitempty"`
 }
 
-func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorType, asJSON bool, count int, interval time.Duration, follow bool) int {
-	kc := kinesis.NewFromConfig(c.awsConfig())
-	var shards []types.Shard
+func (c *client) tail(ctx context.Context, name string, typ string, asJSON bool, count int, interval time.Duration, follow bool) int {
+	kc := c.kinesis()
+	var shards []string
 	// ListShards takes the stream name or a NextToken, never both.
-	in := &kinesis.ListShardsInput{StreamName: aws.String(name)}
+	in := listShardsInput{StreamName: name}
 	for {
-		page, err := kc.ListShards(ctx, in)
+		page, err := kc.listShards(ctx, in)
 		if err != nil {
 			return c.fail(err)
 		}
-		shards = append(shards, page.Shards...)
-		if page.NextToken == nil {
+		for _, s := range page.Shards {
+			shards = append(shards, s.ShardID)
+		}
+		if page.NextToken == "" {
 			break
 		}
-		in = &kinesis.ListShardsInput{NextToken: page.NextToken}
+		in = listShardsInput{NextToken: page.NextToken}
 	}
 	iters := make([]string, len(shards))
 	for i, s := range shards {
-		out, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-			StreamName: aws.String(name), ShardId: s.ShardId, ShardIteratorType: typ,
-		})
+		it, err := kc.getShardIterator(ctx, name, s, typ)
 		if err != nil {
 			return c.fail(err)
 		}
-		iters[i] = aws.ToString(out.ShardIterator)
+		iters[i] = it
 	}
 	if follow {
 		// Tests (and people) can tell from this line that records put from now on will show.
@@ -159,7 +152,7 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 		failed  error
 		wg      sync.WaitGroup
 	)
-	emit := func(shard string, r types.Record) bool {
+	emit := func(shard string, r kinesisRecord) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if count > 0 && printed >= count {
@@ -177,16 +170,16 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 	// parent has been read to its end (GetRecords then names them in ChildShards).
 	followed, ended := map[string]bool{}, map[string]bool{}
 	for _, s := range shards {
-		followed[aws.ToString(s.ShardId)] = true
+		followed[s] = true
 	}
 	var read func(shard, it string)
-	children := func(parent string, cs []types.ChildShard) {
+	children := func(parent string, cs []childShard) {
 		mu.Lock()
 		defer mu.Unlock()
 		ended[parent] = true
 	next:
 		for _, ch := range cs {
-			id := aws.ToString(ch.ShardId)
+			id := ch.ShardID
 			if followed[id] {
 				continue
 			}
@@ -195,9 +188,7 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 					continue next // the other parent's reader starts it
 				}
 			}
-			out, err := kc.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-				StreamName: aws.String(name), ShardId: ch.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
-			})
+			it, err := kc.getShardIterator(ctx, name, id, "TRIM_HORIZON")
 			if err != nil {
 				if ctx.Err() == nil {
 					failed = err
@@ -206,7 +197,7 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 				return
 			}
 			followed[id] = true
-			read(id, aws.ToString(out.ShardIterator))
+			read(id, it)
 		}
 	}
 	read = func(shard, it string) {
@@ -214,10 +205,9 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 		go func() {
 			defer wg.Done()
 			for it != "" && ctx.Err() == nil {
-				out, err := kc.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+				out, err := kc.getRecords(ctx, it)
 				if err != nil {
-					var tput *types.ProvisionedThroughputExceededException
-					if errors.As(err, &tput) {
+					if errorCode(err) == "ProvisionedThroughputExceededException" {
 						sleep(ctx, time.Second)
 						continue
 					}
@@ -235,7 +225,7 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 					}
 				}
 				// A nil next iterator means the shard is closed (resharded) and read to its end.
-				it = aws.ToString(out.NextShardIterator)
+				it = out.NextShardIterator
 				if it == "" {
 					if follow {
 						children(shard, out.ChildShards)
@@ -247,7 +237,7 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 				}
 				if !follow {
 					// AWS may answer empty while records lie further on; it says so.
-					if aws.ToInt64(out.MillisBehindLatest) == 0 {
+					if out.MillisBehindLatest == 0 {
 						return
 					}
 					continue
@@ -257,7 +247,7 @@ func (c *client) tail(ctx context.Context, name string, typ types.ShardIteratorT
 		}()
 	}
 	for i, s := range shards {
-		read(aws.ToString(s.ShardId), iters[i])
+		read(s, iters[i])
 	}
 	wg.Wait()
 	if failed != nil {
@@ -275,10 +265,10 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (c *client) printRecord(shard string, r types.Record, asJSON bool) {
+func (c *client) printRecord(shard string, r kinesisRecord, asJSON bool) {
 	if asJSON {
-		tr := tailRecord{Shard: shard, SequenceNumber: aws.ToString(r.SequenceNumber),
-			PartitionKey: aws.ToString(r.PartitionKey), Arrival: aws.ToTime(r.ApproximateArrivalTimestamp).UTC()}
+		tr := tailRecord{Shard: shard, SequenceNumber: r.SequenceNumber,
+			PartitionKey: r.PartitionKey, Arrival: r.arrival()}
 		if utf8.Valid(r.Data) {
 			s := string(r.Data)
 			tr.Data = &s
@@ -289,7 +279,7 @@ func (c *client) printRecord(shard string, r types.Record, asJSON bool) {
 		c.stdout.Write(append(line, '\n'))
 		return
 	}
-	fmt.Fprintf(c.stdout, "%s %s %s %s\n", shard, aws.ToString(r.SequenceNumber), strconv.Quote(aws.ToString(r.PartitionKey)), textData(r.Data))
+	fmt.Fprintf(c.stdout, "%s %s %s %s\n", shard, r.SequenceNumber, strconv.Quote(r.PartitionKey), textData(r.Data))
 }
 
 // textData is the record as it would print on one line: verbatim when that is safe, quoted
@@ -314,9 +304,9 @@ const (
 )
 
 func (c *client) put(ctx context.Context, name, key string, verbose bool, in io.Reader) int {
-	kc := kinesis.NewFromConfig(c.awsConfig())
+	kc := c.kinesis()
 	var (
-		batch []types.PutRecordsRequestEntry
+		batch []putRecordsEntry
 		size  int
 		total int
 	)
@@ -344,7 +334,7 @@ func (c *client) put(ctx context.Context, name, key string, verbose bool, in io.
 					return c.fail(err)
 				}
 			}
-			batch = append(batch, types.PutRecordsRequestEntry{Data: line, PartitionKey: aws.String(pk)})
+			batch = append(batch, putRecordsEntry{Data: line, PartitionKey: pk})
 			size += len(line) + len(pk)
 		}
 		if rerr == io.EOF {
@@ -365,11 +355,11 @@ func (c *client) put(ctx context.Context, name, key string, verbose bool, in io.
 
 // putBatch sends one PutRecords call and retries the entries that failed for throughput, as
 // AWS asks callers to. It returns how many records were put.
-func (c *client) putBatch(ctx context.Context, kc *kinesis.Client, name string, batch []types.PutRecordsRequestEntry, verbose bool) (int, error) {
+func (c *client) putBatch(ctx context.Context, kc kinesisAPI, name string, batch []putRecordsEntry, verbose bool) (int, error) {
 	put := 0
 	pending := batch
 	for attempt := 0; ; attempt++ {
-		out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: pending})
+		out, err := kc.putRecords(ctx, name, pending)
 		if err != nil {
 			return put, err
 		}
@@ -377,18 +367,18 @@ func (c *client) putBatch(ctx context.Context, kc *kinesis.Client, name string, 
 			// Results pair with entries by position; without one each, none can be trusted.
 			return put, fmt.Errorf("PutRecords answered for %d record(s) of %d", len(out.Records), len(pending))
 		}
-		var retry []types.PutRecordsRequestEntry
+		var retry []putRecordsEntry
 		var lastErr string
 		for i, res := range out.Records {
 			if res.ErrorCode == nil {
 				put++
 				if verbose {
-					fmt.Fprintf(c.stdout, "%s %s\n", aws.ToString(res.ShardId), aws.ToString(res.SequenceNumber))
+					fmt.Fprintf(c.stdout, "%s %s\n", res.ShardID, res.SequenceNumber)
 				}
 				continue
 			}
 			retry = append(retry, pending[i])
-			lastErr = aws.ToString(res.ErrorCode) + ": " + aws.ToString(res.ErrorMessage)
+			lastErr = *res.ErrorCode + ": " + deref(res.ErrorMessage)
 		}
 		if len(retry) == 0 {
 			return put, nil

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zip"
@@ -88,17 +86,13 @@ func parseS3URL(s string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
-func (c *client) s3Client() *s3.Client {
-	return s3.NewFromConfig(c.awsConfig(), func(o *s3.Options) { o.UsePathStyle = true })
-}
-
 func (c *client) listBuckets(ctx context.Context) int {
-	out, err := c.s3Client().ListBuckets(ctx, &s3.ListBucketsInput{})
+	buckets, err := c.s3().listBuckets(ctx)
 	if err != nil {
 		return c.fail(err)
 	}
-	for _, b := range out.Buckets {
-		fmt.Fprintf(c.stdout, "%s  s3://%s\n", aws.ToTime(b.CreationDate).UTC().Format(time.RFC3339), aws.ToString(b.Name))
+	for _, b := range buckets {
+		fmt.Fprintf(c.stdout, "%s  s3://%s\n", b.Created.Format(time.RFC3339), b.Name)
 	}
 	return exitOK
 }
@@ -106,22 +100,28 @@ func (c *client) listBuckets(ctx context.Context) int {
 func (c *client) list(ctx context.Context, bucket, prefix string) int {
 	w := bufio.NewWriter(c.stdout)
 	defer w.Flush()
-	p := s3.NewListObjectsV2Paginator(c.s3Client(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	sc := c.s3()
+	for token := ""; ; {
+		page, err := sc.listObjectsV2(ctx, bucket, prefix, token)
+		if err == nil && page.NextToken != "" && page.NextToken == token {
+			// A server that hands back the token it was given would have us list forever.
+			err = &opError{"S3", "ListObjectsV2", &malformedError{fmt.Errorf("continuation token %q again", token)}}
+		}
 		if err != nil {
 			w.Flush()
 			return c.fail(err)
 		}
 		for _, o := range page.Contents {
-			fmt.Fprintf(w, "%s %10d %s\n", aws.ToTime(o.LastModified).UTC().Format(time.RFC3339), aws.ToInt64(o.Size), aws.ToString(o.Key))
+			fmt.Fprintf(w, "%s %10d %s\n", o.LastModified.Format(time.RFC3339), o.Size, o.Key)
+		}
+		if token = page.NextToken; token == "" {
+			return exitOK
 		}
 	}
-	return exitOK
 }
 
 func (c *client) cat(ctx context.Context, bucket, key string, raw bool) int {
-	out, err := c.s3Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	out, err := c.s3().getObject(ctx, bucket, key)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net"
 	"net/url"
@@ -13,12 +12,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/smithy-go"
 )
 
 // Exit codes of the client subcommands. 1 is "the server said no, or could not be reached",
@@ -136,9 +129,9 @@ func (c *client) fail(err error) int {
 }
 
 func (c *client) describe(err error) string {
-	var api smithy.APIError
+	var api *apiError
 	if errors.As(err, &api) {
-		return api.ErrorCode() + ": " + api.ErrorMessage()
+		return api.Error()
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return fmt.Sprintf("nothing is listening at %s: start localpipe, or point --endpoint (LOCALPIPE_ENDPOINT) at it", c.endpoint)
@@ -148,28 +141,6 @@ func (c *client) describe(err error) string {
 		return fmt.Sprintf("cannot resolve the host of %s: %v", c.endpoint, dns)
 	}
 	return err.Error()
-}
-
-// awsConfig is an SDK configuration for the local endpoint: localpipe checks no signature, so
-// any static credentials do. Retries are the SDK's standard ones with short backoff, so a
-// missing server fails fast.
-func (c *client) awsConfig() aws.Config {
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = os.Getenv("AWS_DEFAULT_REGION")
-	}
-	if region == "" {
-		region = "us-east-1"
-	}
-	return aws.Config{
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(c.endpoint),
-		HTTPClient:   sdkhttp.New(),
-		Retryer: func() aws.Retryer {
-			return retry.AddWithMaxBackoffDelay(retry.NewStandard(), 200*time.Millisecond)
-		},
-	}
 }
 
 // interruptible is a context that ends at SIGINT or SIGTERM, for commands that follow.

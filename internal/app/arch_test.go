@@ -43,6 +43,12 @@ func TestImportDirection(t *testing.T) {
 		{pkg: "internal/functions", onlyOurs: []string{"internal/functions", "internal/sdkhttp"}},
 		// The SDK clients' HTTP fix (see its doc): a leaf.
 		{pkg: "internal/sdkhttp", onlyOurs: []string{"internal/sdkhttp"}},
+		// The server binary: its CLI helpers speak Kinesis and S3 themselves, since the SDK's
+		// clients for them cost the server idle memory and start-up (cmd/localpipe/awsclient.go).
+		{pkg: "cmd/localpipe", forbidden: []string{
+			"github.com/aws/aws-sdk-go-v2/service/kinesis", "github.com/aws/aws-sdk-go-v2/service/kinesis/",
+			"github.com/aws/aws-sdk-go-v2/service/s3", "github.com/aws/aws-sdk-go-v2/service/s3/",
+		}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", "./../../"+r.pkg).Output()
