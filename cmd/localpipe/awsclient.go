@@ -316,8 +316,25 @@ func snippet(b []byte) string {
 	return fmt.Sprintf("%q", b)
 }
 
-// readAll reads an answer's body whole and closes it.
-func readAll(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
+// maxAnswer bounds the answer bodies the helpers read whole (listings, GetRecords, whose
+// answers AWS caps at 10 MB of data), so a wrong endpoint cannot make them hold gigabytes.
+const maxAnswer = 64 << 20
+
+// parseAnswer returns the ok function of do that reads a 2xx answer whole, closes it and
+// parses it into *out; an answer parse refuses, or one over maxAnswer, is malformed.
+func parseAnswer[T any](out *T, parse func([]byte) (T, error)) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+		if err != nil {
+			return err
+		}
+		if len(b) > maxAnswer {
+			return &malformedError{fmt.Errorf("answer larger than %d bytes", maxAnswer)}
+		}
+		if *out, err = parse(b); err != nil {
+			return &malformedError{err}
+		}
+		return nil
+	}
 }

@@ -33,16 +33,7 @@ func kinesisCall[T any](ctx context.Context, k kinesisAPI, op string, in any, pa
 			"Content-Type": {"application/x-amz-json-1.1"},
 			"X-Amz-Target": {"Kinesis_20131202." + op},
 		},
-	}, func(resp *http.Response) error {
-		b, err := readAll(resp)
-		if err != nil {
-			return err
-		}
-		if out, err = parse(b); err != nil {
-			return &malformedError{err}
-		}
-		return nil
-	})
+	}, parseAnswer(&out, parse))
 	return out, err
 }
 

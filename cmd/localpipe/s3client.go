@@ -48,16 +48,7 @@ func (s s3API) get(ctx context.Context, op, path string, query url.Values, heade
 // getXML sends a GET and parses its answer's body with parse.
 func getXML[T any](ctx context.Context, s s3API, op, path string, query url.Values, parse func([]byte) (T, error)) (T, error) {
 	var out T
-	err := s.get(ctx, op, path, query, nil, func(resp *http.Response) error {
-		b, err := readAll(resp)
-		if err != nil {
-			return err
-		}
-		if out, err = parse(b); err != nil {
-			return &malformedError{err}
-		}
-		return nil
-	})
+	err := s.get(ctx, op, path, query, nil, parseAnswer(&out, parse))
 	return out, err
 }
 
