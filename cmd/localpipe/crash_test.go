@@ -47,19 +47,7 @@ func TestSIGKILLDuringConcurrentPuts(t *testing.T) {
 				data := fmt.Sprintf("w%d-%d-%d", w, i, j)
 				entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(data), Data: []byte(data)})
 			}
-			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash"), Records: entries})
-			if err != nil {
-				return false
-			}
-			mu.Lock()
-			for j, r := range out.Records {
-				if r.ErrorCode == nil {
-					acked[string(entries[j].Data)] = *r.SequenceNumber
-					nAcked.Add(1)
-				}
-			}
-			mu.Unlock()
-			return true
+			return putNoting(kc, "crash", entries, &mu, func(data, seq string) { acked[data] = seq; nAcked.Add(1) })
 		})
 	}
 	waitUntil(20*time.Second, func() bool { return nAcked.Load() >= 3000 })

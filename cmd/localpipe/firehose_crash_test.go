@@ -92,18 +92,7 @@ deliveryStreams:
 				data := fmt.Sprintf(`{"c":"%d-%d-%d"}`, round, i, j)
 				entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data), Data: []byte(data)})
 			}
-			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-od"), Records: entries})
-			if err != nil {
-				return false
-			}
-			mu.Lock()
-			for j, r := range out.Records {
-				if r.ErrorCode == nil {
-					acked[string(entries[j].Data)] = true
-				}
-			}
-			mu.Unlock()
-			return true
+			return putNoting(kc, "crash-od", entries, &mu, func(data, _ string) { acked[data] = true })
 		})
 		l.run(func(i int) bool { // records that reach crash-k through Kinesis
 			var entries []ktypes.PutRecordsRequestEntry
@@ -111,18 +100,7 @@ deliveryStreams:
 				data := fmt.Sprintf("k%d-%d-%d-%s", round, i, j, pad)
 				entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(data[:12]), Data: []byte(data)})
 			}
-			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("crash-src"), Records: entries})
-			if err != nil {
-				return false
-			}
-			mu.Lock()
-			for j, r := range out.Records {
-				if r.ErrorCode == nil {
-					acked[string(entries[j].Data)] = true
-				}
-			}
-			mu.Unlock()
-			return true
+			return putNoting(kc, "crash-src", entries, &mu, func(data, _ string) { acked[data] = true })
 		})
 		for w := 0; w < 4; w++ {
 			l.run(func(i int) bool {

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"net"
 	"net/http"
@@ -32,6 +31,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/localpipe/localpipe/internal/sdkhttp"
 )
 
 var binary string
@@ -379,6 +380,24 @@ func (l *load) run(step func(i int) bool) {
 func (l *load) halt() {
 	close(l.stop)
 	l.wg.Wait()
+}
+
+// putNoting puts entries to stream with PutRecords and, holding mu, calls note with the data
+// and sequence number of each record the answer acknowledged. It returns false when the call
+// failed, as it does once the server is killed.
+func putNoting(kc *kinesis.Client, stream string, entries []types.PutRecordsRequestEntry, mu *sync.Mutex, note func(data, seq string)) bool {
+	out, err := kc.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries})
+	if err != nil {
+		return false
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for j, r := range out.Records {
+		if r.ErrorCode == nil {
+			note(string(entries[j].Data), aws.ToString(r.SequenceNumber))
+		}
+	}
+	return true
 }
 
 // waitUntil polls cond with a short tick until it holds or timeout passes, and reports

@@ -49,19 +49,7 @@ func TestSIGKILLDuringSplit(t *testing.T) {
 				data := fmt.Sprintf("w%d-%d-%d", w, i, j)
 				entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(data), Data: []byte(data)})
 			}
-			out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("split"), Records: entries})
-			if err != nil {
-				return false // the server is gone
-			}
-			mu.Lock()
-			for j, r := range out.Records {
-				if r.ErrorCode == nil {
-					acked[string(entries[j].Data)] = *r.SequenceNumber
-					nAcked.Add(1)
-				}
-			}
-			mu.Unlock()
-			return true
+			return putNoting(kc, "split", entries, &mu, func(data, seq string) { acked[data] = seq; nAcked.Add(1) })
 		})
 	}
 	// One splitter: the widest open shard, at its middle, again and again.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -84,7 +83,6 @@ func TestFirehoseTransformSIGKILLEffectivelyOnce(t *testing.T) {
 	fn := &recordingUpper{seen: map[string]int{}}
 	url := functionstest.NewURL(t, fn.fn)
 	dir := t.TempDir()
-	ctx := context.Background()
 	conf := filepath.Join(dir, "localpipe.yaml")
 	config := fmt.Sprintf(`
 functions: [{name: upper, url: '%s'}]
@@ -121,18 +119,7 @@ deliveryStreams:
 			data := fmt.Sprintf("%s-%d-%s", prefix, j, strings.Repeat("p", 1000))
 			entries = append(entries, ktypes.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(prefix, j)), Data: []byte(data)})
 		}
-		out, err := kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("xsrc"), Records: entries})
-		if err != nil {
-			return false
-		}
-		mu.Lock()
-		for j, r := range out.Records {
-			if r.ErrorCode == nil {
-				acked[string(entries[j].Data)] = true
-			}
-		}
-		mu.Unlock()
-		return true
+		return putNoting(kc, "xsrc", entries, &mu, func(data, _ string) { acked[data] = true })
 	}
 
 	// The function answers, S3 refuses the object, the process dies.
