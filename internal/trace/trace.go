@@ -294,28 +294,14 @@ func (x *Index) Begin() *Request { return &Request{x: x} }
 // Put records hops of the request, and the records they are of, by which a later delivery
 // finds the request: in any order, and recs may be shorter than hops (hops of no record),
 // but a shard's records in increasing positions and together cost the least.
-func (r *Request) Put(hops []Hop, recs []Record) {
-	if r == nil || len(hops) == 0 {
-		return
-	}
-	x := r.x
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if r.dropped {
-		return
-	}
-	if r.hops == nil && len(hops) == 1 {
-		r.one[0] = hops[0]
-		r.hops = r.one[:1:1]
-	} else {
-		r.hops = append(r.hops, hops...)
-	}
-	r.putLocked(len(hops), recs)
-}
+func (r *Request) Put(hops []Hop, recs []Record) { r.add(hops, recs, false) }
 
 // PutMany is Put for many hops at once (a PutRecords), which keeps hops instead of a copy:
 // the caller does not use it again.
-func (r *Request) PutMany(hops []Hop, recs []Record) {
+func (r *Request) PutMany(hops []Hop, recs []Record) { r.add(hops, recs, true) }
+
+// add is Put, keeping hops itself when keep is set and the request has none yet.
+func (r *Request) add(hops []Hop, recs []Record, keep bool) {
 	if r == nil || len(hops) == 0 {
 		return
 	}
@@ -325,9 +311,14 @@ func (r *Request) PutMany(hops []Hop, recs []Record) {
 	if r.dropped {
 		return
 	}
-	if r.hops == nil {
+	switch {
+	case r.hops == nil && keep:
 		r.hops = hops[:len(hops):len(hops)]
-	} else {
+	case r.hops == nil && len(hops) == 1:
+		// The one hop of a PutRecord lives in the Request: no allocation.
+		r.one[0] = hops[0]
+		r.hops = r.one[:1:1]
+	default:
 		r.hops = append(r.hops, hops...)
 	}
 	r.putLocked(len(hops), recs)
