@@ -48,14 +48,7 @@ func runGateway(dur time.Duration, conns, size, rate, rounds int) error {
 	cfg := filepath.Join(dir, "localpipe.yaml")
 	os.WriteFile(cfg, []byte(benchConfig), 0o644)
 	os.WriteFile(filepath.Join(dir, "api.yaml"), []byte(benchAPI), 0o644)
-	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "data"), "-config", cfg}
-	if cpuProfile != "" {
-		args = append(args, "-cpuprofile", cpuProfile)
-	}
-	if memProfile != "" {
-		args = append(args, "-memprofile", memProfile)
-	}
-	lp, _, err := startChild(args...)
+	lp, _, err := startChild(withProfiles("-serve", "localpipe", "-data-dir", filepath.Join(dir, "data"), "-config", cfg)...)
 	if err != nil {
 		return err
 	}

@@ -83,14 +83,7 @@ func runGetRecords(records int, dur time.Duration, conns, size, rounds int) erro
 		return err
 	}
 	defer bare.stop()
-	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "data")}
-	if cpuProfile != "" {
-		args = append(args, "-cpuprofile", cpuProfile)
-	}
-	if memProfile != "" {
-		args = append(args, "-memprofile", memProfile)
-	}
-	lp, _, err := startChild(args...)
+	lp, _, err := startChild(withProfiles("-serve", "localpipe", "-data-dir", filepath.Join(dir, "data"))...)
 	if err != nil {
 		return err
 	}
@@ -215,6 +208,16 @@ func readOnce(hc *http.Client, addr, seq string, buf *bytes.Buffer) error {
 // parallelConns runs conns clients, each with its own connection and answer buffer,
 // calling fn for d, and returns completed calls per second.
 func parallelConns(conns int, d time.Duration, fn func(*http.Client, *bytes.Buffer) error) (float64, error) {
+	return parallelEach(conns, d, func() func() error {
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+		var buf bytes.Buffer
+		return func() error { return fn(hc, &buf) }
+	})
+}
+
+// parallelEach runs conns goroutines for d, each calling the function newCaller made for it
+// until d has passed or a call fails, and returns completed calls per second.
+func parallelEach(conns int, d time.Duration, newCaller func() func() error) (float64, error) {
 	var n atomic.Int64
 	var firstErr atomic.Value
 	deadline := time.Now().Add(d)
@@ -223,10 +226,9 @@ func parallelConns(conns int, d time.Duration, fn func(*http.Client, *bytes.Buff
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-			var buf bytes.Buffer
+			call := newCaller()
 			for time.Now().Before(deadline) {
-				if err := fn(hc, &buf); err != nil {
+				if err := call(); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}

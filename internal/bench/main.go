@@ -130,6 +130,18 @@ func main() {
 // to; the server is a child process, so the profiles are of the server alone.
 var cpuProfile, memProfile string
 
+// withProfiles appends to a localpipe child's args the flags that make it write the profiles
+// -cpuprofile and -memprofile ask for; only the child under the measured load gets them.
+func withProfiles(args ...string) []string {
+	if cpuProfile != "" {
+		args = append(args, "-cpuprofile", cpuProfile)
+	}
+	if memProfile != "" {
+		args = append(args, "-memprofile", memProfile)
+	}
+	return args
+}
+
 // fsync is the --fsync of the localpipe server under the throughput runs.
 var fsync string
 
@@ -358,14 +370,7 @@ func run(records int, dur time.Duration, conns, size, rounds int, client string)
 	if err != nil {
 		return err
 	}
-	args := []string{"-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput"), "-fsync", fsync}
-	if cpuProfile != "" {
-		args = append(args, "-cpuprofile", cpuProfile)
-	}
-	if memProfile != "" {
-		args = append(args, "-memprofile", memProfile)
-	}
-	lp, _, err := startChild(args...)
+	lp, _, err := startChild(withProfiles("-serve", "localpipe", "-data-dir", filepath.Join(dir, "tput"), "-fsync", fsync)...)
 	if err != nil {
 		bare.stop()
 		return err

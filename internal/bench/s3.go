@@ -245,26 +245,5 @@ func writeDurable(path string, b []byte) error {
 // parallel runs fn from conns goroutines for d and returns calls per second (each call moves
 // 1 MiB, so that is also MiB/s).
 func parallel(conns int, d time.Duration, fn func() error) (float64, error) {
-	var n atomic.Int64
-	var firstErr atomic.Value
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	for i := 0; i < conns; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				if err := fn(); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				n.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return 0, err
-	}
-	return float64(n.Load()) / d.Seconds(), nil
+	return parallelEach(conns, d, func() func() error { return fn })
 }
