@@ -132,14 +132,9 @@ func Rebuild(opts Options) (RebuildReport, error) {
 	syncDir(s.blobDir())
 	buckets := map[string]BucketInfo{}
 	err = opts.DB.Update(func(tx *bolt.Tx) error {
-		root, err := tx.CreateBucketIfNotExists(bucketRoot)
+		root, err := createRoot(tx)
 		if err != nil {
 			return err
-		}
-		for _, b := range [][]byte{bucketBuckets, bucketBlobs, bucketGC} {
-			if _, err := root.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
 		}
 		for _, k := range keys {
 			l := best[k].label

@@ -141,6 +141,20 @@ type ObjectInfo struct {
 	DeleteMarker bool   `json:"deleteMarker,omitempty"`
 }
 
+// createRoot creates the store's bbolt buckets that do not exist yet and returns the root.
+func createRoot(tx *bolt.Tx) (*bolt.Bucket, error) {
+	root, err := tx.CreateBucketIfNotExists(bucketRoot)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range [][]byte{bucketBuckets, bucketBlobs, bucketGC} {
+		if _, err := root.CreateBucketIfNotExists(b); err != nil {
+			return nil, err
+		}
+	}
+	return root, nil
+}
+
 // Open opens the store and finishes or undoes whatever a crash interrupted: a temp blob whose
 // metadata committed is renamed into place, a temp blob whose metadata did not is deleted
 // (the put was never acknowledged), and a finished blob no object or upload part references
@@ -215,14 +229,9 @@ func Open(opts Options) (*Store, error) {
 	})
 	if err == nil && !settled {
 		err = s.db.Update(func(tx *bolt.Tx) error {
-			root, err := tx.CreateBucketIfNotExists(bucketRoot)
+			root, err := createRoot(tx)
 			if err != nil {
 				return err
-			}
-			for _, b := range [][]byte{bucketBuckets, bucketBlobs, bucketGC} {
-				if _, err := root.CreateBucketIfNotExists(b); err != nil {
-					return err
-				}
 			}
 			classify(root)
 			// Data directories from before the scan listed the blobs they retired here; the
