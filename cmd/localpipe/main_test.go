@@ -71,6 +71,12 @@ func TestHealthMetricsAndUnmatchedRoutes(t *testing.T) {
 		!strings.Contains(string(body), `localpipe_kinesis_incoming_bytes_total{stream_name="m"} 5`) {
 		t.Fatalf("metrics missing the stream's series:\n%s", body)
 	}
+	// The Go runtime's and the process's own series, which come from the default registry.
+	for _, name := range []string{"go_goroutines ", "go_memstats_heap_alloc_bytes ", "process_resident_memory_bytes "} {
+		if !strings.Contains(string(body), "\n"+name) {
+			t.Fatalf("metrics missing %q:\n%s", name, body)
+		}
+	}
 
 	resp, err = http.Get(s.endpoint + "/no/such/thing")
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	bolt "go.etcd.io/bbolt"
 
@@ -112,7 +111,6 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 			a.closeEngines()
 		}
 	}()
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	if cfg.Ephemeral {
 		a.dataDir, err = os.MkdirTemp("", "localpipe-")
@@ -403,7 +401,10 @@ func (a *App) Handler() http.Handler {
 	if a.edge == nil {
 		a.edge = newEdge(a.cfg, a.registry)
 	}
-	metrics := promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
+	// The go_* and process_* metrics come from the default registry, where client_golang's
+	// init has already put a Go and a process collector: a second pair of our own would cost
+	// every start their set-up (100 KB of allocations, runtime-metric pattern matching).
+	metrics := promhttp.HandlerFor(prometheus.Gatherers{a.registry, prometheus.DefaultGatherer}, promhttp.HandlerOpts{Registry: a.registry})
 	var h http.HandlerFunc
 	h = func(w http.ResponseWriter, r *http.Request) {
 		svc := a.route(r)
