@@ -250,7 +250,8 @@ type Index struct {
 	KinesisNames func(number [3]uint64) (shardID, sequenceNumber string)
 
 	mu sync.Mutex
-	// ring holds the published requests, oldest first, from head on.
+	// ring holds the published requests, oldest first, from head on. It grows to size by
+	// appends, so an index that traces little (or nothing yet, at start) holds little.
 	ring  []*Request
 	head  int
 	count int
@@ -280,7 +281,7 @@ func New(size int) *Index {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget), ring: make([]*Request, size),
+	return &Index{size: size, budget: max(HopsPerRequest*size, minBudget),
 		byUUID: map[[16]byte]*Request{}, byID: map[string]*Request{}, recs: map[shardKey]*shardLog{}}
 }
 
@@ -390,7 +391,12 @@ func (r *Request) Publish(id string, first *Hop) {
 	if x.count == x.size {
 		x.evictOldestLocked()
 	}
-	x.ring[(x.head+x.count)%x.size] = r
+	if len(x.ring) < x.size {
+		// Not yet full size: the requests held are ring[head:], so the next goes at the end.
+		x.ring = append(x.ring, r)
+	} else {
+		x.ring[(x.head+x.count)%x.size] = r
+	}
 	x.count++
 	x.evictLocked()
 }

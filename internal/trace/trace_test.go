@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -77,6 +78,46 @@ func TestHopBudgetEvictsOldRequests(t *testing.T) {
 	if _, ok := x.Get("batch4"); !ok {
 		t.Error("the newest batch was evicted")
 	}
+}
+
+// TestRingGrowsThenWraps evicts by the hop budget while the ring is still growing, then
+// fills and wraps it: the requests found must always be the most recent ones kept.
+func TestRingGrowsThenWraps(t *testing.T) {
+	x := New(4) // a budget of 1024 hops: two batches of 500 fit, a third does not
+	var kept []string
+	var next uint64
+	publish := func(id string, n int) {
+		pos := make([]uint64, n)
+		for j := range pos {
+			pos[j] = next
+			next++
+		}
+		put(x, id, pos...)
+		kept = append(kept, id)
+	}
+	check := func(want ...string) {
+		t.Helper()
+		for _, id := range kept {
+			_, ok := x.Get(id)
+			if w := slices.Contains(want, id); ok != w {
+				t.Errorf("%s found: %v, want %v", id, ok, w)
+			}
+		}
+		if x.Len() != len(want) {
+			t.Errorf("Len = %d, want %d", x.Len(), len(want))
+		}
+	}
+	publish("b0", 500)
+	publish("b1", 500)
+	publish("b2", 500) // over the budget: b0 goes while the ring holds 3 of its 4
+	check("b1", "b2")
+	publish("s0", 1)
+	publish("s1", 1) // the ring reaches its size and wraps
+	check("b1", "b2", "s0", "s1")
+	for i := range 6 {
+		publish(fmt.Sprint("t", i), 1)
+	}
+	check("t2", "t3", "t4", "t5")
 }
 
 func TestDeliveredLinksRecordsToObjects(t *testing.T) {
