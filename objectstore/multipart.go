@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"crypto/sha1"
@@ -353,7 +354,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, key, uploadID string
 	)
 	if u.ChecksumAlgorithm == "" || u.ChecksumType == ChecksumFullObject {
 		wholeAlg = cmp.Or(u.ChecksumAlgorithm, DefaultChecksum)
-		whole = checksumHash(wholeAlg)
+		whole = NewChecksum(wholeAlg)
 	}
 	body := io.MultiReader(readers...)
 	if whole != nil {
@@ -415,7 +416,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucket, key, uploadID string
 // compositeChecksum is S3's COMPOSITE checksum of a multipart object, when every part has a
 // checksum in alg: alg over the parts' raw checksums, in base64, followed by -N.
 func compositeChecksum(alg string, parts []PartInfo) map[string]string {
-	h := checksumHash(alg)
+	h := NewChecksum(alg)
 	if h == nil {
 		return nil
 	}
@@ -440,14 +441,16 @@ func checksumAlgorithmOf(sums map[string]string) string {
 	return ""
 }
 
-func checksumHash(alg string) hash.Hash {
+// NewChecksum returns a hash of the algorithm S3 names alg (CRC32, CRC32C, CRC64NVME, SHA1,
+// SHA256), or nil for any other name.
+func NewChecksum(alg string) hash.Hash {
 	switch alg {
 	case "CRC32":
 		return crc32.NewIEEE()
 	case "CRC32C":
 		return crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	case "CRC64NVME":
-		return crc64.New(crc64.MakeTable(0x9a6c9329ac4bc9b5))
+		return crc64.New(crc64NVME())
 	case "SHA1":
 		return sha1.New()
 	case "SHA256":
@@ -455,6 +458,11 @@ func checksumHash(alg string) hash.Hash {
 	}
 	return nil
 }
+
+// crc64NVME is the table of CRC-64/NVME (polynomial 0xad93d23594c93659, reflected; hash/crc64
+// takes the reversed polynomial). It is built on first use: MakeTable also builds
+// hash/crc64's own 32 KB of tables, which a start need not pay for.
+var crc64NVME = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(0x9a6c9329ac4bc9b5) })
 
 // dropUpload deletes an upload's records and returns its part blobs, which the caller
 // deletes after the transaction commits.

@@ -2,20 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/localpipe/localpipe/objectstore"
 )
 
 // The S3 operations ls and cat use: path-style REST, answers in XML.
@@ -174,36 +172,22 @@ func (s s3API) getObject(ctx context.Context, bucket, key string) (*http.Respons
 
 // responseChecksums are the algorithms the SDK validates a GetObject body with, in its order:
 // of those the answer carries, the last one is checked.
-var responseChecksums = []struct {
-	name string
-	new  func() hash.Hash
-}{
-	{"CRC64NVME", func() hash.Hash { return crc64.New(crc64NVME) }},
-	{"CRC32", func() hash.Hash { return crc32.NewIEEE() }},
-	{"CRC32C", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
-	{"SHA256", sha256.New},
-	{"SHA1", sha1.New},
-}
-
-// crc64NVME is CRC-64/NVME; hash/crc64 takes the reversed polynomial.
-var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+var responseChecksums = []string{"CRC64NVME", "CRC32", "CRC32C", "SHA256", "SHA1"}
 
 // checkedBody wraps body so that its last Read fails when the bytes do not match the
 // checksum in h. A multipart object's checksum (ending in -N) is of its parts' checksums and
 // cannot be checked from the bytes; it is skipped, as the SDK skips it.
 func checkedBody(body io.ReadCloser, h http.Header) io.ReadCloser {
-	var alg string
-	var newHash func() hash.Hash
-	var want string
-	for _, c := range responseChecksums {
-		if v := h.Get("X-Amz-Checksum-" + c.name); v != "" {
-			alg, newHash, want = c.name, c.new, v
+	var alg, want string
+	for _, name := range responseChecksums {
+		if v := h.Get("X-Amz-Checksum-" + name); v != "" {
+			alg, want = name, v
 		}
 	}
 	if want == "" || strings.Contains(want, "-") {
 		return body
 	}
-	return &checksumReader{ReadCloser: body, alg: alg, h: newHash(), want: want}
+	return &checksumReader{ReadCloser: body, alg: alg, h: objectstore.NewChecksum(alg), want: want}
 }
 
 type checksumReader struct {

@@ -4,18 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/md5"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/localpipe/localpipe/objectstore"
 )
 
 // Payload hashes a SigV4 client puts in x-amz-content-sha256.
@@ -54,28 +53,8 @@ var defaultChecksum = "CRC64NVME" // a variable so a benchmark can turn it off f
 // x-amz-checksum-mode: ENABLED always has one to check.
 func (v *verifier) addDefaultChecksum() {
 	if len(v.sums) == 0 && defaultChecksum != "" {
-		v.sums[defaultChecksum] = newChecksum(defaultChecksum)
+		v.sums[defaultChecksum] = objectstore.NewChecksum(defaultChecksum)
 	}
-}
-
-// crc64NVME is CRC-64/NVME (polynomial 0xad93d23594c93659, reflected), the algorithm S3 calls
-// CRC64NVME; hash/crc64 takes the reversed polynomial.
-var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
-
-func newChecksum(alg string) hash.Hash {
-	switch alg {
-	case "CRC32":
-		return crc32.NewIEEE()
-	case "CRC32C":
-		return crc32.New(crc32.MakeTable(crc32.Castagnoli))
-	case "CRC64NVME":
-		return crc64.New(crc64NVME)
-	case "SHA1":
-		return sha1.New()
-	case "SHA256":
-		return sha256.New()
-	}
-	return nil
 }
 
 // errChunked is a malformed aws-chunked body. S3 answers it with IncompleteBody when the body
@@ -402,7 +381,7 @@ func validChecksumValue(alg, v string) bool {
 	if err != nil {
 		return false
 	}
-	return len(b) == newChecksum(alg).Size()
+	return len(b) == objectstore.NewChecksum(alg).Size()
 }
 
 // decodeBody returns the request body decoded and wrapped in a verifier, and the body's
@@ -469,7 +448,7 @@ func decodeBody(r *http.Request) (*verifier, *s3Error) {
 	v.given, v.inTrail = given, inTrail
 	v.sums = map[string]hash.Hash{}
 	for _, alg := range algs {
-		v.sums[alg] = newChecksum(alg)
+		v.sums[alg] = objectstore.NewChecksum(alg)
 	}
 	return v, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/localpipe/localpipe/objectstore"
 )
 
 // chunk frames data as one aws-chunked chunk with a (fake) signature.
@@ -330,7 +332,7 @@ func FuzzUploadChecksum(f *testing.F) {
 			}
 			return
 		}
-		if newChecksum(alg) == nil || (typ != "FULL_OBJECT" && typ != "COMPOSITE") {
+		if objectstore.NewChecksum(alg) == nil || (typ != "FULL_OBJECT" && typ != "COMPOSITE") {
 			t.Fatalf("accepted %q %q", alg, typ)
 		}
 	})

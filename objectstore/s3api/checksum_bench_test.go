@@ -73,7 +73,7 @@ func BenchmarkCRC64NVME(b *testing.B) {
 	body := bytes.Repeat([]byte("0123456789abcdef"), (8<<20)/16)
 	b.SetBytes(int64(len(body)))
 	for i := 0; i < b.N; i++ {
-		h := newChecksum("CRC64NVME")
+		h := objectstore.NewChecksum("CRC64NVME")
 		h.Write(body)
 		h.Sum(nil)
 	}

@@ -41,6 +41,11 @@ func TestCRC64NVMECheckValue(t *testing.T) {
 	if got := crc64.Checksum([]byte("123456789"), crc64NVME); got != 0xae8b14860a799888 {
 		t.Fatalf("CRC-64/NVME check value %#x", got)
 	}
+	h := objectstore.NewChecksum("CRC64NVME")
+	h.Write([]byte("123456789"))
+	if got := h.Sum(nil); !bytes.Equal(got, []byte{0xae, 0x8b, 0x14, 0x86, 0x0a, 0x79, 0x98, 0x88}) {
+		t.Fatalf("objectstore's CRC64NVME check value %x", got)
+	}
 }
 
 // TestDefaultChecksum: an object written without a checksum gets a full-object CRC64NVME, as

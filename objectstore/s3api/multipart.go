@@ -87,7 +87,7 @@ func partChecksum(u objectstore.UploadInfo, v *verifier) *s3Error {
 	want := u.ChecksumAlgorithm
 	if want == "" {
 		if len(v.sums) == 0 {
-			v.sums[objectstore.DefaultChecksum] = newChecksum(objectstore.DefaultChecksum)
+			v.sums[objectstore.DefaultChecksum] = objectstore.NewChecksum(objectstore.DefaultChecksum)
 		}
 		return nil
 	}
@@ -97,7 +97,7 @@ func partChecksum(u objectstore.UploadInfo, v *verifier) *s3Error {
 		}
 	}
 	if v.sums[want] == nil {
-		v.sums[want] = newChecksum(want)
+		v.sums[want] = objectstore.NewChecksum(want)
 	}
 	return nil
 }

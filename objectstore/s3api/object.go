@@ -521,7 +521,7 @@ func (q *request) copyObject() *s3Error {
 	alg = cmp.Or(alg, checksumAlgorithm(src.Checksums), objectstore.DefaultChecksum)
 	meta.Checksums = map[string]string{}
 	body := &verifier{r: io.NewSectionReader(f, 0, src.Size), want: src.Size,
-		sums: map[string]hash.Hash{alg: newChecksum(alg)}, computed: meta.Checksums}
+		sums: map[string]hash.Hash{alg: objectstore.NewChecksum(alg)}, computed: meta.Checksums}
 	// Tags follow their own directive, and the ACL is never copied: the copy gets the one
 	// the request names, or the default.
 	meta.Tags = src.Tags

@@ -315,7 +315,7 @@ func postVerifier(body io.Reader, h http.Header) (*verifier, *s3Error) {
 	v.given = given
 	v.sums = map[string]hash.Hash{}
 	for _, alg := range algs {
-		v.sums[alg] = newChecksum(alg)
+		v.sums[alg] = objectstore.NewChecksum(alg)
 	}
 	return v, nil
 }
