@@ -170,10 +170,10 @@ func preRead(path string) {
 	}
 	defer f.Close()
 	// Read with a buffer of our own: io.CopyBuffer to io.Discard would ignore it for
-	// Discard's 8 KiB one. Large reads keep a big file's read sequential; a small file, the
-	// usual one, needs no more buffer than its size, and a start that allocates less may
-	// finish before the first garbage collection.
-	size := int64(1 << 20)
+	// Discard's 8 KiB one. Reads in order are what the kernel's readahead works from, so a
+	// big file needs no bigger buffer than a few pages; every page the buffer takes is a
+	// fault and resident memory for the rest of the run.
+	size := int64(16 << 10)
 	if st, err := f.Stat(); err == nil {
 		size = min(size, st.Size()+1)
 	}
