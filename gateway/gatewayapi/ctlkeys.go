@@ -75,19 +75,24 @@ func (a *accountDoc) clone() *accountDoc {
 	if err := json.Unmarshal(b, out); err != nil {
 		panic(fmt.Sprintf("gateway: the account document does not decode: %v", err))
 	}
-	if out.Keys == nil {
-		out.Keys = map[string]*keyDoc{}
+	return out.withMaps()
+}
+
+// withMaps gives a its maps where it has none, so that no reader finds them nil.
+func (a *accountDoc) withMaps() *accountDoc {
+	if a.Keys == nil {
+		a.Keys = map[string]*keyDoc{}
 	}
-	if out.Plans == nil {
-		out.Plans = map[string]*planDoc{}
+	if a.Plans == nil {
+		a.Plans = map[string]*planDoc{}
 	}
-	return out
+	return a
 }
 
 func decodeAccountDoc(b []byte) (*accountDoc, error) {
 	a := &accountDoc{}
 	if len(b) == 0 {
-		return a.clone(), nil
+		return a.withMaps(), nil
 	}
 	if err := json.Unmarshal(b, a); err != nil {
 		return nil, err
@@ -95,7 +100,7 @@ func decodeAccountDoc(b []byte) (*accountDoc, error) {
 	if a.V != apiDocVersion {
 		return nil, fmt.Errorf("format version %d, this localpipe reads %d", a.V, apiDocVersion)
 	}
-	return a.clone(), nil
+	return a.withMaps(), nil
 }
 
 // account returns the published account document (never nil; do not modify it).

@@ -154,7 +154,7 @@ func (s *Server) ServeControl(w http.ResponseWriter, r *http.Request) {
 		// The server drops the body of a HEAD answer itself.
 		r2.Method = http.MethodGet
 	}
-	s.control.ServeHTTP(w, r2)
+	s.control().ServeHTTP(w, r2)
 }
 
 func (s *Server) ctlHandler(op ctlFunc) http.HandlerFunc {

@@ -90,8 +90,10 @@ type Server struct {
 	metrics *metrics
 
 	// ctlMu serialises control-plane writes; readers take mu only.
-	ctlMu   sync.Mutex
-	control http.Handler // the control plane's router
+	ctlMu sync.Mutex
+	// control is the control plane's router, built by the first control-plane request:
+	// its hundred-odd routes are memory and page faults a start need not pay for.
+	control func() http.Handler
 
 	mu     sync.RWMutex
 	apis   map[string]*gateway.DeploymentPlan            // by API id: the --config file's APIs
@@ -110,7 +112,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts: opts, apis: map[string]*gateway.DeploymentPlan{}, keys: map[string]*APIKey{}, ids: map[string]string{},
 		docs: map[string]*apiDoc{}, staged: map[string]map[string]*gateway.DeploymentPlan{},
-		acct: (&accountDoc{}).clone(), keyIDs: map[string]string{}, meter: newMeter(),
+		acct: (&accountDoc{}).withMaps(), keyIDs: map[string]string{}, meter: newMeter(),
 	}
 	if s.opts.Region == "" {
 		s.opts.Region = DefaultRegion
@@ -132,7 +134,7 @@ func NewServer(opts Options) *Server {
 		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	s.metrics = newMetrics(opts.Registerer)
-	s.control = s.controlRouter()
+	s.control = sync.OnceValue(s.controlRouter)
 	return s
 }
 
@@ -268,7 +270,7 @@ func (s *Server) Reset() error {
 		}
 		errs = append(errs, s.store.SaveAccount(nil), s.store.SaveUsage(nil))
 	}
-	s.acct, s.keyIDs = (&accountDoc{}).clone(), map[string]string{}
+	s.acct, s.keyIDs = (&accountDoc{}).withMaps(), map[string]string{}
 	s.meter.reset()
 	s.apis, s.keys, s.ids = map[string]*gateway.DeploymentPlan{}, map[string]*APIKey{}, map[string]string{}
 	s.docs, s.staged = map[string]*apiDoc{}, map[string]map[string]*gateway.DeploymentPlan{}

@@ -52,7 +52,7 @@ const (
 // Everything else it reads from the engines when asked.
 type console struct {
 	a      *App
-	router http.Handler
+	router func() http.Handler // built by the first console request, not at start
 
 	mu sync.Mutex
 	// invocations are the recent invocations, newest last; only the last
@@ -111,7 +111,7 @@ type consoleEvent struct {
 func newConsole(a *App) *console {
 	c := &console{a: a, deliveries: map[string][]consoleDelivery{}, buffers: map[string]consoleBuffer{},
 		samples: map[string][]rateSample{}, subs: map[chan consoleEvent]struct{}{}, done: make(chan struct{})}
-	c.router = c.routes()
+	c.router = sync.OnceValue(c.routes)
 	return c
 }
 
@@ -158,7 +158,7 @@ func isConsolePath(path string) bool {
 	return path == consolePrefix || len(path) > len(consolePrefix) && path[:len(consolePrefix)+1] == consolePrefix+"/"
 }
 
-func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.router.ServeHTTP(w, r) }
+func (c *console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.router().ServeHTTP(w, r) }
 
 // close ends every event stream, so a shutdown does not wait for open consoles.
 func (c *console) close() { c.closeOnce.Do(func() { close(c.done) }) }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -45,7 +46,9 @@ type CBOROperation struct {
 // CBOR transcodes one service's operations between CBOR and JSON; NewCBOR builds it from the
 // service's generated table. A Service with a nil CBOR refuses CBOR requests.
 type CBOR struct {
-	ops map[string]cborOp
+	// ops is built by the first CBOR request: most clients speak JSON, and a service's
+	// shapes are a thousand-odd small objects a start need not make.
+	ops func() map[string]cborOp
 }
 
 type cborOp struct{ in, out *cborNode }
@@ -76,11 +79,13 @@ func (n *cborNode) is(k CBORKind) bool { return n != nil && n.kind == k }
 
 // NewCBOR builds the transcoder for a service from its table (operation → special members).
 func NewCBOR(table map[string]CBOROperation) *CBOR {
-	c := &CBOR{ops: make(map[string]cborOp, len(table))}
-	for op, t := range table {
-		c.ops[op] = cborOp{in: cborTree(t.In), out: cborTree(t.Out)}
-	}
-	return c
+	return &CBOR{ops: sync.OnceValue(func() map[string]cborOp {
+		ops := make(map[string]cborOp, len(table))
+		for op, t := range table {
+			ops[op] = cborOp{in: cborTree(t.In), out: cborTree(t.Out)}
+		}
+		return ops
+	})}
 }
 
 func cborTree(paths map[string]CBORKind) *cborNode {
@@ -156,7 +161,7 @@ func (c *CBOR) RequestJSON(action string, body []byte) ([]byte, error) {
 	if err := cborDec.Wellformed(body); err != nil {
 		return nil, errCBOR
 	}
-	return appendCBORAsJSON(nil, body, c.ops[action].in, 0)
+	return appendCBORAsJSON(nil, body, c.ops()[action].in, 0)
 }
 
 func appendCBORAsJSON(dst []byte, item cbor.RawMessage, n *cborNode, depth int) ([]byte, error) {
@@ -325,7 +330,7 @@ func (c *CBOR) ResponseCBOR(action string, status int, body []byte) ([]byte, err
 	}
 	var n *cborNode
 	if status/100 == 2 {
-		n = c.ops[action].out
+		n = c.ops()[action].out
 	}
 	return encodeCBOR(n, body)
 }
@@ -346,7 +351,7 @@ func (c *CBOR) WriteError(w http.ResponseWriter, action string, e *Error) {
 // EventCBOR transcodes the JSON payload of an event (member event of the operation's output
 // event stream member stream) into CBOR.
 func (c *CBOR) EventCBOR(action, stream, event string, payload []byte) ([]byte, error) {
-	return encodeCBOR(c.ops[action].out.member(stream).member(event), payload)
+	return encodeCBOR(c.ops()[action].out.member(stream).member(event), payload)
 }
 
 // encodeCBOR transcodes one JSON document into CBOR under n. It walks the document with
