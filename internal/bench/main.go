@@ -41,6 +41,7 @@ func main() {
 	records := flag.Int("records", 1_000_000, "records written to one shard for the read, start-up and RSS figures")
 	dur := flag.Duration("duration", 5*time.Second, "length of each throughput run")
 	conns := flag.Int("conns", 16, "concurrent connections of the load generator")
+	flag.IntVar(&recordsConns, "records-conns", 4, "concurrent connections of the PutRecords runs (of 500 records each), as in the issue's external measurement: 16 connections PutRecord, 4 PutRecords")
 	size := flag.Int("size", 100, "bytes of data per record")
 	s3 := flag.Bool("s3", false, "measure the S3 object store instead of Kinesis")
 	listKeys := flag.Int("list-keys", 100_000, "with -s3: keys in the large bucket for the listing figure")
@@ -140,6 +141,17 @@ func withProfiles(args ...string) []string {
 		args = append(args, "-memprofile", memProfile)
 	}
 	return args
+}
+
+// recordsConns is -records-conns: the PutRecords runs' connections.
+var recordsConns int
+
+// connsFor is how many connections the throughput runs of action use.
+func connsFor(action string, conns int) int {
+	if action == "PutRecords" {
+		return recordsConns
+	}
+	return conns
 }
 
 // fsync is the --fsync of the localpipe server under the throughput runs.
@@ -364,7 +376,7 @@ func run(records int, dur time.Duration, conns, size, rounds int, client string)
 	putRecords, _ := json.Marshal(map[string]any{"StreamName": "bench", "Records": entries})
 	hc := &http.Client{}
 
-	fmt.Printf("localpipe Kinesis benchmark: %d conns, %s runs, %d-byte records, --fsync %s, GOMAXPROCS from %d CPUs\n\n", conns, dur, size, fsync, numCPU())
+	fmt.Printf("localpipe Kinesis benchmark: %d conns (PutRecords: %d), %s runs, %d-byte records, --fsync %s, GOMAXPROCS from %d CPUs\n\n", conns, recordsConns, dur, size, fsync, numCPU())
 
 	bare, _, err := startChild("-serve", "bare")
 	if err != nil {
@@ -386,12 +398,12 @@ func run(records int, dur time.Duration, conns, size, rounds int, client string)
 	var harnesses []*tput
 	if client != "sdk" {
 		harnesses = append(harnesses, &tput{name: "minimal Go client in the bench", load: func(addr, action string, body []byte) (float64, error) {
-			return load(addr, action, body, conns, dur)
+			return load(addr, action, body, connsFor(action, conns), dur)
 		}})
 	}
 	if client != "go" {
 		harnesses = append(harnesses, &tput{name: "AWS SDK for Go v2 in a separate process", load: func(addr, action string, _ []byte) (float64, error) {
-			return loadSDK(addr, action, conns, size, dur)
+			return loadSDK(addr, action, connsFor(action, conns), size, dur)
 		}})
 	}
 	for range rounds {
