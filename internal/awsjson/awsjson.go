@@ -114,8 +114,19 @@ func Region(r *http.Request) string {
 	} else if r.URL != nil && r.URL.RawQuery != "" {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
-	if parts := strings.Split(cred, "/"); len(parts) == 5 && parts[2] != "" {
-		return parts[2]
+	return scopeRegion(cred)
+}
+
+// scopeRegion is the REGION of a credential scope AKID/DATE/REGION/SERVICE/aws4_request (five
+// fields), or DefaultRegion. Every request asks, so it is read in place.
+func scopeRegion(cred string) string {
+	if strings.Count(cred, "/") != 4 {
+		return DefaultRegion
+	}
+	_, rest, _ := strings.Cut(cred, "/")
+	_, rest, _ = strings.Cut(rest, "/")
+	if region, _, _ := strings.Cut(rest, "/"); region != "" {
+		return region
 	}
 	return DefaultRegion
 }

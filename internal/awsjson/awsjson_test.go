@@ -273,11 +273,21 @@ func TestServiceOrder(t *testing.T) {
 
 func FuzzRegion(f *testing.F) {
 	f.Add("AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-3/kinesis/aws4_request, SignedHeaders=host")
+	f.Add("AWS4-HMAC-SHA256 Credential=a/b//d/e")
+	f.Add("Credential=/////")
 	f.Fuzz(func(t *testing.T, auth string) {
 		r, _ := http.NewRequest("POST", "/", nil)
 		r.Header.Set("Authorization", auth)
 		if Region(r) == "" {
 			t.Fatal("empty region")
+		}
+		// The scope read in place agrees with splitting it.
+		want := DefaultRegion
+		if parts := strings.Split(auth, "/"); len(parts) == 5 && parts[2] != "" {
+			want = parts[2]
+		}
+		if got := scopeRegion(auth); got != want {
+			t.Fatalf("scopeRegion(%q) = %q, want %q", auth, got, want)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -203,7 +204,10 @@ func writeAnswer(w http.ResponseWriter, status int, b []byte) {
 // any credentials work, but an unsigned request fails as it would on AWS.
 func checkAuth(r *http.Request) *Error {
 	auth := r.Header.Get("Authorization")
-	query := r.URL.Query()
+	var query url.Values // parsed only if there is a query: SDK requests have none
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
 	_, presigned := query["X-Amz-Algorithm"]
 	switch {
 	case auth != "" && presigned:
