@@ -63,9 +63,11 @@ type Source interface {
 // RecordScanner is a Source that can also hand a read's records to a callback as it holds
 // them, instead of a copy of each: data is valid only until fn returns, and fn must not call
 // the source. Delivery copies the records into buffers of its own, reused, so a batch's bytes
-// are copied once on their way to the compressor and allocate nothing per record.
+// are copied once on their way to the compressor and allocate nothing per record. A scan
+// stops after maxRecords records, or before the record that would take their data past
+// maxBytes, but always returns at least one when there is one.
 type RecordScanner interface {
-	Scan(stream string, shard int, from uint64, max int, fn func(pos uint64, arrival time.Time, data []byte)) (next uint64, err error)
+	Scan(stream string, shard int, from uint64, maxRecords, maxBytes int, fn func(pos uint64, arrival time.Time, data []byte)) (next uint64, err error)
 }
 
 // CommitSink is a Sink that keeps its objects in the engine's own database (Options.DB) and

@@ -147,21 +147,33 @@ type chunk struct {
 	err  error
 }
 
+// A read takes up to chunkRecords records and, from a RecordScanner, up to chunkBytes of
+// data (or one larger record). A chunk's buffers are made that size at once: grown by append
+// they would be allocated twice over, and a delivery after a collection, which empties the
+// pool, starts with fresh chunks.
+const (
+	chunkRecords = 1000
+	chunkBytes   = 1 << 20
+)
+
 var chunks = sync.Pool{New: func() any { return new(chunk) }}
 
-// read reads up to 1000 records of the shard from pos into c, and returns the position after
-// them.
+// read reads the shard's records from pos into c, up to a chunk's worth, and returns the
+// position after them.
 func (r *reader) read(stream string, pos uint64, c *chunk) (uint64, error) {
 	src := r.d.e.src
 	sc, ok := src.(RecordScanner)
 	if !ok {
-		recs, next, err := src.Read(stream, r.shard, pos, 1000)
+		recs, next, err := src.Read(stream, r.shard, pos, chunkRecords)
 		// Into the chunk's own slice, which a later read appends to: recs is the source's.
 		c.recs = append(c.recs[:0], recs...)
 		return next, err
 	}
+	if cap(c.data) < chunkBytes {
+		c.recs, c.data, c.ends = make([]Record, 0, chunkRecords), make([]byte, 0, chunkBytes), make([]int, 0, chunkRecords)
+	}
 	c.recs, c.data, c.ends = c.recs[:0], c.data[:0], c.ends[:0]
-	next, err := sc.Scan(stream, r.shard, pos, 1000, func(pos uint64, arrival time.Time, data []byte) {
+	next, err := sc.Scan(stream, r.shard, pos, chunkRecords, chunkBytes, func(pos uint64, arrival time.Time, data []byte) {
 		c.data = append(c.data, data...)
 		c.ends = append(c.ends, len(c.data))
 		c.recs = append(c.recs, Record{Position: pos, Arrival: arrival})

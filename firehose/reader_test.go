@@ -273,8 +273,8 @@ func TestFlushWhileSourceDown(t *testing.T) {
 // scribbles over once fn returns, as the stream engine's reused read buffer is.
 type scanSource struct{ *memSource }
 
-func (s scanSource) Scan(stream string, shard int, from uint64, max int, fn func(uint64, time.Time, []byte)) (uint64, error) {
-	recs, next, err := s.Read(stream, shard, from, max)
+func (s scanSource) Scan(stream string, shard int, from uint64, maxRecords, _ int, fn func(uint64, time.Time, []byte)) (uint64, error) {
+	recs, next, err := s.Read(stream, shard, from, maxRecords)
 	var buf []byte
 	for _, r := range recs {
 		buf = append(buf[:0], r.Data...)

@@ -103,8 +103,8 @@ func (s streamSource) Read(name string, shard int, from uint64, max int) ([]fire
 
 // Scan reads as Read does, handing each record to fn straight from the stream engine's read
 // buffer (see firehose.RecordScanner).
-func (s streamSource) Scan(name string, shard int, from uint64, max int, fn func(uint64, time.Time, []byte)) (uint64, error) {
-	res, err := s.e.ReadFunc(name, shard, from, max, 4<<20, func(pos uint64, arrivalMs int64, _, data []byte) {
+func (s streamSource) Scan(name string, shard int, from uint64, maxRecords, maxBytes int, fn func(uint64, time.Time, []byte)) (uint64, error) {
+	res, err := s.e.ReadFunc(name, shard, from, maxRecords, maxBytes, func(pos uint64, arrivalMs int64, _, data []byte) {
 		fn(pos, time.UnixMilli(arrivalMs), data)
 	})
 	if err != nil {
