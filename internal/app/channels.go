@@ -44,10 +44,12 @@ func newChannelStore(a *App) *channelStore {
 // still CREATING is scheduled, and one deleted is finished.
 func (s *channelStore) open() error {
 	var chs []kinesisapi.Channel
-	err := s.a.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(channelsBucket)
-		if err != nil {
-			return err
+	// Read-only: the bucket is made by the first channel put. An update would commit, with
+	// two syncs, at every start.
+	err := s.a.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(channelsBucket)
+		if b == nil {
+			return nil
 		}
 		return b.ForEach(func(_, v []byte) error {
 			var ch kinesisapi.Channel
