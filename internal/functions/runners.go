@@ -2,22 +2,24 @@ package functions
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/localpipe/localpipe/internal/sdkhttp"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // unhandled is the FunctionError Lambda reports for an error the runtime caught.
@@ -180,51 +182,117 @@ func quoteJSON(s string) string {
 	return b.String()
 }
 
+// endpointRunner calls a function through a Lambda Invoke API (sam local start-lambda,
+// LocalStack, another emulator): the one REST call, signed with SigV4 as the AWS SDKs sign
+// it. It is written out rather than made through the SDK's Lambda client, whose package
+// alone adds a millisecond of initialisation (its endpoint rules compile regular
+// expressions) to every start of the binary, for one operation.
 type endpointRunner struct {
-	client *lambda.Client
-	// name is the declaration: the function is called by its bare name, with a qualifier only
-	// when the declaration gives one, whatever ARN the caller used. sam local start-lambda
-	// knows functions by their template name and refuses query parameters such as Qualifier.
-	name Name
+	url    string // the invocations URL, with the qualifier when the declaration gives one
+	region string
+	client *http.Client
+	signer *v4.Signer
 }
 
+// Local Invoke APIs accept any signature; requests are signed with fixed keys so that
+// nothing is read from the developer's AWS profile.
+var endpointCreds = aws.Credentials{AccessKeyID: "localpipe", SecretAccessKey: "localpipe", Source: "localpipe"}
+
+// newEndpointRunner calls the declared function n at endpoint. The function is called by its
+// bare name, with a qualifier only when the declaration gives one, whatever ARN the caller
+// used: sam local start-lambda knows functions by their template name and refuses query
+// parameters such as Qualifier.
 func newEndpointRunner(endpoint string, n Name, hc *http.Client) *endpointRunner {
 	region := n.Region
 	if region == "" {
 		region = "us-east-1"
 	}
-	cfg := aws.Config{
-		Region:       region,
-		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   sdkhttp.Wrap(hc),
-		// Local Invoke APIs accept any signature; sign with fixed keys so nothing is read
-		// from the developer's AWS profile.
-		Credentials: credentials.NewStaticCredentialsProvider("localpipe", "localpipe", ""),
-		// The caller (Firehose's NumberOfRetries) owns retries.
-		RetryMaxAttempts: 1,
+	u := strings.TrimRight(endpoint, "/") + "/2015-03-31/functions/" + escapeLabel(n.Function) + "/invocations"
+	if n.Qualifier != "" {
+		u += "?Qualifier=" + url.QueryEscape(n.Qualifier)
 	}
-	return &endpointRunner{client: lambda.NewFromConfig(cfg), name: n}
+	return &endpointRunner{url: u, region: region, client: hc, signer: v4.NewSigner()}
 }
 
 func (e *endpointRunner) invoke(ctx context.Context, _ Name, payload []byte) (Result, error) {
-	in := &lambda.InvokeInput{
-		FunctionName:   aws.String(e.name.Function),
-		Payload:        payload,
-		InvocationType: types.InvocationTypeRequestResponse,
+	res, err := e.call(ctx, payload)
+	if err != nil && ctx.Err() != nil {
+		return Result{}, context.Cause(ctx)
 	}
-	if e.name.Qualifier != "" {
-		in.Qualifier = aws.String(e.name.Qualifier)
-	}
-	out, err := e.client.Invoke(ctx, in)
+	return res, err
+}
+
+func (e *endpointRunner) call(ctx context.Context, payload []byte) (Result, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, bytes.NewReader(payload))
 	if err != nil {
-		var nf *types.ResourceNotFoundException
-		if errors.As(err, &nf) {
-			return Result{}, fmt.Errorf("%w: the endpoint says: %s", ErrNotFound, nf.ErrorMessage())
-		}
-		if ctx.Err() != nil {
-			return Result{}, context.Cause(ctx)
-		}
 		return Result{}, err
 	}
-	return Result{Payload: out.Payload, FunctionError: aws.ToString(out.FunctionError)}, nil
+	// As the SDK's Invoke sends them: a synchronous call of a blob payload.
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("X-Amz-Invocation-Type", "RequestResponse")
+	sum := sha256.Sum256(payload)
+	if err := e.signer.SignHTTP(ctx, endpointCreds, req, hex.EncodeToString(sum[:]), "lambda", e.region, time.Now()); err != nil {
+		return Result{}, err
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return Result{}, err
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp.Body)
+	if err != nil {
+		return Result{}, err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return Result{Payload: body, FunctionError: resp.Header.Get("X-Amz-Function-Error")}, nil
+	}
+	code, msg := invokeError(resp.Header, body)
+	if code == "ResourceNotFoundException" {
+		return Result{}, fmt.Errorf("%w: the endpoint says: %s", ErrNotFound, msg)
+	}
+	if code == "" {
+		code = "an error"
+	}
+	return Result{}, fmt.Errorf("Invoke at %s answered %s with %s: %s", e.url, resp.Status, code, msg)
+}
+
+// invokeError reads a Lambda error answer (REST-JSON): the error code from X-Amzn-ErrorType
+// or the body's __type or code, without the namespace or the details after a colon, and
+// the message from the body.
+func invokeError(h http.Header, body []byte) (code, msg string) {
+	var b struct {
+		Type         string `json:"__type"`
+		Code         string `json:"code"`
+		Message      string `json:"message"`
+		MessageUpper string `json:"Message"`
+	}
+	_ = json.Unmarshal(body, &b)
+	code = h.Get("X-Amzn-ErrorType")
+	if code == "" {
+		code = cmp.Or(b.Type, b.Code)
+	}
+	code, _, _ = strings.Cut(code, ":")
+	if i := strings.LastIndexByte(code, '#'); i >= 0 {
+		code = code[i+1:]
+	}
+	msg = cmp.Or(b.Message, b.MessageUpper)
+	if msg == "" {
+		msg = strings.TrimSpace(string(body))
+	}
+	return code, msg
+}
+
+// escapeLabel escapes a URI path label as the SDKs do: every byte but the unreserved ones,
+// so a name's colons and slashes stay within its label.
+func escapeLabel(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }

@@ -1,5 +1,5 @@
 // Package sdkhttp is the HTTP client localpipe gives the AWS SDK for Go v2 where it is the
-// SDK's caller (Lambda endpoints, the bench, tests), so that a request is never
+// SDK's caller (the bench, tests), so that a request is never
 // failed after its answer arrived. The SDK closes a request's body as soon as Do returns, and
 // its closed body answers net/http's check for bytes past Content-Length with io.EOF as an
 // error; when the server answers before that check runs (a fast server on loopback), the
