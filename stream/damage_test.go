@@ -24,6 +24,9 @@ type damageFixture struct {
 	bases []uint64  // their first positions
 	offs  [][]int64 // frame offsets per segment
 	n     uint64    // records written
+	// lazy has the checks' restarts read the active segment's index in part: its first
+	// entry and its last, the middle one when a read needs it (readActiveIdx).
+	lazy bool
 }
 
 const (
@@ -32,10 +35,13 @@ const (
 	fixActive = 3
 )
 
-func fixtureOpts(logs *bytes.Buffer) func(*Options) {
+func fixtureOpts(logs *bytes.Buffer, lazy bool) func(*Options) {
 	return func(o *Options) {
 		o.SegmentMaxBytes = 600
 		o.IndexIntervalBytes = 150
+		if lazy {
+			o.eagerIdxEntries, o.tailIdxEntries = 1, 1
+		}
 		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 }
@@ -45,7 +51,7 @@ func fixtureData(pos uint64) string { return fmt.Sprintf("r-%03d-%s", pos, strin
 func newDamageFixture(t *testing.T) *damageFixture {
 	t.Helper()
 	fx := &damageFixture{dir: t.TempDir(), n: 34}
-	e := openTest(t, fx.dir, fixtureOpts(&bytes.Buffer{}))
+	e := openTest(t, fx.dir, fixtureOpts(&bytes.Buffer{}, false))
 	if err := e.CreateStream(CreateInput{Name: "s", ShardCount: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +109,7 @@ func (fx *damageFixture) check(t *testing.T, lost []uint64, nextPos uint64, want
 		}
 	}
 	logs := &bytes.Buffer{}
-	e := openTest(t, fx.dir, fixtureOpts(logs))
+	e := openTest(t, fx.dir, fixtureOpts(logs, fx.lazy))
 	appended := false
 	assertRecords := func(stage string, want []uint64) {
 		t.Helper()
@@ -168,7 +174,7 @@ func (fx *damageFixture) check(t *testing.T, lost []uint64, nextPos uint64, want
 	want = append(want, nextPos)
 	assertRecords("after append", want)
 	closeTest(t, e)
-	e = openTest(t, fx.dir, fixtureOpts(logs))
+	e = openTest(t, fx.dir, fixtureOpts(logs, fx.lazy))
 	assertRecords("after a second restart", want)
 }
 
@@ -211,7 +217,8 @@ func TestDamagedFrameCostsOnlyItsRecord(t *testing.T) {
 	segs := []struct {
 		name string
 		seg  int
-	}{{"oldest", fixOldest}, {"sealed", fixSealed}, {"active", fixActive}}
+		lazy bool
+	}{{"oldest", fixOldest, false}, {"sealed", fixSealed, false}, {"active", fixActive, false}, {"active, index read in part", fixActive, true}}
 	records := []int{0, 1, 3, 5, 6, 8} // first, before, at and after index entries, last
 	if testing.Short() {
 		records = []int{1, 6}
@@ -222,6 +229,7 @@ func TestDamagedFrameCostsOnlyItsRecord(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/record %d/%s", sg.name, k, c.name), func(t *testing.T) {
 					t.Parallel()
 					fx := newDamageFixture(t)
+					fx.lazy = sg.lazy
 					if k >= len(fx.offs[sg.seg]) {
 						t.Skip("segment has fewer records")
 					}
@@ -256,9 +264,11 @@ func TestZeroedRunCostsTheRecordsItTouches(t *testing.T) {
 		{"sealed, three records", fixSealed, 2, 4, 10, 30},
 		{"oldest, from the start", fixOldest, 0, 1, 0, 5},
 		{"active, across an index entry", fixActive, 2, 4, 40, 3},
+		{"active, index read in part", fixActive, 2, 4, 40, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newDamageFixture(t)
+			fx.lazy = strings.Contains(tc.name, "in part")
 			a := fx.offs[tc.seg][tc.from] + tc.cutIn
 			b := fx.offs[tc.seg][tc.to] + tc.cutOut
 			f, err := os.OpenFile(fx.logs[tc.seg], os.O_RDWR, 0)
@@ -284,12 +294,14 @@ func TestDamagedIndexEntryIsRebuilt(t *testing.T) {
 	for _, sg := range []struct {
 		name string
 		seg  int
-	}{{"oldest", fixOldest}, {"sealed", fixSealed}, {"active", fixActive}} {
+		lazy bool
+	}{{"oldest", fixOldest, false}, {"sealed", fixSealed, false}, {"active", fixActive, false}, {"active, index read in part", fixActive, true}} {
 		for _, entry := range []int{0, 1, 2} {
 			for _, at := range []int64{0, 9, 17, 25, 31} { // position, offset, arrival, CRC, padding
 				t.Run(fmt.Sprintf("%s/entry %d/byte %d", sg.name, entry, at), func(t *testing.T) {
 					t.Parallel()
 					fx := newDamageFixture(t)
+					fx.lazy = sg.lazy
 					flipAt(t, fx.idxs[sg.seg], int64(entry)*idxEntryLen+at)
 					fx.check(t, nil, fx.n, 0)
 					raw, err := os.ReadFile(fx.idxs[sg.seg])

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -160,6 +161,7 @@ func Open(opts Options) (*Engine, error) {
 		cfg: shardConfig{
 			segmentMaxBytes: opts.SegmentMaxBytes, segmentMaxAge: opts.SegmentMaxAge,
 			indexInterval: int64(opts.IndexIntervalBytes), fsyncAlways: opts.Fsync.Always, now: opts.Now,
+			eagerIdxEntries: cmp.Or(opts.eagerIdxEntries, 2048), tailIdxEntries: cmp.Or(opts.tailIdxEntries, 256),
 		},
 	}
 	if err := ensureBuckets(opts.DB); err != nil {

@@ -1,10 +1,12 @@
 package stream
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestReadIdxAgreesWithDecodeIdx: reading an index file in pieces finds the same trusted
@@ -79,4 +81,86 @@ func FuzzReadIdx(f *testing.F) {
 			t.Fatalf("readIdx found %d entries, decodeIdx %d", len(got), len(want))
 		}
 	})
+}
+
+// TestActiveIndexReadInPart: after a restart that reads only the ends of the active
+// segment's index (readActiveIdx), reads from every position, searches by arrival time and
+// the shard's first arrival give what a full read gives; appends continue the index file in
+// place, so it stays whole and valid for the next start.
+func TestActiveIndexReadInPart(t *testing.T) {
+	dir := t.TempDir()
+	now := time.UnixMilli(1_700_000_000_000)
+	clock := func() time.Time { return now }
+	opts := func(eager, tail int) func(*Options) {
+		return func(o *Options) {
+			o.IndexIntervalBytes, o.SegmentMaxAge, o.Now = 64, 24*time.Hour, clock
+			o.eagerIdxEntries, o.tailIdxEntries = eager, tail
+		}
+	}
+	e := openTest(t, dir, opts(0, 0))
+	if err := e.CreateStream(CreateInput{Name: "s", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	arrivals := make([]time.Time, 0, n+20)
+	put := func(e *Engine, k int) {
+		for range k {
+			now = now.Add(time.Second)
+			arrivals = append(arrivals, now)
+			putN(t, e, "s", 1, "r")
+		}
+	}
+	put(e, n)
+	closeTest(t, e)
+	idxPath, _ := filepath.Glob(filepath.Join(dir, "kinesis", "*", "shard-000000000000", "*.idx"))
+	if len(idxPath) != 1 {
+		t.Fatalf("index files %v", idxPath)
+	}
+	before, err := os.ReadFile(idxPath[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, valid := decodeIdx(before)
+	if !valid || len(full) < 50 {
+		t.Fatalf("index of %d entries (valid %v); the test needs many", len(full), valid)
+	}
+
+	e = openTest(t, dir, opts(8, 4))
+	l := e.streams["s"].shards[0]
+	if sg := l.active(); sg.skip != len(full)-4 || len(sg.idx) != 4 {
+		t.Fatalf("restart read %d entries and left %d, want 4 and %d", len(sg.idx), sg.skip, len(full)-4)
+	}
+	check := func(stage string, total int) {
+		t.Helper()
+		for from := 0; from < total; from++ {
+			res, err := e.Read("s", 0, uint64(from), 1, 1<<20)
+			if err != nil || len(res.Records) != 1 || res.Records[0].Position != uint64(from) {
+				t.Fatalf("%s: read from %d: %+v %v", stage, from, res.Records, err)
+			}
+		}
+		for i, at := range arrivals[:total] {
+			if pos, err := e.FindTime("s", 0, at); err != nil || pos != uint64(i) {
+				t.Fatalf("%s: FindTime of record %d's arrival = %d %v", stage, i, pos, err)
+			}
+		}
+	}
+	check("after a restart", n)
+	put(e, 20)
+	check("after appends", n+20)
+	closeTest(t, e)
+
+	after, err := os.ReadFile(idxPath[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, valid := decodeIdx(after)
+	if !valid || !bytes.HasPrefix(after, before) || len(got) <= len(full) {
+		t.Fatalf("index after appends: %d entries (valid %v), the old ones kept: %v", len(got), valid, bytes.HasPrefix(after, before))
+	}
+	e = openTest(t, dir, opts(0, 0))
+	check("after a restart reading the whole index", n+20)
+	if sg := e.streams["s"].shards[0].active(); sg.skip != 0 || !slices.Equal(sg.idx, got) {
+		t.Fatalf("a full read found %d entries, the file holds %d", len(sg.idx), len(got))
+	}
+	closeTest(t, e)
 }

@@ -30,6 +30,14 @@ type segment struct {
 	idx    []idxEntry
 	size   int64 // bytes of valid frames; for the active segment, what readers may see
 
+	// skip is how many of the index file's entries come before idx. Recovery reads only the
+	// tail of a large active segment's index (see readActiveIdx); the entries before it
+	// (prefix) are read when a search first falls before idx, and first is the file's first
+	// entry, for firstArrival.
+	skip   int
+	first  idxEntry
+	prefix atomic.Pointer[[]idxEntry]
+
 	damage damageState
 }
 
@@ -37,6 +45,9 @@ func segmentName(base uint64) string { return fmt.Sprintf("%020d", base) }
 
 // firstArrival is the arrival time of the segment's first record, or ok=false if it has none.
 func (sg *segment) firstArrival() (int64, bool) {
+	if sg.skip > 0 {
+		return sg.first.arrivalM, true
+	}
 	if len(sg.idx) == 0 {
 		return 0, false
 	}
@@ -74,6 +85,10 @@ type shardConfig struct {
 	indexInterval   int64
 	fsyncAlways     bool
 	now             func() time.Time
+
+	// Recovery reads an active segment's index whole up to eagerIdxEntries entries; past
+	// that, its first entry and its last tailIdxEntries (see readActiveIdx).
+	eagerIdxEntries, tailIdxEntries int
 }
 
 type appendReq struct {
@@ -165,7 +180,7 @@ func (s *shardLog) recoverActive() error {
 		return err
 	}
 	sg.idxF = idxF
-	entries, err := readIdx(idxF)
+	entries, skip, first, err := readActiveIdx(idxF, sg.base, s.cfg.eagerIdxEntries, s.cfg.tailIdxEntries)
 	if err != nil {
 		return err
 	}
@@ -178,6 +193,10 @@ func (s *shardLog) recoverActive() error {
 			}
 		}
 		entries = entries[:len(entries)-1]
+	}
+	if len(entries) == 0 {
+		// Nothing of the tail read matches the log: the index is rebuilt from the start.
+		skip = 0
 	}
 	start, want := int64(0), sg.base
 	if len(entries) > 0 {
@@ -221,13 +240,13 @@ func (s *shardLog) recoverActive() error {
 	for _, e := range entries[keptIdx:] {
 		buf = appendIdxEntry(buf, e)
 	}
-	if err := idxF.Truncate(int64(keptIdx) * idxEntryLen); err != nil {
+	if err := idxF.Truncate(int64(skip+keptIdx) * idxEntryLen); err != nil {
 		return err
 	}
-	if _, err := idxF.WriteAt(buf, int64(keptIdx)*idxEntryLen); err != nil {
+	if _, err := idxF.WriteAt(buf, int64(skip+keptIdx)*idxEntryLen); err != nil {
 		return err
 	}
-	sg.idx = entries
+	sg.idx, sg.skip, sg.first = entries, skip, first
 	sg.size = end
 	sg.loaded.Store(true)
 	s.tip = next
@@ -257,6 +276,95 @@ func readIdx(f *os.File) ([]idxEntry, error) {
 			return entries, err
 		}
 	}
+}
+
+// readActiveIdx reads the active segment's index file f: all of it when it has at most
+// eager entries, else its first entry and its last tail ones, decoded as decodeIdx decodes
+// (up to the first invalid entry); skip is how many entries of the file come before those.
+// The rest is read when a search needs it (prefixIdx), so that a start with a long active
+// segment does not fill the heap with its index: each fresh page costs a page fault, and on
+// some virtual machines a fault costs tens of microseconds. The whole file is read too when
+// the first entry or the tail's first does not verify, so that damage there is found and
+// rebuilt at start as before.
+func readActiveIdx(f *os.File, base uint64, eager, tail int) (entries []idxEntry, skip int, first idxEntry, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, idxEntry{}, err
+	}
+	n := int(st.Size() / idxEntryLen)
+	if n > eager && n > tail {
+		skip = n - tail
+		buf := make([]byte, (tail+1)*idxEntryLen)
+		_, err1 := f.ReadAt(buf[:idxEntryLen], 0)
+		_, err2 := f.ReadAt(buf[idxEntryLen:], int64(skip)*idxEntryLen)
+		head, _ := decodeIdx(buf[:idxEntryLen])
+		tail, _ := decodeIdx(buf[idxEntryLen:])
+		if err1 == nil && err2 == nil && len(head) == 1 && head[0].pos == base && head[0].offset == 0 &&
+			len(tail) > 0 && tail[0].pos > head[0].pos && tail[0].offset > 0 {
+			return tail, skip, head[0], nil
+		}
+	}
+	entries, err = readIdx(f)
+	return entries, 0, idxEntry{}, err
+}
+
+// idxFor returns the index entries of sg to search for the last entry before which after
+// (monotonic along the index) is false: idx, or, when the search falls before idx's first
+// entry and recovery left entries on disk before it, those entries (prefixIdx).
+func (s *shardLog) idxFor(sg *segment, after func(idxEntry) bool) ([]idxEntry, error) {
+	if sg.skip == 0 || len(sg.idx) > 0 && !after(sg.idx[0]) {
+		return sg.idx, nil
+	}
+	return s.prefixIdx(sg)
+}
+
+// prefixIdx reads the entries of sg's index file before idx, once. Entries that do not
+// verify are rebuilt from the log up to idx's first entry; the file is left as it is (the
+// index is a cache, and the active segment's file is being appended to).
+func (s *shardLog) prefixIdx(sg *segment) ([]idxEntry, error) {
+	if p := sg.prefix.Load(); p != nil {
+		return *p, nil
+	}
+	sg.loadMu.Lock()
+	defer sg.loadMu.Unlock()
+	if p := sg.prefix.Load(); p != nil {
+		return *p, nil
+	}
+	limit := sg.idx[0]
+	buf := make([]byte, sg.skip*idxEntryLen)
+	f, err := os.Open(sg.idxPath)
+	if err == nil {
+		_, err = f.ReadAt(buf, 0)
+		f.Close()
+	}
+	entries, valid := decodeIdx(buf)
+	if err != nil || !valid || len(entries) != sg.skip || entries[0] != sg.first || entries[len(entries)-1].pos >= limit.pos {
+		s.logger.Warn("stream: index entries before the ones read at start do not verify; rebuilding them from the log",
+			"file", sg.idxPath, "entries", sg.skip)
+		entries = entries[:0]
+		if _, err := s.walk(sg, 0, limit.offset, sg.base, limit.pos, true, func(fr frame, off int64) bool {
+			if len(entries) == 0 || off-entries[len(entries)-1].offset >= s.cfg.indexInterval {
+				entries = append(entries, idxEntry{pos: fr.pos, offset: off, arrivalM: fr.arrivalM})
+			}
+			return true
+		}); err != nil {
+			return nil, err
+		}
+		// Rebuilt from an intact log, the entries are the ones the file should hold, in the
+		// same place: put them back for the next start.
+		if len(entries) == sg.skip && entries[0] == sg.first {
+			var buf []byte
+			for _, e := range entries {
+				buf = appendIdxEntry(buf, e)
+			}
+			if f, err := os.OpenFile(sg.idxPath, os.O_WRONLY, 0); err == nil {
+				f.WriteAt(buf, 0)
+				f.Close()
+			}
+		}
+	}
+	sg.prefix.Store(&entries)
+	return entries, nil
 }
 
 func readFrameAt(f *os.File, off int64) (frame, int, error) {
@@ -500,7 +608,7 @@ func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
 		starts[i] = pos
 		for j := range r.data {
 			frameOff := off + int64(len(buf))
-			if len(sg.idx)+len(newIdx) == 0 || frameOff-lastIdxOff >= s.cfg.indexInterval {
+			if sg.skip+len(sg.idx)+len(newIdx) == 0 || frameOff-lastIdxOff >= s.cfg.indexInterval {
 				newIdx = append(newIdx, idxEntry{pos: pos, offset: frameOff, arrivalM: arrM})
 				lastIdxOff = frameOff
 			}
@@ -520,7 +628,7 @@ func (s *shardLog) commit(batch []*appendReq, buf []byte) []byte {
 			ib = appendIdxEntry(ib, e)
 		}
 		// The index is a cache rebuilt on open; a failed write here costs nothing but a scan.
-		sg.idxF.WriteAt(ib, int64(len(sg.idx))*idxEntryLen)
+		sg.idxF.WriteAt(ib, int64(sg.skip+len(sg.idx))*idxEntryLen)
 	}
 	if s.cfg.fsyncAlways {
 		if err := sg.f.Sync(); err != nil {
@@ -690,8 +798,15 @@ func (s *shardLog) readFunc(from uint64, maxRecords, maxBytes int, minArrM int64
 			return res, err
 		}
 		start, want := int64(0), sg.base
-		if j := sort.Search(len(sg.idx), func(j int) bool { return sg.idx[j].pos > from }); j > 0 {
-			start, want = sg.idx[j-1].offset, sg.idx[j-1].pos
+		if from > sg.base {
+			after := func(e idxEntry) bool { return e.pos > from }
+			idx, err := s.idxFor(sg, after)
+			if err != nil {
+				return res, err
+			}
+			if j := sort.Search(len(idx), func(j int) bool { return after(idx[j]) }); j > 0 {
+				start, want = idx[j-1].offset, idx[j-1].pos
+			}
 		}
 		full := false
 		_, err := s.walk(sg, start, sg.size, want, upper, true, func(fr frame, off int64) bool {
@@ -758,10 +873,15 @@ func (s *shardLog) findTime(tM int64) (uint64, error) {
 		return s.segs[0].base, nil
 	}
 	sg := s.segs[i-1]
-	j := sort.Search(len(sg.idx), func(j int) bool { return sg.idx[j].arrivalM >= tM })
-	e := sg.idx[max(j-1, 0)]
+	after := func(e idxEntry) bool { return e.arrivalM >= tM }
+	idx, err := s.idxFor(sg, after)
+	if err != nil {
+		return 0, err
+	}
+	j := sort.Search(len(idx), func(j int) bool { return after(idx[j]) })
+	e := idx[max(j-1, 0)]
 	next := s.upperLocked(i - 1)
-	_, err := s.walk(sg, e.offset, sg.size, e.pos, next, true, func(fr frame, off int64) bool {
+	_, err = s.walk(sg, e.offset, sg.size, e.pos, next, true, func(fr frame, off int64) bool {
 		if fr.arrivalM >= tM {
 			next = fr.pos
 			return false

@@ -86,6 +86,10 @@ type Options struct {
 	RetentionInterval  time.Duration // how often expired segments are deleted (1 min)
 	Now                func() time.Time
 	Logger             *slog.Logger
+
+	// Set by tests only: how much of the active segment's index recovery reads (see
+	// readActiveIdx); zero for the defaults.
+	eagerIdxEntries, tailIdxEntries int
 }
 
 // CreateInput is what CreateStream needs; the wire layer has validated it.
