@@ -126,7 +126,8 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if a.unlock, err = lockDir(a.dataDir); err != nil {
 		return nil, err
 	}
-	if a.db, err = openMetadata(a.dataDir, logger); err != nil {
+	var freshMeta bool
+	if a.db, freshMeta, err = openMetadata(a.dataDir, logger); err != nil {
 		return nil, err
 	}
 	// Damage the consistency check cannot see may still make bbolt panic while the engines
@@ -189,6 +190,12 @@ func Open(cfg Config, logger *slog.Logger) (_ *App, err error) {
 	})
 	if err := a.gw.OpenControlPlane(boltAPIStore{a.db}); err != nil {
 		return nil, err
+	}
+	// The engines have made their buckets; the config's resources are made with syncs.
+	if freshMeta {
+		if err := finishMetadata(a.db, a.dataDir); err != nil {
+			return nil, err
+		}
 	}
 
 	if a.res != nil {

@@ -19,6 +19,13 @@ import (
 // metaFile is the one bbolt file in the data dir.
 const metaFile = "meta.db"
 
+// metaInitFile is the name a new metadata file has until the engines have made their
+// buckets in it: those commits skip their syncs (about fifteen on a new data dir, a third of
+// a first start), and the file gets its name only once it has been synced as a whole (see
+// finishMetadata). A first start that dies before then leaves no meta.db, only this, and the
+// next start begins again; nothing had been acknowledged.
+const metaInitFile = "meta.db.init"
+
 // MetadataError says that the data dir's metadata cannot be used as it is, and what to do.
 // Start-up refuses to go on rather than treat the data the metadata no longer describes as
 // garbage.
@@ -44,7 +51,10 @@ func (e *MetadataError) Error() string {
 // open, "page expected to be …" on a read); those panics become a MetadataError here, and
 // a full consistency check at open catches damage in pages the engines would only reach
 // later, while serving (see FullCheckBytes for what it costs and when it is skipped).
-func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
+//
+// A new file is made as metaInitFile, unsynced, and fresh says so: the caller finishes it
+// with finishMetadata once the engines are open.
+func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, fresh bool, err error) {
 	path := filepath.Join(dataDir, metaFile)
 	fail := func(problem string, data string) error {
 		return &MetadataError{Path: path, Problem: problem, Data: data, DataDir: dataDir}
@@ -53,13 +63,22 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 	switch {
 	case errors.Is(statErr, os.ErrNotExist):
 		if data := dataFound(dataDir); data != "" {
-			return nil, fail("is missing", data)
+			return nil, false, fail("is missing", data)
 		}
+		init := filepath.Join(dataDir, metaInitFile)
+		if err := os.Remove(init); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, false, fmt.Errorf("metadata %s: %w", init, err)
+		}
+		db, err := bolt.Open(init, 0o644, &bolt.Options{Timeout: 2 * time.Second, NoSync: true, NoGrowSync: true})
+		if err != nil {
+			return nil, false, fmt.Errorf("open metadata %s: %w", init, err)
+		}
+		return db, true, nil
 	case statErr != nil:
-		return nil, fmt.Errorf("metadata %s: %w", path, statErr)
+		return nil, false, fmt.Errorf("metadata %s: %w", path, statErr)
 	case st.Size() == 0:
 		if data := dataFound(dataDir); data != "" {
-			return nil, fail("is empty", data)
+			return nil, false, fail("is empty", data)
 		}
 	}
 	var db *bolt.DB
@@ -81,9 +100,9 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 		var pathErr *fs.PathError
 		var errno syscall.Errno
 		if errors.Is(err, bolt.ErrTimeout) || errors.As(err, &pathErr) || errors.As(err, &errno) {
-			return nil, fmt.Errorf("open metadata %s: %w", path, err)
+			return nil, false, fmt.Errorf("open metadata %s: %w", path, err)
 		}
-		return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
+		return nil, false, fail(fmt.Sprintf("is damaged (%v)", err), "")
 	}
 	if intact, _ := metaPagesIntact(path); intact[0] != intact[1] {
 		// A torn write of one of bbolt's two meta pages (power loss mid-commit) is damage
@@ -94,7 +113,7 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 			"path", path, "intact", intact)
 		if err := db.Update(func(*bolt.Tx) error { return nil }); err != nil {
 			db.Close()
-			return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
+			return nil, false, fail(fmt.Sprintf("is damaged (%v)", err), "")
 		}
 	}
 	size := int64(0)
@@ -106,7 +125,7 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 		preRead(path)
 		if err := checkMetadata(db); err != nil {
 			db.Close()
-			return nil, fail(fmt.Sprintf("is damaged (%v)", err), "")
+			return nil, false, fail(fmt.Sprintf("is damaged (%v)", err), "")
 		}
 		logger.Debug("metadata checked", "path", path, "bytes", size, "ms", time.Since(start).Milliseconds())
 	} else {
@@ -121,9 +140,9 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, err error) {
 		return nil
 	}); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("metadata %s: %w", path, err)
+		return nil, false, fmt.Errorf("metadata %s: %w", path, err)
 	}
-	return db, nil
+	return db, false, nil
 }
 
 // FullCheckBytes is the largest meta.db checked page by page at every start; a larger one is
@@ -287,4 +306,26 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// finishMetadata gives a new metadata file (see metaInitFile) its name: synced whole, then
+// renamed, then the rename made durable, before anything is acknowledged from it. From here
+// on every commit syncs.
+func finishMetadata(db *bolt.DB, dataDir string) error {
+	db.NoSync, db.NoGrowSync = false, false
+	if err := db.Sync(); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	if err := os.Rename(filepath.Join(dataDir, metaInitFile), filepath.Join(dataDir, metaFile)); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	d, err := os.Open(dataDir)
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -23,8 +25,11 @@ func TestFullCheckAfterUncleanShutdown(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	db, err := openMetadata(dir, logger)
-	if err != nil {
+	db, fresh, err := openMetadata(dir, logger)
+	if err != nil || !fresh {
+		t.Fatal(err, fresh)
+	}
+	if err := finishMetadata(db, dir); err != nil {
 		t.Fatal(err)
 	}
 	if err := markClean(db); err != nil {
@@ -32,8 +37,8 @@ func TestFullCheckAfterUncleanShutdown(t *testing.T) {
 	}
 	db.Close()
 	logs.Reset()
-	if db, err = openMetadata(dir, logger); err != nil {
-		t.Fatal(err)
+	if db, fresh, err = openMetadata(dir, logger); err != nil || fresh {
+		t.Fatal(err, fresh)
 	}
 	if !strings.Contains(logs.String(), "skipped the full consistency check") {
 		t.Fatalf("checked after a clean shutdown:\n%s", logs.String())
@@ -53,7 +58,7 @@ func TestFullCheckAfterUncleanShutdown(t *testing.T) {
 	f.WriteAt(bytes.Repeat([]byte{0xAB}, 16), int64(leaf*os.Getpagesize()))
 	f.Close()
 	logs.Reset()
-	_, err = openMetadata(dir, logger)
+	_, _, err = openMetadata(dir, logger)
 	var me *MetadataError
 	if !errors.As(err, &me) || !strings.Contains(err.Error(), "localpipe repair") {
 		t.Fatalf("after an unclean shutdown: %v\n%s", err, logs.String())
@@ -134,4 +139,44 @@ func FuzzVerifyMeta(f *testing.F) {
 		verifyMeta(b, 0)
 		verifyMeta(b, 1)
 	})
+}
+
+// TestFirstStartMetadata: a new data dir's metadata is made under metaInitFile and has its
+// name once the engines are open and the config applied from it has synced commits; a first
+// start that died before that (its meta.db.init half written) is begun again.
+func TestFirstStartMetadata(t *testing.T) {
+	dir := t.TempDir()
+	// What a first start killed while opening the engines leaves: no meta.db, and a file
+	// under the temporary name that is not even a database.
+	if err := os.WriteFile(filepath.Join(dir, metaInitFile), []byte("half a bbolt file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Listen, cfg.LogRequests = dir, "127.0.0.1:0", false
+	cfg.Resources = &Resources{Streams: []json.RawMessage{json.RawMessage(`{"StreamName":"s","ShardCount":1}`)}}
+	a, err := Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, metaInitFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still there after the start: %v", metaInitFile, err)
+	}
+	if a.db.NoSync || a.db.NoGrowSync || a.db.Path() != filepath.Join(dir, metaInitFile) {
+		// bbolt keeps the path it opened; the file is the same one under its new name.
+		t.Errorf("metadata after the start: NoSync %v, NoGrowSync %v, opened as %s", a.db.NoSync, a.db.NoGrowSync, a.db.Path())
+	}
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, err = Open(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(context.Background())
+	if a.db.Path() != filepath.Join(dir, metaFile) {
+		t.Errorf("second start opened %s", a.db.Path())
+	}
+	if list := a.streams.List(); len(list) != 1 || list[0].Name != "s" {
+		t.Errorf("streams after a restart: %+v", list)
+	}
 }

@@ -172,7 +172,7 @@ func Repair(dataDir string, logger *slog.Logger) (*RepairReport, error) {
 	case st.Size() == 0:
 		rep.Problem = "is empty"
 	default:
-		db, err := openMetadata(dir, logger)
+		db, _, err := openMetadata(dir, logger) // never new: the file exists
 		var me *MetadataError
 		switch {
 		case err == nil:
