@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // reserveSize is the space the disk reserve holds back. A delete's metadata commit needs a
@@ -48,17 +49,20 @@ func openReserve(dir string, logger *slog.Logger) *diskReserve {
 }
 
 // create writes the reserve to a temp name and renames it into place, so a crash leaves
-// either a whole reserve or a temp file that the next create replaces. Zeros are written
-// rather than the file truncated to size, which would leave a hole that reserves nothing.
+// either a whole reserve or a temp file that the next create replaces. The blocks are
+// allocated (fallocate), or where the filesystem cannot, zeros written: a file truncated to
+// size would be a hole that reserves nothing.
 func (r *diskReserve) create() error {
 	tmp := r.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	// No fsync: the filesystem counts the blocks as used from the write on, which is all the
-	// reserve is for, and one lost in a power cut is simply made again.
-	_, err = io.CopyN(f, zeroReader{}, reserveSize)
+	// No fsync: the filesystem counts the blocks as used from the allocation on, which is all
+	// the reserve is for, and one lost in a power cut is simply made again.
+	if err = allocate(f, reserveSize); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		_, err = io.CopyN(f, zeroReader{}, reserveSize)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
