@@ -298,10 +298,10 @@ func readActiveIdx(f *os.File, base uint64, eager, tail int) (entries []idxEntry
 		_, err1 := f.ReadAt(buf[:idxEntryLen], 0)
 		_, err2 := f.ReadAt(buf[idxEntryLen:], int64(skip)*idxEntryLen)
 		head, _ := decodeIdx(buf[:idxEntryLen])
-		tail, _ := decodeIdx(buf[idxEntryLen:])
+		last, _ := decodeIdx(buf[idxEntryLen:])
 		if err1 == nil && err2 == nil && len(head) == 1 && head[0].pos == base && head[0].offset == 0 &&
-			len(tail) > 0 && tail[0].pos > head[0].pos && tail[0].offset > 0 {
-			return tail, skip, head[0], nil
+			len(last) > 0 && last[0].pos > head[0].pos && last[0].offset > 0 {
+			return last, skip, head[0], nil
 		}
 	}
 	entries, err = readIdx(f)
@@ -319,8 +319,9 @@ func (s *shardLog) idxFor(sg *segment, after func(idxEntry) bool) ([]idxEntry, e
 }
 
 // prefixIdx reads the entries of sg's index file before idx, once. Entries that do not
-// verify are rebuilt from the log up to idx's first entry; the file is left as it is (the
-// index is a cache, and the active segment's file is being appended to).
+// verify are rebuilt from the log up to idx's first entry, and written back in place when
+// there are as many as the file had room for (the appends past them are not disturbed);
+// otherwise the file is left as it is, the index being a cache.
 func (s *shardLog) prefixIdx(sg *segment) ([]idxEntry, error) {
 	if p := sg.prefix.Load(); p != nil {
 		return *p, nil
