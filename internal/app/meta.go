@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -64,6 +65,9 @@ func openMetadata(dataDir string, logger *slog.Logger) (_ *bolt.DB, fresh bool, 
 	case errors.Is(statErr, os.ErrNotExist):
 		if data := dataFound(dataDir); data != "" {
 			return nil, false, fail("is missing", data)
+		}
+		if runtime.GOOS == "windows" {
+			break // an open file cannot be renamed there: made in place, with syncs
 		}
 		init := filepath.Join(dataDir, metaInitFile)
 		if err := os.Remove(init); err != nil && !errors.Is(err, os.ErrNotExist) {
