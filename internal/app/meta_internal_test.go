@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -145,6 +146,9 @@ func FuzzVerifyMeta(f *testing.F) {
 // name once the engines are open and the config applied from it has synced commits; a first
 // start that died before that (its meta.db.init half written) is begun again.
 func TestFirstStartMetadata(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SKIPPED: new metadata is made in place on Windows")
+	}
 	dir := t.TempDir()
 	// What a first start killed while opening the engines leaves: no meta.db, and a file
 	// under the temporary name that is not even a database.
