@@ -325,7 +325,8 @@ func TestTruncatedLog(t *testing.T) {
 	for _, sg := range []struct {
 		name string
 		seg  int
-	}{{"sealed", fixSealed}, {"active", fixActive}} {
+		lazy bool
+	}{{"sealed", fixSealed, false}, {"active", fixActive, false}, {"active, index read in part", fixActive, true}} {
 		offs := fx0.offs[sg.seg]
 		_, size := fx0.frameRange(t, sg.seg, len(offs)-1)
 		bounds := append(slices.Clone(offs), size)
@@ -338,6 +339,7 @@ func TestTruncatedLog(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/boundary %d%+d", sg.name, bi, d), func(t *testing.T) {
 					t.Parallel()
 					fx := newDamageFixture(t)
+					fx.lazy = sg.lazy
 					if err := os.Truncate(fx.logs[sg.seg], cut); err != nil {
 						t.Fatal(err)
 					}
