@@ -42,8 +42,14 @@ func startChromium(t *testing.T, ctx context.Context, chromium string) *devtools
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The profile dir is removed here rather than by t.TempDir: the browser's helper
+	// processes outlive the killed browser for a moment and may still be writing to it.
+	profile, err := os.MkdirTemp("", "localpipe-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--no-first-run", "--remote-debugging-pipe", "--window-size=1280,900", "--user-data-dir="+t.TempDir(), "about:blank")
+		"--no-first-run", "--remote-debugging-pipe", "--window-size=1280,900", "--user-data-dir="+profile, "about:blank")
 	cmd.ExtraFiles = []*os.File{toBrowser, fromBrowser}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -56,6 +62,16 @@ func startChromium(t *testing.T, ctx context.Context, chromium string) *devtools
 		cmd.Process.Kill()
 		cmd.Wait()
 		browserOut.Close()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			err := os.RemoveAll(profile)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("removing the browser profile: %v", err)
+				return
+			}
+		}
 	})
 	d := &devtools{t: t, in: browserIn, out: bufio.NewReader(browserOut)}
 	var target struct{ TargetID string }
