@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/localpipe/localpipe/internal/awswire"
 )
 
 // The CLI helpers (tail, put, ls, cat) speak the wire protocols themselves instead of using the
@@ -245,34 +246,14 @@ func retryableStatus(s int) bool {
 	return false
 }
 
-// jsonError reads an AWS JSON protocol error answer as the SDK does: the code from the
-// X-Amzn-ErrorType header, else the body's __type, else its code; namespace and URI parts
-// stripped; "UnknownError" when none says. A body that is not JSON is not an AWS answer.
+// jsonError reads an AWS JSON protocol error answer as the SDK does (awswire.JSONError),
+// with "UnknownError" for a code or message none gives. A body that is not JSON is not an
+// AWS answer.
 func jsonError(status int, h http.Header, body []byte) error {
-	var info struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-		Code    any    `json:"code"`
+	code, msg, ok := awswire.JSONError(h, body)
+	if !ok {
+		return &statusError{status, fmt.Sprintf("HTTP %d with an answer that is not an AWS JSON error: %s", status, snippet(body))}
 	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &info); err != nil {
-			return &statusError{status, fmt.Sprintf("HTTP %d with an answer that is not an AWS JSON error: %s", status, snippet(body))}
-		}
-	}
-	code := h.Get("X-Amzn-ErrorType")
-	if code == "" {
-		code = info.Type
-	}
-	if s, ok := info.Code.(string); code == "" && ok {
-		code = s
-	}
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
-	}
-	if i := strings.IndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	msg := info.Message
 	if code == "" {
 		code = "UnknownError"
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/localpipe/localpipe/internal/awswire"
 	"github.com/localpipe/localpipe/objectstore"
 )
 
@@ -21,22 +22,6 @@ import (
 type s3API struct{ *awsClient }
 
 func (c *client) s3() s3API { return s3API{c.awsClient("s3", "S3", xmlError)} }
-
-// escapePath escapes every byte of a bucket name or key but the unreserved ones and "/", as
-// the SDK does: a key's "/" separates path segments and stays, anything else (+, ?, %, spaces,
-// UTF-8) is sent %XX so the server reads back the key that was given.
-func escapePath(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~/", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
 
 // get sends a GET and hands a 2xx answer to ok.
 func (s s3API) get(ctx context.Context, op, path string, query url.Values, header http.Header, ok func(*http.Response) error) error {
@@ -118,7 +103,7 @@ func (s s3API) listObjectsV2(ctx context.Context, bucket, prefix, token string) 
 	if token != "" {
 		q.Set("continuation-token", token)
 	}
-	return getXML(ctx, s, "ListObjectsV2", "/"+escapePath(bucket), q, parseListObjectsV2)
+	return getXML(ctx, s, "ListObjectsV2", "/"+awswire.EscapePath(bucket, true), q, parseListObjectsV2)
 }
 
 func parseListObjectsV2(b []byte) (listObjectsOutput, error) {
@@ -159,7 +144,7 @@ func (s s3API) getObject(ctx context.Context, bucket, key string) (*http.Respons
 	var out *http.Response
 	// Asking for the checksum mode makes S3 send the object's checksums.
 	h := http.Header{"X-Amz-Checksum-Mode": {"ENABLED"}}
-	err := s.get(ctx, "GetObject", "/"+escapePath(bucket)+"/"+escapePath(key), nil, h, func(resp *http.Response) error {
+	err := s.get(ctx, "GetObject", "/"+awswire.EscapePath(bucket, true)+"/"+awswire.EscapePath(key, true), nil, h, func(resp *http.Response) error {
 		out = resp
 		return nil
 	})

@@ -2,11 +2,9 @@ package functions
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/localpipe/localpipe/internal/awswire"
 )
 
 // unhandled is the FunctionError Lambda reports for an error the runtime caught.
@@ -207,7 +207,7 @@ func newEndpointRunner(endpoint string, n Name, hc *http.Client) *endpointRunner
 	if region == "" {
 		region = "us-east-1"
 	}
-	u := strings.TrimRight(endpoint, "/") + "/2015-03-31/functions/" + escapeLabel(n.Function) + "/invocations"
+	u := strings.TrimRight(endpoint, "/") + "/2015-03-31/functions/" + awswire.EscapePath(n.Function, false) + "/invocations"
 	if n.Qualifier != "" {
 		u += "?Qualifier=" + url.QueryEscape(n.Qualifier)
 	}
@@ -246,53 +246,14 @@ func (e *endpointRunner) call(ctx context.Context, payload []byte) (Result, erro
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return Result{Payload: body, FunctionError: resp.Header.Get("X-Amz-Function-Error")}, nil
 	}
-	code, msg := invokeError(resp.Header, body)
-	if code == "ResourceNotFoundException" {
-		return Result{}, fmt.Errorf("%w: the endpoint says: %s", ErrNotFound, msg)
-	}
-	if code == "" {
+	code, msg, ok := awswire.JSONError(resp.Header, body)
+	switch {
+	case !ok:
+		return Result{}, fmt.Errorf("Invoke at %s answered %s, not with an AWS error: %.200q", e.url, resp.Status, body)
+	case code == "ResourceNotFoundException":
+		return Result{}, fmt.Errorf("%w: the endpoint says: %.500s", ErrNotFound, msg)
+	case code == "":
 		code = "an error"
 	}
-	return Result{}, fmt.Errorf("Invoke at %s answered %s with %s: %s", e.url, resp.Status, code, msg)
-}
-
-// invokeError reads a Lambda error answer (REST-JSON): the error code from X-Amzn-ErrorType
-// or the body's __type or code, without the namespace or the details after a colon, and
-// the message from the body.
-func invokeError(h http.Header, body []byte) (code, msg string) {
-	var b struct {
-		Type         string `json:"__type"`
-		Code         string `json:"code"`
-		Message      string `json:"message"`
-		MessageUpper string `json:"Message"`
-	}
-	_ = json.Unmarshal(body, &b)
-	code = h.Get("X-Amzn-ErrorType")
-	if code == "" {
-		code = cmp.Or(b.Type, b.Code)
-	}
-	code, _, _ = strings.Cut(code, ":")
-	if i := strings.LastIndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	msg = cmp.Or(b.Message, b.MessageUpper)
-	if msg == "" {
-		msg = strings.TrimSpace(string(body))
-	}
-	return code, msg
-}
-
-// escapeLabel escapes a URI path label as the SDKs do: every byte but the unreserved ones,
-// so a name's colons and slashes stay within its label.
-func escapeLabel(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
+	return Result{}, fmt.Errorf("Invoke at %s answered %s with %s: %.500s", e.url, resp.Status, code, msg)
 }
